@@ -1,0 +1,321 @@
+//! A case: one request from one person about one or more rights.
+
+use super::clock::{Clock, ClockEvent};
+use super::ids::CaseId;
+use super::right::Right;
+use super::HolidayCalendar;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Generates a kebab-case enum with `as_str`, `ALL`, `FromStr` and `Display`,
+/// so the command line, JSON and the desk all use one spelling.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let want = s.trim().to_ascii_lowercase();
+                Self::ALL.iter().copied().find(|v| v.as_str() == want).ok_or_else(|| {
+                    let names: Vec<_> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("'{}' is not one of: {}", s, names.join(", "))
+                })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+named_enum!(
+    /// How the request reached the organisation.
+    Channel {
+        Email => "email",
+        WebForm => "web-form",
+        Chatbot => "chatbot",
+        Phone => "phone",
+        Post => "post",
+        InPerson => "in-person",
+    }
+);
+
+named_enum!(
+    /// Who made the request, relative to the data subject.
+    Relation {
+        Subject => "subject",
+        Parent => "parent",
+        AuthorisedAgent => "authorised-agent",
+    }
+);
+
+named_enum!(
+    /// Where a case stands. Identity is always verified before `InProgress`.
+    State {
+        Received => "received",
+        AwaitingIdentity => "awaiting-identity",
+        InProgress => "in-progress",
+        AwaitingClarification => "awaiting-clarification",
+        ReadyToRespond => "ready-to-respond",
+        Closed => "closed",
+    }
+);
+
+named_enum!(
+    /// How identity was checked. The document itself is never stored.
+    VerificationMethod {
+        KnownDetails => "known-details",
+        ReplyFromAddress => "reply-from-address",
+        CallBack => "call-back",
+        DocumentSeen => "document-seen",
+    }
+);
+
+named_enum!(
+    VerificationOutcome {
+        Verified => "verified",
+        Failed => "failed",
+    }
+);
+
+named_enum!(
+    /// The state of one piece of work in one source.
+    TaskStatus {
+        Pending => "pending",
+        Done => "done",
+        NotFound => "not-found",
+        Exempt => "exempt",
+    }
+);
+
+named_enum!(
+    /// How a closed case ended.
+    Outcome {
+        Fulfilled => "fulfilled",
+        PartlyFulfilled => "partly-fulfilled",
+        RefusedUnfounded => "refused-unfounded",
+        RefusedExcessive => "refused-excessive",
+        RefusedIdentity => "refused-identity",
+        Withdrawn => "withdrawn",
+    }
+);
+
+impl State {
+    pub fn is_open(self) -> bool {
+        self != State::Closed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub relation: Relation,
+    /// The requester's name when it is not the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The authority seen for a parent or agent (e.g. "signed letter of authority").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub method: VerificationMethod,
+    pub outcome: VerificationOutcome,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// The day the ID arrived or the check was made.
+    pub on: NaiveDate,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub source: String,
+    pub action: String,
+    pub status: TaskStatus,
+    #[serde(default)]
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub text: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    pub outcome: Outcome,
+    pub reason: String,
+    pub closed_at: DateTime<Utc>,
+    pub closed_by: String,
+}
+
+/// One step taken on a case, as recorded in its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    Opened,
+    IdRequested {
+        note: String,
+    },
+    Verified {
+        method: VerificationMethod,
+        outcome: VerificationOutcome,
+        note: String,
+    },
+    Paused {
+        reason: String,
+    },
+    Resumed,
+    Extended {
+        reason: String,
+    },
+    TaskRecorded {
+        source: String,
+        action: String,
+        status: TaskStatus,
+        note: String,
+    },
+    Ready,
+    Noted {
+        text: String,
+    },
+    Closed {
+        outcome: Outcome,
+        reason: String,
+    },
+}
+
+impl Action {
+    /// A short kebab-case name for audit logs and timelines.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Opened => "opened",
+            Action::IdRequested { .. } => "id-requested",
+            Action::Verified { .. } => "verified",
+            Action::Paused { .. } => "paused",
+            Action::Resumed => "resumed",
+            Action::Extended { .. } => "extended",
+            Action::TaskRecorded { .. } => "task-recorded",
+            Action::Ready => "ready",
+            Action::Noted { .. } => "noted",
+            Action::Closed { .. } => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The day it counts from for the clock (may be earlier than `at`, e.g. ID that
+    /// arrived by post yesterday).
+    pub on: NaiveDate,
+    pub actor: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    pub rights: Vec<Right>,
+    pub channel: Channel,
+    pub requester: Requester,
+    pub child: bool,
+    pub subject: Subject,
+    pub received: NaiveDate,
+    pub state: State,
+    pub verifications: Vec<Verification>,
+    pub tasks: Vec<Task>,
+    pub notes: Vec<Note>,
+    pub closure: Option<Closure>,
+    pub history: Vec<CaseEvent>,
+    /// Bumped on every change; lets a later shared service detect conflicting edits.
+    pub version: u64,
+}
+
+impl Case {
+    /// The clock events in this case's history.
+    pub fn clock_events(&self) -> Vec<ClockEvent> {
+        let mut out = vec![ClockEvent::Received(self.received)];
+        let mut awaiting_id = false;
+        for ev in &self.history {
+            match &ev.action {
+                Action::IdRequested { .. } => {
+                    awaiting_id = true;
+                    out.push(ClockEvent::IdRequested(ev.on));
+                }
+                Action::Verified {
+                    outcome: VerificationOutcome::Verified,
+                    ..
+                } if awaiting_id => {
+                    awaiting_id = false;
+                    out.push(ClockEvent::IdArrived(ev.on));
+                }
+                Action::Paused { .. } => out.push(ClockEvent::Paused(ev.on)),
+                Action::Resumed => out.push(ClockEvent::Resumed(ev.on)),
+                Action::Extended { .. } => out.push(ClockEvent::Extended(ev.on)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The legal clock as of `today`. A closed case's clock stops at closure.
+    pub fn clock(&self, cal: &HolidayCalendar, today: NaiveDate) -> Clock {
+        let as_of = self
+            .closure
+            .as_ref()
+            .map(|c| c.closed_at.date_naive())
+            .unwrap_or(today);
+        Clock::compute(&self.clock_events(), cal, as_of)
+    }
+
+    /// The latest verification, if identity was verified.
+    pub fn verified(&self) -> Option<&Verification> {
+        self.verifications
+            .iter()
+            .rev()
+            .find(|v| v.outcome == VerificationOutcome::Verified)
+    }
+
+    pub fn pending_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Pending)
+    }
+
+    pub fn rights_label(&self) -> String {
+        self.rights
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

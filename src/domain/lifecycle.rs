@@ -1,0 +1,797 @@
+//! The case state machine: the one place that decides which step is legal.
+//!
+//! ```text
+//! received → [awaiting identity →] in progress ⇄ awaiting clarification
+//!          → ready to respond → closed(outcome)
+//! ```
+
+use super::case::*;
+use super::ids::CaseId;
+use super::right::Right;
+use super::HolidayCalendar;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Longest free text the desk accepts in a reason or note.
+pub const MAX_TEXT: usize = 4000;
+
+/// What staff ask to do to a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    RequestId {
+        note: String,
+    },
+    Verify {
+        method: VerificationMethod,
+        outcome: VerificationOutcome,
+        note: String,
+    },
+    Pause {
+        reason: String,
+    },
+    Resume,
+    Extend {
+        reason: String,
+    },
+    RecordTask {
+        source: String,
+        action: Option<String>,
+        status: TaskStatus,
+        note: String,
+    },
+    MarkReady,
+    Note {
+        text: String,
+    },
+    Close {
+        outcome: Outcome,
+        reason: String,
+    },
+}
+
+impl Step {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::RequestId { .. } => "request ID for",
+            Step::Verify { .. } => "verify",
+            Step::Pause { .. } => "pause",
+            Step::Resume => "resume",
+            Step::Extend { .. } => "extend",
+            Step::RecordTask { .. } => "record a task on",
+            Step::MarkReady => "mark ready",
+            Step::Note { .. } => "add a note to",
+            Step::Close { .. } => "close",
+        }
+    }
+}
+
+/// Who takes a step and when.
+#[derive(Debug, Clone)]
+pub struct StepContext<'a> {
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    /// The day the step counts from (defaults to today).
+    pub on: NaiveDate,
+    pub calendar: &'a HolidayCalendar,
+}
+
+/// A step the rules do not allow, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {step} {case}: {why}")]
+pub struct Refusal {
+    pub case: CaseId,
+    pub step: &'static str,
+    pub why: String,
+}
+
+/// A new request as taken at intake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    pub rights: Vec<Right>,
+    pub channel: Channel,
+    pub received: NaiveDate,
+    pub requester: Requester,
+    pub child: bool,
+    pub subject: Subject,
+}
+
+/// A field of a new case that does not pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {why}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub why: String,
+}
+
+fn field(field: &'static str, why: impl Into<String>) -> FieldError {
+    FieldError {
+        field,
+        why: why.into(),
+    }
+}
+
+/// Trims and case-folds an e-mail address; refuses what cannot be one.
+pub fn normalise_email(raw: &str) -> Result<String, String> {
+    let e = raw.trim().to_lowercase();
+    let ok = e.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    }) && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && e.matches('@').count() == 1;
+    if ok {
+        Ok(e)
+    } else {
+        Err(format!("'{}' is not an e-mail address", raw.trim()))
+    }
+}
+
+/// Trims a phone number; it must hold 5–15 digits and only phone punctuation.
+pub fn normalise_phone(raw: &str) -> Result<String, String> {
+    let p = raw.trim();
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    let punct_ok = p
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+    if punct_ok && (5..=15).contains(&digits) {
+        Ok(p.to_string())
+    } else {
+        Err(format!("'{p}' is not a phone number"))
+    }
+}
+
+fn text(name: &'static str, raw: &str, required: bool) -> Result<String, FieldError> {
+    let t = raw.trim();
+    if required && t.is_empty() {
+        return Err(field(name, "is required"));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(field(name, format!("is longer than {MAX_TEXT} characters")));
+    }
+    Ok(t.to_string())
+}
+
+impl NewCase {
+    /// Checks and normalises the intake; every problem is named by its field.
+    pub fn validate(mut self, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
+        let mut errs = Vec::new();
+        self.rights.sort();
+        self.rights.dedup();
+        if self.rights.is_empty() {
+            errs.push(field("rights", "at least one right is required"));
+        }
+        if self.received > today {
+            errs.push(field(
+                "received",
+                format!("{} is in the future", self.received),
+            ));
+        }
+        match text("name", &self.subject.name, true) {
+            Ok(n) => self.subject.name = n,
+            Err(e) => errs.push(e),
+        }
+        let mut emails = Vec::new();
+        for e in &self.subject.emails {
+            match normalise_email(e) {
+                Ok(e) if !emails.contains(&e) => emails.push(e),
+                Ok(_) => {}
+                Err(why) => errs.push(field("email", why)),
+            }
+        }
+        self.subject.emails = emails;
+        let mut phones = Vec::new();
+        for p in &self.subject.phones {
+            match normalise_phone(p) {
+                Ok(p) if !phones.contains(&p) => phones.push(p),
+                Ok(_) => {}
+                Err(why) => errs.push(field("phone", why)),
+            }
+        }
+        self.subject.phones = phones;
+        if self.requester.relation != Relation::Subject {
+            let who = self.requester.name.as_deref().unwrap_or("");
+            if who.trim().is_empty() {
+                errs.push(field("requester", "a parent or agent must be named"));
+            }
+            let auth = self.requester.authority.as_deref().unwrap_or("");
+            if auth.trim().is_empty() {
+                errs.push(field(
+                    "authority",
+                    "record the authority seen for a parent or agent",
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(self)
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// The case this intake opens, with its first history entry.
+    pub fn open(self, id: CaseId, actor: &str, at: DateTime<Utc>) -> Case {
+        Case {
+            id,
+            rights: self.rights,
+            channel: self.channel,
+            requester: self.requester,
+            child: self.child,
+            subject: self.subject,
+            received: self.received,
+            state: State::Received,
+            verifications: Vec::new(),
+            tasks: Vec::new(),
+            notes: Vec::new(),
+            closure: None,
+            history: vec![CaseEvent {
+                at,
+                on: self.received,
+                actor: actor.to_string(),
+                action: Action::Opened,
+            }],
+            version: 1,
+        }
+    }
+}
+
+impl Case {
+    /// Applies one step if the rules allow it, recording it in the history.
+    ///
+    /// On refusal the case is left exactly as it was.
+    pub fn apply(&mut self, step: Step, cx: &StepContext<'_>) -> Result<&CaseEvent, Refusal> {
+        let refuse = |why: String| Refusal {
+            case: self.id,
+            step: step.name(),
+            why,
+        };
+        let need_text = |name: &'static str, raw: &str| {
+            text(name, raw, true).map_err(|e| refuse(e.to_string()))
+        };
+        if self.state == State::Closed && !matches!(step, Step::Note { .. }) {
+            let c = self.closure.as_ref().expect("closed case has a closure");
+            return Err(refuse(format!(
+                "it was closed ({}) on {} by {}",
+                c.outcome,
+                c.closed_at.date_naive(),
+                c.closed_by
+            )));
+        }
+        if cx.on < self.received {
+            return Err(refuse(format!(
+                "{} is before the request was received ({})",
+                cx.on, self.received
+            )));
+        }
+        if let Some(last) = self.history.last() {
+            if cx.on < last.on {
+                return Err(refuse(format!(
+                    "{} is before the case's last step ({})",
+                    cx.on, last.on
+                )));
+            }
+        }
+
+        let (action, next) = match step.clone() {
+            Step::RequestId { note } => {
+                match self.state {
+                    State::Received => {}
+                    State::AwaitingIdentity => {
+                        return Err(refuse(
+                            "ID has already been requested and not yet received".into(),
+                        ))
+                    }
+                    _ => return Err(refuse("identity is already verified".into())),
+                }
+                (
+                    Action::IdRequested {
+                        note: text("note", &note, false).map_err(|e| refuse(e.to_string()))?,
+                    },
+                    State::AwaitingIdentity,
+                )
+            }
+            Step::Verify {
+                method,
+                outcome,
+                note,
+            } => {
+                if !matches!(self.state, State::Received | State::AwaitingIdentity) {
+                    let when = self
+                        .verified()
+                        .map(|v| format!(" on {} by {}", v.on, v.by))
+                        .unwrap_or_default();
+                    return Err(refuse(format!("identity is already verified{when}")));
+                }
+                let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
+                let next = match outcome {
+                    VerificationOutcome::Verified => State::InProgress,
+                    VerificationOutcome::Failed => self.state,
+                };
+                self.verifications.push(Verification {
+                    method,
+                    outcome,
+                    by: cx.actor.to_string(),
+                    at: cx.at,
+                    on: cx.on,
+                    note: note.clone(),
+                });
+                (
+                    Action::Verified {
+                        method,
+                        outcome,
+                        note,
+                    },
+                    next,
+                )
+            }
+            Step::Pause { reason } => {
+                if self.state != State::InProgress {
+                    return Err(refuse(format!(
+                        "only a case in progress can wait for clarification; it is {}",
+                        self.state
+                    )));
+                }
+                (
+                    Action::Paused {
+                        reason: need_text("reason", &reason)?,
+                    },
+                    State::AwaitingClarification,
+                )
+            }
+            Step::Resume => {
+                if self.state != State::AwaitingClarification {
+                    return Err(refuse(format!("it is not paused; it is {}", self.state)));
+                }
+                (Action::Resumed, State::InProgress)
+            }
+            Step::Extend { reason } => {
+                let reason = need_text("reason", &reason)?;
+                let clock = self.clock(cx.calendar, cx.on);
+                if let Some(why) = clock.extension_refusal(cx.on) {
+                    return Err(refuse(why));
+                }
+                (Action::Extended { reason }, self.state)
+            }
+            Step::RecordTask {
+                source,
+                action,
+                status,
+                note,
+            } => {
+                if !matches!(
+                    self.state,
+                    State::InProgress | State::AwaitingClarification | State::ReadyToRespond
+                ) {
+                    return Err(refuse(format!(
+                        "work starts once identity is verified; the case is {}",
+                        self.state
+                    )));
+                }
+                let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
+                if status == TaskStatus::Exempt && note.is_empty() {
+                    return Err(refuse(
+                        "an exemption needs its legal basis in the note".into(),
+                    ));
+                }
+                let action = action
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| self.rights[0].default_action().to_string());
+                let task = Task {
+                    source: source.clone(),
+                    action: action.clone(),
+                    status,
+                    note: note.clone(),
+                    by: cx.actor.to_string(),
+                    at: cx.at,
+                };
+                match self
+                    .tasks
+                    .iter_mut()
+                    .find(|t| t.source == source && t.action == action)
+                {
+                    Some(t) => *t = task,
+                    None => self.tasks.push(task),
+                }
+                let next = if status == TaskStatus::Pending && self.state == State::ReadyToRespond {
+                    State::InProgress
+                } else {
+                    self.state
+                };
+                (
+                    Action::TaskRecorded {
+                        source,
+                        action,
+                        status,
+                        note,
+                    },
+                    next,
+                )
+            }
+            Step::MarkReady => {
+                if self.state != State::InProgress {
+                    return Err(refuse(format!(
+                        "only a case in progress can be made ready; it is {}",
+                        self.state
+                    )));
+                }
+                let pending: Vec<_> = self.pending_tasks().map(|t| t.source.as_str()).collect();
+                if !pending.is_empty() {
+                    return Err(refuse(format!(
+                        "tasks still pending in: {}",
+                        pending.join(", ")
+                    )));
+                }
+                (Action::Ready, State::ReadyToRespond)
+            }
+            Step::Note { text: t } => {
+                let t = need_text("note", &t)?;
+                self.notes.push(Note {
+                    text: t.clone(),
+                    by: cx.actor.to_string(),
+                    at: cx.at,
+                });
+                (Action::Noted { text: t }, self.state)
+            }
+            Step::Close { outcome, reason } => {
+                let reason = need_text("reason", &reason)?;
+                let allowed = match outcome {
+                    Outcome::Fulfilled | Outcome::PartlyFulfilled => {
+                        matches!(self.state, State::InProgress | State::ReadyToRespond)
+                    }
+                    Outcome::RefusedIdentity => {
+                        matches!(self.state, State::Received | State::AwaitingIdentity)
+                    }
+                    Outcome::RefusedUnfounded | Outcome::RefusedExcessive | Outcome::Withdrawn => {
+                        true
+                    }
+                };
+                if !allowed {
+                    let why = match outcome {
+                        Outcome::RefusedIdentity => {
+                            "identity is already verified, so it cannot be refused for want of it"
+                                .to_string()
+                        }
+                        _ if self.verified().is_none() => {
+                            "identity has not been verified; verify it or close as refused-identity"
+                                .to_string()
+                        }
+                        _ => format!(
+                            "a case that is {} cannot be closed as {outcome}; resume it first",
+                            self.state
+                        ),
+                    };
+                    return Err(refuse(why));
+                }
+                self.closure = Some(Closure {
+                    outcome,
+                    reason: reason.clone(),
+                    closed_at: cx.at,
+                    closed_by: cx.actor.to_string(),
+                });
+                (Action::Closed { outcome, reason }, State::Closed)
+            }
+        };
+        self.state = next;
+        self.version += 1;
+        self.history.push(CaseEvent {
+            at: cx.at,
+            on: cx.on,
+            actor: cx.actor.to_string(),
+            action,
+        });
+        Ok(self.history.last().expect("just pushed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn cal() -> HolidayCalendar {
+        HolidayCalendar::builtin("england-and-wales").unwrap()
+    }
+
+    fn intake(received: &str) -> NewCase {
+        NewCase {
+            rights: vec![Right::Erasure, Right::Access, Right::Erasure],
+            channel: Channel::Email,
+            received: d(received),
+            requester: Requester {
+                relation: Relation::Subject,
+                name: None,
+                authority: None,
+            },
+            child: false,
+            subject: Subject {
+                name: "  Jürgen Müller ".into(),
+                emails: vec![" Juergen@Example.COM ".into(), "juergen@example.com".into()],
+                phones: vec!["+49 30 1234567".into()],
+            },
+        }
+    }
+
+    fn open(received: &str) -> Case {
+        let at = Utc.from_utc_datetime(&d(received).and_hms_opt(9, 0, 0).unwrap());
+        intake(received)
+            .validate(d(received))
+            .unwrap()
+            .open(CaseId::new(2024, 1), "alice", at)
+    }
+
+    fn step(c: &mut Case, s: Step, on: &str) -> Result<(), Refusal> {
+        let cal = cal();
+        let at = Utc.from_utc_datetime(&d(on).and_hms_opt(10, 0, 0).unwrap());
+        let cx = StepContext {
+            actor: "alice",
+            at,
+            on: d(on),
+            calendar: &cal,
+        };
+        c.apply(s, &cx).map(|_| ())
+    }
+
+    fn verify() -> Step {
+        Step::Verify {
+            method: VerificationMethod::ReplyFromAddress,
+            outcome: VerificationOutcome::Verified,
+            note: String::new(),
+        }
+    }
+
+    fn close(outcome: Outcome) -> Step {
+        Step::Close {
+            outcome,
+            reason: "all sources done".into(),
+        }
+    }
+
+    #[test]
+    fn intake_normalises_and_dedups() {
+        let c = open("2024-09-03");
+        assert_eq!(c.rights, vec![Right::Access, Right::Erasure]);
+        assert_eq!(c.subject.name, "Jürgen Müller");
+        assert_eq!(c.subject.emails, vec!["juergen@example.com"]);
+        assert_eq!(c.state, State::Received);
+    }
+
+    #[test]
+    fn intake_names_each_bad_field() {
+        let mut n = intake("2024-09-03");
+        n.rights.clear();
+        n.subject.name = " ".into();
+        n.subject.emails = vec!["not-an-address".into()];
+        n.subject.phones = vec!["call me".into()];
+        n.requester.relation = Relation::AuthorisedAgent;
+        let errs = n.validate(d("2024-09-01")).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "rights",
+                "received",
+                "name",
+                "email",
+                "phone",
+                "requester",
+                "authority"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_happy_path_walks_every_state() {
+        let mut c = open("2024-09-03");
+        step(
+            &mut c,
+            Step::RequestId {
+                note: "asked for a reply from the address on file".into(),
+            },
+            "2024-09-03",
+        )
+        .unwrap();
+        assert_eq!(c.state, State::AwaitingIdentity);
+        step(&mut c, verify(), "2024-09-10").unwrap();
+        assert_eq!(c.state, State::InProgress);
+        step(
+            &mut c,
+            Step::Pause {
+                reason: "which account?".into(),
+            },
+            "2024-09-20",
+        )
+        .unwrap();
+        assert_eq!(c.state, State::AwaitingClarification);
+        step(&mut c, Step::Resume, "2024-09-24").unwrap();
+        step(
+            &mut c,
+            Step::RecordTask {
+                source: "web-forms".into(),
+                action: None,
+                status: TaskStatus::Done,
+                note: "deleted".into(),
+            },
+            "2024-09-25",
+        )
+        .unwrap();
+        assert_eq!(c.tasks[0].action, "search and collect");
+        step(&mut c, Step::MarkReady, "2024-09-25").unwrap();
+        assert_eq!(c.state, State::ReadyToRespond);
+        step(&mut c, close(Outcome::Fulfilled), "2024-09-26").unwrap();
+        assert_eq!(c.state, State::Closed);
+        assert_eq!(c.clock(&cal(), d("2025-01-01")).due, Some(d("2024-10-14")));
+        assert_eq!(c.history.len(), 8);
+        assert_eq!(c.version, 8);
+    }
+
+    #[test]
+    fn closing_twice_is_refused_and_changes_nothing() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(&mut c, close(Outcome::Fulfilled), "2024-09-04").unwrap();
+        let before = c.clone();
+        let e = step(&mut c, close(Outcome::Withdrawn), "2024-09-05").unwrap_err();
+        assert!(e.to_string().contains("it was closed (fulfilled)"), "{e}");
+        assert_eq!(c, before);
+    }
+
+    #[test]
+    fn verifying_a_closed_case_is_refused() {
+        let mut c = open("2024-09-03");
+        step(&mut c, close(Outcome::Withdrawn), "2024-09-04").unwrap();
+        let e = step(&mut c, verify(), "2024-09-05").unwrap_err();
+        assert_eq!(e.step, "verify");
+        assert!(
+            e.to_string()
+                .starts_with("cannot verify DSR-2024-0001: it was closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extending_after_the_first_month_is_refused() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        let e = step(
+            &mut c,
+            Step::Extend {
+                reason: "complex".into(),
+            },
+            "2024-10-04",
+        )
+        .unwrap_err();
+        assert!(e.why.contains("before the first month ends"), "{e}");
+        step(
+            &mut c,
+            Step::Extend {
+                reason: "complex: 9 systems".into(),
+            },
+            "2024-10-03",
+        )
+        .unwrap();
+        assert_eq!(
+            c.clock(&cal(), d("2024-10-03")).extended_due,
+            Some(d("2024-12-03"))
+        );
+    }
+
+    #[test]
+    fn pause_extend_and_close_need_a_reason() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        for s in [
+            Step::Pause { reason: " ".into() },
+            Step::Extend { reason: "".into() },
+            Step::Close {
+                outcome: Outcome::RefusedExcessive,
+                reason: "\t".into(),
+            },
+        ] {
+            let e = step(&mut c, s, "2024-09-04").unwrap_err();
+            assert!(e.why.contains("reason: is required"), "{e}");
+        }
+    }
+
+    #[test]
+    fn work_needs_verified_identity() {
+        let mut c = open("2024-09-03");
+        let e = step(
+            &mut c,
+            Step::RecordTask {
+                source: "crm".into(),
+                action: None,
+                status: TaskStatus::Done,
+                note: String::new(),
+            },
+            "2024-09-03",
+        )
+        .unwrap_err();
+        assert!(e.why.contains("once identity is verified"), "{e}");
+        let e = step(&mut c, close(Outcome::Fulfilled), "2024-09-03").unwrap_err();
+        assert!(e.why.contains("identity has not been verified"), "{e}");
+        step(&mut c, close(Outcome::RefusedIdentity), "2024-09-03").unwrap();
+    }
+
+    #[test]
+    fn failed_verification_is_recorded_but_does_not_start_work() {
+        let mut c = open("2024-09-03");
+        step(
+            &mut c,
+            Step::Verify {
+                method: VerificationMethod::CallBack,
+                outcome: VerificationOutcome::Failed,
+                note: "number on file unanswered".into(),
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        assert_eq!(c.state, State::Received);
+        assert_eq!(c.verifications.len(), 1);
+        assert!(c.verified().is_none());
+    }
+
+    #[test]
+    fn ready_is_refused_while_tasks_are_pending() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(
+            &mut c,
+            Step::RecordTask {
+                source: "crm".into(),
+                action: None,
+                status: TaskStatus::Pending,
+                note: String::new(),
+            },
+            "2024-09-03",
+        )
+        .unwrap();
+        let e = step(&mut c, Step::MarkReady, "2024-09-04").unwrap_err();
+        assert!(e.why.contains("crm"), "{e}");
+        let e = step(
+            &mut c,
+            Step::RecordTask {
+                source: "invoicing".into(),
+                action: Some("erase".into()),
+                status: TaskStatus::Exempt,
+                note: String::new(),
+            },
+            "2024-09-04",
+        )
+        .unwrap_err();
+        assert!(e.why.contains("legal basis"), "{e}");
+    }
+
+    #[test]
+    fn backdating_before_receipt_or_the_last_step_is_refused() {
+        let mut c = open("2024-09-03");
+        assert!(step(&mut c, verify(), "2024-09-02").is_err());
+        step(
+            &mut c,
+            Step::RequestId {
+                note: String::new(),
+            },
+            "2024-09-05",
+        )
+        .unwrap();
+        assert!(step(&mut c, verify(), "2024-09-04").is_err());
+    }
+
+    #[test]
+    fn awaiting_clarification_case_cannot_be_fulfilled_until_resumed() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(
+            &mut c,
+            Step::Pause {
+                reason: "which account?".into(),
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        let e = step(&mut c, close(Outcome::Fulfilled), "2024-09-05").unwrap_err();
+        assert!(e.why.contains("resume it first"), "{e}");
+        step(&mut c, close(Outcome::Withdrawn), "2024-09-05").unwrap();
+    }
+}

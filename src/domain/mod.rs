@@ -1,0 +1,24 @@
+//! The domain: pure types and rules. No I/O, no store, no terminal.
+
+pub mod audit;
+pub mod calendar;
+pub mod case;
+pub mod clock;
+pub mod ids;
+pub mod lifecycle;
+pub mod right;
+pub mod settings;
+pub mod source;
+pub mod text;
+
+pub use calendar::HolidayCalendar;
+pub use case::{
+    Action, Case, CaseEvent, Channel, Closure, Outcome, Relation, Requester, State, Subject, Task,
+    TaskStatus, VerificationMethod, VerificationOutcome,
+};
+pub use clock::Clock;
+pub use ids::CaseId;
+pub use lifecycle::{NewCase, Refusal, Step, StepContext};
+pub use right::Right;
+pub use settings::Settings;
+pub use source::Catalogue;

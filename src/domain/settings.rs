@@ -1,0 +1,133 @@
+//! The organisation's settings: a small TOML file in the data directory.
+
+use super::calendar::{builtin_names, DEFAULT_CALENDAR};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Shown on response letters and packages.
+    pub organisation: String,
+    /// The holiday calendar the legal clock counts working days by.
+    pub calendar: String,
+    /// How long the desk keeps closed cases before reducing them to a stub
+    /// (default: 6 years, the longest period in the policy).
+    pub retention_years: u32,
+    /// Where exports go; relative paths are under the data directory.
+    pub export_dir: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            organisation: "Infotrode".into(),
+            calendar: DEFAULT_CALENDAR.into(),
+            retention_years: 6,
+            export_dir: "exports".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("settings {file}: {field}: {why}")]
+pub struct SettingsError {
+    pub file: String,
+    pub field: String,
+    pub why: String,
+}
+
+impl Settings {
+    /// The file written on first run, with comments for whoever edits it.
+    pub fn default_file() -> String {
+        let d = Settings::default();
+        format!(
+            "# rightsdesk settings. Edit and restart the desk; a bad value is refused with its name.\n\
+             # organisation: shown on response letters and packages.\n\
+             organisation = \"{}\"\n\
+             # calendar: holidays for the legal clock: {}.\n\
+             calendar = \"{}\"\n\
+             # retention_years: closed cases older than this are reduced to a pseudonymised stub.\n\
+             retention_years = {}\n\
+             # export_dir: where exports go (relative to the data directory unless absolute).\n\
+             export_dir = \"{}\"\n",
+            d.organisation,
+            builtin_names().join(", "),
+            d.calendar,
+            d.retention_years,
+            d.export_dir
+        )
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Settings, SettingsError> {
+        let err = |field: &str, why: String| SettingsError {
+            file: file.into(),
+            field: field.into(),
+            why,
+        };
+        let s: Settings = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| {
+                    format!(
+                        "line {}",
+                        text[..sp.start.min(text.len())].lines().count().max(1)
+                    )
+                })
+                .unwrap_or_else(|| "file".into());
+            err(&line, e.message().to_string())
+        })?;
+        if s.organisation.trim().is_empty() {
+            return Err(err("organisation", "must not be empty".into()));
+        }
+        if !builtin_names().contains(&s.calendar.as_str()) {
+            return Err(err(
+                "calendar",
+                format!(
+                    "'{}' is not one of: {}",
+                    s.calendar,
+                    builtin_names().join(", ")
+                ),
+            ));
+        }
+        if !(1..=50).contains(&s.retention_years) {
+            return Err(err(
+                "retention_years",
+                format!("{} is not between 1 and 50", s.retention_years),
+            ));
+        }
+        if s.export_dir.trim().is_empty() {
+            return Err(err("export_dir", "must not be empty".into()));
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults() {
+        assert_eq!(
+            Settings::parse("s", &Settings::default_file()).unwrap(),
+            Settings::default()
+        );
+        assert_eq!(Settings::default().calendar, "ireland");
+        assert_eq!(Settings::default().retention_years, 6);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let t = Settings::default_file().replace("\"ireland\"", "\"narnia\"");
+        let e = Settings::parse("settings.toml", &t).unwrap_err();
+        assert_eq!(e.field, "calendar");
+        let t = Settings::default_file().replace("retention_years = 6", "retention_years = 0");
+        assert_eq!(
+            Settings::parse("s", &t).unwrap_err().field,
+            "retention_years"
+        );
+        let t = Settings::default_file() + "colour = \"red\"\n";
+        let e = Settings::parse("s", &t).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+}

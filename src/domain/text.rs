@@ -1,0 +1,76 @@
+//! Making untrusted text inert before it reaches a terminal.
+//!
+//! Names from web forms, imported cells and notes may carry escape sequences
+//! (which can retitle a window, write the clipboard via OSC 52, or move the
+//! cursor) and bidi controls (which reorder what staff read). Every face shows
+//! such text through [`inert`]: controls become visible caret or `<U+XXXX>` forms.
+
+use std::borrow::Cow;
+
+/// Whether a character must not reach a terminal as itself.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() // C0, DEL and C1 (incl. U+009B CSI, U+009D OSC)
+        || matches!(c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' // ALM, LRM, RLM
+            | '\u{202A}'..='\u{202E}'            // LRE RLE PDF LRO RLO
+            | '\u{2066}'..='\u{2069}'            // LRI RLI FSI PDI
+            | '\u{2028}' | '\u{2029}'            // line/paragraph separators
+            | '\u{FEFF}')
+}
+
+/// The text with every unsafe character shown inert: `ESC` as `^[`, other C0
+/// controls in caret notation, DEL as `^?`, and C1 or bidi controls as `<U+202E>`.
+pub fn inert(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+        } else if (c as u32) < 0x20 {
+            out.push('^');
+            out.push(char::from(b'@' + c as u8));
+        } else if c == '\u{7f}' {
+            out.push_str("^?");
+        } else {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escape_sequences_show_as_carets() {
+        assert_eq!(inert("\u{1b}]52;c;aGk=\u{7}Eve"), "^[]52;c;aGk=^GEve");
+        assert_eq!(inert("a\tb\r\n"), "a^Ib^M^J");
+        assert_eq!(inert("x\u{9b}31m"), "x<U+009B>31m");
+        assert_eq!(inert("abc\u{202E}fdp.exe"), "abc<U+202E>fdp.exe");
+    }
+
+    #[test]
+    fn ordinary_text_is_untouched_and_not_copied() {
+        assert!(matches!(
+            inert("Jürgen Müller, Łukasz, Søren"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn output_never_holds_an_unsafe_char(s in any::<String>()) {
+            let out = inert(&s);
+            prop_assert!(!out.chars().any(is_unsafe));
+        }
+
+        #[test]
+        fn safe_text_is_kept_whole(s in "[\\p{L}\\p{N} .,'@+-]{0,40}") {
+            prop_assert_eq!(inert(&s), s.as_str());
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! rightsdesk: a terminal desk for answering data-subject-rights requests.
+//!
+//! Layers (design.md §2), each knowing only those below it:
+//! [`domain`] (pure rules) → [`store`] (sled) → [`service`] (what staff do) →
+//! the faces ([`cli`]).
+
+pub mod cli;
+pub mod domain;
+pub mod service;
+pub mod store;
