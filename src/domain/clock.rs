@@ -248,15 +248,11 @@ fn roll_note(start: NaiveDate, months: u32, paused: u32, cal: &HolidayCalendar) 
     let raw = month_end + Days::new(paused.into());
     let rolled = cal.roll_forward(raw);
     if rolled != raw {
-        let why = match cal.holiday(raw) {
-            Some(h) => h.to_string(),
-            None => "weekend".to_string(),
+        let first = match cal.holiday(raw) {
+            Some(h) => format!("{} {} is {h}", raw.format("%a"), short(raw)),
+            None => format!("{} {} falls on a weekend", raw.format("%a"), short(raw)),
         };
-        notes.push(format!(
-            "{} {} is not a working day ({why})",
-            raw.format("%a"),
-            short(raw)
-        ));
+        notes.push(format!("{first}, so the next working day"));
     }
     if notes.is_empty() {
         String::new()
@@ -417,6 +413,15 @@ mod tests {
                 .contains("extended on 10 Feb 2025 → due 30 Apr 2025"),
             "{}",
             c.explain()
+        );
+        let christmas = Clock::compute(
+            &[ClockEvent::Received(d("2024-11-25"))],
+            &ew(),
+            d("2024-11-25"),
+        );
+        assert_eq!(
+            christmas.explain(),
+            "received 25 Nov 2024 → due 27 Dec 2024 (Wed 25 Dec 2024 is Christmas Day, so the next working day)"
         );
     }
 

@@ -1,0 +1,219 @@
+//! The command line's shape (design.md §3).
+
+use crate::domain::{
+    Channel, Outcome, Relation, Right, State, TaskStatus, VerificationMethod, VerificationOutcome,
+};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rightsdesk",
+    version,
+    about = "A terminal desk for answering data-subject-rights requests (GDPR Art. 15–21)"
+)]
+pub struct Cli {
+    /// The data directory (store, settings, exports).
+    #[arg(long, global = true, env = "RIGHTSDESK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The legal clock alone: due date and extended due date.
+    Deadline {
+        /// The day the request was received (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        received: NaiveDate,
+        /// Holiday calendar (default: the organisation's setting, else ireland).
+        #[arg(long)]
+        calendar: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open, list, show and work cases.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Prove or show the audit chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Opens a case; prints its id.
+    Open(OpenArgs),
+    /// The queue: open cases, most urgent first.
+    List {
+        /// Only cases in this state (received, awaiting-identity, in-progress,
+        /// awaiting-clarification, ready-to-respond, closed).
+        #[arg(long)]
+        state: Option<State>,
+        /// Only cases past their due date.
+        #[arg(long)]
+        overdue: bool,
+        /// Include closed cases.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case in full.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Asks the requester for more ID: the clock stops until it arrives.
+    RequestId {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Records an identity check (what was checked; never the document itself).
+    Verify {
+        id: String,
+        /// known-details, reply-from-address, call-back, document-seen
+        #[arg(long)]
+        method: VerificationMethod,
+        #[arg(long, default_value = "verified")]
+        outcome: VerificationOutcome,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Waits for clarification from the requester: the clock pauses.
+    Pause {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// The clarification arrived: the clock runs again.
+    Resume {
+        id: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// Extends by two further months (only before the first month ends).
+    Extend {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records work in one source of the catalogue.
+    Task {
+        id: String,
+        source: String,
+        /// pending, done, not-found, exempt (exempt needs the legal basis as --note)
+        #[arg(long)]
+        status: TaskStatus,
+        /// What was done (default: the case's first right's action, e.g. "erase").
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// All work is done: the response can go out.
+    Ready {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a note to the case.
+    Note {
+        id: String,
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Closes the case with an outcome and reason.
+    Close {
+        id: String,
+        /// fulfilled, partly-fulfilled, refused-unfounded, refused-excessive,
+        /// refused-identity, withdrawn
+        #[arg(long)]
+        outcome: Outcome,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    /// The day this happened, if not today (e.g. ID that arrived by post yesterday).
+    #[arg(long, value_parser = parse_date)]
+    pub on: Option<NaiveDate>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// A right requested; repeat for several (access, rectification, erasure,
+    /// restriction, portability, objection, withdraw-consent).
+    #[arg(long = "right", required = true)]
+    pub rights: Vec<Right>,
+    /// The data subject's name.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long = "email")]
+    pub emails: Vec<String>,
+    #[arg(long = "phone")]
+    pub phones: Vec<String>,
+    /// email, web-form, chatbot, phone, post, in-person
+    #[arg(long)]
+    pub channel: Channel,
+    /// The day it was received (default today).
+    #[arg(long, value_parser = parse_date)]
+    pub received: Option<NaiveDate>,
+    /// Who asked: subject, parent, authorised-agent.
+    #[arg(long, default_value = "subject")]
+    pub requester: Relation,
+    /// The requester's name, when not the subject.
+    #[arg(long)]
+    pub requester_name: Option<String>,
+    /// The authority seen for a parent or agent.
+    #[arg(long)]
+    pub authority: Option<String>,
+    /// The subject is a child.
+    #[arg(long)]
+    pub child: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Proves the hash chain and every case against it; names the first bad entry.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows the chain (one JSON object a line with --json).
+    Log {
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
+}

@@ -1,0 +1,191 @@
+//! Plain-text output for people. Every piece of outside text goes through
+//! `inert` so nothing a requester typed can drive the terminal.
+
+use crate::domain::audit::AuditEntry;
+use crate::domain::text::inert;
+use crate::service::CaseView;
+use std::fmt::Write;
+
+/// "OVERDUE 3d", "DUE SOON 2d", "12d", "on hold" or "closed": urgency in words.
+pub fn urgency(v: &CaseView) -> String {
+    if !v.case.state.is_open() {
+        return "closed".into();
+    }
+    match v.clock.days_left() {
+        None => "on hold (awaiting ID)".into(),
+        Some(d) if d < 0 => format!("OVERDUE {}d", -d),
+        Some(d) if d <= 7 => format!("DUE SOON {d}d"),
+        Some(d) => format!("{d}d left"),
+    }
+}
+
+pub fn queue_table(views: &[CaseView]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<14} {:<24} {:<22} {:<22} {:<10} {:<10} LEFT",
+        "ID", "SUBJECT", "RIGHTS", "STATE", "RECEIVED", "DUE"
+    );
+    for v in views {
+        let c = &v.case;
+        let due = v
+            .clock
+            .effective_due()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "{:<14} {:<24} {:<22} {:<22} {:<10} {:<10} {}",
+            c.id.to_string(),
+            clip(&inert(&c.subject.name), 24),
+            clip(&c.rights_label(), 22),
+            c.state.as_str(),
+            c.received.to_string(),
+            due,
+            urgency(v)
+        );
+    }
+    if views.is_empty() {
+        s.push_str("(no cases)\n");
+    }
+    s
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub fn case_detail(v: &CaseView) -> String {
+    let c = &v.case;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}  {}  [{}]", c.id, inert(&c.subject.name), c.state);
+    let _ = writeln!(
+        s,
+        "rights:     {}",
+        c.rights
+            .iter()
+            .map(|r| format!("{r} ({})", r.article()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(s, "channel:    {}", c.channel);
+    let mut who = c.requester.relation.to_string();
+    if let Some(n) = &c.requester.name {
+        who.push_str(&format!(" {}", inert(n)));
+    }
+    if let Some(a) = &c.requester.authority {
+        who.push_str(&format!(" (authority: {})", inert(a)));
+    }
+    let _ = writeln!(
+        s,
+        "requester:  {who}{}",
+        if c.child { "; subject is a child" } else { "" }
+    );
+    if !c.subject.emails.is_empty() {
+        let _ = writeln!(s, "e-mail:     {}", inert(&c.subject.emails.join(", ")));
+    }
+    if !c.subject.phones.is_empty() {
+        let _ = writeln!(s, "phone:      {}", inert(&c.subject.phones.join(", ")));
+    }
+    let _ = writeln!(s, "clock:      {}", v.clock.explain());
+    let _ = writeln!(s, "status:     {}", urgency(v));
+    match c.verifications.last() {
+        Some(x) => {
+            let _ = writeln!(
+                s,
+                "identity:   {} by {} ({}) on {}{}",
+                x.outcome,
+                inert(&x.by),
+                x.method,
+                x.on,
+                note(&x.note)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "identity:   not yet verified");
+        }
+    }
+    if !c.tasks.is_empty() {
+        let _ = writeln!(s, "tasks:");
+        for t in &c.tasks {
+            let _ = writeln!(
+                s,
+                "  [{}] {:<20} {:<20} {} {}{}",
+                mark(t.status),
+                t.source,
+                inert(&t.action),
+                t.status,
+                t.at.date_naive(),
+                note(&t.note)
+            );
+        }
+    }
+    if !c.notes.is_empty() {
+        let _ = writeln!(s, "notes:");
+        for n in &c.notes {
+            let _ = writeln!(
+                s,
+                "  {} {}: {}",
+                n.at.date_naive(),
+                inert(&n.by),
+                inert(&n.text)
+            );
+        }
+    }
+    if let Some(x) = &c.closure {
+        let _ = writeln!(
+            s,
+            "closed:     {} on {} by {}: {}",
+            x.outcome,
+            x.closed_at.date_naive(),
+            inert(&x.closed_by),
+            inert(&x.reason)
+        );
+    }
+    let _ = writeln!(s, "history:");
+    for e in &c.history {
+        let _ = writeln!(s, "  {} {:<14} {}", e.on, e.action.kind(), inert(&e.actor));
+    }
+    s
+}
+
+fn mark(st: crate::domain::TaskStatus) -> char {
+    if st == crate::domain::TaskStatus::Pending {
+        ' '
+    } else {
+        'x'
+    }
+}
+
+fn note(n: &str) -> String {
+    if n.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", inert(n))
+    }
+}
+
+pub fn audit_line(e: &AuditEntry) -> String {
+    let case = e.case.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+    let detail = if e.detail.as_object().is_some_and(|o| o.is_empty()) {
+        String::new()
+    } else {
+        e.detail.to_string()
+    };
+    format!(
+        "#{:<5} {} {:<10} {:<14} {:<14} {} {}",
+        e.seq,
+        e.at.format("%Y-%m-%d %H:%M:%S"),
+        inert(&e.actor),
+        case,
+        e.kind,
+        inert(&detail),
+        &e.hash[..12]
+    )
+}

@@ -1,0 +1,48 @@
+//! The JSON shapes the command line prints (design.md §3).
+
+use crate::domain::{Case, Clock};
+use crate::service::CaseView;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct DeadlineJson<'a> {
+    pub received: NaiveDate,
+    pub calendar: &'a str,
+    pub due: NaiveDate,
+    pub extended_due: NaiveDate,
+}
+
+pub fn case_json(v: &CaseView) -> serde_json::Value {
+    let c: &Case = &v.case;
+    let k: &Clock = &v.clock;
+    let open = c.state.is_open();
+    serde_json::json!({
+        "id": c.id,
+        "rights": c.rights,
+        "state": c.state,
+        "channel": c.channel,
+        "received": c.received,
+        "due": k.due,
+        "extended_due": k.extended_due,
+        "paused_days": k.paused_days,
+        "days_left": if open { k.days_left() } else { None },
+        "overdue": open && k.is_overdue(),
+        "clock": k.explain(),
+        "requester": c.requester,
+        "child": c.child,
+        "subject": c.subject,
+        "verification": c.verifications.last().map(|x| serde_json::json!({
+            "method": x.method, "outcome": x.outcome, "by": x.by, "on": x.on, "note": x.note,
+        })),
+        "tasks": c.tasks.iter().map(|t| serde_json::json!({
+            "source": t.source, "action": t.action, "status": t.status, "note": t.note,
+            "by": t.by, "at": t.at.date_naive(),
+        })).collect::<Vec<_>>(),
+        "notes": c.notes.iter().map(|n| serde_json::json!({"text": n.text, "by": n.by, "at": n.at.date_naive()})).collect::<Vec<_>>(),
+        "closure": c.closure.as_ref().map(|x| serde_json::json!({
+            "outcome": x.outcome, "reason": x.reason, "closed_at": x.closed_at.date_naive(), "closed_by": x.closed_by,
+        })),
+        "version": c.version,
+    })
+}

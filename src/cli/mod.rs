@@ -1,0 +1,314 @@
+//! The scriptable face: every step staff take, from a shell (design.md §3).
+//!
+//! Data subcommands take `--json` and then print JSON on stdout; errors go to
+//! stderr with a non-zero exit code (see [`ExitCode`]).
+
+pub mod args;
+mod human;
+mod json;
+
+use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
+use crate::service::{paths, Desk, DeskError};
+use crate::store::{StoreError, VerifyError};
+use args::{AuditCommand, CaseCommand, Cli, Command};
+use std::path::PathBuf;
+
+pub use human::urgency;
+
+/// Exit codes, so scripts can tell failures apart.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Anything else (I/O, damaged store, not found).
+    pub const FAILED: i32 = 1;
+    /// Bad command line (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The rules refused the step (illegal transition, invalid field, unknown source).
+    pub const REFUSED: i32 = 3;
+    /// Another process holds the store.
+    pub const BUSY: i32 = 4;
+    /// `audit verify` found a bad entry.
+    pub const AUDIT_BROKEN: i32 = 5;
+}
+
+/// An error to print on stderr, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl From<DeskError> for Failure {
+    fn from(e: DeskError) -> Self {
+        let code = match &e {
+            DeskError::Store(StoreError::Busy { .. }) => exit::BUSY,
+            DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
+                exit::REFUSED
+            }
+            _ => exit::FAILED,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn fail(code: i32, message: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        message: message.into(),
+    }
+}
+
+pub fn data_dir(cli: &Cli) -> PathBuf {
+    cli.data_dir.clone().unwrap_or_else(paths::default_data_dir)
+}
+
+fn parse_id(s: &str) -> Result<CaseId, Failure> {
+    s.parse()
+        .map_err(|e: crate::domain::ids::BadCaseId| fail(exit::USAGE, e.to_string()))
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON output serialises")
+    );
+}
+
+/// Runs one subcommand; `Ok` carries what to print on stdout.
+pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
+    let dir = data_dir(cli);
+    match command {
+        Command::Deadline {
+            received,
+            calendar,
+            json,
+        } => {
+            let name = match calendar {
+                Some(c) => c.clone(),
+                None => paths::peek_settings(&dir)
+                    .map_err(|e| fail(exit::FAILED, e.to_string()))?
+                    .map(|s| s.calendar)
+                    .unwrap_or_else(|| crate::domain::calendar::DEFAULT_CALENDAR.to_string()),
+            };
+            let cal =
+                HolidayCalendar::builtin(&name).map_err(|e| fail(exit::USAGE, e.to_string()))?;
+            let due = crate::domain::clock::due_date(*received, 1, 0, &cal);
+            let extended_due = crate::domain::clock::due_date(*received, 3, 0, &cal);
+            if *json {
+                print_json(&json::DeadlineJson {
+                    received: *received,
+                    calendar: &cal.name,
+                    due,
+                    extended_due,
+                });
+            } else {
+                let clock = crate::domain::Clock::compute(
+                    &[crate::domain::clock::ClockEvent::Received(*received)],
+                    &cal,
+                    *received,
+                );
+                println!("{due}");
+                println!("extended due {extended_due}");
+                println!("{} ({})", clock.explain(), cal.title);
+            }
+            Ok(())
+        }
+        Command::Case(c) => run_case(&Desk::open(&dir)?, c),
+        Command::Audit(a) => run_audit(&Desk::open(&dir)?, a),
+    }
+}
+
+fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
+    let show = |case: crate::domain::Case, json: bool| {
+        let v = desk.view(case);
+        if json {
+            print_json(&json::case_json(&v));
+        } else {
+            println!("{}: {} — {}", v.case.id, v.case.state, v.clock.explain());
+        }
+    };
+    let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
+        let case = desk.step(parse_id(id)?, step, on)?;
+        show(case, json);
+        Ok(())
+    };
+    match cmd {
+        CaseCommand::Open(a) => {
+            let new = NewCase {
+                rights: a.rights.clone(),
+                channel: a.channel,
+                received: a.received.unwrap_or_else(|| desk.today()),
+                requester: Requester {
+                    relation: a.requester,
+                    name: a.requester_name.clone(),
+                    authority: a.authority.clone(),
+                },
+                child: a.child,
+                subject: Subject {
+                    name: a.name.clone(),
+                    emails: a.emails.clone(),
+                    phones: a.phones.clone(),
+                },
+            };
+            let case = desk.open_case(new)?;
+            if a.json {
+                print_json(&json::case_json(&desk.view(case)));
+            } else {
+                println!("{}", case.id);
+            }
+            Ok(())
+        }
+        CaseCommand::List {
+            state,
+            overdue,
+            all,
+            json,
+        } => {
+            let views: Vec<_> = desk
+                .queue()?
+                .into_iter()
+                .filter(|v| match state {
+                    Some(s) => v.case.state == *s,
+                    None => *all || v.case.state.is_open(),
+                })
+                .filter(|v| !*overdue || (v.case.state.is_open() && v.clock.is_overdue()))
+                .collect();
+            if *json {
+                print_json(&views.iter().map(json::case_json).collect::<Vec<_>>());
+            } else {
+                print!("{}", human::queue_table(&views));
+            }
+            Ok(())
+        }
+        CaseCommand::Show { id, json } => {
+            let v = desk.case(parse_id(id)?)?;
+            if *json {
+                print_json(&json::case_json(&v));
+            } else {
+                print!("{}", human::case_detail(&v));
+            }
+            Ok(())
+        }
+        CaseCommand::RequestId { id, note, common } => step(
+            id,
+            Step::RequestId { note: note.clone() },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Verify {
+            id,
+            method,
+            outcome,
+            note,
+            common,
+        } => step(
+            id,
+            Step::Verify {
+                method: *method,
+                outcome: *outcome,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Pause { id, reason, common } => step(
+            id,
+            Step::Pause {
+                reason: reason.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Resume { id, common } => step(id, Step::Resume, common.on, common.json),
+        CaseCommand::Extend { id, reason, json } => step(
+            id,
+            Step::Extend {
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::Task {
+            id,
+            source,
+            status,
+            action,
+            note,
+            common,
+        } => step(
+            id,
+            Step::RecordTask {
+                source: source.clone(),
+                action: action.clone(),
+                status: *status,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Ready { id, json } => step(id, Step::MarkReady, None, *json),
+        CaseCommand::Note { id, text, json } => {
+            step(id, Step::Note { text: text.clone() }, None, *json)
+        }
+        CaseCommand::Close {
+            id,
+            outcome,
+            reason,
+            json,
+        } => step(
+            id,
+            Step::Close {
+                outcome: *outcome,
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+    }
+}
+
+fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
+    match cmd {
+        AuditCommand::Verify { json } => match desk.verify_audit() {
+            Ok(r) => {
+                if *json {
+                    print_json(
+                        &serde_json::json!({"ok": true, "entries": r.entries, "cases": r.cases}),
+                    );
+                } else {
+                    println!(
+                        "audit chain intact: {} entries, {} cases match their last entry",
+                        r.entries, r.cases
+                    );
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if *json {
+                    let seq = match &e {
+                        VerifyError::Chain(b) => Some(b.seq),
+                        VerifyError::CaseAltered { seq, .. } => Some(*seq),
+                        _ => None,
+                    };
+                    print_json(
+                        &serde_json::json!({"ok": false, "entry": seq, "error": e.to_string()}),
+                    );
+                }
+                Err(fail(exit::AUDIT_BROKEN, format!("audit chain broken: {e}")))
+            }
+        },
+        AuditCommand::Log { case, json } => {
+            let case = case.as_deref().map(parse_id).transpose()?;
+            for e in desk.audit_log(case)? {
+                if *json {
+                    println!("{}", serde_json::to_string(&e).expect("entry serialises"));
+                } else {
+                    println!("{}", human::audit_line(&e));
+                }
+            }
+            Ok(())
+        }
+    }
+}

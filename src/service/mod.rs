@@ -1,0 +1,243 @@
+//! The operations staff perform: one API that both faces (desk and command line)
+//! call. Each operation is one store transaction plus its audit entry.
+
+pub mod actor;
+pub mod paths;
+
+use crate::domain::audit::AuditEntry;
+use crate::domain::lifecycle::FieldError;
+use crate::domain::settings::Settings;
+use crate::domain::source::CatalogueError;
+use crate::domain::{
+    Case, CaseId, Catalogue, Clock, HolidayCalendar, NewCase, Refusal, Step, StepContext,
+};
+use crate::store::{AuditNote, Store, StoreError, VerifyError, VerifyReport};
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use paths::SettingsLoadError;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("the case cannot be opened: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("unknown source '{id}' (the catalogue has: {known})")]
+    UnknownSource { id: String, known: String },
+    #[error(transparent)]
+    Settings(#[from] SettingsLoadError),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Calendar(#[from] crate::domain::calendar::CalendarError),
+}
+
+/// What time it is for the desk: the system clock, or a fixed instant (demo
+/// data and tests that need past dates).
+#[derive(Debug, Clone, Copy)]
+pub enum Now {
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+/// The desk's services over one store.
+pub struct Desk {
+    store: Store,
+    data_dir: PathBuf,
+    settings: Settings,
+    catalogue: Catalogue,
+    calendar: HolidayCalendar,
+    actor: String,
+    now: Now,
+}
+
+/// One case with its clock as of today, as both faces show it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: Case,
+    pub clock: Clock,
+}
+
+impl Desk {
+    /// Opens the desk on a data directory: settings (created on first run),
+    /// the source catalogue, the holiday calendar and the store.
+    pub fn open(data_dir: &Path) -> Result<Desk, DeskError> {
+        let settings = paths::load_or_create_settings(data_dir)?;
+        let calendar = HolidayCalendar::builtin(&settings.calendar)?;
+        let catalogue = Catalogue::builtin();
+        let store = Store::open(&data_dir.join(paths::STORE_DIR))?;
+        Ok(Desk {
+            store,
+            data_dir: data_dir.to_path_buf(),
+            settings,
+            catalogue,
+            calendar,
+            actor: actor::os_user(),
+            now: Now::System,
+        })
+    }
+
+    pub fn set_now(&mut self, now: Now) {
+        self.now = now;
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.now {
+            Now::System => Utc::now(),
+            Now::Fixed(t) => t,
+        }
+    }
+
+    /// Today in the desk's local time zone: the day a request "is received".
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&Local).date_naive()
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn calendar(&self) -> &HolidayCalendar {
+        &self.calendar
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn store_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    fn note(&self, kind: &str, detail: serde_json::Value) -> AuditNote {
+        AuditNote {
+            at: self.now(),
+            actor: self.actor.clone(),
+            kind: kind.into(),
+            detail,
+        }
+    }
+
+    /// Opens a case from an intake; returns it once it is durable.
+    pub fn open_case(&self, new: NewCase) -> Result<Case, DeskError> {
+        let today = self.today();
+        let new = new.validate(today).map_err(DeskError::Invalid)?;
+        let detail = serde_json::json!({
+            "rights": new.rights,
+            "channel": new.channel,
+            "received": new.received,
+            "relation": new.requester.relation,
+            "child": new.child,
+        });
+        let at = self.now();
+        let year = u16::try_from(chrono::Datelike::year(&today)).unwrap_or(0);
+        let (case, _) = self.store.insert_new_case(
+            year,
+            |id| new.clone().open(id, &self.actor, at),
+            &self.note("opened", detail),
+        )?;
+        Ok(case)
+    }
+
+    /// Takes one step on a case, dated `on` (default today); returns the case
+    /// once the change and its audit entry are durable.
+    pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
+        if let Step::RecordTask { source, .. } = &step {
+            if self.catalogue.get(source).is_none() {
+                return Err(DeskError::UnknownSource {
+                    id: source.clone(),
+                    known: self.catalogue.ids().join(", "),
+                });
+            }
+        }
+        let today = self.today();
+        let on = on.unwrap_or(today);
+        if on > today {
+            return Err(Refusal {
+                case: id,
+                step: step.name(),
+                why: format!("{on} is in the future"),
+            }
+            .into());
+        }
+        let mut case = self.store.case(id)?;
+        let cx = StepContext {
+            actor: &self.actor,
+            at: self.now(),
+            on,
+            calendar: &self.calendar,
+        };
+        let event = case.apply(step, &cx)?.clone();
+        let detail = audit_detail(&event.action, event.on);
+        self.store
+            .update_case(&case, &self.note(event.action.kind(), detail))?;
+        Ok(case)
+    }
+
+    pub fn case(&self, id: CaseId) -> Result<CaseView, DeskError> {
+        let case = self.store.case(id)?;
+        Ok(self.view(case))
+    }
+
+    pub fn view(&self, case: Case) -> CaseView {
+        let clock = case.clock(&self.calendar, self.today());
+        CaseView { case, clock }
+    }
+
+    /// Every case with its clock, most urgent first: by effective due date, cases
+    /// whose clock is stopped (awaiting ID) after those with a date, then by id.
+    pub fn queue(&self) -> Result<Vec<CaseView>, DeskError> {
+        let mut all: Vec<CaseView> = self
+            .store
+            .cases()?
+            .into_iter()
+            .map(|c| self.view(c))
+            .collect();
+        all.sort_by_key(|v| {
+            (
+                v.clock.effective_due().is_none(),
+                v.clock.effective_due(),
+                v.case.id,
+            )
+        });
+        Ok(all)
+    }
+
+    pub fn audit_log(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, DeskError> {
+        Ok(self.store.audit_entries(case)?)
+    }
+
+    pub fn verify_audit(&self) -> Result<VerifyReport, VerifyError> {
+        self.store.verify()
+    }
+}
+
+/// The structured, free-text-free part of a step for the audit chain.
+fn audit_detail(action: &crate::domain::Action, on: NaiveDate) -> serde_json::Value {
+    use crate::domain::Action::*;
+    let mut v = match action {
+        Verified {
+            method, outcome, ..
+        } => serde_json::json!({ "method": method, "outcome": outcome }),
+        TaskRecorded {
+            source,
+            action,
+            status,
+            ..
+        } => serde_json::json!({ "source": source, "action": action, "status": status }),
+        Closed { outcome, .. } => serde_json::json!({ "outcome": outcome }),
+        _ => serde_json::json!({}),
+    };
+    v["on"] = serde_json::json!(on);
+    v
+}

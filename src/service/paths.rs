@@ -1,0 +1,82 @@
+//! Where the desk keeps its data, and its settings file.
+
+use crate::domain::settings::{Settings, SettingsError};
+use crate::store::ensure_private_dir;
+use std::path::{Path, PathBuf};
+
+pub const SETTINGS_FILE: &str = "settings.toml";
+pub const STORE_DIR: &str = "store";
+
+/// `--data-dir`, else `RIGHTSDESK_DATA_DIR` (clap reads both), else the platform
+/// data directory: `$XDG_DATA_HOME/rightsdesk` or `~/.local/share/rightsdesk`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("rightsdesk");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/rightsdesk")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsLoadError {
+    #[error(transparent)]
+    Invalid(#[from] SettingsError),
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Reads the settings, writing the commented defaults on first run.
+pub fn load_or_create_settings(data_dir: &Path) -> Result<Settings, SettingsLoadError> {
+    let path = data_dir.join(SETTINGS_FILE);
+    let io = |source| SettingsLoadError::Io {
+        path: path.clone(),
+        source,
+    };
+    ensure_private_dir(data_dir).map_err(io)?;
+    if !path.exists() {
+        write_private(&path, Settings::default_file().as_bytes()).map_err(io)?;
+    }
+    read_settings(&path)
+}
+
+/// Reads settings if the file exists (without creating anything).
+pub fn peek_settings(data_dir: &Path) -> Result<Option<Settings>, SettingsLoadError> {
+    let path = data_dir.join(SETTINGS_FILE);
+    if path.exists() {
+        read_settings(&path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn read_settings(path: &Path) -> Result<Settings, SettingsLoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsLoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Settings::parse(&path.display().to_string(), &text)?)
+}
+
+/// Writes a file readable by its owner only, via a temporary file and rename so
+/// a crash never leaves it half written.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}

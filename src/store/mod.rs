@@ -1,0 +1,401 @@
+//! The store: sled trees holding cases, the audit chain and metadata.
+//!
+//! Every change lands in one multi-tree transaction together with its audit
+//! entry, and the store is flushed before the change is acknowledged.
+
+mod files;
+
+pub use files::{ensure_private_dir, tighten_files};
+
+use crate::domain::audit::{sha256_hex, verify_chain, AuditEntry, ChainBreak};
+use crate::domain::{Case, CaseId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever the stored shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const TREE_CASES: &str = "cases";
+const TREE_AUDIT: &str = "audit";
+const TREE_META: &str = "meta";
+const KEY_SCHEMA: &[u8] = b"schema_version";
+const KEY_HEAD: &[u8] = b"audit_head";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store {} is in use by another rightsdesk process; close that desk (or wait for its command) and try again", .path.display())]
+    Busy { path: PathBuf },
+    #[error("the store {} is damaged ({detail}); nothing was changed. Restore it from a backup", .path.display())]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the store {} has schema version {found}; this rightsdesk reads version {expected}", .path.display())]
+    Schema {
+        path: PathBuf,
+        found: String,
+        expected: u32,
+    },
+    #[error("no case {0}")]
+    NotFound(CaseId),
+    #[error("case {id} was changed by someone else (version {found}, expected {expected}); reload it and try again")]
+    Conflict {
+        id: CaseId,
+        expected: u64,
+        found: u64,
+    },
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store {}: {detail}", .path.display())]
+    Sled { path: PathBuf, detail: String },
+}
+
+/// What a change records in the audit chain, besides the case it touches.
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// The newest audit entry: what the next one links to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Head {
+    seq: u64,
+    hash: String,
+}
+
+/// Result of proving the store: the chain and every case against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub cases: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Chain(#[from] ChainBreak),
+    #[error("case {case} does not match its last audit entry #{seq} (altered outside the desk)")]
+    CaseAltered { case: CaseId, seq: u64 },
+    #[error("case {case} has no audit entry (written outside the desk)")]
+    CaseUnlogged { case: CaseId },
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    cases: sled::Tree,
+    audit: sled::Tree,
+    meta: sled::Tree,
+}
+
+/// Errors raised inside a transaction closure.
+enum TxAbort {
+    Conflict { expected: u64, found: u64 },
+    Decode(String),
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, which is created private (0700).
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        ensure_private_dir(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.to_path_buf();
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|e| open_error(dir, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
+        let store = Store {
+            cases: tree(TREE_CASES)?,
+            audit: tree(TREE_AUDIT)?,
+            meta: tree(TREE_META)?,
+            db,
+            path,
+        };
+        store.check_schema()?;
+        tighten_files(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sled_err(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Sled {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        match self.meta.get(KEY_SCHEMA).map_err(|e| self.sled_err(e))? {
+            Some(v) => {
+                let found = String::from_utf8_lossy(&v).to_string();
+                if found != SCHEMA_VERSION.to_string() {
+                    return Err(StoreError::Schema {
+                        path: self.path.clone(),
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                if !self.cases.is_empty() || !self.audit.is_empty() {
+                    return Err(StoreError::Schema {
+                        path: self.path.clone(),
+                        found: "none".into(),
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                self.meta
+                    .insert(KEY_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())
+                    .map_err(|e| self.sled_err(e))?;
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every acknowledged change durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+    }
+
+    /// Opens a new case: allocates the next id of `year` and writes the case
+    /// and its audit entry in one transaction.
+    pub fn insert_new_case(
+        &self,
+        year: u16,
+        make: impl Fn(CaseId) -> Case,
+        note: &AuditNote,
+    ) -> Result<(Case, AuditEntry), StoreError> {
+        let counter_key = format!("next_case/{year}");
+        let out = (&self.cases, &self.audit, &self.meta)
+            .transaction(|(cases, audit, meta)| {
+                let n = match meta.get(counter_key.as_bytes())? {
+                    Some(v) => String::from_utf8_lossy(&v)
+                        .parse::<u32>()
+                        .map_err(|e| abort(TxAbort::Decode(e.to_string())))?,
+                    None => 1,
+                };
+                let id = CaseId::new(year, n);
+                let case = make(id);
+                meta.insert(counter_key.as_bytes(), (n + 1).to_string().as_bytes())?;
+                let entry = write_case_and_entry(cases, audit, meta, &case, note)?;
+                Ok((case, entry))
+            })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        Ok(out)
+    }
+
+    /// Replaces a case whose stored version is `case.version - 1`, with its audit
+    /// entry, in one transaction. A different stored version is a conflict.
+    pub fn update_case(&self, case: &Case, note: &AuditNote) -> Result<AuditEntry, StoreError> {
+        let expected = case.version.saturating_sub(1);
+        let entry = (&self.cases, &self.audit, &self.meta)
+            .transaction(|(cases, audit, meta)| {
+                let stored = cases
+                    .get(case.id.to_key())?
+                    .ok_or_else(|| abort(TxAbort::Conflict { expected, found: 0 }))?;
+                let found = serde_json::from_slice::<Case>(&stored)
+                    .map_err(|e| abort(TxAbort::Decode(e.to_string())))?
+                    .version;
+                if found != expected {
+                    return Err(abort(TxAbort::Conflict { expected, found }));
+                }
+                write_case_and_entry(cases, audit, meta, case, note)
+            })
+            .map_err(|e| self.tx_error(e, Some(case.id)))?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    fn tx_error(&self, e: TransactionError<TxAbort>, id: Option<CaseId>) -> StoreError {
+        match e {
+            TransactionError::Abort(TxAbort::Conflict { expected, found }) => match id {
+                Some(id) if found == 0 => StoreError::NotFound(id),
+                Some(id) => StoreError::Conflict {
+                    id,
+                    expected,
+                    found,
+                },
+                None => self.sled_err("conflict while opening a case"),
+            },
+            TransactionError::Abort(TxAbort::Decode(d)) => StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: d,
+            },
+            TransactionError::Storage(e) => self.sled_err(e),
+        }
+    }
+
+    pub fn case(&self, id: CaseId) -> Result<Case, StoreError> {
+        let v = self
+            .cases
+            .get(id.to_key())
+            .map_err(|e| self.sled_err(e))?
+            .ok_or(StoreError::NotFound(id))?;
+        self.decode_case(&v)
+    }
+
+    fn decode_case(&self, v: &[u8]) -> Result<Case, StoreError> {
+        serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: format!("a case record cannot be read: {e}"),
+        })
+    }
+
+    /// Every case, in id order.
+    pub fn cases(&self) -> Result<Vec<Case>, StoreError> {
+        self.cases
+            .iter()
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.sled_err(e))?;
+                self.decode_case(&v)
+            })
+            .collect()
+    }
+
+    pub fn case_count(&self) -> usize {
+        self.cases.len()
+    }
+
+    /// The audit chain in order; entries that cannot be decoded carry the error.
+    pub fn audit_raw(&self) -> impl Iterator<Item = (u64, Result<AuditEntry, String>)> + '_ {
+        self.audit.iter().map(|kv| match kv {
+            Ok((k, v)) => {
+                let seq = k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                (
+                    seq,
+                    serde_json::from_slice::<AuditEntry>(&v).map_err(|e| e.to_string()),
+                )
+            }
+            Err(e) => (0, Err(e.to_string())),
+        })
+    }
+
+    /// The readable audit entries, optionally for one case.
+    pub fn audit_entries(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        for (seq, e) in self.audit_raw() {
+            let e = e.map_err(|d| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("audit entry #{seq}: {d}"),
+            })?;
+            if case.is_none() || e.case == case {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Proves the chain, then that every case is exactly what its last entry bound.
+    pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
+        let mut last_hash_of_case = std::collections::HashMap::new();
+        let entries: Vec<_> = self.audit_raw().collect();
+        for (seq, e) in &entries {
+            if let Ok(e) = e {
+                if let (Some(c), Some(h)) = (e.case, &e.case_sha256) {
+                    last_hash_of_case.insert(c, (*seq, h.clone()));
+                }
+            }
+        }
+        let n = verify_chain(entries)?;
+        let mut cases = 0;
+        for kv in self.cases.iter() {
+            let (k, v) = kv.map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+            let id = CaseId::from_key(&k)
+                .ok_or_else(|| VerifyError::Unreadable("a case key is malformed".into()))?;
+            match last_hash_of_case.get(&id) {
+                None => return Err(VerifyError::CaseUnlogged { case: id }),
+                Some((seq, h)) if *h != sha256_hex(&v) => {
+                    return Err(VerifyError::CaseAltered {
+                        case: id,
+                        seq: *seq,
+                    })
+                }
+                Some(_) => cases += 1,
+            }
+        }
+        Ok(VerifyReport { entries: n, cases })
+    }
+}
+
+fn abort(a: TxAbort) -> ConflictableTransactionError<TxAbort> {
+    ConflictableTransactionError::Abort(a)
+}
+
+fn write_case_and_entry(
+    cases: &TransactionalTree,
+    audit: &TransactionalTree,
+    meta: &TransactionalTree,
+    case: &Case,
+    note: &AuditNote,
+) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
+    let bytes = serde_json::to_vec(case).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
+    let head: Option<Head> = match meta.get(KEY_HEAD)? {
+        Some(v) => {
+            Some(serde_json::from_slice(&v).map_err(|e| abort(TxAbort::Decode(e.to_string())))?)
+        }
+        None => None,
+    };
+    let entry = AuditEntry::next(
+        head.as_ref().map(|h| (h.seq, h.hash.as_str())),
+        note.at,
+        &note.actor,
+        Some(case.id),
+        &note.kind,
+        note.detail.clone(),
+        Some(sha256_hex(&bytes)),
+    );
+    let entry_bytes =
+        serde_json::to_vec(&entry).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
+    cases.insert(&case.id.to_key(), bytes)?;
+    audit.insert(&entry.seq.to_be_bytes(), entry_bytes)?;
+    let new_head = Head {
+        seq: entry.seq,
+        hash: entry.hash.clone(),
+    };
+    meta.insert(
+        KEY_HEAD,
+        serde_json::to_vec(&new_head).expect("head serialises"),
+    )?;
+    Ok(entry)
+}
+
+/// Turns sled's open errors into ones that name the store and say what to do.
+fn open_error(dir: &Path, e: sled::Error) -> StoreError {
+    let path = dir.to_path_buf();
+    match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Busy { path }
+        }
+        sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+            path,
+            detail: match at {
+                Some(at) => format!("corruption detected at {at}"),
+                None => "corruption detected".into(),
+            },
+        },
+        sled::Error::Io(source) => StoreError::Io { path, source },
+        other => StoreError::Sled {
+            path,
+            detail: other.to_string(),
+        },
+    }
+}
