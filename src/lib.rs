@@ -2,9 +2,10 @@
 //!
 //! Layers (design.md §2), each knowing only those below it:
 //! [`domain`] (pure rules) → [`store`] (sled) → [`service`] (what staff do) →
-//! the faces ([`cli`]).
+//! the faces ([`cli`], [`tui`]).
 
 pub mod cli;
 pub mod domain;
 pub mod service;
 pub mod store;
+pub mod tui;

@@ -1,5 +1,6 @@
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rightsdesk::cli::{self, args::Cli, exit};
+use rightsdesk::service::{demo, Desk};
 
 fn main() {
     // The desk's files hold personal data: whatever the caller's umask, nothing
@@ -17,10 +18,44 @@ fn main() {
                 f.code
             }
         },
-        None => {
-            let _ = Cli::command().print_help();
-            exit::USAGE
-        }
+        None => match open_desk(&args) {
+            Ok(()) => exit::OK,
+            Err(f) => {
+                eprintln!("rightsdesk: {}", f.message);
+                f.code
+            }
+        },
     };
     std::process::exit(code);
+}
+
+/// `rightsdesk` opens the desk on the real store; `--demo` on a throwaway one.
+fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
+    let failed = |e: &dyn std::fmt::Display| cli::Failure {
+        code: exit::FAILED,
+        message: e.to_string(),
+    };
+    let _demo_dir;
+    let desk = if args.demo {
+        let dir = tempfile::Builder::new()
+            .prefix("rightsdesk-demo-")
+            .tempdir()
+            .map_err(|e| failed(&e))?;
+        let mut desk = Desk::open(dir.path())?;
+        let today = desk.today();
+        demo::seed(&mut desk, today).map_err(|e| failed(&e))?;
+        _demo_dir = dir;
+        desk
+    } else {
+        Desk::open(&cli::data_dir(args))?
+    };
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Err(cli::Failure {
+            code: exit::USAGE,
+            message: "the desk needs a terminal; use a subcommand (see --help) from scripts".into(),
+        });
+    }
+    rightsdesk::tui::run(desk, args.demo)
+        .map(|_| ())
+        .map_err(|e| failed(&e))
 }

@@ -18,6 +18,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "RIGHTSDESK_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Opens the desk on a throwaway store filled with demo cases.
+    #[arg(long)]
+    pub demo: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -6,19 +6,6 @@ use crate::domain::text::inert;
 use crate::service::CaseView;
 use std::fmt::Write;
 
-/// "OVERDUE 3d", "DUE SOON 2d", "12d", "on hold" or "closed": urgency in words.
-pub fn urgency(v: &CaseView) -> String {
-    if !v.case.state.is_open() {
-        return "closed".into();
-    }
-    match v.clock.days_left() {
-        None => "on hold (awaiting ID)".into(),
-        Some(d) if d < 0 => format!("OVERDUE {}d", -d),
-        Some(d) if d <= 7 => format!("DUE SOON {d}d"),
-        Some(d) => format!("{d}d left"),
-    }
-}
-
 pub fn queue_table(views: &[CaseView]) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -42,7 +29,7 @@ pub fn queue_table(views: &[CaseView]) -> String {
             c.state.as_str(),
             c.received.to_string(),
             due,
-            urgency(v)
+            v.urgency()
         );
     }
     if views.is_empty() {
@@ -94,7 +81,7 @@ pub fn case_detail(v: &CaseView) -> String {
         let _ = writeln!(s, "phone:      {}", inert(&c.subject.phones.join(", ")));
     }
     let _ = writeln!(s, "clock:      {}", v.clock.explain());
-    let _ = writeln!(s, "status:     {}", urgency(v));
+    let _ = writeln!(s, "status:     {}", v.urgency());
     match c.verifications.last() {
         Some(x) => {
             let _ = writeln!(

@@ -13,8 +13,6 @@ use crate::store::{StoreError, VerifyError};
 use args::{AuditCommand, CaseCommand, Cli, Command};
 use std::path::PathBuf;
 
-pub use human::urgency;
-
 /// Exit codes, so scripts can tell failures apart.
 pub mod exit {
     pub const OK: i32 = 0;

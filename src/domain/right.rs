@@ -53,6 +53,19 @@ impl Right {
         }
     }
 
+    /// A three-letter code for narrow tables.
+    pub fn code(self) -> &'static str {
+        match self {
+            Right::Access => "ACC",
+            Right::Rectification => "REC",
+            Right::Erasure => "ERA",
+            Right::Restriction => "RES",
+            Right::Portability => "POR",
+            Right::Objection => "OBJ",
+            Right::WithdrawConsent => "WDC",
+        }
+    }
+
     /// The default per-source action a task for this right asks for.
     pub fn default_action(self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 //! call. Each operation is one store transaction plus its audit entry.
 
 pub mod actor;
+pub mod demo;
 pub mod paths;
 
 use crate::domain::audit::AuditEntry;
@@ -58,6 +59,47 @@ pub struct Desk {
 pub struct CaseView {
     pub case: Case,
     pub clock: Clock,
+}
+
+/// How urgent a case is, in words as well as colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Closed,
+    /// The clock is stopped until requested ID arrives.
+    OnHold,
+    Overdue(i64),
+    /// Due within a week.
+    DueSoon(i64),
+    Due(i64),
+}
+
+/// Days left at or under which a case is "due soon".
+pub const DUE_SOON_DAYS: i64 = 7;
+
+impl CaseView {
+    pub fn urgency(&self) -> Urgency {
+        if !self.case.state.is_open() {
+            return Urgency::Closed;
+        }
+        match self.clock.days_left() {
+            None => Urgency::OnHold,
+            Some(d) if d < 0 => Urgency::Overdue(-d),
+            Some(d) if d <= DUE_SOON_DAYS => Urgency::DueSoon(d),
+            Some(d) => Urgency::Due(d),
+        }
+    }
+}
+
+impl std::fmt::Display for Urgency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Urgency::Closed => f.write_str("closed"),
+            Urgency::OnHold => f.write_str("on hold"),
+            Urgency::Overdue(d) => write!(f, "OVERDUE {d}d"),
+            Urgency::DueSoon(d) => write!(f, "DUE SOON {d}d"),
+            Urgency::Due(d) => write!(f, "{d}d left"),
+        }
+    }
 }
 
 impl Desk {
@@ -215,6 +257,17 @@ impl Desk {
 
     pub fn audit_log(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, DeskError> {
         Ok(self.store.audit_entries(case)?)
+    }
+
+    pub fn flush(&self) -> Result<(), DeskError> {
+        Ok(self.store.flush()?)
+    }
+
+    /// Records steps under another actor. Only for tests that need stable output
+    /// across machines; the faces never call it (the actor is the OS user).
+    #[doc(hidden)]
+    pub fn set_actor_for_tests(&mut self, actor: &str) {
+        self.actor = actor.to_string();
     }
 
     pub fn verify_audit(&self) -> Result<VerifyReport, VerifyError> {

@@ -1,0 +1,533 @@
+//! Key bindings as data: the same table drives input, the hint bar, the `?`
+//! help and the `:` palette, so they cannot disagree. Staff may override keys in
+//! `keys.toml` in the data directory.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a binding applies. Popups handle their own keys (typing, Enter, Esc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Global,
+    Queue,
+    Case,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::Queue => "Queue",
+            Scope::Case => "Case",
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Queue => "queue",
+            Scope::Case => "case",
+        }
+    }
+}
+
+/// Everything the desk can be asked to do from a key or the palette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    ToggleMask,
+    CopyId,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    NewCase,
+    CycleStateFilter,
+    CycleRightFilter,
+    ToggleClosed,
+    ClearFilters,
+    Verify,
+    RequestId,
+    Pause,
+    Resume,
+    Extend,
+    RecordTask,
+    AddNote,
+    MarkReady,
+    CloseCase,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        use Action::*;
+        match self {
+            Quit => "quit",
+            Help => "help",
+            Palette => "palette",
+            ToggleMask => "mask",
+            CopyId => "copy-id",
+            Up => "up",
+            Down => "down",
+            Top => "top",
+            Bottom => "bottom",
+            PageUp => "page-up",
+            PageDown => "page-down",
+            Open => "open",
+            Back => "back",
+            NewCase => "new-case",
+            CycleStateFilter => "filter-state",
+            CycleRightFilter => "filter-right",
+            ToggleClosed => "show-closed",
+            ClearFilters => "clear-filters",
+            Verify => "verify",
+            RequestId => "request-id",
+            Pause => "pause",
+            Resume => "resume",
+            Extend => "extend",
+            RecordTask => "task",
+            AddNote => "note",
+            MarkReady => "ready",
+            CloseCase => "close",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        use Action::*;
+        match self {
+            Quit => "quit the desk",
+            Help => "show all keys",
+            Palette => "run any action by name",
+            ToggleMask => "mask personal data on screen",
+            CopyId => "copy the case id (OSC 52)",
+            Up => "move up",
+            Down => "move down",
+            Top => "first case",
+            Bottom => "last case",
+            PageUp => "page up",
+            PageDown => "page down",
+            Open => "open the selected case",
+            Back => "back to the queue",
+            NewCase => "new case (intake)",
+            CycleStateFilter => "filter by state",
+            CycleRightFilter => "filter by right",
+            ToggleClosed => "show or hide closed cases",
+            ClearFilters => "clear filters",
+            Verify => "verify identity",
+            RequestId => "request more ID (stops the clock)",
+            Pause => "pause for clarification",
+            Resume => "resume after clarification",
+            Extend => "extend by two months",
+            RecordTask => "record work in a source",
+            AddNote => "add a note",
+            MarkReady => "mark ready to respond",
+            CloseCase => "close the case",
+        }
+    }
+
+    /// A short label for the hint bar.
+    pub fn hint(self) -> &'static str {
+        use Action::*;
+        match self {
+            Open => "open",
+            NewCase => "new",
+            CycleStateFilter => "state",
+            CycleRightFilter => "right",
+            Quit => "quit",
+            Help => "help",
+            Back => "back",
+            Verify => "verify",
+            RecordTask => "task",
+            CloseCase => "close",
+            Pause => "pause",
+            Extend => "extend",
+            AddNote => "note",
+            ToggleClosed => "closed",
+            _ => self.name(),
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Action> {
+        ALL_ACTIONS.iter().copied().find(|a| a.name() == s)
+    }
+}
+
+pub const ALL_ACTIONS: &[Action] = &[
+    Action::Quit,
+    Action::Help,
+    Action::Palette,
+    Action::ToggleMask,
+    Action::CopyId,
+    Action::Up,
+    Action::Down,
+    Action::Top,
+    Action::Bottom,
+    Action::PageUp,
+    Action::PageDown,
+    Action::Open,
+    Action::Back,
+    Action::NewCase,
+    Action::CycleStateFilter,
+    Action::CycleRightFilter,
+    Action::ToggleClosed,
+    Action::ClearFilters,
+    Action::Verify,
+    Action::RequestId,
+    Action::Pause,
+    Action::Resume,
+    Action::Extend,
+    Action::RecordTask,
+    Action::AddNote,
+    Action::MarkReady,
+    Action::CloseCase,
+];
+
+/// One key with its modifiers, e.g. `ctrl-c`, `G`, `pgdn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+impl Key {
+    pub const fn ch(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: false,
+        }
+    }
+    pub const fn code(code: KeyCode) -> Key {
+        Key { code, ctrl: false }
+    }
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: true,
+        }
+    }
+
+    pub fn matches(&self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl != self.ctrl {
+            return false;
+        }
+        match (self.code, ev.code) {
+            // Shifted letters arrive as uppercase chars (with or without SHIFT).
+            (KeyCode::Char(a), KeyCode::Char(b)) => a == b,
+            (a, b) => a == b,
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let t = s.trim();
+        let (ctrl, rest) = match t.strip_prefix("ctrl-") {
+            Some(r) => (true, r),
+            None => (false, t),
+        };
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backspace" => KeyCode::Backspace,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" => KeyCode::PageUp,
+            "pgdn" => KeyCode::PageDown,
+            "space" => KeyCode::Char(' '),
+            _ => {
+                let mut cs = rest.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) if !c.is_control() => KeyCode::Char(c),
+                    _ => return Err(format!("'{s}' is not a key (a character, or enter, esc, tab, up, down, pgup, pgdn, home, end, space, with optional ctrl-)")),
+                }
+            }
+        };
+        Ok(Key { code, ctrl })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("enter"),
+            KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Tab => f.write_str("tab"),
+            KeyCode::Backspace => f.write_str("backspace"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub scope: Scope,
+    pub action: Action,
+    pub keys: Vec<Key>,
+    /// Shown in the one-line hint bar.
+    pub hint: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMap {
+    pub bindings: Vec<Binding>,
+}
+
+fn b(scope: Scope, action: Action, keys: &[Key], hint: bool) -> Binding {
+    Binding {
+        scope,
+        action,
+        keys: keys.to_vec(),
+        hint,
+    }
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        use Action::*;
+        use KeyCode as K;
+        use Scope::*;
+        KeyMap {
+            bindings: vec![
+                b(Queue, Open, &[Key::code(K::Enter)], true),
+                b(Queue, NewCase, &[Key::ch('n')], true),
+                b(Queue, CycleStateFilter, &[Key::ch('s')], true),
+                b(Queue, CycleRightFilter, &[Key::ch('r')], true),
+                b(Queue, ToggleClosed, &[Key::ch('c')], false),
+                b(Queue, ClearFilters, &[Key::ch('0')], false),
+                b(Queue, Quit, &[Key::ch('q'), Key::ctrl('c')], true),
+                b(
+                    Case,
+                    Back,
+                    &[
+                        Key::ch('q'),
+                        Key::code(K::Esc),
+                        Key::code(K::Backspace),
+                        Key::ch('h'),
+                    ],
+                    true,
+                ),
+                b(Case, Verify, &[Key::ch('v')], true),
+                b(Case, RequestId, &[Key::ch('i')], false),
+                b(Case, RecordTask, &[Key::ch('t')], true),
+                b(Case, Pause, &[Key::ch('p')], true),
+                b(Case, Resume, &[Key::ch('u')], false),
+                b(Case, Extend, &[Key::ch('e')], true),
+                b(Case, AddNote, &[Key::ch('a')], true),
+                b(Case, MarkReady, &[Key::ch('m')], false),
+                b(Case, CloseCase, &[Key::ch('c')], true),
+                b(Global, Up, &[Key::ch('k'), Key::code(K::Up)], false),
+                b(Global, Down, &[Key::ch('j'), Key::code(K::Down)], false),
+                b(Global, Top, &[Key::ch('g'), Key::code(K::Home)], false),
+                b(Global, Bottom, &[Key::ch('G'), Key::code(K::End)], false),
+                b(Global, PageUp, &[Key::code(K::PageUp)], false),
+                b(Global, PageDown, &[Key::code(K::PageDown)], false),
+                b(Global, CopyId, &[Key::ch('y')], false),
+                b(Global, ToggleMask, &[Key::ch('M')], false),
+                b(Global, Palette, &[Key::ch(':')], false),
+                b(Global, Help, &[Key::ch('?')], true),
+                b(Global, Quit, &[Key::ctrl('c')], false),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key map {file}: {why}")]
+pub struct KeyMapError {
+    pub file: String,
+    pub why: String,
+}
+
+impl KeyMap {
+    /// The action a key triggers in a scope; the screen's own scope wins over global.
+    pub fn action_for(&self, scope: Scope, ev: &KeyEvent) -> Option<Action> {
+        [scope, Scope::Global].into_iter().find_map(|s| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == s && b.keys.iter().any(|k| k.matches(ev)))
+                .map(|b| b.action)
+        })
+    }
+
+    /// Bindings of a scope plus the global ones, for the hint bar.
+    pub fn hints(&self, scope: Scope) -> Vec<(String, &'static str)> {
+        self.bindings
+            .iter()
+            .filter(|b| {
+                b.hint && (b.scope == scope || b.scope == Scope::Global) && !b.keys.is_empty()
+            })
+            .map(|b| (b.keys[0].to_string(), b.action.hint()))
+            .collect()
+    }
+
+    /// Keys of an action in a scope (or global), joined for help and palette.
+    pub fn keys_label(&self, scope: Scope, action: Action) -> String {
+        self.bindings
+            .iter()
+            .filter(|b| b.action == action && (b.scope == scope || b.scope == Scope::Global))
+            .flat_map(|b| b.keys.iter().map(|k| k.to_string()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Applies overrides from a TOML file of `[scope] action = "key"` or `["k1", "k2"]`.
+    pub fn with_overrides(mut self, file: &str, text: &str) -> Result<KeyMap, KeyMapError> {
+        let err = |why: String| KeyMapError {
+            file: file.to_string(),
+            why,
+        };
+        let table: BTreeMap<String, BTreeMap<String, toml::Value>> =
+            toml::from_str(text).map_err(|e| err(e.message().to_string()))?;
+        for (scope_name, actions) in table {
+            let scope = [Scope::Global, Scope::Queue, Scope::Case]
+                .into_iter()
+                .find(|s| s.name() == scope_name)
+                .ok_or_else(|| {
+                    err(format!(
+                        "[{scope_name}]: unknown section (global, queue, case)"
+                    ))
+                })?;
+            for (action_name, value) in actions {
+                let action = Action::from_name(&action_name)
+                    .ok_or_else(|| err(format!("[{scope_name}] {action_name}: unknown action")))?;
+                let texts: Vec<String> = match value {
+                    toml::Value::String(s) => vec![s],
+                    toml::Value::Array(a) => a
+                        .into_iter()
+                        .map(|v| {
+                            v.as_str().map(str::to_string).ok_or_else(|| {
+                                err(format!(
+                                    "[{scope_name}] {action_name}: keys must be strings"
+                                ))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => {
+                        return Err(err(format!(
+                            "[{scope_name}] {action_name}: give a key or a list of keys"
+                        )))
+                    }
+                };
+                let keys = texts
+                    .iter()
+                    .map(|t| Key::parse(t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| err(format!("[{scope_name}] {action_name}: {e}")))?;
+                match self
+                    .bindings
+                    .iter_mut()
+                    .find(|b| b.scope == scope && b.action == action)
+                {
+                    Some(bd) => bd.keys = keys,
+                    None => self.bindings.push(Binding {
+                        scope,
+                        action,
+                        keys,
+                        hint: false,
+                    }),
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn screen_scope_wins_over_global() {
+        let km = KeyMap::default();
+        let q = ev(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(km.action_for(Scope::Queue, &q), Some(Action::Quit));
+        assert_eq!(km.action_for(Scope::Case, &q), Some(Action::Back));
+        let c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_for(Scope::Case, &c), Some(Action::Quit));
+        let big_g = ev(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(km.action_for(Scope::Queue, &big_g), Some(Action::Bottom));
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_scope() {
+        let km = KeyMap::default();
+        for s in [Scope::Global, Scope::Queue, Scope::Case] {
+            let mut seen: Vec<(Key, Action)> = Vec::new();
+            for bd in km.bindings.iter().filter(|bd| bd.scope == s) {
+                for k in &bd.keys {
+                    if let Some((_, a)) = seen.iter().find(|(x, _)| x == k) {
+                        panic!(
+                            "{k} is bound to both {} and {} in {s:?}",
+                            a.name(),
+                            bd.action.name()
+                        );
+                    }
+                    seen.push((*k, bd.action));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hints_come_from_the_table() {
+        let km = KeyMap::default();
+        let h = km.hints(Scope::Queue);
+        assert!(h.contains(&("n".to_string(), "new")));
+        assert!(h.contains(&("?".to_string(), "help")));
+        assert!(!km.hints(Scope::Case).iter().any(|(_, a)| *a == "new"));
+    }
+
+    #[test]
+    fn overrides_rebind_and_bad_ones_are_named() {
+        let km = KeyMap::default()
+            .with_overrides("keys.toml", "[queue]\nnew-case = [\"N\", \"ctrl-n\"]\n")
+            .unwrap();
+        let n = ev(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_for(Scope::Queue, &n), Some(Action::NewCase));
+        assert_eq!(
+            km.action_for(Scope::Queue, &ev(KeyCode::Char('n'), KeyModifiers::NONE)),
+            None
+        );
+        assert!(
+            km.hints(Scope::Queue).contains(&("N".to_string(), "new")),
+            "the hint follows the override"
+        );
+        let e = KeyMap::default()
+            .with_overrides("keys.toml", "[queue]\nfly = \"f\"\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("keys.toml") && e.to_string().contains("fly"),
+            "{e}"
+        );
+        let e = KeyMap::default()
+            .with_overrides("keys.toml", "[queue]\nopen = \"hyper-x\"\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("hyper-x"), "{e}");
+    }
+}

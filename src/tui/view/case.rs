@@ -1,0 +1,196 @@
+//! One case: request, subject, clock, identity, tasks, timeline, notes.
+
+use super::mask;
+use super::queue::urgency_style;
+use crate::domain::text::inert;
+use crate::domain::TaskStatus;
+use crate::tui::app::App;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(v) = &app.case else { return };
+    let c = &v.case;
+    let t = &app.theme;
+    let u = v.urgency();
+    let label = |s: &str| Span::styled(format!("{s:<10} "), t.muted());
+    let mut lines: Vec<Line> = Vec::new();
+
+    let mut request = format!(
+        "{} · by {} · requester: {}",
+        c.rights
+            .iter()
+            .map(|r| format!("{r} ({})", r.article()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        c.channel,
+        c.requester.relation
+    );
+    if let Some(n) = &c.requester.name {
+        request.push_str(&format!(" {}", mask::shown(app.masked, n, mask::name)));
+    }
+    if let Some(a) = &c.requester.authority {
+        request.push_str(&format!(" (authority: {})", inert(a)));
+    }
+    if c.child {
+        request.push_str(" · CHILD");
+    }
+    lines.push(Line::from(vec![label("Request"), Span::raw(request)]));
+
+    let mut who = vec![mask::shown(app.masked, &c.subject.name, mask::name)];
+    who.extend(
+        c.subject
+            .emails
+            .iter()
+            .map(|e| mask::shown(app.masked, e, mask::email)),
+    );
+    who.extend(
+        c.subject
+            .phones
+            .iter()
+            .map(|p| mask::shown(app.masked, p, mask::phone)),
+    );
+    lines.push(Line::from(vec![
+        label("Subject"),
+        Span::raw(who.join(" · ")),
+    ]));
+    lines.push(Line::from(vec![
+        label("Clock"),
+        Span::styled(u.to_string(), urgency_style(app, u)),
+        Span::raw(format!(" — {}", v.clock.explain())),
+    ]));
+    let identity = match (c.verified(), c.verifications.last()) {
+        (Some(x), _) => Line::from(vec![
+            label("Identity"),
+            Span::styled("VERIFIED", t.ok()),
+            Span::raw(format!(
+                " by {} ({}) on {}{}",
+                inert(&x.by),
+                x.method,
+                x.on,
+                note(&x.note)
+            )),
+        ]),
+        (None, Some(x)) => Line::from(vec![
+            label("Identity"),
+            Span::styled("NOT VERIFIED", t.error()),
+            Span::raw(format!(
+                " — last check {} by {} on {}{}",
+                x.outcome,
+                inert(&x.by),
+                x.on,
+                note(&x.note)
+            )),
+        ]),
+        (None, None) => Line::from(vec![
+            label("Identity"),
+            Span::styled("NOT VERIFIED", t.error()),
+            Span::raw(" — press v to verify, i to request more ID"),
+        ]),
+    };
+    lines.push(identity);
+    if let Some(x) = &c.closure {
+        lines.push(Line::from(vec![
+            label("Closed"),
+            Span::raw(format!(
+                "{} on {} by {}: {}",
+                x.outcome,
+                x.closed_at.date_naive(),
+                inert(&x.closed_by),
+                inert(&x.reason)
+            )),
+        ]));
+    }
+
+    lines.push(Line::from(""));
+    let done = c
+        .tasks
+        .iter()
+        .filter(|x| x.status != TaskStatus::Pending)
+        .count();
+    lines.push(Line::from(Span::styled(
+        format!("Tasks {done}/{}", c.tasks.len()),
+        t.header(),
+    )));
+    if c.tasks.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  none yet — press t to record work in a source",
+            t.muted(),
+        )));
+    }
+    for x in &c.tasks {
+        let mark = if x.status == TaskStatus::Pending {
+            "[ ]"
+        } else {
+            "[x]"
+        };
+        lines.push(Line::from(format!(
+            "  {mark} {:<19} {:<18} {:<9} {} {}{}",
+            x.source,
+            clip(&inert(&x.action), 18),
+            x.status.as_str(),
+            inert(&x.by),
+            x.at.date_naive(),
+            note(&x.note)
+        )));
+    }
+
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("Timeline", t.header())));
+    for e in &c.history {
+        lines.push(Line::from(format!(
+            "  {} {:<14} {}",
+            e.on,
+            e.action.kind(),
+            inert(&e.actor)
+        )));
+    }
+    if !c.notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled("Notes", t.header())));
+        for n in &c.notes {
+            lines.push(Line::from(format!(
+                "  {} {}: {}",
+                n.at.date_naive(),
+                inert(&n.by),
+                inert(&n.text)
+            )));
+        }
+    }
+
+    let title = format!(
+        " {} · {} · {} ",
+        c.id,
+        mask::shown(app.masked, &c.subject.name, mask::name),
+        c.state
+    );
+    Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(Span::styled(title, t.title())),
+        )
+        .wrap(Wrap { trim: false })
+        .scroll((app.case_scroll, 0))
+        .render(area, buf);
+}
+
+fn note(n: &str) -> String {
+    if n.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", inert(n))
+    }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,128 @@
+//! Views only draw: `Widget for &App`, no state changes, no store access.
+
+pub mod case;
+pub mod mask;
+pub mod popup;
+pub mod queue;
+pub mod theme;
+
+use super::app::{App, Popup, Screen};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+/// Below this the desk shows a message instead of a broken layout.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!("Terminal too small: the desk needs at least {MIN_WIDTH}×{MIN_HEIGHT}, this one is {}×{}.", area.width, area.height);
+            Paragraph::new(msg)
+                .wrap(Wrap { trim: true })
+                .alignment(Alignment::Center)
+                .render(area, buf);
+            return;
+        }
+        let [top, body, status, hints] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        title_bar(self, top, buf);
+        match self.screen {
+            Screen::Queue => queue::render(self, body, buf),
+            Screen::Case(_) => case::render(self, body, buf),
+        }
+        status_line(self, status, buf);
+        hint_bar(self, hints, buf);
+        for p in &self.popups {
+            popup::render(self, p, area, buf);
+        }
+    }
+}
+
+fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let c = app.queue.counters();
+    let mut spans = vec![Span::styled(" rightsdesk ", t.title())];
+    if app.demo {
+        spans.push(Span::styled("[DEMO] ", t.flag()));
+    }
+    if app.masked {
+        spans.push(Span::styled("[MASKED] ", t.flag()));
+    }
+    spans.push(Span::raw(format!("{} open · ", c.open)));
+    spans.push(Span::styled(
+        format!("{} OVERDUE", c.overdue),
+        if c.overdue > 0 {
+            t.overdue()
+        } else {
+            t.muted()
+        },
+    ));
+    spans.push(Span::raw(" · "));
+    spans.push(Span::styled(
+        format!("{} due this week", c.due_this_week),
+        if c.due_this_week > 0 {
+            t.due_soon()
+        } else {
+            t.muted()
+        },
+    ));
+    spans.push(Span::raw(format!(" · {} awaiting ID", c.awaiting_id)));
+    Line::from(spans).render(area, buf);
+}
+
+fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    if let Some((text, error)) = &app.status {
+        let style = if *error {
+            app.theme.error()
+        } else {
+            app.theme.ok()
+        };
+        Line::from(Span::styled(
+            format!(" {}", crate::domain::text::inert(text)),
+            style,
+        ))
+        .render(area, buf);
+    }
+}
+
+/// The one-line hint bar, generated from the key map (or the popup's own keys).
+fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let pairs: Vec<(String, String)> = match app.popups.last() {
+        Some(Popup::Form { .. }) => popup::FORM_KEYS
+            .iter()
+            .map(|(k, a)| (k.to_string(), a.to_string()))
+            .collect(),
+        Some(Popup::Confirm { .. }) => vec![
+            ("y/enter".into(), "yes".into()),
+            ("n/esc".into(), "no".into()),
+        ],
+        Some(Popup::Palette { .. }) => vec![
+            ("type".into(), "filter".into()),
+            ("↑/↓".into(), "choose".into()),
+            ("enter".into(), "run".into()),
+            ("esc".into(), "close".into()),
+        ],
+        Some(_) => vec![("q/esc/enter".into(), "close".into())],
+        None => app
+            .keymap
+            .hints(app.scope())
+            .into_iter()
+            .map(|(k, a)| (k, a.to_string()))
+            .collect(),
+    };
+    let mut spans = Vec::new();
+    for (k, a) in pairs {
+        spans.push(Span::styled(format!(" {k}"), t.key()));
+        spans.push(Span::raw(format!(" {a} ")));
+    }
+    Line::from(spans).render(area, buf);
+}

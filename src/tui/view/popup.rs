@@ -1,0 +1,259 @@
+//! Popups drawn over the screen, top of the stack last.
+
+use crate::domain::text::inert;
+use crate::tui::app::{App, Popup};
+use crate::tui::form::{FieldKind, Form};
+use crate::tui::keymap::{Scope, ALL_ACTIONS};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+/// The keys every form understands (shown in the hint bar and the help).
+pub const FORM_KEYS: &[(&str, &str)] = &[
+    ("tab/↓", "next"),
+    ("↑", "back"),
+    ("enter", "next/submit"),
+    ("ctrl-s", "submit"),
+    ("esc/ctrl-c", "cancel"),
+];
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+fn frame<'a>(app: &App, title: &str) -> Block<'a> {
+    Block::bordered().title(Span::styled(format!(" {title} "), app.theme.title()))
+}
+
+pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
+    match popup {
+        Popup::Help { scroll } => help(app, *scroll, area, buf),
+        Popup::Palette { filter, selected } => palette(app, filter, *selected, area, buf),
+        Popup::Form { form, .. } => form_popup(app, form, area, buf),
+        Popup::Confirm { title, body, .. } => {
+            let mut lines: Vec<Line> = body
+                .lines()
+                .map(|l| Line::from(inert(l).into_owned()))
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("y/enter", app.theme.key()),
+                Span::raw(" yes   "),
+                Span::styled("n/esc", app.theme.key()),
+                Span::raw(" no"),
+            ]));
+            box_text(app, title, lines, area, buf);
+        }
+        Popup::Message { title, body, error } => {
+            let style = if *error {
+                app.theme.error()
+            } else {
+                ratatui::style::Style::default()
+            };
+            let mut lines: Vec<Line> = body
+                .lines()
+                .map(|l| Line::from(Span::styled(inert(l).into_owned(), style)))
+                .collect();
+            lines.push(Line::from(""));
+            lines.push(Line::from(vec![
+                Span::styled("enter/esc/q", app.theme.key()),
+                Span::raw(" close"),
+            ]));
+            box_text(app, title, lines, area, buf);
+        }
+    }
+}
+
+fn box_text(app: &App, title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
+    let w = area.width.saturating_sub(4).min(64);
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let r = centered(area, w, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(frame(app, title))
+        .render(r, buf);
+}
+
+fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for scope in [Scope::Queue, Scope::Case, Scope::Global] {
+        lines.push(Line::from(Span::styled(scope.title(), t.header())));
+        for b in app
+            .keymap
+            .bindings
+            .iter()
+            .filter(|b| b.scope == scope && !b.keys.is_empty())
+        {
+            let keys = b
+                .keys
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<22}"), t.key()),
+                Span::raw(b.action.describe()),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled("In forms", t.header())));
+    for (k, a) in FORM_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {k:<22}"), t.key()),
+            Span::raw(*a),
+        ]));
+    }
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(70),
+        area.height.saturating_sub(2),
+    );
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(frame(app, "Keys (j/k scroll, q close)"))
+        .scroll((scroll, 0))
+        .render(r, buf);
+}
+
+fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let matches = app.palette_matches(filter);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(": ", t.key()),
+        Span::raw(inert(filter).into_owned()),
+        Span::styled("▏", t.key()),
+    ])];
+    let want = u16::try_from(matches.len().clamp(1, ALL_ACTIONS.len()) + 3).unwrap_or(u16::MAX);
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(64),
+        area.height.saturating_sub(2).min(want),
+    );
+    let room = usize::from(r.height.saturating_sub(3)).max(1);
+    let start = selected.saturating_sub(room - 1);
+    for (i, a) in matches.iter().enumerate().skip(start).take(room) {
+        let keys = app.keymap.keys_label(app.scope(), *a);
+        let text = format!(" {:<14} {:<34} {}", a.name(), a.describe(), keys);
+        let style = if i == selected {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    if matches.is_empty() {
+        lines.push(Line::from(Span::styled(" no action matches", t.muted())));
+    }
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(frame(app, "Actions"))
+        .render(r, buf);
+}
+
+fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for (i, f) in form.fields.iter().enumerate() {
+        let focus = i == form.focus;
+        let marker = if focus {
+            Span::styled("› ", t.key())
+        } else {
+            Span::raw("  ")
+        };
+        let mut spans = vec![
+            marker,
+            Span::styled(
+                format!("{:<12}", f.label),
+                if focus { t.title() } else { t.muted() },
+            ),
+        ];
+        match &f.kind {
+            FieldKind::Text => {
+                let shown = inert(&f.text).into_owned();
+                spans.push(Span::styled(
+                    shown,
+                    if focus {
+                        t.selected()
+                    } else {
+                        ratatui::style::Style::default()
+                    },
+                ));
+                if focus {
+                    spans.push(Span::styled("▏", t.key()));
+                }
+            }
+            FieldKind::Choice(opts) => {
+                spans.push(Span::styled(
+                    format!("‹ {} ›", opts[f.index]),
+                    if focus {
+                        t.selected()
+                    } else {
+                        ratatui::style::Style::default()
+                    },
+                ));
+            }
+            FieldKind::Multi(opts) => {
+                for (j, o) in opts.iter().enumerate() {
+                    let mark = if f.checked[j] { "[x]" } else { "[ ]" };
+                    let style = if focus && j == f.index {
+                        t.selected()
+                    } else {
+                        ratatui::style::Style::default()
+                    };
+                    spans.push(Span::styled(format!("{mark}{o}"), style));
+                    spans.push(Span::raw(" "));
+                }
+            }
+            FieldKind::Toggle => {
+                spans.push(Span::styled(
+                    if f.on() { "[x] yes" } else { "[ ] no" },
+                    if focus {
+                        t.selected()
+                    } else {
+                        ratatui::style::Style::default()
+                    },
+                ));
+            }
+        }
+        if let Some(e) = &f.error {
+            spans.push(Span::styled(format!("  ⚠ {}", inert(e)), t.error()));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!("  {}", form.focused().hint),
+        t.muted(),
+    )));
+    if let Some(e) = &form.error {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", inert(e)),
+            t.error(),
+        )));
+    }
+    let w = area.width.saturating_sub(2).min(78);
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let r = centered(area, w, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(frame(app, &form.title))
+        .render(r, buf);
+}

@@ -1,0 +1,194 @@
+//! The queue: open cases, most urgent first.
+
+use super::mask;
+use crate::domain::State;
+use crate::service::{CaseView, Urgency};
+use crate::tui::app::App;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+
+pub fn state_label(s: State) -> &'static str {
+    match s {
+        State::Received => "received",
+        State::AwaitingIdentity => "await ID",
+        State::InProgress => "in progress",
+        State::AwaitingClarification => "clarifying",
+        State::ReadyToRespond => "ready",
+        State::Closed => "closed",
+    }
+}
+
+pub fn urgency_style(app: &App, u: Urgency) -> Style {
+    match u {
+        Urgency::Overdue(_) => app.theme.overdue(),
+        Urgency::DueSoon(_) => app.theme.due_soon(),
+        Urgency::Closed | Urgency::OnHold => app.theme.muted(),
+        Urgency::Due(_) => Style::default(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Width {
+    Narrow,
+    Medium,
+    Wide,
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let [filters, table] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let q = &app.queue;
+    let t = &app.theme;
+    let f = |s: Option<String>| s.unwrap_or_else(|| "all".into());
+    Line::from(vec![
+        Span::styled(" state: ", t.muted()),
+        Span::raw(f(q.state_filter.map(|s| s.to_string()))),
+        Span::styled("  right: ", t.muted()),
+        Span::raw(f(q.right_filter.map(|r| r.to_string()))),
+        Span::styled("  closed: ", t.muted()),
+        Span::raw(if q.show_closed { "shown" } else { "hidden" }),
+        Span::styled(format!("  {} shown", q.rows.len()), t.muted()),
+    ])
+    .render(filters, buf);
+
+    if q.rows.is_empty() {
+        let msg = if q.views.is_empty() {
+            "No cases yet. Press n to open one from a request (intake), or ? for all keys."
+        } else {
+            "No cases match the filters. Press 0 to clear them, or c to show closed cases."
+        };
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(table.inner(ratatui::layout::Margin::new(1, 1)), buf);
+        return;
+    }
+
+    let width = match area.width {
+        w if w < 60 => Width::Narrow,
+        w if w < 100 => Width::Medium,
+        _ => Width::Wide,
+    };
+    let (headers, widths): (Vec<&str>, Vec<Constraint>) = match width {
+        Width::Narrow => (
+            vec!["ID", "SUBJECT", "DUE"],
+            vec![
+                Constraint::Length(13),
+                Constraint::Fill(1),
+                Constraint::Length(13),
+            ],
+        ),
+        Width::Medium => (
+            vec!["ID", "SUBJECT", "RIGHTS", "STATE", "RECVD", "DUE", "LEFT"],
+            vec![
+                Constraint::Length(13),
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(11),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(13),
+            ],
+        ),
+        Width::Wide => (
+            vec![
+                "ID",
+                "SUBJECT",
+                "RIGHTS",
+                "STATE",
+                "RECEIVED",
+                "DUE",
+                "DAYS LEFT",
+            ],
+            vec![
+                Constraint::Length(13),
+                Constraint::Fill(1),
+                Constraint::Length(20),
+                Constraint::Length(22),
+                Constraint::Length(10),
+                Constraint::Length(10),
+                Constraint::Length(13),
+            ],
+        ),
+    };
+
+    // Build only the rows that fit: the queue may hold many thousands of cases.
+    let visible = usize::from(table.height.saturating_sub(1)).max(1);
+    let start = q
+        .selected
+        .saturating_sub(visible - 1)
+        .min(q.rows.len().saturating_sub(visible));
+    let rows: Vec<Row> = q.rows[start..(start + visible).min(q.rows.len())]
+        .iter()
+        .map(|&i| row(app, &q.views[i], width))
+        .collect();
+    let header = Row::new(headers).style(t.header());
+    let mut state = TableState::default().with_selected(Some(q.selected - start));
+    StatefulWidget::render(
+        Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(t.selected())
+            .column_spacing(1),
+        table,
+        buf,
+        &mut state,
+    );
+}
+
+fn row<'a>(app: &App, v: &'a CaseView, width: Width) -> Row<'a> {
+    let c = &v.case;
+    let u = v.urgency();
+    let due = v.clock.effective_due();
+    let subject = mask::shown(app.masked, &c.subject.name, mask::name);
+    let ext = if v.clock.extended_due.is_some() {
+        "+"
+    } else {
+        ""
+    };
+    let urgency = Cell::from(Span::styled(u.to_string(), urgency_style(app, u)));
+    match width {
+        Width::Narrow => Row::new(vec![
+            Cell::from(c.id.to_string()),
+            Cell::from(subject),
+            urgency,
+        ]),
+        Width::Medium => Row::new(vec![
+            Cell::from(c.id.to_string()),
+            Cell::from(subject),
+            Cell::from(
+                c.rights
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Cell::from(state_label(c.state)),
+            Cell::from(c.received.format("%d %b").to_string()),
+            Cell::from(
+                due.map(|d| format!("{}{ext}", d.format("%d %b")))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+            urgency,
+        ]),
+        Width::Wide => Row::new(vec![
+            Cell::from(c.id.to_string()),
+            Cell::from(subject),
+            Cell::from(
+                c.rights
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::from(c.state.as_str()),
+            Cell::from(c.received.to_string()),
+            Cell::from(
+                due.map(|d| format!("{d}{ext}"))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+            urgency,
+        ]),
+    }
+}
