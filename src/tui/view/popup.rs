@@ -207,7 +207,7 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
             }
             FieldKind::Multi(opts) => {
                 for (j, o) in opts.iter().enumerate() {
-                    let mark = if f.checked[j] { "[x]" } else { "[ ]" };
+                    let mark = if f.checked[j] { "[x]" } else { "[·]" };
                     let style = if focus && j == f.index {
                         t.selected()
                     } else {

@@ -1,0 +1,67 @@
+//! Helpers shared by the desk's tests: a desk on a temporary store with a fixed
+//! day and actor, and key presses fed through the App.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rightsdesk::service::{demo, Desk, Now};
+use rightsdesk::tui::app::{App, Effect, Msg};
+use rightsdesk::tui::keymap::KeyMap;
+use rightsdesk::tui::prefs::Prefs;
+use rightsdesk::tui::view::theme::Theme;
+
+pub const TODAY: &str = "2026-11-29";
+
+pub fn today() -> NaiveDate {
+    NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap()
+}
+
+/// A desk whose clock reads noon UTC on `TODAY` and whose actor is "alice".
+pub fn desk(dir: &std::path::Path) -> Desk {
+    let mut d = Desk::open(dir).unwrap();
+    d.set_now(Now::Fixed(
+        Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
+    ));
+    d.set_actor_for_tests("alice");
+    d
+}
+
+pub fn app(dir: &std::path::Path, demo_cases: bool) -> App {
+    let mut d = desk(dir);
+    if demo_cases {
+        demo::seed(&mut d, today()).unwrap();
+        d.set_now(Now::Fixed(
+            Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
+        ));
+    }
+    App::new(
+        d,
+        KeyMap::default(),
+        Theme { mono: false },
+        &Prefs::default(),
+    )
+    .unwrap()
+}
+
+pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+pub fn typ(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+pub fn keys(app: &mut App, codes: &[KeyCode]) {
+    for c in codes {
+        key(app, *c);
+    }
+}

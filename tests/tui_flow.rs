@@ -1,0 +1,326 @@
+//! Flow tests: key events through the App, then the store and audit checked.
+
+mod common;
+
+use common::*;
+use ratatui::crossterm::event::KeyCode::*;
+use rightsdesk::domain::{State, TaskStatus};
+use rightsdesk::tui::app::{Effect, Popup, Purpose, Screen};
+
+fn top(app: &rightsdesk::tui::app::App) -> Option<&Popup> {
+    app.popups.last()
+}
+
+fn form_purpose(app: &rightsdesk::tui::app::App) -> Option<Purpose> {
+    match top(app) {
+        Some(Popup::Form { purpose, .. }) => Some(*purpose),
+        _ => None,
+    }
+}
+
+/// Intake: channel web-form, rights access + erasure, the subject's name and e-mail.
+fn intake(app: &mut rightsdesk::tui::app::App, name: &str, email: &str) {
+    key(app, Char('n'));
+    assert_eq!(form_purpose(app), Some(Purpose::Intake));
+    keys(app, &[Right, Enter]); // channel: web-form
+    key(app, Enter); // received: today (default)
+    keys(app, &[Char(' '), Right, Right, Char(' '), Enter]); // rights: access, erasure
+    keys(app, &[Enter, Enter, Enter, Enter]); // requester subject, no name/authority, not a child
+    typ(app, name);
+    key(app, Enter);
+    typ(app, email);
+    key(app, Enter);
+    key(app, Enter); // phones: none → submit
+}
+
+#[test]
+fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    intake(&mut app, "Jürgen Müller", "J.Mueller@Example.de");
+
+    // The case is open on screen and identity verification is offered at once.
+    let Screen::Case(id) = app.screen else {
+        panic!("expected the case screen, popups: {:?}", app.popups)
+    };
+    assert_eq!(form_purpose(&app), Some(Purpose::Verify(id)));
+    key(&mut app, Tab);
+    typ(&mut app, "replied from the address on file");
+    keys(&mut app, &[Tab, Tab, Enter]); // outcome verified, on today → submit
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+    assert_eq!(app.case.as_ref().unwrap().case.state, State::InProgress);
+
+    key(&mut app, Char('t'));
+    assert_eq!(form_purpose(&app), Some(Purpose::Task(id)));
+    keys(&mut app, &[Right, Tab, Tab, Tab]); // source web-forms, status done, default action
+    typ(&mut app, "deleted from HubSpot");
+    key(&mut app, Enter);
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+
+    key(&mut app, Char('c'));
+    key(&mut app, Tab);
+    typ(&mut app, "erased in every source");
+    key(&mut app, Enter);
+    assert!(
+        matches!(top(&app), Some(Popup::Confirm { .. })),
+        "closing is confirmed in a modal"
+    );
+    key(&mut app, Char('y'));
+    assert!(app.popups.is_empty());
+
+    // What the desk said was saved is in the store.
+    let v = app.desk.case(id).unwrap();
+    let c = &v.case;
+    assert_eq!(c.state, State::Closed);
+    assert_eq!(c.subject.name, "Jürgen Müller");
+    assert_eq!(c.subject.emails, vec!["j.mueller@example.de"]);
+    assert_eq!(c.rights.len(), 2);
+    assert_eq!(c.channel.as_str(), "web-form");
+    assert_eq!(c.verified().unwrap().by, "alice");
+    assert_eq!(c.tasks.len(), 1);
+    assert_eq!(
+        (c.tasks[0].source.as_str(), c.tasks[0].status),
+        ("web-forms", TaskStatus::Done)
+    );
+    assert_eq!(c.tasks[0].action, "search and collect");
+    assert_eq!(c.closure.as_ref().unwrap().reason, "erased in every source");
+    let report = app.desk.verify_audit().unwrap();
+    assert_eq!((report.entries, report.cases), (4, 1));
+    let kinds: Vec<_> = app
+        .desk
+        .audit_log(Some(id))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.actor))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("opened", "alice"),
+            ("verified", "alice"),
+            ("task-recorded", "alice"),
+            ("closed", "alice")
+        ]
+        .map(|(k, a)| (k.to_string(), a.to_string()))
+    );
+    // The queue reflects the change without a reload: closed cases are hidden.
+    assert!(app.queue.rows.is_empty());
+}
+
+#[test]
+fn intake_validates_as_you_go_and_opens_nothing_until_fixed() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    key(&mut app, Char('n'));
+    key(&mut app, Enter);
+    // A date in the future is flagged when leaving the field.
+    for _ in 0..10 {
+        key(&mut app, Backspace);
+    }
+    typ(&mut app, "2030-01-01");
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!()
+    };
+    assert_eq!(
+        form.get("received").error.as_deref(),
+        Some("cannot be in the future")
+    );
+    // Leaving rights empty, then a bad e-mail, then submitting from the last field.
+    keys(&mut app, &[Enter, Enter, Enter, Enter, Enter]);
+    typ(&mut app, "Ana García");
+    key(&mut app, Enter);
+    typ(&mut app, "not-an-address");
+    key(&mut app, Enter);
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("the form stays open")
+    };
+    assert!(form.get("rights").error.is_some());
+    assert!(form
+        .get("emails")
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("not an e-mail address"));
+    assert_eq!(form.error.as_deref(), Some("fix the marked fields"));
+    assert_eq!(app.desk.queue().unwrap().len(), 0, "nothing was opened");
+    // Esc cancels; so does ctrl-c (Esc is slow under tmux).
+    ctrl(&mut app, 'c');
+    assert!(app.popups.is_empty());
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_desk_shows_the_domains_refusal() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    // Show closed cases and pick one.
+    key(&mut app, Char('s'));
+    while app.queue.state_filter != Some(State::Closed) {
+        key(&mut app, Char('s'));
+    }
+    assert!(!app.queue.rows.is_empty());
+    assert!(app
+        .queue
+        .rows
+        .iter()
+        .all(|&i| app.queue.views[i].case.state == State::Closed));
+    key(&mut app, Enter);
+    key(&mut app, Char('v'));
+    keys(&mut app, &[Tab, Tab, Tab, Enter]);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("the form stays open with the reason")
+    };
+    assert!(
+        form.error.as_deref().unwrap().contains("it was closed"),
+        "{:?}",
+        form.error
+    );
+}
+
+#[test]
+fn a_late_extension_is_refused_in_words() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    // The first row is the most overdue open case.
+    let first = app.queue.selected_view().unwrap();
+    assert!(first.clock.is_overdue());
+    key(&mut app, Enter);
+    key(&mut app, Char('e'));
+    typ(&mut app, "complex");
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!()
+    };
+    assert!(
+        form.error
+            .as_deref()
+            .unwrap()
+            .contains("before the first month ends"),
+        "{:?}",
+        form.error
+    );
+}
+
+#[test]
+fn queue_navigation_filters_and_counters() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    let n = app.queue.rows.len();
+    assert!(n >= 30, "demo shows a real queue: {n}");
+    let c = app.queue.counters();
+    assert!(c.overdue >= 1 && c.awaiting_id >= 1, "{c:?}");
+    // Sorted by due date, stopped clocks last.
+    let dues: Vec<_> = app
+        .queue
+        .rows
+        .iter()
+        .map(|&i| app.queue.views[i].clock.effective_due())
+        .collect();
+    let with_date: Vec<_> = dues.iter().take_while(|d| d.is_some()).collect();
+    assert!(with_date.windows(2).all(|w| w[0] <= w[1]));
+    key(&mut app, Char('G'));
+    assert_eq!(app.queue.selected, n - 1);
+    key(&mut app, Char('g'));
+    assert_eq!(app.queue.selected, 0);
+    keys(&mut app, &[Char('j'), Down, PageDown]);
+    assert!(app.queue.selected > 2);
+    key(&mut app, PageUp);
+    key(&mut app, Up);
+    key(&mut app, Char('k'));
+    assert_eq!(app.queue.selected, 0);
+    key(&mut app, Char('r')); // right: access
+    assert!(app.queue.rows.iter().all(|&i| app.queue.views[i]
+        .case
+        .rights
+        .contains(&rightsdesk::domain::Right::Access)));
+    key(&mut app, Char('0'));
+    assert_eq!(app.queue.rows.len(), n);
+    key(&mut app, Char('c'));
+    assert!(app.queue.rows.len() > n, "closed cases shown");
+}
+
+#[test]
+fn copy_mask_palette_help_and_quit() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    let id = app.queue.selected_view().unwrap().case.id;
+    assert_eq!(key(&mut app, Char('y')), vec![Effect::Copy(id.to_string())]);
+    key(&mut app, Char('M'));
+    assert!(app.masked);
+    key(&mut app, Char('?'));
+    assert!(matches!(top(&app), Some(Popup::Help { .. })));
+    key(&mut app, Char('q'));
+    assert!(
+        app.popups.is_empty() && !app.quit,
+        "q closes the popup first"
+    );
+    key(&mut app, Char(':'));
+    typ(&mut app, "new");
+    key(&mut app, Enter);
+    assert_eq!(
+        form_purpose(&app),
+        Some(Purpose::Intake),
+        "the palette runs actions by name"
+    );
+    typ(&mut app, "q"); // inside a form, q never quits
+    assert!(!app.quit);
+    key(&mut app, Esc);
+    key(&mut app, Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn filters_and_selection_are_remembered() {
+    let t = tempfile::tempdir().unwrap();
+    let mut a = app(t.path(), true);
+    keys(&mut a, &[Char('s'), Char('s'), Char('s'), Char('j')]);
+    let prefs = a.prefs();
+    let state = a.queue.state_filter;
+    let selected = a.queue.selected_view().map(|v| v.case.id);
+    drop(a);
+    let desk = desk(t.path());
+    let b = rightsdesk::tui::app::App::new(
+        desk,
+        Default::default(),
+        rightsdesk::tui::view::theme::Theme { mono: true },
+        &prefs,
+    )
+    .unwrap();
+    assert_eq!(b.queue.state_filter, state);
+    assert_eq!(b.queue.selected_view().map(|v| v.case.id), selected);
+}
+
+#[test]
+fn request_id_stops_the_clock_after_confirmation() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    intake(&mut app, "Ana García", "ana@example.ie");
+    key(&mut app, Esc); // decline verification for now
+    key(&mut app, Char('i'));
+    assert!(matches!(top(&app), Some(Popup::Confirm { .. })));
+    key(&mut app, Char('y'));
+    let v = app.case.as_ref().unwrap();
+    assert_eq!(v.case.state, State::AwaitingIdentity);
+    assert_eq!(v.clock.due, None);
+    assert_eq!(app.queue.counters().awaiting_id, 1);
+}
+
+#[test]
+fn q_types_inside_text_fields() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    key(&mut app, Enter);
+    key(&mut app, Char('a'));
+    typ(&mut app, "quick call");
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!()
+    };
+    assert_eq!(form.get("note").text, "quick call");
+    key(&mut app, Enter);
+    assert_eq!(
+        app.case.as_ref().unwrap().case.notes.last().unwrap().text,
+        "quick call"
+    );
+}

@@ -1,0 +1,149 @@
+//! Whole-desk snapshots on ratatui's TestBackend: every screen and popup at
+//! 80×24, the queue at 40×10 and 120×40, and the "too small" message.
+
+mod common;
+
+use common::*;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode::*;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+use rightsdesk::tui::app::App;
+
+fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| f.render_widget(app, f.area())).unwrap();
+    term
+}
+
+fn snap(name: &str, app: &App, w: u16, h: u16) {
+    insta::assert_snapshot!(name, draw(app, w, h).backend());
+}
+
+fn demo() -> (tempfile::TempDir, App) {
+    let t = tempfile::tempdir().unwrap();
+    let a = app(t.path(), true);
+    (t, a)
+}
+
+#[test]
+fn queue_at_three_sizes() {
+    let (_t, mut a) = demo();
+    snap("queue_80x24", &a, 80, 24);
+    a.update(rightsdesk::tui::app::Msg::Resize {
+        width: 40,
+        height: 10,
+    });
+    snap("queue_40x10", &a, 40, 10);
+    a.update(rightsdesk::tui::app::Msg::Resize {
+        width: 120,
+        height: 40,
+    });
+    snap("queue_120x40", &a, 120, 40);
+}
+
+#[test]
+fn empty_queue_says_what_to_press() {
+    let t = tempfile::tempdir().unwrap();
+    let a = app(t.path(), false);
+    snap("queue_empty_80x24", &a, 80, 24);
+}
+
+#[test]
+fn too_small_below_40x10() {
+    let (_t, a) = demo();
+    snap("too_small_39x9", &a, 39, 9);
+}
+
+#[test]
+fn case_screen_plain_and_masked() {
+    let (_t, mut a) = demo();
+    key(&mut a, Enter);
+    snap("case_80x24", &a, 80, 24);
+    key(&mut a, Char('M'));
+    snap("case_masked_80x24", &a, 80, 24);
+}
+
+#[test]
+fn help_and_palette() {
+    let (_t, mut a) = demo();
+    key(&mut a, Char('?'));
+    snap("help_80x24", &a, 80, 24);
+    key(&mut a, Esc);
+    key(&mut a, Char(':'));
+    typ(&mut a, "ca");
+    snap("palette_80x24", &a, 80, 24);
+}
+
+#[test]
+fn intake_form_empty_and_with_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let mut a = app(t.path(), false);
+    key(&mut a, Char('n'));
+    snap("intake_80x24", &a, 80, 24);
+    keys(&mut a, &[Enter, Enter, Enter, Down, Down, Down, Down]);
+    typ(&mut a, "Eve \u{1b}]0;owned\u{7}");
+    key(&mut a, Enter);
+    typ(&mut a, "eve-at-example");
+    key(&mut a, Enter);
+    key(&mut a, Enter);
+    snap("intake_errors_80x24", &a, 80, 24);
+}
+
+#[test]
+fn case_popups() {
+    let (_t, mut a) = demo();
+    key(&mut a, Enter);
+    key(&mut a, Char('v'));
+    snap("verify_form_80x24", &a, 80, 24);
+    key(&mut a, Esc);
+    key(&mut a, Char('t'));
+    snap("task_form_80x24", &a, 80, 24);
+    key(&mut a, Esc);
+    key(&mut a, Char('e'));
+    snap("extend_form_80x24", &a, 80, 24);
+    key(&mut a, Esc);
+    key(&mut a, Char('c'));
+    key(&mut a, Tab);
+    typ(&mut a, "all sources done");
+    key(&mut a, Enter);
+    snap("close_confirm_80x24", &a, 80, 24);
+    key(&mut a, Char('n'));
+    key(&mut a, Char('u')); // resume a case that is not paused
+    snap("refusal_80x24", &a, 80, 24);
+}
+
+#[test]
+fn urgency_is_in_words_and_colour_and_mono_has_no_colour() {
+    let (_t, mut a) = demo();
+    let term = draw(&a, 80, 24);
+    let buf = term.backend().buffer();
+    let row = (0..24)
+        .find(|&y| {
+            (0..80)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("OVERDUE ")
+        })
+        .expect("an OVERDUE row");
+    let x = (0..80)
+        .find(|&x| buf[(x, row)].symbol() == "O" && buf[(x + 1, row)].symbol() == "V")
+        .unwrap();
+    assert_eq!(buf[(x, row)].fg, Color::Red);
+    // The selected row is REVERSED, not just coloured.
+    assert!(buf[(0, 3)].modifier.contains(Modifier::REVERSED));
+
+    a.theme.mono = true;
+    let term = draw(&a, 80, 24);
+    let buf = term.backend().buffer();
+    for y in 0..24 {
+        for x in 0..80 {
+            assert_eq!(
+                buf[(x, y)].fg,
+                Color::Reset,
+                "colour at {x},{y} in the monochrome theme"
+            );
+        }
+    }
+    assert!(buf[(0, 3)].modifier.contains(Modifier::REVERSED));
+}
