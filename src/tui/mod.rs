@@ -18,6 +18,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,9 +69,10 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
         });
     }
 
+    let input = spawn_input_thread();
     let mut dirty = true;
     let exit = loop {
-        if hangup.load(Ordering::Relaxed) {
+        if hangup.load(Ordering::Relaxed) || tty_hung_up() {
             break Exit::Hangup;
         }
         if terminate.load(Ordering::Relaxed) || app.quit {
@@ -82,15 +84,15 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
             }
             dirty = false;
         }
-        // Wake at least every 200 ms to notice signals; sleep in poll otherwise.
-        match event::poll(Duration::from_millis(200)) {
-            Err(_) => break Exit::Hangup,
-            Ok(false) => continue,
-            Ok(true) => {}
-        }
-        match event::read() {
-            Err(_) => break Exit::Hangup,
-            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+        // Sleep until a key arrives, waking every 200 ms to notice signals and a
+        // vanished terminal (an SSH drop with SIGHUP ignored by a wrapper).
+        let ev = match input.recv_timeout(Duration::from_millis(200)) {
+            Ok(Some(ev)) => ev,
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
+            Err(RecvTimeoutError::Timeout) => continue,
+        };
+        match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
                     suspend(&mut guard)?;
                     terminal.clear()?;
@@ -105,14 +107,14 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 }
                 dirty = true;
             }
-            Ok(Event::Resize(w, h)) => {
+            Event::Resize(w, h) => {
                 app.update(Msg::Resize {
                     width: w,
                     height: h,
                 });
                 dirty = true;
             }
-            Ok(_) => {}
+            _ => {}
         }
     };
 
@@ -123,10 +125,58 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
         let _ = app.prefs().save(&data_dir);
     }
     match exit {
-        Exit::Hangup => guard.abandon(),
-        Exit::Quit => drop(guard),
+        Exit::Hangup => {
+            // The terminal is gone: ratatui's own drop would try to show the
+            // cursor on it and print the failure to a dead stderr.
+            std::mem::forget(terminal);
+            guard.abandon();
+        }
+        Exit::Quit => {
+            drop(terminal);
+            drop(guard);
+        }
     }
     Ok(exit)
+}
+
+/// Reads terminal events on their own thread. crossterm's reader loops forever
+/// on a terminal that has hung up (it retries on EIO), so it must never run on
+/// the thread that decides to exit; `None` means input is gone.
+fn spawn_input_thread() -> Receiver<Option<Event>> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || loop {
+            match event::read() {
+                Ok(ev) => {
+                    if tx.send(Some(ev)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+            }
+        });
+    if spawned.is_err() {
+        // Without an input thread the desk cannot run; the loop sees a hangup.
+        let (_tx, rx) = mpsc::channel();
+        return rx;
+    }
+    rx
+}
+
+/// Whether the controlling terminal has hung up (POLLHUP/POLLERR on stdin).
+fn tty_hung_up() -> bool {
+    let mut pfd = libc::pollfd {
+        fd: 0,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0 && pfd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.

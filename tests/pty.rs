@@ -1,0 +1,323 @@
+//! End-to-end runs of the real binary in a pseudo-terminal (portable-pty), the
+//! screen read back through a terminal emulator (vt100).
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use std::io::{Read, Write};
+use std::os::fd::RawFd;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Generous bound for "eventually": these are waits, not timing assertions.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+struct Term {
+    master: Option<Box<dyn MasterPty + Send>>,
+    reader: Option<Box<dyn Read + Send>>,
+    writer: Option<Box<dyn Write + Send>>,
+    fd: RawFd,
+    child: Box<dyn Child + Send + Sync>,
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+impl Term {
+    fn spawn(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Term {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_rightsdesk"));
+        cmd.args(args);
+        cmd.env("RIGHTSDESK_DATA_DIR", data_dir);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let fd = pair.master.as_raw_fd().unwrap();
+        Term {
+            master: Some(pair.master),
+            reader: Some(reader),
+            writer: Some(writer),
+            fd,
+            child,
+            parser: vt100::Parser::new(24, 80, 0),
+            raw: Vec::new(),
+        }
+    }
+
+    /// Reads what the desk wrote, waiting at most `ms` for the first byte.
+    fn pump(&mut self, ms: i32) {
+        let Some(reader) = self.reader.as_mut() else {
+            return;
+        };
+        let mut pfd = libc::pollfd {
+            fd: self.fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for an fd we own.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n > 0 && pfd.revents & libc::POLLIN != 0 {
+            let mut buf = [0u8; 65536];
+            if let Ok(k) = reader.read(&mut buf) {
+                self.parser.process(&buf[..k]);
+                self.raw.extend_from_slice(&buf[..k]);
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    fn wait_for(&mut self, text: &str) {
+        let end = Instant::now() + PATIENCE;
+        while Instant::now() < end {
+            self.pump(50);
+            if self.screen().contains(text) {
+                return;
+            }
+        }
+        panic!("'{text}' never appeared; the screen:\n{}", self.screen());
+    }
+
+    fn send(&mut self, s: &str) {
+        let w = self.writer.as_mut().unwrap();
+        w.write_all(s.as_bytes()).unwrap();
+        w.flush().unwrap();
+        self.pump(30);
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let end = Instant::now() + PATIENCE;
+        while Instant::now() < end {
+            self.pump(20);
+            if let Some(s) = self.child.try_wait().unwrap() {
+                self.pump(0);
+                return s;
+            }
+        }
+        panic!("the desk did not exit; the screen:\n{}", self.screen());
+    }
+
+    /// Closes every handle on the master side, as sshd does when a link drops.
+    fn hang_up(&mut self) {
+        self.reader = None;
+        self.writer = None;
+        self.master = None;
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(args)
+        .env("RIGHTSDESK_DATA_DIR", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn starts_in_demo_copies_an_id_and_quits_restoring_the_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let mut term = Term::spawn(t.path(), &["--demo"], &[]);
+    term.wait_for("OVERDUE");
+    assert!(term.screen().contains("[DEMO]"));
+    let first_id = term
+        .screen()
+        .lines()
+        .find(|l| l.starts_with("DSR-"))
+        .unwrap()[..13]
+        .to_string();
+    term.send("y");
+    term.wait_for("copied");
+    let b64 = {
+        // The id's OSC 52 payload as the desk must send it.
+        let out = rightsdesk::tui::term::osc52(&first_id);
+        out.into_bytes()
+    };
+    assert!(
+        contains(&term.raw, &b64),
+        "OSC 52 with the case id reached the terminal"
+    );
+    term.send("q");
+    let status = term.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        contains(&term.raw, b"\x1b[?1049h"),
+        "entered the alternate screen"
+    );
+    let leave = term
+        .raw
+        .windows(8)
+        .rposition(|w| w == b"\x1b[?1049l")
+        .expect("left the alternate screen");
+    let show = term
+        .raw
+        .windows(6)
+        .rposition(|w| w == b"\x1b[?25h")
+        .expect("showed the cursor again");
+    assert!(
+        leave > term.raw.len() - 64 && show > term.raw.len() - 64,
+        "restoring is the last thing written"
+    );
+}
+
+#[test]
+fn open_a_case_from_the_queue_record_a_task_and_see_it() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "erasure",
+            "--name",
+            "Ana García",
+            "--email",
+            "ana@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    cli(d, &["case", "verify", &id, "--method", "known-details"]);
+    let mut term = Term::spawn(d, &[], &[]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.wait_for("Tasks 0/0");
+    term.send("t");
+    term.wait_for("Record work on");
+    term.send("\x1b[C"); // → : web-forms
+    term.send("\t\t\tdeleted in HubSpot");
+    term.send("\x13"); // ctrl-s submits
+    term.wait_for("Tasks 1/1");
+    assert!(term.screen().contains("[x] web-forms"), "{}", term.screen());
+    term.send("q");
+    term.send("q");
+    assert!(term.wait_exit().success());
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["tasks"][0]["source"], "web-forms");
+    assert_eq!(shown["tasks"][0]["note"], "deleted in HubSpot");
+    cli(d, &["audit", "verify"]);
+}
+
+#[test]
+fn a_hostile_subject_name_shows_inert_and_no_colour_with_no_color() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let name = "Eve \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}]0;pwned\u{7}\u{1b}[31mRED\u{202e}";
+    cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            name,
+            "--channel",
+            "web-form",
+        ],
+    );
+    let mut term = Term::spawn(d, &[], &[("NO_COLOR", "1")]);
+    term.wait_for("Eve ^[]52");
+    term.send("\r");
+    term.wait_for("^[]0;pwned^G^[[31mRED<U+202E>");
+    term.send("q");
+    term.send("q");
+    assert!(term.wait_exit().success());
+    for bad in [
+        &b"\x1b]52"[..],
+        b"\x1b]0;",
+        b"\x1b]2;",
+        b"\x1b[31m",
+        b"\xe2\x80\xae",
+    ] {
+        assert!(!contains(&term.raw, bad), "{bad:?} reached the terminal");
+    }
+    assert!(
+        !contains(&term.raw, b"38;5;") && !contains(&term.raw, b"48;5;"),
+        "NO_COLOR: no colour codes at all"
+    );
+}
+
+#[test]
+fn closing_the_terminal_ends_the_desk_with_its_last_change_saved() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "objection",
+            "--name",
+            "Liam Walsh",
+            "--channel",
+            "phone",
+        ],
+    )
+    .trim()
+    .to_string();
+    let mut term = Term::spawn(d, &[], &[]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.send("a");
+    term.wait_for("Note on");
+    term.send("said just before the line dropped\r");
+    term.wait_for("saved");
+    let dropped = Instant::now();
+    term.hang_up();
+    let end = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(s) = term.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < end,
+            "the desk kept running after the terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    eprintln!(
+        "desk exited {:?} after hangup ({status:?})",
+        dropped.elapsed()
+    );
+    // The store is free again and holds the note.
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(
+        shown["notes"][0]["text"],
+        "said just before the line dropped"
+    );
+}
