@@ -1,0 +1,118 @@
+//! Speed of the desk's hot paths. Run: `cargo bench --bench desk`.
+//!
+//! - the legal clock for one case;
+//! - loading the queue of 10,000 cases from the store;
+//! - drawing one queue frame of 10,000 cases at 80×24 and 120×40;
+//! - one `j` keypress plus the frame after it.
+
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use rightsdesk::domain::calendar::HolidayCalendar;
+use rightsdesk::domain::clock::due_date;
+use rightsdesk::domain::{
+    Channel, NewCase, Relation, Requester, Right, Step, Subject, VerificationMethod,
+    VerificationOutcome,
+};
+use rightsdesk::service::{Desk, Now};
+use rightsdesk::tui::app::{App, Msg};
+use std::hint::black_box;
+
+const CASES: usize = 10_000;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+}
+
+/// A store of `n` cases received over the last 60 days, half of them verified.
+fn store(n: usize) -> (tempfile::TempDir, Desk) {
+    let t = tempfile::tempdir().unwrap();
+    let mut desk = Desk::open(t.path()).unwrap();
+    desk.set_now(Now::Fixed(
+        Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
+    ));
+    for i in 0..n {
+        let c = desk
+            .open_case(NewCase {
+                rights: vec![Right::ALL[i % Right::ALL.len()]],
+                channel: Channel::ALL[i % Channel::ALL.len()],
+                received: today() - Days::new((i % 60) as u64),
+                requester: Requester {
+                    relation: Relation::Subject,
+                    name: None,
+                    authority: None,
+                },
+                child: false,
+                subject: Subject {
+                    name: format!("Subject Number{i}"),
+                    emails: vec![format!("s{i}@example.com")],
+                    phones: vec![],
+                },
+            })
+            .unwrap();
+        if i % 2 == 0 {
+            let step = Step::Verify {
+                method: VerificationMethod::KnownDetails,
+                outcome: VerificationOutcome::Verified,
+                note: String::new(),
+            };
+            desk.step(c.id, step, None).unwrap();
+        }
+    }
+    (t, desk)
+}
+
+fn benches(c: &mut Criterion) {
+    let cal = HolidayCalendar::builtin("england-and-wales").unwrap();
+    c.bench_function("clock: due date", |b| {
+        b.iter(|| due_date(black_box(today()), 1, 3, &cal))
+    });
+
+    let (_t, desk) = store(CASES);
+    c.bench_function("load queue: 10k cases", |b| {
+        b.iter(|| black_box(desk.queue().unwrap().len()))
+    });
+
+    let mut app = App::new(
+        desk,
+        Default::default(),
+        rightsdesk::tui::view::theme::Theme { mono: false },
+        &Default::default(),
+    )
+    .unwrap();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        app.update(Msg::Resize {
+            width: w,
+            height: h,
+        });
+        c.bench_function(&format!("queue frame: 10k cases at {w}x{h}"), |b| {
+            b.iter(|| {
+                term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+            })
+        });
+    }
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    c.bench_function("j keypress + frame: 10k cases at 80x24", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                app.update(Msg::Key(KeyEvent::new(
+                    KeyCode::Char('j'),
+                    KeyModifiers::NONE,
+                )));
+                term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group! {
+    name = desk;
+    config = Criterion::default().sample_size(30);
+    targets = benches
+}
+criterion_main!(desk);
