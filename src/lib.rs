@@ -6,6 +6,8 @@
 
 pub mod cli;
 pub mod domain;
+pub mod import;
+pub mod lookup;
 pub mod service;
 pub mod store;
 pub mod tui;

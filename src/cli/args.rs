@@ -45,6 +45,54 @@ pub enum Command {
     /// Prove or show the audit chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Imports one system's export into the lookup index (whole or not at all).
+    Import {
+        /// The catalogue source the export belongs to (e.g. web-forms, events).
+        source: String,
+        file: PathBuf,
+        /// hubspot, eventbrite, mailchimp, flamingo, wpforms, mbox, zoom, csv, json
+        /// (detected from the header when not given).
+        #[arg(long)]
+        format: Option<crate::import::Format>,
+        /// For csv/json: which columns hold what, e.g.
+        /// "key=ID,name=Full Name,email=E-mail,phone=Tel,company=Org,date=Updated".
+        #[arg(long)]
+        map: Option<crate::import::ColumnMap>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finds a person across every source (fuzzy, accents folded).
+    Lookup {
+        /// What to look for: a name, e-mail, phone (any format), company or key.
+        query: Option<String>,
+        /// Read one query a line from standard input (the index is loaded once).
+        #[arg(long)]
+        stdin: bool,
+        /// Most subjects to show.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// With --stdin: print latency per query (p50/p95) to stderr at the end.
+        #[arg(long)]
+        timings: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Demo and scale data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Writes a synthetic HubSpot contacts export for scale tests.
+    Generate {
+        #[arg(long)]
+        records: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 pub mod args;
 mod human;
 mod json;
+mod lookup;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
 use crate::service::{paths, Desk, DeskError};
@@ -114,6 +115,63 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Case(c) => run_case(&Desk::open(&dir)?, c),
+        Command::Import {
+            source,
+            file,
+            format,
+            map,
+            json,
+        } => {
+            let desk = Desk::open(&dir)?;
+            let started = std::time::Instant::now();
+            let mut progress = |stage: &str, rows: usize| {
+                if !*json {
+                    eprintln!(
+                        "import: {stage} {rows} rows ({:.1}s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            };
+            let report = desk.import(source, file, *format, map.as_ref(), &mut progress)?;
+            if *json {
+                print_json(&report);
+            } else {
+                println!(
+                    "imported {} rows from {} ({}) into {}: {} new, {} updated",
+                    report.rows,
+                    crate::domain::text::inert(&report.file),
+                    report.format,
+                    report.source,
+                    report.new,
+                    report.updated
+                );
+            }
+            Ok(())
+        }
+        Command::Lookup {
+            query,
+            stdin,
+            limit,
+            timings,
+            json,
+        } => lookup::run(
+            &Desk::open(&dir)?,
+            query.as_deref(),
+            *stdin,
+            *limit,
+            *timings,
+            *json,
+        ),
+        Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
+            let f = std::fs::File::create(out)
+                .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
+            let mut w = std::io::BufWriter::new(f);
+            crate::service::synth::write_hubspot(&mut w, *records, *seed)
+                .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
+            std::io::Write::flush(&mut w).map_err(|e| fail(exit::FAILED, e.to_string()))?;
+            println!("wrote {records} HubSpot contact rows to {}", out.display());
+            Ok(())
+        }
         Command::Audit(a) => run_audit(&Desk::open(&dir)?, a),
     }
 }

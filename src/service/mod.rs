@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod demo;
 pub mod paths;
+pub mod synth;
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::lifecycle::FieldError;
@@ -33,6 +34,24 @@ pub enum DeskError {
     Catalogue(#[from] CatalogueError),
     #[error(transparent)]
     Calendar(#[from] crate::domain::calendar::CalendarError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub source: String,
+    pub format: String,
+    pub rows: usize,
+    pub new: u64,
+    pub updated: u64,
 }
 
 /// What time it is for the desk: the system clock, or a fixed instant (demo
@@ -257,6 +276,128 @@ impl Desk {
 
     pub fn audit_log(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, DeskError> {
         Ok(self.store.audit_entries(case)?)
+    }
+
+    /// Imports one export into the lookup index, whole or not at all.
+    /// `progress` hears (stage, rows) as the file is parsed and written.
+    pub fn import(
+        &self,
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+        progress: &mut dyn FnMut(&str, usize),
+    ) -> Result<ImportReport, DeskError> {
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::UnknownSource {
+                id: source.to_string(),
+                known: self.catalogue.ids().join(", "),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        progress("reading", 0);
+        let (format, records) =
+            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
+        progress("parsed", records.len());
+        let detail = serde_json::json!({
+            "source": source,
+            "format": format.as_str(),
+            "rows": records.len(),
+            "file_sha256": crate::domain::audit::sha256_hex(&bytes),
+        });
+        let (counts, _) = self
+            .store
+            .import_records(&records, &self.note("imported", detail))?;
+        progress("written", records.len());
+        Ok(ImportReport {
+            file: name,
+            source: source.to_string(),
+            format: format.to_string(),
+            rows: records.len(),
+            new: counts.new,
+            updated: counts.updated,
+        })
+    }
+
+    /// A handle a worker thread can load the source records through.
+    pub fn record_reader(&self) -> crate::store::RecordReader {
+        self.store.record_reader()
+    }
+
+    /// The country code assumed for national phone numbers.
+    pub fn default_cc(&self) -> &'static str {
+        crate::domain::identifier::default_country_code(&self.settings.calendar)
+    }
+
+    /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases:
+    /// a restriction or objection that is open or was granted, an erasure done.
+    pub fn flag_sets(&self) -> Result<crate::lookup::FlagSets, DeskError> {
+        use crate::domain::{Outcome, Right};
+        let mut f = crate::lookup::FlagSets::default();
+        let cc = self.default_cc();
+        for c in self.store.cases()? {
+            let granted = match &c.closure {
+                None => true,
+                Some(x) => matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled),
+            };
+            let done = c.closure.as_ref().is_some_and(|x| {
+                matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled)
+            });
+            let ids: Vec<String> = c
+                .subject
+                .emails
+                .iter()
+                .filter_map(|e| crate::domain::identifier::email_key(e))
+                .chain(
+                    c.subject
+                        .phones
+                        .iter()
+                        .filter_map(|p| crate::domain::identifier::phone_key(p, cc)),
+                )
+                .collect();
+            let add = |set: &mut std::collections::HashSet<String>| set.extend(ids.iter().cloned());
+            if c.rights.contains(&Right::Restriction) && granted {
+                add(&mut f.restricted);
+            }
+            if c.rights.contains(&Right::Objection) && granted {
+                add(&mut f.do_not_market);
+            }
+            if c.rights.contains(&Right::Erasure) && done {
+                add(&mut f.erased);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Loads the whole lookup index (for the command line; the desk loads it on
+    /// a worker thread).
+    pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
+        let reader = self.record_reader();
+        let (records, _) = reader.load();
+        Ok(crate::lookup::Index::build(
+            records,
+            &reader.splits(),
+            &self.flag_sets()?,
+            self.default_cc(),
+        ))
+    }
+
+    /// Splits a record off its linked subject (a wrong link), with an audit entry.
+    pub fn split_record(&self, source: &str, key: &str) -> Result<(), DeskError> {
+        let mut k = source.as_bytes().to_vec();
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        let detail = serde_json::json!({ "source": source });
+        self.store
+            .split_record(&k, &self.note("record-split", detail))?;
+        Ok(())
     }
 
     pub fn flush(&self) -> Result<(), DeskError> {

@@ -21,6 +21,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 const TREE_CASES: &str = "cases";
 const TREE_AUDIT: &str = "audit";
 const TREE_META: &str = "meta";
+const TREE_RECORDS: &str = "records";
+const TREE_SPLITS: &str = "splits";
 const KEY_SCHEMA: &[u8] = b"schema_version";
 const KEY_HEAD: &[u8] = b"audit_head";
 
@@ -94,6 +96,55 @@ pub struct Store {
     cases: sled::Tree,
     audit: sled::Tree,
     meta: sled::Tree,
+    records: sled::Tree,
+    splits: sled::Tree,
+}
+
+/// How an import changed the index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    pub new: u64,
+    pub updated: u64,
+}
+
+/// A read-only handle on the source records, for a worker thread.
+#[derive(Clone)]
+pub struct RecordReader {
+    records: sled::Tree,
+    splits: sled::Tree,
+}
+
+impl RecordReader {
+    /// Every stored record; a record that cannot be read is skipped and counted.
+    pub fn load(&self) -> (Vec<crate::domain::record::SourceRecord>, usize) {
+        let mut out = Vec::with_capacity(self.records.len());
+        let mut bad = 0;
+        for kv in self.records.iter() {
+            match kv.ok().and_then(|(_, v)| serde_json::from_slice(&v).ok()) {
+                Some(r) => out.push(r),
+                None => bad += 1,
+            }
+        }
+        (out, bad)
+    }
+
+    /// Store keys of records staff split off from their linked subject.
+    pub fn splits(&self) -> std::collections::HashSet<Vec<u8>> {
+        self.splits
+            .iter()
+            .keys()
+            .filter_map(Result::ok)
+            .map(|k| k.to_vec())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
 }
 
 /// Errors raised inside a transaction closure.
@@ -119,6 +170,8 @@ impl Store {
             cases: tree(TREE_CASES)?,
             audit: tree(TREE_AUDIT)?,
             meta: tree(TREE_META)?,
+            records: tree(TREE_RECORDS)?,
+            splits: tree(TREE_SPLITS)?,
             db,
             path,
         };
@@ -244,6 +297,70 @@ impl Store {
         }
     }
 
+    /// Lands a whole import, and its audit entry, in one transaction: a file is
+    /// in the index entirely or not at all. Same source and key update in place.
+    pub fn import_records(
+        &self,
+        records: &[crate::domain::record::SourceRecord],
+        note: &AuditNote,
+    ) -> Result<(ImportCounts, AuditEntry), StoreError> {
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.store_key(),
+                    serde_json::to_vec(r).expect("record serialises"),
+                )
+            })
+            .collect();
+        let out = (&self.records, &self.audit, &self.meta)
+            .transaction(|(recs, audit, meta)| {
+                let mut counts = ImportCounts::default();
+                let mut batch = sled::Batch::default();
+                let mut seen = std::collections::HashSet::new();
+                for (k, v) in &encoded {
+                    if !seen.insert(k.as_slice()) || recs.get(k)?.is_some() {
+                        counts.updated += 1;
+                    } else {
+                        counts.new += 1;
+                    }
+                    batch.insert(k.as_slice(), v.as_slice());
+                }
+                recs.apply_batch(&batch)?;
+                let mut note = note.clone();
+                note.detail["new"] = serde_json::json!(counts.new);
+                note.detail["updated"] = serde_json::json!(counts.updated);
+                let entry = append_entry(audit, meta, &note, None, None)?;
+                Ok((counts, entry))
+            })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        Ok(out)
+    }
+
+    /// Marks a record as not linked to anyone else (a wrong link split by staff).
+    pub fn split_record(
+        &self,
+        store_key: &[u8],
+        note: &AuditNote,
+    ) -> Result<AuditEntry, StoreError> {
+        let entry = (&self.splits, &self.audit, &self.meta)
+            .transaction(|(splits, audit, meta)| {
+                splits.insert(store_key, &[][..])?;
+                append_entry(audit, meta, note, None, None)
+            })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    pub fn record_reader(&self) -> RecordReader {
+        RecordReader {
+            records: self.records.clone(),
+            splits: self.splits.clone(),
+        }
+    }
+
     pub fn case(&self, id: CaseId) -> Result<Case, StoreError> {
         let v = self
             .cases
@@ -348,6 +465,19 @@ fn write_case_and_entry(
     note: &AuditNote,
 ) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
     let bytes = serde_json::to_vec(case).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
+    let entry = append_entry(audit, meta, note, Some(case.id), Some(sha256_hex(&bytes)))?;
+    cases.insert(&case.id.to_key(), bytes)?;
+    Ok(entry)
+}
+
+/// Appends one entry to the chain inside a transaction and moves the head.
+fn append_entry(
+    audit: &TransactionalTree,
+    meta: &TransactionalTree,
+    note: &AuditNote,
+    case: Option<CaseId>,
+    case_sha256: Option<String>,
+) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
     let head: Option<Head> = match meta.get(KEY_HEAD)? {
         Some(v) => {
             Some(serde_json::from_slice(&v).map_err(|e| abort(TxAbort::Decode(e.to_string())))?)
@@ -358,14 +488,13 @@ fn write_case_and_entry(
         head.as_ref().map(|h| (h.seq, h.hash.as_str())),
         note.at,
         &note.actor,
-        Some(case.id),
+        case,
         &note.kind,
         note.detail.clone(),
-        Some(sha256_hex(&bytes)),
+        case_sha256,
     );
     let entry_bytes =
         serde_json::to_vec(&entry).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
-    cases.insert(&case.id.to_key(), bytes)?;
     audit.insert(&entry.seq.to_be_bytes(), entry_bytes)?;
     let new_head = Head {
         seq: entry.seq,

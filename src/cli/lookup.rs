@@ -1,0 +1,90 @@
+//! `rightsdesk lookup`: one query, or many from stdin with the index loaded once.
+
+use super::{exit, fail, print_json, Failure};
+use crate::domain::text::inert;
+use crate::lookup::{matcher, Group};
+use crate::service::Desk;
+use std::io::BufRead;
+use std::time::Instant;
+
+pub fn run(
+    desk: &Desk,
+    query: Option<&str>,
+    stdin: bool,
+    limit: usize,
+    timings: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let t0 = Instant::now();
+    let index = desk.load_index()?;
+    let loaded = t0.elapsed();
+    let m = matcher();
+    if !stdin {
+        let q = query.ok_or_else(|| fail(exit::USAGE, "give a QUERY, or --stdin"))?;
+        let groups = index.lookup(&m, q, limit);
+        show(q, &groups, json, false);
+        return Ok(());
+    }
+    let mut times = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        let q = line.map_err(|e| fail(exit::FAILED, format!("stdin: {e}")))?;
+        if q.trim().is_empty() {
+            continue;
+        }
+        let t = Instant::now();
+        let groups = index.lookup(&m, &q, limit);
+        times.push(t.elapsed());
+        show(&q, &groups, json, true);
+    }
+    if timings {
+        times.sort();
+        let pct = |p: f64| {
+            times
+                .get(((times.len() as f64 - 1.0) * p).round() as usize)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
+        };
+        eprintln!(
+            "lookup: {} records, {} subjects, index loaded in {:.2}s; {} queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+            index.len(),
+            index.subjects(),
+            loaded.as_secs_f64(),
+            times.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(1.0)
+        );
+    }
+    Ok(())
+}
+
+fn show(q: &str, groups: &[Group], json: bool, stream: bool) {
+    if json {
+        let hits: Vec<_> = groups.iter().flat_map(|g| g.hits.iter()).collect();
+        if stream {
+            println!("{}", serde_json::json!({ "query": q, "hits": hits }));
+        } else {
+            print_json(&hits);
+        }
+        return;
+    }
+    if groups.is_empty() {
+        println!("{}: no match", inert(q));
+    }
+    for g in groups {
+        let flags = g.flags.words().join(" ");
+        println!("{} {}", g.subject, flags);
+        for h in &g.hits {
+            let last = h
+                .last_activity
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "  {:<20} {:<30} {} (last activity {last})",
+                h.source,
+                inert(&h.name),
+                inert(&h.emails.join(", "))
+            );
+        }
+    }
+}

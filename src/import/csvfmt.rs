@@ -1,0 +1,522 @@
+//! CSV exports: one profile per system, naming the columns it reads.
+
+use super::dates::parse_date;
+use super::text::{unguard, MAX_CELL};
+use super::{Format, ImportError};
+use crate::domain::audit::sha256_hex;
+use crate::domain::record::SourceRecord;
+
+/// Which columns hold what, for one export format. Names match case-insensitively.
+struct Profile {
+    format: Format,
+    /// Columns whose presence identifies the export.
+    signature: &'static [&'static str],
+    /// Columns joined with `-` to make the record key (else a hash of the row).
+    key: &'static [&'static str],
+    full_name: &'static [&'static str],
+    first_name: &'static [&'static str],
+    last_name: &'static [&'static str],
+    emails: &'static [&'static str],
+    phones: &'static [&'static str],
+    company: &'static [&'static str],
+    date: &'static [&'static str],
+}
+
+const PROFILES: &[Profile] = &[
+    Profile {
+        format: Format::Hubspot,
+        signature: &["Record ID", "Email"],
+        key: &["Record ID"],
+        full_name: &[],
+        first_name: &["First Name"],
+        last_name: &["Last Name"],
+        emails: &["Email", "Additional email addresses"],
+        phones: &["Phone Number", "Mobile Phone Number"],
+        company: &["Company Name", "Associated Company"],
+        date: &["Last Activity Date", "Create Date"],
+    },
+    Profile {
+        format: Format::Eventbrite,
+        signature: &["Order #", "Attendee #"],
+        key: &["Order #", "Attendee #"],
+        full_name: &[],
+        first_name: &["First Name"],
+        last_name: &["Last Name"],
+        emails: &["Email"],
+        phones: &["Cell Phone", "Work Phone", "Home Phone"],
+        company: &["Company"],
+        date: &["Order Date"],
+    },
+    Profile {
+        format: Format::Mailchimp,
+        signature: &["Email Address", "LEID"],
+        key: &["LEID"],
+        full_name: &[],
+        first_name: &["First Name"],
+        last_name: &["Last Name"],
+        emails: &["Email Address"],
+        phones: &["Phone Number"],
+        company: &["Company"],
+        date: &["LAST_CHANGED", "OPTIN_TIME"],
+    },
+    Profile {
+        format: Format::Flamingo,
+        signature: &["your-email"],
+        key: &[],
+        full_name: &["your-name"],
+        first_name: &[],
+        last_name: &[],
+        emails: &["your-email", "From"],
+        phones: &["your-phone", "your-tel", "tel"],
+        company: &["your-company"],
+        date: &["Date"],
+    },
+    Profile {
+        format: Format::Wpforms,
+        signature: &["Entry ID"],
+        key: &["Entry ID"],
+        full_name: &["Name"],
+        first_name: &["Name (First)"],
+        last_name: &["Name (Last)"],
+        emails: &["Email", "Email Address"],
+        phones: &["Phone", "Phone Number"],
+        company: &["Company", "Company Name"],
+        date: &["Entry Date", "Date"],
+    },
+];
+
+/// A generic column map: `name=Full Name,email=E-mail,phone=Tel,key=ID,company=Org,date=Updated`.
+/// `email` and `phone` may repeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnMap {
+    pub key: Option<String>,
+    pub name: Vec<String>,
+    pub email: Vec<String>,
+    pub phone: Vec<String>,
+    pub company: Option<String>,
+    pub date: Option<String>,
+}
+
+impl std::str::FromStr for ColumnMap {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut m = ColumnMap::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("'{part}' is not field=Column"))?;
+            let v = v.trim().to_string();
+            match k.trim() {
+                "key" => m.key = Some(v),
+                "name" => m.name.push(v),
+                "email" => m.email.push(v),
+                "phone" => m.phone.push(v),
+                "company" => m.company = Some(v),
+                "date" => m.date = Some(v),
+                other => {
+                    return Err(format!(
+                        "unknown field '{other}' (key, name, email, phone, company, date)"
+                    ))
+                }
+            }
+        }
+        if m.name.is_empty() && m.email.is_empty() && m.phone.is_empty() {
+            return Err("map at least one of name, email, phone".into());
+        }
+        Ok(m)
+    }
+}
+
+fn split_header(first: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    r.records()
+        .next()
+        .and_then(Result::ok)
+        .map(|rec| rec.iter().map(|h| h.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
+pub fn detect(first: &str) -> Option<Format> {
+    let headers = split_header(first);
+    PROFILES
+        .iter()
+        .find(|p| {
+            p.signature
+                .iter()
+                .all(|s| headers.iter().any(|h| h.eq_ignore_ascii_case(s)))
+        })
+        .map(|p| p.format)
+}
+
+/// Column positions of a profile (or a map) in this file's header.
+struct Columns {
+    key: Vec<usize>,
+    full_name: Vec<usize>,
+    first_name: Vec<usize>,
+    last_name: Vec<usize>,
+    emails: Vec<usize>,
+    phones: Vec<usize>,
+    company: Vec<usize>,
+    date: Vec<usize>,
+    unsub: Option<usize>,
+    clean: Option<usize>,
+}
+
+fn find(headers: &[String], names: &[&str]) -> Vec<usize> {
+    names
+        .iter()
+        .filter_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        .collect()
+}
+
+fn find_owned(file: &str, headers: &[String], names: &[String]) -> Result<Vec<usize>, ImportError> {
+    names
+        .iter()
+        .map(|n| {
+            headers
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(n))
+                .ok_or_else(|| {
+                    ImportError::at(file, Some(1), Some(n), "no such column in the header")
+                })
+        })
+        .collect()
+}
+
+fn columns(
+    file: &str,
+    headers: &[String],
+    format: Format,
+    map: Option<&ColumnMap>,
+) -> Result<Columns, ImportError> {
+    if let Some(m) = map {
+        return Ok(Columns {
+            key: find_owned(file, headers, &m.key.iter().cloned().collect::<Vec<_>>())?,
+            full_name: find_owned(file, headers, &m.name)?,
+            first_name: vec![],
+            last_name: vec![],
+            emails: find_owned(file, headers, &m.email)?,
+            phones: find_owned(file, headers, &m.phone)?,
+            company: find_owned(
+                file,
+                headers,
+                &m.company.iter().cloned().collect::<Vec<_>>(),
+            )?,
+            date: find_owned(file, headers, &m.date.iter().cloned().collect::<Vec<_>>())?,
+            unsub: None,
+            clean: None,
+        });
+    }
+    let p = PROFILES
+        .iter()
+        .find(|p| p.format == format)
+        .ok_or_else(|| {
+            ImportError::at(
+                file,
+                None,
+                None,
+                format!("{format} needs a column map (--map)"),
+            )
+        })?;
+    for s in p.signature {
+        if find(headers, &[s]).is_empty() {
+            return Err(ImportError::at(
+                file,
+                Some(1),
+                Some(s),
+                format!("a {format} export has this column; the header lacks it"),
+            ));
+        }
+    }
+    Ok(Columns {
+        key: find(headers, p.key),
+        full_name: find(headers, p.full_name),
+        first_name: find(headers, p.first_name),
+        last_name: find(headers, p.last_name),
+        emails: find(headers, p.emails),
+        phones: find(headers, p.phones),
+        company: find(headers, p.company),
+        date: find(headers, p.date),
+        unsub: find(headers, &["UNSUB_TIME"]).first().copied(),
+        clean: find(headers, &["CLEAN_TIME"]).first().copied(),
+    })
+}
+
+/// "Name <e@x>" → ("Name", "e@x"); a bare address → ("", address).
+pub fn split_mailbox(s: &str) -> (String, String) {
+    match (s.rfind('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => (
+            s[..a].trim().trim_matches('"').trim().to_string(),
+            s[a + 1..b].trim().to_string(),
+        ),
+        _ => (String::new(), s.trim().to_string()),
+    }
+}
+
+/// An unterminated quote leaves an odd number of quote characters in the file
+/// (escaped quotes come in pairs); find the line of the last opening one.
+fn unterminated_quote(text: &str) -> Option<u64> {
+    let mut open: Option<usize> = None;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'"' {
+            open = match open {
+                Some(_) => None,
+                None => Some(i),
+            };
+        }
+    }
+    open.map(|i| super::text::line_of(text.as_bytes(), i))
+}
+
+pub fn parse(
+    file: &str,
+    text: &str,
+    source: &str,
+    format: Format,
+    map: Option<&ColumnMap>,
+) -> Result<Vec<SourceRecord>, ImportError> {
+    if let Some(line) = unterminated_quote(text) {
+        return Err(ImportError::at(
+            file,
+            Some(line),
+            None,
+            "a quoted cell is never closed",
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(file, &e, &[]))?
+        .iter()
+        .map(|h| unguard(h.trim()).to_string())
+        .collect();
+    if headers.len() == 1 {
+        let h = &headers[0];
+        for (d, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
+            if h.contains(d) {
+                return Err(ImportError::at(file, Some(1), None, format!("the header is separated by {name}, not commas: export as comma-separated CSV")));
+            }
+        }
+    }
+    let cols = columns(file, &headers, format, map)?;
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| csv_error(file, &e, &headers))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let cells: Vec<&str> = rec.iter().map(|c| unguard(c.trim())).collect();
+        if let Some((i, _)) = cells.iter().enumerate().find(|(_, c)| c.len() > MAX_CELL) {
+            return Err(ImportError::at(
+                file,
+                Some(line),
+                headers.get(i).map(String::as_str),
+                format!("the cell is larger than {} KiB", MAX_CELL / 1024),
+            ));
+        }
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let get = |idx: &[usize]| -> Vec<String> {
+            idx.iter()
+                .map(|&i| cells[i])
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut names = get(&cols.full_name);
+        let first = get(&cols.first_name).join(" ");
+        let last = get(&cols.last_name).join(" ");
+        let joined = format!("{first} {last}").trim().to_string();
+        if !joined.is_empty() {
+            names.insert(0, joined);
+        }
+        let mut emails = Vec::new();
+        for cell in get(&cols.emails) {
+            // HubSpot puts several values in one cell separated by ';'.
+            for part in cell.split(';') {
+                let (name, addr) = split_mailbox(part);
+                if !name.is_empty() && names.is_empty() {
+                    names.push(name);
+                }
+                if !addr.is_empty() && !emails.contains(&addr) {
+                    emails.push(addr);
+                }
+            }
+        }
+        let phones: Vec<String> = get(&cols.phones)
+            .iter()
+            .flat_map(|c| c.split(';').map(|p| p.trim().to_string()))
+            .filter(|p| !p.is_empty())
+            .collect();
+        let key = {
+            let k = get(&cols.key).join("-");
+            if !k.is_empty() {
+                k
+            } else {
+                // No id column (Flamingo): the row itself is the key, so a
+                // re-import of the same file updates rather than duplicates.
+                sha256_hex(cells.join("\u{1f}").as_bytes())[..24].to_string()
+            }
+        };
+        let status = if format == Format::Mailchimp {
+            let set = |i: Option<usize>| i.is_some_and(|i| !cells[i].is_empty());
+            Some(
+                if set(cols.unsub) {
+                    "unsubscribed"
+                } else if set(cols.clean) {
+                    "cleaned"
+                } else {
+                    "subscribed"
+                }
+                .to_string(),
+            )
+        } else {
+            None
+        };
+        out.push(SourceRecord {
+            source: source.to_string(),
+            key,
+            names,
+            emails,
+            phones,
+            company: get(&cols.company).into_iter().next(),
+            last_activity: get(&cols.date).iter().find_map(|d| parse_date(d)),
+            status,
+            raw: headers
+                .iter()
+                .cloned()
+                .zip(cells.iter().map(|c| c.to_string()))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            format: format.as_str().to_string(),
+            line,
+        });
+    }
+    if out.is_empty() {
+        return Err(ImportError::at(
+            file,
+            None,
+            None,
+            "the file has a header but no rows",
+        ));
+    }
+    Ok(out)
+}
+
+fn csv_error(file: &str, e: &csv::Error, headers: &[String]) -> ImportError {
+    let line = e.position().map(|p| p.line());
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            let field = if len > expected_len {
+                None
+            } else {
+                headers.get(*len as usize).map(String::as_str)
+            };
+            ImportError::at(
+                file,
+                line,
+                field,
+                format!("the row has {len} cells, the header {expected_len} (a ragged row)"),
+            )
+        }
+        csv::ErrorKind::Utf8 { .. } => ImportError::at(file, line, None, "is not valid UTF-8"),
+        _ => ImportError::at(file, line, None, e.to_string()),
+    }
+}
+
+/// A JSON array of objects with a column map (keys play the columns).
+pub fn parse_json(
+    file: &str,
+    text: &str,
+    source: &str,
+    map: &ColumnMap,
+) -> Result<Vec<SourceRecord>, ImportError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        ImportError::at(
+            file,
+            Some(e.line() as u64),
+            None,
+            format!("not valid JSON: {e}"),
+        )
+    })?;
+    let rows = v
+        .as_array()
+        .ok_or_else(|| ImportError::at(file, Some(1), None, "expected a JSON array of objects"))?;
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let obj = row.as_object().ok_or_else(|| {
+            ImportError::at(
+                file,
+                None,
+                None,
+                format!("item #{} is not an object", i + 1),
+            )
+        })?;
+        let cell = |k: &str| -> Option<String> {
+            obj.get(k).and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let all = |ks: &[String]| -> Vec<String> {
+            ks.iter()
+                .filter_map(|k| cell(k))
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        for (k, v) in obj {
+            if let serde_json::Value::String(s) = v {
+                if s.len() > MAX_CELL {
+                    return Err(ImportError::at(
+                        file,
+                        None,
+                        Some(k),
+                        format!(
+                            "item #{}: the value is larger than {} KiB",
+                            i + 1,
+                            MAX_CELL / 1024
+                        ),
+                    ));
+                }
+            }
+        }
+        let raw: Vec<(String, String)> = obj
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
+            .collect();
+        let key = map.key.as_deref().and_then(cell).unwrap_or_else(|| {
+            sha256_hex(serde_json::to_string(row).unwrap_or_default().as_bytes())[..24].to_string()
+        });
+        out.push(SourceRecord {
+            source: source.to_string(),
+            key,
+            names: all(&map.name),
+            emails: all(&map.email),
+            phones: all(&map.phone),
+            company: map.company.as_deref().and_then(cell),
+            last_activity: map
+                .date
+                .as_deref()
+                .and_then(cell)
+                .and_then(|d| parse_date(&d)),
+            status: None,
+            raw,
+            format: "json".into(),
+            line: i as u64 + 1,
+        });
+    }
+    Ok(out)
+}

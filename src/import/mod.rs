@@ -1,0 +1,190 @@
+//! Importers for the real exports of the policy's systems. Each turns a file
+//! into source records or refuses it whole with the file, line and field named.
+
+mod csvfmt;
+mod dates;
+mod mbox;
+pub mod text;
+mod zoom;
+
+use crate::domain::record::SourceRecord;
+use std::fmt;
+
+pub use csvfmt::ColumnMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    pub file: String,
+    pub line: Option<u64>,
+    pub field: Option<String>,
+    pub why: String,
+}
+
+impl ImportError {
+    pub fn at(
+        file: &str,
+        line: Option<u64>,
+        field: Option<&str>,
+        why: impl Into<String>,
+    ) -> ImportError {
+        ImportError {
+            file: file.to_string(),
+            line,
+            field: field.map(str::to_string),
+            why: why.into(),
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ", line {l}")?;
+        }
+        if let Some(fl) = &self.field {
+            write!(f, ", field '{}'", crate::domain::text::inert(fl))?;
+        }
+        write!(f, ": {}", self.why)
+    }
+}
+
+/// The export formats the desk reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Hubspot,
+    Eventbrite,
+    Mailchimp,
+    Flamingo,
+    Wpforms,
+    Mbox,
+    Zoom,
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 9] = [
+        Format::Hubspot,
+        Format::Eventbrite,
+        Format::Mailchimp,
+        Format::Flamingo,
+        Format::Wpforms,
+        Format::Mbox,
+        Format::Zoom,
+        Format::Csv,
+        Format::Json,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Hubspot => "hubspot",
+            Format::Eventbrite => "eventbrite",
+            Format::Mailchimp => "mailchimp",
+            Format::Flamingo => "flamingo",
+            Format::Wpforms => "wpforms",
+            Format::Mbox => "mbox",
+            Format::Zoom => "zoom",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let want = s.trim().to_ascii_lowercase();
+        let want = if want == "cf7" || want == "contact-form-7" {
+            "flamingo".to_string()
+        } else {
+            want
+        };
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == want)
+            .ok_or_else(|| {
+                format!(
+                    "unknown format '{s}' (one of: {})",
+                    Format::ALL.map(|f| f.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses a whole export. Nothing is returned unless every row passed.
+///
+/// `format` is detected from the content when `None`; `Csv` and `Json` need a
+/// column map. Records get `source` and the default country code for phones.
+pub fn parse(
+    file: &str,
+    bytes: &[u8],
+    source: &str,
+    format: Option<Format>,
+    map: Option<&ColumnMap>,
+) -> Result<(Format, Vec<SourceRecord>), ImportError> {
+    let text = text::checked_text(file, bytes)?;
+    let format = match format {
+        Some(f) => f,
+        None => detect(file, text, map.is_some())?,
+    };
+    let records = match format {
+        Format::Mbox => mbox::parse(file, text, source)?,
+        Format::Zoom => zoom::parse(file, text, source)?,
+        Format::Json => {
+            let map = map.ok_or_else(|| {
+                ImportError::at(
+                    file,
+                    None,
+                    None,
+                    "a JSON import needs a column map (--map name=…,email=…)",
+                )
+            })?;
+            csvfmt::parse_json(file, text, source, map)?
+        }
+        f => csvfmt::parse(file, text, source, f, map)?,
+    };
+    Ok((format, records))
+}
+
+/// Recognises an export by its first line.
+pub fn detect(file: &str, text: &str, have_map: bool) -> Result<Format, ImportError> {
+    let first = text.lines().next().unwrap_or("");
+    if first.starts_with("From ") {
+        return Ok(Format::Mbox);
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if trimmed.contains("\"recording_files\"") || trimmed.contains("\"host_email\"") {
+            return Ok(Format::Zoom);
+        }
+        return if have_map {
+            Ok(Format::Json)
+        } else {
+            Err(ImportError::at(
+                file,
+                Some(1),
+                None,
+                "JSON that is not a Zoom recordings export: give --format json and --map",
+            ))
+        };
+    }
+    if let Some(f) = csvfmt::detect(first) {
+        return Ok(f);
+    }
+    if have_map {
+        return Ok(Format::Csv);
+    }
+    Err(ImportError::at(
+        file,
+        Some(1),
+        None,
+        "the header matches no known export (hubspot, eventbrite, mailchimp, flamingo, wpforms, mbox, zoom); give --format csv with --map",
+    ))
+}

@@ -1,0 +1,491 @@
+//! The lookup index: every source record, linked into subjects by shared
+//! e-mail or phone, searchable by folded word prefixes and ranked by
+//! fuzzy-matcher. Built off the input thread; one matcher per thread.
+
+use crate::domain::fold::{fold, folded};
+use crate::domain::identifier::{email_key, phone_key};
+use crate::domain::record::SourceRecord;
+use chrono::NaiveDate;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Below this many records every query scans them all (true fuzzy, typos and
+/// all); above it, candidates come from word prefixes first.
+pub const FULL_SCAN_LIMIT: usize = 20_000;
+/// Most candidates scored for one query.
+pub const MAX_CANDIDATES: usize = 5_000;
+
+/// Flags that must never be missed on a hit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Flags {
+    pub restricted: bool,
+    #[serde(rename = "do-not-market")]
+    pub do_not_market: bool,
+    /// A record of someone already erased: it reappeared (restore, re-import).
+    pub erased: bool,
+}
+
+impl Flags {
+    pub fn words(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.restricted {
+            v.push("RESTRICTED");
+        }
+        if self.do_not_market {
+            v.push("DO NOT MARKET");
+        }
+        if self.erased {
+            v.push("ERASED");
+        }
+        v
+    }
+}
+
+/// Identifier keys that carry a flag, derived from cases (restriction,
+/// objection, erasure) by the services.
+#[derive(Debug, Clone, Default)]
+pub struct FlagSets {
+    pub restricted: HashSet<String>,
+    pub do_not_market: HashSet<String>,
+    pub erased: HashSet<String>,
+}
+
+struct Entry {
+    record: SourceRecord,
+    /// Name · e-mails · phones · company · key, as shown and matched.
+    label: String,
+    ids: Vec<String>,
+    subject: u32,
+}
+
+pub struct Index {
+    entries: Vec<Entry>,
+    /// (folded token, entry) sorted by token, for prefix search.
+    tokens: Vec<(Box<str>, u32)>,
+    subject_ids: Vec<String>,
+    subject_flags: Vec<Flags>,
+    default_cc: String,
+}
+
+/// Everything known of one linked subject.
+#[derive(Debug, Clone)]
+pub struct SubjectView {
+    pub id: String,
+    pub records: Vec<SourceRecord>,
+    /// Identifiers shared by more than one record, and by how many: why they are linked.
+    pub links: Vec<(String, usize)>,
+    pub flags: Flags,
+}
+
+/// One matching record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub source: String,
+    pub record: String,
+    pub name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub company: Option<String>,
+    pub last_activity: Option<NaiveDate>,
+    pub score: i64,
+    pub subject: String,
+    pub flags: Flags,
+    /// What is shown, and which of its chars matched (char indices).
+    #[serde(skip)]
+    pub label: String,
+    #[serde(skip)]
+    pub highlight: Vec<usize>,
+}
+
+/// The hits of one subject, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub subject: String,
+    pub flags: Flags,
+    pub hits: Vec<Hit>,
+}
+
+fn ids_of(r: &SourceRecord, cc: &str) -> Vec<String> {
+    let mut ids: Vec<String> = r.emails.iter().filter_map(|e| email_key(e)).collect();
+    ids.extend(r.phones.iter().filter_map(|p| phone_key(p, cc)));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn label_of(r: &SourceRecord) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(r.names.iter().map(String::as_str));
+    parts.extend(r.emails.iter().map(String::as_str));
+    parts.extend(r.phones.iter().map(String::as_str));
+    if let Some(c) = &r.company {
+        parts.push(c);
+    }
+    parts.push(&r.key);
+    parts.join(" · ")
+}
+
+/// Digits of a phone in the forms staff type: E.164, national with 0, and the
+/// national significant number.
+fn phone_tokens(p: &str, cc: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(k) = phone_key(p, cc) {
+        let digits = k.trim_start_matches('+').to_string();
+        if let Some(nsn) = digits
+            .strip_prefix(cc)
+            .filter(|_| k.starts_with('+') && !cc.is_empty())
+        {
+            out.push(format!("0{nsn}"));
+            out.push(nsn.to_string());
+        }
+        out.push(digits);
+    }
+    out
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let p = self.0[x as usize];
+            self.0[x as usize] = self.0[p as usize];
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0[hi as usize] = lo;
+        }
+    }
+}
+
+impl Index {
+    /// Builds the index. `splits` holds store keys of records not to be linked.
+    pub fn build(
+        records: Vec<SourceRecord>,
+        splits: &HashSet<Vec<u8>>,
+        flags: &FlagSets,
+        default_cc: &str,
+    ) -> Index {
+        let n = records.len();
+        let mut uf = UnionFind((0..n as u32).collect());
+        let mut first_with: HashMap<String, u32> = HashMap::new();
+        let mut entries = Vec::with_capacity(n);
+        let mut tokens: Vec<(Box<str>, u32)> = Vec::with_capacity(n * 6);
+        for (i, r) in records.into_iter().enumerate() {
+            let i = i as u32;
+            let ids = ids_of(&r, default_cc);
+            if !splits.contains(&r.store_key()) {
+                for id in &ids {
+                    match first_with.get(id) {
+                        Some(&j) => uf.union(i, j),
+                        None => {
+                            first_with.insert(id.clone(), i);
+                        }
+                    }
+                }
+            }
+            let mut toks: Vec<String> = Vec::new();
+            for n in r.names.iter().chain(r.company.iter()) {
+                toks.extend(
+                    folded(n)
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            for e in &r.emails {
+                let f = folded(e.trim());
+                if let Some((local, domain)) = f.split_once('@') {
+                    toks.push(local.to_string());
+                    toks.push(domain.to_string());
+                }
+                toks.push(f);
+            }
+            for p in &r.phones {
+                toks.extend(phone_tokens(p, default_cc));
+            }
+            toks.push(folded(&r.key));
+            toks.sort();
+            toks.dedup();
+            tokens.extend(toks.into_iter().map(|t| (t.into_boxed_str(), i)));
+            let label = label_of(&r);
+            entries.push(Entry {
+                record: r,
+                label,
+                ids,
+                subject: 0,
+            });
+        }
+        tokens.sort_unstable();
+        // Subjects: one per linked group, named by a hash of its smallest identifier.
+        let mut root_to_subject: HashMap<u32, u32> = HashMap::new();
+        let mut subject_ids = Vec::new();
+        let mut subject_flags: Vec<Flags> = Vec::new();
+        for i in 0..n as u32 {
+            let root = uf.find(i);
+            let s = *root_to_subject.entry(root).or_insert_with(|| {
+                subject_ids.push(String::new());
+                subject_flags.push(Flags::default());
+                (subject_ids.len() - 1) as u32
+            });
+            let e = &mut entries[i as usize];
+            e.subject = s;
+            let f = &mut subject_flags[s as usize];
+            for id in &e.ids {
+                f.restricted |= flags.restricted.contains(id);
+                f.do_not_market |= flags.do_not_market.contains(id);
+                f.erased |= flags.erased.contains(id);
+            }
+            if matches!(
+                e.record.status.as_deref(),
+                Some("unsubscribed") | Some("cleaned")
+            ) {
+                f.do_not_market = true;
+            }
+            let name = e
+                .ids
+                .first()
+                .cloned()
+                .unwrap_or_else(|| String::from_utf8_lossy(&e.record.store_key()).into_owned());
+            let cur = &mut subject_ids[s as usize];
+            if cur.is_empty() || name < *cur {
+                *cur = name;
+            }
+        }
+        for id in &mut subject_ids {
+            *id = format!(
+                "S-{}",
+                &crate::domain::audit::sha256_hex(id.as_bytes())[..10]
+            );
+        }
+        Index {
+            entries,
+            tokens,
+            subject_ids,
+            subject_flags,
+            default_cc: default_cc.to_string(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn subjects(&self) -> usize {
+        self.subject_ids.len()
+    }
+
+    fn prefix<'a>(&'a self, t: &'a str) -> impl Iterator<Item = u32> + 'a {
+        let start = self.tokens.partition_point(|(k, _)| k.as_ref() < t);
+        self.tokens[start..]
+            .iter()
+            .take_while(move |(k, _)| k.starts_with(t))
+            .map(|(_, i)| *i)
+    }
+
+    fn candidates(&self, tokens: &[String], phone: Option<(String, String)>) -> Vec<u32> {
+        if self.entries.len() <= FULL_SCAN_LIMIT {
+            return (0..self.entries.len() as u32).collect();
+        }
+        if let Some((e164, digits)) = phone {
+            let mut set: Vec<u32> = self
+                .prefix(&e164)
+                .chain(self.prefix(&digits))
+                .take(MAX_CANDIDATES)
+                .collect();
+            set.sort_unstable();
+            set.dedup();
+            return set;
+        }
+        // Every query word must start some word of the record.
+        let mut sets: Vec<HashSet<u32>> = tokens
+            .iter()
+            .map(|t| self.prefix(t).take(MAX_CANDIDATES * 20).collect())
+            .collect();
+        sets.sort_by_key(HashSet::len);
+        let Some(first) = sets.first() else {
+            return vec![];
+        };
+        let mut out: Vec<u32> = first
+            .iter()
+            .copied()
+            .filter(|i| sets[1..].iter().all(|s| s.contains(i)))
+            .collect();
+        out.sort_unstable();
+        out.truncate(MAX_CANDIDATES);
+        out
+    }
+
+    /// The best `limit` subjects for a query, hits grouped by subject.
+    pub fn lookup(&self, matcher: &SkimMatcherV2, query: &str, limit: usize) -> Vec<Group> {
+        let q = folded(query.trim());
+        let tokens: Vec<String> = q.split_whitespace().map(str::to_string).collect();
+        if tokens.is_empty() {
+            return vec![];
+        }
+        let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        let phoneish = digits.len() >= 4
+            && query
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let phone = phoneish.then(|| {
+            let e164 = phone_key(query, &self.default_cc)
+                .map(|k| k.trim_start_matches('+').to_string())
+                .unwrap_or_else(|| digits.clone());
+            (e164, digits.clone())
+        });
+        let mut hits: Vec<(i64, u32, Vec<usize>)> = Vec::new();
+        for i in self.candidates(&tokens, phone.clone()) {
+            let e = &self.entries[i as usize];
+            let scored = match &phone {
+                Some((e164, d)) => {
+                    let found = e.record.phones.iter().any(|p| {
+                        phone_tokens(p, &self.default_cc)
+                            .iter()
+                            .any(|t| t.starts_with(e164.as_str()) || t.starts_with(d.as_str()))
+                    });
+                    found.then(|| (100 + d.len() as i64, highlight_digits(&e.label, d)))
+                }
+                None => score(matcher, &e.label, &tokens),
+            };
+            if let Some((s, hl)) = scored {
+                hits.push((s, i, hl));
+            }
+        }
+        // Best subjects first; within a subject, best records first.
+        let mut best: HashMap<u32, i64> = HashMap::new();
+        for (s, i, _) in &hits {
+            let subj = self.entries[*i as usize].subject;
+            let b = best.entry(subj).or_insert(*s);
+            *b = (*b).max(*s);
+        }
+        let mut order: Vec<(u32, i64)> = best.into_iter().collect();
+        order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        order.truncate(limit);
+        let keep: HashMap<u32, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(pos, (s, _))| (*s, pos))
+            .collect();
+        let mut groups: Vec<Group> = order
+            .iter()
+            .map(|(s, _)| Group {
+                subject: self.subject_ids[*s as usize].clone(),
+                flags: self.subject_flags[*s as usize],
+                hits: vec![],
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (s, i, hl) in hits {
+            let e = &self.entries[i as usize];
+            if let Some(&pos) = keep.get(&e.subject) {
+                groups[pos].hits.push(self.hit(e, s, hl));
+            }
+        }
+        groups
+    }
+
+    fn hit(&self, e: &Entry, score: i64, highlight: Vec<usize>) -> Hit {
+        let r = &e.record;
+        Hit {
+            source: r.source.clone(),
+            record: r.key.clone(),
+            name: r.display_name().to_string(),
+            emails: r.emails.clone(),
+            phones: r.phones.clone(),
+            company: r.company.clone(),
+            last_activity: r.last_activity,
+            score,
+            subject: self.subject_ids[e.subject as usize].clone(),
+            flags: self.subject_flags[e.subject as usize],
+            label: e.label.clone(),
+            highlight,
+        }
+    }
+
+    /// Every record of a subject, with the identifiers that link them.
+    pub fn subject(&self, subject: &str) -> Option<SubjectView> {
+        let s = self.subject_ids.iter().position(|x| x == subject)? as u32;
+        let members: Vec<&Entry> = self.entries.iter().filter(|e| e.subject == s).collect();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for e in &members {
+            for id in &e.ids {
+                *counts.entry(id.as_str()).or_default() += 1;
+            }
+        }
+        let mut links: Vec<(String, usize)> = counts
+            .into_iter()
+            .filter(|(_, c)| *c > 1)
+            .map(|(k, c)| (k.to_string(), c))
+            .collect();
+        links.sort();
+        Some(SubjectView {
+            id: subject.to_string(),
+            records: members.iter().map(|e| e.record.clone()).collect(),
+            links,
+            flags: self.subject_flags[s as usize],
+        })
+    }
+}
+
+/// Sum of each query word's fuzzy score against the folded label; `None` if a
+/// word does not match. Highlights map back to chars of the original label.
+fn score(matcher: &SkimMatcherV2, label: &str, tokens: &[String]) -> Option<(i64, Vec<usize>)> {
+    let f = fold(label);
+    let mut total = 0;
+    let mut hl: Vec<usize> = Vec::new();
+    for t in tokens {
+        let (s, idx) = matcher.fuzzy_indices(&f.text, t)?;
+        total += s;
+        hl.extend(
+            idx.into_iter()
+                .filter_map(|i| f.origin.get(i).map(|&o| o as usize)),
+        );
+    }
+    hl.sort_unstable();
+    hl.dedup();
+    Some((total, hl))
+}
+
+/// Highlights the typed digits inside the label's phone numbers.
+fn highlight_digits(label: &str, digits: &str) -> Vec<usize> {
+    let chars: Vec<char> = label.chars().collect();
+    let want: Vec<char> = digits.chars().collect();
+    for start in 0..chars.len() {
+        let mut k = 0;
+        let mut out = Vec::new();
+        for (j, c) in chars.iter().enumerate().skip(start) {
+            if k == want.len() {
+                break;
+            }
+            if *c == want[k] {
+                out.push(j);
+                k += 1;
+            } else if !" -().+".contains(*c) {
+                break;
+            }
+        }
+        if k == want.len() {
+            return out;
+        }
+    }
+    vec![]
+}
+
+/// A matcher set up as the desk uses it: smart case off (we fold ourselves),
+/// a bounded element limit so a huge haystack cannot blow up matching.
+pub fn matcher() -> SkimMatcherV2 {
+    SkimMatcherV2::default().ignore_case().element_limit(4096)
+}
