@@ -175,6 +175,13 @@ pub fn detect(file: &str, text: &str, have_map: bool) -> Result<Format, ImportEr
             ))
         };
     }
+    if !first.contains(',') {
+        for (d, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
+            if first.contains(d) {
+                return Err(ImportError::at(file, Some(1), None, format!("the header is separated by {name}, not commas: export as comma-separated CSV")));
+            }
+        }
+    }
     if let Some(f) = csvfmt::detect(first) {
         return Ok(f);
     }

@@ -30,8 +30,9 @@ pub fn checked_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportEr
     })
 }
 
+/// A lone accented Latin-1 letter (0xC0–0xFE) followed by plain ASCII.
 fn looks_latin1(rest: &[u8]) -> bool {
-    rest.first().is_some_and(|&b| (0xA0..=0xFF).contains(&b))
+    matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
 }
 
 /// 1-based line number of a byte offset.

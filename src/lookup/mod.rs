@@ -140,6 +140,8 @@ fn phone_tokens(p: &str, cc: &str) -> Vec<String> {
             out.push(format!("0{nsn}"));
             out.push(nsn.to_string());
         }
+        // Reversed, so a query of the last digits finds the number too.
+        out.push(format!("~{}", digits.chars().rev().collect::<String>()));
         out.push(digits);
     }
     out
@@ -299,9 +301,11 @@ impl Index {
             return (0..self.entries.len() as u32).collect();
         }
         if let Some((e164, digits)) = phone {
+            let tail = format!("~{}", digits.chars().rev().collect::<String>());
             let mut set: Vec<u32> = self
                 .prefix(&e164)
                 .chain(self.prefix(&digits))
+                .chain(self.prefix(&tail))
                 .take(MAX_CANDIDATES)
                 .collect();
             set.sort_unstable();
@@ -352,9 +356,11 @@ impl Index {
             let scored = match &phone {
                 Some((e164, d)) => {
                     let found = e.record.phones.iter().any(|p| {
-                        phone_tokens(p, &self.default_cc)
-                            .iter()
-                            .any(|t| t.starts_with(e164.as_str()) || t.starts_with(d.as_str()))
+                        phone_tokens(p, &self.default_cc).iter().any(|t| {
+                            t.starts_with(e164.as_str())
+                                || t.starts_with(d.as_str())
+                                || (!t.starts_with('~') && t.ends_with(d.as_str()))
+                        })
                     });
                     found.then(|| (100 + d.len() as i64, highlight_digits(&e.label, d)))
                 }
