@@ -50,6 +50,7 @@ fn store(n: usize) -> (tempfile::TempDir, Desk) {
                     emails: vec![format!("s{i}@example.com")],
                     phones: vec![],
                 },
+                records: vec![],
             })
             .unwrap();
         if i % 2 == 0 {

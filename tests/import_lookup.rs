@@ -408,6 +408,7 @@ fn flags_come_from_mailchimp_and_from_cases() {
                 emails: vec!["ZOE@example.gr".into()],
                 phones: vec![],
             },
+            records: vec![],
         })
         .unwrap();
     let g = &find(&desk, "papadopoulos")[0];

@@ -207,6 +207,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
                     emails: a.emails.clone(),
                     phones: a.phones.clone(),
                 },
+                records: vec![],
             };
             let case = desk.open_case(new)?;
             if a.json {

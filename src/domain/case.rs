@@ -256,6 +256,9 @@ pub struct Case {
     pub notes: Vec<Note>,
     pub closure: Option<Closure>,
     pub history: Vec<CaseEvent>,
+    /// Source records (`source:key`) staff attached from the lookup at intake.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<String>,
     /// Bumped on every change; lets a later shared service detect conflicting edits.
     pub version: u64,
 }

@@ -92,6 +92,8 @@ pub struct NewCase {
     pub requester: Requester,
     pub child: bool,
     pub subject: Subject,
+    /// Source records (`source:key`) found in the lookup and attached at intake.
+    pub records: Vec<String>,
 }
 
 /// A field of a new case that does not pass.
@@ -227,6 +229,7 @@ impl NewCase {
                 actor: actor.to_string(),
                 action: Action::Opened,
             }],
+            records: self.records,
             version: 1,
         }
     }
@@ -510,6 +513,7 @@ mod tests {
                 emails: vec![" Juergen@Example.COM ".into(), "juergen@example.com".into()],
                 phones: vec!["+49 30 1234567".into()],
             },
+            records: vec![],
         }
     }
 

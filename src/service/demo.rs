@@ -107,6 +107,7 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                     emails: c.emails.clone(),
                     phones: c.phones.clone(),
                 },
+                records: vec![],
             })
             .map_err(|e| fail(e.to_string()))?;
         for (j, s) in c.step.iter().enumerate() {

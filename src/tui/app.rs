@@ -4,6 +4,7 @@
 
 use super::form::{Field, Form, FormInput};
 use super::keymap::{Action, KeyMap, Scope, ALL_ACTIONS};
+use super::lookup::{LookupEvent, LookupRequest};
 use super::prefs::Prefs;
 use super::view::theme::Theme;
 use crate::domain::lifecycle::{normalise_email, normalise_phone};
@@ -11,9 +12,11 @@ use crate::domain::{
     CaseId, Channel, NewCase, Outcome, Relation, Requester, Right, State, Step, Subject,
     TaskStatus, VerificationMethod, VerificationOutcome,
 };
+use crate::lookup::{Group, SubjectView};
 use crate::service::{CaseView, Desk, DeskError};
 use chrono::NaiveDate;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::sync::mpsc::Sender;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -34,7 +37,7 @@ pub enum Purpose {
 }
 
 /// Popups sit on a stack above the screen and get keys first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Popup {
     Help {
         scroll: u16,
@@ -59,6 +62,33 @@ pub enum Popup {
         body: String,
         error: bool,
     },
+    /// Find a person across sources; results arrive from the lookup worker.
+    Lookup {
+        query: String,
+        gen: u64,
+        groups: Vec<Group>,
+        selected: usize,
+        micros: Option<u128>,
+    },
+    /// One person across sources, from a lookup.
+    Subject {
+        view: SubjectView,
+        selected: usize,
+    },
+    /// Split a wrongly linked record off its subject.
+    ConfirmSplit {
+        source: String,
+        key: String,
+    },
+}
+
+/// What the desk knows of its lookup index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexInfo {
+    pub loading: bool,
+    pub records: usize,
+    pub subjects: usize,
+    pub millis: u128,
 }
 
 /// What the run loop must do outside the app's state.
@@ -68,10 +98,11 @@ pub enum Effect {
     Copy(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
     Resize { width: u16, height: u16 },
+    Lookup(LookupEvent),
 }
 
 /// The queue: every case with its clock, and what the filters let through.
@@ -155,6 +186,14 @@ pub struct App {
     pub quit: bool,
     pub demo: bool,
     pub size: (u16, u16),
+    /// Where lookup queries go; `None` until a worker is attached.
+    pub lookup_tx: Option<Sender<LookupRequest>>,
+    pub index: IndexInfo,
+    lookup_gen: u64,
+    /// Cases changed since the index's flags were computed.
+    flags_dirty: bool,
+    /// Records to attach to the case the intake form will open.
+    pub intake_records: Vec<String>,
 }
 
 impl App {
@@ -173,6 +212,14 @@ impl App {
             quit: false,
             demo: false,
             size: (80, 24),
+            lookup_tx: None,
+            index: IndexInfo {
+                loading: true,
+                ..IndexInfo::default()
+            },
+            lookup_gen: 0,
+            flags_dirty: false,
+            intake_records: Vec::new(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -219,6 +266,10 @@ impl App {
                 self.size = (width, height);
                 vec![]
             }
+            Msg::Lookup(ev) => {
+                self.lookup_event(ev);
+                vec![]
+            }
             Msg::Key(ev) => {
                 if !self.popups.is_empty() {
                     return self.popup_key(ev);
@@ -238,6 +289,21 @@ impl App {
         match action {
             Quit => self.quit = true,
             Help => self.popups.push(Popup::Help { scroll: 0 }),
+            Lookup => {
+                if self.flags_dirty {
+                    if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets()) {
+                        let _ = tx.send(LookupRequest::Reload { flags });
+                        self.flags_dirty = false;
+                    }
+                }
+                self.popups.push(Popup::Lookup {
+                    query: String::new(),
+                    gen: 0,
+                    groups: vec![],
+                    selected: 0,
+                    micros: None,
+                });
+            }
             Palette => self.popups.push(Popup::Palette {
                 filter: String::new(),
                 selected: 0,
@@ -429,6 +495,7 @@ impl App {
         let name = step.name();
         match self.desk.step(id, step, on) {
             Ok(case) => {
+                self.flags_dirty = true;
                 let v = self.desk.view(case);
                 self.say(&format!("{id}: {} — saved", v.case.state));
                 self.refresh_case(v);
@@ -524,6 +591,129 @@ impl App {
                     _ => self.popups.push(Popup::Palette { filter, selected }),
                 }
             }
+            Popup::Lookup {
+                mut query,
+                gen,
+                groups,
+                mut selected,
+                micros,
+            } => match ev.code {
+                KeyCode::Esc => {}
+                KeyCode::Char('c') | KeyCode::Char('g') if ctrl => {}
+                KeyCode::Up => {
+                    selected = selected.saturating_sub(1);
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Down | KeyCode::Tab => {
+                    selected = (selected + 1).min(groups.len().saturating_sub(1));
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Enter => {
+                    if let (Some(g), Some(tx)) = (groups.get(selected), &self.lookup_tx) {
+                        let _ = tx.send(LookupRequest::Subject {
+                            id: g.subject.clone(),
+                        });
+                    }
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Backspace | KeyCode::Char(_) if !ctrl => {
+                    match ev.code {
+                        KeyCode::Char(c) => query.push(c),
+                        _ => {
+                            query.pop();
+                        }
+                    }
+                    self.lookup_gen += 1;
+                    let gen = self.lookup_gen;
+                    if let Some(tx) = &self.lookup_tx {
+                        let _ = tx.send(LookupRequest::Query {
+                            gen,
+                            text: query.clone(),
+                        });
+                    }
+                    let groups = if query.trim().is_empty() {
+                        vec![]
+                    } else {
+                        groups
+                    };
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected: 0,
+                        micros,
+                    });
+                }
+                _ => self.popups.push(Popup::Lookup {
+                    query,
+                    gen,
+                    groups,
+                    selected,
+                    micros,
+                }),
+            },
+            Popup::Subject { view, mut selected } => match ev.code {
+                KeyCode::Esc | KeyCode::Char('q') => {}
+                KeyCode::Char('c') if ctrl => {}
+                KeyCode::Char('j') | KeyCode::Down => {
+                    selected = (selected + 1).min(view.records.len().saturating_sub(1));
+                    self.popups.push(Popup::Subject { view, selected });
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    selected = selected.saturating_sub(1);
+                    self.popups.push(Popup::Subject { view, selected });
+                }
+                KeyCode::Char('n') => self.intake_for(&view),
+                KeyCode::Char('x') => {
+                    let split = view
+                        .records
+                        .get(selected)
+                        .map(|r| (r.source.clone(), r.key.clone()));
+                    self.popups.push(Popup::Subject { view, selected });
+                    if let Some((source, key)) = split {
+                        self.popups.push(Popup::ConfirmSplit { source, key });
+                    }
+                }
+                _ => self.popups.push(Popup::Subject { view, selected }),
+            },
+            Popup::ConfirmSplit { source, key } => match ev.code {
+                KeyCode::Char('y') | KeyCode::Enter => {
+                    match self.desk.split_record(&source, &key) {
+                        Ok(()) => {
+                            // Close the subject view: its grouping is stale now.
+                            if matches!(self.popups.last(), Some(Popup::Subject { .. })) {
+                                self.popups.pop();
+                            }
+                            if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets())
+                            {
+                                let _ = tx.send(LookupRequest::Reload { flags });
+                            }
+                            self.say("record split off; the index is being rebuilt");
+                        }
+                        Err(e) => self.show_error("Cannot split the record", &e.to_string()),
+                    }
+                }
+                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
+                _ => self.popups.push(Popup::ConfirmSplit { source, key }),
+            },
             Popup::Form { mut form, purpose } => match form.handle(&ev) {
                 FormInput::Cancel => {}
                 FormInput::Submit => self.submit(form, purpose),
@@ -540,6 +730,133 @@ impl App {
             },
         }
         vec![]
+    }
+
+    /// Applies what the lookup worker reports.
+    fn lookup_event(&mut self, ev: LookupEvent) {
+        match ev {
+            LookupEvent::Loading => self.index.loading = true,
+            LookupEvent::Loaded {
+                records,
+                subjects,
+                millis,
+            } => {
+                self.index = IndexInfo {
+                    loading: false,
+                    records,
+                    subjects,
+                    millis,
+                };
+                // Re-run an open query against the fresh index.
+                if let (Some(Popup::Lookup { query, .. }), Some(tx)) = (
+                    self.popups
+                        .iter()
+                        .rev()
+                        .find(|p| matches!(p, Popup::Lookup { .. })),
+                    &self.lookup_tx,
+                ) {
+                    if !query.trim().is_empty() {
+                        self.lookup_gen += 1;
+                        let _ = tx.send(LookupRequest::Query {
+                            gen: self.lookup_gen,
+                            text: query.clone(),
+                        });
+                    }
+                }
+                if let Some(Popup::Lookup { gen, .. }) = self
+                    .popups
+                    .iter_mut()
+                    .rev()
+                    .find(|p| matches!(p, Popup::Lookup { .. }))
+                {
+                    *gen = self.lookup_gen;
+                }
+            }
+            LookupEvent::Results {
+                gen,
+                groups,
+                micros,
+            } => {
+                // Only the answer to what is typed now; older answers are stale.
+                if let Some(Popup::Lookup {
+                    gen: want,
+                    groups: g,
+                    selected,
+                    micros: m,
+                    query,
+                }) = self
+                    .popups
+                    .iter_mut()
+                    .rev()
+                    .find(|p| matches!(p, Popup::Lookup { .. }))
+                {
+                    if *want == gen && !query.trim().is_empty() {
+                        *g = groups;
+                        *selected = 0;
+                        *m = Some(micros);
+                    }
+                }
+            }
+            LookupEvent::Subject(Some(view)) => {
+                if matches!(self.popups.last(), Some(Popup::Lookup { .. })) {
+                    self.popups.push(Popup::Subject { view, selected: 0 });
+                }
+            }
+            LookupEvent::Subject(None) => self.say("that subject is gone from the index (rebuilt)"),
+        }
+    }
+
+    /// Opens intake with the subject's identifiers filled in and its records attached.
+    fn intake_for(&mut self, view: &SubjectView) {
+        let mut form = intake_form(self.desk.today());
+        // The name most records give; on a tie, the one with its accents (a
+        // system that strips them is the usual reason for two spellings).
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for n in view.records.iter().flat_map(|r| r.names.first()) {
+            *counts.entry(n.as_str()).or_default() += 1;
+        }
+        let name = counts
+            .into_iter()
+            .max_by_key(|(n, c)| {
+                (
+                    *c,
+                    n.chars().filter(|ch| !ch.is_ascii()).count(),
+                    std::cmp::Reverse(*n),
+                )
+            })
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default();
+        let mut emails: Vec<String> = Vec::new();
+        let mut phones: Vec<String> = Vec::new();
+        for r in &view.records {
+            for e in &r.emails {
+                if let Ok(e) = normalise_email(e) {
+                    if !emails.contains(&e) {
+                        emails.push(e);
+                    }
+                }
+            }
+            for p in &r.phones {
+                if let Ok(p) = normalise_phone(p) {
+                    if !phones.contains(&p) {
+                        phones.push(p);
+                    }
+                }
+            }
+        }
+        form.get_mut("name").text = name;
+        form.get_mut("emails").text = emails.join(", ");
+        form.get_mut("phones").text = phones.join(", ");
+        self.intake_records = view
+            .records
+            .iter()
+            .map(|r| format!("{}:{}", r.source, r.key))
+            .collect();
+        self.popups.clear();
+        self.popups.push(Popup::Form {
+            form,
+            purpose: Purpose::Intake,
+        });
     }
 
     /// Actions whose name or description contains the filter, in table order.
@@ -707,9 +1024,11 @@ impl App {
                 emails: form.get("emails").list(),
                 phones: form.get("phones").list(),
             },
+            records: std::mem::take(&mut self.intake_records),
         };
         match self.desk.open_case(new) {
             Ok(case) => {
+                self.flags_dirty = true;
                 let id = case.id;
                 let v = self.desk.view(case);
                 self.refresh_case(v);

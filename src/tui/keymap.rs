@@ -36,6 +36,7 @@ impl Scope {
 pub enum Action {
     Quit,
     Help,
+    Lookup,
     Palette,
     ToggleMask,
     CopyId,
@@ -69,6 +70,7 @@ impl Action {
         match self {
             Quit => "quit",
             Help => "help",
+            Lookup => "lookup",
             Palette => "palette",
             ToggleMask => "mask",
             CopyId => "copy-id",
@@ -102,6 +104,7 @@ impl Action {
         match self {
             Quit => "quit the desk",
             Help => "show all keys",
+            Lookup => "find a person across sources",
             Palette => "run any action by name",
             ToggleMask => "mask personal data on screen",
             CopyId => "copy the case id (OSC 52)",
@@ -160,6 +163,7 @@ impl Action {
 pub const ALL_ACTIONS: &[Action] = &[
     Action::Quit,
     Action::Help,
+    Action::Lookup,
     Action::Palette,
     Action::ToggleMask,
     Action::CopyId,
@@ -345,6 +349,7 @@ impl Default for KeyMap {
                 b(Global, PageDown, &[Key::code(K::PageDown)], false),
                 b(Global, CopyId, &[Key::ch('y')], false),
                 b(Global, ToggleMask, &[Key::ch('M')], false),
+                b(Global, Lookup, &[Key::ch('/')], true),
                 b(Global, Palette, &[Key::ch(':')], false),
                 b(Global, Help, &[Key::ch('?')], true),
                 b(Global, Quit, &[Key::ctrl('c')], false),

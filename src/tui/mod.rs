@@ -6,6 +6,7 @@
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod lookup;
 pub mod prefs;
 pub mod term;
 pub mod view;
@@ -18,7 +19,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,7 +70,16 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
         });
     }
 
-    let input = spawn_input_thread();
+    let (tx, input) = mpsc::channel::<Input>();
+    spawn_input_thread(tx.clone());
+    // The index loads on its own thread: the first frame never waits for it.
+    let lookup_tx = tx.clone();
+    app.lookup_tx = Some(lookup::spawn(
+        app.desk.record_reader(),
+        app.desk.flag_sets()?,
+        app.desk.default_cc().to_string(),
+        move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok(),
+    ));
     let mut dirty = true;
     let exit = loop {
         if hangup.load(Ordering::Relaxed) || tty_hung_up() {
@@ -87,8 +97,13 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
         // Sleep until a key arrives, waking every 200 ms to notice signals and a
         // vanished terminal (an SSH drop with SIGHUP ignored by a wrapper).
         let ev = match input.recv_timeout(Duration::from_millis(200)) {
-            Ok(Some(ev)) => ev,
-            Ok(None) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
+            Ok(Input::Term(ev)) => ev,
+            Ok(Input::Lookup(ev)) => {
+                app.update(Msg::Lookup(ev));
+                dirty = true;
+                continue;
+            }
+            Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
         match ev {
@@ -139,32 +154,33 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
+/// What wakes the main loop.
+enum Input {
+    Term(Event),
+    /// The terminal cannot be read any more.
+    Gone,
+    Lookup(lookup::LookupEvent),
+}
+
 /// Reads terminal events on their own thread. crossterm's reader loops forever
 /// on a terminal that has hung up (it retries on EIO), so it must never run on
-/// the thread that decides to exit; `None` means input is gone.
-fn spawn_input_thread() -> Receiver<Option<Event>> {
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
+/// the thread that decides to exit.
+fn spawn_input_thread(tx: Sender<Input>) {
+    let _ = std::thread::Builder::new()
         .name("input".into())
         .spawn(move || loop {
             match event::read() {
                 Ok(ev) => {
-                    if tx.send(Some(ev)).is_err() {
+                    if tx.send(Input::Term(ev)).is_err() {
                         return;
                     }
                 }
                 Err(_) => {
-                    let _ = tx.send(None);
+                    let _ = tx.send(Input::Gone);
                     return;
                 }
             }
         });
-    if spawned.is_err() {
-        // Without an input thread the desk cannot run; the loop sees a hangup.
-        let (_tx, rx) = mpsc::channel();
-        return rx;
-    }
-    rx
 }
 
 /// Whether the controlling terminal has hung up (POLLHUP/POLLERR on stdin).

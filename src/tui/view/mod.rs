@@ -105,6 +105,22 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("y/enter".into(), "yes".into()),
             ("n/esc".into(), "no".into()),
         ],
+        Some(Popup::Lookup { .. }) => vec![
+            ("type".into(), "search".into()),
+            ("↑/↓".into(), "choose".into()),
+            ("enter".into(), "person".into()),
+            ("esc".into(), "close".into()),
+        ],
+        Some(Popup::Subject { .. }) => vec![
+            ("n".into(), "new case".into()),
+            ("x".into(), "split".into()),
+            ("j/k".into(), "move".into()),
+            ("esc".into(), "back".into()),
+        ],
+        Some(Popup::ConfirmSplit { .. }) => vec![
+            ("y/enter".into(), "yes".into()),
+            ("n/esc".into(), "no".into()),
+        ],
         Some(Popup::Palette { .. }) => vec![
             ("type".into(), "filter".into()),
             ("↑/↓".into(), "choose".into()),

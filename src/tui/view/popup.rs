@@ -51,6 +51,32 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
             ]));
             box_text(app, title, lines, area, buf);
         }
+        Popup::Lookup {
+            query,
+            groups,
+            selected,
+            micros,
+            ..
+        } => lookup(app, query, groups, *selected, *micros, area, buf),
+        Popup::Subject { view, selected } => subject(app, view, *selected, area, buf),
+        Popup::ConfirmSplit { source, key } => {
+            let lines = vec![
+                Line::from(format!(
+                    "Split {}:{} off this person?",
+                    inert(source),
+                    inert(key)
+                )),
+                Line::from("It will no longer be linked by its e-mails or phones."),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled("y/enter", app.theme.key()),
+                    Span::raw(" yes   "),
+                    Span::styled("n/esc", app.theme.key()),
+                    Span::raw(" no"),
+                ]),
+            ];
+            box_text(app, "Split a wrong link", lines, area, buf);
+        }
         Popup::Message { title, body, error } => {
             let style = if *error {
                 app.theme.error()
@@ -255,5 +281,231 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(frame(app, &form.title))
+        .render(r, buf);
+}
+
+fn flag_spans(app: &App, flags: &crate::lookup::Flags) -> Vec<Span<'static>> {
+    flags
+        .words()
+        .into_iter()
+        .map(|w| Span::styled(format!(" {w} "), app.theme.flag()))
+        .collect()
+}
+
+/// The label with matched characters emphasised (never when masked: the
+/// label itself is not shown then).
+fn highlighted(app: &App, hit: &crate::lookup::Hit, width: usize) -> Vec<Span<'static>> {
+    if app.masked {
+        let mut s = super::mask::name(&hit.name);
+        for e in &hit.emails {
+            s.push_str(" · ");
+            s.push_str(&super::mask::email(e));
+        }
+        return vec![Span::raw(s)];
+    }
+    let mark = app
+        .theme
+        .key()
+        .add_modifier(ratatui::style::Modifier::UNDERLINED);
+    let mut spans = Vec::new();
+    for (i, c) in hit.label.chars().take(width).enumerate() {
+        let text = inert(&c.to_string()).into_owned();
+        let style = if hit.highlight.binary_search(&i).is_ok() {
+            mark
+        } else {
+            ratatui::style::Style::default()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    spans
+}
+
+fn lookup(
+    app: &App,
+    query: &str,
+    groups: &[crate::lookup::Group],
+    selected: usize,
+    micros: Option<u128>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &app.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(2).min(110),
+        area.height.saturating_sub(2),
+    );
+    let width = usize::from(r.width.saturating_sub(24));
+    let status = if app.index.loading {
+        "loading the index…".to_string()
+    } else {
+        let mut s = format!(
+            "{} records · {} people",
+            app.index.records, app.index.subjects
+        );
+        if let Some(us) = micros {
+            s.push_str(&format!(" · {:.1} ms", us as f64 / 1000.0));
+        }
+        s
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("/ ", t.key()),
+            Span::raw(inert(query).into_owned()),
+            Span::styled("▏", t.key()),
+            Span::styled(format!("   {status}"), t.muted()),
+        ]),
+        Line::from(""),
+    ];
+    if query.trim().is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Type a name, e-mail, phone (any format), company or record key. Accents are optional.",
+            t.muted(),
+        )));
+    } else if groups.is_empty() && !app.index.loading {
+        lines.push(Line::from(Span::styled(
+            "No match in any source.",
+            t.muted(),
+        )));
+    }
+    let room = usize::from(r.height.saturating_sub(4));
+    let start = selected.saturating_sub(room / 4);
+    for (gi, g) in groups.iter().enumerate().skip(start) {
+        if lines.len() >= room + 2 {
+            break;
+        }
+        let head_style = if gi == selected {
+            t.selected()
+        } else {
+            t.title()
+        };
+        let mut head = vec![Span::styled(
+            format!(
+                "{} · {} record{}",
+                g.subject,
+                g.hits.len(),
+                if g.hits.len() == 1 { "" } else { "s" }
+            ),
+            head_style,
+        )];
+        head.extend(flag_spans(app, &g.flags));
+        lines.push(Line::from(head));
+        for h in g.hits.iter().take(3) {
+            let mut row = vec![Span::styled(format!("  {:<19}", h.source), t.muted())];
+            row.extend(highlighted(app, h, width));
+            if let Some(d) = h.last_activity {
+                row.push(Span::styled(format!("  last {d}"), t.muted()));
+            }
+            lines.push(Line::from(row));
+        }
+        if g.hits.len() > 3 {
+            lines.push(Line::from(Span::styled(
+                format!("  … {} more", g.hits.len() - 3),
+                t.muted(),
+            )));
+        }
+    }
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(frame(
+            app,
+            "Find a person (↑/↓ choose, enter open, esc close)",
+        ))
+        .render(r, buf);
+}
+
+fn subject(
+    app: &App,
+    view: &crate::lookup::SubjectView,
+    selected: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &app.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(2).min(110),
+        area.height.saturating_sub(2),
+    );
+    let mut head = vec![Span::styled(
+        format!("{} · {} records", view.id, view.records.len()),
+        t.title(),
+    )];
+    head.extend(flag_spans(app, &view.flags));
+    let mut lines = vec![Line::from(head)];
+    if view.links.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "not linked to other records",
+            t.muted(),
+        )));
+    } else {
+        let links: Vec<String> = view
+            .links
+            .iter()
+            .map(|(id, n)| {
+                format!(
+                    "{} ({n})",
+                    if app.masked {
+                        "•••".to_string()
+                    } else {
+                        inert(id).into_owned()
+                    }
+                )
+            })
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled("linked by ", t.muted()),
+            Span::raw(links.join(", ")),
+        ]));
+    }
+    lines.push(Line::from(""));
+    for (i, rec) in view.records.iter().enumerate() {
+        let who = super::mask::shown(app.masked, rec.display_name(), super::mask::name);
+        let emails: Vec<String> = rec
+            .emails
+            .iter()
+            .map(|e| super::mask::shown(app.masked, e, super::mask::email))
+            .collect();
+        let phones: Vec<String> = rec
+            .phones
+            .iter()
+            .map(|p| super::mask::shown(app.masked, p, super::mask::phone))
+            .collect();
+        let last = rec
+            .last_activity
+            .map(|d| format!(" · last {d}"))
+            .unwrap_or_default();
+        let text = format!(
+            "{:<19} {} · {}{}{}",
+            rec.source,
+            who,
+            emails.join(", "),
+            if phones.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", phones.join(", "))
+            },
+            last
+        );
+        let style = if i == selected {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled("n", t.key()),
+        Span::raw(" open a case for this person   "),
+        Span::styled("x", t.key()),
+        Span::raw(" split the selected record off   "),
+        Span::styled("esc", t.key()),
+        Span::raw(" back"),
+    ]));
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(frame(app, "Person across sources"))
         .render(r, buf);
 }

@@ -1,0 +1,188 @@
+//! Lookup in the desk: `/` from anywhere, results from the worker thread as
+//! you type, the person across sources, and a case opened from there.
+
+mod common;
+
+use common::*;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode::*;
+use ratatui::Terminal;
+use rightsdesk::tui::app::{App, Msg, Popup, Purpose, Screen};
+use rightsdesk::tui::lookup::{self, LookupEvent};
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+}
+
+/// A desk with four sources imported and a real lookup worker attached.
+fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
+    let mut app = app(dir, false);
+    for (source, file) in [
+        ("web-forms", "hubspot-contacts.csv"),
+        ("events", "eventbrite-attendees.csv"),
+        ("correspondence", "takeout.mbox"),
+        ("meeting-recordings", "zoom-recordings.json"),
+        ("marketing", "mailchimp-unsubscribed.csv"),
+    ] {
+        app.desk
+            .import(source, &fixture(file), None, None, &mut |_, _| {})
+            .unwrap();
+    }
+    let (tx, rx) = mpsc::channel();
+    app.lookup_tx = Some(lookup::spawn(
+        app.desk.record_reader(),
+        app.desk.flag_sets().unwrap(),
+        app.desk.default_cc().into(),
+        move |ev| tx.send(ev).is_ok(),
+    ));
+    (app, rx)
+}
+
+/// Feeds worker events to the app until `done` holds (bounded wait, not a timing test).
+fn pump(app: &mut App, rx: &Receiver<LookupEvent>, done: impl Fn(&App) -> bool) {
+    let end = Instant::now() + Duration::from_secs(20);
+    while !done(app) {
+        assert!(Instant::now() < end, "the lookup worker did not answer");
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(50)) {
+            app.update(Msg::Lookup(ev));
+        }
+    }
+}
+
+fn results(app: &App) -> Option<&Vec<rightsdesk::lookup::Group>> {
+    app.popups.iter().rev().find_map(|p| match p {
+        Popup::Lookup { groups, .. } => Some(groups),
+        _ => None,
+    })
+}
+
+#[test]
+fn find_a_person_see_them_across_sources_and_open_a_case() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, rx) = desk_with_index(t.path());
+    pump(&mut app, &rx, |a| !a.index.loading);
+    assert_eq!(app.index.records, 14);
+
+    key(&mut app, Char('/'));
+    typ(&mut app, "muller");
+    pump(&mut app, &rx, |a| results(a).is_some_and(|g| !g.is_empty()));
+    let groups = results(&app).unwrap();
+    let sources: std::collections::BTreeSet<&str> =
+        groups[0].hits.iter().map(|h| h.source.as_str()).collect();
+    assert_eq!(
+        sources.into_iter().collect::<Vec<_>>(),
+        vec![
+            "correspondence",
+            "events",
+            "meeting-recordings",
+            "web-forms"
+        ]
+    );
+
+    key(&mut app, Enter);
+    pump(&mut app, &rx, |a| {
+        matches!(a.popups.last(), Some(Popup::Subject { .. }))
+    });
+    let Some(Popup::Subject { view, .. }) = app.popups.last() else {
+        unreachable!()
+    };
+    let records = view.records.len();
+    assert!(view
+        .links
+        .iter()
+        .any(|(id, _)| id == "j.mueller@example.de"));
+
+    key(&mut app, Char('n'));
+    let Some(Popup::Form {
+        form,
+        purpose: Purpose::Intake,
+    }) = app.popups.last()
+    else {
+        panic!("intake opens prefilled")
+    };
+    assert_eq!(form.get("name").text, "Jürgen Müller");
+    assert!(form.get("emails").text.contains("j.mueller@example.de"));
+    assert!(form.get("phones").text.contains("+49 30 1234567"));
+    keys(&mut app, &[Tab, Tab, Char(' ')]); // rights: access
+    ctrl(&mut app, 's');
+    let Screen::Case(id) = app.screen else {
+        panic!("the case opened: {:?}", app.popups.len())
+    };
+    let case = app.desk.case(id).unwrap().case;
+    assert_eq!(
+        case.records.len(),
+        records,
+        "the subject's records are attached to the case"
+    );
+    assert!(case
+        .records
+        .iter()
+        .any(|r| r.starts_with("correspondence:")));
+}
+
+#[test]
+fn stale_answers_never_replace_the_current_query() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, rx) = desk_with_index(t.path());
+    pump(&mut app, &rx, |a| !a.index.loading);
+    key(&mut app, Char('/'));
+    typ(&mut app, "ana");
+    for _ in 0..3 {
+        key(&mut app, Backspace);
+    }
+    typ(&mut app, "kenji");
+    pump(&mut app, &rx, |a| results(a).is_some_and(|g| !g.is_empty()));
+    // Let any older answers arrive too; they must be ignored.
+    while let Ok(ev) = rx.recv_timeout(Duration::from_millis(300)) {
+        app.update(Msg::Lookup(ev));
+    }
+    let groups = results(&app).unwrap();
+    assert!(
+        groups.iter().all(|g| g
+            .hits
+            .iter()
+            .any(|h| h.emails.iter().any(|e| e.contains("kenji")))),
+        "{groups:#?}"
+    );
+}
+
+#[test]
+fn the_desk_draws_before_the_index_is_loaded() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    // No worker yet: the index is "loading", and the desk still draws and takes keys.
+    key(&mut app, Char('/'));
+    typ(&mut app, "muller");
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let screen = format!("{}", term.backend());
+    assert!(screen.contains("loading the index"), "{screen}");
+}
+
+#[test]
+fn lookup_and_person_snapshots() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, rx) = desk_with_index(t.path());
+    pump(&mut app, &rx, |a| !a.index.loading);
+    key(&mut app, Char('/'));
+    typ(&mut app, "garcia");
+    pump(&mut app, &rx, |a| results(a).is_some_and(|g| !g.is_empty()));
+    // The timing figure varies run to run: blank it for the snapshot.
+    if let Some(Popup::Lookup { micros, .. }) = app.popups.last_mut() {
+        *micros = None;
+    }
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    insta::assert_snapshot!("lookup_80x24", term.backend());
+    key(&mut app, Enter);
+    pump(&mut app, &rx, |a| {
+        matches!(a.popups.last(), Some(Popup::Subject { .. }))
+    });
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    insta::assert_snapshot!("person_80x24", term.backend());
+}
