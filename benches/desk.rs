@@ -3,7 +3,10 @@
 //! - the legal clock for one case;
 //! - loading the queue of 10,000 cases from the store;
 //! - drawing one queue frame of 10,000 cases at 80×24 and 120×40;
-//! - one `j` keypress plus the frame after it.
+//! - one `j` keypress plus the frame after it;
+//! - parsing a 10,000-row HubSpot export;
+//! - lookups over 100,000 records (a mix of names, folded names, partial
+//!   names, e-mails, phones and companies).
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -111,9 +114,49 @@ fn benches(c: &mut Criterion) {
     });
 }
 
+fn import_and_lookup(c: &mut Criterion) {
+    let mut csv = Vec::new();
+    rightsdesk::service::synth::write_hubspot(&mut csv, 10_000, 7).unwrap();
+    c.bench_function("import parse: 10k HubSpot rows", |b| {
+        b.iter(|| {
+            rightsdesk::import::parse("bench.csv", black_box(&csv), "web-forms", None, None)
+                .unwrap()
+                .1
+                .len()
+        })
+    });
+
+    let mut big = Vec::new();
+    rightsdesk::service::synth::write_hubspot(&mut big, 100_000, 7).unwrap();
+    let (_, records) =
+        rightsdesk::import::parse("bench.csv", &big, "web-forms", None, None).unwrap();
+    let index =
+        rightsdesk::lookup::Index::build(records, &Default::default(), &Default::default(), "353");
+    let m = rightsdesk::lookup::matcher();
+    let queries = [
+        "muller",
+        "Jürgen Müller",
+        "lukasz nowak",
+        "gall",
+        "sarah.kelly",
+        "+353 1 100 7919",
+        "(01) 100-7919",
+        "brightwave",
+        "Søren",
+        "o'connor",
+    ];
+    let mut i = 0;
+    c.bench_function("lookup: 100k records, query mix", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            index.lookup(&m, black_box(queries[i]), 10).len()
+        })
+    });
+}
+
 criterion_group! {
     name = desk;
     config = Criterion::default().sample_size(30);
-    targets = benches
+    targets = benches, import_and_lookup
 }
 criterion_main!(desk);

@@ -186,3 +186,80 @@ fn lookup_and_person_snapshots() {
     term.draw(|f| f.render_widget(&app, f.area())).unwrap();
     insta::assert_snapshot!("person_80x24", term.backend());
 }
+
+#[test]
+fn import_from_the_desk_runs_as_an_effect_and_reports() {
+    use rightsdesk::tui::app::{Effect, ImportEvent};
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    key(&mut app, Char('I'));
+    assert!(matches!(
+        app.popups.last(),
+        Some(Popup::Form {
+            purpose: Purpose::Import,
+            ..
+        })
+    ));
+    key(&mut app, Tab);
+    typ(&mut app, "/no/such/export.csv");
+    key(&mut app, Tab);
+    let none = key(&mut app, Enter);
+    assert!(none.is_empty(), "a missing file is refused in the form");
+    let Some(Popup::Form { form, .. }) = app.popups.last() else {
+        panic!()
+    };
+    assert!(form
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("not a readable file"));
+    key(&mut app, Up);
+    for _ in 0.."/no/such/export.csv".len() {
+        key(&mut app, Backspace);
+    }
+    let path = fixture("hubspot-contacts.csv");
+    typ(&mut app, &path.display().to_string());
+    keys(&mut app, &[Tab]);
+    let effects = key(&mut app, Enter);
+    let Some(Effect::StartImport {
+        source,
+        path: p,
+        format,
+    }) = effects.first().cloned()
+    else {
+        panic!("{effects:?}")
+    };
+    assert!(app.importing && app.popups.is_empty());
+    // What the run loop does on its worker thread, with progress coming back.
+    let importer = app.desk.importer();
+    let mut events = Vec::new();
+    let result = importer.run(&source, &p, format, None, &mut |stage, rows| {
+        events.push(ImportEvent::Progress {
+            file: "hubspot-contacts.csv".into(),
+            stage: stage.into(),
+            rows,
+            millis: 0,
+        })
+    });
+    for ev in events {
+        app.update(Msg::Import(ev));
+        assert!(app
+            .status
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("importing hubspot-contacts.csv"));
+    }
+    app.update(Msg::Import(ImportEvent::Done(
+        result.map_err(|e| e.to_string()),
+    )));
+    let Some(Popup::Message {
+        body, error: false, ..
+    }) = app.popups.last()
+    else {
+        panic!()
+    };
+    assert!(body.contains("3 rows") && body.contains("3 new"), "{body}");
+    assert!(!app.importing);
+    assert_eq!(app.desk.record_reader().len(), 3);
+}

@@ -43,6 +43,70 @@ pub enum DeskError {
     },
 }
 
+/// Runs imports away from the desk's input thread; shares the desk's store.
+pub struct Importer {
+    store: Store,
+    catalogue: Catalogue,
+    actor: String,
+    now: Now,
+}
+
+impl Importer {
+    pub fn run(
+        &self,
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+        progress: &mut dyn FnMut(&str, usize),
+    ) -> Result<ImportReport, DeskError> {
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::UnknownSource {
+                id: source.to_string(),
+                known: self.catalogue.ids().join(", "),
+            });
+        }
+        progress("reading", 0);
+        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (format, records) =
+            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
+        progress("parsed", records.len());
+        let detail = serde_json::json!({
+            "source": source,
+            "format": format.as_str(),
+            "rows": records.len(),
+            "file_sha256": crate::domain::audit::sha256_hex(&bytes),
+        });
+        let at = match self.now {
+            Now::System => Utc::now(),
+            Now::Fixed(t) => t,
+        };
+        let note = AuditNote {
+            at,
+            actor: self.actor.clone(),
+            kind: "imported".into(),
+            detail,
+        };
+        let (counts, _) = self.store.import_records(&records, &note)?;
+        progress("written", records.len());
+        Ok(ImportReport {
+            file: name,
+            source: source.to_string(),
+            format: format.to_string(),
+            rows: records.len(),
+            new: counts.new,
+            updated: counts.updated,
+        })
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
@@ -288,42 +352,17 @@ impl Desk {
         map: Option<&crate::import::ColumnMap>,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ImportReport, DeskError> {
-        if self.catalogue.get(source).is_none() {
-            return Err(DeskError::UnknownSource {
-                id: source.to_string(),
-                known: self.catalogue.ids().join(", "),
-            });
+        self.importer().run(source, path, format, map, progress)
+    }
+
+    /// An import service that can run on another thread (the desk's worker).
+    pub fn importer(&self) -> Importer {
+        Importer {
+            store: self.store.clone(),
+            catalogue: self.catalogue.clone(),
+            actor: self.actor.clone(),
+            now: self.now,
         }
-        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        progress("reading", 0);
-        let (format, records) =
-            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
-        progress("parsed", records.len());
-        let detail = serde_json::json!({
-            "source": source,
-            "format": format.as_str(),
-            "rows": records.len(),
-            "file_sha256": crate::domain::audit::sha256_hex(&bytes),
-        });
-        let (counts, _) = self
-            .store
-            .import_records(&records, &self.note("imported", detail))?;
-        progress("written", records.len());
-        Ok(ImportReport {
-            file: name,
-            source: source.to_string(),
-            format: format.to_string(),
-            rows: records.len(),
-            new: counts.new,
-            updated: counts.updated,
-        })
     }
 
     /// A handle a worker thread can load the source records through.

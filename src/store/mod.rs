@@ -90,6 +90,8 @@ pub enum VerifyError {
     Unreadable(String),
 }
 
+/// Cheap to clone: every clone shares the same sled database.
+#[derive(Clone)]
 pub struct Store {
     path: PathBuf,
     db: sled::Db,

@@ -28,6 +28,7 @@ pub enum Screen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Intake,
+    Import,
     Verify(CaseId),
     Pause(CaseId),
     Extend(CaseId),
@@ -96,6 +97,24 @@ pub struct IndexInfo {
 pub enum Effect {
     /// Put text on the staff member's clipboard via OSC 52 (works over SSH).
     Copy(String),
+    /// Run an import on a worker thread; progress comes back as `Msg::Import`.
+    StartImport {
+        source: String,
+        path: std::path::PathBuf,
+        format: Option<crate::import::Format>,
+    },
+}
+
+/// What an import running on a worker reports.
+#[derive(Debug, Clone)]
+pub enum ImportEvent {
+    Progress {
+        file: String,
+        stage: String,
+        rows: usize,
+        millis: u128,
+    },
+    Done(Result<crate::service::ImportReport, String>),
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +122,7 @@ pub enum Msg {
     Key(KeyEvent),
     Resize { width: u16, height: u16 },
     Lookup(LookupEvent),
+    Import(ImportEvent),
 }
 
 /// The queue: every case with its clock, and what the filters let through.
@@ -194,6 +214,10 @@ pub struct App {
     flags_dirty: bool,
     /// Records to attach to the case the intake form will open.
     pub intake_records: Vec<String>,
+    /// An import is running on a worker.
+    pub importing: bool,
+    /// Effects produced deep inside key handling, returned by `update`.
+    pending_effects: Vec<Effect>,
 }
 
 impl App {
@@ -220,6 +244,8 @@ impl App {
             lookup_gen: 0,
             flags_dirty: false,
             intake_records: Vec::new(),
+            importing: false,
+            pending_effects: Vec::new(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -270,14 +296,57 @@ impl App {
                 self.lookup_event(ev);
                 vec![]
             }
+            Msg::Import(ImportEvent::Progress {
+                file,
+                stage,
+                rows,
+                millis,
+            }) => {
+                self.status = Some((
+                    format!(
+                        "importing {}: {stage} {rows} rows ({:.1}s)…",
+                        crate::domain::text::inert(&file),
+                        millis as f64 / 1000.0
+                    ),
+                    false,
+                ));
+                vec![]
+            }
+            Msg::Import(ImportEvent::Done(result)) => {
+                self.importing = false;
+                match result {
+                    Ok(r) => {
+                        self.status = None;
+                        self.popups.push(Popup::Message {
+                            title: "Import done".into(),
+                            body: format!(
+                                "{} rows from {} ({}) into {}: {} new, {} updated.",
+                                r.rows, r.file, r.format, r.source, r.new, r.updated
+                            ),
+                            error: false,
+                        });
+                        if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets()) {
+                            let _ = tx.send(LookupRequest::Reload { flags });
+                        }
+                    }
+                    Err(e) => {
+                        self.status = None;
+                        self.show_error("Import refused: nothing was written", &e);
+                    }
+                }
+                vec![]
+            }
             Msg::Key(ev) => {
-                if !self.popups.is_empty() {
-                    return self.popup_key(ev);
-                }
-                match self.keymap.action_for(self.scope(), &ev) {
-                    Some(a) => self.perform(a),
-                    None => vec![],
-                }
+                let mut effects = if !self.popups.is_empty() {
+                    self.popup_key(ev)
+                } else {
+                    match self.keymap.action_for(self.scope(), &ev) {
+                        Some(a) => self.perform(a),
+                        None => vec![],
+                    }
+                };
+                effects.append(&mut self.pending_effects);
+                effects
             }
         }
     }
@@ -289,6 +358,32 @@ impl App {
         match action {
             Quit => self.quit = true,
             Help => self.popups.push(Popup::Help { scroll: 0 }),
+            Import => {
+                if self.importing {
+                    self.say("an import is already running");
+                } else {
+                    let sources: Vec<&str> = self.desk.catalogue().ids();
+                    let mut formats = vec!["detect"];
+                    formats.extend(
+                        crate::import::Format::ALL
+                            .iter()
+                            .map(|f| f.as_str())
+                            .filter(|f| *f != "csv" && *f != "json"),
+                    );
+                    let form = Form::new(
+                        "Import an export into the lookup",
+                        vec![
+                            Field::choice("source", "Source", &sources, 0),
+                            Field::text("file", "File", "", "path to the export on this server"),
+                            Field::choice("format", "Format", &formats, 0),
+                        ],
+                    );
+                    self.popups.push(Popup::Form {
+                        form,
+                        purpose: Purpose::Import,
+                    });
+                }
+            }
             Lookup => {
                 if self.flags_dirty {
                     if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets()) {
@@ -911,6 +1006,25 @@ impl App {
         }
         let result = match purpose {
             Purpose::Intake => return self.submit_intake(form),
+            Purpose::Import => {
+                let path = std::path::PathBuf::from(form.get("file").text.trim());
+                let format = form.get("format").value().parse().ok();
+                if !path.is_file() {
+                    form.error = Some(format!(
+                        "{} is not a readable file",
+                        crate::domain::text::inert(&path.display().to_string())
+                    ));
+                    self.popups.push(Popup::Form { form, purpose });
+                    return;
+                }
+                self.importing = true;
+                self.pending_effects.push(Effect::StartImport {
+                    source: form.get("source").value().to_string(),
+                    path,
+                    format,
+                });
+                return;
+            }
             Purpose::Verify(id) => {
                 let method: VerificationMethod = form
                     .get("method")

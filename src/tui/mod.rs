@@ -103,6 +103,11 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
+            Ok(Input::Import(ev)) => {
+                app.update(Msg::Import(ev));
+                dirty = true;
+                continue;
+            }
             Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
@@ -116,6 +121,13 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                         match effect {
                             Effect::Copy(text) => {
                                 let _ = term::write_osc52(terminal.backend_mut(), &text);
+                            }
+                            Effect::StartImport {
+                                source,
+                                path,
+                                format,
+                            } => {
+                                spawn_import(app.desk.importer(), source, path, format, tx.clone())
                             }
                         }
                     }
@@ -160,6 +172,39 @@ enum Input {
     /// The terminal cannot be read any more.
     Gone,
     Lookup(lookup::LookupEvent),
+    Import(app::ImportEvent),
+}
+
+/// Runs one import on its own thread, reporting each stage.
+fn spawn_import(
+    importer: crate::service::Importer,
+    source: String,
+    path: std::path::PathBuf,
+    format: Option<crate::import::Format>,
+    tx: Sender<Input>,
+) {
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = std::thread::Builder::new()
+        .name("import".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            let progress_tx = tx.clone();
+            let mut progress = |stage: &str, rows: usize| {
+                let _ = progress_tx.send(Input::Import(app::ImportEvent::Progress {
+                    file: file.clone(),
+                    stage: stage.to_string(),
+                    rows,
+                    millis: started.elapsed().as_millis(),
+                }));
+            };
+            let result = importer
+                .run(&source, &path, format, None, &mut progress)
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Input::Import(app::ImportEvent::Done(result)));
+        });
 }
 
 /// Reads terminal events on their own thread. crossterm's reader loops forever
