@@ -84,12 +84,8 @@ impl Importer {
             "rows": records.len(),
             "file_sha256": crate::domain::audit::sha256_hex(&bytes),
         });
-        let at = match self.now {
-            Now::System => Utc::now(),
-            Now::Fixed(t) => t,
-        };
         let note = AuditNote {
-            at,
+            at: self.now.resolve(),
             actor: self.actor.clone(),
             kind: "imported".into(),
             detail,
@@ -124,6 +120,15 @@ pub struct ImportReport {
 pub enum Now {
     System,
     Fixed(DateTime<Utc>),
+}
+
+impl Now {
+    pub fn resolve(self) -> DateTime<Utc> {
+        match self {
+            Now::System => Utc::now(),
+            Now::Fixed(t) => t,
+        }
+    }
 }
 
 /// The desk's services over one store.
@@ -209,10 +214,7 @@ impl Desk {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        match self.now {
-            Now::System => Utc::now(),
-            Now::Fixed(t) => t,
-        }
+        self.now.resolve()
     }
 
     /// Today in the desk's local time zone: the day a request "is received".
