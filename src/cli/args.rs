@@ -93,6 +93,13 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Makes case changes until killed, printing `ack ID VERSION` after each
+    /// one the desk acknowledged (the crash-safety harness drives this).
+    #[command(hide = true)]
+    Churn {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -162,6 +162,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             *timings,
             *json,
         ),
+        Command::Demo(args::DemoCommand::Churn { seed }) => churn(&Desk::open(&dir)?, *seed),
         Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
             let f = std::fs::File::create(out)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
@@ -366,6 +367,83 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
                 }
             }
             Ok(())
+        }
+    }
+}
+
+/// The crash-safety harness's child: an endless series of case changes, each
+/// reported on stdout only after the desk has acknowledged (flushed) it.
+fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
+    use crate::domain::{
+        Channel, Outcome, Relation, Right, TaskStatus, VerificationMethod, VerificationOutcome,
+    };
+    use std::io::Write;
+    let mut rng = seed.max(1);
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let out = std::io::stdout();
+    let sources = desk
+        .catalogue()
+        .ids()
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    loop {
+        let case = desk.open_case(NewCase {
+            rights: vec![Right::ALL[(next() % 7) as usize]],
+            channel: Channel::Email,
+            received: desk.today(),
+            requester: Requester {
+                relation: Relation::Subject,
+                name: None,
+                authority: None,
+            },
+            child: false,
+            subject: Subject {
+                name: format!("Churn Subject {}", next() % 100_000),
+                emails: vec![format!("c{}@example.com", next() % 100_000)],
+                phones: vec![],
+            },
+            records: vec![],
+        })?;
+        let ack = |id, version| {
+            let mut o = out.lock();
+            let _ = writeln!(o, "ack {id} {version}");
+            let _ = o.flush();
+        };
+        ack(case.id, case.version);
+        let steps = [
+            Step::Verify {
+                method: VerificationMethod::KnownDetails,
+                outcome: VerificationOutcome::Verified,
+                note: String::new(),
+            },
+            Step::RecordTask {
+                source: sources[(next() % sources.len() as u64) as usize].clone(),
+                action: None,
+                status: TaskStatus::Done,
+                note: "churn".into(),
+            },
+            Step::Note {
+                text: format!("note {}", next()),
+            },
+            Step::Pause {
+                reason: "clarify".into(),
+            },
+            Step::Resume,
+            Step::Close {
+                outcome: Outcome::Fulfilled,
+                reason: "churn".into(),
+            },
+        ];
+        let upto = 1 + (next() % steps.len() as u64) as usize;
+        for step in steps.into_iter().take(upto) {
+            let c = desk.step(case.id, step, None)?;
+            ack(c.id, c.version);
         }
     }
 }
