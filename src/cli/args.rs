@@ -80,6 +80,13 @@ pub enum Command {
     /// Demo and scale data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Writes the whole store as versioned JSON lines (independent of sled's format).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Rebuilds a store from a backup, into a data directory that has none yet.
+    Restore { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -162,6 +162,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             *timings,
             *json,
         ),
+        Command::Backup { out } => {
+            let n = Desk::open(&dir)?.backup(out)?;
+            println!("wrote {n} records to {}", out.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let (n, report) = crate::service::restore(&dir, file)?;
+            println!(
+                "restored {n} records into {}: audit chain intact ({} entries, {} cases)",
+                dir.display(),
+                report.entries,
+                report.cases
+            );
+            Ok(())
+        }
         Command::Demo(args::DemoCommand::Churn { seed }) => churn(&Desk::open(&dir)?, *seed),
         Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
             let f = std::fs::File::create(out)

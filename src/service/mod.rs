@@ -41,6 +41,8 @@ pub enum DeskError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("restore: {0}")]
+    Restore(String),
 }
 
 /// Runs imports away from the desk's input thread; shares the desk's store.
@@ -101,6 +103,37 @@ impl Importer {
             updated: counts.updated,
         })
     }
+}
+
+/// Rebuilds a store in `data_dir` from a backup. The data directory must not
+/// hold a store yet; on any problem the half-built store is removed.
+pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), DeskError> {
+    let store_dir = data_dir.join(paths::STORE_DIR);
+    if store_dir.exists() {
+        return Err(DeskError::Restore(format!(
+            "{} already holds a store: restore into a new data directory",
+            data_dir.display()
+        )));
+    }
+    let f = std::fs::File::open(file).map_err(|source| DeskError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    paths::load_or_create_settings(data_dir)?;
+    let result = (|| {
+        let store = Store::open(&store_dir)?;
+        let n = store
+            .read_backup(&file.display().to_string(), std::io::BufReader::new(f))
+            .map_err(|e| DeskError::Restore(e.to_string()))?;
+        let report = store.verify().map_err(|e| {
+            DeskError::Restore(format!("the restored audit chain does not verify: {e}"))
+        })?;
+        Ok((n, report))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&store_dir);
+    }
+    result
 }
 
 /// What an import did.
@@ -439,6 +472,45 @@ impl Desk {
         self.store
             .split_record(&k, &self.note("record-split", detail))?;
         Ok(())
+    }
+
+    /// Writes the whole store as versioned JSON lines to `path` (0600, written
+    /// to a temporary file and renamed, so a crash never leaves half a backup).
+    /// The backup is itself logged in the audit chain before it is taken.
+    pub fn backup(&self, path: &Path) -> Result<u64, DeskError> {
+        let io = |source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.store
+            .log(&self.note("backup", serde_json::json!({ "file": name })))?;
+        let tmp = path.with_extension("partial");
+        let n = {
+            use std::os::unix::fs::OpenOptionsExt;
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(io)?;
+            let mut w = std::io::BufWriter::new(f);
+            let n = self
+                .store
+                .write_backup(&mut w, &self.now().to_rfc3339())
+                .map_err(io)?;
+            w.into_inner()
+                .map_err(|e| io(e.into_error()))?
+                .sync_all()
+                .map_err(io)?;
+            n
+        };
+        std::fs::rename(&tmp, path).map_err(io)?;
+        Ok(n)
     }
 
     pub fn flush(&self) -> Result<(), DeskError> {

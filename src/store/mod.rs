@@ -3,6 +3,7 @@
 //! Every change lands in one multi-tree transaction together with its audit
 //! entry, and the store is flushed before the change is acknowledged.
 
+pub mod backup;
 mod files;
 
 pub use files::{ensure_private_dir, tighten_files};
@@ -351,6 +352,15 @@ impl Store {
                 splits.insert(store_key, &[][..])?;
                 append_entry(audit, meta, note, None, None)
             })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    /// Appends an entry that concerns no case (backups, restores).
+    pub fn log(&self, note: &AuditNote) -> Result<AuditEntry, StoreError> {
+        let entry = (&self.audit, &self.meta)
+            .transaction(|(audit, meta)| append_entry(audit, meta, note, None, None))
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         Ok(entry)
