@@ -22,6 +22,14 @@ struct Term {
 
 impl Term {
     fn spawn(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Term {
+        Term::spawn_with(data_dir, env!("CARGO_BIN_EXE_rightsdesk"), args, env)
+    }
+
+    fn spawn_cmd(data_dir: &Path, program: &str, args: &[&str]) -> Term {
+        Term::spawn_with(data_dir, program, args, &[])
+    }
+
+    fn spawn_with(data_dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Term {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -30,7 +38,7 @@ impl Term {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_rightsdesk"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("RIGHTSDESK_DATA_DIR", data_dir);
         cmd.env("TERM", "xterm-256color");
@@ -320,4 +328,108 @@ fn closing_the_terminal_ends_the_desk_with_its_last_change_saved() {
         shown["notes"][0]["text"],
         "said just before the line dropped"
     );
+}
+
+/// Like `cli`, for a process that must be gone: waits for the store to be free.
+fn wait_gone(term: &mut Term) -> Duration {
+    let start = Instant::now();
+    let end = start + PATIENCE;
+    loop {
+        if term.child.try_wait().unwrap().is_some() {
+            return start.elapsed();
+        }
+        assert!(Instant::now() < end, "the desk kept running");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn with_sighup_ignored_a_vanished_terminal_still_ends_the_desk() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Niamh Fitzgerald",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    // A wrapper that ignores SIGHUP, as nohup does; the desk inherits it.
+    let script = format!("trap '' HUP; exec '{}'", env!("CARGO_BIN_EXE_rightsdesk"));
+    let mut term = Term::spawn_cmd(d, "sh", &["-c", &script]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.send("a");
+    term.wait_for("Note on");
+    term.send("with SIGHUP ignored\r");
+    term.wait_for("saved");
+    term.hang_up();
+    let took = wait_gone(&mut term);
+    eprintln!("desk exited {took:?} after the terminal vanished (SIGHUP ignored)");
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["notes"][0]["text"], "with SIGHUP ignored");
+}
+
+#[test]
+fn sigterm_quits_cleanly_and_restores_the_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let mut term = Term::spawn(t.path(), &[], &[]);
+    term.wait_for("No cases yet");
+    let pid = term.child.process_id().unwrap() as libc::pid_t;
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = term.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let leave = term
+        .raw
+        .windows(8)
+        .rposition(|w| w == b"\x1b[?1049l")
+        .expect("left the alternate screen");
+    assert!(leave > term.raw.len() - 64);
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_brings_the_desk_back() {
+    let t = tempfile::tempdir().unwrap();
+    // A real interactive shell with job control, as staff have over SSH.
+    let mut term = Term::spawn_cmd(t.path(), "bash", &["--norc", "--noprofile", "-i"]);
+    // bash discards what was typed before its first prompt.
+    term.wait_for("bash-");
+    term.send(&format!(
+        "PS1='$ '; '{}' --demo\r",
+        env!("CARGO_BIN_EXE_rightsdesk")
+    ));
+    term.wait_for("OVERDUE");
+    term.send("\x1a"); // ctrl-z
+    term.wait_for("Stopped");
+    assert!(
+        !term.screen().contains("OVERDUE"),
+        "the shell's screen is back:\n{}",
+        term.screen()
+    );
+    term.send("fg\r");
+    term.wait_for("OVERDUE");
+    let before_quit = term.raw.len();
+    term.send("q");
+    let end = Instant::now() + PATIENCE;
+    // The desk gave the terminal back and the shell prompts again.
+    while !(contains(&term.raw[before_quit..], b"\x1b[?1049l")
+        && contains(&term.raw[before_quit..], b"$ "))
+    {
+        assert!(Instant::now() < end, "the desk did not quit after fg");
+        term.pump(20);
+    }
+    term.send("exit\r");
+    assert!(term.wait_exit().success());
 }

@@ -57,7 +57,11 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
 
     let hangup = Arc::new(AtomicBool::new(false));
     let terminate = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hangup))?;
+    // Under `nohup` (SIGHUP ignored when we start) keep ignoring it, as such a
+    // wrapper expects; a vanished terminal is still noticed through POLLHUP.
+    if !signal_ignored(libc::SIGHUP) {
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hangup))?;
+    }
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
     term::install_panic_hook();
 
@@ -115,7 +119,17 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
             Event::Key(k) if k.kind != KeyEventKind::Release => {
                 if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
                     suspend(&mut guard)?;
-                    terminal.clear()?;
+                    // A fresh Terminal redraws everything on the next frame.
+                    // (ratatui's `clear` asks the terminal for the cursor position,
+                    // and that answer would be read by our input thread instead:
+                    // after `fg` the desk died waiting for it.)
+                    ratatui::crossterm::execute!(
+                        std::io::stdout(),
+                        ratatui::crossterm::terminal::Clear(
+                            ratatui::crossterm::terminal::ClearType::All
+                        )
+                    )?;
+                    terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
                 } else {
                     for effect in app.update(Msg::Key(k)) {
                         match effect {
@@ -226,6 +240,15 @@ fn spawn_input_thread(tx: Sender<Input>) {
                 }
             }
         });
+}
+
+/// Whether a signal's disposition is "ignore" (inherited from a wrapper).
+fn signal_ignored(sig: libc::c_int) -> bool {
+    // SAFETY: a null new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 /// Whether the controlling terminal has hung up (POLLHUP/POLLERR on stdin).
