@@ -23,7 +23,10 @@ use rightsdesk::service::{Desk, Now};
 use rightsdesk::tui::app::{App, Msg};
 use std::hint::black_box;
 
-const CASES: usize = 10_000;
+/// Cases in the queue benches; `RIGHTSDESK_BENCH_CASES=100000` for the large run.
+fn cases() -> usize {
+    std::env::var("RIGHTSDESK_BENCH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+}
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
@@ -92,14 +95,14 @@ fn benches(c: &mut Criterion) {
             width: w,
             height: h,
         });
-        c.bench_function(&format!("queue frame: 10k cases at {w}x{h}"), |b| {
+        c.bench_function(&format!("queue frame: {n} cases at {w}x{h}"), |b| {
             b.iter(|| {
                 term.draw(|f| f.render_widget(&app, f.area())).unwrap();
             })
         });
     }
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    c.bench_function("j keypress + frame: 10k cases at 80x24", |b| {
+    c.bench_function(&format!("j keypress + frame: {n} cases at 80x24"), |b| {
         b.iter_batched(
             || (),
             |_| {
