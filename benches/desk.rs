@@ -25,7 +25,10 @@ use std::hint::black_box;
 
 /// Cases in the queue benches; `RIGHTSDESK_BENCH_CASES=100000` for the large run.
 fn cases() -> usize {
-    std::env::var("RIGHTSDESK_BENCH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    std::env::var("RIGHTSDESK_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
 }
 
 fn today() -> NaiveDate {
@@ -77,8 +80,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| due_date(black_box(today()), 1, 3, &cal))
     });
 
-    let (_t, desk) = store(CASES);
-    c.bench_function("load queue: 10k cases", |b| {
+    let n = cases();
+    let (_t, desk) = store(n);
+    c.bench_function(&format!("load queue: {n} cases"), |b| {
         b.iter(|| black_box(desk.queue().unwrap().len()))
     });
 

@@ -12,7 +12,10 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_file() {
-            out.push((p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()));
+            out.push((
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            ));
         }
     }
     out.sort();
@@ -27,7 +30,18 @@ enum Edit {
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    let byte = prop_oneof![any::<u8>(), Just(b'"'), Just(b','), Just(b'\n'), Just(b'\r'), Just(b';'), Just(0u8), Just(0xC3u8), Just(b'{'), Just(b':')];
+    let byte = prop_oneof![
+        any::<u8>(),
+        Just(b'"'),
+        Just(b','),
+        Just(b'\n'),
+        Just(b'\r'),
+        Just(b';'),
+        Just(0u8),
+        Just(0xC3u8),
+        Just(b'{'),
+        Just(b':')
+    ];
     prop_oneof![
         (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Insert(i, b)),
         any::<usize>().prop_map(Edit::Delete),
@@ -40,10 +54,16 @@ fn check(name: &str, bytes: &[u8], format: Option<Format>) {
         Ok((_, records)) => {
             for r in records {
                 let _ = rightsdesk::domain::text::inert(r.display_name());
-                assert!(!r.key.is_empty() || r.format == "json", "{name}: a record without a key");
+                assert!(
+                    !r.key.is_empty() || r.format == "json",
+                    "{name}: a record without a key"
+                );
             }
         }
-        Err(e) => assert!(e.to_string().starts_with(name), "{name}: the error names the file: {e}"),
+        Err(e) => assert!(
+            e.to_string().starts_with(name),
+            "{name}: the error names the file: {e}"
+        ),
     }
 }
 
