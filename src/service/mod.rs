@@ -105,6 +105,51 @@ impl Importer {
     }
 }
 
+/// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases: a
+/// restriction or objection that is open or was granted, an erasure completed.
+pub fn flag_sets_of<'a>(
+    cases: impl IntoIterator<Item = &'a crate::domain::Case>,
+    cc: &str,
+) -> crate::lookup::FlagSets {
+    use crate::domain::identifier::{email_key, phone_key};
+    use crate::domain::{Outcome, Right};
+    let mut f = crate::lookup::FlagSets::default();
+    for c in cases {
+        let granted_or_open = c
+            .closure
+            .as_ref()
+            .is_none_or(|x| matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled));
+        let done = c
+            .closure
+            .as_ref()
+            .is_some_and(|x| matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled));
+        let ids = c
+            .subject
+            .emails
+            .iter()
+            .filter_map(|e| email_key(e))
+            .chain(c.subject.phones.iter().filter_map(|p| phone_key(p, cc)));
+        let sets = [
+            (
+                c.rights.contains(&Right::Restriction) && granted_or_open,
+                &mut f.restricted,
+            ),
+            (
+                c.rights.contains(&Right::Objection) && granted_or_open,
+                &mut f.do_not_market,
+            ),
+            (c.rights.contains(&Right::Erasure) && done, &mut f.erased),
+        ];
+        let ids: Vec<String> = ids.collect();
+        for (applies, set) in sets {
+            if applies {
+                set.extend(ids.iter().cloned());
+            }
+        }
+    }
+    f
+}
+
 /// Rebuilds a store in `data_dir` from a backup. The data directory must not
 /// hold a store yet; on any problem the half-built store is removed.
 pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), DeskError> {
@@ -413,54 +458,30 @@ impl Desk {
     /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases:
     /// a restriction or objection that is open or was granted, an erasure done.
     pub fn flag_sets(&self) -> Result<crate::lookup::FlagSets, DeskError> {
-        use crate::domain::{Outcome, Right};
-        let mut f = crate::lookup::FlagSets::default();
-        let cc = self.default_cc();
-        for c in self.store.cases()? {
-            let granted = match &c.closure {
-                None => true,
-                Some(x) => matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled),
-            };
-            let done = c.closure.as_ref().is_some_and(|x| {
-                matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled)
-            });
-            let ids: Vec<String> = c
-                .subject
-                .emails
-                .iter()
-                .filter_map(|e| crate::domain::identifier::email_key(e))
-                .chain(
-                    c.subject
-                        .phones
-                        .iter()
-                        .filter_map(|p| crate::domain::identifier::phone_key(p, cc)),
-                )
-                .collect();
-            let add = |set: &mut std::collections::HashSet<String>| set.extend(ids.iter().cloned());
-            if c.rights.contains(&Right::Restriction) && granted {
-                add(&mut f.restricted);
-            }
-            if c.rights.contains(&Right::Objection) && granted {
-                add(&mut f.do_not_market);
-            }
-            if c.rights.contains(&Right::Erasure) && done {
-                add(&mut f.erased);
-            }
-        }
-        Ok(f)
+        Ok(flag_sets_of(&self.store.cases()?, self.default_cc()))
     }
 
     /// Loads the whole lookup index (for the command line; the desk loads it on
     /// a worker thread).
     pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
         let reader = self.record_reader();
+        let started = std::time::Instant::now();
         let (records, _) = reader.load();
-        Ok(crate::lookup::Index::build(
+        let read = started.elapsed();
+        let index = crate::lookup::Index::build(
             records,
             &reader.splits(),
             &self.flag_sets()?,
             self.default_cc(),
-        ))
+        );
+        if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
+            eprintln!(
+                "index: records read in {:.2}s, index built in {:.2}s",
+                read.as_secs_f64(),
+                (started.elapsed() - read).as_secs_f64()
+            );
+        }
+        Ok(index)
     }
 
     /// Splits a record off its linked subject (a wrong link), with an audit entry.

@@ -325,9 +325,7 @@ impl App {
                             ),
                             error: false,
                         });
-                        if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets()) {
-                            let _ = tx.send(LookupRequest::Reload { flags });
-                        }
+                        self.reload_index();
                     }
                     Err(e) => {
                         self.status = None;
@@ -386,10 +384,7 @@ impl App {
             }
             Lookup => {
                 if self.flags_dirty {
-                    if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets()) {
-                        let _ = tx.send(LookupRequest::Reload { flags });
-                        self.flags_dirty = false;
-                    }
+                    self.reload_index();
                 }
                 self.popups.push(Popup::Lookup {
                     query: String::new(),
@@ -797,10 +792,7 @@ impl App {
                             if matches!(self.popups.last(), Some(Popup::Subject { .. })) {
                                 self.popups.pop();
                             }
-                            if let (Some(tx), Ok(flags)) = (&self.lookup_tx, self.desk.flag_sets())
-                            {
-                                let _ = tx.send(LookupRequest::Reload { flags });
-                            }
+                            self.reload_index();
                             self.say("record split off; the index is being rebuilt");
                         }
                         Err(e) => self.show_error("Cannot split the record", &e.to_string()),
@@ -899,6 +891,24 @@ impl App {
             }
             LookupEvent::Subject(None) => self.say("that subject is gone from the index (rebuilt)"),
         }
+    }
+
+    /// Asks the lookup worker to rebuild the index with the current flags.
+    fn reload_index(&mut self) {
+        if let Some(tx) = &self.lookup_tx {
+            let _ = tx.send(LookupRequest::Reload {
+                flags: self.flag_sets(),
+            });
+            self.flags_dirty = false;
+        }
+    }
+
+    /// The lookup's flags, from the cases the desk already holds in memory.
+    pub fn flag_sets(&self) -> crate::lookup::FlagSets {
+        crate::service::flag_sets_of(
+            self.queue.views.iter().map(|v| &v.case),
+            self.desk.default_cc(),
+        )
     }
 
     /// Opens intake with the subject's identifiers filled in and its records attached.

@@ -80,7 +80,7 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
     let lookup_tx = tx.clone();
     app.lookup_tx = Some(lookup::spawn(
         app.desk.record_reader(),
-        app.desk.flag_sets()?,
+        app.flag_sets(),
         app.desk.default_cc().to_string(),
         move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok(),
     ));
