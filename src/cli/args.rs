@@ -87,6 +87,8 @@ pub enum Command {
     },
     /// Rebuilds a store from a backup, into a data directory that has none yet.
     Restore { file: PathBuf },
+    /// Rewrites the store so deleted and overwritten bytes are gone from disk.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

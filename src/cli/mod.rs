@@ -167,6 +167,14 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             println!("wrote {n} records to {}", out.display());
             Ok(())
         }
+        Command::Rebuild => {
+            let r = crate::service::rebuild(&dir)?;
+            println!(
+                "rebuilt the store: {} records, {} bytes before, {} after",
+                r.records, r.bytes_before, r.bytes_after
+            );
+            Ok(())
+        }
         Command::Restore { file } => {
             let (n, report) = crate::service::restore(&dir, file)?;
             println!(

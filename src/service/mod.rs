@@ -105,6 +105,84 @@ impl Importer {
     }
 }
 
+/// What a rebuild did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RebuildReport {
+    pub records: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Rewrites the store from scratch so that deleted and overwritten bytes are
+/// really gone (sled keeps them in its files until it happens to rewrite them).
+/// Backup → restore into a new directory → verify → swap; on any problem the
+/// original store is left as it was.
+pub fn rebuild(data_dir: &Path) -> Result<RebuildReport, DeskError> {
+    let store_dir = data_dir.join(paths::STORE_DIR);
+    let new_dir = data_dir.join("store.rebuilding");
+    let old_dir = data_dir.join("store.old");
+    let dump = data_dir.join("rebuild.jsonl");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DeskError::Read {
+            path: path.clone(),
+            source,
+        }
+    };
+    let _ = std::fs::remove_dir_all(&new_dir);
+    let bytes_before = dir_size(&store_dir);
+    {
+        let desk = Desk::open(data_dir)?;
+        desk.store
+            .log(&desk.note("rebuild", serde_json::json!({})))?;
+        desk.backup(&dump)?;
+    }
+    let result = (|| {
+        let f = std::fs::File::open(&dump).map_err(io(&dump))?;
+        let store = Store::open(&new_dir)?;
+        let n = store
+            .read_backup(&dump.display().to_string(), std::io::BufReader::new(f))
+            .map_err(|e| DeskError::Restore(e.to_string()))?;
+        store.verify().map_err(|e| {
+            DeskError::Restore(format!("the rebuilt audit chain does not verify: {e}"))
+        })?;
+        Ok(n)
+    })();
+    let _ = std::fs::remove_file(&dump);
+    let records = match result {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&new_dir);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&store_dir, &old_dir).map_err(io(&store_dir))?;
+    if let Err(e) = std::fs::rename(&new_dir, &store_dir) {
+        let _ = std::fs::rename(&old_dir, &store_dir);
+        return Err(io(&new_dir)(e));
+    }
+    std::fs::remove_dir_all(&old_dir).map_err(io(&old_dir))?;
+    Ok(RebuildReport {
+        records,
+        bytes_before,
+        bytes_after: dir_size(&store_dir),
+    })
+}
+
 /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases: a
 /// restriction or objection that is open or was granted, an erasure completed.
 pub fn flag_sets_of<'a>(
