@@ -147,6 +147,61 @@ fn phone_tokens(p: &str, cc: &str) -> Vec<String> {
     out
 }
 
+/// Tokens (sorted) and, per record, its identifiers and label.
+type Prepared = (Vec<(Box<str>, u32)>, Vec<(Vec<String>, String)>);
+
+/// The searchable words of a run of records, numbered from `offset`.
+fn prepare(records: &[SourceRecord], offset: u32, cc: &str) -> Prepared {
+    let mut tokens: Vec<(Box<str>, u32)> = Vec::with_capacity(records.len() * 6);
+    let mut per_record = Vec::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let i = offset + i as u32;
+        let mut toks: Vec<String> = Vec::new();
+        for n in r.names.iter().chain(r.company.iter()) {
+            toks.extend(
+                folded(n)
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        for e in &r.emails {
+            let f = folded(e.trim());
+            if let Some((local, domain)) = f.split_once('@') {
+                toks.push(local.to_string());
+                toks.push(domain.to_string());
+            }
+            toks.push(f);
+        }
+        for p in &r.phones {
+            toks.extend(phone_tokens(p, cc));
+        }
+        toks.push(folded(&r.key));
+        toks.sort();
+        toks.dedup();
+        tokens.extend(toks.into_iter().map(|t| (t.into_boxed_str(), i)));
+        per_record.push((ids_of(r, cc), label_of(r)));
+    }
+    tokens.sort_unstable();
+    (tokens, per_record)
+}
+
+/// Merges two sorted runs into one.
+fn merge_sorted<T: Ord>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        if x <= y {
+            out.push(a.next().expect("peeked"));
+        } else {
+            out.push(b.next().expect("peeked"));
+        }
+    }
+    out.extend(a);
+    out.extend(b);
+    out
+}
+
 struct UnionFind(Vec<u32>);
 
 impl UnionFind {
@@ -176,13 +231,26 @@ impl Index {
         default_cc: &str,
     ) -> Index {
         let n = records.len();
+        // Folding and tokenising is most of the work: split it over two threads
+        // (the machines this runs on have two cores), each sorting its tokens;
+        // the two sorted runs are merged below.
+        let mid = n / 2;
+        let (front, back) = records.split_at(mid);
+        let ((toks_a, prep_a), (toks_b, prep_b)) = std::thread::scope(|scope| {
+            let back_half = scope.spawn(|| prepare(back, mid as u32, default_cc));
+            let front_half = prepare(front, 0, default_cc);
+            (front_half, back_half.join().expect("index worker thread"))
+        });
+        let tokens = merge_sorted(toks_a, toks_b);
         let mut uf = UnionFind((0..n as u32).collect());
         let mut first_with: HashMap<String, u32> = HashMap::new();
         let mut entries = Vec::with_capacity(n);
-        let mut tokens: Vec<(Box<str>, u32)> = Vec::with_capacity(n * 6);
-        for (i, r) in records.into_iter().enumerate() {
+        for (i, (r, (ids, label))) in records
+            .into_iter()
+            .zip(prep_a.into_iter().chain(prep_b))
+            .enumerate()
+        {
             let i = i as u32;
-            let ids = ids_of(&r, default_cc);
             if !splits.contains(&r.store_key()) {
                 for id in &ids {
                     match first_with.get(id) {
@@ -193,31 +261,6 @@ impl Index {
                     }
                 }
             }
-            let mut toks: Vec<String> = Vec::new();
-            for n in r.names.iter().chain(r.company.iter()) {
-                toks.extend(
-                    folded(n)
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string),
-                );
-            }
-            for e in &r.emails {
-                let f = folded(e.trim());
-                if let Some((local, domain)) = f.split_once('@') {
-                    toks.push(local.to_string());
-                    toks.push(domain.to_string());
-                }
-                toks.push(f);
-            }
-            for p in &r.phones {
-                toks.extend(phone_tokens(p, default_cc));
-            }
-            toks.push(folded(&r.key));
-            toks.sort();
-            toks.dedup();
-            tokens.extend(toks.into_iter().map(|t| (t.into_boxed_str(), i)));
-            let label = label_of(&r);
             entries.push(Entry {
                 record: r,
                 label,
@@ -225,7 +268,6 @@ impl Index {
                 subject: 0,
             });
         }
-        tokens.sort_unstable();
         // Subjects: one per linked group, named by a hash of its smallest identifier.
         let mut root_to_subject: HashMap<u32, u32> = HashMap::new();
         let mut subject_ids = Vec::new();

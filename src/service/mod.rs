@@ -543,15 +543,12 @@ impl Desk {
     /// a worker thread).
     pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
         let reader = self.record_reader();
+        let flags = self.flag_sets()?;
         let started = std::time::Instant::now();
         let (records, _) = reader.load();
         let read = started.elapsed();
-        let index = crate::lookup::Index::build(
-            records,
-            &reader.splits(),
-            &self.flag_sets()?,
-            self.default_cc(),
-        );
+        let index =
+            crate::lookup::Index::build(records, &reader.splits(), &flags, self.default_cc());
         if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
             eprintln!(
                 "index: records read in {:.2}s, index built in {:.2}s",
