@@ -120,15 +120,32 @@ pub struct RecordReader {
 impl RecordReader {
     /// Every stored record; a record that cannot be read is skipped and counted.
     pub fn load(&self) -> (Vec<crate::domain::record::SourceRecord>, usize) {
-        let mut out = Vec::with_capacity(self.records.len());
-        let mut bad = 0;
-        for kv in self.records.iter() {
-            match kv.ok().and_then(|(_, v)| serde_json::from_slice(&v).ok()) {
-                Some(r) => out.push(r),
-                None => bad += 1,
+        let raw: Vec<sled::IVec> = self
+            .records
+            .iter()
+            .values()
+            .filter_map(Result::ok)
+            .collect();
+        let unreadable = self.records.len().saturating_sub(raw.len());
+        // Decoding is most of the read: two halves on two threads, order kept.
+        let decode = |vals: &[sled::IVec]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
+            let mut out = Vec::with_capacity(vals.len());
+            let mut bad = 0;
+            for v in vals {
+                match serde_json::from_slice(v) {
+                    Ok(r) => out.push(r),
+                    Err(_) => bad += 1,
+                }
             }
-        }
-        (out, bad)
+            (out, bad)
+        };
+        let (front, back) = raw.split_at(raw.len() / 2);
+        let ((mut a, bad_a), (b, bad_b)) = std::thread::scope(|scope| {
+            let h = scope.spawn(|| decode(back));
+            (decode(front), h.join().expect("record decoding thread"))
+        });
+        a.extend(b);
+        (a, unreadable + bad_a + bad_b)
     }
 
     /// Store keys of records staff split off from their linked subject.
