@@ -98,7 +98,18 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
 }
 
 fn box_text(app: &App, title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
-    let w = area.width.saturating_sub(4).min(64);
+    sized_box(
+        app,
+        title,
+        lines,
+        area.width.saturating_sub(4).min(64),
+        area,
+        buf,
+    );
+}
+
+/// A centred, bordered box as tall as its wrapped lines need.
+fn sized_box(app: &App, title: &str, lines: Vec<Line>, w: u16, area: Rect, buf: &mut Buffer) {
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
     let rows: usize = lines
         .iter()
@@ -270,18 +281,14 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
             t.error(),
         )));
     }
-    let w = area.width.saturating_sub(2).min(78);
-    let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_w).max(1))
-        .sum();
-    let r = centered(area, w, u16::try_from(rows + 2).unwrap_or(u16::MAX));
-    Clear.render(r, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(frame(app, &form.title))
-        .render(r, buf);
+    sized_box(
+        app,
+        &form.title,
+        lines,
+        area.width.saturating_sub(2).min(78),
+        area,
+        buf,
+    );
 }
 
 fn flag_spans(app: &App, flags: &crate::lookup::Flags) -> Vec<Span<'static>> {
