@@ -1,0 +1,345 @@
+//! The forms staff fill in, and what submitting each one does.
+
+use super::*;
+
+impl App {
+    pub(super) fn task_form(&self, id: CaseId) -> Form {
+        let sources: Vec<&str> = self.desk.catalogue().ids();
+        let action = self
+            .queue
+            .views
+            .iter()
+            .find(|v| v.case.id == id)
+            .map(|v| v.case.rights[0].default_action())
+            .unwrap_or("search and collect");
+        Form::new(
+            format!("Record work on {id}"),
+            vec![
+                Field::choice("source", "Source", &sources, 0),
+                Field::choice(
+                    "status",
+                    "Status",
+                    &["done", "not-found", "exempt", "pending"],
+                    0,
+                ),
+                Field::text("action", "Action", action, "what was done in the source"),
+                Field::text(
+                    "note",
+                    "Evidence",
+                    "",
+                    "what you did or saw; the legal basis if exempt",
+                ),
+            ],
+        )
+    }
+
+    /// Turns a submitted form into a service call; a refusal stays in the form.
+    pub(super) fn submit(&mut self, mut form: Form, purpose: Purpose) {
+        for i in 0..form.fields.len() {
+            check_field(&mut form, i, purpose, self.desk.today());
+        }
+        if form.fields.iter().any(|f| f.error.is_some()) {
+            form.error = Some("fix the marked fields".into());
+            self.popups.push(Popup::Form { form, purpose });
+            return;
+        }
+        let result = match purpose {
+            Purpose::Intake => return self.submit_intake(form),
+            Purpose::Import => {
+                let path = std::path::PathBuf::from(form.get("file").text.trim());
+                let format = form.get("format").value().parse().ok();
+                if !path.is_file() {
+                    form.error = Some(format!(
+                        "{} is not a readable file",
+                        crate::domain::text::inert(&path.display().to_string())
+                    ));
+                    self.popups.push(Popup::Form { form, purpose });
+                    return;
+                }
+                self.importing = true;
+                self.pending_effects.push(Effect::StartImport {
+                    source: form.get("source").value().to_string(),
+                    path,
+                    format,
+                });
+                return;
+            }
+            Purpose::Verify(id) => {
+                let method: VerificationMethod = form
+                    .get("method")
+                    .value()
+                    .parse()
+                    .expect("choice from the list");
+                let note = form.get("checked").text.clone();
+                let on = parse_day(&form.get("on").text);
+                match form.get("outcome").value() {
+                    "request more ID" => self.take_step(id, Step::RequestId { note }, on),
+                    o => {
+                        let outcome: VerificationOutcome = o.parse().expect("choice from the list");
+                        self.take_step(
+                            id,
+                            Step::Verify {
+                                method,
+                                outcome,
+                                note,
+                            },
+                            on,
+                        )
+                    }
+                }
+            }
+            Purpose::Pause(id) => self.take_step(
+                id,
+                Step::Pause {
+                    reason: form.get("reason").text.clone(),
+                },
+                None,
+            ),
+            Purpose::Extend(id) => self.take_step(
+                id,
+                Step::Extend {
+                    reason: form.get("reason").text.clone(),
+                },
+                None,
+            ),
+            Purpose::Note(id) => self.take_step(
+                id,
+                Step::Note {
+                    text: form.get("note").text.clone(),
+                },
+                None,
+            ),
+            Purpose::Task(id) => {
+                let status: TaskStatus = form
+                    .get("status")
+                    .value()
+                    .parse()
+                    .expect("choice from the list");
+                let step = Step::RecordTask {
+                    source: form.get("source").value().to_string(),
+                    action: Some(form.get("action").text.clone()),
+                    status,
+                    note: form.get("note").text.clone(),
+                };
+                self.take_step(id, step, None)
+            }
+            Purpose::Close(id) => {
+                let outcome: Outcome = form
+                    .get("outcome")
+                    .value()
+                    .parse()
+                    .expect("choice from the list");
+                let reason = form.get("reason").text.trim().to_string();
+                self.popups.push(Popup::Confirm {
+                    title: "Close the case".into(),
+                    body: format!("Close {id} as {outcome}?\nReason: {reason}\nA closed case cannot be reopened."),
+                    case: id,
+                    step: Step::Close { outcome, reason },
+                });
+                Ok(())
+            }
+        };
+        if let Err(msg) = result {
+            form.error = Some(msg);
+            self.popups.push(Popup::Form { form, purpose });
+        }
+    }
+
+    pub(super) fn submit_intake(&mut self, mut form: Form) {
+        let today = self.desk.today();
+        let new = NewCase {
+            rights: form
+                .get("rights")
+                .ticked()
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+            channel: form
+                .get("channel")
+                .value()
+                .parse()
+                .unwrap_or(Channel::Email),
+            received: parse_day(&form.get("received").text).unwrap_or(today),
+            requester: Requester {
+                relation: form
+                    .get("requester")
+                    .value()
+                    .parse()
+                    .unwrap_or(Relation::Subject),
+                name: Some(form.get("requester_name").text.clone())
+                    .filter(|s| !s.trim().is_empty()),
+                authority: Some(form.get("authority").text.clone())
+                    .filter(|s| !s.trim().is_empty()),
+            },
+            child: form.get("child").on(),
+            subject: Subject {
+                name: form.get("name").text.clone(),
+                emails: form.get("emails").list(),
+                phones: form.get("phones").list(),
+            },
+            records: std::mem::take(&mut self.intake_records),
+        };
+        match self.desk.open_case(new) {
+            Ok(case) => {
+                self.flags_dirty = true;
+                let id = case.id;
+                let v = self.desk.view(case);
+                self.refresh_case(v);
+                self.open_case_screen(id);
+                self.say(&format!(
+                    "{id} opened — now verify the requester's identity"
+                ));
+                // Offer identity verification at once: work cannot start without it.
+                self.popups.push(Popup::Form {
+                    form: verify_form(id, today),
+                    purpose: Purpose::Verify(id),
+                });
+            }
+            Err(DeskError::Invalid(errs)) => {
+                for e in errs {
+                    let key = match e.field {
+                        "email" => "emails",
+                        "phone" => "phones",
+                        "requester" => "requester_name",
+                        other => other,
+                    };
+                    if let Some(f) = form.fields.iter_mut().find(|f| f.key == key) {
+                        f.error = Some(e.why);
+                    }
+                }
+                form.error = Some("fix the marked fields".into());
+                self.popups.push(Popup::Form {
+                    form,
+                    purpose: Purpose::Intake,
+                });
+            }
+            Err(e) => {
+                form.error = Some(e.to_string());
+                self.popups.push(Popup::Form {
+                    form,
+                    purpose: Purpose::Intake,
+                });
+            }
+        }
+    }
+}
+
+/// A day typed as `YYYY-MM-DD`, optionally followed by a time (the hour does not
+/// matter to the clock: the day of receipt counts).
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    let day = t.get(..10).unwrap_or(t);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+/// Validates one field as the officer leaves it, with the domain's own checks.
+pub(super) fn check_field(form: &mut Form, i: usize, purpose: Purpose, today: NaiveDate) {
+    let key = form.fields[i].key;
+    let requester_is_subject =
+        purpose != Purpose::Intake || form.get("requester").value() == "subject";
+    let f = &form.fields[i];
+    let err = match key {
+        "received" | "on" => match parse_day(&f.text) {
+            None => Some("a date as YYYY-MM-DD".to_string()),
+            Some(d) if d > today => Some("cannot be in the future".into()),
+            Some(_) => None,
+        },
+        "rights" if f.ticked().is_empty() => Some("tick at least one right".into()),
+        "name" if f.text.trim().is_empty() => Some("the subject's name is required".into()),
+        "emails" => f.list().iter().find_map(|e| normalise_email(e).err()),
+        "phones" => f.list().iter().find_map(|p| normalise_phone(p).err()),
+        "requester_name" if !requester_is_subject && f.text.trim().is_empty() => {
+            Some("name the parent or agent".into())
+        }
+        "authority" if !requester_is_subject && f.text.trim().is_empty() => {
+            Some("record the authority seen".into())
+        }
+        "reason" | "note" if f.text.trim().is_empty() && !matches!(purpose, Purpose::Task(_)) => {
+            Some("required".into())
+        }
+        "note"
+            if matches!(purpose, Purpose::Task(_))
+                && f.text.trim().is_empty()
+                && form.get("status").value() == "exempt" =>
+        {
+            Some("give the legal basis for the exemption".into())
+        }
+        _ => None,
+    };
+    form.fields[i].error = err;
+}
+
+pub fn intake_form(today: NaiveDate) -> Form {
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    let rights: Vec<&str> = Right::ALL.iter().map(|r| r.as_str()).collect();
+    let relations: Vec<&str> = Relation::ALL.iter().map(|r| r.as_str()).collect();
+    Form::new(
+        "New case (intake)",
+        vec![
+            Field::choice("channel", "Channel", &channels, 0),
+            Field::text(
+                "received",
+                "Received",
+                &format!("{}", today.format("%Y-%m-%d")),
+                "YYYY-MM-DD; the day counts, not the hour",
+            ),
+            Field::multi("rights", "Rights", &rights),
+            Field::choice("requester", "Requester", &relations, 0),
+            Field::text("requester_name", "Their name", "", "parent or agent only"),
+            Field::text(
+                "authority",
+                "Authority",
+                "",
+                "what authority was seen (parent or agent)",
+            ),
+            Field::toggle("child", "Child", false),
+            Field::text("name", "Subject", "", "the data subject's full name"),
+            Field::text("emails", "E-mails", "", "comma-separated"),
+            Field::text("phones", "Phones", "", "comma-separated"),
+        ],
+    )
+}
+
+pub fn verify_form(id: CaseId, today: NaiveDate) -> Form {
+    let methods: Vec<&str> = VerificationMethod::ALL.iter().map(|m| m.as_str()).collect();
+    Form::new(
+        format!("Verify identity for {id}"),
+        vec![
+            Field::choice("method", "Method", &methods, 0),
+            Field::text(
+                "checked",
+                "Checked",
+                "",
+                "what was checked; never store the document",
+            ),
+            Field::choice(
+                "outcome",
+                "Outcome",
+                &["verified", "failed", "request more ID"],
+                0,
+            ),
+            Field::text(
+                "on",
+                "On",
+                &today.format("%Y-%m-%d").to_string(),
+                "the day ID arrived / was checked",
+            ),
+        ],
+    )
+}
+
+pub(super) fn reason_form(title: &str, key: &'static str, hint: &'static str) -> Form {
+    let label = if key == "note" { "Note" } else { "Reason" };
+    Form::new(title, vec![Field::text(key, label, "", hint)])
+}
+
+pub(super) fn close_form(id: CaseId) -> Form {
+    let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+    Form::new(
+        format!("Close {id}"),
+        vec![
+            Field::choice("outcome", "Outcome", &outcomes, 0),
+            Field::text("reason", "Reason", "", "what was done, or why refused"),
+        ],
+    )
+}

@@ -1,0 +1,150 @@
+//! What the lookup worker reports, and cases opened from a person found.
+
+use super::*;
+
+impl App {
+    /// Applies what the lookup worker reports.
+    pub(super) fn lookup_event(&mut self, ev: LookupEvent) {
+        match ev {
+            LookupEvent::Loading => self.index.loading = true,
+            LookupEvent::Loaded {
+                records,
+                subjects,
+                millis,
+            } => {
+                self.index = IndexInfo {
+                    loading: false,
+                    records,
+                    subjects,
+                    millis,
+                };
+                // Re-run an open query against the fresh index.
+                if let (Some(Popup::Lookup { query, .. }), Some(tx)) = (
+                    self.popups
+                        .iter()
+                        .rev()
+                        .find(|p| matches!(p, Popup::Lookup { .. })),
+                    &self.lookup_tx,
+                ) {
+                    if !query.trim().is_empty() {
+                        self.lookup_gen += 1;
+                        let _ = tx.send(LookupRequest::Query {
+                            gen: self.lookup_gen,
+                            text: query.clone(),
+                        });
+                    }
+                }
+                if let Some(Popup::Lookup { gen, .. }) = self
+                    .popups
+                    .iter_mut()
+                    .rev()
+                    .find(|p| matches!(p, Popup::Lookup { .. }))
+                {
+                    *gen = self.lookup_gen;
+                }
+            }
+            LookupEvent::Results {
+                gen,
+                groups,
+                micros,
+            } => {
+                // Only the answer to what is typed now; older answers are stale.
+                if let Some(Popup::Lookup {
+                    gen: want,
+                    groups: g,
+                    selected,
+                    micros: m,
+                    query,
+                }) = self
+                    .popups
+                    .iter_mut()
+                    .rev()
+                    .find(|p| matches!(p, Popup::Lookup { .. }))
+                {
+                    if *want == gen && !query.trim().is_empty() {
+                        *g = groups;
+                        *selected = 0;
+                        *m = Some(micros);
+                    }
+                }
+            }
+            LookupEvent::Subject(Some(view)) => {
+                if matches!(self.popups.last(), Some(Popup::Lookup { .. })) {
+                    self.popups.push(Popup::Subject { view, selected: 0 });
+                }
+            }
+            LookupEvent::Subject(None) => self.say("that subject is gone from the index (rebuilt)"),
+        }
+    }
+
+    /// Asks the lookup worker to rebuild the index with the current flags.
+    pub(super) fn reload_index(&mut self) {
+        if let Some(tx) = &self.lookup_tx {
+            let _ = tx.send(LookupRequest::Reload {
+                flags: self.flag_sets(),
+            });
+            self.flags_dirty = false;
+        }
+    }
+
+    /// The lookup's flags, from the cases the desk already holds in memory.
+    pub fn flag_sets(&self) -> crate::lookup::FlagSets {
+        crate::service::flag_sets_of(
+            self.queue.views.iter().map(|v| &v.case),
+            self.desk.default_cc(),
+        )
+    }
+
+    /// Opens intake with the subject's identifiers filled in and its records attached.
+    pub(super) fn intake_for(&mut self, view: &SubjectView) {
+        let mut form = intake_form(self.desk.today());
+        // The name most records give; on a tie, the one with its accents (a
+        // system that strips them is the usual reason for two spellings).
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for n in view.records.iter().flat_map(|r| r.names.first()) {
+            *counts.entry(n.as_str()).or_default() += 1;
+        }
+        let name = counts
+            .into_iter()
+            .max_by_key(|(n, c)| {
+                (
+                    *c,
+                    n.chars().filter(|ch| !ch.is_ascii()).count(),
+                    std::cmp::Reverse(*n),
+                )
+            })
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default();
+        let mut emails: Vec<String> = Vec::new();
+        let mut phones: Vec<String> = Vec::new();
+        for r in &view.records {
+            for e in &r.emails {
+                if let Ok(e) = normalise_email(e) {
+                    if !emails.contains(&e) {
+                        emails.push(e);
+                    }
+                }
+            }
+            for p in &r.phones {
+                if let Ok(p) = normalise_phone(p) {
+                    if !phones.contains(&p) {
+                        phones.push(p);
+                    }
+                }
+            }
+        }
+        form.get_mut("name").text = name;
+        form.get_mut("emails").text = emails.join(", ");
+        form.get_mut("phones").text = phones.join(", ");
+        self.intake_records = view
+            .records
+            .iter()
+            .map(|r| format!("{}:{}", r.source, r.key))
+            .collect();
+        self.popups.clear();
+        self.popups.push(Popup::Form {
+            form,
+            purpose: Purpose::Intake,
+        });
+    }
+}

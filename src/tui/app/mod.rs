@@ -1,0 +1,615 @@
+//! The desk's state and its one `update`: keys become actions, actions change
+//! state through the services, and effects that touch the outside world
+//! (clipboard) are returned to the run loop.
+
+mod forms;
+mod lookup_events;
+mod popup_keys;
+
+use forms::{close_form, reason_form};
+pub use forms::{intake_form, parse_day, verify_form};
+
+use super::form::{Field, Form};
+use super::keymap::{Action, KeyMap, Scope, ALL_ACTIONS};
+use super::lookup::{LookupEvent, LookupRequest};
+use super::prefs::Prefs;
+use super::view::theme::Theme;
+use crate::domain::lifecycle::{normalise_email, normalise_phone};
+use crate::domain::{
+    CaseId, Channel, NewCase, Outcome, Relation, Requester, Right, State, Step, Subject,
+    TaskStatus, VerificationMethod, VerificationOutcome,
+};
+use crate::lookup::{Group, SubjectView};
+use crate::service::{CaseView, Desk, DeskError};
+use chrono::NaiveDate;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::sync::mpsc::Sender;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Queue,
+    Case(CaseId),
+}
+
+/// What a form is for: decides what submitting it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Intake,
+    Import,
+    Verify(CaseId),
+    Pause(CaseId),
+    Extend(CaseId),
+    Task(CaseId),
+    Note(CaseId),
+    Close(CaseId),
+}
+
+/// Popups sit on a stack above the screen and get keys first.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Help {
+        scroll: u16,
+    },
+    Palette {
+        filter: String,
+        selected: usize,
+    },
+    Form {
+        form: Form,
+        purpose: Purpose,
+    },
+    /// A destructive or binding step, confirmed before it is taken.
+    Confirm {
+        title: String,
+        body: String,
+        case: CaseId,
+        step: Step,
+    },
+    Message {
+        title: String,
+        body: String,
+        error: bool,
+    },
+    /// Find a person across sources; results arrive from the lookup worker.
+    Lookup {
+        query: String,
+        gen: u64,
+        groups: Vec<Group>,
+        selected: usize,
+        micros: Option<u128>,
+    },
+    /// One person across sources, from a lookup.
+    Subject {
+        view: SubjectView,
+        selected: usize,
+    },
+    /// Split a wrongly linked record off its subject.
+    ConfirmSplit {
+        source: String,
+        key: String,
+    },
+}
+
+/// What the desk knows of its lookup index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexInfo {
+    pub loading: bool,
+    pub records: usize,
+    pub subjects: usize,
+    pub millis: u128,
+}
+
+/// What the run loop must do outside the app's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put text on the staff member's clipboard via OSC 52 (works over SSH).
+    Copy(String),
+    /// Run an import on a worker thread; progress comes back as `Msg::Import`.
+    StartImport {
+        source: String,
+        path: std::path::PathBuf,
+        format: Option<crate::import::Format>,
+    },
+}
+
+/// What an import running on a worker reports.
+#[derive(Debug, Clone)]
+pub enum ImportEvent {
+    Progress {
+        file: String,
+        stage: String,
+        rows: usize,
+        millis: u128,
+    },
+    Done(Result<crate::service::ImportReport, String>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize { width: u16, height: u16 },
+    Lookup(LookupEvent),
+    Import(ImportEvent),
+}
+
+/// The queue: every case with its clock, and what the filters let through.
+#[derive(Debug, Default)]
+pub struct Queue {
+    pub views: Vec<CaseView>,
+    /// Indices into `views` that pass the filters, most urgent first.
+    pub rows: Vec<usize>,
+    pub selected: usize,
+    pub state_filter: Option<State>,
+    pub right_filter: Option<Right>,
+    pub show_closed: bool,
+}
+
+/// Figures for the queue's header.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub open: usize,
+    pub overdue: usize,
+    pub due_this_week: usize,
+    pub awaiting_id: usize,
+}
+
+impl Queue {
+    pub fn selected_view(&self) -> Option<&CaseView> {
+        self.rows.get(self.selected).map(|&i| &self.views[i])
+    }
+
+    pub fn counters(&self) -> Counters {
+        let mut c = Counters::default();
+        for v in self.views.iter().filter(|v| v.case.state.is_open()) {
+            c.open += 1;
+            match v.clock.days_left() {
+                Some(d) if d < 0 => c.overdue += 1,
+                Some(d) if d <= 7 => c.due_this_week += 1,
+                _ => {}
+            }
+            if v.case.state == State::AwaitingIdentity {
+                c.awaiting_id += 1;
+            }
+        }
+        c
+    }
+
+    fn refilter(&mut self, keep: Option<CaseId>) {
+        self.rows = self
+            .views
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| {
+                self.show_closed
+                    || v.case.state.is_open()
+                    || self.state_filter == Some(State::Closed)
+            })
+            .filter(|(_, v)| self.state_filter.is_none_or(|s| v.case.state == s))
+            .filter(|(_, v)| self.right_filter.is_none_or(|r| v.case.rights.contains(&r)))
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(id) = keep {
+            if let Some(pos) = self.rows.iter().position(|&i| self.views[i].case.id == id) {
+                self.selected = pos;
+            }
+        }
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+}
+
+pub struct App {
+    pub desk: Desk,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub screen: Screen,
+    pub popups: Vec<Popup>,
+    pub queue: Queue,
+    /// The case on the case screen, as last loaded.
+    pub case: Option<CaseView>,
+    pub case_scroll: u16,
+    /// Personal data shown masked (screen sharing, open offices).
+    pub masked: bool,
+    pub status: Option<(String, bool)>,
+    pub quit: bool,
+    pub demo: bool,
+    pub size: (u16, u16),
+    /// Where lookup queries go; `None` until a worker is attached.
+    pub lookup_tx: Option<Sender<LookupRequest>>,
+    pub index: IndexInfo,
+    lookup_gen: u64,
+    /// Cases changed since the index's flags were computed.
+    flags_dirty: bool,
+    /// Records to attach to the case the intake form will open.
+    pub intake_records: Vec<String>,
+    /// An import is running on a worker.
+    pub importing: bool,
+    /// Effects produced deep inside key handling, returned by `update`.
+    pending_effects: Vec<Effect>,
+}
+
+impl App {
+    pub fn new(desk: Desk, keymap: KeyMap, theme: Theme, prefs: &Prefs) -> Result<App, DeskError> {
+        let mut app = App {
+            desk,
+            keymap,
+            theme,
+            screen: Screen::Queue,
+            popups: Vec::new(),
+            queue: Queue::default(),
+            case: None,
+            case_scroll: 0,
+            masked: prefs.masked,
+            status: None,
+            quit: false,
+            demo: false,
+            size: (80, 24),
+            lookup_tx: None,
+            index: IndexInfo {
+                loading: true,
+                ..IndexInfo::default()
+            },
+            lookup_gen: 0,
+            flags_dirty: false,
+            intake_records: Vec::new(),
+            importing: false,
+            pending_effects: Vec::new(),
+        };
+        app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
+        app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
+        app.queue.show_closed = prefs.show_closed;
+        app.queue.views = app.desk.queue()?;
+        let keep = prefs.selected.as_deref().and_then(|s| s.parse().ok());
+        app.queue.refilter(keep);
+        Ok(app)
+    }
+
+    /// What to remember for the next run: filters, selection, masking.
+    pub fn prefs(&self) -> Prefs {
+        Prefs {
+            state_filter: self.queue.state_filter.map(|s| s.to_string()),
+            right_filter: self.queue.right_filter.map(|r| r.to_string()),
+            show_closed: self.queue.show_closed,
+            selected: self.queue.selected_view().map(|v| v.case.id.to_string()),
+            masked: self.masked,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self.screen {
+            Screen::Queue => Scope::Queue,
+            Screen::Case(_) => Scope::Case,
+        }
+    }
+
+    /// The case an action applies to: the open one, else the queue's selection.
+    pub fn current_case(&self) -> Option<CaseId> {
+        match self.screen {
+            Screen::Case(id) => Some(id),
+            Screen::Queue => self.queue.selected_view().map(|v| v.case.id),
+        }
+    }
+
+    fn page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(7)).max(1)
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Resize { width, height } => {
+                self.size = (width, height);
+                vec![]
+            }
+            Msg::Lookup(ev) => {
+                self.lookup_event(ev);
+                vec![]
+            }
+            Msg::Import(ImportEvent::Progress {
+                file,
+                stage,
+                rows,
+                millis,
+            }) => {
+                self.status = Some((
+                    format!(
+                        "importing {}: {stage} {rows} rows ({:.1}s)…",
+                        crate::domain::text::inert(&file),
+                        millis as f64 / 1000.0
+                    ),
+                    false,
+                ));
+                vec![]
+            }
+            Msg::Import(ImportEvent::Done(result)) => {
+                self.importing = false;
+                match result {
+                    Ok(r) => {
+                        self.status = None;
+                        self.popups.push(Popup::Message {
+                            title: "Import done".into(),
+                            body: format!(
+                                "{} rows from {} ({}) into {}: {} new, {} updated.",
+                                r.rows, r.file, r.format, r.source, r.new, r.updated
+                            ),
+                            error: false,
+                        });
+                        self.reload_index();
+                    }
+                    Err(e) => {
+                        self.status = None;
+                        self.show_error("Import refused: nothing was written", &e);
+                    }
+                }
+                vec![]
+            }
+            Msg::Key(ev) => {
+                let mut effects = if !self.popups.is_empty() {
+                    self.popup_key(ev)
+                } else {
+                    match self.keymap.action_for(self.scope(), &ev) {
+                        Some(a) => self.perform(a),
+                        None => vec![],
+                    }
+                };
+                effects.append(&mut self.pending_effects);
+                effects
+            }
+        }
+    }
+
+    /// Runs one action (from a key or the palette).
+    pub fn perform(&mut self, action: Action) -> Vec<Effect> {
+        use Action::*;
+        self.status = None;
+        match action {
+            Quit => self.quit = true,
+            Help => self.popups.push(Popup::Help { scroll: 0 }),
+            Import => {
+                if self.importing {
+                    self.say("an import is already running");
+                } else {
+                    let sources: Vec<&str> = self.desk.catalogue().ids();
+                    let mut formats = vec!["detect"];
+                    formats.extend(
+                        crate::import::Format::ALL
+                            .iter()
+                            .map(|f| f.as_str())
+                            .filter(|f| *f != "csv" && *f != "json"),
+                    );
+                    let form = Form::new(
+                        "Import an export into the lookup",
+                        vec![
+                            Field::choice("source", "Source", &sources, 0),
+                            Field::text("file", "File", "", "path to the export on this server"),
+                            Field::choice("format", "Format", &formats, 0),
+                        ],
+                    );
+                    self.popups.push(Popup::Form {
+                        form,
+                        purpose: Purpose::Import,
+                    });
+                }
+            }
+            Lookup => {
+                if self.flags_dirty {
+                    self.reload_index();
+                }
+                self.popups.push(Popup::Lookup {
+                    query: String::new(),
+                    gen: 0,
+                    groups: vec![],
+                    selected: 0,
+                    micros: None,
+                });
+            }
+            Palette => self.popups.push(Popup::Palette {
+                filter: String::new(),
+                selected: 0,
+            }),
+            ToggleMask => {
+                self.masked = !self.masked;
+                self.say(if self.masked {
+                    "personal data masked"
+                } else {
+                    "personal data shown"
+                });
+            }
+            CopyId => {
+                if let Some(id) = self.current_case() {
+                    self.say(&format!("copied {id} to the clipboard"));
+                    return vec![Effect::Copy(id.to_string())];
+                }
+            }
+            Up | Down | Top | Bottom | PageUp | PageDown => self.move_selection(action),
+            Open => {
+                if let (Screen::Queue, Some(id)) = (self.screen, self.current_case()) {
+                    self.open_case_screen(id);
+                }
+            }
+            Back => {
+                self.screen = Screen::Queue;
+                self.case = None;
+            }
+            NewCase => self.popups.push(Popup::Form {
+                form: intake_form(self.desk.today()),
+                purpose: Purpose::Intake,
+            }),
+            CycleStateFilter => {
+                let mut states: Vec<Option<State>> = vec![None];
+                states.extend(State::ALL.iter().copied().map(Some));
+                self.queue.state_filter = next_of(&states, self.queue.state_filter);
+                self.refilter();
+            }
+            CycleRightFilter => {
+                let mut rights: Vec<Option<Right>> = vec![None];
+                rights.extend(Right::ALL.iter().copied().map(Some));
+                self.queue.right_filter = next_of(&rights, self.queue.right_filter);
+                self.refilter();
+            }
+            ToggleClosed => {
+                self.queue.show_closed = !self.queue.show_closed;
+                self.refilter();
+            }
+            ClearFilters => {
+                self.queue.state_filter = None;
+                self.queue.right_filter = None;
+                self.queue.show_closed = false;
+                self.refilter();
+            }
+            Verify | Pause | Extend | RecordTask | AddNote | CloseCase => {
+                if let Some(id) = self.current_case() {
+                    let today = self.desk.today();
+                    let (form, purpose) = match action {
+                        Verify => (verify_form(id, today), Purpose::Verify(id)),
+                        Pause => (
+                            reason_form(
+                                &format!("Pause {id} for clarification"),
+                                "reason",
+                                "what was asked of the requester",
+                            ),
+                            Purpose::Pause(id),
+                        ),
+                        Extend => (
+                            reason_form(
+                                &format!("Extend {id} by two months"),
+                                "reason",
+                                "why: told to the requester with reasons",
+                            ),
+                            Purpose::Extend(id),
+                        ),
+                        RecordTask => (self.task_form(id), Purpose::Task(id)),
+                        AddNote => (
+                            reason_form(&format!("Note on {id}"), "note", "what happened"),
+                            Purpose::Note(id),
+                        ),
+                        _ => (close_form(id), Purpose::Close(id)),
+                    };
+                    self.popups.push(Popup::Form { form, purpose });
+                }
+            }
+            RequestId => {
+                if let Some(id) = self.current_case() {
+                    self.popups.push(Popup::Confirm {
+                        title: "Request more ID".into(),
+                        body: format!("Ask the requester of {id} for more identification?\nThe clock stops until it arrives."),
+                        case: id,
+                        step: Step::RequestId { note: String::new() },
+                    });
+                }
+            }
+            Resume => {
+                if let Some(id) = self.current_case() {
+                    let _ = self.take_step(id, Step::Resume, None);
+                }
+            }
+            MarkReady => {
+                if let Some(id) = self.current_case() {
+                    let _ = self.take_step(id, Step::MarkReady, None);
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn say(&mut self, s: &str) {
+        self.status = Some((s.to_string(), false));
+    }
+
+    fn refilter(&mut self) {
+        let keep = self.queue.selected_view().map(|v| v.case.id);
+        self.queue.refilter(keep);
+    }
+
+    fn move_selection(&mut self, a: Action) {
+        if let Screen::Case(_) = self.screen {
+            self.case_scroll = match a {
+                Action::Up => self.case_scroll.saturating_sub(1),
+                Action::Down => self.case_scroll.saturating_add(1),
+                Action::Top => 0,
+                Action::PageUp => self.case_scroll.saturating_sub(10),
+                Action::PageDown => self.case_scroll.saturating_add(10),
+                _ => self.case_scroll,
+            };
+            return;
+        }
+        let n = self.queue.rows.len();
+        if n == 0 {
+            return;
+        }
+        let s = self.queue.selected;
+        self.queue.selected = match a {
+            Action::Up => s.saturating_sub(1),
+            Action::Down => (s + 1).min(n - 1),
+            Action::Top => 0,
+            Action::Bottom => n - 1,
+            Action::PageUp => s.saturating_sub(self.page()),
+            Action::PageDown => (s + self.page()).min(n - 1),
+            _ => s,
+        };
+    }
+
+    fn open_case_screen(&mut self, id: CaseId) {
+        match self.desk.case(id) {
+            Ok(v) => {
+                self.case = Some(v);
+                self.case_scroll = 0;
+                self.screen = Screen::Case(id);
+            }
+            Err(e) => self.show_error("Cannot open the case", &e.to_string()),
+        }
+    }
+
+    fn show_error(&mut self, title: &str, body: &str) {
+        self.popups.push(Popup::Message {
+            title: title.into(),
+            body: body.into(),
+            error: true,
+        });
+    }
+
+    /// Puts a changed case back in the queue and on the case screen.
+    fn refresh_case(&mut self, v: CaseView) {
+        let id = v.case.id;
+        let keep = self.queue.selected_view().map(|x| x.case.id).or(Some(id));
+        match self.queue.views.iter().position(|x| x.case.id == id) {
+            Some(i) => self.queue.views[i] = v.clone(),
+            None => self.queue.views.push(v.clone()),
+        }
+        self.queue.views.sort_by_key(|x| {
+            (
+                x.clock.effective_due().is_none(),
+                x.clock.effective_due(),
+                x.case.id,
+            )
+        });
+        self.queue.refilter(keep);
+        if self.screen == Screen::Case(id) {
+            self.case = Some(v);
+        }
+    }
+
+    /// Takes a step through the services; the desk shows the domain's refusal.
+    fn take_step(&mut self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<(), String> {
+        let name = step.name();
+        match self.desk.step(id, step, on) {
+            Ok(case) => {
+                self.flags_dirty = true;
+                let v = self.desk.view(case);
+                self.say(&format!("{id}: {} — saved", v.case.state));
+                self.refresh_case(v);
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if self.popups.is_empty() {
+                    self.show_error(&format!("Cannot {name} {id}"), &msg);
+                }
+                Err(msg)
+            }
+        }
+    }
+}
+
+fn next_of<T: PartialEq + Copy>(list: &[T], cur: T) -> T {
+    let i = list.iter().position(|x| *x == cur).unwrap_or(0);
+    list[(i + 1) % list.len()]
+}

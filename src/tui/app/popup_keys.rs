@@ -1,0 +1,235 @@
+//! Keys while a popup is open: the top of the stack gets them first.
+
+use super::forms::check_field;
+use super::*;
+use crate::tui::form::FormInput;
+
+impl App {
+    pub(super) fn popup_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let top = self.popups.pop().expect("a popup is open");
+        match top {
+            Popup::Help { scroll } => match ev.code {
+                KeyCode::Char('j') | KeyCode::Down => self.popups.push(Popup::Help {
+                    scroll: scroll.saturating_add(1),
+                }),
+                KeyCode::Char('k') | KeyCode::Up => self.popups.push(Popup::Help {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {}
+                KeyCode::Char('c') if ctrl => {}
+                _ => self.popups.push(Popup::Help { scroll }),
+            },
+            Popup::Message { .. } => {
+                if !matches!(
+                    ev.code,
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter | KeyCode::Char(' ')
+                ) && !ctrl
+                {
+                    self.popups.push(top);
+                }
+            }
+            Popup::Confirm {
+                title,
+                body,
+                case,
+                step,
+            } => match ev.code {
+                KeyCode::Char('y') | KeyCode::Enter => {
+                    let _ = self.take_step(case, step, None);
+                }
+                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
+                KeyCode::Char('c') if ctrl => {}
+                _ => self.popups.push(Popup::Confirm {
+                    title,
+                    body,
+                    case,
+                    step,
+                }),
+            },
+            Popup::Palette {
+                mut filter,
+                mut selected,
+            } => {
+                let matches = self.palette_matches(&filter);
+                match ev.code {
+                    KeyCode::Esc => {}
+                    KeyCode::Char('c') if ctrl => {}
+                    KeyCode::Enter => {
+                        if let Some(a) = matches.get(selected) {
+                            return self.perform(*a);
+                        }
+                    }
+                    KeyCode::Up => {
+                        selected = selected.saturating_sub(1);
+                        self.popups.push(Popup::Palette { filter, selected });
+                    }
+                    KeyCode::Down | KeyCode::Tab => {
+                        selected = (selected + 1).min(matches.len().saturating_sub(1));
+                        self.popups.push(Popup::Palette { filter, selected });
+                    }
+                    KeyCode::Backspace => {
+                        filter.pop();
+                        self.popups.push(Popup::Palette {
+                            filter,
+                            selected: 0,
+                        });
+                    }
+                    KeyCode::Char(c) if !ctrl => {
+                        filter.push(c);
+                        self.popups.push(Popup::Palette {
+                            filter,
+                            selected: 0,
+                        });
+                    }
+                    _ => self.popups.push(Popup::Palette { filter, selected }),
+                }
+            }
+            Popup::Lookup {
+                mut query,
+                gen,
+                groups,
+                mut selected,
+                micros,
+            } => match ev.code {
+                KeyCode::Esc => {}
+                KeyCode::Char('c') | KeyCode::Char('g') if ctrl => {}
+                KeyCode::Up => {
+                    selected = selected.saturating_sub(1);
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Down | KeyCode::Tab => {
+                    selected = (selected + 1).min(groups.len().saturating_sub(1));
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Enter => {
+                    if let (Some(g), Some(tx)) = (groups.get(selected), &self.lookup_tx) {
+                        let _ = tx.send(LookupRequest::Subject {
+                            id: g.subject.clone(),
+                        });
+                    }
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected,
+                        micros,
+                    });
+                }
+                KeyCode::Backspace | KeyCode::Char(_) if !ctrl => {
+                    match ev.code {
+                        KeyCode::Char(c) => query.push(c),
+                        _ => {
+                            query.pop();
+                        }
+                    }
+                    self.lookup_gen += 1;
+                    let gen = self.lookup_gen;
+                    if let Some(tx) = &self.lookup_tx {
+                        let _ = tx.send(LookupRequest::Query {
+                            gen,
+                            text: query.clone(),
+                        });
+                    }
+                    let groups = if query.trim().is_empty() {
+                        vec![]
+                    } else {
+                        groups
+                    };
+                    self.popups.push(Popup::Lookup {
+                        query,
+                        gen,
+                        groups,
+                        selected: 0,
+                        micros,
+                    });
+                }
+                _ => self.popups.push(Popup::Lookup {
+                    query,
+                    gen,
+                    groups,
+                    selected,
+                    micros,
+                }),
+            },
+            Popup::Subject { view, mut selected } => match ev.code {
+                KeyCode::Esc | KeyCode::Char('q') => {}
+                KeyCode::Char('c') if ctrl => {}
+                KeyCode::Char('j') | KeyCode::Down => {
+                    selected = (selected + 1).min(view.records.len().saturating_sub(1));
+                    self.popups.push(Popup::Subject { view, selected });
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    selected = selected.saturating_sub(1);
+                    self.popups.push(Popup::Subject { view, selected });
+                }
+                KeyCode::Char('n') => self.intake_for(&view),
+                KeyCode::Char('x') => {
+                    let split = view
+                        .records
+                        .get(selected)
+                        .map(|r| (r.source.clone(), r.key.clone()));
+                    self.popups.push(Popup::Subject { view, selected });
+                    if let Some((source, key)) = split {
+                        self.popups.push(Popup::ConfirmSplit { source, key });
+                    }
+                }
+                _ => self.popups.push(Popup::Subject { view, selected }),
+            },
+            Popup::ConfirmSplit { source, key } => match ev.code {
+                KeyCode::Char('y') | KeyCode::Enter => {
+                    match self.desk.split_record(&source, &key) {
+                        Ok(()) => {
+                            // Close the subject view: its grouping is stale now.
+                            if matches!(self.popups.last(), Some(Popup::Subject { .. })) {
+                                self.popups.pop();
+                            }
+                            self.reload_index();
+                            self.say("record split off; the index is being rebuilt");
+                        }
+                        Err(e) => self.show_error("Cannot split the record", &e.to_string()),
+                    }
+                }
+                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
+                _ => self.popups.push(Popup::ConfirmSplit { source, key }),
+            },
+            Popup::Form { mut form, purpose } => match form.handle(&ev) {
+                FormInput::Cancel => {}
+                FormInput::Submit => self.submit(form, purpose),
+                FormInput::Moved { from } => {
+                    check_field(&mut form, from, purpose, self.desk.today());
+                    self.popups.push(Popup::Form { form, purpose });
+                }
+                FormInput::Edited | FormInput::Ignored => {
+                    if purpose == Purpose::Intake && form.get("requester").value() == "subject" {
+                        form.get_mut("requester_name").error = None;
+                    }
+                    self.popups.push(Popup::Form { form, purpose });
+                }
+            },
+        }
+        vec![]
+    }
+
+    /// Actions whose name or description contains the filter, in table order.
+    pub fn palette_matches(&self, filter: &str) -> Vec<Action> {
+        let f = filter.to_lowercase();
+        ALL_ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| f.is_empty() || a.name().contains(&f) || a.describe().contains(&f))
+            .collect()
+    }
+}
