@@ -124,7 +124,8 @@ fn intake_validates_as_you_go_and_opens_nothing_until_fixed() {
     };
     assert_eq!(
         form.get("received").error.as_deref(),
-        Some("cannot be in the future")
+        Some("2030-01-01 is in the future"),
+        "the domain's own words"
     );
     // Leaving rights empty, then a bad e-mail, then submitting from the last field.
     keys(&mut app, &[Enter, Enter, Enter, Enter, Enter]);

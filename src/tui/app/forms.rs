@@ -147,38 +147,8 @@ impl App {
 
     pub(super) fn submit_intake(&mut self, mut form: Form) {
         let today = self.desk.today();
-        let new = NewCase {
-            rights: form
-                .get("rights")
-                .ticked()
-                .iter()
-                .filter_map(|r| r.parse().ok())
-                .collect(),
-            channel: form
-                .get("channel")
-                .value()
-                .parse()
-                .unwrap_or(Channel::Email),
-            received: parse_day(&form.get("received").text).unwrap_or(today),
-            requester: Requester {
-                relation: form
-                    .get("requester")
-                    .value()
-                    .parse()
-                    .unwrap_or(Relation::Subject),
-                name: Some(form.get("requester_name").text.clone())
-                    .filter(|s| !s.trim().is_empty()),
-                authority: Some(form.get("authority").text.clone())
-                    .filter(|s| !s.trim().is_empty()),
-            },
-            child: form.get("child").on(),
-            subject: Subject {
-                name: form.get("name").text.clone(),
-                emails: form.get("emails").list(),
-                phones: form.get("phones").list(),
-            },
-            records: std::mem::take(&mut self.intake_records),
-        };
+        let mut new = intake_from_form(&form, today);
+        new.records = std::mem::take(&mut self.intake_records);
         match self.desk.open_case(new) {
             Ok(case) => {
                 self.flags_dirty = true;
@@ -197,12 +167,7 @@ impl App {
             }
             Err(DeskError::Invalid(errs)) => {
                 for e in errs {
-                    let key = match e.field {
-                        "email" => "emails",
-                        "phone" => "phones",
-                        "requester" => "requester_name",
-                        other => other,
-                    };
+                    let key = intake_field(e.field);
                     if let Some(f) = form.fields.iter_mut().find(|f| f.key == key) {
                         f.error = Some(e.why);
                     }
@@ -232,38 +197,67 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// Validates one field as the officer leaves it, with the domain's own checks.
+/// The intake as typed so far, as the domain's `NewCase` (not yet validated).
+fn intake_from_form(form: &Form, today: NaiveDate) -> NewCase {
+    let text = |k: &str| Some(form.get(k).text.clone()).filter(|s| !s.trim().is_empty());
+    NewCase {
+        rights: form
+            .get("rights")
+            .ticked()
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
+        channel: form
+            .get("channel")
+            .value()
+            .parse()
+            .unwrap_or(Channel::Email),
+        received: parse_day(&form.get("received").text).unwrap_or(today),
+        requester: Requester {
+            relation: form
+                .get("requester")
+                .value()
+                .parse()
+                .unwrap_or(Relation::Subject),
+            name: text("requester_name"),
+            authority: text("authority"),
+        },
+        child: form.get("child").on(),
+        subject: Subject {
+            name: form.get("name").text.clone(),
+            emails: form.get("emails").list(),
+            phones: form.get("phones").list(),
+        },
+        records: vec![],
+    }
+}
+
+/// The intake form's field for a field the domain names in its errors.
+fn intake_field(domain_field: &str) -> &str {
+    match domain_field {
+        "email" => "emails",
+        "phone" => "phones",
+        "requester" => "requester_name",
+        other => other,
+    }
+}
+
+/// Checks one field as the officer leaves it. Reading the typed date is the
+/// form's job; every rule about the case is the domain's own (`NewCase::validate`),
+/// and steps are refused by the domain on submit, with the reason in the form.
 pub(super) fn check_field(form: &mut Form, i: usize, purpose: Purpose, today: NaiveDate) {
     let key = form.fields[i].key;
-    let requester_is_subject =
-        purpose != Purpose::Intake || form.get("requester").value() == "subject";
-    let f = &form.fields[i];
     let err = match key {
-        "received" | "on" => match parse_day(&f.text) {
-            None => Some("a date as YYYY-MM-DD".to_string()),
-            Some(d) if d > today => Some("cannot be in the future".into()),
-            Some(_) => None,
+        "received" | "on" if parse_day(&form.fields[i].text).is_none() => {
+            Some("a date as YYYY-MM-DD".to_string())
+        }
+        _ if purpose == Purpose::Intake => match intake_from_form(form, today).validate(today) {
+            Ok(_) => None,
+            Err(errs) => errs
+                .into_iter()
+                .find(|e| intake_field(e.field) == key)
+                .map(|e| e.why),
         },
-        "rights" if f.ticked().is_empty() => Some("tick at least one right".into()),
-        "name" if f.text.trim().is_empty() => Some("the subject's name is required".into()),
-        "emails" => f.list().iter().find_map(|e| normalise_email(e).err()),
-        "phones" => f.list().iter().find_map(|p| normalise_phone(p).err()),
-        "requester_name" if !requester_is_subject && f.text.trim().is_empty() => {
-            Some("name the parent or agent".into())
-        }
-        "authority" if !requester_is_subject && f.text.trim().is_empty() => {
-            Some("record the authority seen".into())
-        }
-        "reason" | "note" if f.text.trim().is_empty() && !matches!(purpose, Purpose::Task(_)) => {
-            Some("required".into())
-        }
-        "note"
-            if matches!(purpose, Purpose::Task(_))
-                && f.text.trim().is_empty()
-                && form.get("status").value() == "exempt" =>
-        {
-            Some("give the legal basis for the exemption".into())
-        }
         _ => None,
     };
     form.fields[i].error = err;

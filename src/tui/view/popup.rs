@@ -110,17 +110,17 @@ fn box_text(app: &App, title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buff
 
 /// A centred, bordered box as tall as its wrapped lines need.
 fn sized_box(app: &App, title: &str, lines: Vec<Line>, w: u16, area: Rect, buf: &mut Buffer) {
-    let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_w).max(1))
-        .sum();
-    let r = centered(area, w, u16::try_from(rows + 2).unwrap_or(u16::MAX));
-    Clear.render(r, buf);
-    Paragraph::new(lines)
+    // Ask the paragraph how many rows its word wrapping takes: counting
+    // characters underestimated wrapped lines and clipped the form's last line.
+    let paragraph = Paragraph::new(lines)
         .wrap(Wrap { trim: false })
-        .block(frame(app, title))
-        .render(r, buf);
+        .block(frame(app, title));
+    // (It wraps at the width it is given and adds the block's top and bottom,
+    // so give it the width inside the borders.)
+    let rows = paragraph.line_count(w.saturating_sub(2));
+    let r = centered(area, w, u16::try_from(rows).unwrap_or(u16::MAX));
+    Clear.render(r, buf);
+    paragraph.render(r, buf);
 }
 
 fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
