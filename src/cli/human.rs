@@ -2,7 +2,7 @@
 //! `inert` so nothing a requester typed can drive the terminal.
 
 use crate::domain::audit::AuditEntry;
-use crate::domain::text::inert;
+use crate::domain::text::{aside, clip, inert};
 use crate::service::CaseView;
 use std::fmt::Write;
 
@@ -36,16 +36,6 @@ pub fn queue_table(views: &[CaseView]) -> String {
         s.push_str("(no cases)\n");
     }
     s
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
 }
 
 pub fn case_detail(v: &CaseView) -> String {
@@ -91,7 +81,7 @@ pub fn case_detail(v: &CaseView) -> String {
                 inert(&x.by),
                 x.method,
                 x.on,
-                note(&x.note)
+                aside(&x.note)
             );
         }
         None => {
@@ -109,7 +99,7 @@ pub fn case_detail(v: &CaseView) -> String {
                 inert(&t.action),
                 t.status,
                 t.at.date_naive(),
-                note(&t.note)
+                aside(&t.note)
             );
         }
     }
@@ -147,14 +137,6 @@ fn mark(st: crate::domain::TaskStatus) -> char {
         ' '
     } else {
         'x'
-    }
-}
-
-fn note(n: &str) -> String {
-    if n.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", inert(n))
     }
 }
 

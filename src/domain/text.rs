@@ -40,6 +40,26 @@ pub fn inert(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `n` characters, the last one `…` when cut.
+pub fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A note appended after a dash, made inert; nothing for an empty note.
+pub fn aside(note: &str) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", inert(note))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +71,14 @@ mod tests {
         assert_eq!(inert("a\tb\r\n"), "a^Ib^M^J");
         assert_eq!(inert("x\u{9b}31m"), "x<U+009B>31m");
         assert_eq!(inert("abc\u{202E}fdp.exe"), "abc<U+202E>fdp.exe");
+    }
+
+    #[test]
+    fn clip_and_aside() {
+        assert_eq!(clip("Kierkegaard-Holm", 8), "Kierkeg…");
+        assert_eq!(clip("Ana", 8), "Ana");
+        assert_eq!(aside(""), "");
+        assert_eq!(aside("sent \u{1b}[2J"), " — sent ^[[2J");
     }
 
     #[test]

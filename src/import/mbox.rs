@@ -17,20 +17,16 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut in_headers = false;
     let mut seen_any = false;
-    let flush = |headers: &mut Vec<(String, String)>,
-                 start: u64,
-                 out: &mut Vec<SourceRecord>|
-     -> Result<(), ImportError> {
+    let flush = |headers: &mut Vec<(String, String)>, start: u64, out: &mut Vec<SourceRecord>| {
         if !headers.is_empty() {
-            message(file, start, std::mem::take(headers), source, out)?;
+            message(start, std::mem::take(headers), source, out);
         }
-        Ok(())
     };
     for line in text.split('\n') {
         line_no += 1;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.starts_with("From ") && (!in_headers || headers.is_empty()) {
-            flush(&mut headers, msg_start, &mut out)?;
+            flush(&mut headers, msg_start, &mut out);
             msg_start = line_no;
             in_headers = true;
             seen_any = true;
@@ -41,7 +37,7 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
         }
         if line.is_empty() {
             in_headers = false;
-            flush(&mut headers, msg_start, &mut out)?;
+            flush(&mut headers, msg_start, &mut out);
             continue;
         }
         if line.len() > MAX_CELL {
@@ -71,7 +67,7 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
             }
         }
     }
-    flush(&mut headers, msg_start, &mut out)?;
+    flush(&mut headers, msg_start, &mut out);
     if !seen_any {
         return Err(ImportError::at(
             file,
@@ -91,13 +87,7 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
     Ok(out)
 }
 
-fn message(
-    file: &str,
-    line: u64,
-    headers: Vec<(String, String)>,
-    source: &str,
-    out: &mut Vec<SourceRecord>,
-) -> Result<(), ImportError> {
+fn message(line: u64, headers: Vec<(String, String)>, source: &str, out: &mut Vec<SourceRecord>) {
     let get = |k: &str| headers.iter().find(|(h, _)| h == k).map(|(_, v)| v.clone());
     let id = get("message-id")
         .map(|m| m.trim_matches(|c| c == '<' || c == '>').to_string())
@@ -143,8 +133,6 @@ fn message(
             });
         }
     }
-    let _ = file;
-    Ok(())
 }
 
 /// Splits an address list on commas outside quotes and angle brackets.

@@ -417,10 +417,6 @@ impl Store {
             .collect()
     }
 
-    pub fn case_count(&self) -> usize {
-        self.cases.len()
-    }
-
     /// The audit chain in order; entries that cannot be decoded carry the error.
     pub fn audit_raw(&self) -> impl Iterator<Item = (u64, Result<AuditEntry, String>)> + '_ {
         self.audit.iter().map(|kv| match kv {

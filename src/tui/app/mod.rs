@@ -162,9 +162,10 @@ impl Queue {
         let mut c = Counters::default();
         for v in self.views.iter().filter(|v| v.case.state.is_open()) {
             c.open += 1;
-            match v.clock.days_left() {
-                Some(d) if d < 0 => c.overdue += 1,
-                Some(d) if d <= 7 => c.due_this_week += 1,
+            // The same rule that words each row (OVERDUE, DUE SOON).
+            match v.urgency() {
+                crate::service::Urgency::Overdue(_) => c.overdue += 1,
+                crate::service::Urgency::DueSoon(_) => c.due_this_week += 1,
                 _ => {}
             }
             if v.case.state == State::AwaitingIdentity {

@@ -2,7 +2,7 @@
 
 use super::mask;
 use super::queue::urgency_style;
-use crate::domain::text::inert;
+use crate::domain::text::{aside, clip, inert};
 use crate::domain::TaskStatus;
 use crate::tui::app::App;
 use ratatui::buffer::Buffer;
@@ -70,7 +70,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 inert(&x.by),
                 x.method,
                 x.on,
-                note(&x.note)
+                aside(&x.note)
             )),
         ]),
         (None, Some(x)) => Line::from(vec![
@@ -81,7 +81,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 x.outcome,
                 inert(&x.by),
                 x.on,
-                note(&x.note)
+                aside(&x.note)
             )),
         ]),
         (None, None) => Line::from(vec![
@@ -133,7 +133,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             x.status.as_str(),
             inert(&x.by),
             x.at.date_naive(),
-            note(&x.note)
+            aside(&x.note)
         )));
     }
 
@@ -175,22 +175,4 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: false })
         .scroll((app.case_scroll, 0))
         .render(area, buf);
-}
-
-fn note(n: &str) -> String {
-    if n.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", inert(n))
-    }
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
 }
