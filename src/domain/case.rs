@@ -99,6 +99,7 @@ named_enum!(
         Done => "done",
         NotFound => "not-found",
         Exempt => "exempt",
+        Dropped => "dropped",
     }
 );
 
@@ -210,6 +211,31 @@ pub enum Action {
         outcome: Outcome,
         reason: String,
     },
+    /// Tasks proposed from the catalogue and accepted by staff.
+    Planned {
+        tasks: Vec<PlannedRef>,
+    },
+    /// Art. 16: what was wrong, what it is now, and why.
+    Rectified {
+        field: String,
+        old: String,
+        new: String,
+        reason: String,
+    },
+    /// Art. 18(3): a restriction lifted, after the subject was told.
+    RestrictionLifted {
+        told_on: NaiveDate,
+        how: String,
+    },
+    /// The subject's identifiers in the case replaced by keyed hashes after erasure.
+    Pseudonymised,
+}
+
+/// A planned task as the history records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedRef {
+    pub source: String,
+    pub action: String,
 }
 
 impl Action {
@@ -226,6 +252,10 @@ impl Action {
             Action::Ready => "ready",
             Action::Noted { .. } => "noted",
             Action::Closed { .. } => "closed",
+            Action::Planned { .. } => "planned",
+            Action::Rectified { .. } => "rectified",
+            Action::RestrictionLifted { .. } => "restriction-lifted",
+            Action::Pseudonymised => "pseudonymised",
         }
     }
 }
@@ -312,6 +342,21 @@ impl Case {
         self.tasks
             .iter()
             .filter(|t| t.status == TaskStatus::Pending)
+    }
+
+    /// The day a restriction on this case was lifted, if it was.
+    pub fn restriction_lifted(&self) -> Option<NaiveDate> {
+        self.history.iter().rev().find_map(|e| match e.action {
+            Action::RestrictionLifted { .. } => Some(e.on),
+            _ => None,
+        })
+    }
+
+    /// True once the subject's identifiers were replaced by keyed hashes.
+    pub fn pseudonymised(&self) -> bool {
+        self.history
+            .iter()
+            .any(|e| matches!(e.action, Action::Pseudonymised))
     }
 
     pub fn rights_label(&self) -> String {

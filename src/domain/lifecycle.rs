@@ -5,6 +5,7 @@
 //!          → ready to respond → closed(outcome)
 //! ```
 
+pub use super::case::PlannedRef;
 use super::case::*;
 use super::ids::CaseId;
 use super::right::Right;
@@ -46,6 +47,26 @@ pub enum Step {
         outcome: Outcome,
         reason: String,
     },
+    /// Adds the accepted tasks of a plan as pending work.
+    Plan {
+        tasks: Vec<PlannedRef>,
+    },
+    Rectify {
+        field: String,
+        old: String,
+        new: String,
+        reason: String,
+    },
+    /// Lifts a restriction; the subject must have been told on or before `on`.
+    LiftRestriction {
+        told_on: NaiveDate,
+        how: String,
+    },
+    /// Replaces the subject's e-mails and phones by keyed hashes (`hashes`,
+    /// computed by the caller who holds the key) once erasure is done.
+    Pseudonymise {
+        hashes: Vec<String>,
+    },
 }
 
 impl Step {
@@ -60,6 +81,10 @@ impl Step {
             Step::MarkReady => "mark ready",
             Step::Note { .. } => "add a note to",
             Step::Close { .. } => "close",
+            Step::Plan { .. } => "plan tasks for",
+            Step::Rectify { .. } => "record a rectification on",
+            Step::LiftRestriction { .. } => "lift the restriction on",
+            Step::Pseudonymise { .. } => "pseudonymise",
         }
     }
 }
@@ -248,7 +273,11 @@ impl Case {
         let need_text = |name: &'static str, raw: &str| {
             text(name, raw, true).map_err(|e| refuse(e.to_string()))
         };
-        if self.state == State::Closed && !matches!(step, Step::Note { .. }) {
+        let after_closure = matches!(
+            step,
+            Step::Note { .. } | Step::LiftRestriction { .. } | Step::Pseudonymise { .. }
+        );
+        if self.state == State::Closed && !after_closure {
             let c = self.closure.as_ref().expect("closed case has a closure");
             return Err(refuse(format!(
                 "it was closed ({}) on {} by {}",
@@ -373,6 +402,9 @@ impl Case {
                         "an exemption needs its legal basis in the note".into(),
                     ));
                 }
+                if status == TaskStatus::Dropped && note.is_empty() {
+                    return Err(refuse("dropping a task needs a reason in the note".into()));
+                }
                 let action = action
                     .map(|a| a.trim().to_string())
                     .filter(|a| !a.is_empty())
@@ -432,6 +464,118 @@ impl Case {
                     at: cx.at,
                 });
                 (Action::Noted { text: t }, self.state)
+            }
+            Step::Plan { tasks } => {
+                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
+                    return Err(refuse(format!(
+                        "tasks are planned once identity is verified and before the response; the case is {}",
+                        self.state
+                    )));
+                }
+                let mut added = Vec::new();
+                for t in tasks {
+                    if t.source.trim().is_empty() || t.action.trim().is_empty() {
+                        return Err(refuse("a planned task needs a source and an action".into()));
+                    }
+                    if self
+                        .tasks
+                        .iter()
+                        .any(|x| x.source == t.source && x.action == t.action)
+                    {
+                        continue;
+                    }
+                    self.tasks.push(Task {
+                        source: t.source.clone(),
+                        action: t.action.clone(),
+                        status: TaskStatus::Pending,
+                        note: String::new(),
+                        by: cx.actor.to_string(),
+                        at: cx.at,
+                    });
+                    added.push(t);
+                }
+                if added.is_empty() {
+                    return Err(refuse("every proposed task is already on the case".into()));
+                }
+                (Action::Planned { tasks: added }, self.state)
+            }
+            Step::Rectify {
+                field,
+                old,
+                new,
+                reason,
+            } => {
+                if !self.rights.contains(&Right::Rectification) {
+                    return Err(refuse("the case does not ask for rectification".into()));
+                }
+                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
+                    return Err(refuse(format!(
+                        "work starts once identity is verified; the case is {}",
+                        self.state
+                    )));
+                }
+                let field = need_text("field", &field)?;
+                let new = need_text("new value", &new)?;
+                let old = text("old value", &old, false).map_err(|e| refuse(e.to_string()))?;
+                let reason = need_text("reason", &reason)?;
+                if old == new {
+                    return Err(refuse("the new value is the same as the old one".into()));
+                }
+                (
+                    Action::Rectified {
+                        field,
+                        old,
+                        new,
+                        reason,
+                    },
+                    self.state,
+                )
+            }
+            Step::LiftRestriction { told_on, how } => {
+                if !self.rights.contains(&Right::Restriction) {
+                    return Err(refuse("the case does not ask for restriction".into()));
+                }
+                if let Some(day) = self.restriction_lifted() {
+                    return Err(refuse(format!(
+                        "the restriction was already lifted on {day}"
+                    )));
+                }
+                let how = need_text("how the subject was told", &how)?;
+                if told_on > cx.on {
+                    return Err(refuse(format!(
+                        "the subject must be told before the restriction is lifted (told {told_on}, lifting {})",
+                        cx.on
+                    )));
+                }
+                if told_on < self.received {
+                    return Err(refuse(format!(
+                        "{told_on} is before the request was received ({})",
+                        self.received
+                    )));
+                }
+                (Action::RestrictionLifted { told_on, how }, self.state)
+            }
+            Step::Pseudonymise { hashes } => {
+                if !self.rights.contains(&Right::Erasure) {
+                    return Err(refuse("only an erasure case reduces its subject".into()));
+                }
+                if self.pseudonymised() {
+                    return Err(refuse("the subject is already pseudonymised".into()));
+                }
+                if self.state != State::Closed {
+                    return Err(refuse("the case must be closed first".into()));
+                }
+                self.subject.emails = hashes.iter().map(|h| format!("hash:{h}")).collect();
+                self.subject.phones.clear();
+                self.records = self
+                    .records
+                    .iter()
+                    .map(|r| {
+                        r.split_once(':').map(|(s, _)| s).unwrap_or("").to_string() + ":(erased)"
+                    })
+                    .collect();
+                self.records.dedup();
+                (Action::Pseudonymised, self.state)
             }
             Step::Close { outcome, reason } => {
                 let reason = need_text("reason", &reason)?;
@@ -797,5 +941,105 @@ mod tests {
         let e = step(&mut c, close(Outcome::Fulfilled), "2024-09-05").unwrap_err();
         assert!(e.why.contains("resume it first"), "{e}");
         step(&mut c, close(Outcome::Withdrawn), "2024-09-05").unwrap();
+    }
+
+    #[test]
+    fn a_plan_adds_pending_work_once_and_dropping_needs_a_reason() {
+        let mut c = open("2024-09-03");
+        let t = |src: &str| PlannedRef {
+            source: src.into(),
+            action: "erase".into(),
+        };
+        let e = step(
+            &mut c,
+            Step::Plan {
+                tasks: vec![t("customers")],
+            },
+            "2024-09-03",
+        )
+        .unwrap_err();
+        assert!(e.why.contains("identity"), "{e}");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(
+            &mut c,
+            Step::Plan {
+                tasks: vec![t("customers"), t("events")],
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        assert_eq!(c.pending_tasks().count(), 2);
+        let e = step(
+            &mut c,
+            Step::Plan {
+                tasks: vec![t("events")],
+            },
+            "2024-09-04",
+        )
+        .unwrap_err();
+        assert!(e.why.contains("already"), "{e}");
+        let drop = |note: &str| Step::RecordTask {
+            source: "events".into(),
+            action: Some("erase".into()),
+            status: TaskStatus::Dropped,
+            note: note.into(),
+        };
+        assert!(step(&mut c, drop(" "), "2024-09-05").is_err());
+        step(&mut c, drop("never attended an event"), "2024-09-05").unwrap();
+        // A dropped task is not pending work.
+        assert_eq!(c.pending_tasks().count(), 1);
+    }
+
+    #[test]
+    fn lifting_a_restriction_needs_the_subject_told_first() {
+        let mut c = open("2024-09-03");
+        c.rights.push(Right::Restriction);
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(&mut c, close(Outcome::Fulfilled), "2024-09-10").unwrap();
+        let lift = |told: &str| Step::LiftRestriction {
+            told_on: d(told),
+            how: "letter".into(),
+        };
+        let e = step(&mut c, lift("2024-10-02"), "2024-10-01").unwrap_err();
+        assert!(e.why.contains("told before"), "{e}");
+        step(&mut c, lift("2024-09-30"), "2024-10-01").unwrap();
+        assert_eq!(c.restriction_lifted(), Some(d("2024-10-01")));
+        assert!(step(&mut c, lift("2024-09-30"), "2024-10-02").is_err());
+    }
+
+    #[test]
+    fn rectification_records_old_and_new_and_refuses_no_change() {
+        let mut c = open("2024-09-03");
+        c.rights = vec![Right::Rectification];
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        let r = |old: &str, new: &str| Step::Rectify {
+            field: "postal address".into(),
+            old: old.into(),
+            new: new.into(),
+            reason: "moved house".into(),
+        };
+        assert!(step(&mut c, r("1 Main St", "1 Main St"), "2024-09-04").is_err());
+        step(&mut c, r("1 Main St", "2 High St"), "2024-09-04").unwrap();
+        assert!(matches!(
+            c.history.last().unwrap().action,
+            Action::Rectified { .. }
+        ));
+    }
+
+    #[test]
+    fn only_a_closed_erasure_case_is_pseudonymised_and_only_once() {
+        let mut c = open("2024-09-03");
+        c.records = vec!["customers:juergen@example.com".into()];
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        let p = || Step::Pseudonymise {
+            hashes: vec!["ab".into()],
+        };
+        assert!(step(&mut c, p(), "2024-09-04").is_err());
+        step(&mut c, close(Outcome::Fulfilled), "2024-09-10").unwrap();
+        step(&mut c, p(), "2024-09-10").unwrap();
+        assert_eq!(c.subject.emails, ["hash:ab"]);
+        assert!(c.subject.phones.is_empty());
+        assert_eq!(c.records, ["customers:(erased)"]);
+        assert!(step(&mut c, p(), "2024-09-10").is_err());
     }
 }

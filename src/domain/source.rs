@@ -67,6 +67,9 @@ pub struct Source {
     /// A recipient that must be told of rectification, erasure and restriction (Art. 19).
     #[serde(default)]
     pub recipient: bool,
+    /// Some processing here rests on consent, so a withdrawal of consent reaches it.
+    #[serde(default)]
+    pub consent: bool,
     /// The section of the privacy policy this entry comes from.
     pub policy: String,
 }

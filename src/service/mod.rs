@@ -639,6 +639,8 @@ fn audit_detail(action: &crate::domain::Action, on: NaiveDate) -> serde_json::Va
             ..
         } => serde_json::json!({ "source": source, "action": action, "status": status }),
         Closed { outcome, .. } => serde_json::json!({ "outcome": outcome }),
+        Planned { tasks } => serde_json::json!({ "tasks": tasks.len() }),
+        RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
         _ => serde_json::json!({}),
     };
     v["on"] = serde_json::json!(on);
