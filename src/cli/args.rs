@@ -89,6 +89,81 @@ pub enum Command {
     Restore { file: PathBuf },
     /// Rewrites the store so deleted and overwritten bytes are gone from disk.
     Rebuild,
+    /// The access response package (password-protected PDF; portability zip).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Backup exclusion marks: list them, or check a restored data set.
+    #[command(subcommand)]
+    Backups(BackupsCommand),
+    /// The do-not-market list: export it, check a campaign list, take unsubscribes.
+    #[command(subcommand)]
+    Suppression(SuppressionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Writes ID-access.pdf (AES-256) and, for portability, ID-portability.zip
+    /// (AES-256 entries: data.json, data.csv) into DIR.
+    Access {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A file whose first line is the password (at least 10 characters).
+        /// The password is never stored or logged.
+        #[arg(long, value_name = "F")]
+        password_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How to read a file for a check (as for `import`).
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    pub file: PathBuf,
+    /// hubspot, eventbrite, mailchimp, flamingo, wpforms, mbox, zoom, csv, json
+    #[arg(long)]
+    pub format: Option<crate::import::Format>,
+    /// For csv/json: which columns hold what (see `import --help`).
+    #[arg(long)]
+    pub map: Option<crate::import::ColumnMap>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// Every backup exclusion mark: case, set, until when.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the rows of a restored data set that belong to erased people
+    /// (exit 6 when there are any, so a restore script can stop).
+    Check(ReadArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressionCommand {
+    /// Writes the list (keyed hashes) with the hashing recipe, for marketing tools.
+    Export {
+        /// Where to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// csv or json
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Lists the rows of a campaign list that must not be sent to (exit 6 when any).
+    Check(ReadArgs),
+    /// Puts the unsubscribed and cleaned rows of a marketing export on the list.
+    Import {
+        /// The catalogue source the export comes from (e.g. marketing).
+        source: String,
+        file: PathBuf,
+        #[arg(long)]
+        format: Option<crate::import::Format>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,9 +291,55 @@ pub enum CaseCommand {
         outcome: Outcome,
         #[arg(long)]
         reason: String,
+        /// Erasure: keep the subject's e-mails and phones in the closed case as
+        /// evidence (by default they are replaced by keyed hashes).
+        #[arg(long)]
+        keep_identifiers: bool,
         #[arg(long)]
         json: bool,
     },
+    /// Proposes the per-source tasks the case's rights require (from the
+    /// catalogue and where the person was found); --accept records them.
+    Plan {
+        id: String,
+        /// Record the proposed tasks (work the desk does itself — suppression,
+        /// backup marks — is done at once).
+        #[arg(long)]
+        accept: bool,
+        /// With --accept: leave out the tasks of this source (repeatable).
+        #[arg(long = "skip", value_name = "SOURCE")]
+        skip: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records a rectification: the field, old and new value, and why.
+    Rectify {
+        id: String,
+        #[arg(long)]
+        field: String,
+        #[arg(long, default_value = "")]
+        old: String,
+        #[arg(long)]
+        new: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lifts a restriction; the subject must have been told first (Art. 18(3)).
+    LiftRestriction {
+        id: String,
+        /// The day the subject was told.
+        #[arg(long, value_parser = parse_date)]
+        told_on: NaiveDate,
+        /// How they were told (e.g. "letter of 3 March").
+        #[arg(long)]
+        how: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The closing letter: what was done, and when backups expire.
+    Letter { id: String },
 }
 
 #[derive(Debug, Args)]

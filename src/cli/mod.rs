@@ -7,6 +7,7 @@ pub mod args;
 mod human;
 mod json;
 mod lookup;
+mod rights;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
 use crate::service::{paths, Desk, DeskError};
@@ -27,6 +28,8 @@ pub mod exit {
     pub const BUSY: i32 = 4;
     /// `audit verify` found a bad entry.
     pub const AUDIT_BROKEN: i32 = 5;
+    /// `backups check` / `suppression check` found rows that must not go on.
+    pub const ROWS_FOUND: i32 = 6;
 }
 
 /// An error to print on stderr, with its exit code.
@@ -52,7 +55,7 @@ impl From<DeskError> for Failure {
     }
 }
 
-fn fail(code: i32, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
@@ -63,12 +66,12 @@ pub fn data_dir(cli: &Cli) -> PathBuf {
     cli.data_dir.clone().unwrap_or_else(paths::default_data_dir)
 }
 
-fn parse_id(s: &str) -> Result<CaseId, Failure> {
+pub(crate) fn parse_id(s: &str) -> Result<CaseId, Failure> {
     s.parse()
         .map_err(|e: crate::domain::ids::BadCaseId| fail(exit::USAGE, e.to_string()))
 }
 
-fn print_json(v: &impl serde::Serialize) {
+pub(crate) fn print_json(v: &impl serde::Serialize) {
     println!(
         "{}",
         serde_json::to_string_pretty(v).expect("JSON output serialises")
@@ -197,6 +200,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Audit(a) => run_audit(&Desk::open(&dir)?, a),
+        Command::Export(e) => rights::export(&Desk::open(&dir)?, e),
+        Command::Backups(b) => rights::backups(&Desk::open(&dir)?, b),
+        Command::Suppression(s) => rights::suppression(&Desk::open(&dir)?, s),
     }
 }
 
@@ -337,16 +343,56 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             id,
             outcome,
             reason,
+            keep_identifiers,
+            json,
+        } => {
+            let case = desk.close(parse_id(id)?, *outcome, reason, *keep_identifiers)?;
+            show(case, *json);
+            Ok(())
+        }
+        CaseCommand::Plan {
+            id,
+            accept,
+            skip,
+            json,
+        } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
+        CaseCommand::Rectify {
+            id,
+            field,
+            old,
+            new,
+            reason,
             json,
         } => step(
             id,
-            Step::Close {
-                outcome: *outcome,
+            Step::Rectify {
+                field: field.clone(),
+                old: old.clone(),
+                new: new.clone(),
                 reason: reason.clone(),
             },
             None,
             *json,
         ),
+        CaseCommand::LiftRestriction {
+            id,
+            told_on,
+            how,
+            json,
+        } => step(
+            id,
+            Step::LiftRestriction {
+                told_on: *told_on,
+                how: how.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::Letter { id } => {
+            let letter = desk.closing_letter(parse_id(id)?)?;
+            print!("{}", crate::domain::text::inert(&letter.to_text()));
+            Ok(())
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod pseudonym;
 pub mod record;
 pub mod register;
+pub mod response;
 pub mod right;
 pub mod settings;
 pub mod source;
@@ -24,7 +25,7 @@ pub use case::{
 };
 pub use clock::Clock;
 pub use ids::CaseId;
-pub use lifecycle::{NewCase, Refusal, Step, StepContext};
+pub use lifecycle::{NewCase, PlannedRef, Refusal, Step, StepContext};
 pub use right::Right;
 pub use settings::Settings;
 pub use source::Catalogue;

@@ -50,6 +50,16 @@ pub struct FlagSets {
     pub restricted: HashSet<String>,
     pub do_not_market: HashSet<String>,
     pub erased: HashSet<String>,
+    /// The suppression list and backup marks hold keyed hashes only.
+    pub hashed: Option<HashedFlags>,
+}
+
+/// Flags kept as keyed hashes (suppression list, erasure marks).
+#[derive(Debug, Clone)]
+pub struct HashedFlags {
+    pub pseudo: crate::domain::pseudonym::Pseudonymiser,
+    pub do_not_market: HashSet<String>,
+    pub erased: HashSet<String>,
 }
 
 struct Entry {
@@ -286,6 +296,15 @@ impl Index {
                 f.restricted |= flags.restricted.contains(id);
                 f.do_not_market |= flags.do_not_market.contains(id);
                 f.erased |= flags.erased.contains(id);
+                if let Some(h) = &flags.hashed {
+                    if h.do_not_market.is_empty() && h.erased.is_empty() {
+                        continue;
+                    }
+                    if let Some(hash) = h.pseudo.of_key(id) {
+                        f.do_not_market |= h.do_not_market.contains(&hash);
+                        f.erased |= h.erased.contains(&hash);
+                    }
+                }
             }
             if matches!(
                 e.record.status.as_deref(),

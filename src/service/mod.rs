@@ -3,8 +3,11 @@
 
 pub mod actor;
 pub mod demo;
+pub mod package;
 pub mod paths;
+mod rights;
 pub mod synth;
+pub use rights::{AccessExport, BackupHit, Holdings, PlanProposal, SuppressionHit};
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::lifecycle::FieldError;
@@ -197,6 +200,7 @@ pub fn flag_sets_of<'a>(
             .closure
             .as_ref()
             .is_none_or(|x| matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled));
+        let lifted = c.restriction_lifted().is_some();
         let done = c
             .closure
             .as_ref()
@@ -209,7 +213,7 @@ pub fn flag_sets_of<'a>(
             .chain(c.subject.phones.iter().filter_map(|p| phone_key(p, cc)));
         let sets = [
             (
-                c.rights.contains(&Right::Restriction) && granted_or_open,
+                c.rights.contains(&Right::Restriction) && granted_or_open && !lifted,
                 &mut f.restricted,
             ),
             (
@@ -287,7 +291,9 @@ impl Now {
     }
 }
 
-/// The desk's services over one store.
+/// The desk's services over one store. Cloning shares the store, so slow
+/// work (plans, exports) can run on a worker thread.
+#[derive(Clone)]
 pub struct Desk {
     store: Store,
     data_dir: PathBuf,
@@ -296,6 +302,7 @@ pub struct Desk {
     calendar: HolidayCalendar,
     actor: String,
     now: Now,
+    pseudo: crate::domain::pseudonym::Pseudonymiser,
 }
 
 /// One case with its clock as of today, as both faces show it.
@@ -354,7 +361,12 @@ impl Desk {
         let calendar = HolidayCalendar::builtin(&settings.calendar)?;
         let catalogue = Catalogue::builtin();
         let store = Store::open(&data_dir.join(paths::STORE_DIR))?;
+        let pseudo = crate::domain::pseudonym::Pseudonymiser::new(
+            &store.pseudonym_key()?,
+            crate::domain::identifier::default_country_code(&settings.calendar),
+        );
         Ok(Desk {
+            pseudo,
             store,
             data_dir: data_dir.to_path_buf(),
             settings,
@@ -435,6 +447,9 @@ impl Desk {
     /// Takes one step on a case, dated `on` (default today); returns the case
     /// once the change and its audit entry are durable.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
+        if let (Step::Close { outcome, reason }, None) = (&step, on) {
+            return self.close(id, *outcome, reason, false);
+        }
         if let Step::RecordTask { source, .. } = &step {
             if self.catalogue.get(source).is_none() {
                 return Err(DeskError::UnknownSource {
@@ -536,7 +551,36 @@ impl Desk {
     /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases:
     /// a restriction or objection that is open or was granted, an erasure done.
     pub fn flag_sets(&self) -> Result<crate::lookup::FlagSets, DeskError> {
-        Ok(flag_sets_of(&self.store.cases()?, self.default_cc()))
+        let mut f = flag_sets_of(&self.store.cases()?, self.default_cc());
+        f.hashed = Some(self.hashed_flags()?);
+        Ok(f)
+    }
+
+    /// DO NOT MARKET from the suppression list and ERASED from live backup
+    /// marks (their cases' e-mails may already be reduced to hashes).
+    pub fn hashed_flags(&self) -> Result<crate::lookup::HashedFlags, DeskError> {
+        let mut erased = std::collections::HashSet::new();
+        for m in self.store.marks()? {
+            let refused = self.store.case(m.case)?.closure.is_some_and(|c| {
+                !matches!(
+                    c.outcome,
+                    crate::domain::Outcome::Fulfilled | crate::domain::Outcome::PartlyFulfilled
+                )
+            });
+            if !refused {
+                erased.extend(m.hashes.into_iter().map(|(_, h)| h));
+            }
+        }
+        Ok(crate::lookup::HashedFlags {
+            pseudo: self.pseudo.clone(),
+            do_not_market: self
+                .store
+                .suppression()?
+                .into_iter()
+                .map(|s| s.hash)
+                .collect(),
+            erased,
+        })
     }
 
     /// Loads the whole lookup index (for the command line; the desk loads it on

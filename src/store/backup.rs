@@ -9,7 +9,15 @@ use std::io::{BufRead, Write};
 
 pub const FORMAT: &str = "rightsdesk-backup";
 pub const VERSION: u32 = 1;
-const TREES: &[&str] = &["meta", "cases", "audit", "records", "splits"];
+const TREES: &[&str] = &[
+    "meta",
+    "cases",
+    "audit",
+    "records",
+    "splits",
+    "suppression",
+    "marks",
+];
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -24,6 +24,10 @@ const TREE_AUDIT: &str = "audit";
 const TREE_META: &str = "meta";
 const TREE_RECORDS: &str = "records";
 const TREE_SPLITS: &str = "splits";
+const TREE_SUPPRESSION: &str = "suppression";
+const TREE_MARKS: &str = "marks";
+/// The organisation's key for keyed hashes of identifiers (32 random bytes).
+const KEY_PSEUDONYM: &[u8] = b"pseudonym_key";
 const KEY_SCHEMA: &[u8] = b"schema_version";
 const KEY_HEAD: &[u8] = b"audit_head";
 
@@ -101,6 +105,18 @@ pub struct Store {
     meta: sled::Tree,
     records: sled::Tree,
     splits: sled::Tree,
+    suppression: sled::Tree,
+    marks: sled::Tree,
+}
+
+/// What a case change writes beside the case, in the same transaction.
+#[derive(Debug, Default, Clone)]
+pub struct Beside {
+    /// Suppression list entries, keyed by hash.
+    pub suppress: Vec<crate::domain::register::Suppression>,
+    pub marks: Vec<crate::domain::register::BackupMark>,
+    /// Source records (store keys) removed from the index.
+    pub remove_records: Vec<Vec<u8>>,
 }
 
 /// How an import changed the index.
@@ -162,6 +178,62 @@ impl RecordReader {
         self.records.len()
     }
 
+    /// One record by store key, if it is there and readable.
+    pub fn get(&self, store_key: &[u8]) -> Option<crate::domain::record::SourceRecord> {
+        let v = self.records.get(store_key).ok()??;
+        serde_json::from_slice(&v).ok()
+    }
+
+    /// Records holding any of `email_keys` / `phone_keys` (normalised), by a
+    /// scan that decodes only rows whose bytes could match. Returns the store
+    /// key and the record.
+    pub fn holding(
+        &self,
+        email_keys: &[String],
+        phone_keys: &[String],
+        default_cc: &str,
+    ) -> Vec<(Vec<u8>, crate::domain::record::SourceRecord)> {
+        use crate::domain::identifier::{email_key, phone_key};
+        // An e-mail is stored as typed (any case); the last 6 digits of a phone
+        // appear in any format that keeps digits together at the end.
+        let needles: Vec<Vec<u8>> = email_keys
+            .iter()
+            .map(|e| e.as_bytes().to_vec())
+            .chain(phone_keys.iter().map(|p| {
+                let d: String = p.chars().filter(char::is_ascii_digit).collect();
+                d.as_bytes()[d.len().saturating_sub(4)..].to_vec()
+            }))
+            .filter(|n| !n.is_empty())
+            .collect();
+        if needles.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for kv in self.records.iter().filter_map(Result::ok) {
+            let (k, v) = kv;
+            let lower = v.to_ascii_lowercase();
+            if !needles.iter().any(|n| contains(&lower, n)) {
+                continue;
+            }
+            let Ok(r) = serde_json::from_slice::<crate::domain::record::SourceRecord>(&v) else {
+                continue;
+            };
+            let hit = r
+                .emails
+                .iter()
+                .filter_map(|e| email_key(e))
+                .any(|e| email_keys.contains(&e))
+                || r.phones
+                    .iter()
+                    .filter_map(|p| phone_key(p, default_cc))
+                    .any(|p| phone_keys.contains(&p));
+            if hit {
+                out.push((k.to_vec(), r));
+            }
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -192,6 +264,8 @@ impl Store {
             meta: tree(TREE_META)?,
             records: tree(TREE_RECORDS)?,
             splits: tree(TREE_SPLITS)?,
+            suppression: tree(TREE_SUPPRESSION)?,
+            marks: tree(TREE_MARKS)?,
             db,
             path,
         };
@@ -296,6 +370,151 @@ impl Store {
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
         Ok(entry)
+    }
+
+    /// Like `update_case`, and writes `beside` in the same transaction: a case
+    /// never says a person was suppressed, marked or removed unless it happened.
+    pub fn update_case_with(
+        &self,
+        case: &Case,
+        note: &AuditNote,
+        beside: &Beside,
+    ) -> Result<AuditEntry, StoreError> {
+        let expected = case.version.saturating_sub(1);
+        let sup: Vec<(Vec<u8>, Vec<u8>)> = beside
+            .suppress
+            .iter()
+            .map(|x| {
+                (
+                    x.hash.as_bytes().to_vec(),
+                    serde_json::to_vec(x).expect("serialises"),
+                )
+            })
+            .collect();
+        let marks: Vec<(Vec<u8>, Vec<u8>)> = beside
+            .marks
+            .iter()
+            .map(|m| (m.store_key(), serde_json::to_vec(m).expect("serialises")))
+            .collect();
+        let entry = (
+            &self.cases,
+            &self.audit,
+            &self.meta,
+            &self.records,
+            &self.suppression,
+            &self.marks,
+        )
+            .transaction(|(cases, audit, meta, records, suppression, mark_tree)| {
+                let stored = cases
+                    .get(case.id.to_key())?
+                    .ok_or_else(|| abort(TxAbort::Conflict { expected, found: 0 }))?;
+                let found = serde_json::from_slice::<Case>(&stored)
+                    .map_err(|e| abort(TxAbort::Decode(e.to_string())))?
+                    .version;
+                if found != expected {
+                    return Err(abort(TxAbort::Conflict { expected, found }));
+                }
+                for (k, v) in &sup {
+                    // The first reason a person was suppressed is kept.
+                    if suppression.get(k)?.is_none() {
+                        suppression.insert(k.as_slice(), v.as_slice())?;
+                    }
+                }
+                for (k, v) in &marks {
+                    mark_tree.insert(k.as_slice(), v.as_slice())?;
+                }
+                for k in &beside.remove_records {
+                    records.remove(k.as_slice())?;
+                }
+                write_case_and_entry(cases, audit, meta, case, note)
+            })
+            .map_err(|e| self.tx_error(e, Some(case.id)))?;
+        self.flush()?;
+        Ok(entry)
+    }
+
+    /// Adds suppression entries that come from no case (a marketing tool's
+    /// unsubscribes), with one audit entry; returns how many were new.
+    pub fn add_suppressions(
+        &self,
+        entries: &[crate::domain::register::Suppression],
+        note: &AuditNote,
+    ) -> Result<(u64, AuditEntry), StoreError> {
+        let out = (&self.suppression, &self.audit, &self.meta)
+            .transaction(|(suppression, audit, meta)| {
+                let mut new = 0u64;
+                for x in entries {
+                    if suppression.get(x.hash.as_bytes())?.is_none() {
+                        suppression.insert(
+                            x.hash.as_bytes(),
+                            serde_json::to_vec(x).expect("serialises"),
+                        )?;
+                        new += 1;
+                    }
+                }
+                let mut note = note.clone();
+                note.detail["new"] = serde_json::json!(new);
+                let entry = append_entry(audit, meta, &note, None, None)?;
+                Ok((new, entry))
+            })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        Ok(out)
+    }
+
+    /// The suppression list, in hash order.
+    pub fn suppression(&self) -> Result<Vec<crate::domain::register::Suppression>, StoreError> {
+        self.decode_all(&self.suppression, "suppression entry")
+    }
+
+    /// Every backup exclusion mark, by case.
+    pub fn marks(&self) -> Result<Vec<crate::domain::register::BackupMark>, StoreError> {
+        self.decode_all(&self.marks, "backup mark")
+    }
+
+    fn decode_all<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        tree.iter()
+            .values()
+            .map(|v| {
+                let v = v.map_err(|e| self.sled_err(e))?;
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    detail: format!("a {what} cannot be read: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    /// The key for keyed hashes, made on first use and kept in the store (so a
+    /// backup and restore keep every hash valid).
+    pub fn pseudonym_key(&self) -> Result<Vec<u8>, StoreError> {
+        if let Some(k) = self.meta.get(KEY_PSEUDONYM).map_err(|e| self.sled_err(e))? {
+            return Ok(k.to_vec());
+        }
+        let mut key = vec![0u8; 32];
+        use std::io::Read;
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut key))
+            .map_err(|source| StoreError::Io {
+                path: "/dev/urandom".into(),
+                source,
+            })?;
+        // Two desks racing here: the first key written wins, both use it.
+        let _ = self
+            .meta
+            .compare_and_swap(KEY_PSEUDONYM, None as Option<&[u8]>, Some(key.as_slice()))
+            .map_err(|e| self.sled_err(e))?;
+        self.flush()?;
+        let k = self
+            .meta
+            .get(KEY_PSEUDONYM)
+            .map_err(|e| self.sled_err(e))?
+            .expect("just written");
+        Ok(k.to_vec())
     }
 
     fn tx_error(&self, e: TransactionError<TxAbort>, id: Option<CaseId>) -> StoreError {
@@ -552,4 +771,9 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
             detail: other.to_string(),
         },
     }
+}
+
+/// Whether `needle` occurs in `hay` (both already lower-cased).
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -15,6 +15,8 @@ pub enum FieldKind {
     Multi(Vec<String>),
     /// Yes or no; space toggles.
     Toggle,
+    /// Text shown as dots (a package password); wiped when the form goes.
+    Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,16 @@ impl Field {
             hint,
             error: None,
         }
+    }
+
+    /// A password: typed like text, drawn as dots.
+    pub fn secret(key: &'static str, label: &'static str, hint: &'static str) -> Field {
+        let mut f = Field::text(key, label, "", hint);
+        f.kind = FieldKind::Secret;
+        // Room for a long pass phrase, so typing never reallocates (and so
+        // never leaves a copy of the first characters behind).
+        f.text = String::with_capacity(256);
+        f
     }
 
     pub fn choice(
@@ -206,13 +218,13 @@ impl Form {
         }
         let f = &mut self.fields[self.focus];
         let changed = match (&f.kind, ev.code) {
-            (FieldKind::Text, KeyCode::Char(c)) => {
+            (FieldKind::Text | FieldKind::Secret, KeyCode::Char(c)) => {
                 if f.text.chars().count() < 4000 {
                     f.text.push(c);
                 }
                 true
             }
-            (FieldKind::Text, KeyCode::Backspace) => f.text.pop().is_some(),
+            (FieldKind::Text | FieldKind::Secret, KeyCode::Backspace) => f.text.pop().is_some(),
             (FieldKind::Choice(opts), KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l')) => {
                 f.index = (f.index + 1) % opts.len();
                 true
@@ -300,5 +312,13 @@ mod tests {
         let mut f = Form::new("t", vec![Field::text("a", "A", "", "")]);
         f.handle(&key(KeyCode::Char('q')));
         assert_eq!(f.get("a").text, "q");
+    }
+}
+
+impl Drop for Field {
+    fn drop(&mut self) {
+        if self.kind == FieldKind::Secret {
+            zeroize::Zeroize::zeroize(&mut self.text);
+        }
     }
 }

@@ -63,6 +63,11 @@ pub enum Action {
     AddNote,
     MarkReady,
     CloseCase,
+    Plan,
+    ExportAccess,
+    Letter,
+    Rectify,
+    LiftRestriction,
 }
 
 impl Action {
@@ -98,6 +103,11 @@ impl Action {
             AddNote => "note",
             MarkReady => "ready",
             CloseCase => "close",
+            Plan => "plan",
+            ExportAccess => "export-access",
+            Letter => "letter",
+            Rectify => "rectify",
+            LiftRestriction => "lift-restriction",
         }
     }
 
@@ -133,6 +143,11 @@ impl Action {
             AddNote => "add a note",
             MarkReady => "mark ready to respond",
             CloseCase => "close the case",
+            Plan => "propose per-source tasks for the rights",
+            ExportAccess => "export the access package (encrypted PDF, zip)",
+            Letter => "show the closing letter",
+            Rectify => "record a rectification (old, new, why)",
+            LiftRestriction => "lift a restriction, once the subject is told",
         }
     }
 
@@ -193,6 +208,11 @@ pub const ALL_ACTIONS: &[Action] = &[
     Action::AddNote,
     Action::MarkReady,
     Action::CloseCase,
+    Action::Plan,
+    Action::ExportAccess,
+    Action::Letter,
+    Action::Rectify,
+    Action::LiftRestriction,
 ];
 
 /// One key with its modifiers, e.g. `ctrl-c`, `G`, `pgdn`.
@@ -343,9 +363,14 @@ impl Default for KeyMap {
                 b(Case, Pause, &[Key::ch('p')], true),
                 b(Case, Resume, &[Key::ch('u')], false),
                 b(Case, Extend, &[Key::ch('e')], true),
-                b(Case, AddNote, &[Key::ch('a')], true),
+                b(Case, AddNote, &[Key::ch('a')], false),
                 b(Case, MarkReady, &[Key::ch('m')], false),
                 b(Case, CloseCase, &[Key::ch('c')], true),
+                b(Case, Plan, &[Key::ch('P')], true),
+                b(Case, ExportAccess, &[Key::ch('E')], false),
+                b(Case, Letter, &[Key::ch('L')], false),
+                b(Case, Rectify, &[Key::ch('R')], false),
+                b(Case, LiftRestriction, &[Key::ch('U')], false),
                 b(Global, Up, &[Key::ch('k'), Key::code(K::Up)], false),
                 b(Global, Down, &[Key::ch('j'), Key::code(K::Down)], false),
                 b(Global, Top, &[Key::ch('g'), Key::code(K::Home)], false),

@@ -17,7 +17,7 @@ pub enum LookupRequest {
     },
     /// Rebuild the index (after a split, or with new flags from cases).
     Reload {
-        flags: FlagSets,
+        flags: Box<FlagSets>,
     },
 }
 

@@ -112,6 +112,16 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
+            Ok(Input::Plan(r)) => {
+                app.update(Msg::Plan(r));
+                dirty = true;
+                continue;
+            }
+            Ok(Input::Exported(r)) => {
+                app.update(Msg::Exported(r));
+                dirty = true;
+                continue;
+            }
             Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
@@ -142,6 +152,26 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                                 format,
                             } => {
                                 spawn_import(app.desk.importer(), source, path, format, tx.clone())
+                            }
+                            Effect::ProposePlan(id) => {
+                                let desk = app.desk.clone();
+                                let tx = tx.clone();
+                                std::thread::spawn(move || {
+                                    let r = desk.propose_plan(id).map_err(|e| e.to_string());
+                                    let _ = tx.send(Input::Plan(r));
+                                });
+                            }
+                            Effect::StartExport(_) => {
+                                if let Some(job) = app.take_export() {
+                                    let desk = app.desk.clone();
+                                    let tx = tx.clone();
+                                    std::thread::spawn(move || {
+                                        let r = desk
+                                            .export_access(job.case, &job.dir, &job.password)
+                                            .map_err(|e| e.to_string());
+                                        let _ = tx.send(Input::Exported(r));
+                                    });
+                                }
                             }
                         }
                     }
@@ -187,6 +217,8 @@ enum Input {
     Gone,
     Lookup(lookup::LookupEvent),
     Import(app::ImportEvent),
+    Plan(Result<crate::service::PlanProposal, String>),
+    Exported(Result<crate::service::AccessExport, String>),
 }
 
 /// Runs one import on its own thread, reporting each stage.

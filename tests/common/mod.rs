@@ -44,14 +44,40 @@ pub fn app(dir: &std::path::Path, demo_cases: bool) -> App {
 }
 
 pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    let effects = app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    work(app, effects)
 }
 
 pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(
+    let effects = app.update(Msg::Key(KeyEvent::new(
         KeyCode::Char(c),
         KeyModifiers::CONTROL,
-    )))
+    )));
+    work(app, effects)
+}
+
+/// Does what the run loop's workers do for plans and exports, at once and on
+/// this thread (the same service calls); returns the other effects.
+pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+    let mut rest = Vec::new();
+    for e in effects {
+        match e {
+            Effect::ProposePlan(id) => {
+                let r = app.desk.propose_plan(id).map_err(|e| e.to_string());
+                app.update(Msg::Plan(r));
+            }
+            Effect::StartExport(_) => {
+                let job = app.take_export().expect("an export is pending");
+                let r = app
+                    .desk
+                    .export_access(job.case, &job.dir, &job.password)
+                    .map_err(|e| e.to_string());
+                app.update(Msg::Exported(r));
+            }
+            other => rest.push(other),
+        }
+    }
+    rest
 }
 
 pub fn typ(app: &mut App, s: &str) {

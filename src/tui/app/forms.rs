@@ -3,31 +3,40 @@
 use super::*;
 
 impl App {
+    /// The task form opens on the case's first pending task (its source and
+    /// action), so working a plan is `t`, a status, the evidence, Enter.
     pub(super) fn task_form(&self, id: CaseId) -> Form {
         let sources: Vec<&str> = self.desk.catalogue().ids();
-        let action = self
-            .queue
-            .views
-            .iter()
-            .find(|v| v.case.id == id)
-            .map(|v| v.case.rights[0].default_action())
-            .unwrap_or("search and collect");
+        let case = self.queue.views.iter().find(|v| v.case.id == id);
+        let pending = case.and_then(|v| v.case.pending_tasks().next());
+        let action = match (pending, case) {
+            (Some(t), _) => t.action.clone(),
+            (None, Some(v)) => v.case.rights[0].default_action().to_string(),
+            _ => "search and collect".to_string(),
+        };
+        let source = pending
+            .and_then(|t| sources.iter().position(|s| *s == t.source))
+            .unwrap_or(0);
+        let title = match pending {
+            Some(_) => format!("Record work on {id} (next pending task)"),
+            None => format!("Record work on {id}"),
+        };
         Form::new(
-            format!("Record work on {id}"),
+            title,
             vec![
-                Field::choice("source", "Source", &sources, 0),
+                Field::choice("source", "Source", &sources, source),
                 Field::choice(
                     "status",
                     "Status",
-                    &["done", "not-found", "exempt", "pending"],
+                    &["done", "not-found", "exempt", "pending", "dropped"],
                     0,
                 ),
-                Field::text("action", "Action", action, "what was done in the source"),
+                Field::text("action", "Action", &action, "what was done in the source"),
                 Field::text(
                     "note",
                     "Evidence",
                     "",
-                    "what you did or saw; the legal basis if exempt",
+                    "what you did or saw; the legal basis if exempt; why, if dropped",
                 ),
             ],
         )
@@ -45,6 +54,28 @@ impl App {
         }
         let result = match purpose {
             Purpose::Intake => return self.submit_intake(form),
+            Purpose::Export(id) => return self.submit_export(form, id),
+            Purpose::Rectify(id) => self.take_step(
+                id,
+                Step::Rectify {
+                    field: form.get("field").text.clone(),
+                    old: form.get("old").text.clone(),
+                    new: form.get("new").text.clone(),
+                    reason: form.get("reason").text.clone(),
+                },
+                None,
+            ),
+            Purpose::LiftRestriction(id) => {
+                let told_on = parse_day(&form.get("told").text).unwrap_or_default();
+                self.take_step(
+                    id,
+                    Step::LiftRestriction {
+                        told_on,
+                        how: form.get("how").text.clone(),
+                    },
+                    None,
+                )
+            }
             Purpose::Import => {
                 let path = std::path::PathBuf::from(form.get("file").text.trim());
                 let format = form.get("format").value().parse().ok();
@@ -76,7 +107,7 @@ impl App {
                     "request more ID" => self.take_step(id, Step::RequestId { note }, on),
                     o => {
                         let outcome: VerificationOutcome = o.parse().expect("choice from the list");
-                        self.take_step(
+                        let r = self.take_step(
                             id,
                             Step::Verify {
                                 method,
@@ -84,7 +115,12 @@ impl App {
                                 note,
                             },
                             on,
-                        )
+                        );
+                        // Identity is verified: the work can be planned at once.
+                        if r.is_ok() && outcome == VerificationOutcome::Verified {
+                            self.start_plan(id);
+                        }
+                        r
                     }
                 }
             }
@@ -248,7 +284,7 @@ fn intake_field(domain_field: &str) -> &str {
 pub(super) fn check_field(form: &mut Form, i: usize, purpose: Purpose, today: NaiveDate) {
     let key = form.fields[i].key;
     let err = match key {
-        "received" | "on" if parse_day(&form.fields[i].text).is_none() => {
+        "received" | "on" | "told" if parse_day(&form.fields[i].text).is_none() => {
             Some("a date as YYYY-MM-DD".to_string())
         }
         _ if purpose == Purpose::Intake => match intake_from_form(form, today).validate(today) {

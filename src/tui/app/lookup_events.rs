@@ -81,7 +81,7 @@ impl App {
     pub(super) fn reload_index(&mut self) {
         if let Some(tx) = &self.lookup_tx {
             let _ = tx.send(LookupRequest::Reload {
-                flags: self.flag_sets(),
+                flags: Box::new(self.flag_sets()),
             });
             self.flags_dirty = false;
         }
@@ -89,10 +89,13 @@ impl App {
 
     /// The lookup's flags, from the cases the desk already holds in memory.
     pub fn flag_sets(&self) -> crate::lookup::FlagSets {
-        crate::service::flag_sets_of(
+        let mut f = crate::service::flag_sets_of(
             self.queue.views.iter().map(|v| &v.case),
             self.desk.default_cc(),
-        )
+        );
+        // The registers are small (one row per suppressed identifier or mark).
+        f.hashed = self.desk.hashed_flags().ok();
+        f
     }
 
     /// Opens intake with the subject's identifiers filled in and its records attached.

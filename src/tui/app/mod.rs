@@ -5,6 +5,8 @@
 mod forms;
 mod lookup_events;
 mod popup_keys;
+mod rights;
+pub use rights::PendingExport;
 
 use forms::{close_form, reason_form};
 pub use forms::{intake_form, parse_day, verify_form};
@@ -42,6 +44,9 @@ pub enum Purpose {
     Task(CaseId),
     Note(CaseId),
     Close(CaseId),
+    Export(CaseId),
+    Rectify(CaseId),
+    LiftRestriction(CaseId),
 }
 
 /// Popups sit on a stack above the screen and get keys first.
@@ -83,6 +88,12 @@ pub enum Popup {
         view: SubjectView,
         selected: usize,
     },
+    /// The tasks proposed for a case's rights; ticked ones are recorded.
+    Plan {
+        proposal: crate::service::PlanProposal,
+        keep: Vec<bool>,
+        selected: usize,
+    },
     /// Split a wrongly linked record off its subject.
     ConfirmSplit {
         source: String,
@@ -110,6 +121,11 @@ pub enum Effect {
         path: std::path::PathBuf,
         format: Option<crate::import::Format>,
     },
+    /// Propose a plan on a worker; the answer comes back as `Msg::Plan`.
+    ProposePlan(CaseId),
+    /// Write the pending access export (`App::take_export`) on a worker;
+    /// the answer comes back as `Msg::Exported`.
+    StartExport(CaseId),
 }
 
 /// What an import running on a worker reports.
@@ -130,6 +146,8 @@ pub enum Msg {
     Resize { width: u16, height: u16 },
     Lookup(LookupEvent),
     Import(ImportEvent),
+    Plan(Result<crate::service::PlanProposal, String>),
+    Exported(Result<crate::service::AccessExport, String>),
 }
 
 /// The queue: every case with its clock, and what the filters let through.
@@ -226,6 +244,8 @@ pub struct App {
     pub importing: bool,
     /// Effects produced deep inside key handling, returned by `update`.
     pending_effects: Vec<Effect>,
+    /// An access export waiting for the worker (holds the password).
+    pending_export: Option<PendingExport>,
 }
 
 impl App {
@@ -254,6 +274,7 @@ impl App {
             intake_records: Vec::new(),
             importing: false,
             pending_effects: Vec::new(),
+            pending_export: None,
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -340,6 +361,14 @@ impl App {
                         self.show_error("Import refused: nothing was written", &e);
                     }
                 }
+                vec![]
+            }
+            Msg::Plan(result) => {
+                self.on_plan(result);
+                vec![]
+            }
+            Msg::Exported(result) => {
+                self.on_exported(result);
                 vec![]
             }
             Msg::Key(ev) => {
@@ -507,8 +536,31 @@ impl App {
                     let _ = self.take_step(id, Step::MarkReady, None);
                 }
             }
+            Plan => {
+                if let Some(id) = self.current_case() {
+                    self.start_plan(id);
+                }
+            }
+            Letter => {
+                if let Some(id) = self.current_case() {
+                    self.show_letter(id);
+                }
+            }
+            ExportAccess | Rectify | LiftRestriction => {
+                if let Some(id) = self.current_case() {
+                    let (form, purpose) = match action {
+                        ExportAccess => (self.export_form(id), Purpose::Export(id)),
+                        Rectify => (rights::rectify_form(id), Purpose::Rectify(id)),
+                        _ => (
+                            rights::lift_form(id, self.desk.today()),
+                            Purpose::LiftRestriction(id),
+                        ),
+                    };
+                    self.popups.push(Popup::Form { form, purpose });
+                }
+            }
         }
-        vec![]
+        std::mem::take(&mut self.pending_effects)
     }
 
     fn say(&mut self, s: &str) {

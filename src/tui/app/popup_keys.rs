@@ -20,6 +20,11 @@ impl App {
                 KeyCode::Char('c') if ctrl => {}
                 _ => self.popups.push(Popup::Help { scroll }),
             },
+            Popup::Plan {
+                proposal,
+                keep,
+                selected,
+            } => self.plan_key(ev, proposal, keep, selected),
             Popup::Message { .. } => {
                 if !matches!(
                     ev.code,

@@ -59,6 +59,11 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
             ..
         } => lookup(app, query, groups, *selected, *micros, area, buf),
         Popup::Subject { view, selected } => subject(app, view, *selected, area, buf),
+        Popup::Plan {
+            proposal,
+            keep,
+            selected,
+        } => plan(app, proposal, keep, *selected, area, buf),
         Popup::ConfirmSplit { source, key } => {
             let lines = vec![
                 Line::from(format!(
@@ -218,8 +223,12 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
             ),
         ];
         match &f.kind {
-            FieldKind::Text => {
-                let shown = inert(&f.text).into_owned();
+            FieldKind::Text | FieldKind::Secret => {
+                let shown = if f.kind == FieldKind::Secret {
+                    "•".repeat(f.text.chars().count())
+                } else {
+                    inert(&f.text).into_owned()
+                };
                 spans.push(Span::styled(
                     shown,
                     if focus {
@@ -514,5 +523,79 @@ fn subject(
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(frame(app, "Person across sources"))
+        .render(r, buf);
+}
+
+/// The proposed tasks, ticked to keep; the selected one's reason below.
+fn plan(
+    app: &App,
+    p: &crate::service::PlanProposal,
+    keep: &[bool],
+    selected: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &app.theme;
+    let want = u16::try_from(p.tasks.len() + 6).unwrap_or(u16::MAX);
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(96),
+        area.height.saturating_sub(2).min(want),
+    );
+    let found = if p.held.is_empty() {
+        "not found in the lookup: every source is a search".to_string()
+    } else {
+        format!(
+            "found in: {}",
+            p.held.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        inert(&found).into_owned(),
+        t.muted(),
+    ))];
+    let room = usize::from(r.height.saturating_sub(6)).max(1);
+    let start = selected.saturating_sub(room - 1);
+    for (i, task) in p.tasks.iter().enumerate().skip(start).take(room) {
+        let mark = if keep[i] { "[x]" } else { "[ ]" };
+        let text = format!(
+            "{mark} {:<20} {}{}",
+            task.source,
+            inert(&task.action),
+            if task.held { "  (found)" } else { "" }
+        );
+        let style = if i == selected {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    let why = p
+        .tasks
+        .get(selected)
+        .map(|t| format!("why: {}", t.why))
+        .unwrap_or_default();
+    lines.push(Line::from(Span::styled(
+        inert(&why).into_owned(),
+        t.muted(),
+    )));
+    lines.push(Line::from(vec![
+        Span::styled("space", t.key()),
+        Span::raw(" tick  "),
+        Span::styled("a", t.key()),
+        Span::raw(" all  "),
+        Span::styled("enter", t.key()),
+        Span::raw(" record ticked  "),
+        Span::styled("esc", t.key()),
+        Span::raw(" later"),
+    ]));
+    let kept = keep.iter().filter(|k| **k).count();
+    Clear.render(r, buf);
+    Paragraph::new(lines)
+        .block(frame(
+            app,
+            &format!("Plan for {}: {kept} of {} tasks", p.case, p.tasks.len()),
+        ))
         .render(r, buf);
 }

@@ -1,0 +1,248 @@
+//! The rights flows from a shell: plans, the access export, backup marks and
+//! the suppression list.
+
+use super::args::{BackupsCommand, ExportCommand, SuppressionCommand};
+use super::{exit, fail, print_json, Failure};
+use crate::domain::text::inert;
+use crate::domain::CaseId;
+use crate::service::package::{spreadsheet_safe, Password};
+use crate::service::Desk;
+
+pub fn plan(
+    desk: &Desk,
+    id: &CaseId,
+    accept: bool,
+    skip: &[String],
+    json: bool,
+) -> Result<(), Failure> {
+    let p = desk.propose_plan(*id)?;
+    let tasks: Vec<_> = p
+        .tasks
+        .iter()
+        .filter(|t| !skip.contains(&t.source))
+        .cloned()
+        .collect();
+    if accept {
+        if tasks.is_empty() {
+            return Err(fail(exit::REFUSED, format!("{id}: nothing to plan")));
+        }
+        desk.accept_plan(*id, &tasks)?;
+    }
+    if json {
+        let rows: Vec<_> = tasks
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "source": t.source, "action": t.action, "why": t.why, "held": t.held,
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "case": id.to_string(),
+            "accepted": accept,
+            "found_in": p.held,
+            "tasks": rows,
+        }));
+    } else {
+        for t in &tasks {
+            println!(
+                "{:<20} {:<55} {}",
+                t.source,
+                inert(&t.action),
+                if t.held { "found" } else { "" }
+            );
+        }
+        if accept {
+            println!("{id}: {} task(s) recorded", tasks.len());
+        } else {
+            println!("(proposal only: add --accept to record these tasks)");
+        }
+    }
+    Ok(())
+}
+
+pub fn export(desk: &Desk, cmd: &ExportCommand) -> Result<(), Failure> {
+    match cmd {
+        ExportCommand::Access {
+            id,
+            out,
+            password_file,
+            json,
+        } => {
+            let password = Password::from_file(password_file).map_err(|e| fail(exit::USAGE, e))?;
+            let r = desk.export_access(super::parse_id(id)?, out, &password)?;
+            if *json {
+                print_json(&r);
+            } else {
+                println!(
+                    "wrote {} ({} records from {} sources)",
+                    r.pdf.display(),
+                    r.records,
+                    r.sources
+                );
+                if let Some(z) = &r.zip {
+                    println!("wrote {}", z.display());
+                }
+                println!("send the password by another channel than the files");
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
+    match cmd {
+        BackupsCommand::List { json } => {
+            let marks = desk.backup_marks()?;
+            if *json {
+                let rows: Vec<_> = marks
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "case": m.case.to_string(), "source": m.source, "set": m.set,
+                            "marked_on": m.marked_on, "expires": m.expires,
+                            "re_erase_on_restore": m.re_erase_on_restore,
+                            "identifiers": m.hashes.len(),
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
+            } else {
+                for m in &marks {
+                    println!(
+                        "{}  {:<28} marked {}  expires {}  re-erase on restore",
+                        m.case,
+                        m.set,
+                        m.marked_on,
+                        m.expires
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "when overwritten".into())
+                    );
+                }
+                println!("{} mark(s)", marks.len());
+            }
+            Ok(())
+        }
+        BackupsCommand::Check(a) => {
+            let hits = desk.backups_check(&a.file, a.format, a.map.as_ref())?;
+            if a.json {
+                print_json(&hits);
+            } else {
+                for h in &hits {
+                    println!(
+                        "line {}  key {}  matched by {}  erased under {} ({})",
+                        h.line,
+                        inert(&h.key),
+                        h.matched.as_str(),
+                        h.case,
+                        h.set
+                    );
+                }
+                println!(
+                    "{} row(s) of {} belong to erased people: erase them again",
+                    hits.len(),
+                    inert(&a.file.display().to_string())
+                );
+            }
+            if hits.is_empty() {
+                Ok(())
+            } else {
+                std::process::exit(exit::ROWS_FOUND)
+            }
+        }
+    }
+}
+
+pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure> {
+    match cmd {
+        SuppressionCommand::Export { out, format } => {
+            let list = desk.suppression_list()?;
+            let p = desk.pseudonymiser();
+            let text = match format.as_str() {
+                "json" => {
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "recipe": p.recipe(),
+                        "key": p.key_hex(),
+                        "entries": list.iter().map(|s| serde_json::json!({
+                            "hash": s.hash, "kind": s.id_kind, "added": s.added,
+                            "case": s.case().map(|c| c.to_string()),
+                        })).collect::<Vec<_>>(),
+                    }))
+                    .expect("serialises")
+                        + "\n"
+                }
+                "csv" => {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    let io = |e: csv::Error| fail(exit::FAILED, e.to_string());
+                    w.write_record(["hash", "kind", "added", "case"])
+                        .map_err(io)?;
+                    for s in &list {
+                        w.write_record([
+                            s.hash.clone(),
+                            s.id_kind.as_str().to_string(),
+                            s.added.to_string(),
+                            spreadsheet_safe(&s.case().map(|c| c.to_string()).unwrap_or_default()),
+                        ])
+                        .map_err(io)?;
+                    }
+                    let body = String::from_utf8(
+                        w.into_inner()
+                            .map_err(|e| fail(exit::FAILED, e.to_string()))?,
+                    )
+                    .expect("csv of ASCII");
+                    format!("# recipe: {}\n# key: {}\n{body}", p.recipe(), p.key_hex())
+                }
+                other => {
+                    return Err(fail(
+                        exit::USAGE,
+                        format!("--format {other}: use csv or json"),
+                    ))
+                }
+            };
+            match out {
+                Some(path) => {
+                    crate::service::paths::write_private(path, text.as_bytes())
+                        .map_err(|e| fail(exit::FAILED, format!("{}: {e}", path.display())))?;
+                    eprintln!("wrote {} entries to {}", list.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        SuppressionCommand::Check(a) => {
+            let hits = desk.suppression_check(&a.file, a.format, a.map.as_ref())?;
+            if a.json {
+                print_json(&hits);
+            } else {
+                for h in &hits {
+                    println!(
+                        "line {}  key {}  suppressed by {}{}",
+                        h.line,
+                        inert(&h.key),
+                        h.matched.as_str(),
+                        h.case.map(|c| format!(" ({c})")).unwrap_or_default()
+                    );
+                }
+                println!(
+                    "{} row(s) of {} must not be sent to",
+                    hits.len(),
+                    inert(&a.file.display().to_string())
+                );
+            }
+            if hits.is_empty() {
+                Ok(())
+            } else {
+                std::process::exit(exit::ROWS_FOUND)
+            }
+        }
+        SuppressionCommand::Import {
+            source,
+            file,
+            format,
+        } => {
+            let (rows, new) = desk.suppress_unsubscribed(source, file, *format)?;
+            println!("{rows} unsubscribed or cleaned row(s): {new} new suppression entries");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! What the organisation tells the person: the access report (their data per
+//! source plus the supplementary information of Art. 15(1)(a)–(h)) and the
+//! closing letter. Plain text sections; the PDF writer only lays them out.
+
+use super::case::{Case, Outcome, TaskStatus};
+use super::record::SourceRecord;
+use super::register::BackupMark;
+use super::right::Right;
+use super::settings::Settings;
+use super::source::{Catalogue, ErasureMethod, RetentionFrom};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub heading: String,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub title: String,
+    pub sections: Vec<Section>,
+}
+
+impl Report {
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{}\n\n", self.title);
+        for s in &self.sections {
+            out.push_str(&s.heading);
+            out.push('\n');
+            for l in &s.lines {
+                out.push_str("  ");
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// How long a source keeps data, in words.
+pub fn retention_words(catalogue: &Catalogue, id: &str) -> String {
+    let Some(s) = catalogue.get(id) else {
+        return String::new();
+    };
+    let months = s.retention.months.map(|m| {
+        if m % 12 == 0 {
+            format!("{} year{}", m / 12, if m == 12 { "" } else { "s" })
+        } else {
+            format!("{m} months")
+        }
+    });
+    let m = months.clone().unwrap_or_default();
+    match s.retention.from {
+        RetentionFrom::Collection => format!("{m} from collection"),
+        RetentionFrom::LastContact => format!("{m} after our last contact with you"),
+        RetentionFrom::LastServiceDelivery => format!("{m} after we last delivered a service"),
+        RetentionFrom::LastEvent => format!("{m} after the last event you registered for"),
+        RetentionFrom::FollowsSource => "as long as the data it comes from".into(),
+        RetentionFrom::Overwrite => match months {
+            Some(m) => format!("until the backup set is overwritten (within {m})"),
+            None => "until the backup set is overwritten".into(),
+        },
+        RetentionFrom::ThirdPartyPolicy => "under the third party's own policy".into(),
+    }
+}
+
+/// The access report: data found per source, what staff recorded per source,
+/// and the supplementary information, in plain language.
+pub fn access_report(
+    case: &Case,
+    found: &BTreeMap<String, Vec<SourceRecord>>,
+    catalogue: &Catalogue,
+    settings: &Settings,
+    today: NaiveDate,
+) -> Report {
+    let org = &settings.organisation;
+    let mut sections = vec![Section {
+        heading: "About this response".into(),
+        lines: vec![
+            format!("To: {}", case.subject.name),
+            format!(
+                "Your request {} of {} ({}).",
+                case.id,
+                case.received.format("%-d %B %Y"),
+                case.rights
+                    .iter()
+                    .map(|r| format!("{} {}", r.as_str(), r.article()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "Prepared by {org} on {}. It lists the personal data we hold about you in each of our systems, and then why we hold it, who receives it, how long we keep it, where it came from and your rights.",
+                today.format("%-d %B %Y")
+            ),
+        ],
+    }];
+    for s in &catalogue.sources {
+        let records = found.get(&s.id);
+        let notes: Vec<String> = case
+            .tasks
+            .iter()
+            .filter(|t| t.source == s.id && t.status != TaskStatus::Dropped && !t.note.is_empty())
+            .map(|t| format!("What we found: {}", t.note))
+            .collect();
+        if records.is_none() && notes.is_empty() {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for r in records.into_iter().flatten() {
+            lines.push(format!("Record {} ({})", r.key, r.format));
+            for (k, v) in &r.raw {
+                if !v.trim().is_empty() {
+                    lines.push(format!("    {k}: {v}"));
+                }
+            }
+        }
+        lines.extend(notes);
+        sections.push(Section {
+            heading: format!("Your data in: {} ({})", s.name, s.systems.join(", ")),
+            lines,
+        });
+    }
+    if sections.len() == 1 {
+        sections.push(Section {
+            heading: "Your data".into(),
+            lines: vec![
+                "We searched every system listed below and found no personal data about you."
+                    .into(),
+            ],
+        });
+    }
+    let held: Vec<&super::source::Source> = catalogue
+        .sources
+        .iter()
+        .filter(|s| found.contains_key(&s.id))
+        .collect();
+    let shown: Vec<&super::source::Source> = if held.is_empty() {
+        catalogue.sources.iter().collect()
+    } else {
+        held
+    };
+    let mut purposes = Vec::new();
+    let mut categories = Vec::new();
+    let mut retention = Vec::new();
+    for s in &shown {
+        purposes.push(format!("{}: {}", s.name, s.purposes.join("; ")));
+        categories.push(format!("{}: {}", s.name, s.categories.join(", ")));
+        retention.push(format!("{}: {}", s.name, retention_words(catalogue, &s.id)));
+    }
+    let recipients: Vec<String> = catalogue
+        .sources
+        .iter()
+        .filter(|s| s.recipient || s.erasure == ErasureMethod::ThirdParty)
+        .map(|s| format!("{} ({})", s.name, s.systems.join(", ")))
+        .collect();
+    let origins: Vec<String> = found
+        .iter()
+        .map(|(src, rs)| {
+            let formats: std::collections::BTreeSet<&str> =
+                rs.iter().map(|r| r.format.as_str()).collect();
+            let name = catalogue.get(src).map(|s| s.name.as_str()).unwrap_or(src);
+            format!(
+                "{name}: collected from you or your use of our services (records from {})",
+                formats.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    sections.extend([
+        Section {
+            heading: "Why we use your data (purposes)".into(),
+            lines: purposes,
+        },
+        Section {
+            heading: "What kinds of data (categories)".into(),
+            lines: categories,
+        },
+        Section {
+            heading: "Who receives it (recipients)".into(),
+            lines: recipients,
+        },
+        Section {
+            heading: "How long we keep it".into(),
+            lines: retention,
+        },
+        Section {
+            heading: "Where it came from".into(),
+            lines: if origins.is_empty() {
+                vec!["We hold no data about you, so it came from nowhere.".into()]
+            } else {
+                origins
+            },
+        },
+        Section {
+            heading: "Your rights".into(),
+            lines: vec![
+                "You may ask us to correct your data (Art. 16), erase it (Art. 17), restrict its use (Art. 18), give it to you in a machine-readable form (Art. 20), object to its use, including for direct marketing at any time (Art. 21), and withdraw consent you gave (Art. 7(3)).".into(),
+                "We make no automated decisions about you, including profiling.".into(),
+                format!("You may complain to the supervisory authority ({}).", authority(settings)),
+                format!("Contact {org}'s Data Protection Officer: {}.", contact(settings)),
+            ],
+        },
+    ]);
+    Report {
+        title: format!("{org}: your personal data (request {})", case.id),
+        sections,
+    }
+}
+
+fn authority(settings: &Settings) -> &'static str {
+    match settings.calendar.as_str() {
+        "england-and-wales" => "the Information Commissioner's Office, ico.org.uk",
+        _ => "the Data Protection Commission, dataprotection.ie",
+    }
+}
+
+fn contact(_settings: &Settings) -> &'static str {
+    "contact@infotrode.site"
+}
+
+/// The closing letter: what was done, per source, and for erasure when the
+/// backups that may still hold the person expire.
+pub fn closing_letter(
+    case: &Case,
+    catalogue: &Catalogue,
+    marks: &[BackupMark],
+    settings: &Settings,
+    extended_reason: Option<&str>,
+) -> Report {
+    let org = &settings.organisation;
+    let mut sections = Vec::new();
+    let closure = case.closure.as_ref();
+    let mut intro = vec![format!(
+        "Dear {}, this letter answers your request {} received on {}.",
+        case.subject.name,
+        case.id,
+        case.received.format("%-d %B %Y")
+    )];
+    if let Some(r) = extended_reason {
+        intro.push(format!(
+            "We extended the time to answer by two months because: {r}."
+        ));
+    }
+    sections.push(Section {
+        heading: "Your request".into(),
+        lines: intro,
+    });
+    match closure.map(|c| c.outcome) {
+        Some(Outcome::RefusedUnfounded | Outcome::RefusedExcessive) => {
+            let c = closure.expect("matched");
+            let kind = if c.outcome == Outcome::RefusedUnfounded {
+                "manifestly unfounded"
+            } else {
+                "manifestly excessive"
+            };
+            sections.push(Section {
+                heading: "Our decision".into(),
+                lines: vec![
+                    format!("We will not act on your request because it is {kind} (Art. 12(5)): {}.", c.reason),
+                ],
+            });
+        }
+        Some(Outcome::RefusedIdentity) => sections.push(Section {
+            heading: "Our decision".into(),
+            lines: vec!["We could not verify your identity, so we cannot act on the request (Art. 12(6)). You may send it again with the proof of identity we asked for.".into()],
+        }),
+        _ => {
+            let mut lines = Vec::new();
+            for t in &case.tasks {
+                if t.status == TaskStatus::Dropped {
+                    continue;
+                }
+                let name = catalogue.get(&t.source).map(|s| s.name.as_str()).unwrap_or(&t.source);
+                let what = match t.status {
+                    TaskStatus::Done => format!("{}: done ({})", name, t.action),
+                    TaskStatus::NotFound => format!("{name}: we found no data about you"),
+                    TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
+                    TaskStatus::Pending => format!("{name}: still in progress ({})", t.action),
+                    TaskStatus::Dropped => unreachable!(),
+                };
+                lines.push(what);
+            }
+            if lines.is_empty() {
+                lines.push("No system needed any change.".into());
+            }
+            sections.push(Section {
+                heading: "What we did".into(),
+                lines,
+            });
+        }
+    }
+    if case.rights.contains(&Right::Erasure) {
+        let mine: Vec<&BackupMark> = marks.iter().filter(|m| m.case == case.id).collect();
+        if !mine.is_empty() {
+            let latest = mine.iter().filter_map(|m| m.expires).max();
+            let when = match latest {
+                Some(d) => format!("by {}", d.format("%-d %B %Y")),
+                None => "when they are overwritten".into(),
+            };
+            sections.push(Section {
+                heading: "Backups".into(),
+                lines: vec![format!(
+                    "Copies of your data may remain in {} backup set(s) that cannot be edited. They are kept beyond use and expire {when}. If a backup is ever restored, your data will be erased again.",
+                    mine.len()
+                )],
+            });
+        }
+    }
+    sections.push(Section {
+        heading: "Your rights".into(),
+        lines: vec![format!(
+            "If you are not satisfied you may complain to the supervisory authority ({}) or seek a judicial remedy.",
+            authority(settings)
+        )],
+    });
+    Report {
+        title: format!("{org}: response to request {}", case.id),
+        sections,
+    }
+}

@@ -1,0 +1,513 @@
+//! The rights flows as services: plans, the suppression list, backup marks,
+//! erasure's reduction of the desk's own copy, and the checks operations run.
+
+use super::{Desk, DeskError};
+use crate::domain::identifier::{email_key, phone_key};
+use crate::domain::plan::{self, PlannedTask, ACTION_MARK_BACKUP, ACTION_SUPPRESS};
+use crate::domain::pseudonym::{IdKind, Pseudonymiser};
+use crate::domain::record::SourceRecord;
+use crate::domain::register::{overwrite_date, BackupMark, Suppression, SuppressionOrigin};
+use crate::domain::{Case, CaseId, Outcome, PlannedRef, Right, Step, StepContext, TaskStatus};
+use crate::store::Beside;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Where the desk's index holds the subject of a case.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    /// Catalogue source id → the records found there.
+    pub by_source: BTreeMap<String, Vec<SourceRecord>>,
+    /// Store keys of those records (what erasure removes from the index).
+    pub store_keys: Vec<Vec<u8>>,
+}
+
+impl Holdings {
+    pub fn sources(&self) -> BTreeSet<String> {
+        self.by_source.keys().cloned().collect()
+    }
+}
+
+/// A proposed plan and what it was based on.
+#[derive(Debug, Clone)]
+pub struct PlanProposal {
+    pub case: CaseId,
+    pub tasks: Vec<PlannedTask>,
+    pub held: BTreeSet<String>,
+}
+
+/// A row of a restored data set that belongs to an erased person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BackupHit {
+    pub line: u64,
+    pub key: String,
+    pub matched: IdKind,
+    pub case: CaseId,
+    pub set: String,
+}
+
+/// A row of a campaign list that must not be sent to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SuppressionHit {
+    pub line: u64,
+    pub key: String,
+    pub matched: IdKind,
+    pub case: Option<CaseId>,
+}
+
+fn closed_as_refused(case: &Case) -> bool {
+    case.closure
+        .as_ref()
+        .is_some_and(|c| !matches!(c.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled))
+}
+
+impl Desk {
+    pub fn pseudonymiser(&self) -> &Pseudonymiser {
+        &self.pseudo
+    }
+
+    /// Where the lookup index holds the case's subject: records sharing an
+    /// e-mail or phone, and the records staff attached at intake.
+    pub fn holdings(&self, case: &Case) -> Holdings {
+        let cc = self.default_cc();
+        let emails: Vec<String> = case
+            .subject
+            .emails
+            .iter()
+            .filter_map(|e| email_key(e))
+            .collect();
+        let phones: Vec<String> = case
+            .subject
+            .phones
+            .iter()
+            .filter_map(|p| phone_key(p, cc))
+            .collect();
+        let reader = self.record_reader();
+        let mut h = Holdings::default();
+        let mut found = reader.holding(&emails, &phones, cc);
+        for attached in &case.records {
+            if let Some((src, key)) = attached.split_once(':') {
+                let mut k = src.as_bytes().to_vec();
+                k.push(0);
+                k.extend_from_slice(key.as_bytes());
+                if found.iter().any(|(fk, _)| *fk == k) {
+                    continue;
+                }
+                if let Some(r) = reader.get(&k) {
+                    found.push((k, r));
+                }
+            }
+        }
+        for (k, r) in found {
+            h.store_keys.push(k);
+            h.by_source.entry(r.source.clone()).or_default().push(r);
+        }
+        h
+    }
+
+    /// The tasks the case's rights require, from the catalogue and where the
+    /// person was found. Nothing is written.
+    pub fn propose_plan(&self, id: CaseId) -> Result<PlanProposal, DeskError> {
+        let case = self.store.case(id)?;
+        let held = self.holdings(&case).sources();
+        Ok(PlanProposal {
+            case: id,
+            tasks: plan::propose(&case, &self.catalogue, &held),
+            held,
+        })
+    }
+
+    /// Accepts planned tasks. Work the desk does itself is done in the same
+    /// transaction: suppression entries for the subject, and backup exclusion
+    /// marks for each backup set, each task recorded done with what was written.
+    pub fn accept_plan(&self, id: CaseId, tasks: &[PlannedTask]) -> Result<Case, DeskError> {
+        let mut case = self.store.case(id)?;
+        let base = case.version;
+        let today = self.today();
+        let cx = StepContext {
+            actor: &self.actor,
+            at: self.now(),
+            on: today,
+            calendar: &self.calendar,
+        };
+        for t in tasks {
+            if self.catalogue.get(&t.source).is_none() {
+                return Err(DeskError::UnknownSource {
+                    id: t.source.clone(),
+                    known: self.catalogue.ids().join(", "),
+                });
+            }
+        }
+        let refs = tasks
+            .iter()
+            .map(|t| PlannedRef {
+                source: t.source.clone(),
+                action: t.action.clone(),
+            })
+            .collect();
+        case.apply(Step::Plan { tasks: refs }, &cx)?;
+        let hashes = self.pseudo.all(&case.subject.emails, &case.subject.phones);
+        let mut beside = Beside::default();
+        let mut done: Vec<(String, String, String)> = Vec::new();
+        for t in tasks {
+            if t.action == ACTION_SUPPRESS {
+                if hashes.is_empty() {
+                    continue; // no e-mail or phone to suppress: staff do it by hand
+                }
+                for (kind, hash) in &hashes {
+                    beside.suppress.push(Suppression {
+                        hash: hash.clone(),
+                        id_kind: *kind,
+                        added: today,
+                        origin: SuppressionOrigin::Case { case: id },
+                    });
+                }
+                done.push((
+                    t.source.clone(),
+                    t.action.clone(),
+                    format!(
+                        "{} identifier(s) put on the desk's suppression list as keyed hashes; export with `rightsdesk suppression export`",
+                        hashes.len()
+                    ),
+                ));
+            } else if t.action == ACTION_MARK_BACKUP {
+                let src = self.catalogue.get(&t.source).expect("checked above");
+                let expires = overwrite_date(today, src.retention.months);
+                for set in &src.systems {
+                    beside.marks.push(BackupMark {
+                        case: id,
+                        source: src.id.clone(),
+                        set: set.clone(),
+                        marked_on: today,
+                        expires,
+                        re_erase_on_restore: true,
+                        hashes: hashes.clone(),
+                    });
+                }
+                let until = expires
+                    .map(|d| format!("until {d}"))
+                    .unwrap_or_else(|| "until overwritten".into());
+                done.push((
+                    t.source.clone(),
+                    t.action.clone(),
+                    format!(
+                        "{} backup set(s) marked {until}: after any restore run `rightsdesk backups check` and erase again",
+                        src.systems.len()
+                    ),
+                ));
+            }
+        }
+        for (source, action, note) in done {
+            case.apply(
+                Step::RecordTask {
+                    source,
+                    action: Some(action),
+                    status: TaskStatus::Done,
+                    note,
+                },
+                &cx,
+            )?;
+        }
+        case.version = base + 1;
+        let detail = serde_json::json!({
+            "on": today,
+            "tasks": tasks.len(),
+            "suppressed": beside.suppress.len(),
+            "backup_marks": beside.marks.len(),
+        });
+        self.store
+            .update_case_with(&case, &self.note("planned", detail), &beside)?;
+        Ok(case)
+    }
+
+    /// Closes a case. An erasure granted in full or in part also removes the
+    /// subject's records from the desk's index and, unless staff keep them as
+    /// evidence, replaces the case's e-mails and phones by keyed hashes — in
+    /// the same transaction. (Run `rightsdesk rebuild` afterwards so the
+    /// removed bytes leave sled's files too.)
+    pub fn close(
+        &self,
+        id: CaseId,
+        outcome: Outcome,
+        reason: &str,
+        keep_identifiers: bool,
+    ) -> Result<Case, DeskError> {
+        let mut case = self.store.case(id)?;
+        let base = case.version;
+        let today = self.today();
+        let cx = StepContext {
+            actor: &self.actor,
+            at: self.now(),
+            on: today,
+            calendar: &self.calendar,
+        };
+        case.apply(
+            Step::Close {
+                outcome,
+                reason: reason.to_string(),
+            },
+            &cx,
+        )?;
+        let erasing = case.rights.contains(&Right::Erasure)
+            && matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled);
+        let mut beside = Beside::default();
+        let mut removed = 0;
+        if erasing {
+            // Exempt sources keep their data in the source system; the desk's own
+            // copy of the index goes for every source.
+            let h = self.holdings(&case);
+            removed = h.store_keys.len();
+            beside.remove_records = h.store_keys;
+            if !keep_identifiers {
+                let hashes = self
+                    .pseudo
+                    .all(&case.subject.emails, &case.subject.phones)
+                    .into_iter()
+                    .map(|(_, h)| h)
+                    .collect();
+                case.apply(Step::Pseudonymise { hashes }, &cx)?;
+            }
+        }
+        case.version = base + 1;
+        let detail = serde_json::json!({
+            "on": today,
+            "outcome": outcome,
+            "records_removed": removed,
+            "pseudonymised": case.pseudonymised(),
+        });
+        self.store
+            .update_case_with(&case, &self.note("closed", detail), &beside)?;
+        Ok(case)
+    }
+
+    /// The suppression list, and the case of each entry.
+    pub fn suppression_list(&self) -> Result<Vec<Suppression>, DeskError> {
+        Ok(self.store.suppression()?)
+    }
+
+    pub fn backup_marks(&self) -> Result<Vec<BackupMark>, DeskError> {
+        Ok(self.store.marks()?)
+    }
+
+    /// Puts the unsubscribed and cleaned rows of a marketing tool's export on
+    /// the suppression list (hashes only); returns (rows taken, new entries).
+    pub fn suppress_unsubscribed(
+        &self,
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+    ) -> Result<(u64, u64), DeskError> {
+        let records = self.parse_file(source, path, format, None)?;
+        let today = self.today();
+        let mut entries = Vec::new();
+        let mut rows = 0;
+        for r in &records {
+            let status = r.status.as_deref().unwrap_or("").to_ascii_lowercase();
+            if !matches!(status.as_str(), "unsubscribed" | "cleaned") {
+                continue;
+            }
+            rows += 1;
+            for (kind, hash) in self.pseudo.all(&r.emails, &r.phones) {
+                entries.push(Suppression {
+                    hash,
+                    id_kind: kind,
+                    added: today,
+                    origin: SuppressionOrigin::Import {
+                        source: source.to_string(),
+                        status: status.clone(),
+                    },
+                });
+            }
+        }
+        let detail = serde_json::json!({ "source": source, "rows": rows });
+        let (new, _) = self
+            .store
+            .add_suppressions(&entries, &self.note("suppression-imported", detail))?;
+        Ok((rows, new))
+    }
+
+    fn parse_file(
+        &self,
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+    ) -> Result<Vec<SourceRecord>, DeskError> {
+        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (_, records) =
+            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
+        Ok(records)
+    }
+
+    /// Rows of a restored data set (any importable format) that belong to a
+    /// person erased under a case whose backup marks are still live.
+    pub fn backups_check(
+        &self,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+    ) -> Result<Vec<BackupHit>, DeskError> {
+        let records = self.parse_file("restore", path, format, map)?;
+        let mut live: BTreeMap<String, (CaseId, String)> = BTreeMap::new();
+        for m in self.store.marks()? {
+            let case = self.store.case(m.case)?;
+            if closed_as_refused(&case) {
+                continue; // a withdrawn or refused erasure is not re-applied
+            }
+            for (_, h) in &m.hashes {
+                live.entry(h.clone()).or_insert((m.case, m.set.clone()));
+            }
+        }
+        let mut hits = Vec::new();
+        for r in &records {
+            if let Some((kind, (case, set))) = self
+                .pseudo
+                .all(&r.emails, &r.phones)
+                .into_iter()
+                .find_map(|(k, h)| live.get(&h).map(|v| (k, v.clone())))
+            {
+                hits.push(BackupHit {
+                    line: r.line,
+                    key: r.key.clone(),
+                    matched: kind,
+                    case,
+                    set,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Rows of a campaign list that are on the suppression list.
+    pub fn suppression_check(
+        &self,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+    ) -> Result<Vec<SuppressionHit>, DeskError> {
+        let records = self.parse_file("campaign", path, format, map)?;
+        let list: BTreeMap<String, Option<CaseId>> = self
+            .store
+            .suppression()?
+            .into_iter()
+            .map(|s| (s.hash.clone(), s.case()))
+            .collect();
+        let mut hits = Vec::new();
+        for r in &records {
+            if let Some((kind, case)) = self
+                .pseudo
+                .all(&r.emails, &r.phones)
+                .into_iter()
+                .find_map(|(k, h)| list.get(&h).map(|c| (k, *c)))
+            {
+                hits.push(SuppressionHit {
+                    line: r.line,
+                    key: r.key.clone(),
+                    matched: kind,
+                    case,
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// What an access export wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccessExport {
+    pub pdf: std::path::PathBuf,
+    pub zip: Option<std::path::PathBuf>,
+    pub sources: usize,
+    pub records: usize,
+}
+
+impl Desk {
+    /// Builds the access response package for a verified case into `out_dir`:
+    /// `ID-access.pdf` (AES-256, opened with `password`) and, when portability
+    /// was asked for, `ID-portability.zip` (AES-256 entries). Logged with
+    /// counts only; the password is neither stored nor logged.
+    pub fn export_access(
+        &self,
+        id: CaseId,
+        out_dir: &Path,
+        password: &super::package::Password,
+    ) -> Result<AccessExport, DeskError> {
+        let case = self.store.case(id)?;
+        let refuse = |why: &str| {
+            DeskError::Refused(crate::domain::Refusal {
+                case: id,
+                step: "export the access package for",
+                why: why.to_string(),
+            })
+        };
+        if !case
+            .rights
+            .iter()
+            .any(|r| matches!(r, Right::Access | Right::Portability))
+        {
+            return Err(refuse("the case does not ask for access or portability"));
+        }
+        if case.verified().is_none() {
+            return Err(refuse("identity is not verified"));
+        }
+        let held = self.holdings(&case);
+        let report = crate::domain::response::access_report(
+            &case,
+            &held.by_source,
+            &self.catalogue,
+            &self.settings,
+            self.today(),
+        );
+        crate::store::ensure_private_dir(out_dir).map_err(|source| DeskError::Read {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DeskError::Read { path, source }
+        };
+        let pdf = out_dir.join(format!("{id}-access.pdf"));
+        super::package::write_pdf(&report, password, &pdf).map_err(io(&pdf))?;
+        let zip = if case.rights.contains(&Right::Portability) {
+            let z = out_dir.join(format!("{id}-portability.zip"));
+            super::package::write_portability_zip(&id.to_string(), &held.by_source, password, &z)
+                .map_err(io(&z))?;
+            Some(z)
+        } else {
+            None
+        };
+        let records = held.by_source.values().map(Vec::len).sum();
+        let out = AccessExport {
+            pdf,
+            zip,
+            sources: held.by_source.len(),
+            records,
+        };
+        let detail = serde_json::json!({
+            "case": id.to_string(),
+            "sources": out.sources,
+            "records": out.records,
+            "portability": out.zip.is_some(),
+        });
+        self.store.log(&self.note("access-exported", detail))?;
+        Ok(out)
+    }
+
+    /// The closing letter for a case, as text.
+    pub fn closing_letter(&self, id: CaseId) -> Result<crate::domain::response::Report, DeskError> {
+        let case = self.store.case(id)?;
+        let extended = case.history.iter().find_map(|e| match &e.action {
+            crate::domain::Action::Extended { reason } => Some(reason.clone()),
+            _ => None,
+        });
+        Ok(crate::domain::response::closing_letter(
+            &case,
+            &self.catalogue,
+            &self.store.marks()?,
+            &self.settings,
+            extended.as_deref(),
+        ))
+    }
+}

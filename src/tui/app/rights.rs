@@ -1,0 +1,230 @@
+//! The rights flows in the desk: the proposed plan, the access export, the
+//! closing letter, rectification and lifting a restriction.
+
+use super::*;
+use crate::service::package::Password;
+use crate::service::{AccessExport, PlanProposal};
+
+/// An access export the officer asked for, waiting for the worker. The
+/// password sits here (zeroized on drop) and never travels in an `Effect`.
+pub struct PendingExport {
+    pub case: CaseId,
+    pub dir: std::path::PathBuf,
+    pub password: Password,
+}
+
+impl App {
+    /// Asks the worker for a plan; the popup opens when it arrives.
+    pub(super) fn start_plan(&mut self, id: CaseId) {
+        self.say(&format!("{id}: proposing tasks from the catalogue…"));
+        self.pending_effects.push(Effect::ProposePlan(id));
+    }
+
+    pub(super) fn on_plan(&mut self, result: Result<PlanProposal, String>) {
+        match result {
+            Ok(p) if p.tasks.is_empty() => {
+                self.say(&format!(
+                    "{}: every task the rights need is on the case",
+                    p.case
+                ));
+            }
+            Ok(p) => {
+                self.status = None;
+                let keep = vec![true; p.tasks.len()];
+                self.popups.push(Popup::Plan {
+                    proposal: p,
+                    keep,
+                    selected: 0,
+                });
+            }
+            Err(e) => self.show_error("Cannot propose tasks", &e),
+        }
+    }
+
+    pub(super) fn plan_key(
+        &mut self,
+        ev: KeyEvent,
+        proposal: PlanProposal,
+        mut keep: Vec<bool>,
+        mut selected: usize,
+    ) {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let n = proposal.tasks.len();
+        match ev.code {
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.say("plan left for later: press P to see it again");
+                return;
+            }
+            KeyCode::Char('c') if ctrl => return,
+            KeyCode::Char('j') | KeyCode::Down => selected = (selected + 1).min(n - 1),
+            KeyCode::Char('k') | KeyCode::Up => selected = selected.saturating_sub(1),
+            KeyCode::Char(' ') | KeyCode::Char('x') => keep[selected] = !keep[selected],
+            KeyCode::Char('a') => {
+                let all = keep.iter().all(|k| *k);
+                keep.iter_mut().for_each(|k| *k = !all);
+            }
+            KeyCode::Enter => {
+                let tasks: Vec<_> = proposal
+                    .tasks
+                    .iter()
+                    .zip(&keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                if tasks.is_empty() {
+                    self.say("no task ticked: nothing recorded");
+                    return;
+                }
+                let id = proposal.case;
+                match self.desk.accept_plan(id, &tasks) {
+                    Ok(case) => {
+                        self.flags_dirty = true;
+                        let v = self.desk.view(case);
+                        self.say(&format!("{id}: {} task(s) planned — saved", tasks.len()));
+                        self.refresh_case(v);
+                    }
+                    Err(e) => self.show_error(&format!("Cannot plan {id}"), &e.to_string()),
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.popups.push(Popup::Plan {
+            proposal,
+            keep,
+            selected,
+        });
+    }
+
+    pub(super) fn export_form(&self, id: CaseId) -> Form {
+        let dir = self.desk.data_dir().join(&self.desk.settings().export_dir);
+        Form::new(
+            format!("Access package for {id}"),
+            vec![
+                Field::text(
+                    "dir",
+                    "Folder",
+                    &dir.display().to_string(),
+                    "where the PDF (and zip) are written",
+                ),
+                Field::secret(
+                    "password",
+                    "Password",
+                    "at least 10 characters; never stored",
+                ),
+                Field::secret("repeat", "Repeat", "the same password again"),
+            ],
+        )
+    }
+
+    /// Checks the export form; on success the export waits for the worker.
+    pub(super) fn submit_export(&mut self, mut form: Form, id: CaseId) {
+        let typed = zeroize::Zeroizing::new(form.get("password").text.clone());
+        let same = form.get("password").text == form.get("repeat").text;
+        let result = if same {
+            Password::new(typed)
+        } else {
+            Err("the two passwords differ".into())
+        };
+        match result {
+            Ok(password) => {
+                let dir = std::path::PathBuf::from(form.get("dir").text.trim());
+                self.pending_export = Some(PendingExport {
+                    case: id,
+                    dir,
+                    password,
+                });
+                self.say(&format!("{id}: writing the access package…"));
+                self.pending_effects.push(Effect::StartExport(id));
+            }
+            Err(e) => {
+                for k in ["password", "repeat"] {
+                    zeroize::Zeroize::zeroize(&mut form.get_mut(k).text);
+                }
+                form.error = Some(e);
+                self.popups.push(Popup::Form {
+                    form,
+                    purpose: Purpose::Export(id),
+                });
+            }
+        }
+    }
+
+    /// The export the run loop hands to a worker (taken once).
+    pub fn take_export(&mut self) -> Option<PendingExport> {
+        self.pending_export.take()
+    }
+
+    pub(super) fn on_exported(&mut self, result: Result<AccessExport, String>) {
+        self.status = None;
+        match result {
+            Ok(r) => {
+                let mut body = format!(
+                    "{} records from {} sources.\nPDF: {}",
+                    r.records,
+                    r.sources,
+                    r.pdf.display()
+                );
+                if let Some(z) = &r.zip {
+                    body.push_str(&format!("\nZip: {}", z.display()));
+                }
+                body.push_str("\nSend the password by another channel than the files.");
+                self.popups.push(Popup::Message {
+                    title: "Access package written".into(),
+                    body: crate::domain::text::inert(&body).into_owned(),
+                    error: false,
+                });
+            }
+            Err(e) => self.show_error("Cannot write the access package", &e),
+        }
+    }
+
+    pub(super) fn show_letter(&mut self, id: CaseId) {
+        match self.desk.closing_letter(id) {
+            Ok(letter) => {
+                let mut body = String::new();
+                for s in &letter.sections {
+                    body.push_str(&s.heading);
+                    body.push('\n');
+                    for l in &s.lines {
+                        body.push_str(l);
+                        body.push('\n');
+                    }
+                }
+                self.popups.push(Popup::Message {
+                    title: letter.title,
+                    body: crate::domain::text::inert(body.trim_end()).into_owned(),
+                    error: false,
+                });
+            }
+            Err(e) => self.show_error("Cannot write the letter", &e.to_string()),
+        }
+    }
+}
+
+pub(super) fn rectify_form(id: CaseId) -> Form {
+    Form::new(
+        format!("Rectify data for {id}"),
+        vec![
+            Field::text("field", "Field", "", "what is wrong, e.g. postal address"),
+            Field::text("old", "Old value", "", "as held (may be empty)"),
+            Field::text("new", "New value", "", "as it should be"),
+            Field::text("reason", "Reason", "", "why, e.g. evidence seen"),
+        ],
+    )
+}
+
+pub(super) fn lift_form(id: CaseId, today: NaiveDate) -> Form {
+    Form::new(
+        format!("Lift the restriction on {id}"),
+        vec![
+            Field::text(
+                "told",
+                "Told on",
+                &today.to_string(),
+                "the day the subject was told (Art. 18(3))",
+            ),
+            Field::text("how", "How", "", "e.g. e-mail of that day"),
+        ],
+    )
+}

@@ -1,0 +1,446 @@
+//! The rights flows from a shell, each from a verified case to closure:
+//! plans, the access package, erasure with backup marks, the suppression list.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rightsdesk(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(args)
+        .env("RIGHTSDESK_DATA_DIR", dir)
+        .output()
+        .expect("run rightsdesk")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = rightsdesk(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(dir, args)).expect("valid JSON")
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// A store holding Jürgen Müller in HubSpot (web-forms) and Ana García, with
+/// one case for Jürgen opened with `rights` and verified.
+fn verified_case(dir: &Path, rights: &[&str]) -> String {
+    ok(
+        dir,
+        &["import", "web-forms", &fixture("hubspot-contacts.csv")],
+    );
+    let mut args = vec!["case", "open", "--name", "Jürgen Müller"];
+    for r in rights {
+        args.extend(["--right", r]);
+    }
+    args.extend([
+        "--email",
+        "j.mueller@EXAMPLE.de",
+        "--phone",
+        "+49 30 1234567",
+        "--channel",
+        "email",
+    ]);
+    let id = ok(dir, &args).trim().to_string();
+    ok(
+        dir,
+        &["case", "verify", &id, "--method", "reply-from-address"],
+    );
+    id
+}
+
+fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        if bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+        {
+            hits.push(entry.display().to_string());
+        }
+    }
+    hits
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn access_and_portability_package_opens_only_with_the_password() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["access", "portability"]);
+
+    let plan = json(d, &["case", "plan", &id, "--json"]);
+    assert_eq!(plan["found_in"], serde_json::json!(["web-forms"]));
+    assert_eq!(plan["tasks"][0]["source"], "web-forms");
+    assert_eq!(plan["tasks"][0]["action"], "collect");
+    assert_eq!(plan["tasks"][0]["held"], true);
+    // A proposal writes nothing.
+    let c = json(d, &["case", "show", &id, "--json"]);
+    assert_eq!(c["tasks"], serde_json::json!([]));
+    ok(
+        d,
+        &[
+            "case",
+            "plan",
+            &id,
+            "--accept",
+            "--skip",
+            "third-party-widgets",
+        ],
+    );
+    let c = json(d, &["case", "show", &id, "--json"]);
+    let tasks = c["tasks"].as_array().unwrap();
+    assert!(tasks.iter().all(|t| t["status"] == "pending"));
+    assert!(tasks.iter().all(|t| t["source"] != "third-party-widgets"));
+    assert!(tasks.iter().all(|t| t["source"] != "backups"));
+
+    let pw = d.join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let out = d.join("out");
+    let r = json(
+        d,
+        &[
+            "export",
+            "access",
+            &id,
+            "--out",
+            out.to_str().unwrap(),
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(r["records"], 1);
+    let pdf = std::fs::read(r["pdf"].as_str().unwrap()).unwrap();
+    // Nothing of the person is readable in the file itself.
+    assert!(!pdf.windows(6).any(|w| w == b"Mueller" || w == b"M\xfcller"));
+    assert!(lopdf::Document::load_mem(&pdf)
+        .map(|mut doc| doc.decrypt("wrong password").is_err())
+        .unwrap_or(true));
+    let doc = lopdf::Document::load_mem_with_options(
+        &pdf,
+        lopdf::LoadOptions::with_password("correct horse battery staple"),
+    )
+    .expect("opens with the password");
+    let text = doc
+        .extract_text(&doc.get_pages().keys().copied().collect::<Vec<_>>())
+        .unwrap();
+    for want in [
+        "Jürgen",
+        "j.mueller@example.de",
+        "Your rights",
+        "How long we keep it",
+        "Who receives it",
+        "supervisory authority",
+    ] {
+        assert!(
+            text.to_lowercase().contains(&want.to_lowercase()),
+            "{want} missing from:\n{text}"
+        );
+    }
+    if let Ok(o) = Command::new("pdftotext")
+        .args(["-upw", "correct horse battery staple"])
+        .arg(r["pdf"].as_str().unwrap())
+        .arg("-")
+        .output()
+    {
+        // A standard reader, where the machine has one.
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Your rights"));
+        let bad = Command::new("pdftotext")
+            .args(["-upw", "wrong", r["pdf"].as_str().unwrap(), "-"])
+            .output()
+            .unwrap();
+        assert!(!bad.status.success());
+    }
+
+    let zip_path = r["zip"].as_str().expect("portability zip");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
+    for name in ["data.json", "data.csv"] {
+        assert!(z.by_name(name).is_err(), "{name} opened without a password");
+        let aes = z
+            .get_aes_verification_key_and_salt(z.index_for_name(name).unwrap())
+            .unwrap()
+            .expect("an AES entry");
+        assert_eq!(aes.aes_mode, zip::AesMode::Aes256);
+        let mut f = z
+            .by_name_decrypt(name, b"correct horse battery staple")
+            .unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        assert!(s.contains("J.Mueller@Example.de"), "{name}: {s}");
+    }
+    // The export is logged, without the password.
+    let log = ok(d, &["audit", "log", "--json"]);
+    assert!(log.contains("access-exported"));
+    assert!(!log.contains("correct horse"));
+}
+
+#[test]
+fn erasure_marks_backups_finds_restored_rows_and_leaves_no_address_on_disk() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["erasure"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let c = json(d, &["case", "show", &id, "--json"]);
+    let task = |src: &str, action: &str| -> serde_json::Value {
+        c["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["source"] == src && t["action"].as_str().unwrap().contains(action))
+            .unwrap_or_else(|| panic!("no {src} {action} task in {c}"))
+            .clone()
+    };
+    assert_eq!(task("web-forms", "erase")["status"], "pending");
+    assert_eq!(task("backups", "mark backup")["status"], "done");
+    assert_eq!(task("marketing", "suppression")["status"], "done");
+    assert_eq!(task("events", "notify recipient")["status"], "pending");
+    let marks = json(d, &["backups", "list", "--json"]);
+    assert_eq!(
+        marks.as_array().unwrap().len(),
+        4,
+        "one mark per backup set"
+    );
+    assert!(marks[0]["expires"].is_string());
+
+    // Work every pending task, then close.
+    for t in c["tasks"].as_array().unwrap() {
+        if t["status"] != "pending" {
+            continue;
+        }
+        let (status, note) = if t["action"].as_str().unwrap().starts_with("keep: exempt") {
+            ("exempt", "invoices kept 6 years under tax law")
+        } else if t["source"] == "web-forms" {
+            ("done", "alice deleted the contact from HubSpot")
+        } else {
+            ("not-found", "searched")
+        };
+        ok(
+            d,
+            &[
+                "case",
+                "task",
+                &id,
+                t["source"].as_str().unwrap(),
+                "--action",
+                t["action"].as_str().unwrap(),
+                "--status",
+                status,
+                "--note",
+                note,
+            ],
+        );
+    }
+    ok(d, &["case", "ready", &id]);
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "erased",
+        ],
+    );
+    let letter = ok(d, &["case", "letter", &id]);
+    assert!(
+        letter.contains("backup set(s)") && letter.contains("expire by"),
+        "{letter}"
+    );
+    assert!(
+        letter.contains("kept, because invoices kept 6 years"),
+        "{letter}"
+    );
+
+    // A restored data set: Jürgen in another letter case and by phone, and Ana.
+    let restored = d.join("restored.csv");
+    std::fs::write(
+        &restored,
+        "Record ID,First Name,Last Name,Email,Phone Number\n\
+         1,J,M,J.MUELLER@example.DE,\n\
+         2,Ana,García,ana.garcia@example.es,\n\
+         3,Jürgen,Müller,,0049 30 1234567\n\
+         4,Other,Person,other@example.com,+353 1 234 5678\n",
+    )
+    .unwrap();
+    let out = rightsdesk(
+        d,
+        &[
+            "backups",
+            "check",
+            restored.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--map",
+            "key=Record ID,email=Email,phone=Phone Number,name=First Name",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(6), "rows found → exit 6");
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["1", "3"]);
+    assert_eq!(hits[1]["matched"], "phone");
+
+    // The address is gone from the store once it is rebuilt.
+    ok(d, &["rebuild"]);
+    for needle in [&b"j.mueller@example.de"[..], b"1234567"] {
+        assert_eq!(
+            grep_dir(d, needle)
+                .iter()
+                .filter(|p| !p.ends_with("restored.csv"))
+                .count(),
+            0,
+            "{} still on disk: {:?}",
+            String::from_utf8_lossy(needle),
+            grep_dir(d, needle)
+        );
+    }
+    // …and the lookup still shows a re-import of the person as ERASED.
+    ok(
+        d,
+        &["import", "web-forms", &fixture("hubspot-contacts.csv")],
+    );
+    let hits = json(d, &["lookup", "mueller", "--json"]);
+    assert_eq!(hits[0]["flags"]["erased"], true, "{hits}");
+    let verified = ok(d, &["audit", "verify"]);
+    assert!(verified.contains("intact"), "{verified}");
+}
+
+#[test]
+fn objection_suppresses_and_campaign_lists_are_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["objection"]);
+    let plan = json(d, &["case", "plan", &id, "--json"]);
+    let sources: std::collections::BTreeSet<&str> = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["marketing"].into_iter().collect());
+    ok(d, &["case", "plan", &id, "--accept"]);
+    // Mailchimp's unsubscribes go on the list too.
+    let said = ok(
+        d,
+        &[
+            "suppression",
+            "import",
+            "marketing",
+            &fixture("mailchimp-unsubscribed.csv"),
+        ],
+    );
+    assert!(said.contains("1 new"), "{said}");
+
+    let list = ok(d, &["suppression", "export"]);
+    assert!(list.starts_with("# recipe: HMAC-SHA256"));
+    assert!(!list.to_lowercase().contains("mueller"), "hashes only");
+    assert_eq!(
+        list.lines()
+            .filter(|l| l.contains(",email,") || l.contains(",phone,"))
+            .count(),
+        3
+    );
+
+    let campaign = d.join("campaign.csv");
+    std::fs::write(
+        &campaign,
+        "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS\n\
+         J.Mueller@Example.DE,J,M,,,2,,,,,,,,,,,,,1,a,,\n\
+         ana.garcia@example.es,Ana,G,,,2,,,,,,,,,,,,,2,b,,\n\
+         x@example.com,X,Y,,+49-30-1234567,2,,,,,,,,,,,,,3,c,,\n\
+         INGRID@example.se,I,S,,,2,,,,,,,,,,,,,4,d,,\n",
+    )
+    .unwrap();
+    let out = rightsdesk(
+        d,
+        &["suppression", "check", campaign.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(out.status.code(), Some(6));
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<u64> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 4, 5], "{hits}");
+    assert_eq!(hits[0]["case"], id.as_str());
+    assert_eq!(hits[2]["case"], serde_json::Value::Null);
+
+    // DO NOT MARKET shows on the lookup hit.
+    let hits = json(d, &["lookup", "mueller", "--json"]);
+    assert_eq!(hits[0]["flags"]["do-not-market"], true, "{hits}");
+}
+
+#[test]
+fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["restriction"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let hits = json(d, &["lookup", "mueller", "--json"]);
+    assert_eq!(hits[0]["flags"]["restricted"], true, "{hits}");
+    let today = chrono::Local::now().date_naive();
+    let tomorrow = (today + chrono::Days::new(1)).to_string();
+    let out = rightsdesk(
+        d,
+        &[
+            "case",
+            "lift-restriction",
+            &id,
+            "--told-on",
+            &tomorrow,
+            "--how",
+            "letter",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "must tell the subject first");
+    ok(
+        d,
+        &[
+            "case",
+            "lift-restriction",
+            &id,
+            "--told-on",
+            &today.to_string(),
+            "--how",
+            "letter",
+        ],
+    );
+    let hits = json(d, &["lookup", "mueller", "--json"]);
+    assert_eq!(hits[0]["flags"]["restricted"], false, "{hits}");
+}
