@@ -272,6 +272,14 @@ impl Form {
     }
 }
 
+impl Drop for Field {
+    fn drop(&mut self) {
+        if self.kind == FieldKind::Secret {
+            zeroize::Zeroize::zeroize(&mut self.text);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,13 +320,5 @@ mod tests {
         let mut f = Form::new("t", vec![Field::text("a", "A", "", "")]);
         f.handle(&key(KeyCode::Char('q')));
         assert_eq!(f.get("a").text, "q");
-    }
-}
-
-impl Drop for Field {
-    fn drop(&mut self) {
-        if self.kind == FieldKind::Secret {
-            zeroize::Zeroize::zeroize(&mut self.text);
-        }
     }
 }
