@@ -147,3 +147,38 @@ fn urgency_is_in_words_and_colour_and_mono_has_no_colour() {
     }
     assert!(buf[(0, 3)].modifier.contains(Modifier::REVERSED));
 }
+
+#[test]
+fn plan_and_export_popups() {
+    let (_t, mut a) = demo();
+    // The first access case in progress: its plan, then the export form with a
+    // password typed (drawn as dots).
+    let pos = a
+        .queue
+        .rows
+        .iter()
+        .position(|&i| {
+            let c = &a.queue.views[i].case;
+            c.state == rightsdesk::domain::State::InProgress && c.wants_package()
+        })
+        .expect("the demo has an access case in progress");
+    for _ in 0..pos {
+        key(&mut a, Char('j'));
+    }
+    key(&mut a, Enter);
+    key(&mut a, Char('P'));
+    assert!(matches!(
+        a.popups.last(),
+        Some(rightsdesk::tui::app::Popup::Plan { .. })
+    ));
+    key(&mut a, Char('j'));
+    key(&mut a, Char(' '));
+    snap("plan_popup_80x24", &a, 80, 24);
+    key(&mut a, Esc);
+    key(&mut a, Char('E'));
+    key(&mut a, Tab);
+    typ(&mut a, "secret pass");
+    let screen = format!("{:?}", draw(&a, 80, 24).backend());
+    assert!(!screen.contains("secret pass"), "a password is never drawn");
+    snap("export_form_80x24", &a, 80, 24);
+}

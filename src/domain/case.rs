@@ -344,6 +344,13 @@ impl Case {
             .filter(|t| t.status == TaskStatus::Pending)
     }
 
+    /// Access and portability are answered with a package of the person's data.
+    pub fn wants_package(&self) -> bool {
+        self.rights
+            .iter()
+            .any(|r| matches!(r, Right::Access | Right::Portability))
+    }
+
     /// The day a restriction on this case was lifted, if it was.
     pub fn restriction_lifted(&self) -> Option<NaiveDate> {
         self.history.iter().rev().find_map(|e| match e.action {

@@ -72,6 +72,11 @@ pub fn propose(case: &Case, catalogue: &Catalogue, held: &BTreeSet<String>) -> V
                         );
                         continue;
                     }
+                    // With access too, the search is the access task's; the
+                    // machine-readable copy is of what was found.
+                    if *right == Right::Portability && !h && case.rights.contains(&Right::Access) {
+                        continue;
+                    }
                     let act = if *right == Right::Access {
                         verb("collect")
                     } else {

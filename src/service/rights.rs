@@ -442,11 +442,7 @@ impl Desk {
                 why: why.to_string(),
             })
         };
-        if !case
-            .rights
-            .iter()
-            .any(|r| matches!(r, Right::Access | Right::Portability))
-        {
+        if !case.wants_package() {
             return Err(refuse("the case does not ask for access or portability"));
         }
         if case.verified().is_none() {

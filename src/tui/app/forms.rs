@@ -52,6 +52,9 @@ impl App {
             self.popups.push(Popup::Form { form, purpose });
             return;
         }
+        // A refused step is said in the form itself; `take_step` would also put
+        // an error box under it, which outlived the form when it was cancelled.
+        let depth = self.popups.len();
         let result = match purpose {
             Purpose::Intake => return self.submit_intake(form),
             Purpose::Export(id) => return self.submit_export(form, id),
@@ -176,6 +179,7 @@ impl App {
             }
         };
         if let Err(msg) = result {
+            self.popups.truncate(depth);
             form.error = Some(msg);
             self.popups.push(Popup::Form { form, purpose });
         }

@@ -548,6 +548,14 @@ impl App {
             }
             ExportAccess | Rectify | LiftRestriction => {
                 if let Some(id) = self.current_case() {
+                    let wants = self.case.as_ref().is_none_or(|v| v.case.wants_package());
+                    if action == ExportAccess && !wants {
+                        self.show_error(
+                            "No access package",
+                            &format!("{id} does not ask for access or portability."),
+                        );
+                        return vec![];
+                    }
                     let (form, purpose) = match action {
                         ExportAccess => (self.export_form(id), Purpose::Export(id)),
                         Rectify => (rights::rectify_form(id), Purpose::Rectify(id)),

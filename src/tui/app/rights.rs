@@ -97,15 +97,15 @@ impl App {
     }
 
     pub(super) fn export_form(&self, id: CaseId) -> Form {
-        let dir = self.desk.data_dir().join(&self.desk.settings().export_dir);
+        let dir = &self.desk.settings().export_dir;
         Form::new(
             format!("Access package for {id}"),
             vec![
                 Field::text(
                     "dir",
                     "Folder",
-                    &dir.display().to_string(),
-                    "where the PDF (and zip) are written",
+                    dir,
+                    "under the data directory, or an absolute path",
                 ),
                 Field::secret(
                     "password",
@@ -128,7 +128,8 @@ impl App {
         };
         match result {
             Ok(password) => {
-                let dir = std::path::PathBuf::from(form.get("dir").text.trim());
+                // Relative folders are under the data directory (0700).
+                let dir = self.desk.data_dir().join(form.get("dir").text.trim());
                 self.pending_export = Some(PendingExport {
                     case: id,
                     dir,
@@ -142,6 +143,7 @@ impl App {
                     zeroize::Zeroize::zeroize(&mut form.get_mut(k).text);
                 }
                 form.error = Some(e);
+                form.focus = 1; // back to the password
                 self.popups.push(Popup::Form {
                     form,
                     purpose: Purpose::Export(id),

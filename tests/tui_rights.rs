@@ -1,0 +1,369 @@
+//! Each right worked in the desk from a verified case to closure, by keys:
+//! the tasks the plan created, the marks and lists written, the audit entries.
+
+mod common;
+
+use common::*;
+use ratatui::crossterm::event::KeyCode::*;
+use rightsdesk::domain::{
+    Case, CaseId, Channel, NewCase, Relation, Requester, Right, State, Subject, TaskStatus,
+};
+use rightsdesk::tui::app::{App, Popup, Purpose, Screen};
+
+fn top(app: &App) -> Option<&Popup> {
+    app.popups.last()
+}
+
+/// A desk whose lookup holds Jürgen Müller (HubSpot, web-forms) and Łukasz
+/// Nowak (Mailchimp, marketing), with one case for Jürgen asking `rights`,
+/// opened on the case screen.
+fn desk_with_case(dir: &std::path::Path, rights: &[Right]) -> (App, CaseId) {
+    let fixture = |n: &str| {
+        std::path::PathBuf::from(format!(
+            "{}/tests/fixtures/import/{n}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    };
+    let d = desk(dir);
+    d.import(
+        "web-forms",
+        &fixture("hubspot-contacts.csv"),
+        None,
+        None,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    d.import(
+        "marketing",
+        &fixture("mailchimp-subscribed.csv"),
+        None,
+        None,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let case = d
+        .open_case(NewCase {
+            rights: rights.to_vec(),
+            channel: Channel::Email,
+            received: today(),
+            requester: Requester {
+                relation: Relation::Subject,
+                name: None,
+                authority: None,
+            },
+            child: false,
+            subject: Subject {
+                name: "Jürgen Müller".into(),
+                emails: vec!["J.Mueller@Example.de".into()],
+                phones: vec!["+49 30 1234567".into()],
+            },
+            records: vec![],
+        })
+        .unwrap();
+    let mut app = App::new(
+        d,
+        rightsdesk::tui::keymap::KeyMap::default(),
+        rightsdesk::tui::view::theme::Theme { mono: false },
+        &rightsdesk::tui::prefs::Prefs::default(),
+    )
+    .unwrap();
+    key(&mut app, Enter);
+    assert_eq!(app.screen, Screen::Case(case.id));
+    (app, case.id)
+}
+
+/// Verifies identity by keys; the plan pops up; returns its (source, action) rows.
+fn verify_and_see_plan(app: &mut App) -> Vec<(String, String)> {
+    key(app, Char('v'));
+    key(app, Tab);
+    typ(app, "replied from the address on file");
+    keys(app, &[Tab, Tab, Enter]);
+    let Some(Popup::Plan { proposal, .. }) = top(app) else {
+        panic!(
+            "the plan should pop up after verification: {:?}",
+            app.popups
+        )
+    };
+    proposal
+        .tasks
+        .iter()
+        .map(|t| (t.source.clone(), t.action.clone()))
+        .collect()
+}
+
+/// Works every pending task with `t` (the form opens on the next one), marks
+/// the case ready and closes it as fulfilled, confirming in the modal.
+fn work_and_close(app: &mut App, id: CaseId) -> Case {
+    for _ in 0..40 {
+        let case = app.desk.case(id).unwrap().case;
+        let Some(next) = case.pending_tasks().next().cloned() else {
+            break;
+        };
+        key(app, Char('t'));
+        assert!(matches!(
+            top(app),
+            Some(Popup::Form {
+                purpose: Purpose::Task(_),
+                ..
+            })
+        ));
+        key(app, Tab); // the source is the pending task's
+        let note = if next.action.starts_with("keep: exempt") {
+            keys(app, &[Right, Right]); // exempt
+            "invoices kept 6 years under tax law"
+        } else if next.action.starts_with("search") {
+            key(app, Right); // not-found
+            "searched by e-mail and phone: nothing"
+        } else {
+            "alice deleted the contact from HubSpot"
+        };
+        keys(app, &[Tab, Tab]);
+        typ(app, note);
+        key(app, Enter);
+        assert!(app.popups.is_empty(), "{:?}", app.popups);
+    }
+    key(app, Char('m'));
+    assert_eq!(app.desk.case(id).unwrap().case.state, State::ReadyToRespond);
+    key(app, Char('c'));
+    key(app, Tab);
+    typ(app, "done in every source");
+    key(app, Enter);
+    key(app, Char('y'));
+    let c = app.desk.case(id).unwrap().case;
+    assert_eq!(c.state, State::Closed);
+    c
+}
+
+fn audit_kinds(app: &App, id: CaseId) -> Vec<String> {
+    let kinds = app
+        .desk
+        .audit_log(Some(id))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    app.desk.verify_audit().expect("the chain verifies");
+    kinds
+}
+
+#[test]
+fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Erasure]);
+    let plan = verify_and_see_plan(&mut app);
+    assert_eq!(plan[0], ("web-forms".into(), "erase".into()), "found first");
+    assert!(plan.contains(&(
+        "backups".into(),
+        "mark backup for re-erasure on restore".into()
+    )));
+    assert!(plan
+        .iter()
+        .any(|(s, a)| s == "invoicing" && a.starts_with("keep: exempt")));
+    assert!(plan.contains(&("events".into(), "notify recipient of erasure".into())));
+    key(&mut app, Enter); // record every proposed task
+    assert!(app.popups.is_empty());
+
+    let marks = app.desk.backup_marks().unwrap();
+    assert_eq!(marks.len(), 4, "one mark per backup set");
+    assert!(marks
+        .iter()
+        .all(|m| m.case == id && m.re_erase_on_restore && m.expires.is_some()));
+    let list = app.desk.suppression_list().unwrap();
+    assert_eq!(list.len(), 2, "the e-mail and the phone, hashed");
+
+    let c = work_and_close(&mut app, id);
+    assert!(c.tasks.iter().all(|t| t.status != TaskStatus::Pending));
+    let exempt = c.tasks.iter().find(|t| t.source == "invoicing").unwrap();
+    assert_eq!(exempt.status, TaskStatus::Exempt);
+    assert!(c.subject.emails[0].starts_with("hash:") && c.subject.phones.is_empty());
+    // The person's records left the desk's index.
+    assert!(app.desk.holdings(&c).by_source.is_empty());
+    let kinds = audit_kinds(&app, id);
+    assert_eq!(kinds.first().map(String::as_str), Some("opened"));
+    assert!(kinds.contains(&"planned".to_string()));
+    assert_eq!(kinds.last().map(String::as_str), Some("closed"));
+    let entries = app.desk.audit_log(Some(id)).unwrap();
+    let planned = entries.iter().find(|e| e.kind == "planned").unwrap();
+    assert_eq!(planned.detail["backup_marks"], 4);
+    let closed = entries.last().unwrap();
+    assert_eq!(closed.detail["records_removed"], 1);
+    assert_eq!(closed.detail["pseudonymised"], true);
+
+    // The closing letter says when the backups expire.
+    key(&mut app, Char('L'));
+    let Some(Popup::Message { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(body.contains("expire by"), "{body}");
+}
+
+#[test]
+fn access_with_portability_exports_an_encrypted_package_from_the_desk() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Access, Right::Portability]);
+    let plan = verify_and_see_plan(&mut app);
+    assert_eq!(plan[0], ("web-forms".into(), "collect".into()));
+    assert!(plan.iter().all(|(s, _)| s != "backups"));
+    // Untick the third-party task (the last one) before recording.
+    key(&mut app, Char('G'));
+    for _ in 0..plan.len() {
+        key(&mut app, Char('j'));
+    }
+    key(&mut app, Char(' '));
+    key(&mut app, Enter);
+    let c = app.desk.case(id).unwrap().case;
+    assert_eq!(c.tasks.len(), plan.len() - 1);
+
+    key(&mut app, Char('E'));
+    assert!(matches!(
+        top(&app),
+        Some(Popup::Form {
+            purpose: Purpose::Export(_),
+            ..
+        })
+    ));
+    let out = t.path().join("exports-test");
+    // Replace the folder, then a password typed twice (wrong once).
+    for _ in 0..200 {
+        key(&mut app, Backspace);
+    }
+    typ(&mut app, out.to_str().unwrap());
+    key(&mut app, Tab);
+    typ(&mut app, "a long enough pass");
+    key(&mut app, Tab);
+    typ(&mut app, "a long enough pasS");
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("a mismatch keeps the form open: {:?}", app.popups)
+    };
+    assert_eq!(form.error.as_deref(), Some("the two passwords differ"));
+    assert!(
+        form.get("password").text.is_empty(),
+        "typed passwords are wiped"
+    );
+    typ(&mut app, "a long enough pass");
+    key(&mut app, Tab);
+    typ(&mut app, "a long enough pass");
+    key(&mut app, Enter);
+    let Some(Popup::Message { title, error, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert_eq!((title.as_str(), *error), ("Access package written", false));
+    let pdf = std::fs::read(out.join(format!("{id}-access.pdf"))).unwrap();
+    let doc = lopdf::Document::load_mem_with_options(
+        &pdf,
+        lopdf::LoadOptions::with_password("a long enough pass"),
+    )
+    .unwrap();
+    let text = doc.extract_text(&[1]).unwrap();
+    assert!(text.contains("j.mueller@example.de") || text.contains("J.Mueller@Example.de"));
+    assert!(out.join(format!("{id}-portability.zip")).exists());
+    key(&mut app, Enter);
+
+    let c = work_and_close(&mut app, id);
+    assert_eq!(
+        c.subject.emails,
+        ["j.mueller@example.de"],
+        "access keeps the case whole"
+    );
+    let log = app.desk.audit_log(None).unwrap();
+    let exported = log.iter().find(|e| e.kind == "access-exported").unwrap();
+    assert_eq!(exported.detail["records"], 1);
+    assert!(!exported.detail.to_string().contains("pass"));
+}
+
+#[test]
+fn objection_reaches_marketing_only_and_suppresses_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Objection]);
+    let plan = verify_and_see_plan(&mut app);
+    assert!(plan.iter().all(|(s, _)| s == "marketing"), "{plan:?}");
+    key(&mut app, Enter);
+    let list = app.desk.suppression_list().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|s| s.case() == Some(id)));
+    let c = work_and_close(&mut app, id);
+    assert!(c
+        .tasks
+        .iter()
+        .any(|t| t.action.contains("stop remarketing") && t.status == TaskStatus::Done));
+    assert_eq!(c.subject.emails, ["j.mueller@example.de"]);
+    assert!(app.flag_sets().hashed.unwrap().do_not_market.len() == 2);
+    assert!(audit_kinds(&app, id).contains(&"planned".to_string()));
+}
+
+#[test]
+fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Restriction]);
+    let plan = verify_and_see_plan(&mut app);
+    assert_eq!(plan[0], ("web-forms".into(), "mark restricted".into()));
+    assert!(plan.contains(&("events".into(), "notify recipient of restriction".into())));
+    key(&mut app, Enter);
+    assert!(app.flag_sets().restricted.contains("j.mueller@example.de"));
+    work_and_close(&mut app, id);
+    assert!(
+        app.flag_sets().restricted.contains("j.mueller@example.de"),
+        "granted: still restricted"
+    );
+
+    key(&mut app, Char('U'));
+    // Told tomorrow: refused, the form stays with the reason.
+    for _ in 0..10 {
+        key(&mut app, Backspace);
+    }
+    typ(&mut app, "2026-11-30");
+    key(&mut app, Tab);
+    typ(&mut app, "letter");
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        form.error.as_deref().unwrap_or("").contains("told before"),
+        "{:?}",
+        form.error
+    );
+    assert_eq!(
+        app.popups.len(),
+        1,
+        "the refusal is in the form, not in a box behind it"
+    );
+    key(&mut app, Esc);
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+    key(&mut app, Char('U'));
+    key(&mut app, Tab);
+    typ(&mut app, "e-mail of today");
+    key(&mut app, Enter);
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+    assert!(!app.flag_sets().restricted.contains("j.mueller@example.de"));
+    assert!(audit_kinds(&app, id).contains(&"restriction-lifted".to_string()));
+}
+
+#[test]
+fn rectification_and_consent_withdrawal_plan_their_sources() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Rectification, Right::WithdrawConsent]);
+    let plan = verify_and_see_plan(&mut app);
+    assert!(plan.contains(&("web-forms".into(), "correct".into())));
+    assert!(plan.contains(&("events".into(), "notify recipient of rectification".into())));
+    assert!(plan.contains(&(
+        "website-analytics".into(),
+        "search and stop consent-based processing".into()
+    )));
+    key(&mut app, Enter);
+    key(&mut app, Char('R'));
+    typ(&mut app, "phone");
+    key(&mut app, Tab);
+    typ(&mut app, "+49 30 1234567");
+    key(&mut app, Tab);
+    typ(&mut app, "+49 30 7654321");
+    key(&mut app, Tab);
+    typ(&mut app, "the subject's new number, confirmed by call-back");
+    key(&mut app, Enter);
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+    let c = work_and_close(&mut app, id);
+    assert!(c.history.iter().any(|e| matches!(&e.action, rightsdesk::domain::Action::Rectified { new, .. } if new == "+49 30 7654321")));
+    let kinds = audit_kinds(&app, id);
+    assert!(kinds.contains(&"rectified".to_string()));
+}
