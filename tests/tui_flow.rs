@@ -67,7 +67,7 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
     key(&mut app, Char('c'));
     key(&mut app, Tab);
     typ(&mut app, "erased in every source");
-    key(&mut app, Enter);
+    keys(&mut app, &[Enter, Enter]); // reason, then no fee → submit
     assert!(
         matches!(top(&app), Some(Popup::Confirm { .. })),
         "closing is confirmed in a modal"

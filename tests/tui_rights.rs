@@ -127,7 +127,7 @@ fn work_and_close(app: &mut App, id: CaseId) -> Case {
     key(app, Char('c'));
     key(app, Tab);
     typ(app, "done in every source");
-    key(app, Enter);
+    keys(app, &[Enter, Enter]); // reason, then no fee → submit
     key(app, Char('y'));
     let c = app.desk.case(id).unwrap().case;
     assert_eq!(c.state, State::Closed);
@@ -366,4 +366,34 @@ fn rectification_and_consent_withdrawal_plan_their_sources() {
     assert!(c.history.iter().any(|e| matches!(&e.action, rightsdesk::domain::Action::Rectified { new, .. } if new == "+49 30 7654321")));
     let kinds = audit_kinds(&app, id);
     assert!(kinds.contains(&"rectified".to_string()));
+}
+
+#[test]
+fn an_excessive_request_is_refused_with_a_fee_and_the_right_to_complain() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Access]);
+    verify_and_see_plan(&mut app);
+    key(&mut app, Esc);
+    key(&mut app, Char('c'));
+    keys(&mut app, &[Right, Right, Right]); // refused-excessive
+    key(&mut app, Tab);
+    typ(&mut app, "the fourth identical request this month");
+    key(&mut app, Tab);
+    typ(&mut app, "EUR 25");
+    key(&mut app, Enter);
+    key(&mut app, Char('y'));
+    let c = app.desk.case(id).unwrap().case;
+    let closure = c.closure.as_ref().expect("closed");
+    assert_eq!(
+        closure.outcome,
+        rightsdesk::domain::Outcome::RefusedExcessive
+    );
+    assert_eq!(closure.fee.as_deref(), Some("EUR 25"));
+    key(&mut app, Char('L'));
+    let Some(Popup::Message { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(body.contains("manifestly excessive (Art. 12(5))"), "{body}");
+    assert!(body.contains("fee of EUR 25"), "{body}");
+    assert!(body.contains("supervisory authority"), "{body}");
 }

@@ -106,7 +106,7 @@ fn case_popups() {
     key(&mut a, Char('c'));
     key(&mut a, Tab);
     typ(&mut a, "all sources done");
-    key(&mut a, Enter);
+    keys(&mut a, &[Enter, Enter]);
     snap("close_confirm_80x24", &a, 80, 24);
     key(&mut a, Char('n'));
     key(&mut a, Char('u')); // resume a case that is not paused

@@ -291,6 +291,10 @@ pub enum CaseCommand {
         outcome: Outcome,
         #[arg(long)]
         reason: String,
+        /// A reasonable fee charged for a manifestly unfounded or excessive
+        /// request (Art. 12(5)), e.g. "EUR 25"; stated in the closing letter.
+        #[arg(long)]
+        fee: Option<String>,
         /// Erasure: keep the subject's e-mails and phones in the closed case as
         /// evidence (by default they are replaced by keyed hashes).
         #[arg(long)]

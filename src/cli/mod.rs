@@ -343,10 +343,17 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             id,
             outcome,
             reason,
+            fee,
             keep_identifiers,
             json,
         } => {
-            let case = desk.close(parse_id(id)?, *outcome, reason, *keep_identifiers)?;
+            let case = desk.close(
+                parse_id(id)?,
+                *outcome,
+                reason,
+                fee.clone(),
+                *keep_identifiers,
+            )?;
             show(case, *json);
             Ok(())
         }
@@ -507,6 +514,7 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
             Step::Close {
                 outcome: Outcome::Fulfilled,
                 reason: "churn".into(),
+                fee: None,
             },
         ];
         let upto = 1 + (next() % steps.len() as u64) as usize;

@@ -175,6 +175,9 @@ pub struct Closure {
     pub reason: String,
     pub closed_at: DateTime<Utc>,
     pub closed_by: String,
+    /// A fee charged under Art. 12(5), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<String>,
 }
 
 /// One step taken on a case, as recorded in its history.

@@ -46,6 +46,8 @@ pub enum Step {
     Close {
         outcome: Outcome,
         reason: String,
+        /// A reasonable fee charged under Art. 12(5) (e.g. "EUR 25").
+        fee: Option<String>,
     },
     /// Adds the accepted tasks of a plan as pending work.
     Plan {
@@ -577,8 +579,22 @@ impl Case {
                 self.records.dedup();
                 (Action::Pseudonymised, self.state)
             }
-            Step::Close { outcome, reason } => {
+            Step::Close {
+                outcome,
+                reason,
+                fee,
+            } => {
                 let reason = need_text("reason", &reason)?;
+                let fee = fee
+                    .map(|f| text("fee", &f, false).map_err(|e| refuse(e.to_string())))
+                    .transpose()?
+                    .filter(|f| !f.is_empty());
+                if fee.is_some() && matches!(outcome, Outcome::Withdrawn | Outcome::RefusedIdentity)
+                {
+                    return Err(refuse(format!(
+                        "a fee is charged only for a manifestly unfounded or excessive request, not when {outcome}"
+                    )));
+                }
                 let allowed = match outcome {
                     Outcome::Fulfilled | Outcome::PartlyFulfilled => {
                         matches!(self.state, State::InProgress | State::ReadyToRespond)
@@ -612,6 +628,7 @@ impl Case {
                     reason: reason.clone(),
                     closed_at: cx.at,
                     closed_by: cx.actor.to_string(),
+                    fee,
                 });
                 (Action::Closed { outcome, reason }, State::Closed)
             }
@@ -693,6 +710,7 @@ mod tests {
         Step::Close {
             outcome,
             reason: "all sources done".into(),
+            fee: None,
         }
     }
 
@@ -835,6 +853,7 @@ mod tests {
             Step::Close {
                 outcome: Outcome::RefusedExcessive,
                 reason: "\t".into(),
+                fee: None,
             },
         ] {
             let e = step(&mut c, s, "2024-09-04").unwrap_err();

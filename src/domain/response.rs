@@ -259,7 +259,10 @@ pub fn closing_letter(
                 heading: "Our decision".into(),
                 lines: vec![
                     format!("We will not act on your request because it is {kind} (Art. 12(5)): {}.", c.reason),
-                ],
+                ]
+                .into_iter()
+                .chain(c.fee.as_ref().map(|f| format!("If you wish us to act on it all the same, we charge a reasonable fee of {f} (Art. 12(5)(a)).")))
+                .collect(),
             });
         }
         Some(Outcome::RefusedIdentity) => sections.push(Section {
@@ -284,6 +287,11 @@ pub fn closing_letter(
             }
             if lines.is_empty() {
                 lines.push("No system needed any change.".into());
+            }
+            if let Some(f) = closure.and_then(|c| c.fee.as_ref()) {
+                lines.push(format!(
+                    "We charged a reasonable fee of {f} because the request was manifestly excessive (Art. 12(5)(a))."
+                ));
             }
             sections.push(Section {
                 heading: "What we did".into(),

@@ -143,6 +143,7 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                 "close" => Step::Close {
                     outcome: parse("outcome", &s.outcome)?.parse().map_err(fail)?,
                     reason: s.reason.clone(),
+                    fee: None,
                 },
                 other => return Err(fail(format!("unknown step '{other}'"))),
             };

@@ -229,6 +229,7 @@ impl Desk {
         id: CaseId,
         outcome: Outcome,
         reason: &str,
+        fee: Option<String>,
         keep_identifiers: bool,
     ) -> Result<Case, DeskError> {
         let mut case = self.store.case(id)?;
@@ -244,6 +245,7 @@ impl Desk {
             Step::Close {
                 outcome,
                 reason: reason.to_string(),
+                fee,
             },
             &cx,
         )?;

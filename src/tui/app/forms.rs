@@ -169,11 +169,20 @@ impl App {
                     .parse()
                     .expect("choice from the list");
                 let reason = form.get("reason").text.trim().to_string();
+                let fee = Some(form.get("fee").text.trim().to_string()).filter(|f| !f.is_empty());
+                let fee_line = fee
+                    .as_ref()
+                    .map(|f| format!("\nFee charged: {f}"))
+                    .unwrap_or_default();
                 self.popups.push(Popup::Confirm {
                     title: "Close the case".into(),
-                    body: format!("Close {id} as {outcome}?\nReason: {reason}\nA closed case cannot be reopened."),
+                    body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}\nA closed case cannot be reopened."),
                     case: id,
-                    step: Step::Close { outcome, reason },
+                    step: Step::Close {
+                        outcome,
+                        reason,
+                        fee,
+                    },
                 });
                 Ok(())
             }
@@ -374,6 +383,12 @@ pub(super) fn close_form(id: CaseId) -> Form {
         vec![
             Field::choice("outcome", "Outcome", &outcomes, 0),
             Field::text("reason", "Reason", "", "what was done, or why refused"),
+            Field::text(
+                "fee",
+                "Fee",
+                "",
+                "only for a manifestly unfounded or excessive request, e.g. EUR 25",
+            ),
         ],
     )
 }
