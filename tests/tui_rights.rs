@@ -134,6 +134,13 @@ fn work_and_close(app: &mut App, id: CaseId) -> Case {
     c
 }
 
+/// The screen as text, as ratatui's TestBackend draws it at 100×30.
+fn screen(app: &App) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    term.draw(|f| f.render_widget(app, f.area())).unwrap();
+    format!("{:?}", term.backend())
+}
+
 fn audit_kinds(app: &App, id: CaseId) -> Vec<String> {
     let kinds = app
         .desk
@@ -178,6 +185,8 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
     assert!(c.subject.emails[0].starts_with("hash:") && c.subject.phones.is_empty());
     // The person's records left the desk's index.
     assert!(app.desk.holdings(&c).by_source.is_empty());
+    assert!(app.case_flags.erased && app.case_flags.do_not_market);
+    assert!(screen(&app).contains("ERASED"), "{}", screen(&app));
     let kinds = audit_kinds(&app, id);
     assert_eq!(kinds.first().map(String::as_str), Some("opened"));
     assert!(kinds.contains(&"planned".to_string()));
@@ -289,6 +298,8 @@ fn objection_reaches_marketing_only_and_suppresses_at_once() {
         .any(|t| t.action.contains("stop remarketing") && t.status == TaskStatus::Done));
     assert_eq!(c.subject.emails, ["j.mueller@example.de"]);
     assert!(app.flag_sets().hashed.unwrap().do_not_market.len() == 2);
+    assert!(app.case_flags.do_not_market && !app.case_flags.restricted);
+    assert!(screen(&app).contains("DO NOT MARKET"));
     assert!(audit_kinds(&app, id).contains(&"planned".to_string()));
 }
 
@@ -301,6 +312,8 @@ fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
     assert!(plan.contains(&("events".into(), "notify recipient of restriction".into())));
     key(&mut app, Enter);
     assert!(app.flag_sets().restricted.contains("j.mueller@example.de"));
+    assert!(app.case_flags.restricted);
+    assert!(screen(&app).contains("RESTRICTED"), "{}", screen(&app));
     work_and_close(&mut app, id);
     assert!(
         app.flag_sets().restricted.contains("j.mueller@example.de"),
@@ -337,6 +350,8 @@ fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
     key(&mut app, Enter);
     assert!(app.popups.is_empty(), "{:?}", app.popups);
     assert!(!app.flag_sets().restricted.contains("j.mueller@example.de"));
+    assert!(!app.case_flags.restricted);
+    assert!(!screen(&app).contains("RESTRICTED"));
     assert!(audit_kinds(&app, id).contains(&"restriction-lifted".to_string()));
 }
 

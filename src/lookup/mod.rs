@@ -54,6 +54,40 @@ pub struct FlagSets {
     pub hashed: Option<HashedFlags>,
 }
 
+impl FlagSets {
+    /// The flags a person with these e-mails and phones carries.
+    pub fn of_person(&self, emails: &[String], phones: &[String], cc: &str) -> Flags {
+        use crate::domain::identifier::{email_key, phone_key};
+        let keys: Vec<String> = emails
+            .iter()
+            .filter_map(|e| email_key(e))
+            .chain(phones.iter().filter_map(|p| phone_key(p, cc)))
+            .collect();
+        let mut f = Flags::default();
+        for k in &keys {
+            f.restricted |= self.restricted.contains(k);
+            f.do_not_market |= self.do_not_market.contains(k);
+            f.erased |= self.erased.contains(k);
+            if let Some(h) = &self.hashed {
+                if let Some(hash) = h.pseudo.of_key(k) {
+                    f.do_not_market |= h.do_not_market.contains(&hash);
+                    f.erased |= h.erased.contains(&hash);
+                }
+            }
+        }
+        // A case already reduced to hashes still shows what it carries.
+        if let Some(h) = &self.hashed {
+            for e in emails {
+                if let Some(hash) = e.strip_prefix("hash:") {
+                    f.do_not_market |= h.do_not_market.contains(hash);
+                    f.erased |= h.erased.contains(hash);
+                }
+            }
+        }
+        f
+    }
+}
+
 /// Flags kept as keyed hashes (suppression list, erasure marks).
 #[derive(Debug, Clone)]
 pub struct HashedFlags {

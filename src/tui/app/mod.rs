@@ -246,6 +246,9 @@ pub struct App {
     pending_effects: Vec<Effect>,
     /// An access export waiting for the worker (holds the password).
     pending_export: Option<PendingExport>,
+    /// RESTRICTED / DO NOT MARKET / ERASED for the open case's subject, from
+    /// every case and the registers (not only this case).
+    pub case_flags: crate::lookup::Flags,
 }
 
 impl App {
@@ -275,6 +278,7 @@ impl App {
             importing: false,
             pending_effects: Vec::new(),
             pending_export: None,
+            case_flags: crate::lookup::Flags::default(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -614,9 +618,22 @@ impl App {
                 self.case = Some(v);
                 self.case_scroll = 0;
                 self.screen = Screen::Case(id);
+                self.refresh_case_flags();
             }
             Err(e) => self.show_error("Cannot open the case", &e.to_string()),
         }
+    }
+
+    /// Recomputes the open case's subject flags (on open and after a change).
+    fn refresh_case_flags(&mut self) {
+        self.case_flags = match &self.case {
+            Some(v) => self.flag_sets().of_person(
+                &v.case.subject.emails,
+                &v.case.subject.phones,
+                self.desk.default_cc(),
+            ),
+            None => crate::lookup::Flags::default(),
+        };
     }
 
     fn show_error(&mut self, title: &str, body: &str) {
@@ -645,6 +662,7 @@ impl App {
         self.queue.refilter(keep);
         if self.screen == Screen::Case(id) {
             self.case = Some(v);
+            self.refresh_case_flags();
         }
     }
 

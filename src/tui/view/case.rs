@@ -52,10 +52,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .iter()
             .map(|p| mask::shown(app.masked, p, mask::phone)),
     );
-    lines.push(Line::from(vec![
-        label("Subject"),
-        Span::raw(who.join(" · ")),
-    ]));
+    let mut subject = vec![label("Subject"), Span::raw(who.join(" · "))];
+    let f = app.case_flags;
+    for (on, word) in [
+        (f.restricted, "RESTRICTED"),
+        (f.do_not_market, "DO NOT MARKET"),
+        (f.erased, "ERASED"),
+    ] {
+        if on {
+            subject.push(Span::raw(" "));
+            subject.push(Span::styled(word, t.error()));
+        }
+    }
+    lines.push(Line::from(subject));
     lines.push(Line::from(vec![
         label("Clock"),
         Span::styled(u.to_string(), urgency_style(app, u)),
