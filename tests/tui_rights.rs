@@ -198,6 +198,31 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
     assert_eq!(closed.detail["records_removed"], 1);
     assert_eq!(closed.detail["pseudonymised"], true);
 
+    // After a restore, B on the queue finds the person's rows (any letter case,
+    // any phone format) and nobody else's.
+    let restored = t.path().join("restored-hubspot.csv");
+    std::fs::write(
+        &restored,
+        "Record ID,First Name,Last Name,Email,Phone Number\n\
+         9001,J,M,J.MUELLER@EXAMPLE.DE,\n\
+         9002,Ana,García,ana.garcia@example.es,\n\
+         9003,Jürgen,Müller,,0049-30-1234567\n",
+    )
+    .unwrap();
+    key(&mut app, Char('B'));
+    typ(&mut app, restored.to_str().unwrap());
+    keys(&mut app, &[Enter, Enter]);
+    let Some(Popup::Message { body, error, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(*error, "rows to erase again are a warning");
+    assert!(body.starts_with("2 row(s)"), "{body}");
+    assert!(
+        body.contains("key 9001") && body.contains("key 9003") && !body.contains("9002"),
+        "{body}"
+    );
+    key(&mut app, Enter);
+
     // The closing letter says when the backups expire.
     key(&mut app, Char('L'));
     let Some(Popup::Message { body, .. }) = top(&app) else {

@@ -7,7 +7,7 @@ pub mod package;
 pub mod paths;
 mod rights;
 pub mod synth;
-pub use rights::{AccessExport, BackupHit, Holdings, PlanProposal, SuppressionHit};
+pub use rights::{AccessExport, BackupHit, CheckHit, Holdings, PlanProposal, SuppressionHit};
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::lifecycle::FieldError;

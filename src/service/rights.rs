@@ -509,3 +509,44 @@ impl Desk {
         ))
     }
 }
+
+/// A row found by either check, as the desk lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckHit {
+    pub line: u64,
+    pub key: String,
+    pub matched: IdKind,
+    pub case: Option<CaseId>,
+}
+
+impl Desk {
+    /// `backups check` (restore) or `suppression check` for the desk.
+    pub fn check_file(
+        &self,
+        restore: bool,
+        path: &Path,
+        format: Option<crate::import::Format>,
+    ) -> Result<Vec<CheckHit>, DeskError> {
+        Ok(if restore {
+            self.backups_check(path, format, None)?
+                .into_iter()
+                .map(|h| CheckHit {
+                    line: h.line,
+                    key: h.key,
+                    matched: h.matched,
+                    case: Some(h.case),
+                })
+                .collect()
+        } else {
+            self.suppression_check(path, format, None)?
+                .into_iter()
+                .map(|h| CheckHit {
+                    line: h.line,
+                    key: h.key,
+                    matched: h.matched,
+                    case: h.case,
+                })
+                .collect()
+        })
+    }
+}

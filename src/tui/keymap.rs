@@ -68,6 +68,8 @@ pub enum Action {
     Letter,
     Rectify,
     LiftRestriction,
+    CheckRestore,
+    CheckCampaign,
 }
 
 impl Action {
@@ -108,6 +110,8 @@ impl Action {
             Letter => "letter",
             Rectify => "rectify",
             LiftRestriction => "lift-restriction",
+            CheckRestore => "check-restore",
+            CheckCampaign => "check-campaign",
         }
     }
 
@@ -148,6 +152,8 @@ impl Action {
             Letter => "show the closing letter",
             Rectify => "record a rectification (old, new, why)",
             LiftRestriction => "lift a restriction, once the subject is told",
+            CheckRestore => "rows of a restored data set that belong to erased people",
+            CheckCampaign => "rows of a campaign list that must not be sent to",
         }
     }
 
@@ -213,6 +219,8 @@ pub const ALL_ACTIONS: &[Action] = &[
     Action::Letter,
     Action::Rectify,
     Action::LiftRestriction,
+    Action::CheckRestore,
+    Action::CheckCampaign,
 ];
 
 /// One key with its modifiers, e.g. `ctrl-c`, `G`, `pgdn`.
@@ -345,6 +353,8 @@ impl Default for KeyMap {
                 b(Queue, ToggleClosed, &[Key::ch('c')], false),
                 b(Queue, ClearFilters, &[Key::ch('0')], false),
                 b(Queue, Import, &[Key::ch('I')], false),
+                b(Global, CheckRestore, &[Key::ch('B')], false),
+                b(Global, CheckCampaign, &[Key::ch('S')], false),
                 b(Queue, Quit, &[Key::ch('q'), Key::ctrl('c')], true),
                 b(
                     Case,

@@ -122,6 +122,11 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
+            Ok(Input::Checked { restore, result }) => {
+                app.update(Msg::Checked { restore, result });
+                dirty = true;
+                continue;
+            }
             Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
@@ -159,6 +164,20 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                                 std::thread::spawn(move || {
                                     let r = desk.propose_plan(id).map_err(|e| e.to_string());
                                     let _ = tx.send(Input::Plan(r));
+                                });
+                            }
+                            Effect::StartCheck {
+                                restore,
+                                path,
+                                format,
+                            } => {
+                                let desk = app.desk.clone();
+                                let tx = tx.clone();
+                                std::thread::spawn(move || {
+                                    let result = desk
+                                        .check_file(restore, &path, format)
+                                        .map_err(|e| e.to_string());
+                                    let _ = tx.send(Input::Checked { restore, result });
                                 });
                             }
                             Effect::StartExport(_) => {
@@ -219,6 +238,10 @@ enum Input {
     Import(app::ImportEvent),
     Plan(Result<crate::service::PlanProposal, String>),
     Exported(Result<crate::service::AccessExport, String>),
+    Checked {
+        restore: bool,
+        result: Result<Vec<crate::service::CheckHit>, String>,
+    },
 }
 
 /// Runs one import on its own thread, reporting each stage.

@@ -74,6 +74,17 @@ pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                     .map_err(|e| e.to_string());
                 app.update(Msg::Exported(r));
             }
+            Effect::StartCheck {
+                restore,
+                path,
+                format,
+            } => {
+                let result = app
+                    .desk
+                    .check_file(restore, &path, format)
+                    .map_err(|e| e.to_string());
+                app.update(Msg::Checked { restore, result });
+            }
             other => rest.push(other),
         }
     }

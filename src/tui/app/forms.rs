@@ -58,6 +58,23 @@ impl App {
         let result = match purpose {
             Purpose::Intake => return self.submit_intake(form),
             Purpose::Export(id) => return self.submit_export(form, id),
+            Purpose::Check { restore } => {
+                let path = std::path::PathBuf::from(form.get("file").text.trim());
+                if path.is_file() {
+                    self.say("checking…");
+                    self.pending_effects.push(Effect::StartCheck {
+                        restore,
+                        path,
+                        format: form.get("format").value().parse().ok(),
+                    });
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} is not a readable file",
+                        crate::domain::text::inert(&path.display().to_string())
+                    ))
+                }
+            }
             Purpose::Rectify(id) => self.take_step(
                 id,
                 Step::Rectify {

@@ -47,6 +47,10 @@ pub enum Purpose {
     Export(CaseId),
     Rectify(CaseId),
     LiftRestriction(CaseId),
+    /// A restored data set (true) or a campaign list (false) to check.
+    Check {
+        restore: bool,
+    },
 }
 
 /// Popups sit on a stack above the screen and get keys first.
@@ -126,6 +130,13 @@ pub enum Effect {
     /// Write the pending access export (`App::take_export`) on a worker;
     /// the answer comes back as `Msg::Exported`.
     StartExport(CaseId),
+    /// Check a file against the backup marks or the suppression list on a
+    /// worker; the answer comes back as `Msg::Checked`.
+    StartCheck {
+        restore: bool,
+        path: std::path::PathBuf,
+        format: Option<crate::import::Format>,
+    },
 }
 
 /// What an import running on a worker reports.
@@ -143,11 +154,19 @@ pub enum ImportEvent {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Lookup(LookupEvent),
     Import(ImportEvent),
     Plan(Result<crate::service::PlanProposal, String>),
     Exported(Result<crate::service::AccessExport, String>),
+    /// Rows found by a check: (line, key, matched by, case), or why it failed.
+    Checked {
+        restore: bool,
+        result: Result<Vec<crate::service::CheckHit>, String>,
+    },
 }
 
 /// The queue: every case with its clock, and what the filters let through.
@@ -375,6 +394,10 @@ impl App {
                 self.on_exported(result);
                 vec![]
             }
+            Msg::Checked { restore, result } => {
+                self.on_checked(restore, result);
+                vec![]
+            }
             Msg::Key(ev) => {
                 let mut effects = if !self.popups.is_empty() {
                     self.popup_key(ev)
@@ -544,6 +567,13 @@ impl App {
                 if let Some(id) = self.current_case() {
                     self.start_plan(id);
                 }
+            }
+            CheckRestore | CheckCampaign => {
+                let restore = action == CheckRestore;
+                self.popups.push(Popup::Form {
+                    form: rights::check_form(restore),
+                    purpose: Purpose::Check { restore },
+                });
             }
             Letter => {
                 if let Some(id) = self.current_case() {

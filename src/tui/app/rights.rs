@@ -173,11 +173,54 @@ impl App {
                 body.push_str("\nSend the password by another channel than the files.");
                 self.popups.push(Popup::Message {
                     title: "Access package written".into(),
-                    body: crate::domain::text::inert(&body).into_owned(),
+                    // (The message view makes each line inert as it draws it.)
+                    body,
                     error: false,
                 });
             }
             Err(e) => self.show_error("Cannot write the access package", &e),
+        }
+    }
+
+    pub(super) fn on_checked(
+        &mut self,
+        restore: bool,
+        result: Result<Vec<crate::service::CheckHit>, String>,
+    ) {
+        self.status = None;
+        match result {
+            Ok(hits) => {
+                let (title, what) = if restore {
+                    ("Restored data: erase these rows again", "erased under")
+                } else {
+                    ("Campaign list: do not send to these rows", "suppressed by")
+                };
+                let mut body = if hits.is_empty() {
+                    "No row matches.".to_string()
+                } else {
+                    format!("{} row(s):\n", hits.len())
+                };
+                for h in hits.iter().take(200) {
+                    body.push_str(&format!(
+                        "line {}  key {}  by {}  {what} {}\n",
+                        h.line,
+                        h.key,
+                        h.matched.as_str(),
+                        h.case
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "an unsubscribe".into())
+                    ));
+                }
+                if hits.len() > 200 {
+                    body.push_str("… use the command line for the full list\n");
+                }
+                self.popups.push(Popup::Message {
+                    title: title.into(),
+                    body: body.trim_end().to_string(),
+                    error: !hits.is_empty(),
+                });
+            }
+            Err(e) => self.show_error("Cannot check the file", &e),
         }
     }
 
@@ -195,13 +238,40 @@ impl App {
                 }
                 self.popups.push(Popup::Message {
                     title: letter.title,
-                    body: crate::domain::text::inert(body.trim_end()).into_owned(),
+                    body: body.trim_end().to_string(),
                     error: false,
                 });
             }
             Err(e) => self.show_error("Cannot write the letter", &e.to_string()),
         }
     }
+}
+
+pub(super) fn check_form(restore: bool) -> Form {
+    let mut formats = vec!["detect"];
+    formats.extend(
+        crate::import::Format::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .filter(|f| *f != "csv" && *f != "json"),
+    );
+    let title = if restore {
+        "Check a restored data set against the erasure marks"
+    } else {
+        "Check a campaign list against the suppression list"
+    };
+    Form::new(
+        title,
+        vec![
+            Field::text(
+                "file",
+                "File",
+                "",
+                "path on this server, in any importable format",
+            ),
+            Field::choice("format", "Format", &formats, 0),
+        ],
+    )
 }
 
 pub(super) fn rectify_form(id: CaseId) -> Form {
