@@ -54,11 +54,16 @@ impl Pseudonymiser {
     }
 
     fn mac(&self, kind: IdKind, normal: &str) -> String {
+        hex(&self.raw(kind, normal))
+    }
+
+    /// The hash as bytes (the lookup compares these: no hex per record).
+    pub fn raw(&self, kind: IdKind, normal: &str) -> [u8; 32] {
         let mut m = self.base.clone();
         m.update(kind.as_str().as_bytes());
         m.update(b":");
         m.update(normal.as_bytes());
-        hex(&m.finalize().into_bytes())
+        m.finalize().into_bytes().into()
     }
 
     /// The keyed hash of an e-mail address in any letter case, or None if it is not one.
@@ -73,7 +78,7 @@ impl Pseudonymiser {
 
     /// The hash of an already normalised identifier (an `email_key` holds '@',
     /// a `phone_key` does not).
-    pub fn of_key(&self, key: &str) -> Option<String> {
+    pub fn of_key(&self, key: &str) -> Option<[u8; 32]> {
         if key.is_empty() {
             return None;
         }
@@ -82,7 +87,7 @@ impl Pseudonymiser {
         } else {
             IdKind::Phone
         };
-        Some(self.mac(kind, key))
+        Some(self.raw(kind, key))
     }
 
     /// Every hash of a set of e-mails and phones, with its kind.
@@ -123,7 +128,27 @@ impl Pseudonymiser {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// A 64-digit hex hash back to bytes (None if it is not one).
+pub fn unhex32(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let d = |c: u8| (c as char).to_digit(16);
+        out[i] = (d(pair[0])? * 16 + d(pair[1])?) as u8;
+    }
+    Some(out)
 }
 
 #[cfg(test)]

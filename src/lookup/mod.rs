@@ -78,9 +78,12 @@ impl FlagSets {
         // A case already reduced to hashes still shows what it carries.
         if let Some(h) = &self.hashed {
             for e in emails {
-                if let Some(hash) = e.strip_prefix("hash:") {
-                    f.do_not_market |= h.do_not_market.contains(hash);
-                    f.erased |= h.erased.contains(hash);
+                if let Some(hash) = e
+                    .strip_prefix("hash:")
+                    .and_then(crate::domain::pseudonym::unhex32)
+                {
+                    f.do_not_market |= h.do_not_market.contains(&hash);
+                    f.erased |= h.erased.contains(&hash);
                 }
             }
         }
@@ -92,8 +95,24 @@ impl FlagSets {
 #[derive(Debug, Clone)]
 pub struct HashedFlags {
     pub pseudo: crate::domain::pseudonym::Pseudonymiser,
-    pub do_not_market: HashSet<String>,
-    pub erased: HashSet<String>,
+    pub do_not_market: HashSet<[u8; 32]>,
+    pub erased: HashSet<[u8; 32]>,
+}
+
+impl HashedFlags {
+    /// From the registers' hex hashes.
+    pub fn new<'a>(
+        pseudo: crate::domain::pseudonym::Pseudonymiser,
+        do_not_market: impl IntoIterator<Item = &'a str>,
+        erased: impl IntoIterator<Item = &'a str>,
+    ) -> HashedFlags {
+        use crate::domain::pseudonym::unhex32;
+        HashedFlags {
+            pseudo,
+            do_not_market: do_not_market.into_iter().filter_map(unhex32).collect(),
+            erased: erased.into_iter().filter_map(unhex32).collect(),
+        }
+    }
 }
 
 struct Entry {
@@ -110,6 +129,11 @@ pub struct Index {
     tokens: Vec<(Box<str>, u32)>,
     subject_ids: Vec<String>,
     subject_flags: Vec<Flags>,
+    /// Subject s's entries are `members[members_start[s]..members_start[s+1]]`.
+    members_start: Vec<u32>,
+    members: Vec<u32>,
+    /// Registers held as keyed hashes, checked per shown subject.
+    hashed: Option<HashedFlags>,
     default_cc: String,
 }
 
@@ -330,15 +354,6 @@ impl Index {
                 f.restricted |= flags.restricted.contains(id);
                 f.do_not_market |= flags.do_not_market.contains(id);
                 f.erased |= flags.erased.contains(id);
-                if let Some(h) = &flags.hashed {
-                    if h.do_not_market.is_empty() && h.erased.is_empty() {
-                        continue;
-                    }
-                    if let Some(hash) = h.pseudo.of_key(id) {
-                        f.do_not_market |= h.do_not_market.contains(&hash);
-                        f.erased |= h.erased.contains(&hash);
-                    }
-                }
             }
             if matches!(
                 e.record.status.as_deref(),
@@ -362,6 +377,23 @@ impl Index {
                 &crate::domain::audit::sha256_hex(id.as_bytes())[..10]
             );
         }
+        // Each subject's entries, in one flat array (for flags by keyed hash,
+        // computed only for the subjects a query shows: hashing every
+        // identifier at build took 3–5 s at 1M records).
+        let mut members_start = vec![0u32; subject_ids.len() + 1];
+        for e in &entries {
+            members_start[e.subject as usize + 1] += 1;
+        }
+        for i in 1..members_start.len() {
+            members_start[i] += members_start[i - 1];
+        }
+        let mut fill = members_start.clone();
+        let mut members = vec![0u32; entries.len()];
+        for (i, e) in entries.iter().enumerate() {
+            let slot = &mut fill[e.subject as usize];
+            members[*slot as usize] = i as u32;
+            *slot += 1;
+        }
         // Free the build's scratch space before warming up (see `warm_up`).
         drop(first_with);
         drop(root_to_subject);
@@ -371,6 +403,9 @@ impl Index {
             tokens,
             subject_ids,
             subject_flags,
+            members_start,
+            members,
+            hashed: flags.hashed.clone(),
             default_cc: default_cc.to_string(),
         };
         index.warm_up();
@@ -394,6 +429,30 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// A subject's flags: from cases at build, plus the keyed-hash registers
+    /// checked over every identifier of every record of the subject.
+    fn flags_of(&self, s: u32) -> Flags {
+        let mut f = self.subject_flags[s as usize];
+        if let Some(h) = &self.hashed {
+            if h.do_not_market.is_empty() && h.erased.is_empty() {
+                return f;
+            }
+            let (a, b) = (
+                self.members_start[s as usize] as usize,
+                self.members_start[s as usize + 1] as usize,
+            );
+            for &i in &self.members[a..b] {
+                for id in &self.entries[i as usize].ids {
+                    if let Some(hash) = h.pseudo.of_key(id) {
+                        f.do_not_market |= h.do_not_market.contains(&hash);
+                        f.erased |= h.erased.contains(&hash);
+                    }
+                }
+            }
+        }
+        f
     }
 
     pub fn subjects(&self) -> usize {
@@ -501,7 +560,7 @@ impl Index {
             .iter()
             .map(|(s, _)| Group {
                 subject: self.subject_ids[*s as usize].clone(),
-                flags: self.subject_flags[*s as usize],
+                flags: self.flags_of(*s),
                 hits: vec![],
             })
             .collect();
@@ -509,7 +568,9 @@ impl Index {
         for (s, i, hl) in hits {
             let e = &self.entries[i as usize];
             if let Some(&pos) = keep.get(&e.subject) {
-                groups[pos].hits.push(self.hit(e, s, hl));
+                let mut hit = self.hit(e, s, hl);
+                hit.flags = groups[pos].flags;
+                groups[pos].hits.push(hit);
             }
         }
         groups
@@ -536,7 +597,14 @@ impl Index {
     /// Every record of a subject, with the identifiers that link them.
     pub fn subject(&self, subject: &str) -> Option<SubjectView> {
         let s = self.subject_ids.iter().position(|x| x == subject)? as u32;
-        let members: Vec<&Entry> = self.entries.iter().filter(|e| e.subject == s).collect();
+        let (a, b) = (
+            self.members_start[s as usize] as usize,
+            self.members_start[s as usize + 1] as usize,
+        );
+        let members: Vec<&Entry> = self.members[a..b]
+            .iter()
+            .map(|&i| &self.entries[i as usize])
+            .collect();
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for e in &members {
             for id in &e.ids {
@@ -553,7 +621,7 @@ impl Index {
             id: subject.to_string(),
             records: members.iter().map(|e| e.record.clone()).collect(),
             links,
-            flags: self.subject_flags[s as usize],
+            flags: self.flags_of(s),
         })
     }
 }

@@ -567,28 +567,31 @@ impl Desk {
     /// DO NOT MARKET from the suppression list and ERASED from live backup
     /// marks (their cases' e-mails may already be reduced to hashes).
     pub fn hashed_flags(&self) -> Result<crate::lookup::HashedFlags, DeskError> {
-        let mut erased = std::collections::HashSet::new();
+        let mut erased: Vec<String> = Vec::new();
         for m in self.store.marks()? {
-            let refused = self.store.case(m.case)?.closure.is_some_and(|c| {
-                !matches!(
+            // ERASED means "this person was erased": only once the case is
+            // closed as granted (the marks are written when the plan is accepted).
+            let done = self.store.case(m.case)?.closure.is_some_and(|c| {
+                matches!(
                     c.outcome,
                     crate::domain::Outcome::Fulfilled | crate::domain::Outcome::PartlyFulfilled
                 )
             });
-            if !refused {
+            if done {
                 erased.extend(m.hashes.into_iter().map(|(_, h)| h));
             }
         }
-        Ok(crate::lookup::HashedFlags {
-            pseudo: self.pseudo.clone(),
-            do_not_market: self
-                .store
-                .suppression()?
-                .into_iter()
-                .map(|s| s.hash)
-                .collect(),
-            erased,
-        })
+        let suppressed: Vec<String> = self
+            .store
+            .suppression()?
+            .into_iter()
+            .map(|s| s.hash)
+            .collect();
+        Ok(crate::lookup::HashedFlags::new(
+            self.pseudo.clone(),
+            suppressed.iter().map(String::as_str),
+            erased.iter().map(String::as_str),
+        ))
     }
 
     /// Loads the whole lookup index (for the command line; the desk loads it on
