@@ -162,18 +162,25 @@ fn a_case_worked_from_the_shell_survives_restarts_and_verifies() {
             "tax law: Art. 17(3)(b)",
         ],
     );
-    ok(
-        d,
-        &[
-            "case",
-            "close",
-            &id,
-            "--outcome",
-            "fulfilled",
-            "--reason",
-            "erased everywhere but invoices",
-        ],
+    // No backup was marked for this erasure: closing as fulfilled needs a
+    // reason for that gap, and the refusal names its key.
+    let close = [
+        "case",
+        "close",
+        &id,
+        "--outcome",
+        "fulfilled",
+        "--reason",
+        "erased everywhere but invoices",
+    ];
+    let e = refused(d, &close);
+    assert!(
+        e.contains("backup marks missing") && e.contains("[backup-marks]"),
+        "{e}"
     );
+    let mut with_reason = close.to_vec();
+    with_reason.extend(["--gap", "backup-marks=no backup set holds web-form data"]);
+    ok(d, &with_reason);
 
     let c = json(d, &["case", "show", &id, "--json"]);
     assert_eq!(c["id"], id.as_str());
@@ -195,6 +202,13 @@ fn a_case_worked_from_the_shell_survives_restarts_and_verifies() {
     assert_eq!(c["tasks"][0]["status"], "done");
     assert_eq!(c["tasks"][1]["status"], "exempt");
     assert_eq!(c["closure"]["outcome"], "fulfilled");
+    assert_eq!(c["closure"]["responded_on"], c["closure"]["closed_at"]);
+    assert_eq!(c["closure"]["via"], "email", "the channel it came by");
+    assert_eq!(c["closure"]["gaps"][0]["key"], "backup-marks");
+    assert_eq!(
+        c["closure"]["gaps"][0]["reason"],
+        "no backup set holds web-form data"
+    );
     assert_eq!(c["closure"]["reason"], "erased everywhere but invoices");
     assert!(c["closure"]["closed_by"]
         .as_str()
@@ -259,6 +273,8 @@ fn illegal_transitions_are_refused_with_a_reason() {
             "fulfilled",
             "--reason",
             "done",
+            "--gap",
+            "backup-marks=erasure asked of one web form only",
         ],
     );
     let e = refused(

@@ -65,9 +65,33 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
     assert!(app.popups.is_empty(), "{:?}", app.popups);
 
     key(&mut app, Char('c'));
-    key(&mut app, Tab);
+    // The form lists what is still open: no backup was marked for this erasure.
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        form.intro
+            .iter()
+            .any(|l| l.contains("backup marks missing")),
+        "{:?}",
+        form.intro
+    );
+    keys(&mut app, &[Tab, Tab, Tab]); // outcome fulfilled, responded today, sent by web-form
     typ(&mut app, "erased in every source");
-    keys(&mut app, &[Enter, Enter]); // reason, then no fee → submit
+    keys(&mut app, &[Enter, Enter, Enter]); // summary, no fee, no reason for the gap → submit
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!(
+            "closing with open work and no reason is refused: {:?}",
+            app.popups
+        )
+    };
+    assert!(form
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("give a reason for each gap"));
+    typ(&mut app, "the web form is not backed up");
+    key(&mut app, Enter);
     assert!(
         matches!(top(&app), Some(Popup::Confirm { .. })),
         "closing is confirmed in a modal"

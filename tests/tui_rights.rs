@@ -125,9 +125,9 @@ fn work_and_close(app: &mut App, id: CaseId) -> Case {
     key(app, Char('m'));
     assert_eq!(app.desk.case(id).unwrap().case.state, State::ReadyToRespond);
     key(app, Char('c'));
-    key(app, Tab);
+    keys(app, &[Tab, Tab, Tab]); // fulfilled, responded today, by the request's channel
     typ(app, "done in every source");
-    keys(app, &[Enter, Enter]); // reason, then no fee → submit
+    keys(app, &[Enter, Enter]); // summary, then no fee → submit (nothing is open)
     key(app, Char('y'));
     let c = app.desk.case(id).unwrap().case;
     assert_eq!(c.state, State::Closed);
@@ -416,7 +416,7 @@ fn an_excessive_request_is_refused_with_a_fee_and_the_right_to_complain() {
     key(&mut app, Esc);
     key(&mut app, Char('c'));
     keys(&mut app, &[Right, Right, Right]); // refused-excessive
-    key(&mut app, Tab);
+    keys(&mut app, &[Tab, Tab, Tab]);
     typ(&mut app, "the fourth identical request this month");
     key(&mut app, Tab);
     typ(&mut app, "EUR 25");

@@ -104,9 +104,20 @@ fn case_popups() {
     snap("extend_form_80x24", &a, 80, 24);
     key(&mut a, Esc);
     key(&mut a, Char('c'));
-    key(&mut a, Tab);
+    snap("close_form_80x24", &a, 80, 24);
+    keys(&mut a, &[Tab, Tab, Tab]);
     typ(&mut a, "all sources done");
     keys(&mut a, &[Enter, Enter]);
+    for _ in 0..8 {
+        typ(&mut a, "handled outside the desk");
+        key(&mut a, Enter);
+        if matches!(
+            a.popups.last(),
+            Some(rightsdesk::tui::app::Popup::Confirm { .. })
+        ) {
+            break;
+        }
+    }
     snap("close_confirm_80x24", &a, 80, 24);
     key(&mut a, Char('n'));
     key(&mut a, Char('u')); // resume a case that is not paused

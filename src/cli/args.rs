@@ -295,6 +295,17 @@ pub enum CaseCommand {
         /// request (Art. 12(5)), e.g. "EUR 25"; stated in the closing letter.
         #[arg(long)]
         fee: Option<String>,
+        /// The day the response went out (default today).
+        #[arg(long, value_parser = parse_date)]
+        responded: Option<NaiveDate>,
+        /// How it went out (default: the channel the request came by).
+        #[arg(long)]
+        via: Option<Channel>,
+        /// Closing as (partly) fulfilled with work still open: KEY=REASON for
+        /// each gap (keys like `web-forms/erase` or `backup-marks`; a refused
+        /// close lists them). Repeatable.
+        #[arg(long)]
+        gap: Vec<String>,
         /// Erasure: keep the subject's e-mails and phones in the closed case as
         /// evidence (by default they are replaced by keyed hashes).
         #[arg(long)]

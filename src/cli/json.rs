@@ -42,6 +42,7 @@ pub fn case_json(v: &CaseView) -> serde_json::Value {
         "notes": c.notes.iter().map(|n| serde_json::json!({"text": n.text, "by": n.by, "at": n.at.date_naive()})).collect::<Vec<_>>(),
         "closure": c.closure.as_ref().map(|x| serde_json::json!({
             "outcome": x.outcome, "reason": x.reason, "closed_at": x.closed_at.date_naive(), "closed_by": x.closed_by,
+            "responded_on": x.responded(), "via": x.via, "fee": x.fee, "gaps": x.gaps,
         })),
         "version": c.version,
     })

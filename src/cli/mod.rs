@@ -344,16 +344,28 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             outcome,
             reason,
             fee,
+            responded,
+            via,
+            gap,
             keep_identifiers,
             json,
         } => {
-            let case = desk.close(
-                parse_id(id)?,
-                *outcome,
-                reason,
-                fee.clone(),
-                *keep_identifiers,
-            )?;
+            let mut closing = crate::domain::closure::Closing::new(*outcome, reason.clone());
+            closing.fee = fee.clone();
+            closing.responded_on = *responded;
+            closing.via = *via;
+            for g in gap {
+                let (k, r) = g.split_once('=').ok_or_else(|| {
+                    fail(
+                        exit::USAGE,
+                        format!("--gap '{g}': give KEY=REASON (the keys are listed when closing is refused)"),
+                    )
+                })?;
+                closing
+                    .gap_reasons
+                    .push((k.trim().to_string(), r.trim().to_string()));
+            }
+            let case = desk.close(parse_id(id)?, closing, *keep_identifiers)?;
             show(case, *json);
             Ok(())
         }
@@ -511,11 +523,10 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
                 reason: "clarify".into(),
             },
             Step::Resume,
-            Step::Close {
-                outcome: Outcome::Fulfilled,
-                reason: "churn".into(),
-                fee: None,
-            },
+            Step::Close(crate::domain::closure::Closing::new(
+                Outcome::Withdrawn,
+                "churn",
+            )),
         ];
         let upto = 1 + (next() % steps.len() as u64) as usize;
         for step in steps.into_iter().take(upto) {

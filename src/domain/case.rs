@@ -178,6 +178,22 @@ pub struct Closure {
     /// A fee charged under Art. 12(5), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<String>,
+    /// The day the response went out (cases closed before this was asked: None).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responded_on: Option<NaiveDate>,
+    /// How the response went out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Channel>,
+    /// Work still open at closure, each with the reason staff gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<super::closure::GapReason>,
+}
+
+impl Closure {
+    /// The day the response went out (the day of closing when not recorded).
+    pub fn responded(&self) -> NaiveDate {
+        self.responded_on.unwrap_or(self.closed_at.date_naive())
+    }
 }
 
 /// One step taken on a case, as recorded in its history.

@@ -43,12 +43,7 @@ pub enum Step {
     Note {
         text: String,
     },
-    Close {
-        outcome: Outcome,
-        reason: String,
-        /// A reasonable fee charged under Art. 12(5) (e.g. "EUR 25").
-        fee: Option<String>,
-    },
+    Close(super::closure::Closing),
     /// Adds the accepted tasks of a plan as pending work.
     Plan {
         tasks: Vec<PlannedRef>,
@@ -82,7 +77,7 @@ impl Step {
             Step::RecordTask { .. } => "record a task on",
             Step::MarkReady => "mark ready",
             Step::Note { .. } => "add a note to",
-            Step::Close { .. } => "close",
+            Step::Close(_) => "close",
             Step::Plan { .. } => "plan tasks for",
             Step::Rectify { .. } => "record a rectification on",
             Step::LiftRestriction { .. } => "lift the restriction on",
@@ -579,12 +574,37 @@ impl Case {
                 self.records.dedup();
                 (Action::Pseudonymised, self.state)
             }
-            Step::Close {
+            Step::Close(super::closure::Closing {
                 outcome,
                 reason,
                 fee,
-            } => {
+                responded_on,
+                via,
+                gap_reasons,
+            }) => {
                 let reason = need_text("reason", &reason)?;
+                let responded_on = responded_on.unwrap_or(cx.on);
+                if responded_on > cx.on || responded_on < self.received {
+                    return Err(refuse(format!(
+                        "the response date {responded_on} must be between the request ({}) and today",
+                        self.received
+                    )));
+                }
+                let gaps = if matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled) {
+                    super::closure::explain_gaps(&super::closure::open_gaps(self), &gap_reasons)
+                        .map_err(|missing| {
+                            refuse(format!(
+                                "work is still open; give a reason for each gap or finish it: {}",
+                                missing
+                                    .iter()
+                                    .map(|g| format!("{} [{}]", g.what, g.key))
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            ))
+                        })?
+                } else {
+                    Vec::new()
+                };
                 let fee = fee
                     .map(|f| text("fee", &f, false).map_err(|e| refuse(e.to_string())))
                     .transpose()?
@@ -629,6 +649,9 @@ impl Case {
                     closed_at: cx.at,
                     closed_by: cx.actor.to_string(),
                     fee,
+                    responded_on: Some(responded_on),
+                    via: Some(via.unwrap_or(self.channel)),
+                    gaps,
                 });
                 (Action::Closed { outcome, reason }, State::Closed)
             }
@@ -707,11 +730,10 @@ mod tests {
     }
 
     fn close(outcome: Outcome) -> Step {
-        Step::Close {
-            outcome,
-            reason: "all sources done".into(),
-            fee: None,
-        }
+        let mut c = super::super::closure::Closing::new(outcome, "all sources done");
+        // These tests are about the state machine: every gap has its reason.
+        c.gap_reasons = vec![("backup-marks".into(), "no backups hold this subject".into())];
+        Step::Close(c)
     }
 
     #[test]
@@ -850,11 +872,10 @@ mod tests {
         for s in [
             Step::Pause { reason: " ".into() },
             Step::Extend { reason: "".into() },
-            Step::Close {
-                outcome: Outcome::RefusedExcessive,
-                reason: "\t".into(),
-                fee: None,
-            },
+            Step::Close(super::super::closure::Closing::new(
+                Outcome::RefusedExcessive,
+                "\t",
+            )),
         ] {
             let e = step(&mut c, s, "2024-09-04").unwrap_err();
             assert!(e.why.contains("reason: is required"), "{e}");

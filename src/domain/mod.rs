@@ -4,6 +4,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod closure;
 pub mod fold;
 pub mod identifier;
 pub mod ids;

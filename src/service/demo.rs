@@ -140,11 +140,19 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                     note: s.note.clone(),
                 },
                 "ready" => Step::MarkReady,
-                "close" => Step::Close {
-                    outcome: parse("outcome", &s.outcome)?.parse().map_err(fail)?,
-                    reason: s.reason.clone(),
-                    fee: None,
-                },
+                "close" => {
+                    let mut c = crate::domain::closure::Closing::new(
+                        parse("outcome", &s.outcome)?.parse().map_err(fail)?,
+                        s.reason.clone(),
+                    );
+                    // Demo cases close with their gaps explained.
+                    let now = desk.case(case.id).map_err(|e| fail(e.to_string()))?;
+                    c.gap_reasons = crate::domain::closure::open_gaps(&now.case)
+                        .into_iter()
+                        .map(|g| (g.key, "demo case: handled before the desk was used".into()))
+                        .collect();
+                    Step::Close(c)
+                }
                 other => return Err(fail(format!("unknown step '{other}'"))),
             };
             desk.step(case.id, step, Some(day))

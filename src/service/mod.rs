@@ -447,16 +447,8 @@ impl Desk {
     /// Takes one step on a case, dated `on` (default today); returns the case
     /// once the change and its audit entry are durable.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
-        if let (
-            Step::Close {
-                outcome,
-                reason,
-                fee,
-            },
-            None,
-        ) = (&step, on)
-        {
-            return self.close(id, *outcome, reason, fee.clone(), false);
+        if let (Step::Close(closing), None) = (&step, on) {
+            return self.close(id, closing.clone(), false);
         }
         if let Step::RecordTask { source, .. } = &step {
             if self.catalogue.get(source).is_none() {

@@ -227,11 +227,10 @@ impl Desk {
     pub fn close(
         &self,
         id: CaseId,
-        outcome: Outcome,
-        reason: &str,
-        fee: Option<String>,
+        closing: crate::domain::closure::Closing,
         keep_identifiers: bool,
     ) -> Result<Case, DeskError> {
+        let outcome = closing.outcome;
         let mut case = self.store.case(id)?;
         let base = case.version;
         let today = self.today();
@@ -241,14 +240,7 @@ impl Desk {
             on: today,
             calendar: &self.calendar,
         };
-        case.apply(
-            Step::Close {
-                outcome,
-                reason: reason.to_string(),
-                fee,
-            },
-            &cx,
-        )?;
+        case.apply(Step::Close(closing), &cx)?;
         let erasing = case.rights.contains(&Right::Erasure)
             && matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled);
         let mut beside = Beside::default();

@@ -29,12 +29,17 @@ pub struct Field {
     pub index: usize,
     /// Ticked items (Multi) or the toggle's value in `checked[0]`.
     pub checked: Vec<bool>,
-    pub hint: &'static str,
+    pub hint: std::borrow::Cow<'static, str>,
     pub error: Option<String>,
 }
 
 impl Field {
-    pub fn text(key: &'static str, label: &'static str, value: &str, hint: &'static str) -> Field {
+    pub fn text(
+        key: &'static str,
+        label: &'static str,
+        value: &str,
+        hint: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Field {
         Field {
             key,
             label,
@@ -42,7 +47,7 @@ impl Field {
             text: value.to_string(),
             index: 0,
             checked: vec![],
-            hint,
+            hint: hint.into(),
             error: None,
         }
     }
@@ -70,7 +75,7 @@ impl Field {
             text: String::new(),
             index: selected.min(options.len().saturating_sub(1)),
             checked: vec![],
-            hint: "←/→ to change",
+            hint: "←/→ to change".into(),
             error: None,
         }
     }
@@ -83,7 +88,7 @@ impl Field {
             text: String::new(),
             index: 0,
             checked: vec![false; options.len()],
-            hint: "←/→ move, space ticks",
+            hint: "←/→ move, space ticks".into(),
             error: None,
         }
     }
@@ -96,7 +101,7 @@ impl Field {
             text: String::new(),
             index: 0,
             checked: vec![value],
-            hint: "space to change",
+            hint: "space to change".into(),
             error: None,
         }
     }
@@ -153,6 +158,8 @@ pub struct Form {
     pub focus: usize,
     /// A problem with the form as a whole (e.g. the domain's refusal).
     pub error: Option<String>,
+    /// Lines shown above the fields (e.g. the work still open at closure).
+    pub intro: Vec<String>,
 }
 
 impl Form {
@@ -162,6 +169,7 @@ impl Form {
             fields,
             focus: 0,
             error: None,
+            intro: Vec::new(),
         }
     }
 

@@ -186,22 +186,52 @@ impl App {
                     .parse()
                     .expect("choice from the list");
                 let reason = form.get("reason").text.trim().to_string();
-                let fee = Some(form.get("fee").text.trim().to_string()).filter(|f| !f.is_empty());
-                let fee_line = fee
-                    .as_ref()
-                    .map(|f| format!("\nFee charged: {f}"))
-                    .unwrap_or_default();
-                self.popups.push(Popup::Confirm {
-                    title: "Close the case".into(),
-                    body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}\nA closed case cannot be reopened."),
-                    case: id,
-                    step: Step::Close {
-                        outcome,
-                        reason,
-                        fee,
-                    },
-                });
-                Ok(())
+                let mut closing = crate::domain::closure::Closing::new(outcome, reason.clone());
+                closing.fee =
+                    Some(form.get("fee").text.trim().to_string()).filter(|f| !f.is_empty());
+                closing.responded_on = parse_day(&form.get("responded").text);
+                closing.via = form.get("via").value().parse().ok();
+                match self.desk.case(id) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(v) => {
+                        closing.gap_reasons = gap_reasons(&form, &v.case);
+                        let gaps = crate::domain::closure::open_gaps(&v.case);
+                        let explained =
+                            crate::domain::closure::explain_gaps(&gaps, &closing.gap_reasons);
+                        match explained {
+                            Err(missing)
+                                if matches!(
+                                    outcome,
+                                    Outcome::Fulfilled | Outcome::PartlyFulfilled
+                                ) =>
+                            {
+                                Err(format!(
+                                    "work is still open: give a reason for each gap ({} without one)",
+                                    missing.len()
+                                ))
+                            }
+                            _ => {
+                                let fee_line = closing
+                                    .fee
+                                    .as_ref()
+                                    .map(|f| format!("\nFee charged: {f}"))
+                                    .unwrap_or_default();
+                                let open_line = if gaps.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("\nClosing with {} gap(s) explained.", gaps.len())
+                                };
+                                self.popups.push(Popup::Confirm {
+                                    title: "Close the case".into(),
+                                    body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}{open_line}\nA closed case cannot be reopened."),
+                                    case: id,
+                                    step: Step::Close(closing),
+                                });
+                                Ok(())
+                            }
+                        }
+                    }
+                }
             }
         };
         if let Err(msg) = result {
@@ -314,7 +344,7 @@ fn intake_field(domain_field: &str) -> &str {
 pub(super) fn check_field(form: &mut Form, i: usize, purpose: Purpose, today: NaiveDate) {
     let key = form.fields[i].key;
     let err = match key {
-        "received" | "on" | "told" if parse_day(&form.fields[i].text).is_none() => {
+        "received" | "on" | "told" | "responded" if parse_day(&form.fields[i].text).is_none() => {
             Some("a date as YYYY-MM-DD".to_string())
         }
         _ if purpose == Purpose::Intake => match intake_from_form(form, today).validate(today) {
@@ -393,19 +423,81 @@ pub(super) fn reason_form(title: &str, key: &'static str, hint: &'static str) ->
     Form::new(title, vec![Field::text(key, label, "", hint)])
 }
 
-pub(super) fn close_form(id: CaseId) -> Form {
+/// Labels for the reason fields of the gaps a closure form lists.
+const GAP_KEYS: [&str; 8] = [
+    "gap0", "gap1", "gap2", "gap3", "gap4", "gap5", "gap6", "gap7",
+];
+const GAP_LABELS: [&str; 8] = [
+    "Why open 1",
+    "Why open 2",
+    "Why open 3",
+    "Why open 4",
+    "Why open 5",
+    "Why open 6",
+    "Why open 7",
+    "Why others",
+];
+
+/// The closure form: what is still open (from the domain), the outcome, the
+/// response date and channel, the summary, a fee, and a reason per gap (the
+/// eighth field answers for any further gaps).
+pub(super) fn close_form(case: &crate::domain::Case, today: NaiveDate) -> Form {
+    let id = case.id;
     let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-    Form::new(
-        format!("Close {id}"),
-        vec![
-            Field::choice("outcome", "Outcome", &outcomes, 0),
-            Field::text("reason", "Reason", "", "what was done, or why refused"),
-            Field::text(
-                "fee",
-                "Fee",
-                "",
-                "only for a manifestly unfounded or excessive request, e.g. EUR 25",
-            ),
-        ],
-    )
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    let via = Channel::ALL
+        .iter()
+        .position(|c| *c == case.channel)
+        .unwrap_or(0);
+    let gaps = crate::domain::closure::open_gaps(case);
+    let mut fields = vec![
+        Field::choice("outcome", "Outcome", &outcomes, 0),
+        Field::text(
+            "responded",
+            "Responded",
+            &today.format("%Y-%m-%d").to_string(),
+            "the day the response went out",
+        ),
+        Field::choice("via", "Sent by", &channels, via),
+        Field::text("reason", "Summary", "", "what was done, or why refused"),
+        Field::text(
+            "fee",
+            "Fee",
+            "",
+            "only for a manifestly unfounded or excessive request, e.g. EUR 25",
+        ),
+    ];
+    for (i, g) in gaps.iter().enumerate().take(GAP_KEYS.len()) {
+        let hint = if i + 1 == GAP_KEYS.len() && gaps.len() > GAP_KEYS.len() {
+            format!("why the other {} gaps stay open", gaps.len() - i)
+        } else {
+            format!("why closing with this open: {}", g.what)
+        };
+        fields.push(Field::text(GAP_KEYS[i], GAP_LABELS[i], "", hint));
+    }
+    let mut form = Form::new(format!("Close {id}"), fields);
+    form.intro = if gaps.is_empty() {
+        vec!["Nothing is open: every task is done.".into()]
+    } else {
+        let mut l = vec![format!(
+            "Still open ({}) — to close as fulfilled, say why for each:",
+            gaps.len()
+        )];
+        l.extend(gaps.iter().map(|g| format!("• {}", g.what)));
+        l
+    };
+    form
+}
+
+/// The gap reasons typed into a closure form, matched to the case's gaps.
+pub(super) fn gap_reasons(form: &Form, case: &crate::domain::Case) -> Vec<(String, String)> {
+    let gaps = crate::domain::closure::open_gaps(case);
+    let mut out = Vec::new();
+    for (i, g) in gaps.iter().enumerate() {
+        let slot = i.min(GAP_KEYS.len() - 1);
+        if let Some(f) = form.fields.iter().find(|f| f.key == GAP_KEYS[slot]) {
+            out.push((g.key.clone(), f.text.trim().to_string()));
+        }
+    }
+    out
 }

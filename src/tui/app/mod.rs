@@ -538,7 +538,13 @@ impl App {
                             reason_form(&format!("Note on {id}"), "note", "what happened"),
                             Purpose::Note(id),
                         ),
-                        _ => (close_form(id), Purpose::Close(id)),
+                        _ => match self.desk.case(id) {
+                            Ok(v) => (close_form(&v.case, today), Purpose::Close(id)),
+                            Err(e) => {
+                                self.show_error("Cannot close", &e.to_string());
+                                return vec![];
+                            }
+                        },
                     };
                     self.popups.push(Popup::Form { form, purpose });
                 }

@@ -207,7 +207,11 @@ fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffe
 
 fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let mut lines = Vec::new();
+    let mut lines: Vec<Line> = form
+        .intro
+        .iter()
+        .map(|l| Line::from(Span::styled(inert(l).into_owned(), t.muted())))
+        .collect();
     for (i, f) in form.fields.iter().enumerate() {
         let focus = i == form.focus;
         let marker = if focus {
