@@ -98,6 +98,38 @@ pub enum Command {
     /// The do-not-market list: export it, check a campaign list, take unsubscribes.
     #[command(subcommand)]
     Suppression(SuppressionCommand),
+    /// The closure log: one row per closed case.
+    #[command(subcommand)]
+    Closures(ClosuresCommand),
+    /// Reduces closed cases past the desk's retention (settings:
+    /// retention_years) to their pseudonymised stub. Lists them only, unless
+    /// --apply; then rebuilds the store so the removed bytes are gone.
+    Purge {
+        #[arg(long)]
+        apply: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClosuresCommand {
+    /// Writes the closure log (cases responded to between --from and --to).
+    Export {
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// csv (cells safe for spreadsheets) or jsonl
+        #[arg(long, default_value = "csv")]
+        format: crate::service::records::LogFormat,
+        /// Name the subjects instead of their pseudonyms (this is logged).
+        #[arg(long)]
+        with_subjects: bool,
+        /// Where to write (default: standard output). Written 0600.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

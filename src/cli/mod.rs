@@ -203,6 +203,71 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
         Command::Export(e) => rights::export(&Desk::open(&dir)?, e),
         Command::Backups(b) => rights::backups(&Desk::open(&dir)?, b),
         Command::Suppression(s) => rights::suppression(&Desk::open(&dir)?, s),
+        Command::Purge { apply, json } => {
+            let report = Desk::open(&dir)?.purge(*apply)?;
+            // The desk is closed again here: the rebuild needs the store to itself.
+            let rebuilt = if *apply && report.reduced > 0 {
+                Some(crate::service::rebuild(&dir)?)
+            } else {
+                None
+            };
+            if *json {
+                print_json(&serde_json::json!({
+                    "retention_years": report.retention_years,
+                    "due": report.due.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                    "reduced": report.reduced,
+                    "rebuilt": rebuilt.is_some(),
+                }));
+            } else {
+                for id in &report.due {
+                    println!("{id}");
+                }
+                if *apply {
+                    println!(
+                        "{} case(s) past {} years reduced to their stub{}",
+                        report.reduced,
+                        report.retention_years,
+                        if rebuilt.is_some() {
+                            "; store rebuilt, removed bytes gone"
+                        } else {
+                            ""
+                        }
+                    );
+                } else {
+                    println!(
+                        "{} case(s) past {} years would be reduced (dry run: add --apply)",
+                        report.due.len(),
+                        report.retention_years
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Closures(args::ClosuresCommand::Export {
+            from,
+            to,
+            format,
+            with_subjects,
+            out,
+        }) => {
+            let desk = Desk::open(&dir)?;
+            let rows = desk.closure_log(*from, *to, *with_subjects)?;
+            let bytes = crate::service::records::write_log(&rows, *format)
+                .map_err(|e| fail(exit::FAILED, e))?;
+            match out {
+                Some(path) => {
+                    paths::write_private(path, &bytes)
+                        .map_err(|e| fail(exit::FAILED, format!("{}: {e}", path.display())))?;
+                    eprintln!("wrote {} closed cases to {}", rows.len(), path.display());
+                }
+                None => {
+                    // Cells are spreadsheet-safe; a terminal still gets them inert.
+                    let text = String::from_utf8_lossy(&bytes);
+                    print!("{}", crate::domain::text::inert_lines(&text));
+                }
+            }
+            Ok(())
+        }
     }
 }
 

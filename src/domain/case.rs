@@ -248,6 +248,8 @@ pub enum Action {
     },
     /// The subject's identifiers in the case replaced by keyed hashes after erasure.
     Pseudonymised,
+    /// Reduced to its stub once past the desk's own retention.
+    Purged,
 }
 
 /// A planned task as the history records it.
@@ -275,6 +277,7 @@ impl Action {
             Action::Rectified { .. } => "rectified",
             Action::RestrictionLifted { .. } => "restriction-lifted",
             Action::Pseudonymised => "pseudonymised",
+            Action::Purged => "purged",
         }
     }
 }
@@ -376,6 +379,68 @@ impl Case {
             Action::RestrictionLifted { .. } => Some(e.on),
             _ => None,
         })
+    }
+
+    /// True once the case was reduced to its stub (desk retention).
+    pub fn purged(&self) -> bool {
+        self.history
+            .iter()
+            .any(|e| matches!(e.action, Action::Purged))
+    }
+
+    /// Whether the desk's retention (`years` after closure) has run out by `today`.
+    pub fn past_retention(&self, today: NaiveDate, years: u32) -> bool {
+        self.closure.as_ref().is_some_and(|c| {
+            c.closed_at
+                .date_naive()
+                .checked_add_months(chrono::Months::new(years * 12))
+                .is_some_and(|end| end < today)
+        })
+    }
+
+    /// Keeps id, rights, channel, dates, states, actors, outcome and the
+    /// subject's keyed hashes; every name, identifier and free text goes.
+    pub fn reduce_to_stub(&mut self, hashes: Vec<String>) {
+        const GONE: &str = "(purged)";
+        self.subject = Subject {
+            name: GONE.into(),
+            emails: hashes.into_iter().map(|h| format!("hash:{h}")).collect(),
+            phones: vec![],
+        };
+        self.requester.name = None;
+        self.requester.authority = None;
+        self.records.clear();
+        self.notes.clear();
+        for v in &mut self.verifications {
+            v.note.clear();
+        }
+        for t in &mut self.tasks {
+            t.note.clear();
+        }
+        if let Some(c) = &mut self.closure {
+            c.reason = GONE.into();
+            for g in &mut c.gaps {
+                g.reason.clear();
+            }
+        }
+        for e in &mut self.history {
+            match &mut e.action {
+                Action::IdRequested { note } | Action::Verified { note, .. } => note.clear(),
+                Action::Paused { reason } | Action::Extended { reason } => reason.clear(),
+                Action::TaskRecorded { note, .. } => note.clear(),
+                Action::Noted { text } => text.clear(),
+                Action::Closed { reason, .. } => *reason = GONE.into(),
+                Action::Rectified {
+                    old, new, reason, ..
+                } => {
+                    old.clear();
+                    new.clear();
+                    reason.clear();
+                }
+                Action::RestrictionLifted { how, .. } => how.clear(),
+                _ => {}
+            }
+        }
     }
 
     /// True once the subject's identifiers were replaced by keyed hashes.

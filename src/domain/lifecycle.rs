@@ -64,6 +64,11 @@ pub enum Step {
     Pseudonymise {
         hashes: Vec<String>,
     },
+    /// Reduces a closed case past the desk's retention to its stub: id,
+    /// rights, dates, outcome and the keyed hashes (`hashes`) of its subject.
+    Purge {
+        hashes: Vec<String>,
+    },
 }
 
 impl Step {
@@ -82,6 +87,7 @@ impl Step {
             Step::Rectify { .. } => "record a rectification on",
             Step::LiftRestriction { .. } => "lift the restriction on",
             Step::Pseudonymise { .. } => "pseudonymise",
+            Step::Purge { .. } => "purge",
         }
     }
 }
@@ -272,7 +278,10 @@ impl Case {
         };
         let after_closure = matches!(
             step,
-            Step::Note { .. } | Step::LiftRestriction { .. } | Step::Pseudonymise { .. }
+            Step::Note { .. }
+                | Step::LiftRestriction { .. }
+                | Step::Pseudonymise { .. }
+                | Step::Purge { .. }
         );
         if self.state == State::Closed && !after_closure {
             let c = self.closure.as_ref().expect("closed case has a closure");
@@ -551,6 +560,16 @@ impl Case {
                     )));
                 }
                 (Action::RestrictionLifted { told_on, how }, self.state)
+            }
+            Step::Purge { hashes } => {
+                if self.state != State::Closed {
+                    return Err(refuse("only a closed case is reduced to its stub".into()));
+                }
+                if self.purged() {
+                    return Err(refuse("it is already reduced to its stub".into()));
+                }
+                self.reduce_to_stub(hashes);
+                (Action::Purged, self.state)
             }
             Step::Pseudonymise { hashes } => {
                 if !self.rights.contains(&Right::Erasure) {

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod case;
 pub mod clock;
 pub mod closure;
+pub mod closure_log;
 pub mod fold;
 pub mod identifier;
 pub mod ids;

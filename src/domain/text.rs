@@ -60,6 +60,25 @@ pub fn aside(note: &str) -> String {
     }
 }
 
+/// Like `inert`, line by line: newlines stay, everything else unsafe is shown.
+pub fn inert_lines(s: &str) -> String {
+    s.split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(body) => format!("{}\n", inert(body)),
+            None => inert(l).into_owned(),
+        })
+        .collect()
+}
+
+/// A spreadsheet treats a cell starting with = + - @ (or a tab/CR) as a
+/// formula: such cells get a leading apostrophe, which spreadsheets show as text.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod demo;
 pub mod package;
 pub mod paths;
+pub mod records;
 mod rights;
 pub mod synth;
 pub use rights::{AccessExport, BackupHit, CheckHit, Holdings, PlanProposal, SuppressionHit};

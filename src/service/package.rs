@@ -239,13 +239,7 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
     crate::service::paths::write_private(path, &bytes)
 }
 
-/// A spreadsheet treats a cell starting with = + - @ (or a tab/CR) as a formula.
-pub fn spreadsheet_safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
+pub use crate::domain::text::spreadsheet_safe;
 
 /// The portability set: `data.json` (every record, every field as exported)
 /// and `data.csv` (source, record, field, value), each an AES-256 zip entry.

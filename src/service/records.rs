@@ -1,0 +1,173 @@
+//! The organisation's records of its answers: the closure log and its
+//! figures, the desk's own retention (purge), for both faces.
+
+use super::{Desk, DeskError};
+use crate::domain::closure_log::{closure_row, ClosureRow, CSV_HEADER};
+use crate::domain::Case;
+use chrono::NaiveDate;
+
+/// The closure log's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Csv,
+    Jsonl,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "csv" => Ok(LogFormat::Csv),
+            "jsonl" => Ok(LogFormat::Jsonl),
+            other => Err(format!("'{other}' is not a log format (csv, jsonl)")),
+        }
+    }
+}
+
+impl Desk {
+    /// A stable pseudonym for a case's subject: the keyed hash of their first
+    /// e-mail (also after erasure reduced it to a hash), else phone, else name.
+    pub fn pseudonym(&self, case: &Case) -> String {
+        let s = &case.subject;
+        let hash = s
+            .emails
+            .iter()
+            .find_map(|e| {
+                e.strip_prefix("hash:")
+                    .map(str::to_string)
+                    .or_else(|| self.pseudo.email(e))
+            })
+            .or_else(|| s.phones.iter().find_map(|p| self.pseudo.phone(p)))
+            .unwrap_or_else(|| {
+                crate::domain::pseudonym::hex(&self.pseudo.raw(
+                    crate::domain::pseudonym::IdKind::Email,
+                    &format!("name:{}", crate::domain::fold::fold(&s.name).text),
+                ))
+            });
+        format!("P-{}", &hash[..12.min(hash.len())])
+    }
+
+    /// One row per case closed (responded) between `from` and `to`,
+    /// inclusive. Names only when asked for; the export is logged either way.
+    pub fn closure_log(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<Vec<ClosureRow>, DeskError> {
+        let rows = self.closure_rows(from, to, with_subjects)?;
+        let detail = serde_json::json!({
+            "rows": rows.len(),
+            "from": from,
+            "to": to,
+            "with_subjects": with_subjects,
+        });
+        self.store.log(&self.note("closures-exported", detail))?;
+        Ok(rows)
+    }
+
+    /// The rows without logging (the records view reads figures only).
+    pub fn closure_rows(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<Vec<ClosureRow>, DeskError> {
+        let mut rows = Vec::new();
+        for case in self.store.cases()? {
+            let subject = if with_subjects {
+                case.subject.name.clone()
+            } else {
+                self.pseudonym(&case)
+            };
+            if let Some(r) = closure_row(&case, &self.calendar, subject) {
+                if from.is_some_and(|f| r.responded < f) || to.is_some_and(|t| r.responded > t) {
+                    continue;
+                }
+                rows.push(r);
+            }
+        }
+        rows.sort_by(|a, b| (a.responded, &a.id).cmp(&(b.responded, &b.id)));
+        Ok(rows)
+    }
+}
+
+/// The log as CSV (spreadsheet-safe cells) or JSON lines.
+pub fn write_log(rows: &[ClosureRow], format: LogFormat) -> Result<Vec<u8>, String> {
+    match format {
+        LogFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(CSV_HEADER).map_err(|e| e.to_string())?;
+            for r in rows {
+                w.write_record(r.csv_cells()).map_err(|e| e.to_string())?;
+            }
+            w.into_inner().map_err(|e| e.to_string())
+        }
+        LogFormat::Jsonl => {
+            let mut out = Vec::new();
+            for r in rows {
+                serde_json::to_writer(&mut out, r).map_err(|e| e.to_string())?;
+                out.push(b'\n');
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// What a purge found (and, applied, reduced).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PurgeReport {
+    /// Closed cases past the desk's retention, not yet reduced.
+    pub due: Vec<crate::domain::CaseId>,
+    pub reduced: usize,
+    pub retention_years: u32,
+}
+
+impl Desk {
+    /// Finds closed cases older than the configured retention and, when
+    /// `apply`, reduces each to its stub with an audit entry. Run `rebuild`
+    /// afterwards so the removed bytes leave sled's files.
+    pub fn purge(&self, apply: bool) -> Result<PurgeReport, DeskError> {
+        let years = self.settings.retention_years;
+        let today = self.today();
+        let mut report = PurgeReport {
+            retention_years: years,
+            ..PurgeReport::default()
+        };
+        for case in self.store.cases()? {
+            if case.purged() || !case.past_retention(today, years) {
+                continue;
+            }
+            report.due.push(case.id);
+            if !apply {
+                continue;
+            }
+            let mut c = case;
+            let mut hashes: Vec<String> = c
+                .subject
+                .emails
+                .iter()
+                .filter_map(|e| e.strip_prefix("hash:").map(str::to_string))
+                .collect();
+            hashes.extend(
+                self.pseudo
+                    .all(&c.subject.emails, &c.subject.phones)
+                    .into_iter()
+                    .map(|(_, h)| h),
+            );
+            hashes.sort();
+            hashes.dedup();
+            let cx = crate::domain::StepContext {
+                actor: &self.actor,
+                at: self.now(),
+                on: today,
+                calendar: &self.calendar,
+            };
+            c.apply(crate::domain::Step::Purge { hashes }, &cx)?;
+            let detail = serde_json::json!({ "on": today, "retention_years": years });
+            self.store.update_case(&c, &self.note("purged", detail))?;
+            report.reduced += 1;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,266 @@
+//! The organisation's records: the closure log, and the desk's own retention.
+
+mod common;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rightsdesk::domain::closure::Closing;
+use rightsdesk::domain::{
+    Channel, NewCase, Outcome, Relation, Requester, Right, Step, Subject, VerificationMethod,
+    VerificationOutcome,
+};
+use rightsdesk::service::{Desk, Now};
+use std::path::Path;
+
+fn at(day: &str) -> Now {
+    let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    Now::Fixed(Utc.from_utc_datetime(&d.and_hms_opt(12, 0, 0).unwrap()))
+}
+
+/// Opens, verifies and closes an access case for `name` on `day`.
+fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str) -> String {
+    desk.set_now(at(day));
+    let c = desk
+        .open_case(NewCase {
+            rights: vec![Right::Access],
+            channel: Channel::Email,
+            received: NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+            requester: Requester {
+                relation: Relation::Subject,
+                name: None,
+                authority: None,
+            },
+            child: false,
+            subject: Subject {
+                name: name.into(),
+                emails: vec![email.into()],
+                // A phone of the person's own, from the day they wrote.
+                phones: vec![format!("+353 87 {}", day.replace('-', ""))],
+            },
+            records: vec![],
+        })
+        .unwrap();
+    desk.step(
+        c.id,
+        Step::Verify {
+            method: VerificationMethod::KnownDetails,
+            outcome: VerificationOutcome::Verified,
+            note: format!("{name} confirmed the address"),
+        },
+        None,
+    )
+    .unwrap();
+    desk.step(
+        c.id,
+        Step::Note {
+            text: format!("called {name} back"),
+        },
+        None,
+    )
+    .unwrap();
+    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason), false)
+        .unwrap();
+    c.id.to_string()
+}
+
+fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap_or_default()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn purge_reduces_exactly_the_cases_past_retention_and_leaves_no_trace_on_disk() {
+    let t = tempfile::tempdir().unwrap();
+    let mut desk = common::desk(t.path());
+    let old = closed_case(
+        &mut desk,
+        "Zofia Purgeable",
+        "zofia@purge.example",
+        "2019-03-04",
+        "sent",
+    );
+    let edge = closed_case(
+        &mut desk,
+        "Edgar Edge",
+        "edgar@edge.example",
+        "2020-12-01",
+        "sent",
+    );
+    let recent = closed_case(
+        &mut desk,
+        "Rita Recent",
+        "rita@recent.example",
+        "2025-06-02",
+        "sent",
+    );
+    desk.set_now(at("2026-11-29"));
+
+    // Default 6 years: closed 4 Mar 2019 is past; closed 1 Dec 2020 is not yet.
+    let dry = desk.purge(false).unwrap();
+    assert_eq!(dry.retention_years, 6);
+    let due: Vec<String> = dry.due.iter().map(|c| c.to_string()).collect();
+    assert_eq!(due, [old.clone()]);
+    assert_eq!(dry.reduced, 0);
+    assert!(
+        !desk.case(dry.due[0]).unwrap().case.purged(),
+        "a dry run changes nothing"
+    );
+
+    let report = desk.purge(true).unwrap();
+    assert_eq!(report.reduced, 1);
+    let stub = desk.case(report.due[0]).unwrap().case;
+    assert_eq!(stub.subject.name, "(purged)");
+    assert!(stub.subject.emails.iter().all(|e| e.starts_with("hash:")));
+    assert!(stub.subject.phones.is_empty() && stub.notes.is_empty());
+    assert_eq!(stub.closure.as_ref().unwrap().outcome, Outcome::Fulfilled);
+    assert_eq!(stub.rights, [Right::Access]);
+    // The stub keeps the same pseudonym, so the closure log still counts it.
+    let rows = desk.closure_rows(None, None, false).unwrap();
+    assert_eq!(rows.len(), 3);
+    let v = desk.verify_audit().expect("the chain verifies after purge");
+    assert_eq!(v.cases, 3);
+    assert_eq!(desk.purge(false).unwrap().due.len(), 0, "purged once");
+    let kinds: Vec<String> = desk
+        .audit_log(Some(report.due[0]))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds.last().map(String::as_str), Some("purged"));
+    drop(desk);
+
+    rightsdesk::service::rebuild(t.path()).unwrap();
+    for gone in ["Zofia", "zofia@purge.example", "87 20190304"] {
+        assert_eq!(
+            files_holding(t.path(), gone),
+            Vec::<String>::new(),
+            "{gone}"
+        );
+    }
+    // The grep does see what was kept (so an empty result above means something).
+    assert!(!files_holding(t.path(), "Rita Recent").is_empty());
+    assert!(!files_holding(t.path(), "edgar@edge.example").is_empty());
+    let desk = common::desk(t.path());
+    desk.verify_audit().expect("verifies after the rebuild");
+    let _ = (edge, recent);
+}
+
+#[test]
+fn the_closure_log_names_subjects_only_when_asked_and_logs_that() {
+    let t = tempfile::tempdir().unwrap();
+    let mut desk = common::desk(t.path());
+    closed_case(
+        &mut desk,
+        "Ana García",
+        "ana@example.es",
+        "2026-11-02",
+        "=HYPERLINK(\"http://x\")",
+    );
+    closed_case(
+        &mut desk,
+        "Bo Li",
+        "bo@example.cn",
+        "2026-11-03",
+        "+sent by post",
+    );
+    desk.set_now(at("2026-11-29"));
+
+    let rows = desk.closure_log(None, None, false).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows
+        .iter()
+        .all(|r| r.subject.starts_with("P-") && r.subject.len() == 14));
+    let csv = String::from_utf8(
+        rightsdesk::service::records::write_log(
+            &rows,
+            rightsdesk::service::records::LogFormat::Csv,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(!csv.contains("García") && !csv.contains("ana@example.es"));
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+    assert!(csv.contains(",'+sent by post,"), "{csv}");
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("id,subject,rights,received,due"));
+
+    let named = desk.closure_log(None, None, true).unwrap();
+    assert_eq!(named[0].subject, "Ana García");
+    let only_bo = desk
+        .closure_log(NaiveDate::from_ymd_opt(2026, 11, 3), None, false)
+        .unwrap();
+    assert_eq!(only_bo.len(), 1);
+
+    let log = desk.audit_log(None).unwrap();
+    let exports: Vec<_> = log
+        .iter()
+        .filter(|e| e.kind == "closures-exported")
+        .collect();
+    assert_eq!(exports.len(), 3);
+    assert_eq!(exports[1].detail["with_subjects"], true);
+    assert_eq!(exports[1].actor, "alice");
+}
+
+#[test]
+fn the_shell_exports_the_log_and_purges_as_a_dry_run_by_default() {
+    let t = tempfile::tempdir().unwrap();
+    let mut desk = common::desk(t.path());
+    closed_case(
+        &mut desk,
+        "Old Case",
+        "old@example.ie",
+        "2018-01-08",
+        "@SUM(1)",
+    );
+    drop(desk);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+            .args(args)
+            .env("RIGHTSDESK_DATA_DIR", t.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let jsonl = run(&["closures", "export", "--format", "jsonl"]);
+    let row: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(row["responded"], "2018-01-08");
+    assert_eq!(row["on_time"], true);
+    assert!(row["subject"].as_str().unwrap().starts_with("P-"));
+    let csv = run(&["closures", "export"]);
+    assert!(csv.contains(",'@SUM(1),"), "{csv}");
+    let dry = run(&["purge"]);
+    assert!(
+        dry.contains("1 case(s) past 6 years would be reduced (dry run"),
+        "{dry}"
+    );
+    let applied = run(&["purge", "--apply", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&applied).unwrap();
+    assert_eq!(
+        (v["reduced"].as_u64(), v["rebuilt"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert!(files_holding(t.path(), "old@example.ie").is_empty());
+    assert!(run(&["audit", "verify"]).contains("intact"));
+}
