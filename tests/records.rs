@@ -113,7 +113,7 @@ fn purge_reduces_exactly_the_cases_past_retention_and_leaves_no_trace_on_disk() 
     let dry = desk.purge(false).unwrap();
     assert_eq!(dry.retention_years, 6);
     let due: Vec<String> = dry.due.iter().map(|c| c.to_string()).collect();
-    assert_eq!(due, [old.clone()]);
+    assert_eq!(due, std::slice::from_ref(&old));
     assert_eq!(dry.reduced, 0);
     assert!(
         !desk.case(dry.due[0]).unwrap().case.purged(),
