@@ -358,3 +358,66 @@ fn q_types_inside_text_fields() {
         "quick call"
     );
 }
+
+#[test]
+fn records_audit_viewer_and_closure_log_from_the_desk() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    let closed = app
+        .queue
+        .views
+        .iter()
+        .filter(|v| v.case.closure.is_some())
+        .count();
+    assert!(closed > 0);
+
+    key(&mut app, Char('T'));
+    let Some(Popup::Records { all, months, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert_eq!(all.closed, closed);
+    assert_eq!(months.values().map(|f| f.closed).sum::<usize>(), closed);
+    key(&mut app, Char('q'));
+
+    key(&mut app, Char('A'));
+    let Some(Popup::Audit(v)) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    let everything = v.shown().len();
+    assert_eq!(v.case, None);
+    // Filter to one kind: only that kind shows.
+    while !matches!(top(&app), Some(Popup::Audit(v)) if v.kind.as_deref() == Some("closed")) {
+        key(&mut app, Char('t'));
+    }
+    let Some(Popup::Audit(v)) = top(&app) else {
+        unreachable!()
+    };
+    assert!(v.shown().iter().all(|e| e.kind == "closed"));
+    assert_eq!(v.shown().len(), closed);
+    assert!(v.shown().len() < everything);
+    key(&mut app, Char('v'));
+    let Some(Popup::Audit(v)) = top(&app) else {
+        unreachable!()
+    };
+    assert_eq!(v.verified.as_ref().map(|(ok, _)| *ok), Some(true));
+    key(&mut app, Char('q'));
+
+    key(&mut app, Char('X'));
+    keys(&mut app, &[Enter, Enter, Enter]);
+    let Some(Popup::Message { body, error, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(!error, "{body}");
+    assert!(body.contains(&format!("{closed} closed case(s)")), "{body}");
+    let file = t.path().join(format!("exports/closures-{}.csv", today()));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), closed + 1);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let log = app.desk.audit_log(None).unwrap();
+    assert_eq!(log.last().unwrap().kind, "closures-exported");
+    assert_eq!(log.last().unwrap().detail["with_subjects"], false);
+}

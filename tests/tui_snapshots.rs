@@ -193,3 +193,15 @@ fn plan_and_export_popups() {
     assert!(!screen.contains("secret pass"), "a password is never drawn");
     snap("export_form_80x24", &a, 80, 24);
 }
+
+#[test]
+fn records_and_audit_views() {
+    let (_t, mut a) = demo();
+    key(&mut a, Char('T'));
+    snap("records_80x24", &a, 80, 24);
+    key(&mut a, Char('q'));
+    key(&mut a, Char('A'));
+    key(&mut a, Char('t')); // the first kind in order: access-exported… whichever
+    key(&mut a, Char('v'));
+    snap("audit_80x24", &a, 80, 24);
+}

@@ -70,6 +70,9 @@ pub enum Action {
     LiftRestriction,
     CheckRestore,
     CheckCampaign,
+    Records,
+    AuditLog,
+    ExportClosures,
 }
 
 impl Action {
@@ -112,6 +115,9 @@ impl Action {
             LiftRestriction => "lift-restriction",
             CheckRestore => "check-restore",
             CheckCampaign => "check-campaign",
+            Records => "records",
+            AuditLog => "audit",
+            ExportClosures => "export-closures",
         }
     }
 
@@ -154,6 +160,9 @@ impl Action {
             LiftRestriction => "lift a restriction, once the subject is told",
             CheckRestore => "rows of a restored data set that belong to erased people",
             CheckCampaign => "rows of a campaign list that must not be sent to",
+            Records => "figures: per right, outcome, month; on time",
+            AuditLog => "the audit chain (this case, or all); verify it",
+            ExportClosures => "write the closure log (CSV or JSON lines)",
         }
     }
 
@@ -221,6 +230,9 @@ pub const ALL_ACTIONS: &[Action] = &[
     Action::LiftRestriction,
     Action::CheckRestore,
     Action::CheckCampaign,
+    Action::Records,
+    Action::AuditLog,
+    Action::ExportClosures,
 ];
 
 /// One key with its modifiers, e.g. `ctrl-c`, `G`, `pgdn`.
@@ -355,6 +367,9 @@ impl Default for KeyMap {
                 b(Queue, Import, &[Key::ch('I')], false),
                 b(Global, CheckRestore, &[Key::ch('B')], false),
                 b(Global, CheckCampaign, &[Key::ch('S')], false),
+                b(Queue, Records, &[Key::ch('T')], false),
+                b(Queue, ExportClosures, &[Key::ch('X')], false),
+                b(Global, AuditLog, &[Key::ch('A')], false),
                 b(Queue, Quit, &[Key::ch('q'), Key::ctrl('c')], true),
                 b(
                     Case,

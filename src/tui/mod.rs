@@ -127,6 +127,11 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
+            Ok(Input::Done { title, result }) => {
+                app.update(Msg::Done { title, result });
+                dirty = true;
+                continue;
+            }
             Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
@@ -178,6 +183,22 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                                         .check_file(restore, &path, format)
                                         .map_err(|e| e.to_string());
                                     let _ = tx.send(Input::Checked { restore, result });
+                                });
+                            }
+                            Effect::ExportClosures {
+                                path,
+                                format,
+                                with_subjects,
+                            } => {
+                                let desk = app.desk.clone();
+                                let tx = tx.clone();
+                                std::thread::spawn(move || {
+                                    let result =
+                                        export_closures(&desk, &path, format, with_subjects);
+                                    let _ = tx.send(Input::Done {
+                                        title: "Closure log".into(),
+                                        result,
+                                    });
                                 });
                             }
                             Effect::StartExport(_) => {
@@ -242,6 +263,38 @@ enum Input {
         restore: bool,
         result: Result<Vec<crate::service::CheckHit>, String>,
     },
+    Done {
+        title: String,
+        result: Result<String, String>,
+    },
+}
+
+/// Writes the closure log for the desk (on a worker thread).
+pub fn export_closures(
+    desk: &crate::service::Desk,
+    path: &std::path::Path,
+    format: crate::service::records::LogFormat,
+    with_subjects: bool,
+) -> Result<String, String> {
+    let rows = desk
+        .closure_log(None, None, with_subjects)
+        .map_err(|e| e.to_string())?;
+    let bytes = crate::service::records::write_log(&rows, format)?;
+    if let Some(dir) = path.parent() {
+        crate::store::ensure_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    crate::service::paths::write_private(path, &bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!(
+        "{} closed case(s) written to {}{}",
+        rows.len(),
+        path.display(),
+        if with_subjects {
+            " with names (logged)"
+        } else {
+            " (subjects as pseudonyms)"
+        }
+    ))
 }
 
 /// Runs one import on its own thread, reporting each stage.

@@ -85,6 +85,18 @@ pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                     .map_err(|e| e.to_string());
                 app.update(Msg::Checked { restore, result });
             }
+            Effect::ExportClosures {
+                path,
+                format,
+                with_subjects,
+            } => {
+                let result =
+                    rightsdesk::tui::export_closures(&app.desk, &path, format, with_subjects);
+                app.update(Msg::Done {
+                    title: "Closure log".into(),
+                    result,
+                });
+            }
             other => rest.push(other),
         }
     }

@@ -58,6 +58,10 @@ impl App {
         let result = match purpose {
             Purpose::Intake => return self.submit_intake(form),
             Purpose::Export(id) => return self.submit_export(form, id),
+            Purpose::Closures => {
+                self.submit_closures(&form);
+                return;
+            }
             Purpose::Check { restore } => {
                 let path = std::path::PathBuf::from(form.get("file").text.trim());
                 if path.is_file() {

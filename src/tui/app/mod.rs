@@ -5,7 +5,9 @@
 mod forms;
 mod lookup_events;
 mod popup_keys;
+mod records;
 mod rights;
+pub use records::AuditView;
 pub use rights::PendingExport;
 
 use forms::{close_form, reason_form};
@@ -51,6 +53,7 @@ pub enum Purpose {
     Check {
         restore: bool,
     },
+    Closures,
 }
 
 /// Popups sit on a stack above the screen and get keys first.
@@ -98,6 +101,14 @@ pub enum Popup {
         keep: Vec<bool>,
         selected: usize,
     },
+    /// Figures of the closed cases: all time and per month.
+    Records {
+        all: Box<crate::domain::closure_log::Figures>,
+        months: std::collections::BTreeMap<String, crate::domain::closure_log::Figures>,
+        scroll: u16,
+    },
+    /// The audit chain, filtered; `v` verifies it.
+    Audit(Box<AuditView>),
     /// Split a wrongly linked record off its subject.
     ConfirmSplit {
         source: String,
@@ -137,6 +148,12 @@ pub enum Effect {
         path: std::path::PathBuf,
         format: Option<crate::import::Format>,
     },
+    /// Write the closure log on a worker; the answer is a `Msg::Done`.
+    ExportClosures {
+        path: std::path::PathBuf,
+        format: crate::service::records::LogFormat,
+        with_subjects: bool,
+    },
 }
 
 /// What an import running on a worker reports.
@@ -166,6 +183,11 @@ pub enum Msg {
     Checked {
         restore: bool,
         result: Result<Vec<crate::service::CheckHit>, String>,
+    },
+    /// A background job finished: what to say, or why it failed.
+    Done {
+        title: String,
+        result: Result<String, String>,
     },
 }
 
@@ -398,6 +420,10 @@ impl App {
                 self.on_checked(restore, result);
                 vec![]
             }
+            Msg::Done { title, result } => {
+                self.on_done(title, result);
+                vec![]
+            }
             Msg::Key(ev) => {
                 let mut effects = if !self.popups.is_empty() {
                     self.popup_key(ev)
@@ -574,6 +600,12 @@ impl App {
                     self.start_plan(id);
                 }
             }
+            Records => self.open_records(),
+            AuditLog => self.open_audit(),
+            ExportClosures => self.popups.push(Popup::Form {
+                form: self.closures_form(),
+                purpose: Purpose::Closures,
+            }),
             CheckRestore | CheckCampaign => {
                 let restore = action == CheckRestore;
                 self.popups.push(Popup::Form {

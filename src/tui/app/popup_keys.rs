@@ -25,6 +25,12 @@ impl App {
                 keep,
                 selected,
             } => self.plan_key(ev, proposal, keep, selected),
+            Popup::Records {
+                all,
+                months,
+                scroll,
+            } => self.records_key(ev, all, months, scroll),
+            Popup::Audit(v) => self.audit_key(ev, v),
             Popup::Message { .. } => {
                 if !matches!(
                     ev.code,

@@ -4,6 +4,7 @@ pub mod case;
 pub mod mask;
 pub mod popup;
 pub mod queue;
+pub mod records;
 pub mod theme;
 
 use super::app::{App, Popup, Screen};

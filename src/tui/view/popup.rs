@@ -64,6 +64,12 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
             keep,
             selected,
         } => plan(app, proposal, keep, *selected, area, buf),
+        Popup::Records {
+            all,
+            months,
+            scroll,
+        } => super::records::records(app, all, months, *scroll, area, buf),
+        Popup::Audit(v) => super::records::audit(app, v, area, buf),
         Popup::ConfirmSplit { source, key } => {
             let lines = vec![
                 Line::from(format!(
