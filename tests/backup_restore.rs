@@ -156,3 +156,54 @@ fn a_damaged_backup_is_refused_and_leaves_no_store() {
     let out = run(&a, &["restore", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a store"));
 }
+
+/// Every file under `dir` with its bytes, to prove nothing was touched.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(snapshot(&p));
+        } else {
+            out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_truncated_store_is_refused_before_anything_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    {
+        let mut desk = common::desk(t.path());
+        rightsdesk::service::demo::seed(&mut desk, common::today()).unwrap();
+    }
+    let db = t.path().join("store/db");
+    for keep in [100u64, 4096] {
+        let len = std::fs::metadata(&db).unwrap().len();
+        let copy = t.path().join("db.whole");
+        std::fs::copy(&db, &copy).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&db)
+            .unwrap()
+            .set_len(keep)
+            .unwrap();
+        let before = snapshot(t.path());
+        let out = run(t.path(), &["case", "list"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is damaged")
+                && err.contains(&format!("db is {keep} bytes but was {len}")),
+            "{err}"
+        );
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(snapshot(t.path()), before, "not a byte changed");
+        // Put the file back: the store opens and verifies again.
+        std::fs::copy(&copy, &db).unwrap();
+        std::fs::remove_file(&copy).unwrap();
+        assert!(ok(t.path(), &["audit", "verify"]).contains("intact"));
+    }
+}

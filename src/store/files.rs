@@ -36,3 +36,16 @@ pub fn tighten_files(dir: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Writes a small file created 0600 (replacing it whole).
+pub fn write_private_small(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}

@@ -29,6 +29,10 @@ const TREE_MARKS: &str = "marks";
 /// The organisation's key for keyed hashes of identifiers (32 random bytes).
 const KEY_PSEUDONYM: &[u8] = b"pseudonym_key";
 const KEY_SCHEMA: &[u8] = b"schema_version";
+/// Beside sled's files: the length of sled's `db` file when the desk last
+/// used the store. sled repairs a short file by rewriting it, so a truncated
+/// store must be caught before sled opens it.
+const SIZE_FILE: &str = "rightsdesk.size";
 const KEY_HEAD: &[u8] = b"audit_head";
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +111,8 @@ pub struct Store {
     splits: sled::Tree,
     suppression: sled::Tree,
     marks: sled::Tree,
+    /// The `db` length last written to `SIZE_FILE`.
+    recorded_len: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What a case change writes beside the case, in the same transaction.
@@ -253,6 +259,7 @@ impl Store {
             source,
         })?;
         let path = dir.to_path_buf();
+        check_not_truncated(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .open()
@@ -268,7 +275,9 @@ impl Store {
             marks: tree(TREE_MARKS)?,
             db,
             path,
+            recorded_len: Default::default(),
         };
+        store.record_len();
         store.check_schema()?;
         tighten_files(dir).map_err(|source| StoreError::Io {
             path: dir.to_path_buf(),
@@ -319,7 +328,22 @@ impl Store {
 
     /// Makes every acknowledged change durable.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))
+        self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))?;
+        self.record_len();
+        Ok(())
+    }
+
+    /// Notes sled's `db` length beside it when it grew (see `SIZE_FILE`).
+    fn record_len(&self) {
+        use std::sync::atomic::Ordering;
+        let Ok(meta) = std::fs::metadata(self.path.join("db")) else {
+            return;
+        };
+        let len = meta.len();
+        if self.recorded_len.swap(len, Ordering::Relaxed) != len {
+            let _ =
+                files::write_private_small(&self.path.join(SIZE_FILE), len.to_string().as_bytes());
+        }
     }
 
     /// Opens a new case: allocates the next id of `year` and writes the case
@@ -776,4 +800,27 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
 /// Whether `needle` occurs in `hay` (both already lower-cased).
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Refuses a store whose `db` file is shorter than when it was last used,
+/// before sled can "repair" it (and so overwrite what is left).
+fn check_not_truncated(dir: &Path) -> Result<(), StoreError> {
+    let Ok(text) = std::fs::read_to_string(dir.join(SIZE_FILE)) else {
+        return Ok(()); // a new store, or one from before this check
+    };
+    let Ok(expected) = text.trim().parse::<u64>() else {
+        return Ok(());
+    };
+    let actual = std::fs::metadata(dir.join("db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if actual < expected {
+        return Err(StoreError::Corrupt {
+            path: dir.to_path_buf(),
+            detail: format!(
+                "its file db is {actual} bytes but was {expected} when last used: it was truncated or replaced"
+            ),
+        });
+    }
+    Ok(())
 }
