@@ -33,6 +33,8 @@ const KEY_SCHEMA: &[u8] = b"schema_version";
 /// used the store. sled repairs a short file by rewriting it, so a truncated
 /// store must be caught before sled opens it.
 const SIZE_FILE: &str = "rightsdesk.size";
+/// The desk's operations log, beside the store (see `Store::log_line`).
+pub const LOG_FILE: &str = "rightsdesk.log";
 const KEY_HEAD: &[u8] = b"audit_head";
 
 #[derive(Debug, thiserror::Error)]
@@ -333,6 +335,28 @@ impl Store {
         Ok(())
     }
 
+    /// Appends one line per acknowledged change to `rightsdesk.log` beside the
+    /// store: time, actor, kind, case and the audit entry's detail — which by
+    /// design holds ids, counts and choices, never names, addresses or free
+    /// text — so operations can follow the desk without personal data.
+    fn log_line(&self, entry: &AuditEntry) {
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let line = format!(
+            "{} {} {} {} {}\n",
+            entry.at.format("%Y-%m-%dT%H:%M:%SZ"),
+            crate::domain::text::inert(&entry.actor),
+            entry.kind,
+            entry
+                .case
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into()),
+            crate::domain::text::inert(&entry.detail.to_string()),
+        );
+        let _ = files::append_private(&dir.join(LOG_FILE), line.as_bytes());
+    }
+
     /// Notes sled's `db` length beside it when it grew (see `SIZE_FILE`).
     fn record_len(&self) {
         use std::sync::atomic::Ordering;
@@ -371,6 +395,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
+        self.log_line(&out.1);
         Ok(out)
     }
 
@@ -393,6 +418,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
+        self.log_line(&entry);
         Ok(entry)
     }
 
@@ -454,6 +480,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
+        self.log_line(&entry);
         Ok(entry)
     }
 
@@ -483,6 +510,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
+        self.log_line(&out.1);
         Ok(out)
     }
 
@@ -598,6 +626,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
+        self.log_line(&out.1);
         Ok(out)
     }
 
@@ -614,6 +643,7 @@ impl Store {
             })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
+        self.log_line(&entry);
         Ok(entry)
     }
 
@@ -623,6 +653,7 @@ impl Store {
             .transaction(|(audit, meta)| append_entry(audit, meta, note, None, None))
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
+        self.log_line(&entry);
         Ok(entry)
     }
 
