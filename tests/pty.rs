@@ -433,3 +433,30 @@ fn ctrl_z_suspends_to_the_shell_and_fg_brings_the_desk_back() {
     term.send("exit\r");
     assert!(term.wait_exit().success());
 }
+
+#[test]
+fn a_panic_restores_the_terminal_before_its_message() {
+    let t = tempfile::tempdir().unwrap();
+    let mut term = Term::spawn(t.path(), &["--demo"], &[("RIGHTSDESK_TEST_PANIC_KEY", "Z")]);
+    term.wait_for("OVERDUE");
+    term.send("Z");
+    let status = term.wait_exit();
+    assert!(!status.success(), "a panic is a failure exit: {status:?}");
+    let said = term
+        .raw
+        .windows(22)
+        .position(|w| w == b"test panic requested b")
+        .expect("the panic message reached the terminal");
+    let (before, after) = term.raw.split_at(said);
+    assert!(
+        contains(before, b"\x1b[?1049l") && contains(before, b"\x1b[?25h"),
+        "the terminal is restored before the message prints, so it is readable"
+    );
+    // Leaving the alternate screen a second time would restore the cursor saved
+    // on entry, and the shell's prompt would then overwrite the message.
+    assert!(
+        !contains(after, b"\x1b[?1049l"),
+        "restored once only: {:?}",
+        String::from_utf8_lossy(&after[after.len().saturating_sub(120)..])
+    );
+}

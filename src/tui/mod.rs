@@ -64,6 +64,7 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
     }
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
     term::install_panic_hook();
+    let panic_key = std::env::var("RIGHTSDESK_TEST_PANIC_KEY").ok();
 
     let mut guard = term::TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -151,6 +152,12 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                     )?;
                     terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
                 } else {
+                    // A test hook: the pty test of the panic hook presses this key.
+                    if let (Some(want), KeyCode::Char(c)) = (&panic_key, k.code) {
+                        if want.starts_with(c) {
+                            panic!("test panic requested by RIGHTSDESK_TEST_PANIC_KEY");
+                        }
+                    }
                     for effect in app.update(Msg::Key(k)) {
                         match effect {
                             Effect::Copy(text) => {

@@ -7,6 +7,13 @@ use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether the desk holds the terminal (raw mode, alternate screen). Restoring
+/// twice is not harmless: a second "leave the alternate screen" restores the
+/// cursor saved on entry, so after a panic the shell's prompt would overwrite
+/// the panic message. Only the first restore acts.
+static TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Raw mode + alternate screen + hidden cursor while alive.
 pub struct TerminalGuard {
@@ -20,6 +27,7 @@ impl TerminalGuard {
             let _ = disable_raw_mode();
             return Err(e);
         }
+        TAKEN.store(true, Ordering::SeqCst);
         Ok(TerminalGuard { active: true })
     }
 
@@ -35,6 +43,7 @@ impl TerminalGuard {
         if !self.active {
             enable_raw_mode()?;
             execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+            TAKEN.store(true, Ordering::SeqCst);
             self.active = true;
         }
         Ok(())
@@ -43,6 +52,7 @@ impl TerminalGuard {
     /// The terminal is gone (hangup): touch nothing on the way out.
     pub fn abandon(mut self) {
         self.active = false;
+        TAKEN.store(false, Ordering::SeqCst);
     }
 }
 
@@ -57,8 +67,10 @@ impl Drop for TerminalGuard {
 /// Leaves the alternate screen, shows the cursor and ends raw mode; errors are
 /// ignored because this runs on the way out.
 pub fn restore() {
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
-    let _ = disable_raw_mode();
+    if TAKEN.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        let _ = disable_raw_mode();
+    }
 }
 
 /// Restores the terminal before the panic message prints, so it is readable.
