@@ -14,7 +14,7 @@ use rightsdesk::tui::app::{Msg, Screen};
 fn any_key() -> impl Strategy<Value = KeyEvent> {
     let codes = prop_oneof![
         any::<char>().prop_map(KeyCode::Char),
-        "[jkgGnqvitpueamcsry0M?:/ xI]".prop_map(|s| KeyCode::Char(s.chars().next().unwrap())),
+        "[jkgGnqvitpueamcsry0M?:/ xIPELRUBSTXAhlo]".prop_map(|s| KeyCode::Char(s.chars().next().unwrap())),
         Just(KeyCode::Enter),
         Just(KeyCode::Esc),
         Just(KeyCode::Tab),
@@ -43,7 +43,9 @@ proptest! {
         app.update(Msg::Resize { width: w, height: h });
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         for k in keys {
-            app.update(Msg::Key(k));
+            // Worker effects (plans, exports, checks) run at once, as the run loop would.
+            let effects = app.update(Msg::Key(k));
+            work(&mut app, effects);
             if app.quit {
                 break;
             }
