@@ -14,7 +14,8 @@ use rightsdesk::tui::app::{Msg, Screen};
 fn any_key() -> impl Strategy<Value = KeyEvent> {
     let codes = prop_oneof![
         any::<char>().prop_map(KeyCode::Char),
-        "[jkgGnqvitpueamcsry0M?:/ xIPELRUBSTXAhlo]".prop_map(|s| KeyCode::Char(s.chars().next().unwrap())),
+        "[jkgGnqvitpueamcsry0M?:/ xIPELRUBSTXAhlo]"
+            .prop_map(|s| KeyCode::Char(s.chars().next().unwrap())),
         Just(KeyCode::Enter),
         Just(KeyCode::Esc),
         Just(KeyCode::Tab),
