@@ -8,6 +8,7 @@ pub mod cli;
 pub mod domain;
 pub mod import;
 pub mod lookup;
+pub mod remote;
 pub mod service;
 pub mod store;
 pub mod tui;

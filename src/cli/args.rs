@@ -101,6 +101,13 @@ pub enum Command {
     /// The closure log: one row per closed case.
     #[command(subcommand)]
     Closures(ClosuresCommand),
+    /// Owns the store and serves it to several staff over a Unix socket
+    /// (default DATA_DIR/rightsdesk.sock, or RIGHTSDESK_SOCKET); `case`
+    /// commands then go through it. Stops on SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long, value_name = "PATH")]
+        socket: Option<PathBuf>,
+    },
     /// Reduces closed cases past the desk's retention (settings:
     /// retention_years) to their pseudonymised stub. Lists them only, unless
     /// --apply; then rebuilds the store so the removed bytes are gone.

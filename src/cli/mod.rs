@@ -5,8 +5,9 @@
 
 pub mod args;
 mod human;
-mod json;
+pub(crate) mod json;
 mod lookup;
+mod remote;
 mod rights;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
@@ -30,6 +31,8 @@ pub mod exit {
     pub const AUDIT_BROKEN: i32 = 5;
     /// `backups check` / `suppression check` found rows that must not go on.
     pub const ROWS_FOUND: i32 = 6;
+    /// Through the shared service: someone else changed the case first.
+    pub const CONFLICT: i32 = 7;
 }
 
 /// An error to print on stderr, with its exit code.
@@ -117,7 +120,35 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Case(c) => run_case(&Desk::open(&dir)?, c),
+        Command::Case(c) => {
+            // With `rightsdesk serve` running, cases go through it (the store
+            // is its alone); otherwise the store is opened directly.
+            let socket = crate::remote::socket_path(&dir);
+            if socket.exists() {
+                if let Ok(client) = crate::remote::client::Client::connect(&socket) {
+                    return remote::run_case(client, c);
+                }
+            }
+            run_case(&Desk::open(&dir)?, c)
+        }
+        Command::Serve { socket } => {
+            let desk = Desk::open(&dir)?;
+            let socket = socket
+                .clone()
+                .unwrap_or_else(|| crate::remote::socket_path(&dir));
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+                signal_hook::flag::register(sig, stop.clone())
+                    .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+            }
+            eprintln!(
+                "rightsdesk: serving {} on {}",
+                dir.display(),
+                socket.display()
+            );
+            crate::remote::server::serve(desk, &socket, stop)
+                .map_err(|e| fail(exit::FAILED, format!("{}: {e}", socket.display())))
+        }
         Command::Import {
             source,
             file,

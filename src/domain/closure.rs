@@ -25,7 +25,7 @@ pub struct GapReason {
 }
 
 /// What staff say when closing a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closing {
     pub outcome: Outcome,
     /// The summary, or why refused.

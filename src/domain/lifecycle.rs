@@ -15,8 +15,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 /// Longest free text the desk accepts in a reason or note.
 pub const MAX_TEXT: usize = 4000;
 
-/// What staff ask to do to a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What staff ask to do to a case. Serialisable so the shared service can
+/// carry it over its socket.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     RequestId {
         note: String,
@@ -112,7 +114,7 @@ pub struct Refusal {
 }
 
 /// A new request as taken at intake.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewCase {
     pub rights: Vec<Right>,
     pub channel: Channel,

@@ -668,6 +668,36 @@ impl Desk {
         self.actor = actor.to_string();
     }
 
+    /// The shared service acts for the user the operating system says is on
+    /// the other end of the socket (never for what the client claims).
+    pub(crate) fn act_as(&mut self, actor: &str) {
+        self.actor = actor.to_string();
+    }
+
+    /// Takes a step only if the case is still at `expected` (the version the
+    /// officer's screen showed): two officers editing one case get a conflict,
+    /// never a silent overwrite.
+    pub fn step_expecting(
+        &self,
+        id: CaseId,
+        step: Step,
+        on: Option<NaiveDate>,
+        expected: Option<u64>,
+    ) -> Result<Case, DeskError> {
+        if let Some(expected) = expected {
+            let found = self.store.case(id)?.version;
+            if found != expected {
+                return Err(StoreError::Conflict {
+                    id,
+                    expected,
+                    found,
+                }
+                .into());
+            }
+        }
+        self.step(id, step, on)
+    }
+
     pub fn verify_audit(&self) -> Result<VerifyReport, VerifyError> {
         self.store.verify()
     }

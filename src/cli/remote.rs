@@ -1,0 +1,176 @@
+//! `case` commands through the shared service (`rightsdesk serve`).
+
+use super::args::CaseCommand;
+use super::{exit, fail, parse_id, print_json, Failure};
+use crate::domain::{NewCase, Requester, Step, Subject};
+use crate::remote::client::{Client, ClientError};
+use crate::remote::{ErrorKind, Request, Response};
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Self {
+        let code = match &e {
+            ClientError::Service {
+                kind: ErrorKind::Refused,
+                ..
+            } => exit::REFUSED,
+            ClientError::Service {
+                kind: ErrorKind::Conflict,
+                ..
+            } => exit::CONFLICT,
+            _ => exit::FAILED,
+        };
+        fail(code, e.to_string())
+    }
+}
+
+fn show(view: &serde_json::Value, json: bool) {
+    if json {
+        print_json(view);
+    } else {
+        println!(
+            "{}: {} — {}",
+            view["id"].as_str().unwrap_or(""),
+            view["state"].as_str().unwrap_or(""),
+            crate::domain::text::inert(view["clock"].as_str().unwrap_or(""))
+        );
+    }
+}
+
+pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
+    let mut step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
+        let r = client.call(&Request::Step {
+            id: parse_id(id)?,
+            step,
+            on,
+            expected_version: None,
+        })?;
+        if let Response::Case { view, .. } = r {
+            show(&view, json);
+        }
+        Ok(())
+    };
+    match cmd {
+        CaseCommand::RequestId { id, note, common } => step(
+            id,
+            Step::RequestId { note: note.clone() },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Verify {
+            id,
+            method,
+            outcome,
+            note,
+            common,
+        } => step(
+            id,
+            Step::Verify {
+                method: *method,
+                outcome: *outcome,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Pause { id, reason, common } => step(
+            id,
+            Step::Pause {
+                reason: reason.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Resume { id, common } => step(id, Step::Resume, common.on, common.json),
+        CaseCommand::Extend { id, reason, json } => step(
+            id,
+            Step::Extend {
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::Task {
+            id,
+            source,
+            status,
+            action,
+            note,
+            common,
+        } => step(
+            id,
+            Step::RecordTask {
+                source: source.clone(),
+                action: action.clone(),
+                status: *status,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Ready { id, json } => step(id, Step::MarkReady, None, *json),
+        CaseCommand::Note { id, text, json } => step(
+            id,
+            Step::Note { text: text.clone() },
+            None,
+            *json,
+        ),
+        CaseCommand::Open(a) => {
+            let new = NewCase {
+                rights: a.rights.clone(),
+                channel: a.channel,
+                // The service's day, when not given.
+                received: a.received.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                requester: Requester {
+                    relation: a.requester,
+                    name: a.requester_name.clone(),
+                    authority: a.authority.clone(),
+                },
+                child: a.child,
+                subject: Subject {
+                    name: a.name.clone(),
+                    emails: a.emails.clone(),
+                    phones: a.phones.clone(),
+                },
+                records: vec![],
+            };
+            let Response::Case { case, view } = client.call(&Request::Open { new })? else {
+                return Err(fail(exit::FAILED, "the service answered something unexpected"));
+            };
+            if a.json {
+                print_json(&view);
+            } else {
+                println!("{}", case.id);
+            }
+            Ok(())
+        }
+        CaseCommand::Show { id, json } => {
+            let Response::Case { view, .. } = client.call(&Request::Case { id: parse_id(id)? })?
+            else {
+                return Err(fail(exit::FAILED, "the service answered something unexpected"));
+            };
+            show(&view, *json);
+            Ok(())
+        }
+        CaseCommand::List { json, all, .. } => {
+            let Response::Cases { views, .. } = client.call(&Request::Queue)? else {
+                return Err(fail(exit::FAILED, "the service answered something unexpected"));
+            };
+            let views: Vec<_> = views
+                .into_iter()
+                .filter(|v| *all || v["state"] != "closed")
+                .collect();
+            if *json {
+                print_json(&views);
+            } else {
+                for v in &views {
+                    show(v, false);
+                }
+            }
+            Ok(())
+        }
+        _ => Err(fail(
+            exit::FAILED,
+            "this case command does not go through `rightsdesk serve` yet (list, show, open and the steps do); run it as the service's user with the service stopped",
+        )),
+    }
+}

@@ -1,0 +1,202 @@
+//! Several staff at once: `rightsdesk serve` owns the store and answers over
+//! a Unix socket; the command line (and later the desk) talk to it.
+//!
+//! The transport is thin: each frame is a 4-byte big-endian length and a JSON
+//! document (at most `MAX_FRAME` bytes); the first frame each way is a
+//! handshake naming the protocol version. The actor is the user the kernel
+//! reports for the socket's peer (SO_PEERCRED), never anything the client says.
+
+pub mod client;
+pub mod server;
+
+use crate::domain::{Case, CaseId, NewCase, Step};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+
+/// Bumped when requests or responses change incompatibly.
+pub const PROTOCOL: u32 = 1;
+/// Largest frame either side accepts.
+pub const MAX_FRAME: usize = 4 << 20;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "kebab-case")]
+pub enum Request {
+    Hello {
+        protocol: u32,
+    },
+    Queue,
+    Case {
+        id: CaseId,
+    },
+    Open {
+        new: NewCase,
+    },
+    /// A step, taken only if the case is still at `expected_version`.
+    Step {
+        id: CaseId,
+        step: Step,
+        on: Option<NaiveDate>,
+        expected_version: Option<u64>,
+    },
+    /// This connection then only receives `Changed` pushes.
+    Subscribe,
+    VerifyAudit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "response", rename_all = "kebab-case")]
+pub enum Response {
+    Hello {
+        protocol: u32,
+        actor: String,
+    },
+    /// Each case with its view as `case show --json` prints it (clock included).
+    Cases {
+        cases: Vec<Case>,
+        views: Vec<serde_json::Value>,
+    },
+    Case {
+        case: Box<Case>,
+        view: serde_json::Value,
+    },
+    /// Pushed to subscribers after any change.
+    Changed {
+        id: CaseId,
+        version: u64,
+        by: String,
+    },
+    Verified {
+        entries: u64,
+        cases: u64,
+    },
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The rules refused the step (as exit code 3).
+    Refused,
+    /// The case changed since the client loaded it.
+    Conflict,
+    NotFound,
+    /// Bad frame, bad JSON, wrong protocol.
+    Protocol,
+    Failed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("the other side closed the connection")]
+    Closed,
+    #[error("a frame of {0} bytes is larger than the {MAX_FRAME}-byte limit")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a valid message: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub fn write_frame(w: &mut impl Write, msg: &impl Serialize) -> Result<(), FrameError> {
+    let body = serde_json::to_vec(msg)?;
+    if body.len() > MAX_FRAME {
+        return Err(FrameError::TooLarge(body.len()));
+    }
+    w.write_all(&(body.len() as u32).to_be_bytes())?;
+    w.write_all(&body)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads one frame's bytes; an oversized length is refused before reading it.
+pub fn read_frame_bytes(r: &mut impl Read) -> Result<Vec<u8>, FrameError> {
+    let mut len = [0u8; 4];
+    if let Err(e) = r.read_exact(&mut len) {
+        return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            FrameError::Closed
+        } else {
+            FrameError::Io(e)
+        });
+    }
+    let n = u32::from_be_bytes(len) as usize;
+    if n > MAX_FRAME {
+        return Err(FrameError::TooLarge(n));
+    }
+    let mut body = vec![0u8; n];
+    r.read_exact(&mut body).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            FrameError::Closed
+        } else {
+            FrameError::Io(e)
+        }
+    })?;
+    Ok(body)
+}
+
+pub fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
+    Ok(serde_json::from_slice(&read_frame_bytes(r)?)?)
+}
+
+/// Where the service listens: `RIGHTSDESK_SOCKET`, else the data directory.
+pub fn socket_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    std::env::var_os("RIGHTSDESK_SOCKET")
+        .map(Into::into)
+        .unwrap_or_else(|| data_dir.join("rightsdesk.sock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_oversized_ones_are_refused_unread() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &Request::Queue).unwrap();
+        let back: Request = read_frame(&mut buf.as_slice()).unwrap();
+        assert!(matches!(back, Request::Queue));
+        let huge = ((MAX_FRAME + 1) as u32).to_be_bytes();
+        assert!(matches!(
+            read_frame_bytes(&mut huge.as_slice()),
+            Err(FrameError::TooLarge(_))
+        ));
+        assert!(matches!(
+            read_frame_bytes(&mut [0u8, 0].as_slice()),
+            Err(FrameError::Closed)
+        ));
+        let mut bad = 3u32.to_be_bytes().to_vec();
+        bad.extend(b"{{{");
+        assert!(matches!(
+            read_frame::<Request>(&mut bad.as_slice()),
+            Err(FrameError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn a_step_travels_whole() {
+        let step = Step::Close(crate::domain::closure::Closing::new(
+            crate::domain::Outcome::Withdrawn,
+            "asked to stop",
+        ));
+        let req = Request::Step {
+            id: CaseId::new(2026, 7),
+            step: step.clone(),
+            on: None,
+            expected_version: Some(3),
+        };
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &req).unwrap();
+        let Request::Step {
+            step: back,
+            expected_version,
+            ..
+        } = read_frame(&mut buf.as_slice()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((back, expected_version), (step, Some(3)));
+    }
+}

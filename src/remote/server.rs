@@ -1,0 +1,282 @@
+//! `rightsdesk serve`: one process owns the store; each connection gets a
+//! thread; every change goes through one lock, so the audit chain stays
+//! linear; subscribers hear of each change.
+
+use super::{read_frame_bytes, write_frame, ErrorKind, FrameError, Request, Response, PROTOCOL};
+use crate::service::{Desk, DeskError};
+use crate::store::StoreError;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The user on the other end of a Unix socket, as the kernel reports it.
+pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`, which we own.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            &mut cred as *mut libc::ucred as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(cred.uid)
+}
+
+/// The login name of `uid` (or `uid:N`).
+pub fn user_name(uid: u32) -> String {
+    // SAFETY: getpwuid_r writes only into the buffers we own.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+                .to_string_lossy()
+                .into_owned();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+        format!("uid:{uid}")
+    }
+}
+
+struct Shared {
+    desk: Mutex<Desk>,
+    subscribers: Mutex<Vec<UnixStream>>,
+}
+
+fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
+    Response::Error {
+        kind,
+        message: message.into(),
+    }
+}
+
+fn from_desk(e: DeskError) -> Response {
+    let kind = match &e {
+        DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
+            ErrorKind::Refused
+        }
+        DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,
+        DeskError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
+        _ => ErrorKind::Failed,
+    };
+    error(kind, e.to_string())
+}
+
+/// Listens on `socket` (mode 0660: the owner and the staff group) until
+/// `stop` is set. A stale socket file from a dead service is replaced; a live
+/// one is refused.
+pub fn serve(desk: Desk, socket: &Path, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    if socket.exists() {
+        if UnixStream::connect(socket).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("{} is served by another process", socket.display()),
+            ));
+        }
+        std::fs::remove_file(socket)?;
+    }
+    let listener = UnixListener::bind(socket)?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))?;
+    listener.set_nonblocking(true)?;
+    let shared = Arc::new(Shared {
+        desk: Mutex::new(desk),
+        subscribers: Mutex::new(Vec::new()),
+    });
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let shared = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    connection(stream, &shared);
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = std::fs::remove_file(socket);
+    let desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = desk.flush();
+    Ok(())
+}
+
+fn connection(mut stream: UnixStream, shared: &Shared) {
+    let actor = match peer_uid(&stream) {
+        Ok(uid) => user_name(uid),
+        Err(_) => return,
+    };
+    // Handshake: the client names its protocol; a mismatch is said and ends it.
+    match read_frame_bytes(&mut stream).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+        Ok(Request::Hello { protocol }) if protocol == PROTOCOL => {
+            let _ = write_frame(
+                &mut stream,
+                &Response::Hello {
+                    protocol: PROTOCOL,
+                    actor: actor.clone(),
+                },
+            );
+        }
+        Ok(Request::Hello { protocol }) => {
+            let _ = write_frame(
+                &mut stream,
+                &error(
+                    ErrorKind::Protocol,
+                    format!("this service speaks protocol {PROTOCOL}, the client {protocol}: use the same rightsdesk version"),
+                ),
+            );
+            return;
+        }
+        _ => {
+            let _ = write_frame(
+                &mut stream,
+                &error(ErrorKind::Protocol, "the first message must be a hello"),
+            );
+            return;
+        }
+    }
+    loop {
+        let request = match read_frame_bytes(&mut stream) {
+            Ok(bytes) => match serde_json::from_slice::<Request>(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    // A malformed request is answered; the connection stays.
+                    if write_frame(
+                        &mut stream,
+                        &error(ErrorKind::Protocol, format!("not a request: {e}")),
+                    )
+                    .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            },
+            Err(FrameError::TooLarge(n)) => {
+                // The rest of that frame cannot be skipped safely: say so, close.
+                let _ = write_frame(
+                    &mut stream,
+                    &error(
+                        ErrorKind::Protocol,
+                        format!("a frame of {n} bytes is too large"),
+                    ),
+                );
+                return;
+            }
+            Err(_) => return, // closed or broken: nothing was half done
+        };
+        if let Request::Subscribe = request {
+            if let Ok(s) = stream.try_clone() {
+                shared
+                    .subscribers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(s);
+            }
+            return; // this connection now only receives pushes
+        }
+        let (response, changed) = handle(shared, &actor, request);
+        if let Some((id, version)) = changed {
+            let push = Response::Changed {
+                id,
+                version,
+                by: actor.clone(),
+            };
+            let mut subs = shared.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+            subs.retain_mut(|s| {
+                let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+                write_frame(s, &push).is_ok()
+            });
+        }
+        // A client that went away mid-request: the change is already durable.
+        if write_frame(&mut stream, &response).is_err() {
+            return;
+        }
+    }
+}
+
+fn case_response(desk: &Desk, case: crate::domain::Case) -> Response {
+    let view = crate::cli::json::case_json(&desk.view(case.clone()));
+    Response::Case {
+        case: Box::new(case),
+        view,
+    }
+}
+
+/// Runs one request under the one lock, as `actor`.
+fn handle(
+    shared: &Shared,
+    actor: &str,
+    request: Request,
+) -> (Response, Option<(crate::domain::CaseId, u64)>) {
+    let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
+    desk.act_as(actor);
+    match request {
+        Request::Hello { .. } => (error(ErrorKind::Protocol, "already said hello"), None),
+        Request::Subscribe => unreachable!("handled by the connection"),
+        Request::Queue => match desk.queue() {
+            Ok(v) => (
+                Response::Cases {
+                    views: v.iter().map(crate::cli::json::case_json).collect(),
+                    cases: v.into_iter().map(|v| v.case).collect(),
+                },
+                None,
+            ),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Case { id } => match desk.case(id) {
+            Ok(v) => (case_response(&desk, v.case), None),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Open { new } => match desk.open_case(new) {
+            Ok(case) => {
+                let changed = Some((case.id, case.version));
+                (case_response(&desk, case), changed)
+            }
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Step {
+            id,
+            step,
+            on,
+            expected_version,
+        } => match desk.step_expecting(id, step, on, expected_version) {
+            Ok(case) => {
+                let changed = Some((case.id, case.version));
+                (case_response(&desk, case), changed)
+            }
+            Err(e) => (from_desk(e), None),
+        },
+        Request::VerifyAudit => match desk.verify_audit() {
+            Ok(r) => (
+                Response::Verified {
+                    entries: r.entries,
+                    cases: r.cases,
+                },
+                None,
+            ),
+            Err(e) => (error(ErrorKind::Failed, e.to_string()), None),
+        },
+    }
+}

@@ -1,0 +1,489 @@
+//! The shared service on a temporary socket: two clients, conflicting edits,
+//! live updates, the actor from the kernel, and a service that survives bad
+//! frames, vanishing clients and twenty desks at once.
+
+mod common;
+
+use rightsdesk::domain::closure::Closing;
+use rightsdesk::domain::{
+    Channel, NewCase, Outcome, Relation, Requester, Right, Step, Subject, VerificationMethod,
+    VerificationOutcome,
+};
+use rightsdesk::remote::client::{Client, ClientError};
+use rightsdesk::remote::{ErrorKind, Request, Response};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Service {
+    _dir: tempfile::TempDir,
+    socket: std::path::PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Service {
+    fn start() -> Service {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("rightsdesk.sock");
+        let desk = common::desk(dir.path());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (socket.clone(), stop.clone());
+        let thread = std::thread::spawn(move || rightsdesk::remote::server::serve(desk, &s, st));
+        for _ in 0..200 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Service {
+            _dir: dir,
+            socket,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.socket).unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn new_case(name: &str) -> NewCase {
+    NewCase {
+        rights: vec![Right::Access],
+        channel: Channel::Email,
+        received: common::today(),
+        requester: Requester {
+            relation: Relation::Subject,
+            name: None,
+            authority: None,
+        },
+        child: false,
+        subject: Subject {
+            name: name.into(),
+            emails: vec![format!(
+                "{}@example.ie",
+                name.to_lowercase().replace(' ', ".")
+            )],
+            phones: vec![],
+        },
+        records: vec![],
+    }
+}
+
+fn case_of(r: Response) -> rightsdesk::domain::Case {
+    match r {
+        Response::Case { case, view } => {
+            assert_eq!(view["id"], case.id.to_string());
+            *case
+        }
+        other => panic!("expected a case, got {other:?}"),
+    }
+}
+
+fn verify() -> Step {
+    Step::Verify {
+        method: VerificationMethod::KnownDetails,
+        outcome: VerificationOutcome::Verified,
+        note: String::new(),
+    }
+}
+
+#[test]
+fn two_officers_conflict_see_live_updates_and_are_named_by_the_kernel() {
+    let svc = Service::start();
+    let mut alice = svc.client();
+    let mut bob = svc.client();
+    let me = rightsdesk::remote::server::user_name(unsafe { libc::geteuid() });
+    assert_eq!(alice.actor, me, "the actor comes from SO_PEERCRED");
+
+    let mut feed = svc.client().subscribe().unwrap();
+    feed.set_timeout(Some(Duration::from_secs(2)));
+
+    let case = case_of(
+        alice
+            .call(&Request::Open {
+                new: new_case("Ana Shared"),
+            })
+            .unwrap(),
+    );
+    // Both screens show version 1.
+    let seen = case.version;
+    let opened_at = Instant::now();
+    let Response::Changed { id, version, .. } = feed.next_change().unwrap() else {
+        panic!()
+    };
+    assert_eq!((id, version), (case.id, seen));
+    assert!(
+        opened_at.elapsed() < Duration::from_secs(1),
+        "live within a second"
+    );
+
+    // Alice verifies from version 1; Bob, still on version 1, tries too.
+    let after = case_of(
+        alice
+            .call(&Request::Step {
+                id: case.id,
+                step: verify(),
+                on: None,
+                expected_version: Some(seen),
+            })
+            .unwrap(),
+    );
+    let Response::Changed { version, by, .. } = feed.next_change().unwrap() else {
+        panic!()
+    };
+    assert_eq!((version, by.as_str()), (after.version, me.as_str()));
+    let e = bob
+        .call(&Request::Step {
+            id: case.id,
+            step: Step::Note {
+                text: "called back".into(),
+            },
+            on: None,
+            expected_version: Some(seen),
+        })
+        .unwrap_err();
+    let ClientError::Service { kind, message } = e else {
+        panic!("{e}")
+    };
+    assert_eq!(kind, ErrorKind::Conflict);
+    assert!(message.contains("changed by someone else"), "{message}");
+    // Reloaded, Bob's note goes in.
+    let fresh = case_of(bob.call(&Request::Case { id: case.id }).unwrap());
+    bob.call(&Request::Step {
+        id: case.id,
+        step: Step::Note {
+            text: "called back".into(),
+        },
+        on: None,
+        expected_version: Some(fresh.version),
+    })
+    .unwrap();
+    // A refusal by the rules travels as such.
+    let e = bob
+        .call(&Request::Step {
+            id: case.id,
+            step: verify(),
+            on: None,
+            expected_version: None,
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ClientError::Service {
+                kind: ErrorKind::Refused,
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let Response::Verified { entries, cases } = alice.call(&Request::VerifyAudit).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (entries, cases),
+        (3, 1),
+        "one linear chain: opened, verified, noted"
+    );
+}
+
+#[test]
+fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() {
+    let svc = Service::start();
+    // Wrong protocol version: told, and closed.
+    let mut s = UnixStream::connect(&svc.socket).unwrap();
+    rightsdesk::remote::write_frame(&mut s, &Request::Hello { protocol: 99 }).unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
+    assert!(
+        matches!(r, Response::Error { kind: ErrorKind::Protocol, ref message } if message.contains("protocol 1")),
+        "{r:?}"
+    );
+    // Malformed JSON after a good hello: an error, and the connection still works.
+    let mut c = UnixStream::connect(&svc.socket).unwrap();
+    rightsdesk::remote::write_frame(&mut c, &Request::Hello { protocol: 1 }).unwrap();
+    let _: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    c.write_all(&5u32.to_be_bytes()).unwrap();
+    c.write_all(b"{oops").unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    assert!(matches!(
+        r,
+        Response::Error {
+            kind: ErrorKind::Protocol,
+            ..
+        }
+    ));
+    rightsdesk::remote::write_frame(&mut c, &Request::Queue).unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    assert!(matches!(r, Response::Cases { .. }));
+    // An oversized frame: refused before it is read, connection closed.
+    c.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    assert!(matches!(r, Response::Error { ref message, .. } if message.contains("too large")));
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    // A client that sends half a frame and vanishes.
+    let mut h = UnixStream::connect(&svc.socket).unwrap();
+    rightsdesk::remote::write_frame(&mut h, &Request::Hello { protocol: 1 }).unwrap();
+    let _: Response = rightsdesk::remote::read_frame(&mut h).unwrap();
+    h.write_all(&100u32.to_be_bytes()).unwrap();
+    h.write_all(b"{\"request\":\"open\"").unwrap();
+    drop(h);
+    // A client that asks for a change and leaves before the answer: the change
+    // is whole (case and audit entry), nothing is half done.
+    let mut g = UnixStream::connect(&svc.socket).unwrap();
+    rightsdesk::remote::write_frame(&mut g, &Request::Hello { protocol: 1 }).unwrap();
+    let _: Response = rightsdesk::remote::read_frame(&mut g).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut g,
+        &Request::Open {
+            new: new_case("Gone Early"),
+        },
+    )
+    .unwrap();
+    drop(g);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut ok = svc.client();
+    let Response::Cases { cases, .. } = ok.call(&Request::Queue).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        cases.len(),
+        1,
+        "the request was whole, so the case is there"
+    );
+    let Response::Verified { entries, cases: n } = ok.call(&Request::VerifyAudit).unwrap() else {
+        panic!()
+    };
+    assert_eq!(entries as usize, cases.len());
+    assert_eq!(n as usize, cases.len());
+}
+
+#[test]
+fn twenty_desks_at_once_keep_one_linear_chain() {
+    let svc = Service::start();
+    let socket = svc.socket.clone();
+    let started = Instant::now();
+    let per_client = 15;
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let mut c = Client::connect(&socket).unwrap();
+                let mut latencies = Vec::new();
+                let case = case_of(
+                    c.call(&Request::Open {
+                        new: new_case(&format!("Load {i}")),
+                    })
+                    .unwrap(),
+                );
+                let mut version = case.version;
+                for n in 0..per_client {
+                    let t = Instant::now();
+                    let r = c.call(&Request::Step {
+                        id: case.id,
+                        step: Step::Note {
+                            text: format!("note {n}"),
+                        },
+                        on: None,
+                        expected_version: Some(version),
+                    });
+                    latencies.push(t.elapsed());
+                    version = case_of(r.unwrap()).version;
+                }
+                c.call(&Request::Step {
+                    id: case.id,
+                    step: Step::Close(Closing::new(Outcome::Withdrawn, "load test")),
+                    on: None,
+                    expected_version: Some(version),
+                })
+                .unwrap();
+                latencies
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    all.sort();
+    let changes = 20 * (per_client + 2);
+    eprintln!(
+        "20 clients: {changes} changes in {:.2}s ({:.0}/min); step latency p50 {:?}, p95 {:?}",
+        elapsed.as_secs_f64(),
+        changes as f64 / elapsed.as_secs_f64() * 60.0,
+        all[all.len() / 2],
+        all[all.len() * 95 / 100]
+    );
+    let mut c = svc.client();
+    let Response::Verified { entries, cases } = c.call(&Request::VerifyAudit).unwrap() else {
+        panic!()
+    };
+    assert_eq!((entries as usize, cases), (changes, 20));
+
+    // One client alone through the socket, and the same steps in process
+    // (printed for the note; the time itself is not asserted).
+    let pct = |mut v: Vec<Duration>| {
+        v.sort();
+        (v[v.len() / 2], v[v.len() * 95 / 100])
+    };
+    let case = case_of(
+        c.call(&Request::Open {
+            new: new_case("Alone"),
+        })
+        .unwrap(),
+    );
+    let socket_times: Vec<Duration> = (0..100)
+        .map(|n| {
+            let t = Instant::now();
+            c.call(&Request::Step {
+                id: case.id,
+                step: Step::Note {
+                    text: format!("n{n}"),
+                },
+                on: None,
+                expected_version: None,
+            })
+            .unwrap();
+            t.elapsed()
+        })
+        .collect();
+    let other = tempfile::tempdir().unwrap();
+    let desk = common::desk(other.path());
+    let local = desk.open_case(new_case("Alone")).unwrap();
+    let local_times: Vec<Duration> = (0..100)
+        .map(|n| {
+            let t = Instant::now();
+            desk.step(
+                local.id,
+                Step::Note {
+                    text: format!("n{n}"),
+                },
+                None,
+            )
+            .unwrap();
+            t.elapsed()
+        })
+        .collect();
+    eprintln!(
+        "one client, 100 notes: socket p50/p95 {:?}; in process {:?}",
+        pct(socket_times),
+        pct(local_times)
+    );
+}
+
+/// `rightsdesk serve` as a real process; `case` commands go through it.
+#[test]
+fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let run_dir = t.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = run_dir.join("rightsdesk.sock");
+    let bin = env!("CARGO_BIN_EXE_rightsdesk");
+    let cmd = |args: &[&str]| {
+        let mut c = std::process::Command::new(bin);
+        c.args(args)
+            .env("RIGHTSDESK_DATA_DIR", &data)
+            .env("RIGHTSDESK_SOCKET", &socket);
+        c
+    };
+    let mut server = cmd(&["serve"]).spawn().unwrap();
+    for _ in 0..300 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660, "owner and staff group only");
+
+    let out = cmd(&[
+        "case",
+        "open",
+        "--right",
+        "access",
+        "--name",
+        "Via Service",
+        "--channel",
+        "email",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let out = cmd(&["case", "verify", &id, "--method", "call-back", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "in-progress");
+    assert_eq!(
+        v["verification"]["by"],
+        rightsdesk::remote::server::user_name(unsafe { libc::geteuid() })
+    );
+    // A command that does not go through the service yet says so.
+    let out = cmd(&["import", "web-forms", "/dev/null"]).output().unwrap();
+    assert!(!out.status.success());
+
+    // Someone outside the group: the socket (0660, root's group) refuses them.
+    if unsafe { libc::geteuid() } == 0 {
+        let out = cmd(&["case", "list"])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "nobody got in: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // Given the socket's group, they get in, and are named by the kernel.
+        std::os::unix::fs::chown(&socket, None, Some(65534)).unwrap();
+        let c = UnixStream::connect(&socket);
+        assert!(c.is_ok());
+        let probe = std::process::Command::new(bin)
+            .args(["case", "list", "--json"])
+            .env("RIGHTSDESK_DATA_DIR", "/nonexistent")
+            .env("RIGHTSDESK_SOCKET", &socket)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        assert!(
+            probe.status.success(),
+            "{}",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+    }
+
+    // SIGTERM: the service stops, removes its socket, and the store opens directly.
+    unsafe {
+        libc::kill(server.id() as libc::pid_t, libc::SIGTERM);
+    }
+    assert!(server.wait().unwrap().success());
+    assert!(!socket.exists());
+    let out = cmd(&["audit", "verify"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+}
