@@ -445,7 +445,9 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     );
     // A command that does not go through the service yet says so.
     let out = cmd(&["import", "web-forms", "/dev/null"]).output().unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("served by `rightsdesk serve`"), "{err}");
 
     // Someone outside the group: the socket (0660, root's group) refuses them.
     if unsafe { libc::geteuid() } == 0 {

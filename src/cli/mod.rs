@@ -51,10 +51,21 @@ impl From<DeskError> for Failure {
             }
             _ => exit::FAILED,
         };
-        Failure {
-            code,
-            message: e.to_string(),
+        let mut message = e.to_string();
+        if let DeskError::Store(StoreError::Busy { path }) = &e {
+            // Busy because the shared service holds it: say what does work.
+            if let Some(dir) = path.parent() {
+                let socket = crate::remote::socket_path(dir);
+                if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                    message = format!(
+                        "the store {} is served by `rightsdesk serve` ({}): the `case` commands go through it; this command, and the desk itself, do not yet — run them with the service stopped",
+                        path.display(),
+                        socket.display()
+                    );
+                }
+            }
         }
+        Failure { code, message }
     }
 }
 
