@@ -443,6 +443,39 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         v["verification"]["by"],
         rightsdesk::remote::server::user_name(unsafe { libc::geteuid() })
     );
+    // Closing through the service, with the domain's gap rule intact.
+    let out = cmd(&[
+        "case",
+        "close",
+        &id,
+        "--outcome",
+        "withdrawn",
+        "--reason",
+        "asked to stop",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cmd(&[
+        "case",
+        "close",
+        &id,
+        "--outcome",
+        "withdrawn",
+        "--reason",
+        "again",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "refused by the rules, through the service"
+    );
     // A command that does not go through the service yet says so.
     let out = cmd(&["import", "web-forms", "/dev/null"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4));

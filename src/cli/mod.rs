@@ -69,6 +69,35 @@ impl From<DeskError> for Failure {
     }
 }
 
+/// What `case close` says, as the domain takes it (local or through the service).
+pub(crate) fn closing_from_args(
+    outcome: crate::domain::Outcome,
+    reason: &str,
+    fee: &Option<String>,
+    responded: Option<chrono::NaiveDate>,
+    via: Option<crate::domain::Channel>,
+    gap: &[String],
+) -> Result<crate::domain::closure::Closing, Failure> {
+    let mut closing = crate::domain::closure::Closing::new(outcome, reason.to_string());
+    closing.fee = fee.clone();
+    closing.responded_on = responded;
+    closing.via = via;
+    for g in gap {
+        let (k, r) = g.split_once('=').ok_or_else(|| {
+            fail(
+                exit::USAGE,
+                format!(
+                    "--gap '{g}': give KEY=REASON (the keys are listed when closing is refused)"
+                ),
+            )
+        })?;
+        closing
+            .gap_reasons
+            .push((k.trim().to_string(), r.trim().to_string()));
+    }
+    Ok(closing)
+}
+
 pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     Failure {
         code,
@@ -457,21 +486,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             keep_identifiers,
             json,
         } => {
-            let mut closing = crate::domain::closure::Closing::new(*outcome, reason.clone());
-            closing.fee = fee.clone();
-            closing.responded_on = *responded;
-            closing.via = *via;
-            for g in gap {
-                let (k, r) = g.split_once('=').ok_or_else(|| {
-                    fail(
-                        exit::USAGE,
-                        format!("--gap '{g}': give KEY=REASON (the keys are listed when closing is refused)"),
-                    )
-                })?;
-                closing
-                    .gap_reasons
-                    .push((k.trim().to_string(), r.trim().to_string()));
-            }
+            let closing = closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
             let case = desk.close(parse_id(id)?, closing, *keep_identifiers)?;
             show(case, *json);
             Ok(())

@@ -108,6 +108,59 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
             common.json,
         ),
         CaseCommand::Ready { id, json } => step(id, Step::MarkReady, None, *json),
+        CaseCommand::Close {
+            id,
+            outcome,
+            reason,
+            fee,
+            responded,
+            via,
+            gap,
+            keep_identifiers,
+            json,
+        } => {
+            if *keep_identifiers {
+                return Err(fail(
+                    exit::USAGE,
+                    "--keep-identifiers is not available through the service yet",
+                ));
+            }
+            let closing =
+                super::closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
+            step(id, Step::Close(closing), None, *json)
+        }
+        CaseCommand::Rectify {
+            id,
+            field,
+            old,
+            new,
+            reason,
+            json,
+        } => step(
+            id,
+            Step::Rectify {
+                field: field.clone(),
+                old: old.clone(),
+                new: new.clone(),
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::LiftRestriction {
+            id,
+            told_on,
+            how,
+            json,
+        } => step(
+            id,
+            Step::LiftRestriction {
+                told_on: *told_on,
+                how: how.clone(),
+            },
+            None,
+            *json,
+        ),
         CaseCommand::Note { id, text, json } => step(
             id,
             Step::Note { text: text.clone() },
