@@ -342,6 +342,116 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
     }
 }
 
+/// The case commands that are one step of the state machine, as that step:
+/// (case id, step, the day it counts from, --json). One mapping for the local
+/// store and for the shared service.
+pub(crate) fn as_step(cmd: &CaseCommand) -> Option<(&str, Step, Option<chrono::NaiveDate>, bool)> {
+    fn to_step(
+        id: &str,
+        step: Step,
+        on: Option<chrono::NaiveDate>,
+        json: bool,
+    ) -> Option<(&str, Step, Option<chrono::NaiveDate>, bool)> {
+        Some((id, step, on, json))
+    }
+    match cmd {
+        CaseCommand::RequestId { id, note, common } => to_step(
+            id,
+            Step::RequestId { note: note.clone() },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Verify {
+            id,
+            method,
+            outcome,
+            note,
+            common,
+        } => to_step(
+            id,
+            Step::Verify {
+                method: *method,
+                outcome: *outcome,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Pause { id, reason, common } => to_step(
+            id,
+            Step::Pause {
+                reason: reason.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Resume { id, common } => to_step(id, Step::Resume, common.on, common.json),
+        CaseCommand::Extend { id, reason, json } => to_step(
+            id,
+            Step::Extend {
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::Task {
+            id,
+            source,
+            status,
+            action,
+            note,
+            common,
+        } => to_step(
+            id,
+            Step::RecordTask {
+                source: source.clone(),
+                action: action.clone(),
+                status: *status,
+                note: note.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::Ready { id, json } => to_step(id, Step::MarkReady, None, *json),
+        CaseCommand::Note { id, text, json } => {
+            to_step(id, Step::Note { text: text.clone() }, None, *json)
+        }
+        CaseCommand::Rectify {
+            id,
+            field,
+            old,
+            new,
+            reason,
+            json,
+        } => to_step(
+            id,
+            Step::Rectify {
+                field: field.clone(),
+                old: old.clone(),
+                new: new.clone(),
+                reason: reason.clone(),
+            },
+            None,
+            *json,
+        ),
+        CaseCommand::LiftRestriction {
+            id,
+            told_on,
+            how,
+            json,
+        } => to_step(
+            id,
+            Step::LiftRestriction {
+                told_on: *told_on,
+                how: how.clone(),
+            },
+            None,
+            *json,
+        ),
+        _ => None,
+    }
+}
+
 fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
     let show = |case: crate::domain::Case, json: bool| {
         let v = desk.view(case);
@@ -356,6 +466,9 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
         show(case, json);
         Ok(())
     };
+    if let Some((id, s, on, json)) = as_step(cmd) {
+        return step(id, s, on, json);
+    }
     match cmd {
         CaseCommand::Open(a) => {
             let new = NewCase {
@@ -414,67 +527,6 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        CaseCommand::RequestId { id, note, common } => step(
-            id,
-            Step::RequestId { note: note.clone() },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Verify {
-            id,
-            method,
-            outcome,
-            note,
-            common,
-        } => step(
-            id,
-            Step::Verify {
-                method: *method,
-                outcome: *outcome,
-                note: note.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Pause { id, reason, common } => step(
-            id,
-            Step::Pause {
-                reason: reason.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Resume { id, common } => step(id, Step::Resume, common.on, common.json),
-        CaseCommand::Extend { id, reason, json } => step(
-            id,
-            Step::Extend {
-                reason: reason.clone(),
-            },
-            None,
-            *json,
-        ),
-        CaseCommand::Task {
-            id,
-            source,
-            status,
-            action,
-            note,
-            common,
-        } => step(
-            id,
-            Step::RecordTask {
-                source: source.clone(),
-                action: action.clone(),
-                status: *status,
-                note: note.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Ready { id, json } => step(id, Step::MarkReady, None, *json),
-        CaseCommand::Note { id, text, json } => {
-            step(id, Step::Note { text: text.clone() }, None, *json)
-        }
         CaseCommand::Close {
             id,
             outcome,
@@ -497,43 +549,12 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             skip,
             json,
         } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
-        CaseCommand::Rectify {
-            id,
-            field,
-            old,
-            new,
-            reason,
-            json,
-        } => step(
-            id,
-            Step::Rectify {
-                field: field.clone(),
-                old: old.clone(),
-                new: new.clone(),
-                reason: reason.clone(),
-            },
-            None,
-            *json,
-        ),
-        CaseCommand::LiftRestriction {
-            id,
-            told_on,
-            how,
-            json,
-        } => step(
-            id,
-            Step::LiftRestriction {
-                told_on: *told_on,
-                how: how.clone(),
-            },
-            None,
-            *json,
-        ),
         CaseCommand::Letter { id } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
             print!("{}", crate::domain::text::inert(&letter.to_text()));
             Ok(())
         }
+        _ => unreachable!("every step command was taken by as_step above"),
     }
 }
 

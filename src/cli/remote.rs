@@ -49,65 +49,10 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
         }
         Ok(())
     };
+    if let Some((id, s, on, json)) = super::as_step(cmd) {
+        return step(id, s, on, json);
+    }
     match cmd {
-        CaseCommand::RequestId { id, note, common } => step(
-            id,
-            Step::RequestId { note: note.clone() },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Verify {
-            id,
-            method,
-            outcome,
-            note,
-            common,
-        } => step(
-            id,
-            Step::Verify {
-                method: *method,
-                outcome: *outcome,
-                note: note.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Pause { id, reason, common } => step(
-            id,
-            Step::Pause {
-                reason: reason.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Resume { id, common } => step(id, Step::Resume, common.on, common.json),
-        CaseCommand::Extend { id, reason, json } => step(
-            id,
-            Step::Extend {
-                reason: reason.clone(),
-            },
-            None,
-            *json,
-        ),
-        CaseCommand::Task {
-            id,
-            source,
-            status,
-            action,
-            note,
-            common,
-        } => step(
-            id,
-            Step::RecordTask {
-                source: source.clone(),
-                action: action.clone(),
-                status: *status,
-                note: note.clone(),
-            },
-            common.on,
-            common.json,
-        ),
-        CaseCommand::Ready { id, json } => step(id, Step::MarkReady, None, *json),
         CaseCommand::Close {
             id,
             outcome,
@@ -129,44 +74,6 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
                 super::closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
             step(id, Step::Close(closing), None, *json)
         }
-        CaseCommand::Rectify {
-            id,
-            field,
-            old,
-            new,
-            reason,
-            json,
-        } => step(
-            id,
-            Step::Rectify {
-                field: field.clone(),
-                old: old.clone(),
-                new: new.clone(),
-                reason: reason.clone(),
-            },
-            None,
-            *json,
-        ),
-        CaseCommand::LiftRestriction {
-            id,
-            told_on,
-            how,
-            json,
-        } => step(
-            id,
-            Step::LiftRestriction {
-                told_on: *told_on,
-                how: how.clone(),
-            },
-            None,
-            *json,
-        ),
-        CaseCommand::Note { id, text, json } => step(
-            id,
-            Step::Note { text: text.clone() },
-            None,
-            *json,
-        ),
         CaseCommand::Open(a) => {
             let new = NewCase {
                 rights: a.rights.clone(),

@@ -37,25 +37,7 @@ pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
     Ok(cred.uid)
 }
 
-/// The login name of `uid` (or `uid:N`).
-pub fn user_name(uid: u32) -> String {
-    // SAFETY: getpwuid_r writes only into the buffers we own.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 4096];
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
-            let name = std::ffi::CStr::from_ptr(pwd.pw_name)
-                .to_string_lossy()
-                .into_owned();
-            if !name.is_empty() {
-                return name;
-            }
-        }
-        format!("uid:{uid}")
-    }
-}
+pub use crate::service::actor::user_name;
 
 struct Shared {
     desk: Mutex<Desk>,

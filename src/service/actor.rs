@@ -2,9 +2,15 @@
 
 /// The login name of the effective user, or `uid:N` where it has none.
 pub fn os_user() -> String {
-    // SAFETY: geteuid cannot fail; getpwuid_r writes only into the buffers we own.
+    // SAFETY: geteuid cannot fail.
+    user_name(unsafe { libc::geteuid() })
+}
+
+/// The login name of `uid` (or `uid:N`): the actor the audit log records,
+/// for the desk's own user and for a peer of the shared service alike.
+pub fn user_name(uid: u32) -> String {
+    // SAFETY: getpwuid_r writes only into the buffers we own.
     unsafe {
-        let uid = libc::geteuid();
         let mut pwd: libc::passwd = std::mem::zeroed();
         let mut buf = vec![0 as libc::c_char; 4096];
         let mut result: *mut libc::passwd = std::ptr::null_mut();
