@@ -335,6 +335,21 @@ impl Desk {
         Ok(records)
     }
 
+    /// The rows whose e-mail or phone, hashed with the organisation's key, is
+    /// in `table`, with the kind that matched and what the table holds for it.
+    fn rows_matching<'a, T: Clone>(
+        &'a self,
+        records: &'a [SourceRecord],
+        table: &'a BTreeMap<String, T>,
+    ) -> impl Iterator<Item = (&'a SourceRecord, IdKind, T)> + 'a {
+        records.iter().filter_map(move |r| {
+            self.pseudo
+                .all(&r.emails, &r.phones)
+                .into_iter()
+                .find_map(|(k, h)| table.get(&h).map(|v| (r, k, v.clone())))
+        })
+    }
+
     /// Rows of a restored data set (any importable format) that belong to a
     /// person erased under a case whose backup marks are still live.
     pub fn backups_check(
@@ -354,24 +369,16 @@ impl Desk {
                 live.entry(h.clone()).or_insert((m.case, m.set.clone()));
             }
         }
-        let mut hits = Vec::new();
-        for r in &records {
-            if let Some((kind, (case, set))) = self
-                .pseudo
-                .all(&r.emails, &r.phones)
-                .into_iter()
-                .find_map(|(k, h)| live.get(&h).map(|v| (k, v.clone())))
-            {
-                hits.push(BackupHit {
-                    line: r.line,
-                    key: r.key.clone(),
-                    matched: kind,
-                    case,
-                    set,
-                });
-            }
-        }
-        Ok(hits)
+        Ok(self
+            .rows_matching(&records, &live)
+            .map(|(r, matched, (case, set))| BackupHit {
+                line: r.line,
+                key: r.key.clone(),
+                matched,
+                case,
+                set,
+            })
+            .collect())
     }
 
     /// Rows of a campaign list that are on the suppression list.
@@ -388,23 +395,15 @@ impl Desk {
             .into_iter()
             .map(|s| (s.hash.clone(), s.case()))
             .collect();
-        let mut hits = Vec::new();
-        for r in &records {
-            if let Some((kind, case)) = self
-                .pseudo
-                .all(&r.emails, &r.phones)
-                .into_iter()
-                .find_map(|(k, h)| list.get(&h).map(|c| (k, *c)))
-            {
-                hits.push(SuppressionHit {
-                    line: r.line,
-                    key: r.key.clone(),
-                    matched: kind,
-                    case,
-                });
-            }
-        }
-        Ok(hits)
+        Ok(self
+            .rows_matching(&records, &list)
+            .map(|(r, matched, case)| SuppressionHit {
+                line: r.line,
+                key: r.key.clone(),
+                matched,
+                case,
+            })
+            .collect())
     }
 }
 
