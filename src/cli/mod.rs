@@ -98,6 +98,27 @@ pub(crate) fn closing_from_args(
     Ok(closing)
 }
 
+/// The intake `case open` describes (`received` defaults to `today`).
+pub(crate) fn new_case_from(a: &args::OpenArgs, today: chrono::NaiveDate) -> NewCase {
+    NewCase {
+        rights: a.rights.clone(),
+        channel: a.channel,
+        received: a.received.unwrap_or(today),
+        requester: Requester {
+            relation: a.requester,
+            name: a.requester_name.clone(),
+            authority: a.authority.clone(),
+        },
+        child: a.child,
+        subject: Subject {
+            name: a.name.clone(),
+            emails: a.emails.clone(),
+            phones: a.phones.clone(),
+        },
+        records: vec![],
+    }
+}
+
 pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     Failure {
         code,
@@ -471,23 +492,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
     }
     match cmd {
         CaseCommand::Open(a) => {
-            let new = NewCase {
-                rights: a.rights.clone(),
-                channel: a.channel,
-                received: a.received.unwrap_or_else(|| desk.today()),
-                requester: Requester {
-                    relation: a.requester,
-                    name: a.requester_name.clone(),
-                    authority: a.authority.clone(),
-                },
-                child: a.child,
-                subject: Subject {
-                    name: a.name.clone(),
-                    emails: a.emails.clone(),
-                    phones: a.phones.clone(),
-                },
-                records: vec![],
-            };
+            let new = new_case_from(a, desk.today());
             let case = desk.open_case(new)?;
             if a.json {
                 print_json(&json::case_json(&desk.view(case)));

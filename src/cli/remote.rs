@@ -2,7 +2,7 @@
 
 use super::args::CaseCommand;
 use super::{exit, fail, parse_id, print_json, Failure};
-use crate::domain::{NewCase, Requester, Step, Subject};
+use crate::domain::Step;
 use crate::remote::client::{Client, ClientError};
 use crate::remote::{ErrorKind, Request, Response};
 
@@ -75,24 +75,8 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
             step(id, Step::Close(closing), None, *json)
         }
         CaseCommand::Open(a) => {
-            let new = NewCase {
-                rights: a.rights.clone(),
-                channel: a.channel,
-                // The service's day, when not given.
-                received: a.received.unwrap_or_else(|| chrono::Local::now().date_naive()),
-                requester: Requester {
-                    relation: a.requester,
-                    name: a.requester_name.clone(),
-                    authority: a.authority.clone(),
-                },
-                child: a.child,
-                subject: Subject {
-                    name: a.name.clone(),
-                    emails: a.emails.clone(),
-                    phones: a.phones.clone(),
-                },
-                records: vec![],
-            };
+            // The service's day, when not given (both run on one server).
+            let new = super::new_case_from(a, chrono::Local::now().date_naive());
             let Response::Case { case, view } = client.call(&Request::Open { new })? else {
                 return Err(fail(exit::FAILED, "the service answered something unexpected"));
             };

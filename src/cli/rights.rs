@@ -1,7 +1,7 @@
 //! The rights flows from a shell: plans, the access export, backup marks and
 //! the suppression list.
 
-use super::args::{BackupsCommand, ExportCommand, SuppressionCommand};
+use super::args::{BackupsCommand, ExportCommand, ReadArgs, SuppressionCommand};
 use super::{exit, fail, print_json, Failure};
 use crate::domain::text::inert;
 use crate::domain::CaseId;
@@ -90,6 +90,33 @@ pub fn export(desk: &Desk, cmd: &ExportCommand) -> Result<(), Failure> {
     }
 }
 
+/// Prints a check's rows (or them as JSON) and exits 6 when there are any,
+/// so a restore or campaign script can stop.
+fn report_rows<T: serde::Serialize>(
+    a: &ReadArgs,
+    hits: &[T],
+    lines: impl Iterator<Item = String>,
+    what: &str,
+) -> Result<(), Failure> {
+    if a.json {
+        print_json(&hits);
+    } else {
+        for l in lines {
+            println!("{l}");
+        }
+        println!(
+            "{} row(s) of {} {what}",
+            hits.len(),
+            inert(&a.file.display().to_string())
+        );
+    }
+    if hits.is_empty() {
+        Ok(())
+    } else {
+        std::process::exit(exit::ROWS_FOUND)
+    }
+}
+
 pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
     match cmd {
         BackupsCommand::List { json } => {
@@ -125,30 +152,17 @@ pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
         }
         BackupsCommand::Check(a) => {
             let hits = desk.backups_check(&a.file, a.format, a.map.as_ref())?;
-            if a.json {
-                print_json(&hits);
-            } else {
-                for h in &hits {
-                    println!(
-                        "line {}  key {}  matched by {}  erased under {} ({})",
-                        h.line,
-                        inert(&h.key),
-                        h.matched.as_str(),
-                        h.case,
-                        h.set
-                    );
-                }
-                println!(
-                    "{} row(s) of {} belong to erased people: erase them again",
-                    hits.len(),
-                    inert(&a.file.display().to_string())
-                );
-            }
-            if hits.is_empty() {
-                Ok(())
-            } else {
-                std::process::exit(exit::ROWS_FOUND)
-            }
+            let lines = hits.iter().map(|h| {
+                format!(
+                    "line {}  key {}  matched by {}  erased under {} ({})",
+                    h.line,
+                    inert(&h.key),
+                    h.matched.as_str(),
+                    h.case,
+                    h.set
+                )
+            });
+            report_rows(a, &hits, lines, "belong to erased people: erase them again")
         }
     }
 }
@@ -211,29 +225,16 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
         }
         SuppressionCommand::Check(a) => {
             let hits = desk.suppression_check(&a.file, a.format, a.map.as_ref())?;
-            if a.json {
-                print_json(&hits);
-            } else {
-                for h in &hits {
-                    println!(
-                        "line {}  key {}  suppressed by {}{}",
-                        h.line,
-                        inert(&h.key),
-                        h.matched.as_str(),
-                        h.case.map(|c| format!(" ({c})")).unwrap_or_default()
-                    );
-                }
-                println!(
-                    "{} row(s) of {} must not be sent to",
-                    hits.len(),
-                    inert(&a.file.display().to_string())
-                );
-            }
-            if hits.is_empty() {
-                Ok(())
-            } else {
-                std::process::exit(exit::ROWS_FOUND)
-            }
+            let lines = hits.iter().map(|h| {
+                format!(
+                    "line {}  key {}  suppressed by {}{}",
+                    h.line,
+                    inert(&h.key),
+                    h.matched.as_str(),
+                    h.case.map(|c| format!(" ({c})")).unwrap_or_default()
+                )
+            });
+            report_rows(a, &hits, lines, "must not be sent to")
         }
         SuppressionCommand::Import {
             source,

@@ -415,6 +415,16 @@ impl Desk {
         self.store.path()
     }
 
+    /// Who takes a step now, counting from `on`.
+    fn cx(&self, on: NaiveDate) -> StepContext<'_> {
+        StepContext {
+            actor: &self.actor,
+            at: self.now(),
+            on,
+            calendar: &self.calendar,
+        }
+    }
+
     fn note(&self, kind: &str, detail: serde_json::Value) -> AuditNote {
         AuditNote {
             at: self.now(),
@@ -470,12 +480,7 @@ impl Desk {
             .into());
         }
         let mut case = self.store.case(id)?;
-        let cx = StepContext {
-            actor: &self.actor,
-            at: self.now(),
-            on,
-            calendar: &self.calendar,
-        };
+        let cx = self.cx(on);
         let event = case.apply(step, &cx)?.clone();
         let detail = audit_detail(&event.action, event.on);
         self.store

@@ -157,12 +157,7 @@ impl Desk {
             );
             hashes.sort();
             hashes.dedup();
-            let cx = crate::domain::StepContext {
-                actor: &self.actor,
-                at: self.now(),
-                on: today,
-                calendar: &self.calendar,
-            };
+            let cx = self.cx(today);
             c.apply(crate::domain::Step::Purge { hashes }, &cx)?;
             let detail = serde_json::json!({ "on": today, "retention_years": years });
             self.store.update_case(&c, &self.note("purged", detail))?;

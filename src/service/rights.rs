@@ -7,7 +7,7 @@ use crate::domain::plan::{self, PlannedTask, ACTION_MARK_BACKUP, ACTION_SUPPRESS
 use crate::domain::pseudonym::{IdKind, Pseudonymiser};
 use crate::domain::record::SourceRecord;
 use crate::domain::register::{overwrite_date, BackupMark, Suppression, SuppressionOrigin};
-use crate::domain::{Case, CaseId, Outcome, PlannedRef, Right, Step, StepContext, TaskStatus};
+use crate::domain::{Case, CaseId, Outcome, PlannedRef, Right, Step, TaskStatus};
 use crate::store::Beside;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -123,12 +123,7 @@ impl Desk {
         let mut case = self.store.case(id)?;
         let base = case.version;
         let today = self.today();
-        let cx = StepContext {
-            actor: &self.actor,
-            at: self.now(),
-            on: today,
-            calendar: &self.calendar,
-        };
+        let cx = self.cx(today);
         for t in tasks {
             if self.catalogue.get(&t.source).is_none() {
                 return Err(DeskError::UnknownSource {
@@ -234,12 +229,7 @@ impl Desk {
         let mut case = self.store.case(id)?;
         let base = case.version;
         let today = self.today();
-        let cx = StepContext {
-            actor: &self.actor,
-            at: self.now(),
-            on: today,
-            calendar: &self.calendar,
-        };
+        let cx = self.cx(today);
         case.apply(Step::Close(closing), &cx)?;
         let erasing = case.rights.contains(&Right::Erasure)
             && matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled);
