@@ -57,7 +57,7 @@ fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str
         None,
     )
     .unwrap();
-    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason), false)
+    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason))
         .unwrap();
     c.id.to_string()
 }

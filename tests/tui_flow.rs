@@ -78,7 +78,8 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
     );
     keys(&mut app, &[Tab, Tab, Tab]); // outcome fulfilled, responded today, sent by web-form
     typ(&mut app, "erased in every source");
-    keys(&mut app, &[Enter, Enter, Enter]); // summary, no fee, no reason for the gap → submit
+    // summary, no fee, identifiers not kept, no reason for the gap → submit
+    keys(&mut app, &[Enter, Enter, Enter, Enter]);
     let Some(Popup::Form { form, .. }) = top(&app) else {
         panic!(
             "closing with open work and no reason is refused: {:?}",

@@ -127,7 +127,13 @@ fn work_and_close(app: &mut App, id: CaseId) -> Case {
     key(app, Char('c'));
     keys(app, &[Tab, Tab, Tab]); // fulfilled, responded today, by the request's channel
     typ(app, "done in every source");
-    keys(app, &[Enter, Enter]); // summary, then no fee → submit (nothing is open)
+    // summary, no fee (and for erasure, identifiers not kept) → submit
+    for _ in 0..4 {
+        key(app, Enter);
+        if matches!(top(app), Some(Popup::Confirm { .. })) {
+            break;
+        }
+    }
     key(app, Char('y'));
     let c = app.desk.case(id).unwrap().case;
     assert_eq!(c.state, State::Closed);
@@ -436,4 +442,47 @@ fn an_excessive_request_is_refused_with_a_fee_and_the_right_to_complain() {
     assert!(body.contains("manifestly excessive (Art. 12(5))"), "{body}");
     assert!(body.contains("fee of EUR 25"), "{body}");
     assert!(body.contains("supervisory authority"), "{body}");
+}
+
+#[test]
+fn an_erasure_closed_with_keep_ids_keeps_the_address_as_evidence() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Erasure]);
+    verify_and_see_plan(&mut app);
+    key(&mut app, Enter); // record the plan
+    let c = app.desk.case(id).unwrap().case;
+    for task in c.pending_tasks().cloned().collect::<Vec<_>>() {
+        app.desk
+            .step(
+                id,
+                rightsdesk::domain::Step::RecordTask {
+                    source: task.source,
+                    action: Some(task.action),
+                    status: TaskStatus::Exempt,
+                    note: "kept for the test".into(),
+                },
+                None,
+            )
+            .unwrap();
+    }
+    key(&mut app, Char('c'));
+    keys(&mut app, &[Tab, Tab, Tab]);
+    typ(
+        &mut app,
+        "erased; the address kept as evidence on counsel's advice",
+    );
+    keys(&mut app, &[Enter, Enter]); // to "Keep ids"
+    key(&mut app, Char(' '));
+    key(&mut app, Enter);
+    key(&mut app, Char('y'));
+    let c = app.desk.case(id).unwrap().case;
+    assert_eq!(c.state, State::Closed);
+    assert_eq!(
+        c.subject.emails,
+        ["j.mueller@example.de"],
+        "kept, as staff chose"
+    );
+    assert!(!c.pseudonymised());
+    // The person's records still leave the index.
+    assert!(app.desk.holdings(&c).by_source.is_empty());
 }

@@ -544,7 +544,9 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             json,
         } => {
             let closing = closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
-            let case = desk.close(parse_id(id)?, closing, *keep_identifiers)?;
+            let mut closing = closing;
+            closing.keep_identifiers = *keep_identifiers;
+            let case = desk.close(parse_id(id)?, closing)?;
             show(case, *json);
             Ok(())
         }

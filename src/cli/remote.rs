@@ -64,14 +64,9 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
             keep_identifiers,
             json,
         } => {
-            if *keep_identifiers {
-                return Err(fail(
-                    exit::USAGE,
-                    "--keep-identifiers is not available through the service yet",
-                ));
-            }
-            let closing =
+let mut closing =
                 super::closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
+            closing.keep_identifiers = *keep_identifiers;
             step(id, Step::Close(closing), None, *json)
         }
         CaseCommand::Open(a) => {

@@ -38,6 +38,10 @@ pub struct Closing {
     pub via: Option<Channel>,
     /// (gap key, reason) for each open gap.
     pub gap_reasons: Vec<(String, String)>,
+    /// Erasure: keep the subject's e-mails and phones in the closed case as
+    /// evidence staff chose to keep (by default they become keyed hashes).
+    #[serde(default)]
+    pub keep_identifiers: bool,
 }
 
 impl Closing {
@@ -49,6 +53,7 @@ impl Closing {
             responded_on: None,
             via: None,
             gap_reasons: Vec::new(),
+            keep_identifiers: false,
         }
     }
 }

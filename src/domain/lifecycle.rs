@@ -602,6 +602,7 @@ impl Case {
                 responded_on,
                 via,
                 gap_reasons,
+                keep_identifiers: _, // the service's business (see Desk::close)
             }) => {
                 let reason = need_text("reason", &reason)?;
                 let responded_on = responded_on.unwrap_or(cx.on);

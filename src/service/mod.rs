@@ -459,7 +459,7 @@ impl Desk {
     /// once the change and its audit entry are durable.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
         if let (Step::Close(closing), None) = (&step, on) {
-            return self.close(id, closing.clone(), false);
+            return self.close(id, closing.clone());
         }
         if let Step::RecordTask { source, .. } = &step {
             if self.catalogue.get(source).is_none() {

@@ -223,9 +223,9 @@ impl Desk {
         &self,
         id: CaseId,
         closing: crate::domain::closure::Closing,
-        keep_identifiers: bool,
     ) -> Result<Case, DeskError> {
         let outcome = closing.outcome;
+        let keep_identifiers = closing.keep_identifiers;
         let mut case = self.store.case(id)?;
         let base = case.version;
         let today = self.today();

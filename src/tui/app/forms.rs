@@ -195,6 +195,7 @@ impl App {
                     Some(form.get("fee").text.trim().to_string()).filter(|f| !f.is_empty());
                 closing.responded_on = parse_day(&form.get("responded").text);
                 closing.via = form.get("via").value().parse().ok();
+                closing.keep_identifiers = form.fields.iter().any(|f| f.key == "keep" && f.on());
                 match self.desk.case(id) {
                     Err(e) => Err(e.to_string()),
                     Ok(v) => {
@@ -471,6 +472,10 @@ pub(super) fn close_form(case: &crate::domain::Case, today: NaiveDate) -> Form {
             "only for a manifestly unfounded or excessive request, e.g. EUR 25",
         ),
     ];
+    if case.rights.contains(&Right::Erasure) {
+        // Off by default: a granted erasure leaves keyed hashes in the case.
+        fields.push(Field::toggle("keep", "Keep ids", false));
+    }
     for (i, g) in gaps.iter().enumerate().take(GAP_KEYS.len()) {
         let hint = if i + 1 == GAP_KEYS.len() && gaps.len() > GAP_KEYS.len() {
             format!("why the other {} gaps stay open", gaps.len() - i)
