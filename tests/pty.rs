@@ -460,3 +460,58 @@ fn a_panic_restores_the_terminal_before_its_message() {
         String::from_utf8_lossy(&after[after.len().saturating_sub(120)..])
     );
 }
+
+/// The run loop's workers in the real binary: the plan is computed on a
+/// thread and pops up; the closure log is written on a thread and reported.
+#[test]
+fn plans_and_the_closure_log_come_back_from_their_worker_threads() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "objection",
+            "--name",
+            "Bo Li",
+            "--email",
+            "bo@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    cli(d, &["case", "verify", &id, "--method", "known-details"]);
+    let mut term = Term::spawn(d, &[], &[]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.wait_for("Tasks 0/0");
+    term.send("P");
+    term.wait_for("Plan for");
+    assert!(
+        term.screen().contains("add to suppression list"),
+        "{}",
+        term.screen()
+    );
+    term.send("\r");
+    term.wait_for("planned");
+    term.send("q"); // back to the queue
+    term.send("X");
+    term.wait_for("Export the closure log");
+    term.send("\r\r\r");
+    term.wait_for("closed case(s) written");
+    term.send("\r");
+    term.send("q");
+    assert!(term.wait_exit().success());
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    assert!(shown["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["action"] == "add to suppression list" && t["status"] == "done"));
+    assert!(cli(d, &["suppression", "export"]).contains(",email,"));
+}
