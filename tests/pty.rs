@@ -145,6 +145,33 @@ fn cli(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A case opened and verified from the shell, then opened on the desk's screen.
+fn verified_case_on_screen(d: &Path, right: &str, name: &str, email: &str) -> (String, Term) {
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            right,
+            "--name",
+            name,
+            "--email",
+            email,
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    cli(d, &["case", "verify", &id, "--method", "known-details"]);
+    let mut term = Term::spawn(d, &[], &[]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.wait_for("Tasks 0/0");
+    (id, term)
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -199,28 +226,7 @@ fn starts_in_demo_copies_an_id_and_quits_restoring_the_terminal() {
 fn open_a_case_from_the_queue_record_a_task_and_see_it() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let id = cli(
-        d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "erasure",
-            "--name",
-            "Ana García",
-            "--email",
-            "ana@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    cli(d, &["case", "verify", &id, "--method", "known-details"]);
-    let mut term = Term::spawn(d, &[], &[]);
-    term.wait_for(&id);
-    term.send("\r");
-    term.wait_for("Tasks 0/0");
+    let (id, mut term) = verified_case_on_screen(d, "erasure", "Ana García", "ana@example.ie");
     term.send("t");
     term.wait_for("Record work on");
     term.send("\x1b[C"); // → : web-forms
@@ -467,28 +473,7 @@ fn a_panic_restores_the_terminal_before_its_message() {
 fn plans_and_the_closure_log_come_back_from_their_worker_threads() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let id = cli(
-        d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "objection",
-            "--name",
-            "Bo Li",
-            "--email",
-            "bo@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    cli(d, &["case", "verify", &id, "--method", "known-details"]);
-    let mut term = Term::spawn(d, &[], &[]);
-    term.wait_for(&id);
-    term.send("\r");
-    term.wait_for("Tasks 0/0");
+    let (id, mut term) = verified_case_on_screen(d, "objection", "Bo Li", "bo@example.ie");
     term.send("P");
     term.wait_for("Plan for");
     assert!(
