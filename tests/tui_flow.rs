@@ -97,7 +97,17 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
         matches!(top(&app), Some(Popup::Confirm { .. })),
         "closing is confirmed in a modal"
     );
-    key(&mut app, Char('y'));
+    // The close (it scans the index for the person's records) goes to a worker:
+    // the key press only asks for it.
+    let effects = app.update(rightsdesk::tui::app::Msg::Key(
+        ratatui::crossterm::event::KeyEvent::from(Char('y')),
+    ));
+    assert!(
+        matches!(effects.as_slice(), [rightsdesk::tui::app::Effect::SlowStep { case, .. }] if *case == id),
+        "{effects:?}"
+    );
+    assert_eq!(app.desk.case(id).unwrap().case.state, State::InProgress);
+    work(&mut app, effects);
     assert!(app.popups.is_empty());
 
     // What the desk said was saved is in the store.
@@ -402,6 +412,37 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
     };
     assert_eq!(v.verified.as_ref().map(|(ok, _)| *ok), Some(true));
     key(&mut app, Char('q'));
+
+    // From a case: only its entries, newest first.
+    let id = app
+        .queue
+        .views
+        .iter()
+        .find(|v| v.case.closure.is_some())
+        .unwrap()
+        .case
+        .id;
+    key(&mut app, Char('c')); // show closed cases
+    app.queue.selected = app
+        .queue
+        .rows
+        .iter()
+        .position(|&i| app.queue.views[i].case.id == id)
+        .unwrap();
+    key(&mut app, Enter);
+    key(&mut app, Char('A'));
+    let Some(Popup::Audit(v)) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    let expected = app.desk.audit_log(Some(id)).unwrap();
+    assert_eq!(v.entries.len(), expected.len());
+    assert!(v.entries.iter().all(|e| e.case == Some(id)));
+    assert_eq!(
+        v.entries.first().map(|e| e.seq),
+        expected.last().map(|e| e.seq)
+    );
+    key(&mut app, Char('q'));
+    key(&mut app, Char('q')); // back to the queue
 
     key(&mut app, Char('X'));
     keys(&mut app, &[Enter, Enter, Enter]);

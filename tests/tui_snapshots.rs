@@ -201,7 +201,7 @@ fn records_and_audit_views() {
     snap("records_80x24", &a, 80, 24);
     key(&mut a, Char('q'));
     key(&mut a, Char('A'));
-    key(&mut a, Char('t')); // the first kind in order: access-exported… whichever
+    key(&mut a, Char('t')); // filter to the first kind (alphabetical): `closed` in the demo
     key(&mut a, Char('v'));
     snap("audit_80x24", &a, 80, 24);
 }

@@ -70,7 +70,7 @@ impl From<DeskError> for Failure {
 }
 
 /// What `case close` says, as the domain takes it (local or through the service).
-pub(crate) fn closing_from_args(
+fn closing_from_args(
     outcome: crate::domain::Outcome,
     reason: &str,
     fee: &Option<String>,
@@ -343,16 +343,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             out,
         }) => {
             let desk = Desk::open(&dir)?;
-            let rows = desk.closure_log(*from, *to, *with_subjects)?;
-            let bytes = crate::service::records::write_log(&rows, *format)
-                .map_err(|e| fail(exit::FAILED, e))?;
             match out {
                 Some(path) => {
-                    paths::write_private(path, &bytes)
-                        .map_err(|e| fail(exit::FAILED, format!("{}: {e}", path.display())))?;
-                    eprintln!("wrote {} closed cases to {}", rows.len(), path.display());
+                    let n = desk.write_closure_log(*from, *to, *with_subjects, *format, path)?;
+                    eprintln!("wrote {n} closed cases to {}", path.display());
                 }
                 None => {
+                    let rows = desk.closure_log(*from, *to, *with_subjects)?;
+                    let bytes = crate::service::records::write_log(&rows, *format)
+                        .map_err(|e| fail(exit::FAILED, e))?;
                     // Cells are spreadsheet-safe; a terminal still gets them inert.
                     let text = String::from_utf8_lossy(&bytes);
                     print!("{}", crate::domain::text::inert_lines(&text));
@@ -366,16 +365,32 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
 /// The case commands that are one step of the state machine, as that step:
 /// (case id, step, the day it counts from, --json). One mapping for the local
 /// store and for the shared service.
-pub(crate) fn as_step(cmd: &CaseCommand) -> Option<(&str, Step, Option<chrono::NaiveDate>, bool)> {
+pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Failure> {
     fn to_step(
         id: &str,
         step: Step,
         on: Option<chrono::NaiveDate>,
         json: bool,
-    ) -> Option<(&str, Step, Option<chrono::NaiveDate>, bool)> {
-        Some((id, step, on, json))
+    ) -> Result<Option<CommandStep<'_>>, Failure> {
+        Ok(Some((id, step, on, json)))
     }
     match cmd {
+        // Closing is a step too: the service's `step` routes it to `Desk::close`.
+        CaseCommand::Close {
+            id,
+            outcome,
+            reason,
+            fee,
+            responded,
+            via,
+            gap,
+            keep_identifiers,
+            json,
+        } => {
+            let mut closing = closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
+            closing.keep_identifiers = *keep_identifiers;
+            to_step(id, Step::Close(closing), None, *json)
+        }
         CaseCommand::RequestId { id, note, common } => to_step(
             id,
             Step::RequestId { note: note.clone() },
@@ -469,9 +484,12 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Option<(&str, Step, Option<chrono::N
             None,
             *json,
         ),
-        _ => None,
+        _ => Ok(None),
     }
 }
+
+/// A case command as one step: (case id, step, the day it counts from, --json).
+pub(crate) type CommandStep<'a> = (&'a str, Step, Option<chrono::NaiveDate>, bool);
 
 fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
     let show = |case: crate::domain::Case, json: bool| {
@@ -487,7 +505,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
         show(case, json);
         Ok(())
     };
-    if let Some((id, s, on, json)) = as_step(cmd) {
+    if let Some((id, s, on, json)) = as_step(cmd)? {
         return step(id, s, on, json);
     }
     match cmd {
@@ -530,24 +548,6 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             } else {
                 print!("{}", human::case_detail(&v));
             }
-            Ok(())
-        }
-        CaseCommand::Close {
-            id,
-            outcome,
-            reason,
-            fee,
-            responded,
-            via,
-            gap,
-            keep_identifiers,
-            json,
-        } => {
-            let closing = closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
-            let mut closing = closing;
-            closing.keep_identifiers = *keep_identifiers;
-            let case = desk.close(parse_id(id)?, closing)?;
-            show(case, *json);
             Ok(())
         }
         CaseCommand::Plan {

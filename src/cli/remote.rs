@@ -49,26 +49,10 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
         }
         Ok(())
     };
-    if let Some((id, s, on, json)) = super::as_step(cmd) {
+    if let Some((id, s, on, json)) = super::as_step(cmd)? {
         return step(id, s, on, json);
     }
     match cmd {
-        CaseCommand::Close {
-            id,
-            outcome,
-            reason,
-            fee,
-            responded,
-            via,
-            gap,
-            keep_identifiers,
-            json,
-        } => {
-let mut closing =
-                super::closing_from_args(*outcome, reason, fee, *responded, *via, gap)?;
-            closing.keep_identifiers = *keep_identifiers;
-            step(id, Step::Close(closing), None, *json)
-        }
         CaseCommand::Open(a) => {
             // The service's day, when not given (both run on one server).
             let new = super::new_case_from(a, chrono::Local::now().date_naive());

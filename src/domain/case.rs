@@ -115,6 +115,13 @@ named_enum!(
     }
 );
 
+impl Outcome {
+    /// The request was granted, in full or in part (the rights' work is done).
+    pub fn is_granted(self) -> bool {
+        matches!(self, Outcome::Fulfilled | Outcome::PartlyFulfilled)
+    }
+}
+
 impl State {
     pub fn is_open(self) -> bool {
         self != State::Closed

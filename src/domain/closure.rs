@@ -89,6 +89,20 @@ pub fn open_gaps(case: &Case) -> Vec<Gap> {
     gaps
 }
 
+/// The gaps a closing must explain, each with its reason; the ones left
+/// without a reason as Err. Only a granted outcome must explain its gaps.
+pub fn check_gaps(
+    case: &Case,
+    outcome: Outcome,
+    reasons: &[(String, String)],
+) -> Result<Vec<GapReason>, Vec<Gap>> {
+    if outcome.is_granted() {
+        explain_gaps(&open_gaps(case), reasons)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 /// Matches reasons to gaps; the gaps left without a reason are returned as Err.
 pub fn explain_gaps(
     gaps: &[Gap],
@@ -120,61 +134,20 @@ pub fn explain_gaps(
 mod tests {
     use super::*;
     use crate::domain::case::*;
-    use crate::domain::ids::CaseId;
-    use crate::domain::lifecycle::{Step, StepContext};
-    use crate::domain::HolidayCalendar;
-    use chrono::{TimeZone, Utc};
+    use crate::domain::lifecycle::Step;
+    use crate::domain::testkit::{d, opened, step_on, verify};
 
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    fn step(c: &mut Case, s: Step) -> Result<(), crate::domain::Refusal> {
+        step_on(c, s, "2026-03-10")
     }
 
     fn case(rights: &[Right]) -> Case {
-        let new = crate::domain::NewCase {
-            rights: rights.to_vec(),
-            channel: Channel::Post,
-            received: d("2026-03-02"),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: "Ana".into(),
-                emails: vec!["ana@example.ie".into()],
-                phones: vec![],
-            },
-            records: vec![],
-        };
-        let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-        new.validate(d("2026-03-02"))
-            .unwrap()
-            .open(CaseId::new(2026, 1), "alice", at)
-    }
-
-    fn step(c: &mut Case, s: Step) -> Result<(), crate::domain::Refusal> {
-        let cal = HolidayCalendar::builtin("ireland").unwrap();
-        let cx = StepContext {
-            actor: "alice",
-            at: Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap(),
-            on: d("2026-03-10"),
-            calendar: &cal,
-        };
-        c.apply(s, &cx).map(|_| ())
+        opened(1, rights, Channel::Post, "2026-03-02")
     }
 
     fn verified(rights: &[Right]) -> Case {
         let mut c = case(rights);
-        step(
-            &mut c,
-            Step::Verify {
-                method: VerificationMethod::KnownDetails,
-                outcome: VerificationOutcome::Verified,
-                note: String::new(),
-            },
-        )
-        .unwrap();
+        step(&mut c, verify()).unwrap();
         step(
             &mut c,
             Step::Plan {

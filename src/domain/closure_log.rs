@@ -221,61 +221,17 @@ mod tests {
     use super::*;
     use crate::domain::case::*;
     use crate::domain::closure::Closing;
-    use crate::domain::ids::CaseId;
-    use crate::domain::lifecycle::{Step, StepContext};
-    use chrono::{TimeZone, Utc};
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    fn cal() -> HolidayCalendar {
-        HolidayCalendar::builtin("ireland").unwrap()
-    }
+    use crate::domain::lifecycle::Step;
+    use crate::domain::testkit::{cal, d, opened, step_on, verify};
 
     fn step(c: &mut Case, s: Step, on: &str) {
-        let cal = cal();
-        let cx = StepContext {
-            actor: "alice",
-            at: Utc.from_utc_datetime(&d(on).and_hms_opt(10, 0, 0).unwrap()),
-            on: d(on),
-            calendar: &cal,
-        };
-        c.apply(s, &cx).unwrap();
+        step_on(c, s, on).unwrap();
     }
 
+    /// An access case received on `received` and verified the same day.
     fn case(n: u32, received: &str) -> Case {
-        let new = crate::domain::NewCase {
-            rights: vec![Right::Access],
-            channel: Channel::Email,
-            received: d(received),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: "Ana".into(),
-                emails: vec!["ana@example.ie".into()],
-                phones: vec![],
-            },
-            records: vec![],
-        };
-        let at = Utc.from_utc_datetime(&d(received).and_hms_opt(9, 0, 0).unwrap());
-        let mut c = new
-            .validate(d(received))
-            .unwrap()
-            .open(CaseId::new(2026, n), "alice", at);
-        step(
-            &mut c,
-            Step::Verify {
-                method: VerificationMethod::KnownDetails,
-                outcome: VerificationOutcome::Verified,
-                note: String::new(),
-            },
-            received,
-        );
+        let mut c = opened(n, &[Right::Access], Channel::Email, received);
+        step(&mut c, verify(), received);
         c
     }
 

@@ -612,21 +612,17 @@ impl Case {
                         self.received
                     )));
                 }
-                let gaps = if matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled) {
-                    super::closure::explain_gaps(&super::closure::open_gaps(self), &gap_reasons)
-                        .map_err(|missing| {
-                            refuse(format!(
-                                "work is still open; give a reason for each gap or finish it: {}",
-                                missing
-                                    .iter()
-                                    .map(|g| format!("{} [{}]", g.what, g.key))
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
-                            ))
-                        })?
-                } else {
-                    Vec::new()
-                };
+                let gaps =
+                    super::closure::check_gaps(self, outcome, &gap_reasons).map_err(|missing| {
+                        refuse(format!(
+                            "work is still open; give a reason for each gap or finish it: {}",
+                            missing
+                                .iter()
+                                .map(|g| format!("{} [{}]", g.what, g.key))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ))
+                    })?;
                 let fee = fee
                     .map(|f| text("fee", &f, false).map_err(|e| refuse(e.to_string())))
                     .transpose()?

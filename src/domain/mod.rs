@@ -18,6 +18,8 @@ pub mod response;
 pub mod right;
 pub mod settings;
 pub mod source;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod text;
 
 pub use calendar::HolidayCalendar;

@@ -194,18 +194,12 @@ pub fn flag_sets_of<'a>(
     cc: &str,
 ) -> crate::lookup::FlagSets {
     use crate::domain::identifier::{email_key, phone_key};
-    use crate::domain::{Outcome, Right};
+    use crate::domain::Right;
     let mut f = crate::lookup::FlagSets::default();
     for c in cases {
-        let granted_or_open = c
-            .closure
-            .as_ref()
-            .is_none_or(|x| matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled));
+        let granted_or_open = c.closure.as_ref().is_none_or(|x| x.outcome.is_granted());
         let lifted = c.restriction_lifted().is_some();
-        let done = c
-            .closure
-            .as_ref()
-            .is_some_and(|x| matches!(x.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled));
+        let done = c.closure.as_ref().is_some_and(|x| x.outcome.is_granted());
         let ids = c
             .subject
             .emails
@@ -521,6 +515,15 @@ impl Desk {
         Ok(self.store.audit_entries(case)?)
     }
 
+    /// The newest `limit` entries, newest first (the desk's audit viewer).
+    pub fn audit_tail(
+        &self,
+        case: Option<CaseId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, DeskError> {
+        Ok(self.store.audit_tail(case, limit)?)
+    }
+
     /// Imports one export into the lookup index, whole or not at all.
     /// `progress` hears (stage, rows) as the file is parsed and written.
     pub fn import(
@@ -565,20 +568,14 @@ impl Desk {
     /// DO NOT MARKET from the suppression list and ERASED from live backup
     /// marks (their cases' e-mails may already be reduced to hashes).
     pub fn hashed_flags(&self) -> Result<crate::lookup::HashedFlags, DeskError> {
-        let mut erased: Vec<String> = Vec::new();
-        for m in self.store.marks()? {
-            // ERASED means "this person was erased": only once the case is
-            // closed as granted (the marks are written when the plan is accepted).
-            let done = self.store.case(m.case)?.closure.is_some_and(|c| {
-                matches!(
-                    c.outcome,
-                    crate::domain::Outcome::Fulfilled | crate::domain::Outcome::PartlyFulfilled
-                )
-            });
-            if done {
-                erased.extend(m.hashes.into_iter().map(|(_, h)| h));
-            }
-        }
+        // ERASED means "this person was erased": only once the case is closed
+        // as granted (the marks are written when the plan is accepted).
+        let erased: Vec<String> = self
+            .marks_with_outcomes()?
+            .into_iter()
+            .filter(|(_, o)| o.is_some_and(|o| o.is_granted()))
+            .flat_map(|(m, _)| m.hashes.into_iter().map(|(_, h)| h))
+            .collect();
         let suppressed: Vec<String> = self
             .store
             .suppression()?

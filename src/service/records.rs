@@ -66,6 +66,29 @@ impl Desk {
         Ok(rows)
     }
 
+    /// Writes the closure log to `path` (0600; a missing folder is created
+    /// 0700), logged like `closure_log`; returns the number of rows.
+    pub fn write_closure_log(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+        format: LogFormat,
+        path: &std::path::Path,
+    ) -> Result<usize, DeskError> {
+        let io = |e: std::io::Error| DeskError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let rows = self.closure_log(from, to, with_subjects)?;
+        let bytes = write_log(&rows, format).map_err(|e| io(std::io::Error::other(e)))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::store::ensure_private_dir(dir).map_err(io)?;
+        }
+        super::paths::write_private(path, &bytes).map_err(io)?;
+        Ok(rows.len())
+    }
+
     /// The rows without logging (the records view reads figures only).
     pub fn closure_rows(
         &self,

@@ -54,13 +54,28 @@ pub struct SuppressionHit {
     pub case: Option<CaseId>,
 }
 
-fn closed_as_refused(case: &Case) -> bool {
-    case.closure
-        .as_ref()
-        .is_some_and(|c| !matches!(c.outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled))
-}
-
 impl Desk {
+    /// Every backup mark with how its case ended (None while it is open).
+    /// A case has a mark per backup set: each case is read once.
+    pub(crate) fn marks_with_outcomes(
+        &self,
+    ) -> Result<Vec<(BackupMark, Option<Outcome>)>, DeskError> {
+        let mut outcomes: std::collections::HashMap<CaseId, Option<Outcome>> = Default::default();
+        let mut out = Vec::new();
+        for m in self.store.marks()? {
+            let outcome = match outcomes.get(&m.case) {
+                Some(o) => *o,
+                None => {
+                    let o = self.store.case(m.case)?.closure.map(|c| c.outcome);
+                    outcomes.insert(m.case, o);
+                    o
+                }
+            };
+            out.push((m, outcome));
+        }
+        Ok(out)
+    }
+
     pub fn pseudonymiser(&self) -> &Pseudonymiser {
         &self.pseudo
     }
@@ -231,8 +246,7 @@ impl Desk {
         let today = self.today();
         let cx = self.cx(today);
         case.apply(Step::Close(closing), &cx)?;
-        let erasing = case.rights.contains(&Right::Erasure)
-            && matches!(outcome, Outcome::Fulfilled | Outcome::PartlyFulfilled);
+        let erasing = case.rights.contains(&Right::Erasure) && outcome.is_granted();
         let mut beside = Beside::default();
         let mut removed = 0;
         if erasing {
@@ -350,9 +364,8 @@ impl Desk {
     ) -> Result<Vec<BackupHit>, DeskError> {
         let records = self.parse_file("restore", path, format, map)?;
         let mut live: BTreeMap<String, (CaseId, String)> = BTreeMap::new();
-        for m in self.store.marks()? {
-            let case = self.store.case(m.case)?;
-            if closed_as_refused(&case) {
+        for (m, outcome) in self.marks_with_outcomes()? {
+            if outcome.is_some_and(|o| !o.is_granted()) {
                 continue; // a withdrawn or refused erasure is not re-applied
             }
             for (_, h) in &m.hashes {

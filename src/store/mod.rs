@@ -402,18 +402,9 @@ impl Store {
     /// Replaces a case whose stored version is `case.version - 1`, with its audit
     /// entry, in one transaction. A different stored version is a conflict.
     pub fn update_case(&self, case: &Case, note: &AuditNote) -> Result<AuditEntry, StoreError> {
-        let expected = case.version.saturating_sub(1);
         let entry = (&self.cases, &self.audit, &self.meta)
             .transaction(|(cases, audit, meta)| {
-                let stored = cases
-                    .get(case.id.to_key())?
-                    .ok_or_else(|| abort(TxAbort::Conflict { expected, found: 0 }))?;
-                let found = serde_json::from_slice::<Case>(&stored)
-                    .map_err(|e| abort(TxAbort::Decode(e.to_string())))?
-                    .version;
-                if found != expected {
-                    return Err(abort(TxAbort::Conflict { expected, found }));
-                }
+                check_version(cases, case)?;
                 write_case_and_entry(cases, audit, meta, case, note)
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
@@ -430,7 +421,6 @@ impl Store {
         note: &AuditNote,
         beside: &Beside,
     ) -> Result<AuditEntry, StoreError> {
-        let expected = case.version.saturating_sub(1);
         let sup: Vec<(Vec<u8>, Vec<u8>)> = beside
             .suppress
             .iter()
@@ -455,15 +445,7 @@ impl Store {
             &self.marks,
         )
             .transaction(|(cases, audit, meta, records, suppression, mark_tree)| {
-                let stored = cases
-                    .get(case.id.to_key())?
-                    .ok_or_else(|| abort(TxAbort::Conflict { expected, found: 0 }))?;
-                let found = serde_json::from_slice::<Case>(&stored)
-                    .map_err(|e| abort(TxAbort::Decode(e.to_string())))?
-                    .version;
-                if found != expected {
-                    return Err(abort(TxAbort::Conflict { expected, found }));
-                }
+                check_version(cases, case)?;
                 for (k, v) in &sup {
                     // The first reason a person was suppressed is kept.
                     if suppression.get(k)?.is_none() {
@@ -720,6 +702,37 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest `limit` entries (of one case, or all), newest first: read
+    /// from the end of the chain, so a viewer never decodes all of it.
+    pub fn audit_tail(
+        &self,
+        case: Option<CaseId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        // One case's entries are found by their id's bytes before decoding.
+        let needle = case.map(|c| format!("\"{c}\""));
+        for kv in self.audit.iter().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            if let Some(n) = &needle {
+                if !contains(&v, n.as_bytes()) {
+                    continue;
+                }
+            }
+            let e: AuditEntry = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("audit entry {}: {e}", crate::domain::pseudonym::hex(&k)),
+            })?;
+            if case.is_none() || e.case == case {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     /// Proves the chain, then that every case is exactly what its last entry bound.
     pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
         let mut last_hash_of_case = std::collections::HashMap::new();
@@ -754,6 +767,25 @@ impl Store {
 
 fn abort(a: TxAbort) -> ConflictableTransactionError<TxAbort> {
     ConflictableTransactionError::Abort(a)
+}
+
+/// Inside a transaction: the stored case must be the version before `case`
+/// (a different one is a conflict; none at all, not found).
+fn check_version(
+    cases: &TransactionalTree,
+    case: &Case,
+) -> Result<(), ConflictableTransactionError<TxAbort>> {
+    let expected = case.version.saturating_sub(1);
+    let stored = cases
+        .get(case.id.to_key())?
+        .ok_or_else(|| abort(TxAbort::Conflict { expected, found: 0 }))?;
+    let found = serde_json::from_slice::<Case>(&stored)
+        .map_err(|e| abort(TxAbort::Decode(e.to_string())))?
+        .version;
+    if found != expected {
+        return Err(abort(TxAbort::Conflict { expected, found }));
+    }
+    Ok(())
 }
 
 fn write_case_and_entry(

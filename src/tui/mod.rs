@@ -133,6 +133,16 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
+            Ok(Input::AuditVerified(r)) => {
+                app.update(Msg::AuditVerified(r));
+                dirty = true;
+                continue;
+            }
+            Ok(Input::Stepped { case, result }) => {
+                app.update(Msg::Stepped { case, result });
+                dirty = true;
+                continue;
+            }
             Ok(Input::Gone) | Err(RecvTimeoutError::Disconnected) => break Exit::Hangup,
             Err(RecvTimeoutError::Timeout) => continue,
         };
@@ -208,6 +218,28 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                                     });
                                 });
                             }
+                            Effect::VerifyAudit => {
+                                let desk = app.desk.clone();
+                                let tx = tx.clone();
+                                std::thread::spawn(move || {
+                                    let r = desk
+                                        .verify_audit()
+                                        .map(|r| (r.entries, r.cases))
+                                        .map_err(|e| e.to_string());
+                                    let _ = tx.send(Input::AuditVerified(r));
+                                });
+                            }
+                            Effect::SlowStep { case, step } => {
+                                let desk = app.desk.clone();
+                                let tx = tx.clone();
+                                std::thread::spawn(move || {
+                                    let result = desk
+                                        .step(case, step, None)
+                                        .map(Box::new)
+                                        .map_err(|e| e.to_string());
+                                    let _ = tx.send(Input::Stepped { case, result });
+                                });
+                            }
                             Effect::StartExport(_) => {
                                 if let Some(job) = app.take_export() {
                                     let desk = app.desk.clone();
@@ -274,6 +306,11 @@ enum Input {
         title: String,
         result: Result<String, String>,
     },
+    AuditVerified(Result<(u64, u64), String>),
+    Stepped {
+        case: crate::domain::CaseId,
+        result: Result<Box<crate::domain::Case>, String>,
+    },
 }
 
 /// Writes the closure log for the desk (on a worker thread).
@@ -283,18 +320,11 @@ pub fn export_closures(
     format: crate::service::records::LogFormat,
     with_subjects: bool,
 ) -> Result<String, String> {
-    let rows = desk
-        .closure_log(None, None, with_subjects)
+    let n = desk
+        .write_closure_log(None, None, with_subjects, format, path)
         .map_err(|e| e.to_string())?;
-    let bytes = crate::service::records::write_log(&rows, format)?;
-    if let Some(dir) = path.parent() {
-        crate::store::ensure_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    crate::service::paths::write_private(path, &bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!(
-        "{} closed case(s) written to {}{}",
-        rows.len(),
+        "{n} closed case(s) written to {}{}",
         path.display(),
         if with_subjects {
             " with names (logged)"

@@ -97,6 +97,22 @@ pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                     result,
                 });
             }
+            Effect::VerifyAudit => {
+                let r = app
+                    .desk
+                    .verify_audit()
+                    .map(|r| (r.entries, r.cases))
+                    .map_err(|e| e.to_string());
+                app.update(Msg::AuditVerified(r));
+            }
+            Effect::SlowStep { case, step } => {
+                let result = app
+                    .desk
+                    .step(case, step, None)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                app.update(Msg::Stepped { case, result });
+            }
             other => rest.push(other),
         }
     }

@@ -200,31 +200,26 @@ impl App {
                     Err(e) => Err(e.to_string()),
                     Ok(v) => {
                         closing.gap_reasons = gap_reasons(&form, &v.case);
-                        let gaps = crate::domain::closure::open_gaps(&v.case);
-                        let explained =
-                            crate::domain::closure::explain_gaps(&gaps, &closing.gap_reasons);
-                        match explained {
-                            Err(missing)
-                                if matches!(
-                                    outcome,
-                                    Outcome::Fulfilled | Outcome::PartlyFulfilled
-                                ) =>
-                            {
-                                Err(format!(
-                                    "work is still open: give a reason for each gap ({} without one)",
-                                    missing.len()
-                                ))
-                            }
-                            _ => {
+                        let checked = crate::domain::closure::check_gaps(
+                            &v.case,
+                            outcome,
+                            &closing.gap_reasons,
+                        );
+                        match checked {
+                            Err(missing) => Err(format!(
+                                "work is still open: give a reason for each gap ({} without one)",
+                                missing.len()
+                            )),
+                            Ok(explained) => {
                                 let fee_line = closing
                                     .fee
                                     .as_ref()
                                     .map(|f| format!("\nFee charged: {f}"))
                                     .unwrap_or_default();
-                                let open_line = if gaps.is_empty() {
+                                let open_line = if explained.is_empty() {
                                     String::new()
                                 } else {
-                                    format!("\nClosing with {} gap(s) explained.", gaps.len())
+                                    format!("\nClosing with {} gap(s) explained.", explained.len())
                                 };
                                 self.popups.push(Popup::Confirm {
                                     title: "Close the case".into(),

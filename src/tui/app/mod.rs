@@ -148,6 +148,11 @@ pub enum Effect {
         path: std::path::PathBuf,
         format: Option<crate::import::Format>,
     },
+    /// Prove the audit chain on a worker; the answer is `Msg::AuditVerified`.
+    VerifyAudit,
+    /// Take a slow step (closing an erasure scans the index) on a worker;
+    /// the answer is `Msg::Stepped`.
+    SlowStep { case: CaseId, step: Step },
     /// Write the closure log on a worker; the answer is a `Msg::Done`.
     ExportClosures {
         path: std::path::PathBuf,
@@ -183,6 +188,13 @@ pub enum Msg {
     Checked {
         restore: bool,
         result: Result<Vec<crate::service::CheckHit>, String>,
+    },
+    /// (entries, cases) of a verified chain, or why it is broken.
+    AuditVerified(Result<(u64, u64), String>),
+    /// A step taken on a worker: the case as saved, or why it was refused.
+    Stepped {
+        case: CaseId,
+        result: Result<Box<crate::domain::Case>, String>,
     },
     /// A background job finished: what to say, or why it failed.
     Done {
@@ -418,6 +430,14 @@ impl App {
             }
             Msg::Checked { restore, result } => {
                 self.on_checked(restore, result);
+                vec![]
+            }
+            Msg::AuditVerified(result) => {
+                self.on_audit_verified(result);
+                vec![]
+            }
+            Msg::Stepped { case, result } => {
+                self.on_stepped(case, result);
                 vec![]
             }
             Msg::Done { title, result } => {
@@ -737,7 +757,24 @@ impl App {
     /// Takes a step through the services; the desk shows the domain's refusal.
     fn take_step(&mut self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<(), String> {
         let name = step.name();
-        match self.desk.step(id, step, on) {
+        let result = self.desk.step(id, step, on).map_err(|e| e.to_string());
+        self.after_step(id, name, result)
+    }
+
+    /// A step taken on a worker came back.
+    fn on_stepped(&mut self, id: CaseId, result: Result<Box<crate::domain::Case>, String>) {
+        let _ = self.after_step(id, "close", result.map(|c| *c));
+    }
+
+    /// Shows a step's result: the saved case in the queue and on screen, or
+    /// the refusal (in a box, unless a form will show it).
+    fn after_step(
+        &mut self,
+        id: CaseId,
+        name: &str,
+        result: Result<crate::domain::Case, String>,
+    ) -> Result<(), String> {
+        match result {
             Ok(case) => {
                 self.flags_dirty = true;
                 let v = self.desk.view(case);
@@ -745,8 +782,7 @@ impl App {
                 self.refresh_case(v);
                 Ok(())
             }
-            Err(e) => {
-                let msg = e.to_string();
+            Err(msg) => {
                 if self.popups.is_empty() {
                     self.show_error(&format!("Cannot {name} {id}"), &msg);
                 }

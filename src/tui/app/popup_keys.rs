@@ -47,7 +47,15 @@ impl App {
                 step,
             } => match ev.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
-                    let _ = self.take_step(case, step, None);
+                    if matches!(step, Step::Close(_)) {
+                        // Closing an erasure removes the person's records from
+                        // the index (a scan of every record): never on the
+                        // input path.
+                        self.say(&format!("{case}: closing…"));
+                        self.pending_effects.push(Effect::SlowStep { case, step });
+                    } else {
+                        let _ = self.take_step(case, step, None);
+                    }
                 }
                 KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
                 KeyCode::Char('c') if ctrl => {}
