@@ -1,6 +1,7 @@
 use clap::Parser;
 use rightsdesk::cli::{self, args::Cli, exit};
-use rightsdesk::service::{demo, Desk};
+use rightsdesk::remote::backend::{Backend, Link};
+use rightsdesk::service::{demo, paths, Desk};
 
 fn main() {
     // The desk's files hold personal data: whatever the caller's umask, nothing
@@ -36,7 +37,14 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
         message: e.to_string(),
     };
     let _demo_dir;
-    let desk = if args.demo {
+    let dir = cli::data_dir(args);
+    let socket = rightsdesk::remote::socket_path(&dir);
+    let desk: Backend = if !args.demo && std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        // `rightsdesk serve` owns the store: work through it (other officers'
+        // changes then show up here as they are made).
+        let home = paths::default_data_dir();
+        Link::connect(&socket, &home)?.into()
+    } else if args.demo {
         let dir = tempfile::Builder::new()
             .prefix("rightsdesk-demo-")
             .tempdir()
@@ -45,9 +53,9 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
         let today = desk.today();
         demo::seed(&mut desk, today).map_err(|e| failed(&e))?;
         _demo_dir = dir;
-        desk
+        desk.into()
     } else {
-        Desk::open(&cli::data_dir(args))?
+        Desk::open(&dir)?.into()
     };
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         return Err(cli::Failure {

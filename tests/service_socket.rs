@@ -210,12 +210,18 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     rightsdesk::remote::write_frame(&mut s, &Request::Hello { protocol: 99 }).unwrap();
     let r: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
     assert!(
-        matches!(r, Response::Error { kind: ErrorKind::Protocol, ref message } if message.contains("protocol 1")),
+        matches!(r, Response::Error { kind: ErrorKind::Protocol, ref message } if message.contains(&format!("protocol {}", rightsdesk::remote::PROTOCOL))),
         "{r:?}"
     );
     // Malformed JSON after a good hello: an error, and the connection still works.
     let mut c = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(&mut c, &Request::Hello { protocol: 1 }).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut c,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .unwrap();
     let _: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
     c.write_all(&5u32.to_be_bytes()).unwrap();
     c.write_all(b"{oops").unwrap();
@@ -238,7 +244,13 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     let _ = c.read_to_end(&mut rest);
     // A client that sends half a frame and vanishes.
     let mut h = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(&mut h, &Request::Hello { protocol: 1 }).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut h,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .unwrap();
     let _: Response = rightsdesk::remote::read_frame(&mut h).unwrap();
     h.write_all(&100u32.to_be_bytes()).unwrap();
     h.write_all(b"{\"request\":\"open\"").unwrap();
@@ -246,7 +258,13 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     // A client that asks for a change and leaves before the answer: the change
     // is whole (case and audit entry), nothing is half done.
     let mut g = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(&mut g, &Request::Hello { protocol: 1 }).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut g,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .unwrap();
     let _: Response = rightsdesk::remote::read_frame(&mut g).unwrap();
     rightsdesk::remote::write_frame(
         &mut g,

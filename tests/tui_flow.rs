@@ -129,9 +129,11 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
     assert_eq!(c.tasks[0].action, "search and collect");
     assert_eq!(c.closure.as_ref().unwrap().reason, "erased in every source");
     let report = app.desk.verify_audit().unwrap();
-    assert_eq!((report.entries, report.cases), (4, 1));
+    assert_eq!(report, (4, 1));
     let kinds: Vec<_> = app
         .desk
+        .local()
+        .unwrap()
         .audit_log(Some(id))
         .unwrap()
         .into_iter()
@@ -434,7 +436,7 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
     let Some(Popup::Audit(v)) = top(&app) else {
         panic!("{:?}", app.popups)
     };
-    let expected = app.desk.audit_log(Some(id)).unwrap();
+    let expected = app.desk.local().unwrap().audit_log(Some(id)).unwrap();
     assert_eq!(v.entries.len(), expected.len());
     assert!(v.entries.iter().all(|e| e.case == Some(id)));
     assert_eq!(
@@ -459,7 +461,7 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let log = app.desk.audit_log(None).unwrap();
+    let log = app.desk.local().unwrap().audit_log(None).unwrap();
     assert_eq!(log.last().unwrap().kind, "closures-exported");
     assert_eq!(log.last().unwrap().detail["with_subjects"], false);
 }

@@ -30,13 +30,15 @@ fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
         ("marketing", "mailchimp-unsubscribed.csv"),
     ] {
         app.desk
+            .local()
+            .unwrap()
             .import(source, &fixture(file), None, None, &mut |_, _| {})
             .unwrap();
     }
     let (tx, rx) = mpsc::channel();
     app.lookup_tx = Some(lookup::spawn(
-        app.desk.record_reader(),
-        app.desk.flag_sets().unwrap(),
+        app.desk.records(),
+        app.desk.local().unwrap().flag_sets().unwrap(),
         app.desk.default_cc().into(),
         move |ev| tx.send(ev).is_ok(),
     ));
@@ -231,7 +233,7 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     };
     assert!(app.importing && app.popups.is_empty());
     // What the run loop does on its worker thread, with progress coming back.
-    let importer = app.desk.importer();
+    let importer = app.desk.local().unwrap().importer();
     let mut events = Vec::new();
     let result = importer.run(&source, &p, format, None, &mut |stage, rows| {
         events.push(ImportEvent::Progress {
@@ -261,5 +263,5 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     };
     assert!(body.contains("3 rows") && body.contains("3 new"), "{body}");
     assert!(!app.importing);
-    assert_eq!(app.desk.record_reader().len(), 3);
+    assert_eq!(app.desk.local().unwrap().record_reader().len(), 3);
 }

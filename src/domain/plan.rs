@@ -11,7 +11,7 @@ use super::source::{Catalogue, ErasureMethod, Source};
 use std::collections::BTreeSet;
 
 /// One task the plan proposes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlannedTask {
     pub source: String,
     pub action: String,

@@ -6,16 +6,23 @@
 //! handshake naming the protocol version. The actor is the user the kernel
 //! reports for the socket's peer (SO_PEERCRED), never anything the client says.
 
+pub mod backend;
 pub mod client;
 pub mod server;
 
+use crate::domain::audit::AuditEntry;
+use crate::domain::plan::PlannedTask;
+use crate::domain::record::SourceRecord;
+use crate::domain::response::Report;
+use crate::domain::settings::Settings;
 use crate::domain::{Case, CaseId, NewCase, Step};
+use crate::service::PlanProposal;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// Bumped when requests or responses change incompatibly.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 /// Largest frame either side accepts.
 pub const MAX_FRAME: usize = 4 << 20;
 
@@ -42,6 +49,37 @@ pub enum Request {
     /// This connection then only receives `Changed` pushes.
     Subscribe,
     VerifyAudit,
+    /// The settings the service's desk runs with (calendar, organisation).
+    Settings,
+    ProposePlan {
+        id: CaseId,
+    },
+    /// Record the plan's kept tasks, if the case is still at `expected_version`.
+    AcceptPlan {
+        id: CaseId,
+        tasks: Vec<PlannedTask>,
+        expected_version: Option<u64>,
+    },
+    Letter {
+        id: CaseId,
+    },
+    /// The newest `limit` audit entries (of one case, or all), newest first.
+    AuditTail {
+        case: Option<CaseId>,
+        limit: usize,
+    },
+    /// The keyed hashes behind DO NOT MARKET and ERASED, with the key.
+    HashedFlags,
+    /// The lookup's records in pages: those after `after` (a record key).
+    Records {
+        after: Option<Vec<u8>>,
+    },
+    /// Keys of records split off their linked subject.
+    Splits,
+    SplitRecord {
+        source: String,
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +108,32 @@ pub enum Response {
         entries: u64,
         cases: u64,
     },
+    Settings {
+        settings: Settings,
+    },
+    Plan {
+        proposal: PlanProposal,
+    },
+    Letter {
+        report: Report,
+    },
+    Audit {
+        entries: Vec<AuditEntry>,
+    },
+    HashedFlags {
+        key: String,
+        do_not_market: Vec<String>,
+        erased: Vec<String>,
+    },
+    /// One page of records; `next` is where the next page starts (none: the end).
+    Records {
+        records: Vec<SourceRecord>,
+        next: Option<Vec<u8>>,
+    },
+    Splits {
+        keys: Vec<Vec<u8>>,
+    },
+    Done,
     Error {
         kind: ErrorKind,
         message: String,

@@ -39,6 +39,9 @@ pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
 
 pub use crate::service::actor::user_name;
 
+/// Stored bytes of records per page: a page stays well inside `MAX_FRAME`.
+const RECORDS_PAGE: usize = 1 << 20;
+
 struct Shared {
     desk: Mutex<Desk>,
     subscribers: Mutex<Vec<UnixStream>>,
@@ -248,6 +251,63 @@ fn handle(
                 let changed = Some((case.id, case.version));
                 (case_response(&desk, case), changed)
             }
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Settings => (
+            Response::Settings {
+                settings: desk.settings().clone(),
+            },
+            None,
+        ),
+        Request::ProposePlan { id } => match desk.propose_plan(id) {
+            Ok(proposal) => (Response::Plan { proposal }, None),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::AcceptPlan {
+            id,
+            tasks,
+            expected_version,
+        } => match desk
+            .check_version(id, expected_version)
+            .and_then(|()| desk.accept_plan(id, &tasks))
+        {
+            Ok(case) => {
+                let changed = Some((case.id, case.version));
+                (case_response(&desk, case), changed)
+            }
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Letter { id } => match desk.closing_letter(id) {
+            Ok(report) => (Response::Letter { report }, None),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::AuditTail { case, limit } => match desk.audit_tail(case, limit) {
+            Ok(entries) => (Response::Audit { entries }, None),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::HashedFlags => match desk.hashed_flag_lists() {
+            Ok((do_not_market, erased)) => (
+                Response::HashedFlags {
+                    key: desk.pseudonymiser().key_hex(),
+                    do_not_market,
+                    erased,
+                },
+                None,
+            ),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::Records { after } => {
+            let (records, next) = desk.record_reader().page(after.as_deref(), RECORDS_PAGE);
+            (Response::Records { records, next }, None)
+        }
+        Request::Splits => (
+            Response::Splits {
+                keys: desk.record_reader().splits().into_iter().collect(),
+            },
+            None,
+        ),
+        Request::SplitRecord { source, key } => match desk.split_record(&source, &key) {
+            Ok(()) => (Response::Done, None),
             Err(e) => (from_desk(e), None),
         },
         Request::VerifyAudit => match desk.verify_audit() {

@@ -47,6 +47,35 @@ pub enum DeskError {
     },
     #[error("restore: {0}")]
     Restore(String),
+    /// The shared service refused or failed (its message says which).
+    #[error(transparent)]
+    Service(#[from] crate::remote::client::ClientError),
+}
+
+impl DeskError {
+    /// Another officer changed the case since this one loaded it.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            DeskError::Store(StoreError::Conflict { .. })
+                | DeskError::Service(crate::remote::client::ClientError::Service {
+                    kind: crate::remote::ErrorKind::Conflict,
+                    ..
+                })
+        )
+    }
+}
+
+/// Most urgent first: by effective due date, cases whose clock is stopped
+/// (awaiting ID) after those with a date, then by id.
+pub fn sort_queue(views: &mut [CaseView]) {
+    views.sort_by_key(|v| {
+        (
+            v.clock.effective_due().is_none(),
+            v.clock.effective_due(),
+            v.case.id,
+        )
+    });
 }
 
 /// Runs imports away from the desk's input thread; shares the desk's store.
@@ -501,13 +530,7 @@ impl Desk {
             .into_iter()
             .map(|c| self.view(c))
             .collect();
-        all.sort_by_key(|v| {
-            (
-                v.clock.effective_due().is_none(),
-                v.clock.effective_due(),
-                v.case.id,
-            )
-        });
+        sort_queue(&mut all);
         Ok(all)
     }
 
@@ -568,6 +591,16 @@ impl Desk {
     /// DO NOT MARKET from the suppression list and ERASED from live backup
     /// marks (their cases' e-mails may already be reduced to hashes).
     pub fn hashed_flags(&self) -> Result<crate::lookup::HashedFlags, DeskError> {
+        let (suppressed, erased) = self.hashed_flag_lists()?;
+        Ok(crate::lookup::HashedFlags::new(
+            self.pseudo.clone(),
+            suppressed.iter().map(String::as_str),
+            erased.iter().map(String::as_str),
+        ))
+    }
+
+    /// The keyed hashes behind DO NOT MARKET and ERASED, as hex.
+    pub fn hashed_flag_lists(&self) -> Result<(Vec<String>, Vec<String>), DeskError> {
         // ERASED means "this person was erased": only once the case is closed
         // as granted (the marks are written when the plan is accepted).
         let erased: Vec<String> = self
@@ -582,11 +615,7 @@ impl Desk {
             .into_iter()
             .map(|s| s.hash)
             .collect();
-        Ok(crate::lookup::HashedFlags::new(
-            self.pseudo.clone(),
-            suppressed.iter().map(String::as_str),
-            erased.iter().map(String::as_str),
-        ))
+        Ok((suppressed, erased))
     }
 
     /// Loads the whole lookup index (for the command line; the desk loads it on
@@ -686,6 +715,13 @@ impl Desk {
         on: Option<NaiveDate>,
         expected: Option<u64>,
     ) -> Result<Case, DeskError> {
+        self.check_version(id, expected)?;
+        self.step(id, step, on)
+    }
+
+    /// A conflict unless the case is still at `expected` (when one is given).
+    /// The service runs this and the change under one lock.
+    pub fn check_version(&self, id: CaseId, expected: Option<u64>) -> Result<(), DeskError> {
         if let Some(expected) = expected {
             let found = self.store.case(id)?.version;
             if found != expected {
@@ -697,7 +733,7 @@ impl Desk {
                 .into());
             }
         }
-        self.step(id, step, on)
+        Ok(())
     }
 
     pub fn verify_audit(&self) -> Result<VerifyReport, VerifyError> {

@@ -28,7 +28,7 @@ impl Holdings {
 }
 
 /// A proposed plan and what it was based on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanProposal {
     pub case: CaseId,
     pub tasks: Vec<PlannedTask>,

@@ -186,6 +186,37 @@ impl RecordReader {
         self.records.len()
     }
 
+    /// Records after the store key `after`, up to about `budget` bytes of
+    /// stored JSON; returns them and the last key read when more may follow.
+    /// (The service sends the lookup's records in pages of this.)
+    pub fn page(
+        &self,
+        after: Option<&[u8]>,
+        budget: usize,
+    ) -> (Vec<crate::domain::record::SourceRecord>, Option<Vec<u8>>) {
+        use std::ops::Bound;
+        let start = match after {
+            Some(k) => Bound::Excluded(k.to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut out = Vec::new();
+        let mut used = 0;
+        for (k, v) in self
+            .records
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .filter_map(Result::ok)
+        {
+            used += v.len();
+            if let Ok(r) = serde_json::from_slice(&v) {
+                out.push(r);
+            }
+            if used >= budget {
+                return (out, Some(k.to_vec()));
+            }
+        }
+        (out, None)
+    }
+
     /// One record by store key, if it is there and readable.
     pub fn get(&self, store_key: &[u8]) -> Option<crate::domain::record::SourceRecord> {
         let v = self.records.get(store_key).ok()??;

@@ -2,7 +2,7 @@
 //! thread. Stale queries are dropped: only the newest waiting one is run.
 
 use crate::lookup::{matcher, FlagSets, Group, Index, SubjectView};
-use crate::store::RecordReader;
+use crate::remote::backend::RecordSource;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
@@ -39,7 +39,7 @@ pub enum LookupEvent {
 
 /// Starts the worker; it sends its events through `emit`.
 pub fn spawn(
-    reader: RecordReader,
+    reader: Box<dyn RecordSource>,
     flags: FlagSets,
     cc: String,
     emit: impl Fn(LookupEvent) -> bool + Send + 'static,
@@ -52,7 +52,7 @@ pub fn spawn(
 }
 
 fn build(
-    reader: &RecordReader,
+    reader: &dyn RecordSource,
     flags: &FlagSets,
     cc: &str,
     emit: &impl Fn(LookupEvent) -> bool,
@@ -70,7 +70,7 @@ fn build(
 }
 
 fn run(
-    reader: RecordReader,
+    reader: Box<dyn RecordSource>,
     flags: FlagSets,
     cc: String,
     rx: Receiver<LookupRequest>,
@@ -78,7 +78,7 @@ fn run(
 ) {
     // One matcher per thread (fuzzy-matcher's cache is not shared).
     let m = matcher();
-    let mut index = build(&reader, &flags, &cc, &emit);
+    let mut index = build(reader.as_ref(), &flags, &cc, &emit);
     while let Ok(first) = rx.recv() {
         // Drain what queued up while we were busy; keep only the newest query.
         let mut pending = vec![first];
@@ -102,7 +102,7 @@ fn run(
                 }
                 LookupRequest::Subject { id } => emit(LookupEvent::Subject(index.subject(&id))),
                 LookupRequest::Reload { flags } => {
-                    index = build(&reader, &flags, &cc, &emit);
+                    index = build(reader.as_ref(), &flags, &cc, &emit);
                     true
                 }
             };

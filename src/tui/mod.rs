@@ -10,8 +10,9 @@ pub mod lookup;
 pub mod prefs;
 pub mod term;
 pub mod view;
+pub mod work;
 
-use crate::service::Desk;
+use crate::remote::backend::{Backend, Feed};
 use app::{App, Effect, Msg};
 use keymap::KeyMap;
 use prefs::Prefs;
@@ -44,7 +45,7 @@ pub fn load_keymap(data_dir: &std::path::Path) -> anyhow::Result<KeyMap> {
 }
 
 /// Runs the desk until the officer quits or the terminal hangs up.
-pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
+pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     let data_dir = desk.data_dir().to_path_buf();
     let keymap = load_keymap(&data_dir)?;
     let prefs = if demo {
@@ -80,11 +81,16 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
     // The index loads on its own thread: the first frame never waits for it.
     let lookup_tx = tx.clone();
     app.lookup_tx = Some(lookup::spawn(
-        app.desk.record_reader(),
+        app.desk.records(),
         app.flag_sets(),
         app.desk.default_cc().to_string(),
         move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok(),
     ));
+    // Through the shared service, other officers' changes arrive on their own
+    // connection and thread, and refresh this desk as they happen.
+    if let Backend::Service(link) = &app.desk {
+        spawn_feed(link.clone(), tx.clone());
+    }
     let mut dirty = true;
     let exit = loop {
         if hangup.load(Ordering::Relaxed) || tty_hung_up() {
@@ -113,33 +119,8 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                 dirty = true;
                 continue;
             }
-            Ok(Input::Plan(r)) => {
-                app.update(Msg::Plan(r));
-                dirty = true;
-                continue;
-            }
-            Ok(Input::Exported(r)) => {
-                app.update(Msg::Exported(r));
-                dirty = true;
-                continue;
-            }
-            Ok(Input::Checked { restore, result }) => {
-                app.update(Msg::Checked { restore, result });
-                dirty = true;
-                continue;
-            }
-            Ok(Input::Done { title, result }) => {
-                app.update(Msg::Done { title, result });
-                dirty = true;
-                continue;
-            }
-            Ok(Input::AuditVerified(r)) => {
-                app.update(Msg::AuditVerified(r));
-                dirty = true;
-                continue;
-            }
-            Ok(Input::Stepped { case, result }) => {
-                app.update(Msg::Stepped { case, result });
+            Ok(Input::Msg(m)) => {
+                app.update(m);
                 dirty = true;
                 continue;
             }
@@ -177,78 +158,19 @@ pub fn run(desk: Desk, demo: bool) -> anyhow::Result<Exit> {
                                 source,
                                 path,
                                 format,
-                            } => {
-                                spawn_import(app.desk.importer(), source, path, format, tx.clone())
-                            }
-                            Effect::ProposePlan(id) => {
-                                let desk = app.desk.clone();
-                                let tx = tx.clone();
-                                std::thread::spawn(move || {
-                                    let r = desk.propose_plan(id).map_err(|e| e.to_string());
-                                    let _ = tx.send(Input::Plan(r));
-                                });
-                            }
-                            Effect::StartCheck {
-                                restore,
-                                path,
-                                format,
-                            } => {
-                                let desk = app.desk.clone();
-                                let tx = tx.clone();
-                                std::thread::spawn(move || {
-                                    let result = desk
-                                        .check_file(restore, &path, format)
-                                        .map_err(|e| e.to_string());
-                                    let _ = tx.send(Input::Checked { restore, result });
-                                });
-                            }
-                            Effect::ExportClosures {
-                                path,
-                                format,
-                                with_subjects,
-                            } => {
-                                let desk = app.desk.clone();
-                                let tx = tx.clone();
-                                std::thread::spawn(move || {
-                                    let result =
-                                        export_closures(&desk, &path, format, with_subjects);
-                                    let _ = tx.send(Input::Done {
-                                        title: "Closure log".into(),
-                                        result,
-                                    });
-                                });
-                            }
-                            Effect::VerifyAudit => {
-                                let desk = app.desk.clone();
-                                let tx = tx.clone();
-                                std::thread::spawn(move || {
-                                    let r = desk
-                                        .verify_audit()
-                                        .map(|r| (r.entries, r.cases))
-                                        .map_err(|e| e.to_string());
-                                    let _ = tx.send(Input::AuditVerified(r));
-                                });
-                            }
-                            Effect::SlowStep { case, step } => {
-                                let desk = app.desk.clone();
-                                let tx = tx.clone();
-                                std::thread::spawn(move || {
-                                    let result = desk
-                                        .step(case, step, None)
-                                        .map(Box::new)
-                                        .map_err(|e| e.to_string());
-                                    let _ = tx.send(Input::Stepped { case, result });
-                                });
-                            }
-                            Effect::StartExport(_) => {
-                                if let Some(job) = app.take_export() {
-                                    let desk = app.desk.clone();
+                            } => match app.desk.store_work("Importing") {
+                                Ok(d) => {
+                                    spawn_import(d.importer(), source, path, format, tx.clone())
+                                }
+                                Err(e) => {
+                                    app.update(Msg::Import(app::ImportEvent::Done(Err(e))));
+                                }
+                            },
+                            other => {
+                                if let Ok(job) = work::job(&mut app, other) {
                                     let tx = tx.clone();
                                     std::thread::spawn(move || {
-                                        let r = desk
-                                            .export_access(job.case, &job.dir, &job.password)
-                                            .map_err(|e| e.to_string());
-                                        let _ = tx.send(Input::Exported(r));
+                                        let _ = tx.send(Input::Msg(job()));
                                     });
                                 }
                             }
@@ -296,42 +218,40 @@ enum Input {
     Gone,
     Lookup(lookup::LookupEvent),
     Import(app::ImportEvent),
-    Plan(Result<crate::service::PlanProposal, String>),
-    Exported(Result<crate::service::AccessExport, String>),
-    Checked {
-        restore: bool,
-        result: Result<Vec<crate::service::CheckHit>, String>,
-    },
-    Done {
-        title: String,
-        result: Result<String, String>,
-    },
-    AuditVerified(Result<(u64, u64), String>),
-    Stepped {
-        case: crate::domain::CaseId,
-        result: Result<Box<crate::domain::Case>, String>,
-    },
+    /// A worker's answer, or a change another officer made.
+    Msg(Msg),
 }
 
-/// Writes the closure log for the desk (on a worker thread).
-pub fn export_closures(
-    desk: &crate::service::Desk,
-    path: &std::path::Path,
-    format: crate::service::records::LogFormat,
-    with_subjects: bool,
-) -> Result<String, String> {
-    let n = desk
-        .write_closure_log(None, None, with_subjects, format, path)
-        .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{n} closed case(s) written to {}{}",
-        path.display(),
-        if with_subjects {
-            " with names (logged)"
-        } else {
-            " (subjects as pseudonyms)"
-        }
-    ))
+pub use work::export_closures;
+
+/// Listens for the service's change pushes; when the service goes away, says
+/// so and keeps trying to reconnect (once a second), then reloads the queue.
+fn spawn_feed(link: crate::remote::backend::Link, tx: Sender<Input>) {
+    let _ = std::thread::Builder::new()
+        .name("feed".into())
+        .spawn(move || {
+            let mut lost = false;
+            loop {
+                if let Ok(mut feed) = Feed::open(&link) {
+                    if lost && tx.send(Input::Msg(Msg::ServiceBack)).is_err() {
+                        return;
+                    }
+                    lost = false;
+                    while let Ok(change) = feed.next_change() {
+                        if tx.send(Input::Msg(Msg::Changed(Box::new(change)))).is_err() {
+                            return;
+                        }
+                    }
+                }
+                if !lost {
+                    lost = true;
+                    if tx.send(Input::Msg(Msg::ServiceLost)).is_err() {
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
 }
 
 /// Runs one import on its own thread, reporting each stage.

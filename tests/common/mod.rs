@@ -61,59 +61,12 @@ pub fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
 pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
     let mut rest = Vec::new();
     for e in effects {
-        match e {
-            Effect::ProposePlan(id) => {
-                let r = app.desk.propose_plan(id).map_err(|e| e.to_string());
-                app.update(Msg::Plan(r));
+        match rightsdesk::tui::work::job(app, e) {
+            Ok(job) => {
+                let msg = job();
+                app.update(msg);
             }
-            Effect::StartExport(_) => {
-                let job = app.take_export().expect("an export is pending");
-                let r = app
-                    .desk
-                    .export_access(job.case, &job.dir, &job.password)
-                    .map_err(|e| e.to_string());
-                app.update(Msg::Exported(r));
-            }
-            Effect::StartCheck {
-                restore,
-                path,
-                format,
-            } => {
-                let result = app
-                    .desk
-                    .check_file(restore, &path, format)
-                    .map_err(|e| e.to_string());
-                app.update(Msg::Checked { restore, result });
-            }
-            Effect::ExportClosures {
-                path,
-                format,
-                with_subjects,
-            } => {
-                let result =
-                    rightsdesk::tui::export_closures(&app.desk, &path, format, with_subjects);
-                app.update(Msg::Done {
-                    title: "Closure log".into(),
-                    result,
-                });
-            }
-            Effect::VerifyAudit => {
-                let r = app
-                    .desk
-                    .verify_audit()
-                    .map(|r| (r.entries, r.cases))
-                    .map_err(|e| e.to_string());
-                app.update(Msg::AuditVerified(r));
-            }
-            Effect::SlowStep { case, step } => {
-                let result = app
-                    .desk
-                    .step(case, step, None)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string());
-                app.update(Msg::Stepped { case, result });
-            }
-            other => rest.push(other),
+            Err(other) => rest.push(other),
         }
     }
     rest

@@ -24,7 +24,8 @@ use crate::domain::{
     TaskStatus, VerificationMethod, VerificationOutcome,
 };
 use crate::lookup::{Group, SubjectView};
-use crate::service::{CaseView, Desk, DeskError};
+use crate::remote::backend::Backend;
+use crate::service::{CaseView, DeskError};
 use chrono::NaiveDate;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::mpsc::Sender;
@@ -152,13 +153,35 @@ pub enum Effect {
     VerifyAudit,
     /// Take a slow step (closing an erasure scans the index) on a worker;
     /// the answer is `Msg::Stepped`.
-    SlowStep { case: CaseId, step: Step },
+    SlowStep {
+        case: CaseId,
+        step: Step,
+        /// The case's version when the officer confirmed.
+        expected: Option<u64>,
+    },
     /// Write the closure log on a worker; the answer is a `Msg::Done`.
     ExportClosures {
         path: std::path::PathBuf,
         format: crate::service::records::LogFormat,
         with_subjects: bool,
     },
+}
+
+/// Why a step was not taken, and whether it was because another officer
+/// changed the case first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    pub message: String,
+    pub conflict: bool,
+}
+
+impl From<DeskError> for StepFailure {
+    fn from(e: DeskError) -> Self {
+        StepFailure {
+            conflict: e.is_conflict(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// What an import running on a worker reports.
@@ -194,8 +217,14 @@ pub enum Msg {
     /// A step taken on a worker: the case as saved, or why it was refused.
     Stepped {
         case: CaseId,
-        result: Result<Box<crate::domain::Case>, String>,
+        result: Result<Box<crate::domain::Case>, StepFailure>,
     },
+    /// A case changed in the shared store (pushed by the service).
+    Changed(Box<crate::remote::backend::Change>),
+    /// The shared service cannot be reached (changes will fail until it is back).
+    ServiceLost,
+    /// The service is back: the queue is reloaded.
+    ServiceBack,
     /// A background job finished: what to say, or why it failed.
     Done {
         title: String,
@@ -270,7 +299,8 @@ impl Queue {
 }
 
 pub struct App {
-    pub desk: Desk,
+    /// The store itself, or the shared service that owns it.
+    pub desk: Backend,
     pub keymap: KeyMap,
     pub theme: Theme,
     pub screen: Screen,
@@ -302,12 +332,20 @@ pub struct App {
     /// RESTRICTED / DO NOT MARKET / ERASED for the open case's subject, from
     /// every case and the registers (not only this case).
     pub case_flags: crate::lookup::Flags,
+    /// Versions a step in progress is based on, recorded when another
+    /// officer's change arrived while a form or confirmation was open.
+    editing_base: std::collections::HashMap<CaseId, u64>,
 }
 
 impl App {
-    pub fn new(desk: Desk, keymap: KeyMap, theme: Theme, prefs: &Prefs) -> Result<App, DeskError> {
+    pub fn new(
+        desk: impl Into<Backend>,
+        keymap: KeyMap,
+        theme: Theme,
+        prefs: &Prefs,
+    ) -> Result<App, DeskError> {
         let mut app = App {
-            desk,
+            desk: desk.into(),
             keymap,
             theme,
             screen: Screen::Queue,
@@ -332,6 +370,7 @@ impl App {
             pending_effects: Vec::new(),
             pending_export: None,
             case_flags: crate::lookup::Flags::default(),
+            editing_base: Default::default(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -436,6 +475,35 @@ impl App {
                 self.on_audit_verified(result);
                 vec![]
             }
+            Msg::Changed(change) => {
+                self.on_changed(*change);
+                vec![]
+            }
+            Msg::ServiceLost => {
+                self.status = Some((
+                    "the shared service is not answering: changes will fail until it is back"
+                        .into(),
+                    true,
+                ));
+                vec![]
+            }
+            Msg::ServiceBack => {
+                match self.desk.queue() {
+                    Ok(views) => {
+                        let keep = self.queue.selected_view().map(|v| v.case.id);
+                        self.queue.views = views;
+                        self.queue.refilter(keep);
+                        if let Screen::Case(id) = self.screen {
+                            if let Ok(v) = self.desk.case(id) {
+                                self.refresh_case(v);
+                            }
+                        }
+                        self.say("the shared service is back: the queue is up to date");
+                    }
+                    Err(e) => self.status = Some((e.to_string(), true)),
+                }
+                vec![]
+            }
             Msg::Stepped { case, result } => {
                 self.on_stepped(case, result);
                 vec![]
@@ -445,6 +513,10 @@ impl App {
                 vec![]
             }
             Msg::Key(ev) => {
+                if self.popups.is_empty() {
+                    // No step in progress: the next one starts from what is shown.
+                    self.editing_base.clear();
+                }
                 let mut effects = if !self.popups.is_empty() {
                     self.popup_key(ev)
                 } else {
@@ -757,13 +829,62 @@ impl App {
     /// Takes a step through the services; the desk shows the domain's refusal.
     fn take_step(&mut self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<(), String> {
         let name = step.name();
-        let result = self.desk.step(id, step, on).map_err(|e| e.to_string());
+        let expected = self.base_version(id);
+        let result = self
+            .desk
+            .step(id, step, on, expected)
+            .map_err(StepFailure::from);
         self.after_step(id, name, result)
     }
 
     /// A step taken on a worker came back.
-    fn on_stepped(&mut self, id: CaseId, result: Result<Box<crate::domain::Case>, String>) {
+    fn on_stepped(&mut self, id: CaseId, result: Result<Box<crate::domain::Case>, StepFailure>) {
         let _ = self.after_step(id, "close", result.map(|c| *c));
+    }
+
+    /// The version of a case as this desk shows it.
+    fn shown_version(&self, id: CaseId) -> Option<u64> {
+        match &self.case {
+            Some(v) if v.case.id == id => Some(v.case.version),
+            _ => self
+                .queue
+                .views
+                .iter()
+                .find(|v| v.case.id == id)
+                .map(|v| v.case.version),
+        }
+    }
+
+    /// The version a step is based on: the one shown when the officer began
+    /// (a form or confirmation was open when someone else changed the case),
+    /// else the one shown now. The store refuses the step if the case moved on.
+    pub(crate) fn base_version(&mut self, id: CaseId) -> Option<u64> {
+        self.editing_base
+            .remove(&id)
+            .or_else(|| self.shown_version(id))
+    }
+
+    /// Another officer's change (or this desk's own, echoed by the service).
+    fn on_changed(&mut self, change: crate::remote::backend::Change) {
+        let id = change.view.case.id;
+        let version = change.view.case.version;
+        let shown = self.shown_version(id);
+        if shown.is_some_and(|s| s >= version) {
+            return; // this desk already shows it (its own change, echoed)
+        }
+        if let (Some(s), false) = (shown, self.popups.is_empty()) {
+            // The officer may be writing a change on top of the version shown.
+            self.editing_base.entry(id).or_insert(s);
+        }
+        self.flags_dirty = true;
+        if change.by != self.desk.actor() {
+            self.say(&format!(
+                "{id} was changed by {} — now {}",
+                crate::domain::text::inert(&change.by),
+                change.view.case.state
+            ));
+        }
+        self.refresh_case(change.view);
     }
 
     /// Shows a step's result: the saved case in the queue and on screen, or
@@ -772,8 +893,25 @@ impl App {
         &mut self,
         id: CaseId,
         name: &str,
-        result: Result<crate::domain::Case, String>,
+        result: Result<crate::domain::Case, StepFailure>,
     ) -> Result<(), String> {
+        let result = result.map_err(|f| {
+            if !f.conflict {
+                return f.message;
+            }
+            // Never a silent overwrite: show the case as it now is and say why
+            // nothing was saved. A form keeps what the officer typed.
+            let mut who = String::from("another officer");
+            if let Ok(v) = self.desk.case(id) {
+                if let Some(last) = v.case.history.last() {
+                    who = crate::domain::text::inert(&last.actor).into_owned();
+                }
+                self.refresh_case(v);
+            }
+            format!(
+                "{id} was changed by {who} while you were working on it, so your {name} was not saved. The screen now shows the case as it is: check it, then do it again if it still applies."
+            )
+        });
         match result {
             Ok(case) => {
                 self.flags_dirty = true;

@@ -52,7 +52,12 @@ impl App {
                         // the index (a scan of every record): never on the
                         // input path.
                         self.say(&format!("{case}: closing…"));
-                        self.pending_effects.push(Effect::SlowStep { case, step });
+                        let expected = self.base_version(case);
+                        self.pending_effects.push(Effect::SlowStep {
+                            case,
+                            step,
+                            expected,
+                        });
                     } else {
                         let _ = self.take_step(case, step, None);
                     }

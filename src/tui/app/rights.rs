@@ -76,14 +76,17 @@ impl App {
                     return;
                 }
                 let id = proposal.case;
-                match self.desk.accept_plan(id, &tasks) {
+                let expected = self.base_version(id);
+                match self.desk.accept_plan(id, &tasks, expected) {
                     Ok(case) => {
                         self.flags_dirty = true;
                         let v = self.desk.view(case);
                         self.say(&format!("{id}: {} task(s) planned — saved", tasks.len()));
                         self.refresh_case(v);
                     }
-                    Err(e) => self.show_error(&format!("Cannot plan {id}"), &e.to_string()),
+                    Err(e) => {
+                        let _ = self.after_step(id, "plan", Err(e.into()));
+                    }
                 }
                 return;
             }

@@ -1,0 +1,477 @@
+//! What the desk works on: the store itself (one officer, zero setup) or the
+//! shared service that owns it (`rightsdesk serve`, several officers). Both
+//! answer the same calls, so the desk's flows do not know which it has.
+//!
+//! Through the service the desk computes each case's clock itself (the
+//! calendar comes with the service's settings), so a case travels as data and
+//! every desk shows it as the regulator counts it on that day.
+
+use super::client::{Client, ClientError, Subscription};
+use super::{Request, Response};
+use crate::domain::audit::AuditEntry;
+use crate::domain::calendar::HolidayCalendar;
+use crate::domain::plan::PlannedTask;
+use crate::domain::record::SourceRecord;
+use crate::domain::response::Report;
+use crate::domain::settings::Settings;
+use crate::domain::source::Catalogue;
+use crate::domain::{Case, CaseId, NewCase, Step};
+use crate::service::{CaseView, Desk, DeskError, Now, PlanProposal};
+use chrono::{Local, NaiveDate};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The store the desk works on.
+// One per desk (and one per worker), never stored in bulk: boxing the larger
+// variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub enum Backend {
+    /// This process owns the store.
+    Local(Desk),
+    /// `rightsdesk serve` owns it; every change goes through its socket.
+    Service(Link),
+}
+
+impl From<Desk> for Backend {
+    fn from(d: Desk) -> Self {
+        Backend::Local(d)
+    }
+}
+
+impl From<Link> for Backend {
+    fn from(l: Link) -> Self {
+        Backend::Service(l)
+    }
+}
+
+/// A connection to the service, with the settings it runs by. Cloning gives
+/// a new connection (made on first use), so a worker thread never waits on
+/// the input thread's requests.
+pub struct Link {
+    socket: PathBuf,
+    client: Mutex<Option<Client>>,
+    actor: String,
+    settings: Settings,
+    catalogue: Catalogue,
+    calendar: HolidayCalendar,
+    /// This officer's own directory: desk preferences and key bindings.
+    home: PathBuf,
+    now: Now,
+}
+
+impl Clone for Link {
+    fn clone(&self) -> Self {
+        Link {
+            socket: self.socket.clone(),
+            client: Mutex::new(None),
+            actor: self.actor.clone(),
+            settings: self.settings.clone(),
+            catalogue: self.catalogue.clone(),
+            calendar: self.calendar.clone(),
+            home: self.home.clone(),
+            now: self.now,
+        }
+    }
+}
+
+fn unexpected() -> DeskError {
+    DeskError::Service(ClientError::Unexpected)
+}
+
+impl Link {
+    /// Connects, says hello and fetches the service's settings.
+    pub fn connect(socket: &Path, home: &Path) -> Result<Link, DeskError> {
+        let mut client = Client::connect(socket)?;
+        let Response::Settings { settings } = client.call(&Request::Settings)? else {
+            return Err(unexpected());
+        };
+        let calendar = HolidayCalendar::builtin(&settings.calendar)?;
+        Ok(Link {
+            socket: socket.to_path_buf(),
+            actor: client.actor.clone(),
+            client: Mutex::new(Some(client)),
+            settings,
+            catalogue: Catalogue::builtin(),
+            calendar,
+            home: home.to_path_buf(),
+            now: Now::System,
+        })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// One request; a broken connection is dropped so the next call makes a
+    /// new one (the service may have been restarted).
+    fn call(&self, request: &Request) -> Result<Response, DeskError> {
+        let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(Client::connect(&self.socket)?);
+        }
+        let client = slot.as_mut().expect("connected above");
+        match client.call(request) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                if matches!(e, ClientError::Frame(_) | ClientError::Unexpected) {
+                    *slot = None;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    fn case_of(&self, r: Response) -> Result<Case, DeskError> {
+        match r {
+            Response::Case { case, .. } => Ok(*case),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+impl Backend {
+    /// The desk itself, when this process owns the store.
+    pub fn local(&self) -> Option<&Desk> {
+        match self {
+            Backend::Local(d) => Some(d),
+            Backend::Service(_) => None,
+        }
+    }
+
+    /// The desk itself, or why this work cannot be done through the service.
+    pub fn store_work(&self, what: &str) -> Result<&Desk, String> {
+        match self {
+            Backend::Local(d) => Ok(d),
+            Backend::Service(l) => Err(format!(
+                "{what} reads or writes files on the server, and this desk works through the shared service ({}). Run it there as the service's user, e.g. `sudo -u rightsdesk rightsdesk …` with the service stopped.",
+                l.socket.display()
+            )),
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Backend::Service(_))
+    }
+
+    /// Who the store records as the actor of this desk's changes.
+    pub fn actor(&self) -> &str {
+        match self {
+            Backend::Local(d) => d.actor(),
+            Backend::Service(l) => &l.actor,
+        }
+    }
+
+    pub fn set_now(&mut self, now: Now) {
+        match self {
+            Backend::Local(d) => d.set_now(now),
+            Backend::Service(l) => l.now = now,
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        match self {
+            Backend::Local(d) => d.today(),
+            Backend::Service(l) => l.now.resolve().with_timezone(&Local).date_naive(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        match self {
+            Backend::Local(d) => d.settings(),
+            Backend::Service(l) => &l.settings,
+        }
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        match self {
+            Backend::Local(d) => d.catalogue(),
+            Backend::Service(l) => &l.catalogue,
+        }
+    }
+
+    pub fn calendar(&self) -> &HolidayCalendar {
+        match self {
+            Backend::Local(d) => d.calendar(),
+            Backend::Service(l) => &l.calendar,
+        }
+    }
+
+    pub fn default_cc(&self) -> &'static str {
+        crate::domain::identifier::default_country_code(&self.settings().calendar)
+    }
+
+    /// The data directory (local), or this officer's own directory (shared):
+    /// where preferences, key bindings and the desk's exports go.
+    pub fn data_dir(&self) -> &Path {
+        match self {
+            Backend::Local(d) => d.data_dir(),
+            Backend::Service(l) => &l.home,
+        }
+    }
+
+    pub fn view(&self, case: Case) -> CaseView {
+        let clock = case.clock(self.calendar(), self.today());
+        CaseView { case, clock }
+    }
+
+    pub fn case(&self, id: CaseId) -> Result<CaseView, DeskError> {
+        match self {
+            Backend::Local(d) => d.case(id),
+            Backend::Service(l) => {
+                let case = l.case_of(l.call(&Request::Case { id })?)?;
+                Ok(self.view(case))
+            }
+        }
+    }
+
+    /// Every case, most urgent first.
+    pub fn queue(&self) -> Result<Vec<CaseView>, DeskError> {
+        match self {
+            Backend::Local(d) => d.queue(),
+            Backend::Service(l) => {
+                let Response::Cases { cases, .. } = l.call(&Request::Queue)? else {
+                    return Err(unexpected());
+                };
+                let mut views: Vec<CaseView> = cases.into_iter().map(|c| self.view(c)).collect();
+                crate::service::sort_queue(&mut views);
+                Ok(views)
+            }
+        }
+    }
+
+    pub fn open_case(&self, new: NewCase) -> Result<Case, DeskError> {
+        match self {
+            Backend::Local(d) => d.open_case(new),
+            Backend::Service(l) => l.case_of(l.call(&Request::Open { new })?),
+        }
+    }
+
+    /// Takes a step if the case is still at `expected` (the version the
+    /// officer saw): another officer's change in between is a conflict.
+    pub fn step(
+        &self,
+        id: CaseId,
+        step: Step,
+        on: Option<NaiveDate>,
+        expected: Option<u64>,
+    ) -> Result<Case, DeskError> {
+        match self {
+            Backend::Local(d) => d.step_expecting(id, step, on, expected),
+            Backend::Service(l) => l.case_of(l.call(&Request::Step {
+                id,
+                step,
+                on,
+                expected_version: expected,
+            })?),
+        }
+    }
+
+    pub fn propose_plan(&self, id: CaseId) -> Result<PlanProposal, DeskError> {
+        match self {
+            Backend::Local(d) => d.propose_plan(id),
+            Backend::Service(l) => match l.call(&Request::ProposePlan { id })? {
+                Response::Plan { proposal } => Ok(proposal),
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    pub fn accept_plan(
+        &self,
+        id: CaseId,
+        tasks: &[PlannedTask],
+        expected: Option<u64>,
+    ) -> Result<Case, DeskError> {
+        match self {
+            Backend::Local(d) => {
+                d.check_version(id, expected)?;
+                d.accept_plan(id, tasks)
+            }
+            Backend::Service(l) => l.case_of(l.call(&Request::AcceptPlan {
+                id,
+                tasks: tasks.to_vec(),
+                expected_version: expected,
+            })?),
+        }
+    }
+
+    pub fn closing_letter(&self, id: CaseId) -> Result<Report, DeskError> {
+        match self {
+            Backend::Local(d) => d.closing_letter(id),
+            Backend::Service(l) => match l.call(&Request::Letter { id })? {
+                Response::Letter { report } => Ok(report),
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    pub fn audit_tail(
+        &self,
+        case: Option<CaseId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, DeskError> {
+        match self {
+            Backend::Local(d) => d.audit_tail(case, limit),
+            Backend::Service(l) => match l.call(&Request::AuditTail { case, limit })? {
+                Response::Audit { entries } => Ok(entries),
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    /// (entries, cases) of an intact chain, or what is wrong with it.
+    pub fn verify_audit(&self) -> Result<(u64, u64), String> {
+        match self {
+            Backend::Local(d) => d
+                .verify_audit()
+                .map(|r| (r.entries, r.cases))
+                .map_err(|e| e.to_string()),
+            Backend::Service(l) => match l.call(&Request::VerifyAudit) {
+                Ok(Response::Verified { entries, cases }) => Ok((entries, cases)),
+                Ok(_) => Err(unexpected().to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+        }
+    }
+
+    pub fn hashed_flags(&self) -> Result<crate::lookup::HashedFlags, DeskError> {
+        match self {
+            Backend::Local(d) => d.hashed_flags(),
+            Backend::Service(l) => match l.call(&Request::HashedFlags)? {
+                Response::HashedFlags {
+                    key,
+                    do_not_market,
+                    erased,
+                } => {
+                    let key = crate::domain::pseudonym::unhex32(&key).ok_or_else(unexpected)?;
+                    let pseudo =
+                        crate::domain::pseudonym::Pseudonymiser::new(&key, self.default_cc());
+                    Ok(crate::lookup::HashedFlags::new(
+                        pseudo,
+                        do_not_market.iter().map(String::as_str),
+                        erased.iter().map(String::as_str),
+                    ))
+                }
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    pub fn split_record(&self, source: &str, key: &str) -> Result<(), DeskError> {
+        match self {
+            Backend::Local(d) => d.split_record(source, key),
+            Backend::Service(l) => {
+                l.call(&Request::SplitRecord {
+                    source: source.into(),
+                    key: key.into(),
+                })?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Where the lookup worker reads the records it indexes.
+    pub fn records(&self) -> Box<dyn RecordSource> {
+        match self {
+            Backend::Local(d) => Box::new(d.record_reader()),
+            Backend::Service(l) => Box::new(ServiceRecords { link: l.clone() }),
+        }
+    }
+
+    /// Makes what the desk said was saved durable (the service flushes each change).
+    pub fn flush(&self) -> Result<(), DeskError> {
+        match self {
+            Backend::Local(d) => d.flush(),
+            Backend::Service(_) => Ok(()),
+        }
+    }
+}
+
+/// The records the lookup indexes, wherever they are kept.
+pub trait RecordSource: Send {
+    /// Every record, and how many could not be read.
+    fn load(&self) -> (Vec<SourceRecord>, usize);
+    /// Store keys of records split off their linked subject.
+    fn splits(&self) -> HashSet<Vec<u8>>;
+}
+
+impl RecordSource for crate::store::RecordReader {
+    fn load(&self) -> (Vec<SourceRecord>, usize) {
+        crate::store::RecordReader::load(self)
+    }
+    fn splits(&self) -> HashSet<Vec<u8>> {
+        crate::store::RecordReader::splits(self)
+    }
+}
+
+/// The records, read from the service a page at a time.
+struct ServiceRecords {
+    link: Link,
+}
+
+impl RecordSource for ServiceRecords {
+    fn load(&self) -> (Vec<SourceRecord>, usize) {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            match self.link.call(&Request::Records { after }) {
+                Ok(Response::Records { records, next }) => {
+                    all.extend(records);
+                    match next {
+                        Some(k) => after = Some(k),
+                        None => return (all, 0),
+                    }
+                }
+                // The service went away mid-load: index what arrived.
+                _ => return (all, 0),
+            }
+        }
+    }
+
+    fn splits(&self) -> HashSet<Vec<u8>> {
+        match self.link.call(&Request::Splits) {
+            Ok(Response::Splits { keys }) => keys.into_iter().collect(),
+            _ => HashSet::new(),
+        }
+    }
+}
+
+/// Another officer (or this one) changed a case.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub view: CaseView,
+    pub by: String,
+}
+
+/// The service's change pushes, each with the case as it now is.
+pub struct Feed {
+    sub: Subscription,
+    /// Its own connection, to fetch each changed case.
+    backend: Backend,
+}
+
+impl Feed {
+    pub fn open(link: &Link) -> Result<Feed, DeskError> {
+        let sub = Client::connect(&link.socket)?.subscribe()?;
+        Ok(Feed {
+            sub,
+            backend: Backend::Service(link.clone()),
+        })
+    }
+
+    /// Waits for the next change; an error means the service is gone.
+    pub fn next_change(&mut self) -> Result<Change, DeskError> {
+        loop {
+            if let Response::Changed { id, by, .. } = self.sub.next_change()? {
+                let view = self.backend.case(id)?;
+                return Ok(Change { view, by });
+            }
+        }
+    }
+
+    pub fn set_timeout(&self, t: Option<std::time::Duration>) {
+        self.sub.set_timeout(t);
+    }
+}

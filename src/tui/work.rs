@@ -1,0 +1,83 @@
+//! Slow work the desk hands to a worker thread. `job` turns an effect into a
+//! closure that does the work and says what came of it as a `Msg`; the run
+//! loop runs it on a thread, the flow tests run it inline — the same code.
+
+use super::app::{App, Effect, Msg, StepFailure};
+use crate::remote::backend::Backend;
+
+/// Work that may take seconds (a scan of every record, a PDF, a file check).
+pub type Job = Box<dyn FnOnce() -> Msg + Send>;
+
+/// The job for `effect`, or the effect back when it is not a worker's
+/// (clipboard, imports, which report progress on their own).
+pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
+    let desk = app.desk.clone();
+    Ok(match effect {
+        Effect::ProposePlan(id) => {
+            Box::new(move || Msg::Plan(desk.propose_plan(id).map_err(|e| e.to_string())))
+        }
+        Effect::StartCheck {
+            restore,
+            path,
+            format,
+        } => Box::new(move || Msg::Checked {
+            restore,
+            result: desk.store_work("Checking a file").and_then(|d| {
+                d.check_file(restore, &path, format)
+                    .map_err(|e| e.to_string())
+            }),
+        }),
+        Effect::ExportClosures {
+            path,
+            format,
+            with_subjects,
+        } => Box::new(move || Msg::Done {
+            title: "Closure log".into(),
+            result: export_closures(&desk, &path, format, with_subjects),
+        }),
+        Effect::VerifyAudit => Box::new(move || Msg::AuditVerified(desk.verify_audit())),
+        Effect::SlowStep {
+            case,
+            step,
+            expected,
+        } => Box::new(move || Msg::Stepped {
+            case,
+            result: desk
+                .step(case, step, None, expected)
+                .map(Box::new)
+                .map_err(StepFailure::from),
+        }),
+        Effect::StartExport(id) => match app.take_export() {
+            Some(job) => Box::new(move || {
+                Msg::Exported(desk.store_work("The access export").and_then(|d| {
+                    d.export_access(job.case, &job.dir, &job.password)
+                        .map_err(|e| e.to_string())
+                }))
+            }),
+            None => return Err(Effect::StartExport(id)),
+        },
+        other => return Err(other),
+    })
+}
+
+/// Writes the closure log for the desk (on a worker thread).
+pub fn export_closures(
+    desk: &Backend,
+    path: &std::path::Path,
+    format: crate::service::records::LogFormat,
+    with_subjects: bool,
+) -> Result<String, String> {
+    let n = desk
+        .store_work("The closure log export")?
+        .write_closure_log(None, None, with_subjects, format, path)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{n} closed case(s) written to {}{}",
+        path.display(),
+        if with_subjects {
+            " with names (logged)"
+        } else {
+            " (subjects as pseudonyms)"
+        }
+    ))
+}
