@@ -13,52 +13,9 @@ use rightsdesk::remote::client::{Client, ClientError};
 use rightsdesk::remote::{ErrorKind, Request, Response};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-struct Service {
-    _dir: tempfile::TempDir,
-    socket: std::path::PathBuf,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Service {
-    fn start() -> Service {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("rightsdesk.sock");
-        let desk = common::desk(dir.path());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (socket.clone(), stop.clone());
-        let thread = std::thread::spawn(move || rightsdesk::remote::server::serve(desk, &s, st));
-        for _ in 0..200 {
-            if socket.exists() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Service {
-            _dir: dir,
-            socket,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(&self.socket).unwrap()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+use common::service::Service;
 
 fn new_case(name: &str) -> NewCase {
     NewCase {

@@ -10,6 +10,8 @@ use rightsdesk::tui::keymap::KeyMap;
 use rightsdesk::tui::prefs::Prefs;
 use rightsdesk::tui::view::theme::Theme;
 
+pub mod service;
+
 pub const TODAY: &str = "2026-11-29";
 
 pub fn today() -> NaiveDate {
@@ -26,13 +28,19 @@ pub fn desk(dir: &std::path::Path) -> Desk {
     d
 }
 
+/// The demo's seeding moves the clock; put it back on `TODAY` at noon.
+pub fn desk_again(mut d: Desk) -> Desk {
+    d.set_now(Now::Fixed(
+        Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
+    ));
+    d
+}
+
 pub fn app(dir: &std::path::Path, demo_cases: bool) -> App {
     let mut d = desk(dir);
     if demo_cases {
         demo::seed(&mut d, today()).unwrap();
-        d.set_now(Now::Fixed(
-            Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
-        ));
+        d = desk_again(d);
     }
     App::new(
         d,

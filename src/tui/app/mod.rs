@@ -877,13 +877,13 @@ impl App {
             self.editing_base.entry(id).or_insert(s);
         }
         self.flags_dirty = true;
-        if change.by != self.desk.actor() {
-            self.say(&format!(
-                "{id} was changed by {} — now {}",
-                crate::domain::text::inert(&change.by),
-                change.view.case.state
-            ));
-        }
+        // Newer than shown, so made elsewhere: another officer, or the same
+        // login at another desk or the command line.
+        self.say(&format!(
+            "{id} was changed by {} — now {}",
+            crate::domain::text::inert(&change.by),
+            change.view.case.state
+        ));
         self.refresh_case(change.view);
     }
 
@@ -909,7 +909,7 @@ impl App {
                 self.refresh_case(v);
             }
             format!(
-                "{id} was changed by {who} while you were working on it, so your {name} was not saved. The screen now shows the case as it is: check it, then do it again if it still applies."
+                "{id} was changed by {who} while you were working on it: your change was not saved. The screen now shows the case as it is; check it, then do it again if it still applies."
             )
         });
         match result {

@@ -1,0 +1,59 @@
+//! `rightsdesk serve` on a temporary socket, in a thread of the test.
+
+use rightsdesk::remote::client::Client;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Service {
+    pub dir: tempfile::TempDir,
+    pub socket: std::path::PathBuf,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Service {
+    /// A service on an empty store.
+    pub fn start() -> Service {
+        Service::start_with(false)
+    }
+
+    /// A service on a store holding the demo's cases.
+    pub fn start_with(demo_cases: bool) -> Service {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("rightsdesk.sock");
+        let mut desk = super::desk(dir.path());
+        if demo_cases {
+            rightsdesk::service::demo::seed(&mut desk, super::today()).unwrap();
+            desk = super::desk_again(desk);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (socket.clone(), stop.clone());
+        let thread = std::thread::spawn(move || rightsdesk::remote::server::serve(desk, &s, st));
+        for _ in 0..200 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Service {
+            dir,
+            socket,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.socket).unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Several desks on one shared service (`rightsdesk serve` on a temporary
+//! socket): each desk is the real App driven by keys, working through the
+//! service. One officer's change reaches the other desks as it is made; two
+//! officers changing one case get a conflict, never a silent overwrite.
+
+mod common;
+
+use common::service::Service;
+use common::{key, typ, work};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode::*;
+use ratatui::Terminal;
+use rightsdesk::domain::{Action, CaseId, Channel, NewCase, Relation, Requester, Right, Subject};
+use rightsdesk::remote::backend::{Backend, Feed, Link};
+use rightsdesk::remote::Request;
+use rightsdesk::service::Now;
+use rightsdesk::tui::app::{App, Msg, Popup, Screen};
+use rightsdesk::tui::keymap::KeyMap;
+use rightsdesk::tui::prefs::Prefs;
+use rightsdesk::tui::view::theme::Theme;
+use std::time::{Duration, Instant};
+
+/// A desk working through the service, with its own feed of changes.
+fn desk_on(svc: &Service) -> (App, Feed) {
+    let home = svc.dir.path().join("home");
+    let mut link = Link::connect(&svc.socket, &home).expect("the desk connects");
+    let feed = Feed::open(&link).expect("the desk subscribes");
+    feed.set_timeout(Some(Duration::from_secs(10)));
+    let mut backend = Backend::from(link.clone());
+    backend.set_now(Now::Fixed(chrono::TimeZone::from_utc_datetime(
+        &chrono::Utc,
+        &common::today().and_hms_opt(12, 0, 0).unwrap(),
+    )));
+    link = match backend {
+        Backend::Service(l) => l,
+        Backend::Local(_) => unreachable!(),
+    };
+    let app = App::new(
+        link,
+        KeyMap::default(),
+        Theme { mono: true },
+        &Prefs::default(),
+    )
+    .expect("the queue loads through the service");
+    (app, feed)
+}
+
+/// Takes the next pushed change into `app`; returns how long it took to come.
+fn receive(app: &mut App, feed: &mut Feed) -> (CaseId, Duration) {
+    let t = Instant::now();
+    let change = feed.next_change().expect("a change is pushed");
+    let waited = t.elapsed();
+    let id = change.view.case.id;
+    app.update(Msg::Changed(Box::new(change)));
+    (id, waited)
+}
+
+fn screen(app: &App) -> String {
+    let mut term = Terminal::new(TestBackend::new(110, 40)).unwrap();
+    term.draw(|f| f.render_widget(app, f.area())).unwrap();
+    format!("{}", term.backend())
+}
+
+fn open_case_screen(app: &mut App, id: CaseId) {
+    let row = app
+        .queue
+        .rows
+        .iter()
+        .position(|&i| app.queue.views[i].case.id == id)
+        .expect("the case is in the queue");
+    app.queue.selected = row;
+    key(app, Enter);
+    assert_eq!(app.screen, Screen::Case(id));
+}
+
+fn shown_version(app: &App) -> u64 {
+    app.case.as_ref().expect("a case is open").case.version
+}
+
+fn notes(app: &App, id: CaseId) -> Vec<String> {
+    app.desk
+        .case(id)
+        .unwrap()
+        .case
+        .history
+        .iter()
+        .filter_map(|e| match &e.action {
+            Action::Noted { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn one_officers_change_reaches_the_other_desk_as_it_is_made() {
+    let svc = Service::start_with(true);
+    let (mut alice, _alice_feed) = desk_on(&svc);
+    let (mut bob, mut bob_feed) = desk_on(&svc);
+    assert!(bob.desk.is_shared());
+    assert!(
+        !alice.queue.views.is_empty(),
+        "the demo's queue, through the service"
+    );
+    let id = alice.queue.selected_view().unwrap().case.id;
+    open_case_screen(&mut alice, id);
+    open_case_screen(&mut bob, id);
+    let before = shown_version(&bob);
+
+    key(&mut alice, Char('a'));
+    typ(&mut alice, "rang the requester about the scope");
+    key(&mut alice, Enter);
+    assert!(alice.popups.is_empty(), "{:?}", alice.popups);
+    assert_eq!(shown_version(&alice), before + 1);
+
+    let (changed, waited) = receive(&mut bob, &mut bob_feed);
+    println!("the change reached the other desk after {waited:?}");
+    assert_eq!(changed, id);
+    assert_eq!(
+        shown_version(&bob),
+        before + 1,
+        "bob's case screen refreshed"
+    );
+    let queued = bob.queue.views.iter().find(|v| v.case.id == id).unwrap();
+    assert_eq!(queued.case.version, before + 1, "and bob's queue");
+    let text = screen(&bob);
+    assert!(
+        text.contains("rang the requester about the scope"),
+        "{text}"
+    );
+    assert!(
+        text.contains("was changed by"),
+        "the status line says who: {text}"
+    );
+
+    // A case opened elsewhere (the command line, through the service) joins
+    // the queue of a desk showing the queue.
+    key(&mut bob, Esc);
+    let mut cli = svc.client();
+    cli.call(&Request::Open {
+        new: NewCase {
+            rights: vec![Right::Access],
+            channel: Channel::Email,
+            received: common::today(),
+            requester: Requester {
+                relation: Relation::Subject,
+                name: None,
+                authority: None,
+            },
+            child: false,
+            subject: Subject {
+                name: "Zofia Nowak".into(),
+                emails: vec!["zofia@example.pl".into()],
+                phones: vec![],
+            },
+            records: vec![],
+        },
+    })
+    .unwrap();
+    let (opened, _) = receive(&mut bob, &mut bob_feed);
+    assert!(bob.queue.views.iter().any(|v| v.case.id == opened));
+    assert!(screen(&bob).contains("Zofia Nowak"));
+
+    // The audit log names the officer the kernel reported, not the client.
+    let entries = bob.desk.audit_tail(Some(id), 10).unwrap();
+    assert_eq!(entries[0].kind, "noted");
+    assert_eq!(entries[0].actor, alice.desk.actor());
+    assert_eq!(
+        alice.desk.actor(),
+        rightsdesk::service::actor::os_user(),
+        "the service's name for this test's user"
+    );
+}
+
+#[test]
+fn two_officers_changing_one_case_get_a_conflict_not_an_overwrite() {
+    let svc = Service::start_with(true);
+    let (mut alice, _alice_feed) = desk_on(&svc);
+    let (mut bob, mut bob_feed) = desk_on(&svc);
+    let id = alice.queue.selected_view().unwrap().case.id;
+    open_case_screen(&mut alice, id);
+    open_case_screen(&mut bob, id);
+    let before = shown_version(&bob);
+
+    // Bob starts a note; meanwhile Alice saves hers, and the push reaches
+    // Bob's desk while his form is still open.
+    key(&mut bob, Char('a'));
+    typ(&mut bob, "bob: the requester asked for call recordings too");
+    key(&mut alice, Char('a'));
+    typ(&mut alice, "alice: scope agreed by phone");
+    key(&mut alice, Enter);
+    receive(&mut bob, &mut bob_feed);
+    key(&mut bob, Enter);
+
+    // Nothing of Bob's was saved; his form is still there with his words and
+    // says why; the screen behind it shows the case as Alice left it.
+    let Some(Popup::Form { form, .. }) = bob.popups.last() else {
+        panic!("bob's form stays open: {:?}", bob.popups)
+    };
+    let error = form.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("was changed by") && error.contains("not saved"),
+        "{error}"
+    );
+    assert!(form.get("note").text.contains("call recordings"));
+    // What Bob sees: his words and the reason, over the case as it now is.
+    // (No insta snapshot: the login the kernel reports differs per machine.)
+    let text = screen(&bob);
+    for shown in [
+        "bob: the requester asked for call recordings too",
+        "not saved",
+        "was changed by",
+    ] {
+        assert!(text.contains(shown), "{shown:?} in {text}");
+    }
+    assert_eq!(notes(&bob, id), ["alice: scope agreed by phone"]);
+    assert_eq!(shown_version(&bob), before + 1);
+
+    // Having seen Alice's note, Bob saves his on top of it.
+    key(&mut bob, Enter);
+    assert!(bob.popups.is_empty(), "{:?}", bob.popups);
+    assert_eq!(
+        notes(&alice, id),
+        [
+            "alice: scope agreed by phone",
+            "bob: the requester asked for call recordings too"
+        ]
+    );
+
+    // The other way round: Alice's desk has not yet taken Bob's change when
+    // she acts. The service still refuses her step, by version.
+    key(&mut alice, Char('a'));
+    typ(&mut alice, "alice: second note");
+    key(&mut alice, Enter);
+    let Some(Popup::Form { form, .. }) = alice.popups.last() else {
+        panic!("alice's form stays open: {:?}", alice.popups)
+    };
+    assert!(form
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("was changed by")));
+    assert_eq!(notes(&alice, id).len(), 2);
+    assert_eq!(
+        shown_version(&alice),
+        before + 2,
+        "her screen now shows Bob's note"
+    );
+
+    // The chain is one line through both officers' changes.
+    assert_eq!(bob.desk.verify_audit().map(|(e, _)| e > 0), Ok(true));
+}
+
+#[test]
+fn work_on_a_worker_goes_through_the_service_and_file_work_says_where_it_runs() {
+    let svc = Service::start_with(true);
+    let (mut alice, _feed) = desk_on(&svc);
+    // `v` in the audit viewer proves the chain on a worker, through the service.
+    key(&mut alice, Char('A'));
+    let effects = key(&mut alice, Char('v'));
+    assert!(work(&mut alice, effects).is_empty());
+    let Some(Popup::Audit(view)) = alice.popups.last() else {
+        panic!("{:?}", alice.popups)
+    };
+    assert!(
+        format!("{view:?}").contains("intact"),
+        "the viewer reports the chain: {view:?}"
+    );
+    key(&mut alice, Esc);
+
+    // Writing the closure log needs the store's files: the desk says so
+    // instead of failing somewhere in the middle.
+    key(&mut alice, Char('X'));
+    let effects = common::ctrl(&mut alice, 's');
+    assert!(work(&mut alice, effects).is_empty());
+    let Some(Popup::Message { body, error, .. }) = alice.popups.last() else {
+        panic!("{:?}", alice.popups)
+    };
+    assert!(*error && body.contains("shared service"), "{body}");
+}
