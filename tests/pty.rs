@@ -500,3 +500,93 @@ fn plans_and_the_closure_log_come_back_from_their_worker_threads() {
         .any(|t| t["action"] == "add to suppression list" && t["status"] == "done"));
     assert!(cli(d, &["suppression", "export"]).contains(",email,"));
 }
+
+/// `rightsdesk serve` as its own process, stopped (SIGTERM) when dropped.
+struct Served(std::process::Child);
+
+impl Served {
+    fn start(dir: &Path) -> Served {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+            .arg("serve")
+            .env("RIGHTSDESK_DATA_DIR", dir)
+            .env_remove("RIGHTSDESK_SOCKET")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let socket = dir.join("rightsdesk.sock");
+        let end = Instant::now() + PATIENCE;
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            assert!(Instant::now() < end, "the service never listened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Served(child)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(self.0.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn with_the_service_running_the_desk_works_through_it_and_sees_other_changes_live() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = cli(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Ana García",
+            "--email",
+            "ana@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    let served = Served::start(d);
+    // The store is the service's now: the desk starts anyway, through it.
+    let mut term = Term::spawn(d, &[], &[]);
+    term.wait_for(&id);
+    term.send("\r");
+    term.wait_for("Timeline");
+
+    // Another officer (here: the command line, also through the service).
+    cli(d, &["case", "note", &id, "rang Ana about the scope"]);
+    let pushed = Instant::now();
+    term.wait_for("was changed by");
+    println!(
+        "the desk showed the change {:?} after the command returned",
+        pushed.elapsed()
+    );
+    term.wait_for("rang Ana about the scope");
+
+    // The desk's own change goes through the service and is durable there.
+    term.send("a");
+    term.wait_for("Note on");
+    term.send("sent the acknowledgement\x13");
+    term.wait_for("saved");
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    let notes = shown["notes"].to_string();
+    assert!(
+        notes.contains("sent the acknowledgement") && notes.contains("rang Ana"),
+        "{notes}"
+    );
+    term.send("q");
+    term.send("q");
+    assert!(term.wait_exit().success());
+    drop(served);
+    // With the service stopped the store opens directly again, chain intact.
+    cli(d, &["audit", "verify"]);
+}

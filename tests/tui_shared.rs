@@ -276,3 +276,85 @@ fn work_on_a_worker_goes_through_the_service_and_file_work_says_where_it_runs() 
     };
     assert!(*error && body.contains("shared service"), "{body}");
 }
+
+#[test]
+fn the_lookup_reads_the_services_records_and_an_intake_from_it_opens_there() {
+    let fixture = |n: &str| {
+        std::path::PathBuf::from(format!(
+            "{}/tests/fixtures/import/{n}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    };
+    let mut stored = 0;
+    let svc = Service::start_after(|desk| {
+        for (source, file) in [
+            ("web-forms", "hubspot-contacts.csv"),
+            ("events", "eventbrite-attendees.csv"),
+            ("marketing", "mailchimp-unsubscribed.csv"),
+        ] {
+            desk.import(source, &fixture(file), None, None, &mut |_, _| {})
+                .unwrap();
+        }
+        stored = desk.record_reader().len();
+    });
+    let (mut app, _feed) = desk_on(&svc);
+    let (tx, rx) = std::sync::mpsc::channel();
+    app.lookup_tx = Some(rightsdesk::tui::lookup::spawn(
+        app.desk.records(),
+        app.flag_sets(),
+        app.desk.default_cc().into(),
+        move |ev| tx.send(ev).is_ok(),
+    ));
+    let pump = |app: &mut App, done: &dyn Fn(&App) -> bool| {
+        let end = Instant::now() + Duration::from_secs(20);
+        while !done(app) {
+            assert!(Instant::now() < end, "the lookup worker did not answer");
+            if let Ok(ev) = rx.recv_timeout(Duration::from_millis(50)) {
+                app.update(Msg::Lookup(ev));
+            }
+        }
+    };
+    pump(&mut app, &|a| !a.index.loading);
+    assert_eq!(
+        app.index.records, stored,
+        "every record, paged through the socket"
+    );
+
+    // The unsubscribed Mailchimp row is DO NOT MARKET: the flag's keyed
+    // hashes came from the service too.
+    key(&mut app, Char('/'));
+    typ(&mut app, "ingrid");
+    let found = |a: &App| {
+        a.popups.iter().rev().find_map(|p| match p {
+            Popup::Lookup { groups, .. } if !groups.is_empty() => Some(groups.clone()),
+            _ => None,
+        })
+    };
+    pump(&mut app, &|a| found(a).is_some());
+    assert!(found(&app).unwrap()[0].flags.do_not_market);
+    key(&mut app, Esc);
+
+    // Find Müller, and open a case for him from the lookup: the case is
+    // opened by the service, with his records attached.
+    key(&mut app, Char('/'));
+    typ(&mut app, "muller");
+    pump(&mut app, &|a| found(a).is_some());
+    key(&mut app, Enter);
+    pump(&mut app, &|a| {
+        matches!(a.popups.last(), Some(Popup::Subject { .. }))
+    });
+    key(&mut app, Char('n'));
+    common::keys(&mut app, &[Tab, Tab, Char(' ')]); // rights: access
+    common::ctrl(&mut app, 's');
+    let Screen::Case(id) = app.screen else {
+        panic!("the case opened: {:?}", app.popups)
+    };
+    let mut other = svc.client();
+    let rightsdesk::remote::Response::Case { case, .. } =
+        other.call(&Request::Case { id }).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(case.subject.name, "Jürgen Müller");
+    assert!(case.records.iter().any(|r| r.starts_with("web-forms:")));
+}

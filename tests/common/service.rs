@@ -20,13 +20,20 @@ impl Service {
 
     /// A service on a store holding the demo's cases.
     pub fn start_with(demo_cases: bool) -> Service {
+        Service::start_after(|desk| {
+            if demo_cases {
+                rightsdesk::service::demo::seed(desk, super::today()).unwrap();
+                *desk = super::desk_again(desk.clone());
+            }
+        })
+    }
+
+    /// A service on a store `setup` filled first.
+    pub fn start_after(setup: impl FnOnce(&mut rightsdesk::service::Desk)) -> Service {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("rightsdesk.sock");
         let mut desk = super::desk(dir.path());
-        if demo_cases {
-            rightsdesk::service::demo::seed(&mut desk, super::today()).unwrap();
-            desk = super::desk_again(desk);
-        }
+        setup(&mut desk);
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (socket.clone(), stop.clone());
         let thread = std::thread::spawn(move || rightsdesk::remote::server::serve(desk, &s, st));
