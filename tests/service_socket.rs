@@ -381,7 +381,8 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
             .env("RIGHTSDESK_SOCKET", &socket);
         c
     };
-    let mut server = cmd(&["serve"]).spawn().unwrap();
+    let mut server = Stopped(cmd(&["serve"]).spawn().unwrap());
+    let server = &mut server.0;
     for _ in 0..300 {
         if socket.exists() {
             break;
@@ -451,8 +452,23 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         Some(3),
         "refused by the rules, through the service"
     );
+    // An import is read by the caller and written by the service.
+    let fixture = format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = cmd(&["import", "web-forms", &fixture, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["new"].as_u64().unwrap() > 0, "{report}");
     // A command that does not go through the service yet says so.
-    let out = cmd(&["import", "web-forms", "/dev/null"]).output().unwrap();
+    let out = cmd(&["lookup", "muller"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("served by `rightsdesk serve`"), "{err}");
@@ -496,4 +512,68 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     assert!(!socket.exists());
     let out = cmd(&["audit", "verify"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+}
+
+#[test]
+fn an_import_whose_client_vanishes_before_the_commit_leaves_nothing() {
+    let svc = Service::start();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (_, records) =
+        rightsdesk::import::parse("hubspot-contacts.csv", &bytes, "web-forms", None, None).unwrap();
+    assert!(!records.is_empty());
+    {
+        let mut c = svc.client();
+        let Response::Staged { rows } = c.call(&Request::ImportPart { records }).unwrap() else {
+            panic!()
+        };
+        assert!(rows > 0);
+        // dropped here: no commit
+    }
+    let mut c = svc.client();
+    let Response::Records { records, next } = c.call(&Request::Records { after: None }).unwrap()
+    else {
+        panic!()
+    };
+    assert!(records.is_empty() && next.is_none(), "nothing was written");
+    let Response::Audit { entries } = c
+        .call(&Request::AuditTail {
+            case: None,
+            limit: 10,
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(entries.iter().all(|e| e.kind != "imported"));
+    // A commit on a fresh connection has nothing held: refused, not logged.
+    let r = c.call(&Request::ImportCommit {
+        source: "web-forms".into(),
+        file: "x.csv".into(),
+        format: "hubspot".into(),
+        sha256: String::new(),
+    });
+    assert!(
+        matches!(
+            r,
+            Err(ClientError::Service {
+                kind: ErrorKind::Refused,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+/// A child process killed if the test fails before it stops it.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

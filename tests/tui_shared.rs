@@ -358,3 +358,56 @@ fn the_lookup_reads_the_services_records_and_an_intake_from_it_opens_there() {
     assert_eq!(case.subject.name, "Jürgen Müller");
     assert!(case.records.iter().any(|r| r.starts_with("web-forms:")));
 }
+
+#[test]
+fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
+    use rightsdesk::tui::app::{Effect, ImportEvent};
+    let svc = Service::start_with(true);
+    let (mut app, _feed) = desk_on(&svc);
+    let path = format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    key(&mut app, Char('I'));
+    key(&mut app, Tab);
+    typ(&mut app, &path);
+    key(&mut app, Tab);
+    let effects = key(&mut app, Enter);
+    let Some(Effect::StartImport {
+        source,
+        path,
+        format,
+    }) = effects.first().cloned()
+    else {
+        panic!("{effects:?}")
+    };
+    // What the run loop's import thread does.
+    let mut stages = Vec::new();
+    let result = app
+        .desk
+        .import(&source, &path, format, None, &mut |stage, _| {
+            stages.push(stage.to_string())
+        });
+    assert_eq!(stages.first().map(String::as_str), Some("reading"));
+    assert!(stages.iter().any(|s| s == "sent"), "{stages:?}");
+    app.update(Msg::Import(ImportEvent::Done(
+        result.map_err(|e| e.to_string()),
+    )));
+    let Some(Popup::Message { body, error, .. }) = app.popups.last() else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(!error, "{body}");
+    assert!(body.contains("3 rows from hubspot-contacts.csv"), "{body}");
+    let (records, _) = app.desk.records().load();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.names.iter().any(|n| n.contains("Müller"))),
+        "the service holds the imported rows"
+    );
+    let last = &app.desk.audit_tail(None, 1).unwrap()[0];
+    assert_eq!(
+        (last.kind.as_str(), last.actor.as_str()),
+        ("imported", app.desk.actor())
+    );
+}

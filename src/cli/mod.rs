@@ -49,6 +49,7 @@ impl From<DeskError> for Failure {
             DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
                 exit::REFUSED
             }
+            DeskError::Service(e) => return Failure::from_client(e),
             _ => exit::FAILED,
         };
         let mut message = e.to_string();
@@ -142,6 +143,17 @@ pub(crate) fn print_json(v: &impl serde::Serialize) {
     );
 }
 
+/// The shared service when it answers on its socket, else the store itself.
+fn backend(dir: &std::path::Path) -> Result<crate::remote::backend::Backend, Failure> {
+    let socket = crate::remote::socket_path(dir);
+    if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        let link = crate::remote::backend::Link::connect(&socket, dir)
+            .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+        return Ok(link.into());
+    }
+    Ok(Desk::open(dir)?.into())
+}
+
 /// Runs one subcommand; `Ok` carries what to print on stdout.
 pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
     let dir = data_dir(cli);
@@ -217,7 +229,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             map,
             json,
         } => {
-            let desk = Desk::open(&dir)?;
+            // Through the service when it runs: the file is read here (it is
+            // the caller's), the records written there.
+            let desk = backend(&dir)?;
             let started = std::time::Instant::now();
             let mut progress = |stage: &str, rows: usize| {
                 if !*json {

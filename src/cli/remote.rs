@@ -8,7 +8,14 @@ use crate::remote::{ErrorKind, Request, Response};
 
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
-        let code = match &e {
+        Failure::from_client(&e)
+    }
+}
+
+impl Failure {
+    /// The service's answer as an exit code: refused 3, conflict 7, else 1.
+    pub(crate) fn from_client(e: &ClientError) -> Self {
+        let code = match e {
             ClientError::Service {
                 kind: ErrorKind::Refused,
                 ..

@@ -76,6 +76,9 @@ impl Clone for Link {
     }
 }
 
+/// Bytes of records per import part: well inside a frame.
+const IMPORT_PART: usize = 1 << 20;
+
 fn unexpected() -> DeskError {
     DeskError::Service(ClientError::Unexpected)
 }
@@ -369,6 +372,64 @@ impl Backend {
                 })?;
                 Ok(())
             }
+        }
+    }
+
+    /// Imports one export whole or not at all. Through the service, the file
+    /// is read and checked here (it is the officer's), its records sent in
+    /// parts on a connection of their own, and written by the service in one
+    /// transaction when the last part is in.
+    pub fn import(
+        &self,
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+        progress: &mut dyn FnMut(&str, usize),
+    ) -> Result<crate::service::ImportReport, DeskError> {
+        let link = match self {
+            Backend::Local(d) => return d.import(source, path, format, map, progress),
+            Backend::Service(l) => l,
+        };
+        if self.catalogue().get(source).is_none() {
+            return Err(DeskError::UnknownSource {
+                id: source.to_string(),
+                known: self.catalogue().ids().join(", "),
+            });
+        }
+        let parsed = crate::service::ParsedImport::read(source, path, format, map, progress)?;
+        let mut client = Client::connect(&link.socket)?;
+        let total = parsed.records.len();
+        let mut part = Vec::new();
+        let mut bytes = 0;
+        let mut sent = 0;
+        let mut send = |part: &mut Vec<SourceRecord>| -> Result<(), DeskError> {
+            sent += part.len();
+            client.call(&Request::ImportPart {
+                records: std::mem::take(part),
+            })?;
+            progress("sent", sent);
+            Ok(())
+        };
+        for r in parsed.records {
+            let n = serde_json::to_vec(&r).map(|v| v.len()).unwrap_or(0);
+            if bytes + n > IMPORT_PART && !part.is_empty() {
+                send(&mut part)?;
+                bytes = 0;
+            }
+            bytes += n;
+            part.push(r);
+        }
+        send(&mut part)?;
+        debug_assert_eq!(sent, total);
+        match client.call(&Request::ImportCommit {
+            source: source.to_string(),
+            file: parsed.file,
+            format: parsed.format.as_str().to_string(),
+            sha256: parsed.sha256,
+        })? {
+            Response::Imported { report } => Ok(report),
+            _ => Err(unexpected()),
         }
     }
 

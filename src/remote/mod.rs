@@ -80,6 +80,19 @@ pub enum Request {
         source: String,
         key: String,
     },
+    /// Part of an import's records, held by the service for this connection
+    /// until `ImportCommit`; a connection that ends first leaves nothing.
+    ImportPart {
+        records: Vec<SourceRecord>,
+    },
+    /// Writes the held records whole, with the `imported` audit entry.
+    ImportCommit {
+        source: String,
+        file: String,
+        /// The format's name, as `--format` takes it.
+        format: String,
+        sha256: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,6 +147,13 @@ pub enum Response {
         keys: Vec<Vec<u8>>,
     },
     Done,
+    /// Records held so far for the import in progress.
+    Staged {
+        rows: usize,
+    },
+    Imported {
+        report: crate::service::ImportReport,
+    },
     Error {
         kind: ErrorKind,
         message: String,

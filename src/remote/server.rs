@@ -42,6 +42,9 @@ pub use crate::service::actor::user_name;
 /// Stored bytes of records per page: a page stays well inside `MAX_FRAME`.
 const RECORDS_PAGE: usize = 1 << 20;
 
+/// Rows one connection may hold for an import before committing it.
+const MAX_STAGED_ROWS: usize = 5_000_000;
+
 struct Shared {
     desk: Mutex<Desk>,
     subscribers: Mutex<Vec<UnixStream>>,
@@ -141,6 +144,7 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             return;
         }
     }
+    let mut staged: Vec<crate::domain::record::SourceRecord> = Vec::new();
     loop {
         let request = match read_frame_bytes(&mut stream) {
             Ok(bytes) => match serde_json::from_slice::<Request>(&bytes) {
@@ -170,6 +174,60 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
                 return;
             }
             Err(_) => return, // closed or broken: nothing was half done
+        };
+        // An import's records wait here, per connection, until the commit:
+        // a client gone before it leaves the store untouched.
+        let request = match request {
+            Request::ImportPart { records } => {
+                let response = if staged.len() + records.len() > MAX_STAGED_ROWS {
+                    staged.clear();
+                    error(
+                        ErrorKind::Refused,
+                        format!("an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"),
+                    )
+                } else {
+                    staged.extend(records);
+                    Response::Staged { rows: staged.len() }
+                };
+                if write_frame(&mut stream, &response).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Request::ImportCommit {
+                source,
+                file,
+                format,
+                sha256,
+            } => {
+                let records = std::mem::take(&mut staged);
+                let response = match format.parse::<crate::import::Format>() {
+                    _ if records.is_empty() => error(
+                        ErrorKind::Refused,
+                        "nothing to import: no rows were sent on this connection",
+                    ),
+                    Err(e) => error(ErrorKind::Refused, e),
+                    Ok(format) => {
+                        let parsed = crate::service::ParsedImport {
+                            file,
+                            format,
+                            sha256,
+                            records,
+                        };
+                        let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
+                        desk.act_as(&actor);
+                        match desk.importer().write(&source, &parsed) {
+                            Ok(report) => Response::Imported { report },
+                            Err(e) => from_desk(e),
+                        }
+                    }
+                };
+                if write_frame(&mut stream, &response).is_err() {
+                    return;
+                }
+                continue;
+            }
+            other => other,
         };
         if let Request::Subscribe = request {
             if let Ok(s) = stream.try_clone() {
@@ -219,7 +277,9 @@ fn handle(
     desk.act_as(actor);
     match request {
         Request::Hello { .. } => (error(ErrorKind::Protocol, "already said hello"), None),
-        Request::Subscribe => unreachable!("handled by the connection"),
+        Request::Subscribe | Request::ImportPart { .. } | Request::ImportCommit { .. } => {
+            unreachable!("handled by the connection")
+        }
         Request::Queue => match desk.queue() {
             Ok(v) => (
                 Response::Cases {

@@ -101,23 +101,26 @@ impl Importer {
                 known: self.catalogue.ids().join(", "),
             });
         }
-        progress("reading", 0);
-        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let (format, records) =
-            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
-        progress("parsed", records.len());
+        let parsed = ParsedImport::read(source, path, format, map, progress)?;
+        let report = self.write(source, &parsed)?;
+        progress("written", report.rows);
+        Ok(report)
+    }
+
+    /// Writes parsed records whole, with their `imported` audit entry, in
+    /// one transaction: an import lands whole or not at all.
+    pub fn write(&self, source: &str, parsed: &ParsedImport) -> Result<ImportReport, DeskError> {
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::UnknownSource {
+                id: source.to_string(),
+                known: self.catalogue.ids().join(", "),
+            });
+        }
         let detail = serde_json::json!({
             "source": source,
-            "format": format.as_str(),
-            "rows": records.len(),
-            "file_sha256": crate::domain::audit::sha256_hex(&bytes),
+            "format": parsed.format.as_str(),
+            "rows": parsed.records.len(),
+            "file_sha256": parsed.sha256,
         });
         let note = AuditNote {
             at: self.now.resolve(),
@@ -125,15 +128,55 @@ impl Importer {
             kind: "imported".into(),
             detail,
         };
-        let (counts, _) = self.store.import_records(&records, &note)?;
-        progress("written", records.len());
+        let (counts, _) = self.store.import_records(&parsed.records, &note)?;
         Ok(ImportReport {
-            file: name,
+            file: parsed.file.clone(),
             source: source.to_string(),
-            format: format.to_string(),
-            rows: records.len(),
+            format: parsed.format.to_string(),
+            rows: parsed.records.len(),
             new: counts.new,
             updated: counts.updated,
+        })
+    }
+}
+
+/// An export read and checked, not yet written: where the officer runs the
+/// desk (their file), before it goes to the store (the service's).
+#[derive(Debug, Clone)]
+pub struct ParsedImport {
+    /// The file's name (no directories: those say nothing to the audit log).
+    pub file: String,
+    pub format: crate::import::Format,
+    pub sha256: String,
+    pub records: Vec<crate::domain::record::SourceRecord>,
+}
+
+impl ParsedImport {
+    /// Reads and parses one export; a bad row is refused with file, line and field.
+    pub fn read(
+        source: &str,
+        path: &Path,
+        format: Option<crate::import::Format>,
+        map: Option<&crate::import::ColumnMap>,
+        progress: &mut dyn FnMut(&str, usize),
+    ) -> Result<ParsedImport, DeskError> {
+        progress("reading", 0);
+        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (format, records) =
+            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
+        progress("parsed", records.len());
+        Ok(ParsedImport {
+            file,
+            format,
+            sha256: crate::domain::audit::sha256_hex(&bytes),
+            records,
         })
     }
 }
@@ -288,7 +331,7 @@ pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), Desk
 }
 
 /// What an import did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub file: String,
     pub source: String,

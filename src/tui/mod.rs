@@ -158,14 +158,7 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                                 source,
                                 path,
                                 format,
-                            } => match app.desk.store_work("Importing") {
-                                Ok(d) => {
-                                    spawn_import(d.importer(), source, path, format, tx.clone())
-                                }
-                                Err(e) => {
-                                    app.update(Msg::Import(app::ImportEvent::Done(Err(e))));
-                                }
-                            },
+                            } => spawn_import(app.desk.clone(), source, path, format, tx.clone()),
                             other => {
                                 if let Ok(job) = work::job(&mut app, other) {
                                     let tx = tx.clone();
@@ -256,7 +249,7 @@ fn spawn_feed(link: crate::remote::backend::Link, tx: Sender<Input>) {
 
 /// Runs one import on its own thread, reporting each stage.
 fn spawn_import(
-    importer: crate::service::Importer,
+    desk: Backend,
     source: String,
     path: std::path::PathBuf,
     format: Option<crate::import::Format>,
@@ -279,8 +272,8 @@ fn spawn_import(
                     millis: started.elapsed().as_millis(),
                 }));
             };
-            let result = importer
-                .run(&source, &path, format, None, &mut progress)
+            let result = desk
+                .import(&source, &path, format, None, &mut progress)
                 .map_err(|e| e.to_string());
             let _ = tx.send(Input::Import(app::ImportEvent::Done(result)));
         });
