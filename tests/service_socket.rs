@@ -384,7 +384,7 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     let mut server = Stopped(cmd(&["serve"]).spawn().unwrap());
     let server = &mut server.0;
     for _ in 0..300 {
-        if socket.exists() {
+        if UnixStream::connect(&socket).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -419,6 +419,28 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         v["verification"]["by"],
         rightsdesk::remote::server::user_name(unsafe { libc::geteuid() })
     );
+    // The access package: the service reads the records, the caller encrypts
+    // and writes the files where it runs.
+    let pass = data.join("pass.txt");
+    std::fs::write(&pass, "a long enough pass\n").unwrap();
+    let out_dir = data.join("out");
+    let out = cmd(&[
+        "export",
+        "access",
+        &id,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--password-file",
+        pass.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_dir.join(format!("{id}-access.pdf")).exists());
     // Closing through the service, with the domain's gap rule intact.
     let out = cmd(&[
         "case",

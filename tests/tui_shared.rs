@@ -249,32 +249,179 @@ fn two_officers_changing_one_case_get_a_conflict_not_an_overwrite() {
     assert_eq!(bob.desk.verify_audit().map(|(e, _)| e > 0), Ok(true));
 }
 
+fn new_case(name: &str, email: &str, rights: Vec<Right>) -> NewCase {
+    NewCase {
+        rights,
+        channel: Channel::Email,
+        received: common::today(),
+        requester: Requester {
+            relation: Relation::Subject,
+            name: None,
+            authority: None,
+        },
+        child: false,
+        subject: Subject {
+            name: name.into(),
+            emails: vec![email.into()],
+            phones: vec![],
+        },
+        records: vec![],
+    }
+}
+
+fn verify(desk: &rightsdesk::service::Desk, id: CaseId) {
+    desk.step(
+        id,
+        rightsdesk::domain::Step::Verify {
+            method: rightsdesk::domain::VerificationMethod::KnownDetails,
+            outcome: rightsdesk::domain::VerificationOutcome::Verified,
+            note: String::new(),
+        },
+        None,
+    )
+    .unwrap();
+}
+
+/// The desk's file work through the service: the officer's files are read
+/// and written where the desk runs, the store's data comes from the service.
 #[test]
-fn work_on_a_worker_goes_through_the_service_and_file_work_says_where_it_runs() {
-    let svc = Service::start_with(true);
-    let (mut alice, _feed) = desk_on(&svc);
+fn exports_and_checks_from_a_desk_on_the_service_write_where_the_officer_works() {
+    let hubspot = format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut access = None;
+    let svc = Service::start_after(|desk| {
+        desk.import(
+            "web-forms",
+            std::path::Path::new(&hubspot),
+            None,
+            None,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let a = desk
+            .open_case(new_case(
+                "Jürgen Müller",
+                "j.mueller@example.de",
+                vec![Right::Access, Right::Portability],
+            ))
+            .unwrap()
+            .id;
+        verify(desk, a);
+        let o = desk
+            .open_case(new_case(
+                "Ola Objector",
+                "ola@example.no",
+                vec![Right::Objection],
+            ))
+            .unwrap()
+            .id;
+        verify(desk, o);
+        let plan = desk.propose_plan(o).unwrap();
+        desk.accept_plan(o, &plan.tasks).unwrap();
+        access = Some(a);
+    });
+    let id = access.unwrap();
+    let (mut app, _feed) = desk_on(&svc);
+    let home = app.desk.data_dir().to_path_buf();
+    assert_eq!(
+        home,
+        svc.dir.path().join("home"),
+        "the officer's own directory"
+    );
+
+    // E: the access package, encrypted here with the officer's password.
+    open_case_screen(&mut app, id);
+    key(&mut app, Char('E'));
+    key(&mut app, Tab);
+    typ(&mut app, "a long enough pass");
+    key(&mut app, Tab);
+    typ(&mut app, "a long enough pass");
+    let effects = key(&mut app, Enter);
+    assert!(work(&mut app, effects).is_empty());
+    let Some(Popup::Message { title, body, .. }) = app.popups.last() else {
+        panic!("{:?}", app.popups)
+    };
+    assert_eq!(title, "Access package written", "{body}");
+    let pdf = home.join("exports").join(format!("{id}-access.pdf"));
+    let doc = lopdf::Document::load_with_options(
+        &pdf,
+        lopdf::LoadOptions::with_password("a long enough pass"),
+    )
+    .unwrap();
+    let text = doc.extract_text(&[1]).unwrap();
+    assert!(
+        text.contains("j.mueller@example.de") || text.contains("J.Mueller@Example.de"),
+        "{text}"
+    );
+    assert!(home
+        .join("exports")
+        .join(format!("{id}-portability.zip"))
+        .exists());
+    let last = &app.desk.audit_tail(None, 1).unwrap()[0];
+    assert_eq!(last.kind, "access-exported");
+    assert_eq!(
+        last.detail["records"], 1,
+        "the service found his HubSpot row"
+    );
+    assert!(
+        !last.detail.to_string().contains("long enough"),
+        "the password stays on the desk"
+    );
+    key(&mut app, Enter);
+    key(&mut app, Esc);
+
+    // S: a campaign list checked against the suppression list, by hashes.
+    let campaign = svc.dir.path().join("campaign.csv");
+    std::fs::write(
+        &campaign,
+        "Record ID,First Name,Last Name,Email,Phone Number\n\
+         501,Ola,O,OLA@example.no,\n\
+         502,Kim,K,kim@example.ie,\n",
+    )
+    .unwrap();
+    key(&mut app, Char('S'));
+    typ(&mut app, campaign.to_str().unwrap());
+    let effects = common::ctrl(&mut app, 's');
+    assert!(work(&mut app, effects).is_empty());
+    let Some(Popup::Message { body, .. }) = app.popups.last() else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(body.starts_with("1 row(s)"), "{body}");
+    assert!(body.contains("key 501") && !body.contains("502"), "{body}");
+    key(&mut app, Enter);
+
+    // X: the closure log, written 0600 under the officer's directory.
+    key(&mut app, Char('X'));
+    let effects = common::ctrl(&mut app, 's');
+    assert!(work(&mut app, effects).is_empty());
+    let Some(Popup::Message { body, error, .. }) = app.popups.last() else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(!error, "{body}");
+    let log = home.join(format!("exports/closures-{}.csv", common::TODAY));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let last = &app.desk.audit_tail(None, 1).unwrap()[0];
+    assert_eq!(last.kind, "closures-exported");
+
     // `v` in the audit viewer proves the chain on a worker, through the service.
-    key(&mut alice, Char('A'));
-    let effects = key(&mut alice, Char('v'));
-    assert!(work(&mut alice, effects).is_empty());
-    let Some(Popup::Audit(view)) = alice.popups.last() else {
-        panic!("{:?}", alice.popups)
+    key(&mut app, Enter);
+    key(&mut app, Char('A'));
+    let effects = key(&mut app, Char('v'));
+    assert!(work(&mut app, effects).is_empty());
+    let Some(Popup::Audit(view)) = app.popups.last() else {
+        panic!("{:?}", app.popups)
     };
     assert!(
-        format!("{view:?}").contains("intact"),
-        "the viewer reports the chain: {view:?}"
+        view.verified.as_ref().is_some_and(|(ok, _)| *ok),
+        "{:?}",
+        view.verified
     );
-    key(&mut alice, Esc);
-
-    // Writing the closure log needs the store's files: the desk says so
-    // instead of failing somewhere in the middle.
-    key(&mut alice, Char('X'));
-    let effects = common::ctrl(&mut alice, 's');
-    assert!(work(&mut alice, effects).is_empty());
-    let Some(Popup::Message { body, error, .. }) = alice.popups.last() else {
-        panic!("{:?}", alice.popups)
-    };
-    assert!(*error && body.contains("shared service"), "{body}");
 }
 
 #[test]

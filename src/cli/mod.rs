@@ -306,7 +306,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Audit(a) => run_audit(&Desk::open(&dir)?, a),
-        Command::Export(e) => rights::export(&Desk::open(&dir)?, e),
+        Command::Export(e) => rights::export(&backend(&dir)?, e),
         Command::Backups(b) => rights::backups(&Desk::open(&dir)?, b),
         Command::Suppression(s) => rights::suppression(&Desk::open(&dir)?, s),
         Command::Purge { apply, json } => {
@@ -356,7 +356,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             with_subjects,
             out,
         }) => {
-            let desk = Desk::open(&dir)?;
+            let desk = backend(&dir)?;
             match out {
                 Some(path) => {
                     let n = desk.write_closure_log(*from, *to, *with_subjects, *format, path)?;

@@ -61,7 +61,7 @@ pub fn plan(
     Ok(())
 }
 
-pub fn export(desk: &Desk, cmd: &ExportCommand) -> Result<(), Failure> {
+pub fn export(desk: &crate::remote::backend::Backend, cmd: &ExportCommand) -> Result<(), Failure> {
     match cmd {
         ExportCommand::Access {
             id,

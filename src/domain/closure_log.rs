@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 /// One closed case in the log. `subject` is the case's pseudonym unless staff
 /// asked for names (and that request is itself logged).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ClosureRow {
     pub id: String,
     pub subject: String,

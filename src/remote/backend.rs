@@ -143,17 +143,6 @@ impl Backend {
         }
     }
 
-    /// The desk itself, or why this work cannot be done through the service.
-    pub fn store_work(&self, what: &str) -> Result<&Desk, String> {
-        match self {
-            Backend::Local(d) => Ok(d),
-            Backend::Service(l) => Err(format!(
-                "{what} reads or writes files on the server, and this desk works through the shared service ({}). Run it there as the service's user, e.g. `sudo -u rightsdesk rightsdesk …` with the service stopped.",
-                l.socket.display()
-            )),
-        }
-    }
-
     pub fn is_shared(&self) -> bool {
         matches!(self, Backend::Service(_))
     }
@@ -429,6 +418,96 @@ impl Backend {
             sha256: parsed.sha256,
         })? {
             Response::Imported { report } => Ok(report),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Writes the access package (PDF, and the portability zip when asked)
+    /// into `out_dir`. Through the service, the service reads the records and
+    /// logs their release to this officer; the encryption and the files happen
+    /// here, so the password never leaves this process.
+    pub fn export_access(
+        &self,
+        id: CaseId,
+        out_dir: &Path,
+        password: &crate::service::package::Password,
+    ) -> Result<crate::service::AccessExport, DeskError> {
+        match self {
+            Backend::Local(d) => d.export_access(id, out_dir, password),
+            Backend::Service(l) => match l.call(&Request::AccessPackage { id })? {
+                Response::AccessPackage { package } => package.write(out_dir, password),
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    /// The closure log's rows; the export is logged (with whether names were in).
+    pub fn closure_log(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<Vec<crate::domain::closure_log::ClosureRow>, DeskError> {
+        match self {
+            Backend::Local(d) => d.closure_log(from, to, with_subjects),
+            Backend::Service(l) => match l.call(&Request::ClosureLog {
+                from,
+                to,
+                with_subjects,
+            })? {
+                Response::ClosureLog { rows } => Ok(rows),
+                _ => Err(unexpected()),
+            },
+        }
+    }
+
+    /// Writes the closure log to `path` where this desk runs (0600).
+    pub fn write_closure_log(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+        format: crate::service::records::LogFormat,
+        path: &Path,
+    ) -> Result<usize, DeskError> {
+        let rows = self.closure_log(from, to, with_subjects)?;
+        crate::service::records::write_log_file(&rows, format, path)
+    }
+
+    /// Checks a restored data set (against the backup marks) or a campaign
+    /// list (against the suppression list). Through the service the file is
+    /// read here and only the keyed hashes of its identifiers are sent.
+    pub fn check_file(
+        &self,
+        restore: bool,
+        path: &Path,
+        format: Option<crate::import::Format>,
+    ) -> Result<Vec<crate::service::CheckHit>, DeskError> {
+        if let Backend::Local(d) = self {
+            return d.check_file(restore, path, format);
+        }
+        let flags = self.hashed_flags()?;
+        let source = if restore { "restore" } else { "campaign" };
+        let parsed =
+            crate::service::ParsedImport::read(source, path, format, None, &mut |_, _| {})?;
+        let hashes: HashSet<String> = parsed
+            .records
+            .iter()
+            .flat_map(|r| flags.pseudo.all(&r.emails, &r.phones))
+            .map(|(_, h)| h)
+            .collect();
+        let Backend::Service(l) = self else {
+            unreachable!("local returned above")
+        };
+        match l.call(&Request::CheckHashes {
+            restore,
+            hashes: hashes.into_iter().collect(),
+        })? {
+            Response::CheckTable { table } => Ok(crate::service::check_rows(
+                &flags.pseudo,
+                &parsed.records,
+                &table,
+            )),
             _ => Err(unexpected()),
         }
     }

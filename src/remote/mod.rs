@@ -80,6 +80,24 @@ pub enum Request {
         source: String,
         key: String,
     },
+    /// The access package of a case (logged as released to this officer);
+    /// the desk encrypts and writes it where the officer works.
+    AccessPackage {
+        id: CaseId,
+    },
+    /// The closure log's rows (the export is logged, names or not).
+    ClosureLog {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    },
+    /// Which of these keyed hashes are on the backup marks (restore) or the
+    /// suppression list, with their cases: a desk checks a file it read
+    /// itself without sending its rows.
+    CheckHashes {
+        restore: bool,
+        hashes: Vec<String>,
+    },
     /// Part of an import's records, held by the service for this connection
     /// until `ImportCommit`; a connection that ends first leaves nothing.
     ImportPart {
@@ -147,6 +165,15 @@ pub enum Response {
         keys: Vec<Vec<u8>>,
     },
     Done,
+    AccessPackage {
+        package: Box<crate::service::AccessPackage>,
+    },
+    ClosureLog {
+        rows: Vec<crate::domain::closure_log::ClosureRow>,
+    },
+    CheckTable {
+        table: std::collections::BTreeMap<String, Option<CaseId>>,
+    },
     /// Records held so far for the import in progress.
     Staged {
         rows: usize,

@@ -337,6 +337,33 @@ fn handle(
             }
             Err(e) => (from_desk(e), None),
         },
+        Request::AccessPackage { id } => match desk
+            .access_package(id)
+            .and_then(|p| desk.log_access_export(&p).map(|()| p))
+        {
+            Ok(package) => (
+                Response::AccessPackage {
+                    package: Box::new(package),
+                },
+                None,
+            ),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::ClosureLog {
+            from,
+            to,
+            with_subjects,
+        } => match desk.closure_log(from, to, with_subjects) {
+            Ok(rows) => (Response::ClosureLog { rows }, None),
+            Err(e) => (from_desk(e), None),
+        },
+        Request::CheckHashes { restore, hashes } => {
+            let only = hashes.into_iter().collect();
+            match desk.check_table(restore, Some(&only)) {
+                Ok(table) => (Response::CheckTable { table }, None),
+                Err(e) => (from_desk(e), None),
+            }
+        }
         Request::Letter { id } => match desk.closing_letter(id) {
             Ok(report) => (Response::Letter { report }, None),
             Err(e) => (from_desk(e), None),

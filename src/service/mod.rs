@@ -8,7 +8,10 @@ pub mod paths;
 pub mod records;
 mod rights;
 pub mod synth;
-pub use rights::{AccessExport, BackupHit, CheckHit, Holdings, PlanProposal, SuppressionHit};
+pub use rights::{
+    check_rows, AccessExport, AccessPackage, BackupHit, CheckHit, Holdings, PlanProposal,
+    SuppressionHit,
+};
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::lifecycle::FieldError;

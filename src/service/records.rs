@@ -76,17 +76,8 @@ impl Desk {
         format: LogFormat,
         path: &std::path::Path,
     ) -> Result<usize, DeskError> {
-        let io = |e: std::io::Error| DeskError::Read {
-            path: path.to_path_buf(),
-            source: e,
-        };
         let rows = self.closure_log(from, to, with_subjects)?;
-        let bytes = write_log(&rows, format).map_err(|e| io(std::io::Error::other(e)))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::store::ensure_private_dir(dir).map_err(io)?;
-        }
-        super::paths::write_private(path, &bytes).map_err(io)?;
-        Ok(rows.len())
+        write_log_file(&rows, format, path)
     }
 
     /// The rows without logging (the records view reads figures only).
@@ -116,6 +107,24 @@ impl Desk {
 }
 
 /// The log as CSV (spreadsheet-safe cells) or JSON lines.
+/// Writes the rows to `path` (0600, its directory 0700); returns how many.
+pub fn write_log_file(
+    rows: &[ClosureRow],
+    format: LogFormat,
+    path: &std::path::Path,
+) -> Result<usize, DeskError> {
+    let io = |e: std::io::Error| DeskError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let bytes = write_log(rows, format).map_err(|e| io(std::io::Error::other(e)))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::store::ensure_private_dir(dir).map_err(io)?;
+    }
+    super::paths::write_private(path, &bytes).map_err(io)?;
+    Ok(rows.len())
+}
+
 pub fn write_log(rows: &[ClosureRow], format: LogFormat) -> Result<Vec<u8>, String> {
     match format {
         LogFormat::Csv => {

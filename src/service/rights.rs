@@ -419,17 +419,75 @@ pub struct AccessExport {
     pub records: usize,
 }
 
+/// An access package read from the store, to be written where the officer
+/// works (encrypted with the password they choose).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AccessPackage {
+    pub case: CaseId,
+    pub report: crate::domain::response::Report,
+    pub by_source: BTreeMap<String, Vec<SourceRecord>>,
+    pub portability: bool,
+}
+
+impl AccessPackage {
+    pub fn records(&self) -> usize {
+        self.by_source.values().map(Vec::len).sum()
+    }
+
+    /// Writes `ID-access.pdf` (and `ID-portability.zip`) into `out_dir`
+    /// (created 0700), both AES-256 with `password`.
+    pub fn write(
+        &self,
+        out_dir: &Path,
+        password: &super::package::Password,
+    ) -> Result<AccessExport, DeskError> {
+        let id = self.case;
+        crate::store::ensure_private_dir(out_dir).map_err(|source| DeskError::Read {
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DeskError::Read { path, source }
+        };
+        let pdf = out_dir.join(format!("{id}-access.pdf"));
+        super::package::write_pdf(&self.report, password, &pdf).map_err(io(&pdf))?;
+        let zip = if self.portability {
+            let z = out_dir.join(format!("{id}-portability.zip"));
+            super::package::write_portability_zip(&id.to_string(), &self.by_source, password, &z)
+                .map_err(io(&z))?;
+            Some(z)
+        } else {
+            None
+        };
+        Ok(AccessExport {
+            pdf,
+            zip,
+            sources: self.by_source.len(),
+            records: self.records(),
+        })
+    }
+}
+
 impl Desk {
-    /// Builds the access response package for a verified case into `out_dir`:
-    /// `ID-access.pdf` (AES-256, opened with `password`) and, when portability
-    /// was asked for, `ID-portability.zip` (AES-256 entries). Logged with
-    /// counts only; the password is neither stored nor logged.
+    /// Builds the access response package for a verified case into `out_dir`
+    /// (PDF, and a portability zip when asked), then logs that it left.
     pub fn export_access(
         &self,
         id: CaseId,
         out_dir: &Path,
         password: &super::package::Password,
     ) -> Result<AccessExport, DeskError> {
+        let package = self.access_package(id)?;
+        let out = package.write(out_dir, password)?;
+        self.log_access_export(&package)?;
+        Ok(out)
+    }
+
+    /// What the access package of a verified case holds: the report and the
+    /// person's records per source. Refused unless the case asks for access
+    /// or portability and identity is verified.
+    pub fn access_package(&self, id: CaseId) -> Result<AccessPackage, DeskError> {
         let case = self.store.case(id)?;
         let refuse = |why: &str| {
             DeskError::Refused(crate::domain::Refusal {
@@ -452,39 +510,24 @@ impl Desk {
             &self.settings,
             self.today(),
         );
-        crate::store::ensure_private_dir(out_dir).map_err(|source| DeskError::Read {
-            path: out_dir.to_path_buf(),
-            source,
-        })?;
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| DeskError::Read { path, source }
-        };
-        let pdf = out_dir.join(format!("{id}-access.pdf"));
-        super::package::write_pdf(&report, password, &pdf).map_err(io(&pdf))?;
-        let zip = if case.rights.contains(&Right::Portability) {
-            let z = out_dir.join(format!("{id}-portability.zip"));
-            super::package::write_portability_zip(&id.to_string(), &held.by_source, password, &z)
-                .map_err(io(&z))?;
-            Some(z)
-        } else {
-            None
-        };
-        let records = held.by_source.values().map(Vec::len).sum();
-        let out = AccessExport {
-            pdf,
-            zip,
-            sources: held.by_source.len(),
-            records,
-        };
+        Ok(AccessPackage {
+            case: id,
+            report,
+            portability: case.rights.contains(&Right::Portability),
+            by_source: held.by_source,
+        })
+    }
+
+    /// The `access-exported` audit entry: counts only, never the content.
+    pub fn log_access_export(&self, package: &AccessPackage) -> Result<(), DeskError> {
         let detail = serde_json::json!({
-            "case": id.to_string(),
-            "sources": out.sources,
-            "records": out.records,
-            "portability": out.zip.is_some(),
+            "case": package.case.to_string(),
+            "sources": package.by_source.len(),
+            "records": package.records(),
+            "portability": package.portability,
         });
         self.store.log(&self.note("access-exported", detail))?;
-        Ok(out)
+        Ok(())
     }
 
     /// The closing letter for a case, as text.
@@ -521,26 +564,63 @@ impl Desk {
         path: &Path,
         format: Option<crate::import::Format>,
     ) -> Result<Vec<CheckHit>, DeskError> {
-        Ok(if restore {
-            self.backups_check(path, format, None)?
-                .into_iter()
-                .map(|h| CheckHit {
-                    line: h.line,
-                    key: h.key,
-                    matched: h.matched,
-                    case: Some(h.case),
-                })
-                .collect()
-        } else {
-            self.suppression_check(path, format, None)?
-                .into_iter()
-                .map(|h| CheckHit {
-                    line: h.line,
-                    key: h.key,
-                    matched: h.matched,
-                    case: h.case,
-                })
-                .collect()
-        })
+        let source = if restore { "restore" } else { "campaign" };
+        let records = self.parse_file(source, path, format, None)?;
+        let table = self.check_table(restore, None)?;
+        Ok(check_rows(&self.pseudo, &records, &table))
     }
+
+    /// What a check compares rows with: the keyed hashes of live backup
+    /// marks (restore) or of the suppression list, each with its case;
+    /// only those in `only` when given (the service answers a desk's hashes).
+    pub fn check_table(
+        &self,
+        restore: bool,
+        only: Option<&std::collections::HashSet<String>>,
+    ) -> Result<BTreeMap<String, Option<CaseId>>, DeskError> {
+        let wanted = |h: &String| only.is_none_or(|o| o.contains(h));
+        let mut table = BTreeMap::new();
+        if restore {
+            for (m, outcome) in self.marks_with_outcomes()? {
+                if outcome.is_some_and(|o| !o.is_granted()) {
+                    continue; // a withdrawn or refused erasure is not re-applied
+                }
+                for (_, h) in m.hashes.iter().filter(|(_, h)| wanted(h)) {
+                    table.entry(h.clone()).or_insert(Some(m.case));
+                }
+            }
+        } else {
+            for s in self.store.suppression()? {
+                if wanted(&s.hash) {
+                    table.insert(s.hash.clone(), s.case());
+                }
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// The rows whose e-mail or phone, hashed with the organisation's key, is in
+/// `table`: the first identifier that matches, with the case behind it.
+pub fn check_rows(
+    pseudo: &Pseudonymiser,
+    records: &[SourceRecord],
+    table: &BTreeMap<String, Option<CaseId>>,
+) -> Vec<CheckHit> {
+    records
+        .iter()
+        .filter_map(|r| {
+            pseudo
+                .all(&r.emails, &r.phones)
+                .into_iter()
+                .find_map(|(matched, h)| {
+                    table.get(&h).map(|case| CheckHit {
+                        line: r.line,
+                        key: r.key.clone(),
+                        matched,
+                        case: *case,
+                    })
+                })
+        })
+        .collect()
 }

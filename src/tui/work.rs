@@ -22,10 +22,9 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
             format,
         } => Box::new(move || Msg::Checked {
             restore,
-            result: desk.store_work("Checking a file").and_then(|d| {
-                d.check_file(restore, &path, format)
-                    .map_err(|e| e.to_string())
-            }),
+            result: desk
+                .check_file(restore, &path, format)
+                .map_err(|e| e.to_string()),
         }),
         Effect::ExportClosures {
             path,
@@ -49,10 +48,10 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         }),
         Effect::StartExport(id) => match app.take_export() {
             Some(job) => Box::new(move || {
-                Msg::Exported(desk.store_work("The access export").and_then(|d| {
-                    d.export_access(job.case, &job.dir, &job.password)
-                        .map_err(|e| e.to_string())
-                }))
+                Msg::Exported(
+                    desk.export_access(job.case, &job.dir, &job.password)
+                        .map_err(|e| e.to_string()),
+                )
             }),
             None => return Err(Effect::StartExport(id)),
         },
@@ -68,7 +67,6 @@ pub fn export_closures(
     with_subjects: bool,
 ) -> Result<String, String> {
     let n = desk
-        .store_work("The closure log export")?
         .write_closure_log(None, None, with_subjects, format, path)
         .map_err(|e| e.to_string())?;
     Ok(format!(

@@ -37,8 +37,9 @@ impl Service {
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (socket.clone(), stop.clone());
         let thread = std::thread::spawn(move || rightsdesk::remote::server::serve(desk, &s, st));
-        for _ in 0..200 {
-            if socket.exists() {
+        // The file appears at bind, before the listen: wait for a connection.
+        for _ in 0..500 {
+            if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
