@@ -50,7 +50,10 @@ fn receive(app: &mut App, feed: &mut Feed) -> (CaseId, Duration) {
     let t = Instant::now();
     let change = feed.next_change().expect("a change is pushed");
     let waited = t.elapsed();
-    let id = change.view.case.id;
+    let rightsdesk::remote::backend::Change::Case { view, .. } = &change else {
+        panic!("a case change: {change:?}")
+    };
+    let id = view.case.id;
     app.update(Msg::Changed(Box::new(change)));
     (id, waited)
 }
@@ -511,6 +514,7 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
     use rightsdesk::tui::app::{Effect, ImportEvent};
     let svc = Service::start_with(true);
     let (mut app, _feed) = desk_on(&svc);
+    let (mut other, mut other_feed) = desk_on(&svc);
     let path = format!(
         "{}/tests/fixtures/import/hubspot-contacts.csv",
         env!("CARGO_MANIFEST_DIR")
@@ -557,4 +561,13 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
         (last.kind.as_str(), last.actor.as_str()),
         ("imported", app.desk.actor())
     );
+    // Another desk hears of it and reloads its lookup index.
+    let pushed = other_feed.next_change().unwrap();
+    assert!(
+        matches!(pushed, rightsdesk::remote::backend::Change::Records { .. }),
+        "{pushed:?}"
+    );
+    other.update(Msg::Changed(Box::new(pushed)));
+    let status = other.status.clone().unwrap().0;
+    assert!(status.contains("reloading the index"), "{status}");
 }

@@ -578,11 +578,12 @@ impl RecordSource for ServiceRecords {
     }
 }
 
-/// Another officer (or this one) changed a case.
+/// What the service pushed: a case changed (with the case as it now is), or
+/// the lookup's records changed (an import, a split).
 #[derive(Debug, Clone)]
-pub struct Change {
-    pub view: CaseView,
-    pub by: String,
+pub enum Change {
+    Case { view: Box<CaseView>, by: String },
+    Records { by: String },
 }
 
 /// The service's change pushes, each with the case as it now is.
@@ -604,9 +605,13 @@ impl Feed {
     /// Waits for the next change; an error means the service is gone.
     pub fn next_change(&mut self) -> Result<Change, DeskError> {
         loop {
-            if let Response::Changed { id, by, .. } = self.sub.next_change()? {
-                let view = self.backend.case(id)?;
-                return Ok(Change { view, by });
+            match self.sub.next_change()? {
+                Response::Changed { id, by, .. } => {
+                    let view = Box::new(self.backend.case(id)?);
+                    return Ok(Change::Case { view, by });
+                }
+                Response::RecordsChanged { by } => return Ok(Change::Records { by }),
+                _ => {}
             }
         }
     }

@@ -135,6 +135,10 @@ pub enum Response {
         version: u64,
         by: String,
     },
+    /// Pushed to subscribers after an import or a split: lookups reload.
+    RecordsChanged {
+        by: String,
+    },
     Verified {
         entries: u64,
         cases: u64,

@@ -217,7 +217,11 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
                         let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
                         desk.act_as(&actor);
                         match desk.importer().write(&source, &parsed) {
-                            Ok(report) => Response::Imported { report },
+                            Ok(report) => {
+                                drop(desk);
+                                push(shared, &Response::RecordsChanged { by: actor.clone() });
+                                Response::Imported { report }
+                            }
                             Err(e) => from_desk(e),
                         }
                     }
@@ -239,24 +243,36 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             }
             return; // this connection now only receives pushes
         }
+        let records_changed = matches!(request, Request::SplitRecord { .. });
         let (response, changed) = handle(shared, &actor, request);
         if let Some((id, version)) = changed {
-            let push = Response::Changed {
-                id,
-                version,
-                by: actor.clone(),
-            };
-            let mut subs = shared.subscribers.lock().unwrap_or_else(|p| p.into_inner());
-            subs.retain_mut(|s| {
-                let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
-                write_frame(s, &push).is_ok()
-            });
+            push(
+                shared,
+                &Response::Changed {
+                    id,
+                    version,
+                    by: actor.clone(),
+                },
+            );
+        }
+        if records_changed && matches!(response, Response::Done) {
+            push(shared, &Response::RecordsChanged { by: actor.clone() });
         }
         // A client that went away mid-request: the change is already durable.
         if write_frame(&mut stream, &response).is_err() {
             return;
         }
     }
+}
+
+/// Tells every subscriber; one that cannot take it within 200 ms is dropped
+/// (its desk reconnects and reloads), so a stuck desk never holds up others.
+fn push(shared: &Shared, message: &Response) {
+    let mut subs = shared.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+    subs.retain_mut(|s| {
+        let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
+        write_frame(s, message).is_ok()
+    });
 }
 
 fn case_response(desk: &Desk, case: crate::domain::Case) -> Response {

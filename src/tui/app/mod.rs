@@ -866,8 +866,23 @@ impl App {
 
     /// Another officer's change (or this desk's own, echoed by the service).
     fn on_changed(&mut self, change: crate::remote::backend::Change) {
-        let id = change.view.case.id;
-        let version = change.view.case.version;
+        let (view, by) = match change {
+            crate::remote::backend::Change::Case { view, by } => (view, by),
+            crate::remote::backend::Change::Records { by } => {
+                // An import or a split elsewhere: the lookup reads them again
+                // (on its worker). This desk's own import reloads it already.
+                if !self.importing {
+                    self.reload_index();
+                    self.say(&format!(
+                        "the lookup's records were changed by {} — reloading the index",
+                        crate::domain::text::inert(&by)
+                    ));
+                }
+                return;
+            }
+        };
+        let id = view.case.id;
+        let version = view.case.version;
         let shown = self.shown_version(id);
         if shown.is_some_and(|s| s >= version) {
             return; // this desk already shows it (its own change, echoed)
@@ -881,10 +896,10 @@ impl App {
         // login at another desk or the command line.
         self.say(&format!(
             "{id} was changed by {} — now {}",
-            crate::domain::text::inert(&change.by),
-            change.view.case.state
+            crate::domain::text::inert(&by),
+            view.case.state
         ));
-        self.refresh_case(change.view);
+        self.refresh_case(*view);
     }
 
     /// Shows a step's result: the saved case in the queue and on screen, or
