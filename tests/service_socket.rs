@@ -489,8 +489,15 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["new"].as_u64().unwrap() > 0, "{report}");
-    // A command that does not go through the service yet says so.
+    // The lookup reads the service's records (paged through the socket).
     let out = cmd(&["lookup", "muller"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Müller"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A command that does not go through the service says so.
+    let out = cmd(&["audit", "log"]).output().unwrap();
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("served by `rightsdesk serve`"), "{err}");

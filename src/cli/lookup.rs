@@ -3,12 +3,11 @@
 use super::{exit, fail, print_json, Failure};
 use crate::domain::text::inert;
 use crate::lookup::{matcher, Group};
-use crate::service::Desk;
 use std::io::BufRead;
 use std::time::Instant;
 
 pub fn run(
-    desk: &Desk,
+    desk: &crate::remote::backend::Backend,
     query: Option<&str>,
     stdin: bool,
     limit: usize,

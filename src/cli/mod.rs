@@ -264,7 +264,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             timings,
             json,
         } => lookup::run(
-            &Desk::open(&dir)?,
+            &backend(&dir)?,
             query.as_deref(),
             *stdin,
             *limit,

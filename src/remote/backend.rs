@@ -512,6 +512,25 @@ impl Backend {
         }
     }
 
+    /// The whole lookup index (for the command line; the desk builds it on
+    /// its worker). Through the service the records come in pages.
+    pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
+        if let Backend::Local(d) = self {
+            return d.load_index();
+        }
+        let cases: Vec<Case> = self.queue()?.into_iter().map(|v| v.case).collect();
+        let mut flags = crate::service::flag_sets_of(&cases, self.default_cc());
+        flags.hashed = Some(self.hashed_flags()?);
+        let source = self.records();
+        let (records, _) = source.load();
+        Ok(crate::lookup::Index::build(
+            records,
+            &source.splits(),
+            &flags,
+            self.default_cc(),
+        ))
+    }
+
     /// Where the lookup worker reads the records it indexes.
     pub fn records(&self) -> Box<dyn RecordSource> {
         match self {
