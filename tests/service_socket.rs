@@ -11,8 +11,10 @@ use rightsdesk::domain::{
 };
 use rightsdesk::remote::client::{Client, ClientError};
 use rightsdesk::remote::{ErrorKind, Request, Response};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::service::Service;
@@ -252,11 +254,39 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
 fn twenty_desks_at_once_keep_one_linear_chain() {
     let svc = Service::start();
     let socket = svc.socket.clone();
-    let started = Instant::now();
     let per_client = 15;
+    let changes = 20 * (per_client + 2);
+    // When each change was asked for, to time its push to the other desks.
+    let asked: Arc<Mutex<HashMap<(String, u64), Instant>>> = Default::default();
+    // Twenty desks listening: each must hear of every change.
+    let listeners: Vec<_> = (0..20)
+        .map(|_| {
+            let mut sub = svc.client().subscribe().unwrap();
+            sub.set_timeout(Some(Duration::from_secs(20)));
+            let asked = asked.clone();
+            std::thread::spawn(move || {
+                let mut lags = Vec::new();
+                while lags.len() < changes {
+                    let Ok(Response::Changed { id, version, .. }) = sub.next_change() else {
+                        break;
+                    };
+                    let now = Instant::now();
+                    // Opening has no "asked" time of its own version: skip it.
+                    if let Some(t) = asked.lock().unwrap().get(&(id.to_string(), version)) {
+                        lags.push(now - *t);
+                    } else {
+                        lags.push(Duration::ZERO);
+                    }
+                }
+                lags
+            })
+        })
+        .collect();
+    let started = Instant::now();
     let threads: Vec<_> = (0..20)
         .map(|i| {
             let socket = socket.clone();
+            let asked = asked.clone();
             std::thread::spawn(move || {
                 let mut c = Client::connect(&socket).unwrap();
                 let mut latencies = Vec::new();
@@ -269,6 +299,10 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
                 let mut version = case.version;
                 for n in 0..per_client {
                     let t = Instant::now();
+                    asked
+                        .lock()
+                        .unwrap()
+                        .insert((case.id.to_string(), version + 1), t);
                     let r = c.call(&Request::Step {
                         id: case.id,
                         step: Step::Note {
@@ -297,7 +331,20 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
         .collect();
     let elapsed = started.elapsed();
     all.sort();
-    let changes = 20 * (per_client + 2);
+    let mut lags: Vec<Duration> = Vec::new();
+    for l in listeners {
+        let heard = l.join().unwrap();
+        assert_eq!(heard.len(), changes, "every desk hears of every change");
+        lags.extend(heard.into_iter().filter(|d| !d.is_zero()));
+    }
+    lags.sort();
+    eprintln!(
+        "20 listening desks: {} pushes timed from the step being asked to its arrival: p50 {:?}, p95 {:?}, max {:?}",
+        lags.len(),
+        lags[lags.len() / 2],
+        lags[lags.len() * 95 / 100],
+        lags[lags.len() - 1]
+    );
     eprintln!(
         "20 clients: {changes} changes in {:.2}s ({:.0}/min); step latency p50 {:?}, p95 {:?}",
         elapsed.as_secs_f64(),
