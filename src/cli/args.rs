@@ -102,8 +102,9 @@ pub enum Command {
     #[command(subcommand)]
     Closures(ClosuresCommand),
     /// Owns the store and serves it to several staff over a Unix socket
-    /// (default DATA_DIR/rightsdesk.sock, or RIGHTSDESK_SOCKET); `case`
-    /// commands then go through it. Stops on SIGTERM or Ctrl-C.
+    /// (default DATA_DIR/rightsdesk.sock, or RIGHTSDESK_SOCKET); the desk,
+    /// `case`, `lookup`, `import`, `export access` and `closures export` then
+    /// go through it. Stops on SIGTERM or Ctrl-C.
     Serve {
         #[arg(long, value_name = "PATH")]
         socket: Option<PathBuf>,

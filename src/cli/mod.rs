@@ -59,7 +59,7 @@ impl From<DeskError> for Failure {
                 let socket = crate::remote::socket_path(dir);
                 if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
                     message = format!(
-                        "the store {} is served by `rightsdesk serve` ({}): the desk and the `case` commands go through it; this command does not yet — run it as the service's user with the service stopped",
+                        "the store {} is served by `rightsdesk serve` ({}): the desk, `case`, `lookup`, `import`, `export access` and `closures export` go through it; this command needs the store itself — run it as the service's user with the service stopped",
                         path.display(),
                         socket.display()
                     );
