@@ -42,7 +42,9 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
     let desk: Backend = if !args.demo && std::os::unix::net::UnixStream::connect(&socket).is_ok() {
         // `rightsdesk serve` owns the store: work through it (other officers'
         // changes then show up here as they are made).
+        // This officer's own directory: preferences, key bindings, exports.
         let home = paths::default_data_dir();
+        let _ = rightsdesk::store::ensure_private_dir(&home);
         Link::connect(&socket, &home)?.into()
     } else if args.demo {
         let dir = tempfile::Builder::new()

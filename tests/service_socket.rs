@@ -192,7 +192,7 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
             ..
         }
     ));
-    rightsdesk::remote::write_frame(&mut c, &Request::Queue).unwrap();
+    rightsdesk::remote::write_frame(&mut c, &Request::Cases { after: None }).unwrap();
     let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
     assert!(matches!(r, Response::Cases { .. }));
     // An oversized frame: refused before it is read, connection closed.
@@ -235,7 +235,7 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     drop(g);
     std::thread::sleep(Duration::from_millis(200));
     let mut ok = svc.client();
-    let Response::Cases { cases, .. } = ok.call(&Request::Queue).unwrap() else {
+    let Response::Cases { cases, .. } = ok.call(&Request::Cases { after: None }).unwrap() else {
         panic!()
     };
     assert_eq!(
@@ -651,5 +651,35 @@ impl Drop for Stopped {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_queue_travels_in_pages_that_cover_every_case_once_in_order() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    let opened: Vec<_> = (0..25)
+        .map(|i| desk.open_case(new_case(&format!("Page {i}"))).unwrap().id)
+        .collect();
+    for budget in [1, 700, 1 << 20] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let (cases, next) = desk.cases_page(after, budget).unwrap();
+            pages += 1;
+            seen.extend(cases.iter().map(|c| c.id));
+            match next {
+                Some(id) => after = Some(id),
+                None => break,
+            }
+        }
+        assert_eq!(seen, opened, "budget {budget}");
+        if budget == 1 {
+            assert!(pages >= 25, "one case a page");
+        }
+        if budget == 1 << 20 {
+            assert_eq!(pages, 1);
+        }
     }
 }

@@ -199,7 +199,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             let socket = crate::remote::socket_path(&dir);
             if socket.exists() {
                 if let Ok(client) = crate::remote::client::Client::connect(&socket) {
-                    return remote::run_case(client, c);
+                    return remote::run_case(client, c, &socket, &dir);
                 }
             }
             run_case(&Desk::open(&dir)?, c)
@@ -569,7 +569,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             accept,
             skip,
             json,
-        } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
+        } => rights::plan(&desk.clone().into(), &parse_id(id)?, *accept, skip, *json),
         CaseCommand::Letter { id } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
             print!("{}", crate::domain::text::inert(&letter.to_text()));

@@ -43,7 +43,12 @@ fn show(view: &serde_json::Value, json: bool) {
     }
 }
 
-pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
+pub fn run_case(
+    mut client: Client,
+    cmd: &CaseCommand,
+    socket: &std::path::Path,
+    home: &std::path::Path,
+) -> Result<(), Failure> {
     let mut step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
         let r = client.call(&Request::Step {
             id: parse_id(id)?,
@@ -64,7 +69,10 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
             // The service's day, when not given (both run on one server).
             let new = super::new_case_from(a, chrono::Local::now().date_naive());
             let Response::Case { case, view } = client.call(&Request::Open { new })? else {
-                return Err(fail(exit::FAILED, "the service answered something unexpected"));
+                return Err(fail(
+                    exit::FAILED,
+                    "the service answered something unexpected",
+                ));
             };
             if a.json {
                 print_json(&view);
@@ -76,18 +84,24 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
         CaseCommand::Show { id, json } => {
             let Response::Case { view, .. } = client.call(&Request::Case { id: parse_id(id)? })?
             else {
-                return Err(fail(exit::FAILED, "the service answered something unexpected"));
+                return Err(fail(
+                    exit::FAILED,
+                    "the service answered something unexpected",
+                ));
             };
             show(&view, *json);
             Ok(())
         }
         CaseCommand::List { json, all, .. } => {
-            let Response::Cases { views, .. } = client.call(&Request::Queue)? else {
-                return Err(fail(exit::FAILED, "the service answered something unexpected"));
-            };
-            let views: Vec<_> = views
-                .into_iter()
-                .filter(|v| *all || v["state"] != "closed")
+            // Pages of cases; each clock computed here with the service's calendar.
+            let backend = crate::remote::backend::Backend::from(
+                crate::remote::backend::Link::connect(socket, home)?,
+            );
+            let views: Vec<_> = backend
+                .queue()?
+                .iter()
+                .filter(|v| *all || v.case.state.is_open())
+                .map(crate::cli::json::case_json)
                 .collect();
             if *json {
                 print_json(&views);
@@ -98,9 +112,29 @@ pub fn run_case(mut client: Client, cmd: &CaseCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        _ => Err(fail(
-            exit::FAILED,
-            "this case command does not go through `rightsdesk serve` yet (list, show, open and the steps do); run it as the service's user with the service stopped",
-        )),
+        CaseCommand::Plan {
+            id,
+            accept,
+            skip,
+            json,
+        } => {
+            let backend = crate::remote::backend::Backend::from(
+                crate::remote::backend::Link::connect(socket, home)?,
+            );
+            super::rights::plan(&backend, &parse_id(id)?, *accept, skip, *json)
+        }
+        CaseCommand::Letter { id } => {
+            let Response::Letter { report } =
+                client.call(&Request::Letter { id: parse_id(id)? })?
+            else {
+                return Err(fail(
+                    exit::FAILED,
+                    "the service answered something unexpected",
+                ));
+            };
+            print!("{}", crate::domain::text::inert(&report.to_text()));
+            Ok(())
+        }
+        _ => unreachable!("every step command was taken by as_step above"),
     }
 }

@@ -9,7 +9,7 @@ use crate::service::package::{spreadsheet_safe, Password};
 use crate::service::Desk;
 
 pub fn plan(
-    desk: &Desk,
+    desk: &crate::remote::backend::Backend,
     id: &CaseId,
     accept: bool,
     skip: &[String],
@@ -26,7 +26,7 @@ pub fn plan(
         if tasks.is_empty() {
             return Err(fail(exit::REFUSED, format!("{id}: nothing to plan")));
         }
-        desk.accept_plan(*id, &tasks)?;
+        desk.accept_plan(*id, &tasks, None)?;
     }
     if json {
         let rows: Vec<_> = tasks

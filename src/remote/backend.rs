@@ -223,10 +223,18 @@ impl Backend {
         match self {
             Backend::Local(d) => d.queue(),
             Backend::Service(l) => {
-                let Response::Cases { cases, .. } = l.call(&Request::Queue)? else {
-                    return Err(unexpected());
-                };
-                let mut views: Vec<CaseView> = cases.into_iter().map(|c| self.view(c)).collect();
+                let mut views: Vec<CaseView> = Vec::new();
+                let mut after = None;
+                loop {
+                    let Response::Cases { cases, next } = l.call(&Request::Cases { after })? else {
+                        return Err(unexpected());
+                    };
+                    views.extend(cases.into_iter().map(|c| self.view(c)));
+                    match next {
+                        Some(id) => after = Some(id),
+                        None => break,
+                    }
+                }
                 crate::service::sort_queue(&mut views);
                 Ok(views)
             }

@@ -32,7 +32,10 @@ pub enum Request {
     Hello {
         protocol: u32,
     },
-    Queue,
+    /// The cases after `after` (id order), a page at a time.
+    Cases {
+        after: Option<CaseId>,
+    },
     Case {
         id: CaseId,
     },
@@ -120,10 +123,11 @@ pub enum Response {
         protocol: u32,
         actor: String,
     },
-    /// Each case with its view as `case show --json` prints it (clock included).
+    /// One page of cases; `next` is where the next page starts (none: the end).
+    /// The client computes each clock with the service's calendar.
     Cases {
         cases: Vec<Case>,
-        views: Vec<serde_json::Value>,
+        next: Option<CaseId>,
     },
     Case {
         case: Box<Case>,
@@ -270,9 +274,9 @@ mod tests {
     #[test]
     fn frames_round_trip_and_oversized_ones_are_refused_unread() {
         let mut buf = Vec::new();
-        write_frame(&mut buf, &Request::Queue).unwrap();
+        write_frame(&mut buf, &Request::Cases { after: None }).unwrap();
         let back: Request = read_frame(&mut buf.as_slice()).unwrap();
-        assert!(matches!(back, Request::Queue));
+        assert!(matches!(back, Request::Cases { after: None }));
         let huge = ((MAX_FRAME + 1) as u32).to_be_bytes();
         assert!(matches!(
             read_frame_bytes(&mut huge.as_slice()),

@@ -42,6 +42,9 @@ pub use crate::service::actor::user_name;
 /// Stored bytes of records per page: a page stays well inside `MAX_FRAME`.
 const RECORDS_PAGE: usize = 1 << 20;
 
+/// Stored bytes of cases per page.
+const CASES_PAGE: usize = 1 << 20;
+
 /// Rows one connection may hold for an import before committing it.
 const MAX_STAGED_ROWS: usize = 5_000_000;
 
@@ -296,14 +299,8 @@ fn handle(
         Request::Subscribe | Request::ImportPart { .. } | Request::ImportCommit { .. } => {
             unreachable!("handled by the connection")
         }
-        Request::Queue => match desk.queue() {
-            Ok(v) => (
-                Response::Cases {
-                    views: v.iter().map(crate::cli::json::case_json).collect(),
-                    cases: v.into_iter().map(|v| v.case).collect(),
-                },
-                None,
-            ),
+        Request::Cases { after } => match desk.cases_page(after, CASES_PAGE) {
+            Ok((cases, next)) => (Response::Cases { cases, next }, None),
             Err(e) => (from_desk(e), None),
         },
         Request::Case { id } => match desk.case(id) {

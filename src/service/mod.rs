@@ -580,6 +580,15 @@ impl Desk {
         Ok(all)
     }
 
+    /// A page of cases in id order (the service's queue, sent in pages).
+    pub fn cases_page(
+        &self,
+        after: Option<CaseId>,
+        budget: usize,
+    ) -> Result<(Vec<Case>, Option<CaseId>), DeskError> {
+        Ok(self.store.cases_page(after, budget)?)
+    }
+
     pub fn audit_log(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, DeskError> {
         Ok(self.store.audit_entries(case)?)
     }

@@ -704,6 +704,34 @@ impl Store {
             .collect()
     }
 
+    /// Cases after `after` in id order, up to about `budget` stored bytes;
+    /// with the last id read when more may follow. (The service sends the
+    /// queue in pages of this: a frame has a size limit, a queue has not.)
+    pub fn cases_page(
+        &self,
+        after: Option<CaseId>,
+        budget: usize,
+    ) -> Result<(Vec<Case>, Option<CaseId>), StoreError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(id) => Bound::Excluded(id.to_key().to_vec()),
+            None => Bound::Unbounded,
+        };
+        let mut out = Vec::new();
+        let mut used = 0;
+        for kv in self.cases.range::<Vec<u8>, _>((start, Bound::Unbounded)) {
+            let (_, v) = kv.map_err(|e| self.sled_err(e))?;
+            used += v.len();
+            let case = self.decode_case(&v)?;
+            let id = case.id;
+            out.push(case);
+            if used >= budget {
+                return Ok((out, Some(id)));
+            }
+        }
+        Ok((out, None))
+    }
+
     /// The audit chain in order; entries that cannot be decoded carry the error.
     pub fn audit_raw(&self) -> impl Iterator<Item = (u64, Result<AuditEntry, String>)> + '_ {
         self.audit.iter().map(|kv| match kv {
