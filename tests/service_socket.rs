@@ -683,3 +683,57 @@ fn the_queue_travels_in_pages_that_cover_every_case_once_in_order() {
         }
     }
 }
+
+#[test]
+fn started_by_a_systemd_socket_unit_the_service_takes_the_socket_it_is_given() {
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let socket = t.path().join("activated.sock");
+    // What systemd does: bind the socket with the unit's mode, then start the
+    // service with it as fd 3, LISTEN_FDS=1 and LISTEN_PID set to its pid.
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        &format!(
+            "LISTEN_PID=$$ LISTEN_FDS=1 exec {} serve",
+            env!("CARGO_BIN_EXE_rightsdesk")
+        ),
+    ])
+    .env("RIGHTSDESK_DATA_DIR", &data)
+    // Elsewhere on purpose: the service must not bind this path.
+    .env("RIGHTSDESK_SOCKET", t.path().join("not-this.sock"))
+    .stderr(std::process::Stdio::null());
+    // SAFETY: dup2 and fcntl are async-signal-safe; fd 3 becomes the
+    // listening socket, open across exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let rc = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if rc < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut server = Stopped(cmd.spawn().unwrap());
+    drop(listener);
+    let mut c = Client::connect(&socket).expect("the service answers on the given socket");
+    let Response::Cases { cases, .. } = c.call(&Request::Cases { after: None }).unwrap() else {
+        panic!()
+    };
+    assert!(cases.is_empty());
+    assert!(!t.path().join("not-this.sock").exists());
+    unsafe {
+        libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM);
+    }
+    assert!(server.0.wait().unwrap().success());
+    assert!(socket.exists(), "the socket is the unit's: it stays");
+}

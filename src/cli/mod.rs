@@ -214,11 +214,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 signal_hook::flag::register(sig, stop.clone())
                     .map_err(|e| fail(exit::FAILED, e.to_string()))?;
             }
-            eprintln!(
-                "rightsdesk: serving {} on {}",
-                dir.display(),
-                socket.display()
-            );
+            let on = if std::env::var_os("LISTEN_FDS").is_some() {
+                "the socket systemd passed".to_string()
+            } else {
+                socket.display().to_string()
+            };
+            eprintln!("rightsdesk: serving {} on {on}", dir.display());
             crate::remote::server::serve(desk, &socket, stop)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", socket.display())))
         }

@@ -76,6 +76,11 @@ fn from_desk(e: DeskError) -> Response {
 /// `stop` is set. A stale socket file from a dead service is replaced; a live
 /// one is refused.
 pub fn serve(desk: Desk, socket: &Path, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    // Started by systemd's socket unit: the socket is already bound (its
+    // path, owner, group and mode are the unit's), and stays when we stop.
+    if let Some(listener) = inherited_listener() {
+        return serve_on(desk, listener, None, stop);
+    }
     if socket.exists() {
         if UnixStream::connect(socket).is_ok() {
             return Err(std::io::Error::new(
@@ -87,6 +92,44 @@ pub fn serve(desk: Desk, socket: &Path, stop: Arc<AtomicBool>) -> std::io::Resul
     }
     let listener = UnixListener::bind(socket)?;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))?;
+    serve_on(desk, listener, Some(socket), stop)
+}
+
+/// The listening socket systemd passed (socket activation: `LISTEN_PID` is
+/// this process and `LISTEN_FDS` at least 1; the socket is fd 3).
+fn inherited_listener() -> Option<UnixListener> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    let fds: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    if pid != std::process::id() || fds < 1 {
+        return None;
+    }
+    // Not for our children.
+    std::env::remove_var("LISTEN_PID");
+    std::env::remove_var("LISTEN_FDS");
+    std::env::remove_var("LISTEN_FDNAMES");
+    const SD_LISTEN_FDS_START: i32 = 3;
+    // SAFETY: fstat only reads into a zeroed stat we own.
+    let is_socket = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(SD_LISTEN_FDS_START, &mut st) == 0
+            && st.st_mode & libc::S_IFMT == libc::S_IFSOCK
+    };
+    if !is_socket {
+        return None; // LISTEN_FDS without a socket on fd 3: bind our own
+    }
+    // SAFETY: systemd hands this process fd 3 as its listening socket and
+    // nothing else in the process owns it.
+    Some(unsafe { <UnixListener as std::os::fd::FromRawFd>::from_raw_fd(SD_LISTEN_FDS_START) })
+}
+
+/// Accepts connections until `stop`; removes `owned` (a socket file we
+/// bound ourselves) on the way out.
+fn serve_on(
+    desk: Desk,
+    listener: UnixListener,
+    owned: Option<&Path>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let shared = Arc::new(Shared {
         desk: Mutex::new(desk),
@@ -107,7 +150,9 @@ pub fn serve(desk: Desk, socket: &Path, stop: Arc<AtomicBool>) -> std::io::Resul
             Err(e) => return Err(e),
         }
     }
-    let _ = std::fs::remove_file(socket);
+    if let Some(socket) = owned {
+        let _ = std::fs::remove_file(socket);
+    }
     let desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
     let _ = desk.flush();
     Ok(())
