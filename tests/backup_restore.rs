@@ -207,3 +207,27 @@ fn a_truncated_store_is_refused_before_anything_is_written() {
         assert!(ok(t.path(), &["audit", "verify"]).contains("intact"));
     }
 }
+
+#[test]
+fn a_backup_never_replaces_something_that_is_not_a_plain_file() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    let fifo = t.path().join("not-a-file");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let err = desk.backup(&fifo).unwrap_err().to_string();
+    assert!(err.contains("not a plain file"), "{err}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(
+        desk.audit_log(None)
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != "backup"),
+        "a refused backup is not logged as taken"
+    );
+}

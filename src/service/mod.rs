@@ -716,6 +716,7 @@ impl Desk {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        paths::check_replaceable(path).map_err(io)?;
         self.store
             .log(&self.note("backup", serde_json::json!({ "file": name })))?;
         let tmp = path.with_extension("partial");

@@ -62,11 +62,26 @@ fn read_settings(path: &Path) -> Result<Settings, SettingsLoadError> {
     Ok(Settings::parse(&path.display().to_string(), &text)?)
 }
 
+/// Refuses to let a rename replace anything but a plain file. Renaming over
+/// `/dev/null` as root replaces the device with a regular file — a backup
+/// written "to /dev/null" by a test once did exactly that, and every later
+/// reader of /dev/null on the machine got the backup's lines.
+pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a plain file: give the path of a file to write (it is replaced whole)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes a file readable by its owner only, via a temporary file and rename so
-/// a crash never leaves it half written.
+/// a crash never leaves it half written. Only a plain file is ever replaced.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    check_replaceable(path)?;
     let tmp = path.with_extension("tmp");
     {
         let mut f = std::fs::OpenOptions::new()
@@ -79,4 +94,32 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod replace_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_file_is_ever_replaced() {
+        let t = tempfile::tempdir().unwrap();
+        // A FIFO stands in for /dev/null (a test cannot make device nodes).
+        let fifo = t.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = write_private(&fifo, b"secret").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        // A directory neither; a plain file (or none yet) is written.
+        assert!(write_private(t.path(), b"x").is_err());
+        let file = t.path().join("prefs.toml");
+        write_private(&file, b"one").unwrap();
+        write_private(&file, b"two").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+    }
 }
