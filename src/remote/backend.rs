@@ -579,22 +579,49 @@ struct ServiceRecords {
 }
 
 impl RecordSource for ServiceRecords {
+    /// Fetches pages on this thread and decodes them on another, so the
+    /// socket and the decoding overlap (decoding is most of the work).
     fn load(&self) -> (Vec<SourceRecord>, usize) {
-        let mut all = Vec::new();
-        let mut after = None;
-        loop {
-            match self.link.call(&Request::Records { after }) {
-                Ok(Response::Records { records, next }) => {
-                    all.extend(records);
-                    match next {
-                        Some(k) => after = Some(k),
-                        None => return (all, 0),
-                    }
+        #[derive(serde::Deserialize)]
+        struct Head {
+            next: Option<Vec<u8>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Page {
+            records: Vec<SourceRecord>,
+        }
+        let Ok(mut client) = Client::connect(&self.link.socket) else {
+            return (Vec::new(), 0);
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let decoder = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut bad = 0;
+            for bytes in rx {
+                match serde_json::from_slice::<Page>(&bytes) {
+                    Ok(p) => all.extend(p.records),
+                    Err(_) => bad += 1,
                 }
-                // The service went away mid-load: index what arrived.
-                _ => return (all, 0),
+            }
+            (all, bad)
+        });
+        let mut after = None;
+        // The service going away mid-load ends it: what arrived is indexed.
+        while let Ok(bytes) = client.call_raw(&Request::Records { after }) {
+            // `next` leads the page: read it without decoding the records.
+            let Ok(head) = serde_json::from_slice::<Head>(&bytes) else {
+                break;
+            };
+            if tx.send(bytes).is_err() {
+                break;
+            }
+            match head.next {
+                Some(k) => after = Some(k),
+                None => break,
             }
         }
+        drop(tx);
+        decoder.join().unwrap_or_default()
     }
 
     fn splits(&self) -> HashSet<Vec<u8>> {

@@ -164,10 +164,12 @@ pub enum Response {
         do_not_market: Vec<String>,
         erased: Vec<String>,
     },
-    /// One page of records; `next` is where the next page starts (none: the end).
+    /// One page of records as the store holds them (each a JSON record);
+    /// `next` is where the next page starts (none: the end). `next` comes
+    /// first so a client can read it before decoding the page.
     Records {
-        records: Vec<SourceRecord>,
         next: Option<Vec<u8>>,
+        records: Vec<Box<serde_json::value::RawValue>>,
     },
     Splits {
         keys: Vec<Vec<u8>>,

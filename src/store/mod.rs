@@ -187,13 +187,14 @@ impl RecordReader {
     }
 
     /// Records after the store key `after`, up to about `budget` bytes of
-    /// stored JSON; returns them and the last key read when more may follow.
-    /// (The service sends the lookup's records in pages of this.)
+    /// stored JSON, as stored (checked to be JSON, not decoded: the service
+    /// passes them on and the desk decodes them); with the last key read when
+    /// more may follow. (The service sends the lookup's records in pages.)
     pub fn page(
         &self,
         after: Option<&[u8]>,
         budget: usize,
-    ) -> (Vec<crate::domain::record::SourceRecord>, Option<Vec<u8>>) {
+    ) -> (Vec<Box<serde_json::value::RawValue>>, Option<Vec<u8>>) {
         use std::ops::Bound;
         let start = match after {
             Some(k) => Bound::Excluded(k.to_vec()),
@@ -207,8 +208,12 @@ impl RecordReader {
             .filter_map(Result::ok)
         {
             used += v.len();
-            if let Ok(r) = serde_json::from_slice(&v) {
-                out.push(r);
+            // An unreadable record is skipped, as `load` skips it.
+            if let Ok(raw) = String::from_utf8(v.to_vec())
+                .map_err(|_| ())
+                .and_then(|s| serde_json::value::RawValue::from_string(s).map_err(|_| ()))
+            {
+                out.push(raw);
             }
             if used >= budget {
                 return (out, Some(k.to_vec()));
