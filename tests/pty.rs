@@ -583,6 +583,16 @@ fn with_the_service_running_the_desk_works_through_it_and_sees_other_changes_liv
         notes.contains("sent the acknowledgement") && notes.contains("rang Ana"),
         "{notes}"
     );
+
+    // The service restarts (an upgrade, a crash): the desk says it lost it,
+    // reconnects by itself, and hears changes again.
+    drop(served);
+    term.wait_for("not answering");
+    let served = Served::start(d);
+    term.wait_for("service is back");
+    cli(d, &["case", "note", &id, "after the restart"]);
+    term.wait_for("after the restart");
+
     term.send("q");
     term.send("q");
     assert!(term.wait_exit().success());

@@ -143,6 +143,14 @@ impl Backend {
         }
     }
 
+    /// Forgets a connection the service dropped (it went away): the next
+    /// call connects afresh instead of failing on the dead one.
+    pub fn reconnect(&self) {
+        if let Backend::Service(l) = self {
+            *l.client.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+
     pub fn is_shared(&self) -> bool {
         matches!(self, Backend::Service(_))
     }

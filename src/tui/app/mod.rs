@@ -480,6 +480,7 @@ impl App {
                 vec![]
             }
             Msg::ServiceLost => {
+                self.desk.reconnect();
                 self.status = Some((
                     "the shared service is not answering: changes will fail until it is back"
                         .into(),
@@ -488,6 +489,7 @@ impl App {
                 vec![]
             }
             Msg::ServiceBack => {
+                self.desk.reconnect();
                 match self.desk.queue() {
                     Ok(views) => {
                         let keep = self.queue.selected_view().map(|v| v.case.id);
