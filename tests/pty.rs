@@ -145,9 +145,9 @@ fn cli(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A case opened and verified from the shell, then opened on the desk's screen.
-fn verified_case_on_screen(d: &Path, right: &str, name: &str, email: &str) -> (String, Term) {
-    let id = cli(
+/// A case opened from the shell, by e-mail; its id.
+fn open_by_email(d: &Path, right: &str, name: &str, email: &str) -> String {
+    cli(
         d,
         &[
             "case",
@@ -163,7 +163,12 @@ fn verified_case_on_screen(d: &Path, right: &str, name: &str, email: &str) -> (S
         ],
     )
     .trim()
-    .to_string();
+    .to_string()
+}
+
+/// A case opened and verified from the shell, then opened on the desk's screen.
+fn verified_case_on_screen(d: &Path, right: &str, name: &str, email: &str) -> (String, Term) {
+    let id = open_by_email(d, right, name, email);
     cli(d, &["case", "verify", &id, "--method", "known-details"]);
     let mut term = Term::spawn(d, &[], &[]);
     term.wait_for(&id);
@@ -537,23 +542,7 @@ impl Drop for Served {
 fn with_the_service_running_the_desk_works_through_it_and_sees_other_changes_live() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let id = cli(
-        d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Ana García",
-            "--email",
-            "ana@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
+    let id = open_by_email(d, "access", "Ana García", "ana@example.ie");
     let served = Served::start(d);
     // The store is the service's now: the desk starts anyway, through it.
     let mut term = Term::spawn(d, &[], &[]);

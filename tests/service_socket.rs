@@ -5,10 +5,7 @@
 mod common;
 
 use rightsdesk::domain::closure::Closing;
-use rightsdesk::domain::{
-    Channel, NewCase, Outcome, Relation, Requester, Right, Step, Subject, VerificationMethod,
-    VerificationOutcome,
-};
+use rightsdesk::domain::{NewCase, Outcome, Right, Step, VerificationMethod, VerificationOutcome};
 use rightsdesk::remote::client::{Client, ClientError};
 use rightsdesk::remote::{ErrorKind, Request, Response};
 use std::collections::HashMap;
@@ -20,26 +17,8 @@ use std::time::{Duration, Instant};
 use common::service::Service;
 
 fn new_case(name: &str) -> NewCase {
-    NewCase {
-        rights: vec![Right::Access],
-        channel: Channel::Email,
-        received: common::today(),
-        requester: Requester {
-            relation: Relation::Subject,
-            name: None,
-            authority: None,
-        },
-        child: false,
-        subject: Subject {
-            name: name.into(),
-            emails: vec![format!(
-                "{}@example.ie",
-                name.to_lowercase().replace(' ', ".")
-            )],
-            phones: vec![],
-        },
-        records: vec![],
-    }
+    let email = format!("{}@example.ie", name.to_lowercase().replace(' ', "."));
+    common::new_case(name, &email, vec![Right::Access])
 }
 
 fn case_of(r: Response) -> rightsdesk::domain::Case {
@@ -451,11 +430,7 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     ])
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let out = cmd(&["case", "verify", &id, "--method", "call-back", "--json"])
         .output()
@@ -482,11 +457,7 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     ])
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(out_dir.join(format!("{id}-access.pdf")).exists());
     // Closing through the service, with the domain's gap rule intact.
     let out = cmd(&[
@@ -500,11 +471,7 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     ])
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let out = cmd(&[
         "case",
         "close",
@@ -529,11 +496,7 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     let out = cmd(&["import", "web-forms", &fixture, "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["new"].as_u64().unwrap() > 0, "{report}");
     // The lookup reads the service's records (paged through the socket).
@@ -736,4 +699,13 @@ fn started_by_a_systemd_socket_unit_the_service_takes_the_socket_it_is_given() {
     }
     assert!(server.0.wait().unwrap().success());
     assert!(socket.exists(), "the socket is the unit's: it stays");
+}
+
+/// A command that must have worked; its stderr says why not.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -10,7 +10,7 @@ use common::{key, typ, work};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode::*;
 use ratatui::Terminal;
-use rightsdesk::domain::{Action, CaseId, Channel, NewCase, Relation, Requester, Right, Subject};
+use rightsdesk::domain::{Action, CaseId, Right};
 use rightsdesk::remote::backend::{Backend, Feed, Link};
 use rightsdesk::remote::Request;
 use rightsdesk::service::Now;
@@ -140,23 +140,7 @@ fn one_officers_change_reaches_the_other_desk_as_it_is_made() {
     key(&mut bob, Esc);
     let mut cli = svc.client();
     cli.call(&Request::Open {
-        new: NewCase {
-            rights: vec![Right::Access],
-            channel: Channel::Email,
-            received: common::today(),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: "Zofia Nowak".into(),
-                emails: vec!["zofia@example.pl".into()],
-                phones: vec![],
-            },
-            records: vec![],
-        },
+        new: new_case("Zofia Nowak", "zofia@example.pl", vec![Right::Access]),
     })
     .unwrap();
     let (opened, _) = receive(&mut bob, &mut bob_feed);
@@ -252,25 +236,7 @@ fn two_officers_changing_one_case_get_a_conflict_not_an_overwrite() {
     assert_eq!(bob.desk.verify_audit().map(|(e, _)| e > 0), Ok(true));
 }
 
-fn new_case(name: &str, email: &str, rights: Vec<Right>) -> NewCase {
-    NewCase {
-        rights,
-        channel: Channel::Email,
-        received: common::today(),
-        requester: Requester {
-            relation: Relation::Subject,
-            name: None,
-            authority: None,
-        },
-        child: false,
-        subject: Subject {
-            name: name.into(),
-            emails: vec![email.into()],
-            phones: vec![],
-        },
-        records: vec![],
-    }
-}
+use common::new_case;
 
 fn verify(desk: &rightsdesk::service::Desk, id: CaseId) {
     desk.step(

@@ -91,3 +91,29 @@ pub fn keys(app: &mut App, codes: &[KeyCode]) {
         key(app, *c);
     }
 }
+
+/// An intake by the subject, by e-mail, received `TODAY`.
+pub fn new_case(
+    name: &str,
+    email: &str,
+    rights: Vec<rightsdesk::domain::Right>,
+) -> rightsdesk::domain::NewCase {
+    use rightsdesk::domain::{Channel, NewCase, Relation, Requester, Subject};
+    NewCase {
+        rights,
+        channel: Channel::Email,
+        received: today(),
+        requester: Requester {
+            relation: Relation::Subject,
+            name: None,
+            authority: None,
+        },
+        child: false,
+        subject: Subject {
+            name: name.into(),
+            emails: vec![email.into()],
+            phones: vec![],
+        },
+        records: vec![],
+    }
+}
