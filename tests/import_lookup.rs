@@ -393,23 +393,11 @@ fn flags_come_from_mailchimp_and_from_cases() {
     );
     assert!(!g.flags.restricted);
     let c = desk
-        .open_case(NewCase {
-            rights: vec![Right::Restriction],
-            channel: Channel::Email,
-            received: common::today(),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: "Zoë Papadopoulos".into(),
-                emails: vec!["ZOE@example.gr".into()],
-                phones: vec![],
-            },
-            records: vec![],
-        })
+        .open_case(common::new_case(
+            "Zoë Papadopoulos",
+            "ZOE@example.gr",
+            vec![Right::Restriction],
+        ))
         .unwrap();
     let g = &find(&desk, "papadopoulos")[0];
     assert!(

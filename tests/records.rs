@@ -4,10 +4,7 @@ mod common;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use rightsdesk::domain::closure::Closing;
-use rightsdesk::domain::{
-    Channel, NewCase, Outcome, Relation, Requester, Right, Step, Subject, VerificationMethod,
-    VerificationOutcome,
-};
+use rightsdesk::domain::{Outcome, Right, Step, VerificationMethod, VerificationOutcome};
 use rightsdesk::service::{Desk, Now};
 use std::path::Path;
 
@@ -20,23 +17,12 @@ fn at(day: &str) -> Now {
 fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str) -> String {
     desk.set_now(at(day));
     let c = desk
-        .open_case(NewCase {
-            rights: vec![Right::Access],
-            channel: Channel::Email,
-            received: NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: name.into(),
-                emails: vec![email.into()],
-                // A phone of the person's own, from the day they wrote.
-                phones: vec![format!("+353 87 {}", day.replace('-', ""))],
-            },
-            records: vec![],
+        .open_case({
+            let mut new = common::new_case(name, email, vec![Right::Access]);
+            new.received = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+            // A phone of the person's own, from the day they wrote.
+            new.subject.phones = vec![format!("+353 87 {}", day.replace('-', ""))];
+            new
         })
         .unwrap();
     desk.step(

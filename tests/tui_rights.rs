@@ -5,9 +5,7 @@ mod common;
 
 use common::*;
 use ratatui::crossterm::event::KeyCode::*;
-use rightsdesk::domain::{
-    Case, CaseId, Channel, NewCase, Relation, Requester, Right, State, Subject, TaskStatus,
-};
+use rightsdesk::domain::{Case, CaseId, Right, State, TaskStatus};
 use rightsdesk::tui::app::{App, Popup, Purpose, Screen};
 
 fn top(app: &App) -> Option<&Popup> {
@@ -42,22 +40,11 @@ fn desk_with_case(dir: &std::path::Path, rights: &[Right]) -> (App, CaseId) {
     )
     .unwrap();
     let case = d
-        .open_case(NewCase {
-            rights: rights.to_vec(),
-            channel: Channel::Email,
-            received: today(),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
-            child: false,
-            subject: Subject {
-                name: "Jürgen Müller".into(),
-                emails: vec!["J.Mueller@Example.de".into()],
-                phones: vec!["+49 30 1234567".into()],
-            },
-            records: vec![],
+        .open_case({
+            let mut new =
+                common::new_case("Jürgen Müller", "J.Mueller@Example.de", rights.to_vec());
+            new.subject.phones = vec!["+49 30 1234567".into()];
+            new
         })
         .unwrap();
     let mut app = App::new(
