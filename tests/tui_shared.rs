@@ -394,7 +394,7 @@ fn exports_and_checks_from_a_desk_on_the_service_write_where_the_officer_works()
 }
 
 #[test]
-fn the_lookup_reads_the_services_records_and_an_intake_from_it_opens_there() {
+fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
     let fixture = |n: &str| {
         std::path::PathBuf::from(format!(
             "{}/tests/fixtures/import/{n}",
@@ -415,10 +415,12 @@ fn the_lookup_reads_the_services_records_and_an_intake_from_it_opens_there() {
     });
     let (mut app, _feed) = desk_on(&svc);
     let (tx, rx) = std::sync::mpsc::channel();
-    app.lookup_tx = Some(rightsdesk::tui::lookup::spawn(
-        app.desk.records(),
-        app.flag_sets(),
-        app.desk.default_cc().into(),
+    let Backend::Service(link) = &app.desk else {
+        unreachable!()
+    };
+    // The desk's lookup asks the service's one index, as the run loop wires it.
+    app.lookup_tx = Some(rightsdesk::tui::lookup::spawn_shared(
+        link.clone(),
         move |ev| tx.send(ev).is_ok(),
     ));
     let pump = |app: &mut App, done: &dyn Fn(&App) -> bool| {
@@ -433,8 +435,10 @@ fn the_lookup_reads_the_services_records_and_an_intake_from_it_opens_there() {
     pump(&mut app, &|a| !a.index.loading);
     assert_eq!(
         app.index.records, stored,
-        "every record, paged through the socket"
+        "the service indexed every record"
     );
+    // The desk can also page the records themselves (what an own index reads).
+    assert_eq!(app.desk.records().load().0.len(), stored);
 
     // The unsubscribed Mailchimp row is DO NOT MARKET: the flag's keyed
     // hashes came from the service too.
@@ -526,6 +530,23 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
     assert_eq!(
         (last.kind.as_str(), last.actor.as_str()),
         ("imported", app.desk.actor())
+    );
+    // The service indexes the new rows behind the scenes; then every desk's
+    // lookup finds them.
+    let Backend::Service(link) = &app.desk else {
+        unreachable!()
+    };
+    let end = Instant::now() + Duration::from_secs(20);
+    while !link.index_state().is_ok_and(|s| s.ready && !s.building) {
+        assert!(Instant::now() < end, "the service never finished its index");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let found = link.lookup("müller", 10).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|g| g.hits.iter().any(|h| h.source == source)),
+        "{found:?}"
     );
     // Another desk hears of it and reloads its lookup index.
     let pushed = other_feed.next_change().unwrap();

@@ -6,6 +6,49 @@ use crate::lookup::{matcher, Group};
 use std::io::BufRead;
 use std::time::Instant;
 
+/// Where the queries go: an index loaded here, or the service's.
+enum Finder {
+    Own(
+        Box<crate::lookup::Index>,
+        Box<fuzzy_matcher::skim::SkimMatcherV2>,
+    ),
+    Service(Box<crate::remote::backend::Link>),
+}
+
+impl Finder {
+    fn open(desk: &crate::remote::backend::Backend) -> Result<Finder, Failure> {
+        match desk {
+            crate::remote::backend::Backend::Local(d) => {
+                Ok(Finder::Own(Box::new(d.load_index()?), Box::new(matcher())))
+            }
+            crate::remote::backend::Backend::Service(l) => {
+                // The service builds its index when it starts: wait for it.
+                while !l.index_state()?.ready {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                Ok(Finder::Service(Box::new(l.clone())))
+            }
+        }
+    }
+
+    fn lookup(&self, q: &str, limit: usize) -> Result<Vec<Group>, Failure> {
+        Ok(match self {
+            Finder::Own(index, m) => index.lookup(m, q, limit),
+            Finder::Service(l) => l.lookup(q, limit)?,
+        })
+    }
+
+    fn size(&self) -> Result<(usize, usize), Failure> {
+        Ok(match self {
+            Finder::Own(index, _) => (index.len(), index.subjects()),
+            Finder::Service(l) => {
+                let s = l.index_state()?;
+                (s.records, s.subjects)
+            }
+        })
+    }
+}
+
 pub fn run(
     desk: &crate::remote::backend::Backend,
     query: Option<&str>,
@@ -15,12 +58,11 @@ pub fn run(
     json: bool,
 ) -> Result<(), Failure> {
     let t0 = Instant::now();
-    let index = desk.load_index()?;
+    let finder = Finder::open(desk)?;
     let loaded = t0.elapsed();
-    let m = matcher();
     if !stdin {
         let q = query.ok_or_else(|| fail(exit::USAGE, "give a QUERY, or --stdin"))?;
-        let groups = index.lookup(&m, q, limit);
+        let groups = finder.lookup(q, limit)?;
         show(q, &groups, json, false);
         return Ok(());
     }
@@ -31,7 +73,7 @@ pub fn run(
             continue;
         }
         let t = Instant::now();
-        let groups = index.lookup(&m, &q, limit);
+        let groups = finder.lookup(&q, limit)?;
         times.push(t.elapsed());
         show(&q, &groups, json, true);
     }
@@ -43,10 +85,9 @@ pub fn run(
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0)
         };
+        let (records, subjects) = finder.size()?;
         eprintln!(
-            "lookup: {} records, {} subjects, index loaded in {:.2}s; {} queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
-            index.len(),
-            index.subjects(),
+            "lookup: {records} records, {subjects} subjects, index loaded in {:.2}s; {} queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
             loaded.as_secs_f64(),
             times.len(),
             pct(0.5),

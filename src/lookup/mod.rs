@@ -8,7 +8,7 @@ use crate::domain::record::SourceRecord;
 use chrono::NaiveDate;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// Below this many records every query scans them all (true fuzzy, typos and
@@ -18,7 +18,7 @@ pub const FULL_SCAN_LIMIT: usize = 20_000;
 pub const MAX_CANDIDATES: usize = 2_500;
 
 /// Flags that must never be missed on a hit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flags {
     pub restricted: bool,
     #[serde(rename = "do-not-market")]
@@ -138,7 +138,7 @@ pub struct Index {
 }
 
 /// Everything known of one linked subject.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubjectView {
     pub id: String,
     pub records: Vec<SourceRecord>,
@@ -148,7 +148,7 @@ pub struct SubjectView {
 }
 
 /// One matching record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hit {
     pub source: String,
     pub record: String,
@@ -168,7 +168,7 @@ pub struct Hit {
 }
 
 /// The hits of one subject, best first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub subject: String,
     pub flags: Flags,

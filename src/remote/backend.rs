@@ -61,6 +61,15 @@ pub struct Link {
     now: Now,
 }
 
+/// The service's lookup index, as a desk sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexState {
+    pub building: bool,
+    pub ready: bool,
+    pub records: usize,
+    pub subjects: usize,
+}
+
 impl Clone for Link {
     fn clone(&self) -> Self {
         Link {
@@ -124,6 +133,51 @@ impl Link {
                 Err(e.into())
             }
         }
+    }
+
+    /// A lookup in the service's index.
+    pub fn lookup(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::lookup::Group>, DeskError> {
+        match self.call(&Request::Lookup {
+            query: query.to_string(),
+            limit,
+        })? {
+            Response::Lookup { groups, .. } => Ok(groups.into_iter().map(Into::into).collect()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    pub fn subject(&self, id: &str) -> Result<Option<crate::lookup::SubjectView>, DeskError> {
+        match self.call(&Request::Subject { id: id.to_string() })? {
+            Response::Subject { view } => Ok(view),
+            _ => Err(unexpected()),
+        }
+    }
+
+    pub fn index_state(&self) -> Result<IndexState, DeskError> {
+        match self.call(&Request::IndexState)? {
+            Response::IndexState {
+                building,
+                ready,
+                records,
+                subjects,
+                ..
+            } => Ok(IndexState {
+                building,
+                ready,
+                records,
+                subjects,
+            }),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Asks the service to build its index again (flags changed).
+    pub fn reload_index(&self) -> Result<(), DeskError> {
+        self.call(&Request::ReloadIndex).map(|_| ())
     }
 
     fn case_of(&self, r: Response) -> Result<Case, DeskError> {
@@ -526,25 +580,6 @@ impl Backend {
             )),
             _ => Err(unexpected()),
         }
-    }
-
-    /// The whole lookup index (for the command line; the desk builds it on
-    /// its worker). Through the service the records come in pages.
-    pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
-        if let Backend::Local(d) = self {
-            return d.load_index();
-        }
-        let cases: Vec<Case> = self.queue()?.into_iter().map(|v| v.case).collect();
-        let mut flags = crate::service::flag_sets_of(&cases, self.default_cc());
-        flags.hashed = Some(self.hashed_flags()?);
-        let source = self.records();
-        let (records, _) = source.load();
-        Ok(crate::lookup::Index::build(
-            records,
-            &source.splits(),
-            &flags,
-            self.default_cc(),
-        ))
     }
 
     /// Where the lookup worker reads the records it indexes.

@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod index;
 pub mod server;
 
 use crate::domain::audit::AuditEntry;
@@ -101,6 +102,19 @@ pub enum Request {
         restore: bool,
         hashes: Vec<String>,
     },
+    /// A lookup in the service's index (one index for every desk).
+    Lookup {
+        query: String,
+        limit: usize,
+    },
+    /// One linked subject of the service's index.
+    Subject {
+        id: String,
+    },
+    /// Whether the service's index is built, and its size.
+    IndexState,
+    /// Build the index again (flags changed); answered at once, built behind.
+    ReloadIndex,
     /// Part of an import's records, held by the service for this connection
     /// until `ImportCommit`; a connection that ends first leaves nothing.
     ImportPart {
@@ -184,6 +198,22 @@ pub enum Response {
     CheckTable {
         table: std::collections::BTreeMap<String, Option<CaseId>>,
     },
+    Lookup {
+        groups: Vec<WireGroup>,
+        micros: u64,
+    },
+    Subject {
+        view: Option<crate::lookup::SubjectView>,
+    },
+    IndexState {
+        /// A build (the first, or a reload) is running.
+        building: bool,
+        /// An index is there to answer (the previous one while reloading).
+        ready: bool,
+        records: usize,
+        subjects: usize,
+        millis: u64,
+    },
     /// Records held so far for the import in progress.
     Staged {
         rows: usize,
@@ -195,6 +225,61 @@ pub enum Response {
         kind: ErrorKind,
         message: String,
     },
+}
+
+/// A lookup group as it travels: the desk's highlighting (label and the
+/// matched characters) is not part of `Group`'s JSON for scripts, so it is
+/// carried beside each hit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireGroup {
+    pub subject: String,
+    pub flags: crate::lookup::Flags,
+    pub hits: Vec<WireHit>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireHit {
+    #[serde(flatten)]
+    pub hit: crate::lookup::Hit,
+    pub label: String,
+    pub highlight: Vec<usize>,
+}
+
+impl From<crate::lookup::Group> for WireGroup {
+    fn from(g: crate::lookup::Group) -> Self {
+        WireGroup {
+            subject: g.subject,
+            flags: g.flags,
+            hits: g
+                .hits
+                .into_iter()
+                .map(|h| WireHit {
+                    label: h.label.clone(),
+                    highlight: h.highlight.clone(),
+                    hit: h,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<WireGroup> for crate::lookup::Group {
+    fn from(g: WireGroup) -> Self {
+        crate::lookup::Group {
+            subject: g.subject,
+            flags: g.flags,
+            hits: g
+                .hits
+                .into_iter()
+                .map(|w| {
+                    let mut h = w.hit;
+                    h.label = w.label;
+                    h.highlight = w.highlight;
+                    h
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

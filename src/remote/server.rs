@@ -51,6 +51,16 @@ const MAX_STAGED_ROWS: usize = 5_000_000;
 struct Shared {
     desk: Mutex<Desk>,
     subscribers: Mutex<Vec<UnixStream>>,
+    /// The lookup index every desk queries (read without the desk's lock).
+    index: Arc<super::index::SharedIndex>,
+}
+
+impl Shared {
+    /// Builds the lookup index again behind the scenes.
+    fn reindex(&self) {
+        let desk = self.desk.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.index.rebuild(desk);
+    }
 }
 
 fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
@@ -131,9 +141,12 @@ fn serve_on(
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
+    let index = Arc::new(super::index::SharedIndex::default());
+    index.rebuild(desk.clone());
     let shared = Arc::new(Shared {
         desk: Mutex::new(desk),
         subscribers: Mutex::new(Vec::new()),
+        index,
     });
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
@@ -223,6 +236,23 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             }
             Err(_) => return, // closed or broken: nothing was half done
         };
+        // Lookups read the shared index, never waiting for changes' lock.
+        let lookup = match &request {
+            Request::Lookup { query, limit } => Some(shared.index.lookup(query, *limit)),
+            Request::Subject { id } => Some(shared.index.subject(id)),
+            Request::IndexState => Some(shared.index.state()),
+            Request::ReloadIndex => {
+                shared.reindex();
+                Some(Response::Done)
+            }
+            _ => None,
+        };
+        if let Some(response) = lookup {
+            if write_frame(&mut stream, &response).is_err() {
+                return;
+            }
+            continue;
+        }
         // An import's records wait here, per connection, until the commit:
         // a client gone before it leaves the store untouched.
         let request = match request {
@@ -267,6 +297,7 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
                         match desk.importer().write(&source, &parsed) {
                             Ok(report) => {
                                 drop(desk);
+                                shared.reindex();
                                 push(shared, &Response::RecordsChanged { by: actor.clone() });
                                 Response::Imported { report }
                             }
@@ -304,6 +335,7 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             );
         }
         if records_changed && matches!(response, Response::Done) {
+            shared.reindex();
             push(shared, &Response::RecordsChanged { by: actor.clone() });
         }
         // A client that went away mid-request: the change is already durable.
@@ -341,9 +373,13 @@ fn handle(
     desk.act_as(actor);
     match request {
         Request::Hello { .. } => (error(ErrorKind::Protocol, "already said hello"), None),
-        Request::Subscribe | Request::ImportPart { .. } | Request::ImportCommit { .. } => {
-            unreachable!("handled by the connection")
-        }
+        Request::Subscribe
+        | Request::ImportPart { .. }
+        | Request::ImportCommit { .. }
+        | Request::Lookup { .. }
+        | Request::Subject { .. }
+        | Request::IndexState
+        | Request::ReloadIndex => unreachable!("handled by the connection"),
         Request::Cases { after } => match desk.cases_page(after, CASES_PAGE) {
             Ok((cases, next)) => (Response::Cases { cases, next }, None),
             Err(e) => (from_desk(e), None),

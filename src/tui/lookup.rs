@@ -37,48 +37,130 @@ pub enum LookupEvent {
     Subject(Option<SubjectView>),
 }
 
-/// Starts the worker; it sends its events through `emit`.
+/// Where a worker finds people: its own index, or the service's.
+trait Finder {
+    fn query(&mut self, text: &str) -> Vec<Group>;
+    fn subject(&mut self, id: &str) -> Option<SubjectView>;
+    /// Builds again (with these flags, for an index of its own); says
+    /// `Loading` and then `Loaded` through `emit`.
+    fn reload(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool);
+}
+
+/// The index in this process, built from a record source.
+struct OwnIndex {
+    reader: Box<dyn RecordSource>,
+    cc: String,
+    index: Option<Index>,
+    // One matcher per thread (fuzzy-matcher's cache is not shared).
+    matcher: fuzzy_matcher::skim::SkimMatcherV2,
+}
+
+impl Finder for OwnIndex {
+    fn query(&mut self, text: &str) -> Vec<Group> {
+        match &self.index {
+            Some(index) => index.lookup(&self.matcher, text, 50),
+            None => Vec::new(),
+        }
+    }
+    fn subject(&mut self, id: &str) -> Option<SubjectView> {
+        self.index.as_ref().and_then(|i| i.subject(id))
+    }
+    fn reload(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
+        emit(LookupEvent::Loading);
+        let t = Instant::now();
+        self.index = None; // the old one goes before the new one is built
+        let (records, _) = self.reader.load();
+        let index = Index::build(records, &self.reader.splits(), flags, &self.cc);
+        emit(LookupEvent::Loaded {
+            records: index.len(),
+            subjects: index.subjects(),
+            millis: t.elapsed().as_millis(),
+        });
+        self.index = Some(index);
+    }
+}
+
+/// The service's index: one for every desk, queried over the socket.
+struct ServiceIndex {
+    link: crate::remote::backend::Link,
+}
+
+impl Finder for ServiceIndex {
+    fn query(&mut self, text: &str) -> Vec<Group> {
+        self.link.lookup(text, 50).unwrap_or_default()
+    }
+    fn subject(&mut self, id: &str) -> Option<SubjectView> {
+        self.link.subject(id).ok().flatten()
+    }
+    fn reload(&mut self, _flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
+        emit(LookupEvent::Loading);
+        // The service builds from its own cases and registers; a build it is
+        // already running (after an import) is waited for, not doubled.
+        if !self.link.index_state().is_ok_and(|s| s.building) {
+            let _ = self.link.reload_index();
+        }
+        let t = Instant::now();
+        loop {
+            match self.link.index_state() {
+                Ok(s) if s.ready && !s.building => {
+                    emit(LookupEvent::Loaded {
+                        records: s.records,
+                        subjects: s.subjects,
+                        millis: t.elapsed().as_millis(),
+                    });
+                    return;
+                }
+                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+                // The service is gone: the desk says so; try again later.
+                Err(_) => std::thread::sleep(std::time::Duration::from_secs(1)),
+            }
+        }
+    }
+}
+
+/// Starts the worker on an index of its own; it sends its events through `emit`.
 pub fn spawn(
     reader: Box<dyn RecordSource>,
     flags: FlagSets,
     cc: String,
     emit: impl Fn(LookupEvent) -> bool + Send + 'static,
 ) -> Sender<LookupRequest> {
+    let finder = OwnIndex {
+        reader,
+        cc,
+        index: None,
+        matcher: matcher(),
+    };
+    start(finder, flags, emit)
+}
+
+/// Starts the worker on the service's index.
+pub fn spawn_shared(
+    link: crate::remote::backend::Link,
+    emit: impl Fn(LookupEvent) -> bool + Send + 'static,
+) -> Sender<LookupRequest> {
+    start(ServiceIndex { link }, FlagSets::default(), emit)
+}
+
+fn start(
+    finder: impl Finder + Send + 'static,
+    flags: FlagSets,
+    emit: impl Fn(LookupEvent) -> bool + Send + 'static,
+) -> Sender<LookupRequest> {
     let (tx, rx) = mpsc::channel::<LookupRequest>();
     let _ = std::thread::Builder::new()
         .name("lookup".into())
-        .spawn(move || run(reader, flags, cc, rx, emit));
+        .spawn(move || run(finder, flags, rx, emit));
     tx
 }
 
-fn build(
-    reader: &dyn RecordSource,
-    flags: &FlagSets,
-    cc: &str,
-    emit: &impl Fn(LookupEvent) -> bool,
-) -> Index {
-    emit(LookupEvent::Loading);
-    let t = Instant::now();
-    let (records, _) = reader.load();
-    let index = Index::build(records, &reader.splits(), flags, cc);
-    emit(LookupEvent::Loaded {
-        records: index.len(),
-        subjects: index.subjects(),
-        millis: t.elapsed().as_millis(),
-    });
-    index
-}
-
 fn run(
-    reader: Box<dyn RecordSource>,
+    mut finder: impl Finder,
     flags: FlagSets,
-    cc: String,
     rx: Receiver<LookupRequest>,
     emit: impl Fn(LookupEvent) -> bool,
 ) {
-    // One matcher per thread (fuzzy-matcher's cache is not shared).
-    let m = matcher();
-    let mut index = build(reader.as_ref(), &flags, &cc, &emit);
+    finder.reload(&flags, &emit);
     while let Ok(first) = rx.recv() {
         // Drain what queued up while we were busy; keep only the newest query.
         let mut pending = vec![first];
@@ -93,16 +175,16 @@ fn run(
                         continue;
                     }
                     let t = Instant::now();
-                    let groups = index.lookup(&m, &text, 50);
+                    let groups = finder.query(&text);
                     emit(LookupEvent::Results {
                         gen,
                         groups,
                         micros: t.elapsed().as_micros(),
                     })
                 }
-                LookupRequest::Subject { id } => emit(LookupEvent::Subject(index.subject(&id))),
+                LookupRequest::Subject { id } => emit(LookupEvent::Subject(finder.subject(&id))),
                 LookupRequest::Reload { flags } => {
-                    index = build(reader.as_ref(), &flags, &cc, &emit);
+                    finder.reload(&flags, &emit);
                     true
                 }
             };

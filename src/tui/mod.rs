@@ -80,12 +80,17 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     spawn_input_thread(tx.clone());
     // The index loads on its own thread: the first frame never waits for it.
     let lookup_tx = tx.clone();
-    app.lookup_tx = Some(lookup::spawn(
-        app.desk.records(),
-        app.flag_sets(),
-        app.desk.default_cc().to_string(),
-        move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok(),
-    ));
+    let emit = move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok();
+    app.lookup_tx = Some(match &app.desk {
+        // Through the service: its one index, queried over the socket.
+        Backend::Service(link) => lookup::spawn_shared(link.clone(), emit),
+        Backend::Local(_) => lookup::spawn(
+            app.desk.records(),
+            app.flag_sets(),
+            app.desk.default_cc().to_string(),
+            emit,
+        ),
+    });
     // Through the shared service, other officers' changes arrive on their own
     // connection and thread, and refresh this desk as they happen.
     if let Backend::Service(link) = &app.desk {
