@@ -415,7 +415,7 @@ fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
     });
     let (mut app, _feed) = desk_on(&svc);
     let (tx, rx) = std::sync::mpsc::channel();
-    let Backend::Service(link) = &app.desk else {
+    let Backend::Service(link) = app.desk.clone() else {
         unreachable!()
     };
     // The desk's lookup asks the service's one index, as the run loop wires it.
@@ -436,6 +436,12 @@ fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
     assert_eq!(
         app.index.records, stored,
         "the service indexed every record"
+    );
+    let state = link.index_state().unwrap();
+    assert_eq!(
+        (state.builds, state.building),
+        (1, false),
+        "a desk starting uses the service's index, never rebuilds it"
     );
     // The desk can also page the records themselves (what an own index reads).
     assert_eq!(app.desk.records().load().0.len(), stored);

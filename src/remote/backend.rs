@@ -66,6 +66,7 @@ pub struct Link {
 pub struct IndexState {
     pub building: bool,
     pub ready: bool,
+    pub builds: u64,
     pub records: usize,
     pub subjects: usize,
 }
@@ -162,12 +163,14 @@ impl Link {
             Response::IndexState {
                 building,
                 ready,
+                builds,
                 records,
                 subjects,
                 ..
             } => Ok(IndexState {
                 building,
                 ready,
+                builds,
                 records,
                 subjects,
             }),

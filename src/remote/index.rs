@@ -17,6 +17,7 @@ struct BuildState {
     records: usize,
     subjects: usize,
     millis: u64,
+    builds: u64,
 }
 
 #[derive(Default)]
@@ -53,6 +54,7 @@ impl SharedIndex {
                     st.records = index.len();
                     st.subjects = index.subjects();
                     st.millis = t.elapsed().as_millis() as u64;
+                    st.builds += 1;
                     *me.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(index));
                 }
                 if st.again {
@@ -77,6 +79,7 @@ impl SharedIndex {
         Response::IndexState {
             building: st.building,
             ready,
+            builds: st.builds,
             records: st.records,
             subjects: st.subjects,
             millis: st.millis,

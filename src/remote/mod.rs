@@ -210,6 +210,8 @@ pub enum Response {
         building: bool,
         /// An index is there to answer (the previous one while reloading).
         ready: bool,
+        /// How many builds have finished since the service started.
+        builds: u64,
         records: usize,
         subjects: usize,
         millis: u64,

@@ -44,6 +44,10 @@ trait Finder {
     /// Builds again (with these flags, for an index of its own); says
     /// `Loading` and then `Loaded` through `emit`.
     fn reload(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool);
+    /// The first load, when the worker starts.
+    fn load(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
+        self.reload(flags, emit)
+    }
 }
 
 /// The index in this process, built from a record source.
@@ -93,16 +97,30 @@ impl Finder for ServiceIndex {
         self.link.subject(id).ok().flatten()
     }
     fn reload(&mut self, _flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
-        emit(LookupEvent::Loading);
         // The service builds from its own cases and registers; a build it is
         // already running (after an import) is waited for, not doubled.
         if !self.link.index_state().is_ok_and(|s| s.building) {
             let _ = self.link.reload_index();
         }
+        self.wait(true, emit)
+    }
+
+    /// A desk starting: the service's index is used as it is (built when
+    /// the service started), never rebuilt for it.
+    fn load(&mut self, _flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
+        self.wait(false, emit)
+    }
+}
+
+impl ServiceIndex {
+    /// Waits until the service has an index (and, with `built`, until the
+    /// build in progress is done), then says `Loaded`.
+    fn wait(&mut self, built: bool, emit: &dyn Fn(LookupEvent) -> bool) {
+        emit(LookupEvent::Loading);
         let t = Instant::now();
         loop {
             match self.link.index_state() {
-                Ok(s) if s.ready && !s.building => {
+                Ok(s) if s.ready && !(built && s.building) => {
                     emit(LookupEvent::Loaded {
                         records: s.records,
                         subjects: s.subjects,
@@ -160,7 +178,7 @@ fn run(
     rx: Receiver<LookupRequest>,
     emit: impl Fn(LookupEvent) -> bool,
 ) {
-    finder.reload(&flags, &emit);
+    finder.load(&flags, &emit);
     while let Ok(first) = rx.recv() {
         // Drain what queued up while we were busy; keep only the newest query.
         let mut pending = vec![first];
