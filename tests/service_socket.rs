@@ -488,6 +488,35 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         Some(3),
         "refused by the rules, through the service"
     );
+    // The queue's filters work the same through the service.
+    let out = cmd(&[
+        "case",
+        "open",
+        "--right",
+        "erasure",
+        "--name",
+        "Still Open",
+        "--channel",
+        "email",
+    ])
+    .output()
+    .unwrap();
+    succeeded(&out);
+    let open_id = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let out = cmd(args).output().unwrap();
+        succeeded(&out);
+        let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        v.iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&["case", "list", "--json"]), [open_id.clone()]);
+    assert_eq!(
+        ids(&["case", "list", "--state", "closed", "--json"]),
+        [id.clone()]
+    );
+    assert_eq!(ids(&["case", "list", "--all", "--json"]).len(), 2);
     // An import is read by the caller and written by the service.
     let fixture = format!(
         "{}/tests/fixtures/import/hubspot-contacts.csv",

@@ -7,10 +7,11 @@ pub mod args;
 mod human;
 pub(crate) mod json;
 mod lookup;
-mod remote;
 mod rights;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
+use crate::remote::client::ClientError;
+use crate::remote::ErrorKind;
 use crate::service::{paths, Desk, DeskError};
 use crate::store::{StoreError, VerifyError};
 use args::{AuditCommand, CaseCommand, Cli, Command};
@@ -67,6 +68,24 @@ impl From<DeskError> for Failure {
             }
         }
         Failure { code, message }
+    }
+}
+
+impl Failure {
+    /// The service's answer as an exit code: refused 3, conflict 7, else 1.
+    fn from_client(e: &ClientError) -> Self {
+        let code = match e {
+            ClientError::Service {
+                kind: ErrorKind::Refused,
+                ..
+            } => exit::REFUSED,
+            ClientError::Service {
+                kind: ErrorKind::Conflict,
+                ..
+            } => exit::CONFLICT,
+            _ => exit::FAILED,
+        };
+        fail(code, e.to_string())
     }
 }
 
@@ -147,9 +166,7 @@ pub(crate) fn print_json(v: &impl serde::Serialize) {
 fn backend(dir: &std::path::Path) -> Result<crate::remote::backend::Backend, Failure> {
     let socket = crate::remote::socket_path(dir);
     if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-        let link = crate::remote::backend::Link::connect(&socket, dir)
-            .map_err(|e| fail(exit::FAILED, e.to_string()))?;
-        return Ok(link.into());
+        return Ok(crate::remote::backend::Link::connect(&socket, dir)?.into());
     }
     Ok(Desk::open(dir)?.into())
 }
@@ -193,17 +210,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Case(c) => {
-            // With `rightsdesk serve` running, cases go through it (the store
-            // is its alone); otherwise the store is opened directly.
-            let socket = crate::remote::socket_path(&dir);
-            if socket.exists() {
-                if let Ok(client) = crate::remote::client::Client::connect(&socket) {
-                    return remote::run_case(client, c, &socket, &dir);
-                }
-            }
-            run_case(&Desk::open(&dir)?, c)
-        }
+        // With `rightsdesk serve` running, cases go through it (the store is
+        // its alone); otherwise the store is opened directly. One code path.
+        Command::Case(c) => run_case(&backend(&dir)?, c),
         Command::Serve { socket } => {
             let desk = Desk::open(&dir)?;
             let socket = socket
@@ -506,7 +515,7 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
 /// A case command as one step: (case id, step, the day it counts from, --json).
 pub(crate) type CommandStep<'a> = (&'a str, Step, Option<chrono::NaiveDate>, bool);
 
-fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
+fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result<(), Failure> {
     let show = |case: crate::domain::Case, json: bool| {
         let v = desk.view(case);
         if json {
@@ -516,7 +525,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
         }
     };
     let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
-        let case = desk.step(parse_id(id)?, step, on)?;
+        let case = desk.step(parse_id(id)?, step, on, None)?;
         show(case, json);
         Ok(())
     };
@@ -570,7 +579,7 @@ fn run_case(desk: &Desk, cmd: &CaseCommand) -> Result<(), Failure> {
             accept,
             skip,
             json,
-        } => rights::plan(&desk.clone().into(), &parse_id(id)?, *accept, skip, *json),
+        } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
         CaseCommand::Letter { id } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
             print!("{}", crate::domain::text::inert(&letter.to_text()));
