@@ -1,31 +1,11 @@
 //! The command line as staff and scripts use it: one process per command, so
 //! every test here also proves the change survived a restart.
 
+mod common;
+
+use common::cli::{json, ok, run as rightsdesk};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rightsdesk(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(args)
-        .env("RIGHTSDESK_DATA_DIR", dir)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("run rightsdesk")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = rightsdesk(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&ok(dir, args)).expect("valid JSON")
-}
+use std::process::Command;
 
 fn refused(dir: &Path, args: &[&str]) -> String {
     let out = rightsdesk(dir, args);

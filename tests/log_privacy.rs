@@ -1,16 +1,9 @@
 //! The desk's operations log: every acknowledged change is a line in
 //! `rightsdesk.log`, and no line holds the person's name, address or number.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(args)
-        .env("RIGHTSDESK_DATA_DIR", dir)
-        .output()
-        .unwrap()
-}
+use common::cli::run;
 
 #[test]
 fn a_scripted_session_leaves_a_log_without_personal_data() {

@@ -1,6 +1,8 @@
 //! End-to-end runs of the real binary in a pseudo-terminal (portable-pty), the
 //! screen read back through a terminal emulator (vt100).
 
+mod common;
+
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 use std::io::{Read, Write};
 use std::os::fd::RawFd;
@@ -131,19 +133,7 @@ impl Drop for Term {
     }
 }
 
-fn cli(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(args)
-        .env("RIGHTSDESK_DATA_DIR", dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::cli::ok as cli;
 
 /// A case opened from the shell, by e-mail; its id.
 fn open_by_email(d: &Path, right: &str, name: &str, email: &str) -> String {

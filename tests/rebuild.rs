@@ -1,39 +1,9 @@
 //! sled keeps overwritten bytes in its files until it rewrites them; `rebuild`
 //! rewrites the whole store so an overwritten e-mail is really gone from disk.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(args)
-        .env("RIGHTSDESK_DATA_DIR", dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Whether any file under `dir` contains `needle`.
-fn on_disk(dir: &Path, needle: &[u8]) -> bool {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| {
-            let p = e.path();
-            if p.is_dir() {
-                on_disk(&p, needle)
-            } else {
-                std::fs::read(&p)
-                    .map(|b| b.windows(needle.len()).any(|w| w == needle))
-                    .unwrap_or(false)
-            }
-        })
-}
+use common::cli::ok;
 
 #[test]
 fn rebuild_removes_overwritten_bytes_and_keeps_everything_else() {
@@ -67,14 +37,14 @@ fn rebuild_removes_overwritten_bytes_and_keeps_everything_else() {
         "the index no longer has the old address"
     );
     assert!(
-        on_disk(&d, old.as_bytes()),
+        !common::cli::files_holding(&d, old.as_bytes()).is_empty(),
         "precondition: sled still holds the overwritten bytes"
     );
 
     let out = ok(&d, &["rebuild"]);
     assert!(out.starts_with("rebuilt the store"), "{out}");
     assert!(
-        !on_disk(&d, old.as_bytes()),
+        common::cli::files_holding(&d, old.as_bytes()).is_empty(),
         "after rebuild the old address is nowhere under the data directory"
     );
     assert!(ok(&d, &["lookup", "byrne", "--json"]).contains("aoife@example.ie"));

@@ -3,10 +3,10 @@
 mod common;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use common::cli::files_holding;
 use rightsdesk::domain::closure::Closing;
 use rightsdesk::domain::{Outcome, Right, Step, VerificationMethod, VerificationOutcome};
 use rightsdesk::service::{Desk, Now};
-use std::path::Path;
 
 fn at(day: &str) -> Now {
     let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
@@ -46,26 +46,6 @@ fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str
     desk.close(c.id, Closing::new(Outcome::Fulfilled, reason))
         .unwrap();
     c.id.to_string()
-}
-
-fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap_or_default()
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                out.push(p.display().to_string());
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -132,14 +112,14 @@ fn purge_reduces_exactly_the_cases_past_retention_and_leaves_no_trace_on_disk() 
     rightsdesk::service::rebuild(t.path()).unwrap();
     for gone in ["Zofia", "zofia@purge.example", "87 20190304"] {
         assert_eq!(
-            files_holding(t.path(), gone),
+            files_holding(t.path(), gone.as_bytes()),
             Vec::<String>::new(),
             "{gone}"
         );
     }
     // The grep does see what was kept (so an empty result above means something).
-    assert!(!files_holding(t.path(), "Rita Recent").is_empty());
-    assert!(!files_holding(t.path(), "edgar@edge.example").is_empty());
+    assert!(!files_holding(t.path(), "Rita Recent".as_bytes()).is_empty());
+    assert!(!files_holding(t.path(), "edgar@edge.example".as_bytes()).is_empty());
     let desk = common::desk(t.path());
     desk.verify_audit().expect("verifies after the rebuild");
     let _ = (edge, recent);
@@ -216,19 +196,7 @@ fn the_shell_exports_the_log_and_purges_as_a_dry_run_by_default() {
         "@SUM(1)",
     );
     drop(desk);
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-            .args(args)
-            .env("RIGHTSDESK_DATA_DIR", t.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| common::cli::ok(t.path(), args);
     let jsonl = run(&["closures", "export", "--format", "jsonl"]);
     let row: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(row["responded"], "2018-01-08");
@@ -247,6 +215,6 @@ fn the_shell_exports_the_log_and_purges_as_a_dry_run_by_default() {
         (v["reduced"].as_u64(), v["rebuilt"].as_bool()),
         (Some(1), Some(true))
     );
-    assert!(files_holding(t.path(), "old@example.ie").is_empty());
+    assert!(files_holding(t.path(), "old@example.ie".as_bytes()).is_empty());
     assert!(run(&["audit", "verify"]).contains("intact"));
 }

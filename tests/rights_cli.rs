@@ -1,30 +1,11 @@
 //! The rights flows from a shell, each from a verified case to closure:
 //! plans, the access package, erasure with backup marks, the suppression list.
 
+mod common;
+
+use common::cli::{files_holding, json, ok, run as rightsdesk};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rightsdesk(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(args)
-        .env("RIGHTSDESK_DATA_DIR", dir)
-        .output()
-        .expect("run rightsdesk")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = rightsdesk(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&ok(dir, args)).expect("valid JSON")
-}
+use std::process::Command;
 
 fn fixture(name: &str) -> String {
     format!(
@@ -58,33 +39,6 @@ fn verified_case(dir: &Path, rights: &[&str]) -> String {
         &["case", "verify", &id, "--method", "reply-from-address"],
     );
     id
-}
-
-fn grep_dir(dir: &Path, needle: &[u8]) -> Vec<String> {
-    let mut hits = Vec::new();
-    for entry in walk(dir) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        if bytes
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-        {
-            hits.push(entry.display().to_string());
-        }
-    }
-    hits
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]
@@ -318,14 +272,14 @@ fn erasure_marks_backups_finds_restored_rows_and_leaves_no_address_on_disk() {
     ok(d, &["rebuild"]);
     for needle in [&b"j.mueller@example.de"[..], b"1234567"] {
         assert_eq!(
-            grep_dir(d, needle)
+            files_holding(d, needle)
                 .iter()
                 .filter(|p| !p.ends_with("restored.csv"))
                 .count(),
             0,
             "{} still on disk: {:?}",
             String::from_utf8_lossy(needle),
-            grep_dir(d, needle)
+            files_holding(d, needle)
         );
     }
     // …and the lookup still shows a re-import of the person as ERASED.

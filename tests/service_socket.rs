@@ -14,6 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::cli::succeeded;
 use common::service::Service;
 
 fn new_case(name: &str) -> NewCase {
@@ -511,10 +512,10 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
             .map(|c| c["id"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(ids(&["case", "list", "--json"]), [open_id.clone()]);
+    assert_eq!(ids(&["case", "list", "--json"]), [open_id.as_str()]);
     assert_eq!(
         ids(&["case", "list", "--state", "closed", "--json"]),
-        [id.clone()]
+        [id.as_str()]
     );
     assert_eq!(ids(&["case", "list", "--all", "--json"]).len(), 2);
     // An import is read by the caller and written by the service.
@@ -728,13 +729,4 @@ fn started_by_a_systemd_socket_unit_the_service_takes_the_socket_it_is_given() {
     }
     assert!(server.0.wait().unwrap().success());
     assert!(socket.exists(), "the socket is the unit's: it stays");
-}
-
-/// A command that must have worked; its stderr says why not.
-fn succeeded(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -10,6 +10,7 @@ use rightsdesk::tui::keymap::KeyMap;
 use rightsdesk::tui::prefs::Prefs;
 use rightsdesk::tui::view::theme::Theme;
 
+pub mod cli;
 pub mod service;
 
 pub const TODAY: &str = "2026-11-29";
