@@ -339,19 +339,29 @@ impl Desk {
         Ok(records)
     }
 
-    /// The rows whose e-mail or phone, hashed with the organisation's key, is
-    /// in `table`, with the kind that matched and what the table holds for it.
-    fn rows_matching<'a, T: Clone>(
-        &'a self,
-        records: &'a [SourceRecord],
-        table: &'a BTreeMap<String, T>,
-    ) -> impl Iterator<Item = (&'a SourceRecord, IdKind, T)> + 'a {
-        records.iter().filter_map(move |r| {
-            self.pseudo
-                .all(&r.emails, &r.phones)
-                .into_iter()
-                .find_map(|(k, h)| table.get(&h).map(|v| (r, k, v.clone())))
-        })
+    /// The keyed hashes of live backup marks, each with its case and set: an
+    /// erasure withdrawn or refused is not re-applied on restore.
+    fn live_marks(&self) -> Result<BTreeMap<String, (CaseId, String)>, DeskError> {
+        let mut live = BTreeMap::new();
+        for (m, outcome) in self.marks_with_outcomes()? {
+            if outcome.is_some_and(|o| !o.is_granted()) {
+                continue;
+            }
+            for (_, h) in &m.hashes {
+                live.entry(h.clone()).or_insert((m.case, m.set.clone()));
+            }
+        }
+        Ok(live)
+    }
+
+    /// The suppression list's keyed hashes, each with its case (if any).
+    fn suppressed(&self) -> Result<BTreeMap<String, Option<CaseId>>, DeskError> {
+        Ok(self
+            .store
+            .suppression()?
+            .into_iter()
+            .map(|s| (s.hash.clone(), s.case()))
+            .collect())
     }
 
     /// Rows of a restored data set (any importable format) that belong to a
@@ -363,17 +373,7 @@ impl Desk {
         map: Option<&crate::import::ColumnMap>,
     ) -> Result<Vec<BackupHit>, DeskError> {
         let records = self.parse_file("restore", path, format, map)?;
-        let mut live: BTreeMap<String, (CaseId, String)> = BTreeMap::new();
-        for (m, outcome) in self.marks_with_outcomes()? {
-            if outcome.is_some_and(|o| !o.is_granted()) {
-                continue; // a withdrawn or refused erasure is not re-applied
-            }
-            for (_, h) in &m.hashes {
-                live.entry(h.clone()).or_insert((m.case, m.set.clone()));
-            }
-        }
-        Ok(self
-            .rows_matching(&records, &live)
+        Ok(rows_matching(&self.pseudo, &records, &self.live_marks()?)
             .map(|(r, matched, (case, set))| BackupHit {
                 line: r.line,
                 key: r.key.clone(),
@@ -392,14 +392,7 @@ impl Desk {
         map: Option<&crate::import::ColumnMap>,
     ) -> Result<Vec<SuppressionHit>, DeskError> {
         let records = self.parse_file("campaign", path, format, map)?;
-        let list: BTreeMap<String, Option<CaseId>> = self
-            .store
-            .suppression()?
-            .into_iter()
-            .map(|s| (s.hash.clone(), s.case()))
-            .collect();
-        Ok(self
-            .rows_matching(&records, &list)
+        Ok(rows_matching(&self.pseudo, &records, &self.suppressed()?)
             .map(|(r, matched, case)| SuppressionHit {
                 line: r.line,
                 key: r.key.clone(),
@@ -578,23 +571,16 @@ impl Desk {
         restore: bool,
         only: Option<&std::collections::HashSet<String>>,
     ) -> Result<BTreeMap<String, Option<CaseId>>, DeskError> {
-        let wanted = |h: &String| only.is_none_or(|o| o.contains(h));
-        let mut table = BTreeMap::new();
-        if restore {
-            for (m, outcome) in self.marks_with_outcomes()? {
-                if outcome.is_some_and(|o| !o.is_granted()) {
-                    continue; // a withdrawn or refused erasure is not re-applied
-                }
-                for (_, h) in m.hashes.iter().filter(|(_, h)| wanted(h)) {
-                    table.entry(h.clone()).or_insert(Some(m.case));
-                }
-            }
+        let mut table: BTreeMap<String, Option<CaseId>> = if restore {
+            self.live_marks()?
+                .into_iter()
+                .map(|(h, (case, _))| (h, Some(case)))
+                .collect()
         } else {
-            for s in self.store.suppression()? {
-                if wanted(&s.hash) {
-                    table.insert(s.hash.clone(), s.case());
-                }
-            }
+            self.suppressed()?
+        };
+        if let Some(only) = only {
+            table.retain(|h, _| only.contains(h));
         }
         Ok(table)
     }
@@ -607,20 +593,27 @@ pub fn check_rows(
     records: &[SourceRecord],
     table: &BTreeMap<String, Option<CaseId>>,
 ) -> Vec<CheckHit> {
-    records
-        .iter()
-        .filter_map(|r| {
-            pseudo
-                .all(&r.emails, &r.phones)
-                .into_iter()
-                .find_map(|(matched, h)| {
-                    table.get(&h).map(|case| CheckHit {
-                        line: r.line,
-                        key: r.key.clone(),
-                        matched,
-                        case: *case,
-                    })
-                })
+    rows_matching(pseudo, records, table)
+        .map(|(r, matched, case)| CheckHit {
+            line: r.line,
+            key: r.key.clone(),
+            matched,
+            case,
         })
         .collect()
+}
+
+/// The rows whose e-mail or phone, hashed with the organisation's key, is in
+/// `table`: the first identifier that matches, and what the table holds for it.
+fn rows_matching<'a, T: Clone>(
+    pseudo: &'a Pseudonymiser,
+    records: &'a [SourceRecord],
+    table: &'a BTreeMap<String, T>,
+) -> impl Iterator<Item = (&'a SourceRecord, IdKind, T)> + 'a {
+    records.iter().filter_map(move |r| {
+        pseudo
+            .all(&r.emails, &r.phones)
+            .into_iter()
+            .find_map(|(k, h)| table.get(&h).map(|v| (r, k, v.clone())))
+    })
 }
