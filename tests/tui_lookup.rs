@@ -37,7 +37,7 @@ fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
     }
     let (tx, rx) = mpsc::channel();
     app.lookup_tx = Some(lookup::spawn(
-        app.desk.records(),
+        app.desk.local().unwrap().record_reader(),
         app.desk.local().unwrap().flag_sets().unwrap(),
         app.desk.default_cc().into(),
         move |ev| tx.send(ev).is_ok(),

@@ -585,95 +585,11 @@ impl Backend {
         }
     }
 
-    /// Where the lookup worker reads the records it indexes.
-    pub fn records(&self) -> Box<dyn RecordSource> {
-        match self {
-            Backend::Local(d) => Box::new(d.record_reader()),
-            Backend::Service(l) => Box::new(ServiceRecords { link: l.clone() }),
-        }
-    }
-
     /// Makes what the desk said was saved durable (the service flushes each change).
     pub fn flush(&self) -> Result<(), DeskError> {
         match self {
             Backend::Local(d) => d.flush(),
             Backend::Service(_) => Ok(()),
-        }
-    }
-}
-
-/// The records the lookup indexes, wherever they are kept.
-pub trait RecordSource: Send {
-    /// Every record, and how many could not be read.
-    fn load(&self) -> (Vec<SourceRecord>, usize);
-    /// Store keys of records split off their linked subject.
-    fn splits(&self) -> HashSet<Vec<u8>>;
-}
-
-impl RecordSource for crate::store::RecordReader {
-    fn load(&self) -> (Vec<SourceRecord>, usize) {
-        crate::store::RecordReader::load(self)
-    }
-    fn splits(&self) -> HashSet<Vec<u8>> {
-        crate::store::RecordReader::splits(self)
-    }
-}
-
-/// The records, read from the service a page at a time.
-struct ServiceRecords {
-    link: Link,
-}
-
-impl RecordSource for ServiceRecords {
-    /// Fetches pages on this thread and decodes them on another, so the
-    /// socket and the decoding overlap (decoding is most of the work).
-    fn load(&self) -> (Vec<SourceRecord>, usize) {
-        #[derive(serde::Deserialize)]
-        struct Head {
-            next: Option<Vec<u8>>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Page {
-            records: Vec<SourceRecord>,
-        }
-        let Ok(mut client) = Client::connect(&self.link.socket) else {
-            return (Vec::new(), 0);
-        };
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let decoder = std::thread::spawn(move || {
-            let mut all = Vec::new();
-            let mut bad = 0;
-            for bytes in rx {
-                match serde_json::from_slice::<Page>(&bytes) {
-                    Ok(p) => all.extend(p.records),
-                    Err(_) => bad += 1,
-                }
-            }
-            (all, bad)
-        });
-        let mut after = None;
-        // The service going away mid-load ends it: what arrived is indexed.
-        while let Ok(bytes) = client.call_raw(&Request::Records { after }) {
-            // `next` leads the page: read it without decoding the records.
-            let Ok(head) = serde_json::from_slice::<Head>(&bytes) else {
-                break;
-            };
-            if tx.send(bytes).is_err() {
-                break;
-            }
-            match head.next {
-                Some(k) => after = Some(k),
-                None => break,
-            }
-        }
-        drop(tx);
-        decoder.join().unwrap_or_default()
-    }
-
-    fn splits(&self) -> HashSet<Vec<u8>> {
-        match self.link.call(&Request::Splits) {
-            Ok(Response::Splits { keys }) => keys.into_iter().collect(),
-            _ => HashSet::new(),
         }
     }
 }

@@ -48,12 +48,6 @@ impl Client {
         }
     }
 
-    /// One request; the answer's bytes as they came (a page to decode elsewhere).
-    pub fn call_raw(&mut self, request: &Request) -> Result<Vec<u8>, ClientError> {
-        write_frame(&mut self.stream, request)?;
-        Ok(super::read_frame_bytes(&mut self.stream)?)
-    }
-
     /// Turns this connection into a feed of `Changed` pushes.
     pub fn subscribe(mut self) -> Result<Subscription, ClientError> {
         write_frame(&mut self.stream, &Request::Subscribe)?;

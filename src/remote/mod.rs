@@ -74,12 +74,6 @@ pub enum Request {
     },
     /// The keyed hashes behind DO NOT MARKET and ERASED, with the key.
     HashedFlags,
-    /// The lookup's records in pages: those after `after` (a record key).
-    Records {
-        after: Option<Vec<u8>>,
-    },
-    /// Keys of records split off their linked subject.
-    Splits,
     SplitRecord {
         source: String,
         key: String,
@@ -177,16 +171,6 @@ pub enum Response {
         key: String,
         do_not_market: Vec<String>,
         erased: Vec<String>,
-    },
-    /// One page of records as the store holds them (each a JSON record);
-    /// `next` is where the next page starts (none: the end). `next` comes
-    /// first so a client can read it before decoding the page.
-    Records {
-        next: Option<Vec<u8>>,
-        records: Vec<Box<serde_json::value::RawValue>>,
-    },
-    Splits {
-        keys: Vec<Vec<u8>>,
     },
     Done,
     AccessPackage {

@@ -39,9 +39,6 @@ pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
 
 pub use crate::service::actor::user_name;
 
-/// Stored bytes of records per page: a page stays well inside `MAX_FRAME`.
-const RECORDS_PAGE: usize = 1 << 20;
-
 /// Stored bytes of cases per page.
 const CASES_PAGE: usize = 1 << 20;
 
@@ -477,16 +474,6 @@ fn handle(
             ),
             Err(e) => (from_desk(e), None),
         },
-        Request::Records { after } => {
-            let (records, next) = desk.record_reader().page(after.as_deref(), RECORDS_PAGE);
-            (Response::Records { records, next }, None)
-        }
-        Request::Splits => (
-            Response::Splits {
-                keys: desk.record_reader().splits().into_iter().collect(),
-            },
-            None,
-        ),
         Request::SplitRecord { source, key } => match desk.split_record(&source, &key) {
             Ok(()) => (Response::Done, None),
             Err(e) => (from_desk(e), None),

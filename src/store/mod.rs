@@ -186,42 +186,6 @@ impl RecordReader {
         self.records.len()
     }
 
-    /// Records after the store key `after`, up to about `budget` bytes of
-    /// stored JSON, as stored (checked to be JSON, not decoded: the service
-    /// passes them on and the desk decodes them); with the last key read when
-    /// more may follow. (The service sends the lookup's records in pages.)
-    pub fn page(
-        &self,
-        after: Option<&[u8]>,
-        budget: usize,
-    ) -> (Vec<Box<serde_json::value::RawValue>>, Option<Vec<u8>>) {
-        use std::ops::Bound;
-        let start = match after {
-            Some(k) => Bound::Excluded(k.to_vec()),
-            None => Bound::Unbounded,
-        };
-        let mut out = Vec::new();
-        let mut used = 0;
-        for (k, v) in self
-            .records
-            .range::<Vec<u8>, _>((start, Bound::Unbounded))
-            .filter_map(Result::ok)
-        {
-            used += v.len();
-            // An unreadable record is skipped, as `load` skips it.
-            if let Ok(raw) = String::from_utf8(v.to_vec())
-                .map_err(|_| ())
-                .and_then(|s| serde_json::value::RawValue::from_string(s).map_err(|_| ()))
-            {
-                out.push(raw);
-            }
-            if used >= budget {
-                return (out, Some(k.to_vec()));
-            }
-        }
-        (out, None)
-    }
-
     /// One record by store key, if it is there and readable.
     pub fn get(&self, store_key: &[u8]) -> Option<crate::domain::record::SourceRecord> {
         let v = self.records.get(store_key).ok()??;

@@ -2,7 +2,7 @@
 //! thread. Stale queries are dropped: only the newest waiting one is run.
 
 use crate::lookup::{matcher, FlagSets, Group, Index, SubjectView};
-use crate::remote::backend::RecordSource;
+use crate::store::RecordReader;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
@@ -52,7 +52,7 @@ trait Finder {
 
 /// The index in this process, built from a record source.
 struct OwnIndex {
-    reader: Box<dyn RecordSource>,
+    reader: RecordReader,
     cc: String,
     index: Option<Index>,
     // One matcher per thread (fuzzy-matcher's cache is not shared).
@@ -138,7 +138,7 @@ impl ServiceIndex {
 
 /// Starts the worker on an index of its own; it sends its events through `emit`.
 pub fn spawn(
-    reader: Box<dyn RecordSource>,
+    reader: RecordReader,
     flags: FlagSets,
     cc: String,
     emit: impl Fn(LookupEvent) -> bool + Send + 'static,

@@ -84,8 +84,8 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     app.lookup_tx = Some(match &app.desk {
         // Through the service: its one index, queried over the socket.
         Backend::Service(link) => lookup::spawn_shared(link.clone(), emit),
-        Backend::Local(_) => lookup::spawn(
-            app.desk.records(),
+        Backend::Local(d) => lookup::spawn(
+            d.record_reader(),
             app.flag_sets(),
             app.desk.default_cc().to_string(),
             emit,
@@ -231,8 +231,13 @@ fn spawn_feed(link: crate::remote::backend::Link, tx: Sender<Input>) {
             let mut lost = false;
             loop {
                 if let Ok(mut feed) = Feed::open(&link) {
-                    if lost && tx.send(Input::Msg(Msg::ServiceBack)).is_err() {
-                        return;
+                    if lost {
+                        let queue = Backend::Service(link.clone())
+                            .queue()
+                            .map_err(|e| e.to_string());
+                        if tx.send(Input::Msg(Msg::ServiceBack(queue))).is_err() {
+                            return;
+                        }
                     }
                     lost = false;
                     while let Ok(change) = feed.next_change() {

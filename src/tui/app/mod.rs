@@ -223,8 +223,9 @@ pub enum Msg {
     Changed(Box<crate::remote::backend::Change>),
     /// The shared service cannot be reached (changes will fail until it is back).
     ServiceLost,
-    /// The service is back: the queue is reloaded.
-    ServiceBack,
+    /// The service is back, with the queue as it now is (read on the feed's
+    /// thread: a whole queue is too slow for the input path).
+    ServiceBack(Result<Vec<CaseView>, String>),
     /// A background job finished: what to say, or why it failed.
     Done {
         title: String,
@@ -488,21 +489,23 @@ impl App {
                 ));
                 vec![]
             }
-            Msg::ServiceBack => {
+            Msg::ServiceBack(queue) => {
                 self.desk.reconnect();
-                match self.desk.queue() {
+                match queue {
                     Ok(views) => {
                         let keep = self.queue.selected_view().map(|v| v.case.id);
+                        let open = match self.screen {
+                            Screen::Case(id) => views.iter().find(|v| v.case.id == id).cloned(),
+                            Screen::Queue => None,
+                        };
                         self.queue.views = views;
                         self.queue.refilter(keep);
-                        if let Screen::Case(id) = self.screen {
-                            if let Ok(v) = self.desk.case(id) {
-                                self.refresh_case(v);
-                            }
+                        if let Some(v) = open {
+                            self.refresh_case(v);
                         }
                         self.say("the shared service is back: the queue is up to date");
                     }
-                    Err(e) => self.status = Some((e.to_string(), true)),
+                    Err(e) => self.status = Some((e, true)),
                 }
                 vec![]
             }
