@@ -548,13 +548,7 @@ impl App {
                     self.say("an import is already running");
                 } else {
                     let sources: Vec<&str> = self.desk.catalogue().ids();
-                    let mut formats = vec!["detect"];
-                    formats.extend(
-                        crate::import::Format::ALL
-                            .iter()
-                            .map(|f| f.as_str())
-                            .filter(|f| *f != "csv" && *f != "json"),
-                    );
+                    let formats = rights::format_choices();
                     let form = Form::new(
                         "Import an export into the lookup",
                         vec![

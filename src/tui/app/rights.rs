@@ -250,7 +250,9 @@ impl App {
     }
 }
 
-pub(super) fn check_form(restore: bool) -> Form {
+/// The formats a file form offers: detection first, then each export format
+/// (plain CSV and JSON need a column map, which the shell takes).
+pub(super) fn format_choices() -> Vec<&'static str> {
     let mut formats = vec!["detect"];
     formats.extend(
         crate::import::Format::ALL
@@ -258,6 +260,11 @@ pub(super) fn check_form(restore: bool) -> Form {
             .map(|f| f.as_str())
             .filter(|f| *f != "csv" && *f != "json"),
     );
+    formats
+}
+
+pub(super) fn check_form(restore: bool) -> Form {
+    let formats = format_choices();
     let title = if restore {
         "Check a restored data set against the erasure marks"
     } else {
