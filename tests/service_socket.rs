@@ -153,15 +153,7 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
         "{r:?}"
     );
     // Malformed JSON after a good hello: an error, and the connection still works.
-    let mut c = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(
-        &mut c,
-        &Request::Hello {
-            protocol: rightsdesk::remote::PROTOCOL,
-        },
-    )
-    .unwrap();
-    let _: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    let mut c = greeted(&svc.socket);
     c.write_all(&5u32.to_be_bytes()).unwrap();
     c.write_all(b"{oops").unwrap();
     let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
@@ -182,29 +174,13 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     let mut rest = Vec::new();
     let _ = c.read_to_end(&mut rest);
     // A client that sends half a frame and vanishes.
-    let mut h = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(
-        &mut h,
-        &Request::Hello {
-            protocol: rightsdesk::remote::PROTOCOL,
-        },
-    )
-    .unwrap();
-    let _: Response = rightsdesk::remote::read_frame(&mut h).unwrap();
+    let mut h = greeted(&svc.socket);
     h.write_all(&100u32.to_be_bytes()).unwrap();
     h.write_all(b"{\"request\":\"open\"").unwrap();
     drop(h);
     // A client that asks for a change and leaves before the answer: the change
     // is whole (case and audit entry), nothing is half done.
-    let mut g = UnixStream::connect(&svc.socket).unwrap();
-    rightsdesk::remote::write_frame(
-        &mut g,
-        &Request::Hello {
-            protocol: rightsdesk::remote::PROTOCOL,
-        },
-    )
-    .unwrap();
-    let _: Response = rightsdesk::remote::read_frame(&mut g).unwrap();
+    let mut g = greeted(&svc.socket);
     rightsdesk::remote::write_frame(
         &mut g,
         &Request::Open {
@@ -734,4 +710,19 @@ fn started_by_a_systemd_socket_unit_the_service_takes_the_socket_it_is_given() {
     }
     assert!(server.0.wait().unwrap().success());
     assert!(socket.exists(), "the socket is the unit's: it stays");
+}
+
+/// A raw connection past the handshake, to send it frames by hand.
+fn greeted(socket: &std::path::Path) -> UnixStream {
+    let mut s = UnixStream::connect(socket).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut s,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .unwrap();
+    let hello: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
+    assert!(matches!(hello, Response::Hello { .. }), "{hello:?}");
+    s
 }
