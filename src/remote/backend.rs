@@ -113,10 +113,6 @@ impl Link {
         })
     }
 
-    pub fn socket(&self) -> &Path {
-        &self.socket
-    }
-
     /// One request; a broken connection is dropped so the next call makes a
     /// new one (the service may have been restarted).
     fn call(&self, request: &Request) -> Result<Response, DeskError> {

@@ -233,82 +233,6 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             }
             Err(_) => return, // closed or broken: nothing was half done
         };
-        // Lookups read the shared index, never waiting for changes' lock.
-        let lookup = match &request {
-            Request::Lookup { query, limit } => Some(shared.index.lookup(query, *limit)),
-            Request::Subject { id } => Some(shared.index.subject(id)),
-            Request::IndexState => Some(shared.index.state()),
-            Request::ReloadIndex => {
-                shared.reindex();
-                Some(Response::Done)
-            }
-            _ => None,
-        };
-        if let Some(response) = lookup {
-            if write_frame(&mut stream, &response).is_err() {
-                return;
-            }
-            continue;
-        }
-        // An import's records wait here, per connection, until the commit:
-        // a client gone before it leaves the store untouched.
-        let request = match request {
-            Request::ImportPart { records } => {
-                let response = if staged.len() + records.len() > MAX_STAGED_ROWS {
-                    staged.clear();
-                    error(
-                        ErrorKind::Refused,
-                        format!("an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"),
-                    )
-                } else {
-                    staged.extend(records);
-                    Response::Staged { rows: staged.len() }
-                };
-                if write_frame(&mut stream, &response).is_err() {
-                    return;
-                }
-                continue;
-            }
-            Request::ImportCommit {
-                source,
-                file,
-                format,
-                sha256,
-            } => {
-                let records = std::mem::take(&mut staged);
-                let response = match format.parse::<crate::import::Format>() {
-                    _ if records.is_empty() => error(
-                        ErrorKind::Refused,
-                        "nothing to import: no rows were sent on this connection",
-                    ),
-                    Err(e) => error(ErrorKind::Refused, e),
-                    Ok(format) => {
-                        let parsed = crate::service::ParsedImport {
-                            file,
-                            format,
-                            sha256,
-                            records,
-                        };
-                        let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
-                        desk.act_as(&actor);
-                        match desk.importer().write(&source, &parsed) {
-                            Ok(report) => {
-                                drop(desk);
-                                shared.reindex();
-                                push(shared, &Response::RecordsChanged { by: actor.clone() });
-                                Response::Imported { report }
-                            }
-                            Err(e) => from_desk(e),
-                        }
-                    }
-                };
-                if write_frame(&mut stream, &response).is_err() {
-                    return;
-                }
-                continue;
-            }
-            other => other,
-        };
         if let Request::Subscribe = request {
             if let Ok(s) = stream.try_clone() {
                 shared
@@ -319,27 +243,111 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             }
             return; // this connection now only receives pushes
         }
-        let records_changed = matches!(request, Request::SplitRecord { .. });
-        let (response, changed) = handle(shared, &actor, request);
-        if let Some((id, version)) = changed {
-            push(
-                shared,
-                &Response::Changed {
-                    id,
-                    version,
-                    by: actor.clone(),
-                },
-            );
-        }
-        if records_changed && matches!(response, Response::Done) {
-            shared.reindex();
-            push(shared, &Response::RecordsChanged { by: actor.clone() });
-        }
+        let response = answer(shared, &actor, &mut staged, request);
         // A client that went away mid-request: the change is already durable.
         if write_frame(&mut stream, &response).is_err() {
             return;
         }
     }
+}
+
+/// One request's answer. Lookups read the shared index without waiting for
+/// the lock changes take; an import's records wait here, per connection,
+/// until its commit (a client gone before it leaves the store untouched);
+/// the rest is taken under the one lock, and each change is pushed.
+fn answer(
+    shared: &Shared,
+    actor: &str,
+    staged: &mut Vec<crate::domain::record::SourceRecord>,
+    request: Request,
+) -> Response {
+    match request {
+        Request::Lookup { query, limit } => shared.index.lookup(&query, limit),
+        Request::Subject { id } => shared.index.subject(&id),
+        Request::IndexState => shared.index.state(),
+        Request::ReloadIndex => {
+            shared.reindex();
+            Response::Done
+        }
+        Request::ImportPart { records } => {
+            if staged.len() + records.len() > MAX_STAGED_ROWS {
+                staged.clear();
+                return error(
+                    ErrorKind::Refused,
+                    format!(
+                        "an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"
+                    ),
+                );
+            }
+            staged.extend(records);
+            Response::Staged { rows: staged.len() }
+        }
+        Request::ImportCommit {
+            source,
+            file,
+            format,
+            sha256,
+        } => {
+            let records = std::mem::take(staged);
+            if records.is_empty() {
+                return error(
+                    ErrorKind::Refused,
+                    "nothing to import: no rows were sent on this connection",
+                );
+            }
+            let format = match format.parse::<crate::import::Format>() {
+                Ok(f) => f,
+                Err(e) => return error(ErrorKind::Refused, e),
+            };
+            let parsed = crate::service::ParsedImport {
+                file,
+                format,
+                sha256,
+                records,
+            };
+            let written = {
+                let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
+                desk.act_as(actor);
+                desk.importer().write(&source, &parsed)
+            };
+            match written {
+                Ok(report) => {
+                    records_changed(shared, actor);
+                    Response::Imported { report }
+                }
+                Err(e) => from_desk(e),
+            }
+        }
+        other => {
+            let split = matches!(other, Request::SplitRecord { .. });
+            let (response, changed) = handle(shared, actor, other);
+            if let Some((id, version)) = changed {
+                push(
+                    shared,
+                    &Response::Changed {
+                        id,
+                        version,
+                        by: actor.to_string(),
+                    },
+                );
+            }
+            if split && matches!(response, Response::Done) {
+                records_changed(shared, actor);
+            }
+            response
+        }
+    }
+}
+
+/// After an import or a split: the index is built again, desks are told.
+fn records_changed(shared: &Shared, actor: &str) {
+    shared.reindex();
+    push(
+        shared,
+        &Response::RecordsChanged {
+            by: actor.to_string(),
+        },
+    );
 }
 
 /// Tells every subscriber; one that cannot take it within 200 ms is dropped
