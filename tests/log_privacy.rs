@@ -8,9 +8,11 @@ use common::cli::run;
 #[test]
 fn a_scripted_session_leaves_a_log_without_personal_data() {
     let t = tempfile::tempdir().unwrap();
-    let d = t.path();
+    // The officer's export sits beside the data directory, not in it.
+    let data = t.path().join("data");
+    let d = data.as_path();
     let fixture = |n: &str| format!("{}/tests/fixtures/import/{n}", env!("CARGO_MANIFEST_DIR"));
-    let csv = d.join("zelda.csv");
+    let csv = t.path().join("zelda.csv");
     std::fs::write(
         &csv,
         "Record ID,First Name,Last Name,Email,Phone Number\n77,Zelda,Privacy,zelda@private.example,+353 86 123 4567\n",

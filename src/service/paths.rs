@@ -37,7 +37,10 @@ pub fn load_or_create_settings(data_dir: &Path) -> Result<Settings, SettingsLoad
         path: path.clone(),
         source,
     };
-    ensure_private_dir(data_dir).map_err(io)?;
+    ensure_private_dir(data_dir).map_err(|source| SettingsLoadError::Io {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
     if !path.exists() {
         write_private(&path, Settings::default_file().as_bytes()).map_err(io)?;
     }
@@ -62,39 +65,7 @@ fn read_settings(path: &Path) -> Result<Settings, SettingsLoadError> {
     Ok(Settings::parse(&path.display().to_string(), &text)?)
 }
 
-/// Refuses to let a rename replace anything but a plain file. Renaming over
-/// `/dev/null` as root replaces the device with a regular file — a backup
-/// written "to /dev/null" by a test once did exactly that, and every later
-/// reader of /dev/null on the machine got the backup's lines.
-pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if !m.file_type().is_file() => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a plain file: give the path of a file to write (it is replaced whole)",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Writes a file readable by its owner only, via a temporary file and rename so
-/// a crash never leaves it half written. Only a plain file is ever replaced.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    check_replaceable(path)?;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
-}
+pub use crate::store::files::{check_replaceable, write_private};
 
 #[cfg(test)]
 mod replace_tests {
