@@ -15,19 +15,29 @@ fn main() {
         Some(command) => match cli::run(&args, command) {
             Ok(()) => exit::OK,
             Err(f) => {
-                eprintln!("rightsdesk: {}", f.message);
+                report(&f);
                 f.code
             }
         },
         None => match open_desk(&args) {
             Ok(()) => exit::OK,
             Err(f) => {
-                eprintln!("rightsdesk: {}", f.message);
+                report(&f);
                 f.code
             }
         },
     };
     std::process::exit(code);
+}
+
+/// A failure on stderr. Messages quote file names and cells from outside
+/// (an import refusal names the file and shows the bad cell): inert here,
+/// whatever produced them.
+fn report(f: &cli::Failure) {
+    eprintln!(
+        "rightsdesk: {}",
+        rightsdesk::domain::text::inert_lines(&f.message)
+    );
 }
 
 /// `rightsdesk` opens the desk on the real store; `--demo` on a throwaway one.
@@ -38,8 +48,12 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
     };
     let _demo_dir;
     let dir = cli::data_dir(args);
-    let socket = rightsdesk::remote::socket_path(&dir);
-    let desk: Backend = if !args.demo && std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+    let door = if args.demo {
+        rightsdesk::remote::Door::Store
+    } else {
+        rightsdesk::remote::door(&dir).map_err(|e| failed(&e))?
+    };
+    let desk: Backend = if let rightsdesk::remote::Door::Service(socket) = door {
         // `rightsdesk serve` owns the store: work through it (other officers'
         // changes then show up here as they are made).
         // This officer's own directory: preferences, key bindings, exports.

@@ -102,24 +102,30 @@ fn show(q: &str, groups: &[Group], json: bool, stream: bool) {
     if json {
         let hits: Vec<_> = groups.iter().flat_map(|g| g.hits.iter()).collect();
         if stream {
-            println!("{}", serde_json::json!({ "query": q, "hits": hits }));
+            outln!(
+                "{}",
+                crate::domain::text::json_inert(
+                    &serde_json::json!({ "query": q, "hits": hits }),
+                    false
+                )
+            );
         } else {
             print_json(&hits);
         }
         return;
     }
     if groups.is_empty() {
-        println!("{}: no match", inert(q));
+        outln!("{}: no match", inert(q));
     }
     for g in groups {
         let flags = g.flags.words().join(" ");
-        println!("{} {}", g.subject, flags);
+        outln!("{} {}", g.subject, flags);
         for h in &g.hits {
             let last = h
                 .last_activity
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "-".into());
-            println!(
+            outln!(
                 "  {:<20} {:<30} {} (last activity {last})",
                 h.source,
                 inert(&h.name),

@@ -45,7 +45,7 @@ pub fn plan(
         }));
     } else {
         for t in &tasks {
-            println!(
+            outln!(
                 "{:<20} {:<55} {}",
                 t.source,
                 inert(&t.action),
@@ -53,9 +53,9 @@ pub fn plan(
             );
         }
         if accept {
-            println!("{id}: {} task(s) recorded", tasks.len());
+            outln!("{id}: {} task(s) recorded", tasks.len());
         } else {
-            println!("(proposal only: add --accept to record these tasks)");
+            outln!("(proposal only: add --accept to record these tasks)");
         }
     }
     Ok(())
@@ -74,16 +74,16 @@ pub fn export(desk: &crate::remote::backend::Backend, cmd: &ExportCommand) -> Re
             if *json {
                 print_json(&r);
             } else {
-                println!(
+                outln!(
                     "wrote {} ({} records from {} sources)",
                     r.pdf.display(),
                     r.records,
                     r.sources
                 );
                 if let Some(z) = &r.zip {
-                    println!("wrote {}", z.display());
+                    outln!("wrote {}", z.display());
                 }
-                println!("send the password by another channel than the files");
+                outln!("send the password by another channel than the files");
             }
             Ok(())
         }
@@ -102,9 +102,9 @@ fn report_rows<T: serde::Serialize>(
         print_json(&hits);
     } else {
         for l in lines {
-            println!("{l}");
+            outln!("{l}");
         }
-        println!(
+        outln!(
             "{} row(s) of {} {what}",
             hits.len(),
             inert(&a.file.display().to_string())
@@ -136,7 +136,7 @@ pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
                 print_json(&rows);
             } else {
                 for m in &marks {
-                    println!(
+                    outln!(
                         "{}  {:<28} marked {}  expires {}  re-erase on restore",
                         m.case,
                         m.set,
@@ -146,7 +146,7 @@ pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
                             .unwrap_or_else(|| "when overwritten".into())
                     );
                 }
-                println!("{} mark(s)", marks.len());
+                outln!("{} mark(s)", marks.len());
             }
             Ok(())
         }
@@ -219,7 +219,7 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
                         .map_err(|e| fail(exit::FAILED, format!("{}: {e}", path.display())))?;
                     eprintln!("wrote {} entries to {}", list.len(), path.display());
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
             Ok(())
         }
@@ -242,7 +242,7 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
             format,
         } => {
             let (rows, new) = desk.suppress_unsubscribed(source, file, *format)?;
-            println!("{rows} unsubscribed or cleaned row(s): {new} new suppression entries");
+            outln!("{rows} unsubscribed or cleaned row(s): {new} new suppression entries");
             Ok(())
         }
     }

@@ -139,7 +139,7 @@ impl ClosureRow {
             .to_string(),
         ]
         .into_iter()
-        .map(|c| super::text::spreadsheet_safe(&c))
+        .map(|c| super::text::csv_cell(&c))
         .collect()
     }
 }

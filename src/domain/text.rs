@@ -79,6 +79,92 @@ pub fn spreadsheet_safe(cell: &str) -> String {
     }
 }
 
+/// A CSV cell written to a file that staff will open: every unsafe character
+/// shown inert (line breaks inside a cell stay, the CSV quoting holds them),
+/// then guarded against spreadsheet formulas.
+pub fn csv_cell(cell: &str) -> String {
+    spreadsheet_safe(&inert_lines(cell))
+}
+
+/// JSON whose strings carry no raw control or bidi character: each is
+/// written as a `\uXXXX` escape, so the text is exact for a JSON reader and
+/// inert for a terminal or an editor showing the file.
+pub fn json_inert(value: &impl serde::Serialize, pretty: bool) -> String {
+    let mut out = Vec::new();
+    let written = if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            InertJson(serde_json::ser::PrettyFormatter::new()),
+        );
+        value.serialize(&mut ser)
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            InertJson(serde_json::ser::CompactFormatter),
+        );
+        value.serialize(&mut ser)
+    };
+    written.expect("JSON output serialises");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// A serde_json formatter that escapes the characters `is_unsafe` names
+/// (serde_json itself escapes only C0 controls) and otherwise defers to `F`.
+struct InertJson<F>(F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for InertJson<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +194,29 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn files_get_inert_cells_and_escaped_json() {
+        assert_eq!(csv_cell("Eve\u{1b}[2J\u{7}\u{8}\r"), "Eve^[[2J^G^H^M");
+        assert_eq!(csv_cell("\u{202E}=1+1"), "<U+202E>=1+1");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("two\nlines"), "two\nlines");
+        let v = serde_json::json!({"name": "a\u{202E}b\u{9b}c\u{1b}d Łukasz"});
+        let j = json_inert(&v, false);
+        assert_eq!(j, r#"{"name":"a\u202eb\u009bc\u001bd Łukasz"}"#);
+        let back: serde_json::Value = serde_json::from_str(&json_inert(&v, true)).unwrap();
+        assert_eq!(back, v);
+    }
+
     proptest! {
+        #[test]
+        fn json_output_is_exact_and_inert(s in any::<String>()) {
+            let v = serde_json::json!({ "s": s });
+            let j = json_inert(&v, false);
+            prop_assert!(!j.chars().any(is_unsafe));
+            let back: serde_json::Value = serde_json::from_str(&j).unwrap();
+            prop_assert_eq!(back, v);
+        }
+
         #[test]
         fn output_never_holds_an_unsafe_char(s in any::<String>()) {
             let out = inert(&s);

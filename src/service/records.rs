@@ -107,7 +107,7 @@ impl Desk {
 }
 
 /// The log as CSV (spreadsheet-safe cells) or JSON lines.
-/// Writes the rows to `path` (0600, its directory 0700); returns how many.
+/// Writes the rows to `path` (0600; a directory it has to make, 0700); returns how many.
 pub fn write_log_file(
     rows: &[ClosureRow],
     format: LogFormat,
@@ -119,7 +119,7 @@ pub fn write_log_file(
     };
     let bytes = write_log(rows, format).map_err(|e| io(std::io::Error::other(e)))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::store::ensure_private_dir(dir).map_err(io)?;
+        crate::store::files::create_private_dirs(dir).map_err(io)?;
     }
     super::paths::write_private(path, &bytes).map_err(io)?;
     Ok(rows.len())
@@ -138,7 +138,7 @@ pub fn write_log(rows: &[ClosureRow], format: LogFormat) -> Result<Vec<u8>, Stri
         LogFormat::Jsonl => {
             let mut out = Vec::new();
             for r in rows {
-                serde_json::to_writer(&mut out, r).map_err(|e| e.to_string())?;
+                out.extend_from_slice(crate::domain::text::json_inert(r, false).as_bytes());
                 out.push(b'\n');
             }
             Ok(out)
