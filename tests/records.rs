@@ -43,7 +43,7 @@ fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str
         None,
     )
     .unwrap();
-    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason))
+    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason), None)
         .unwrap();
     c.id.to_string()
 }

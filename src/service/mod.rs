@@ -208,58 +208,83 @@ fn dir_size(dir: &Path) -> u64 {
 
 /// Rewrites the store from scratch so that deleted and overwritten bytes are
 /// really gone (sled keeps them in its files until it happens to rewrite them).
-/// Backup → restore into a new directory → verify → swap; on any problem the
-/// original store is left as it was.
+/// Backup → restore into `store.rebuilding` → verify → swap by two renames;
+/// a kill at any step is finished or rolled back by the next start (see
+/// [`crate::store::layout`]), and on any error the store is left as it was.
 pub fn rebuild(data_dir: &Path) -> Result<RebuildReport, DeskError> {
-    let store_dir = data_dir.join(paths::STORE_DIR);
-    let new_dir = data_dir.join("store.rebuilding");
-    let old_dir = data_dir.join("store.old");
-    let dump = data_dir.join("rebuild.jsonl");
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| DeskError::Read {
-            path: path.clone(),
-            source,
-        }
-    };
-    let _ = std::fs::remove_dir_all(&new_dir);
+    use crate::store::layout::{self, DirLock};
+    let lock =
+        std::sync::Arc::new(DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?);
+    layout::recover(data_dir).map_err(io_at(data_dir))?;
+    let store_dir = layout::path(data_dir, layout::STORE);
+    let new_dir = layout::path(data_dir, layout::REBUILDING);
+    let old_dir = layout::path(data_dir, layout::OLD);
+    let dump = layout::path(data_dir, layout::DUMP);
     let bytes_before = dir_size(&store_dir);
     {
-        let desk = Desk::open(data_dir)?;
+        let desk = Desk::open_held(data_dir, lock.clone())?;
         desk.store
             .log(&desk.note("rebuild", serde_json::json!({})))?;
         desk.backup(&dump)?;
     }
-    let result = (|| {
-        let f = std::fs::File::open(&dump).map_err(io(&dump))?;
-        let store = Store::open(&new_dir)?;
-        let n = store
-            .read_backup(&dump.display().to_string(), std::io::BufReader::new(f))
-            .map_err(|e| DeskError::Restore(e.to_string()))?;
-        store.verify().map_err(|e| {
-            DeskError::Restore(format!("the rebuilt audit chain does not verify: {e}"))
-        })?;
-        Ok(n)
-    })();
+    let result = build_store_from(&dump, &new_dir, "rebuilt");
     let _ = std::fs::remove_file(&dump);
     let records = match result {
-        Ok(n) => n,
+        Ok((n, _)) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&new_dir);
             return Err(e);
         }
     };
-    std::fs::rename(&store_dir, &old_dir).map_err(io(&store_dir))?;
-    if let Err(e) = std::fs::rename(&new_dir, &store_dir) {
+    std::fs::rename(&store_dir, &old_dir).map_err(io_at(&store_dir))?;
+    // A kill here leaves store.old and store.rebuilding: the next start
+    // finishes the swap (the rebuilt store is complete and verified).
+    if let Err(e) = layout::appear(&new_dir, &store_dir) {
         let _ = std::fs::rename(&old_dir, &store_dir);
-        return Err(io(&new_dir)(e));
+        return Err(io_at(&new_dir)(e));
     }
-    std::fs::remove_dir_all(&old_dir).map_err(io(&old_dir))?;
+    std::fs::remove_dir_all(&old_dir).map_err(io_at(&old_dir))?;
+    drop(lock);
     Ok(RebuildReport {
         records,
         bytes_before,
         bytes_after: dir_size(&store_dir),
     })
+}
+
+fn io_at(path: &Path) -> impl Fn(std::io::Error) -> DeskError {
+    let path = path.to_path_buf();
+    move |source| DeskError::Read {
+        path: path.clone(),
+        source,
+    }
+}
+
+fn lock_error(data_dir: &Path, e: crate::store::layout::LockError) -> DeskError {
+    match e {
+        crate::store::layout::LockError::Held => DeskError::Store(StoreError::Busy {
+            path: data_dir.join(paths::STORE_DIR),
+        }),
+        crate::store::layout::LockError::Io(source) => DeskError::Read {
+            path: data_dir.to_path_buf(),
+            source,
+        },
+    }
+}
+
+/// Builds a complete store in `dir` from the backup `file`, proves its chain
+/// and makes it durable; `what` names the result in errors.
+fn build_store_from(file: &Path, dir: &Path, what: &str) -> Result<(u64, VerifyReport), DeskError> {
+    let f = std::fs::File::open(file).map_err(io_at(file))?;
+    let store = Store::open(dir)?;
+    let n = store
+        .read_backup(&file.display().to_string(), std::io::BufReader::new(f))
+        .map_err(|e| DeskError::Restore(e.to_string()))?;
+    let report = store
+        .verify()
+        .map_err(|e| DeskError::Restore(format!("the {what} audit chain does not verify: {e}")))?;
+    store.flush()?;
+    Ok((n, report))
 }
 
 /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases: a
@@ -303,34 +328,35 @@ pub fn flag_sets_of<'a>(
 }
 
 /// Rebuilds a store in `data_dir` from a backup. The data directory must not
-/// hold a store yet; on any problem the half-built store is removed.
+/// hold a store yet. The store is built in `store.restoring`, verified, and
+/// appears as `store` by one rename: a kill leaves no store (the next start
+/// removes the half-built one), never half of one.
 pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), DeskError> {
-    let store_dir = data_dir.join(paths::STORE_DIR);
+    use crate::store::layout::{self, DirLock};
+    paths::load_or_create_settings(data_dir)?;
+    let lock = DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?;
+    layout::recover(data_dir).map_err(io_at(data_dir))?;
+    let store_dir = layout::path(data_dir, layout::STORE);
     if store_dir.exists() {
         return Err(DeskError::Restore(format!(
             "{} already holds a store: restore into a new data directory",
             data_dir.display()
         )));
     }
-    let f = std::fs::File::open(file).map_err(|source| DeskError::Read {
-        path: file.to_path_buf(),
-        source,
-    })?;
-    paths::load_or_create_settings(data_dir)?;
-    let result = (|| {
-        let store = Store::open(&store_dir)?;
-        let n = store
-            .read_backup(&file.display().to_string(), std::io::BufReader::new(f))
-            .map_err(|e| DeskError::Restore(e.to_string()))?;
-        let report = store.verify().map_err(|e| {
-            DeskError::Restore(format!("the restored audit chain does not verify: {e}"))
-        })?;
-        Ok((n, report))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&store_dir);
+    std::fs::File::open(file).map_err(io_at(file))?;
+    let building = layout::path(data_dir, layout::RESTORING);
+    let result = build_store_from(file, &building, "restored");
+    match result {
+        Ok(r) => {
+            layout::appear(&building, &store_dir).map_err(io_at(&store_dir))?;
+            drop(lock);
+            Ok(r)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&building);
+            Err(e)
+        }
     }
-    result
 }
 
 /// What an import did.
@@ -365,6 +391,8 @@ impl Now {
 /// work (plans, exports) can run on a worker thread.
 #[derive(Clone)]
 pub struct Desk {
+    /// Held while the store is open: no rebuild or restore swaps it away.
+    _lock: std::sync::Arc<crate::store::layout::DirLock>,
     store: Store,
     data_dir: PathBuf,
     settings: Settings,
@@ -427,6 +455,17 @@ impl Desk {
     /// Opens the desk on a data directory: settings (created on first run),
     /// the source catalogue, the holiday calendar and the store.
     pub fn open(data_dir: &Path) -> Result<Desk, DeskError> {
+        paths::load_or_create_settings(data_dir)?;
+        let lock = crate::store::layout::DirLock::for_open(data_dir)
+            .map_err(|e| lock_error(data_dir, e))?;
+        Desk::open_held(data_dir, std::sync::Arc::new(lock))
+    }
+
+    /// Opens the store under a hold on the data directory already taken.
+    fn open_held(
+        data_dir: &Path,
+        lock: std::sync::Arc<crate::store::layout::DirLock>,
+    ) -> Result<Desk, DeskError> {
         let settings = paths::load_or_create_settings(data_dir)?;
         let calendar = HolidayCalendar::builtin(&settings.calendar)?;
         let catalogue = Catalogue::builtin();
@@ -436,6 +475,7 @@ impl Desk {
             crate::domain::identifier::default_country_code(&settings.calendar),
         );
         Ok(Desk {
+            _lock: lock,
             pseudo,
             store,
             data_dir: data_dir.to_path_buf(),
@@ -527,8 +567,21 @@ impl Desk {
     /// Takes one step on a case, dated `on` (default today); returns the case
     /// once the change and its audit entry are durable.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
-        if let (Step::Close(closing), None) = (&step, on) {
-            return self.close(id, closing.clone());
+        // Pseudonymising and purging carry keyed hashes only the desk may
+        // compute: they are side effects of closing an erasure and of
+        // `purge`, never steps a face (or a crafted request) can send.
+        if matches!(step, Step::Pseudonymise { .. } | Step::Purge { .. }) {
+            return Err(Refusal {
+                case: id,
+                step: step.name(),
+                why: "the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send".into(),
+            }
+            .into());
+        }
+        // A close, dated or not, goes through `close`: its side effects
+        // (erasure, keyed hashes) must not depend on how the step arrived.
+        if let Step::Close(closing) = step {
+            return self.close(id, closing, on);
         }
         if let Step::RecordTask { source, .. } = &step {
             if self.catalogue.get(source).is_none() {
@@ -538,6 +591,23 @@ impl Desk {
                 });
             }
         }
+        let on = self.step_day(id, &step, on)?;
+        let mut case = self.store.case(id)?;
+        let cx = self.cx(on);
+        let event = case.apply(step, &cx)?.clone();
+        let detail = audit_detail(&event.action, event.on);
+        self.store
+            .update_case(&case, &self.note(event.action.kind(), detail))?;
+        Ok(case)
+    }
+
+    /// The day a step is recorded on: `on`, or today; never in the future.
+    pub(crate) fn step_day(
+        &self,
+        id: CaseId,
+        step: &Step,
+        on: Option<NaiveDate>,
+    ) -> Result<NaiveDate, DeskError> {
         let today = self.today();
         let on = on.unwrap_or(today);
         if on > today {
@@ -548,13 +618,7 @@ impl Desk {
             }
             .into());
         }
-        let mut case = self.store.case(id)?;
-        let cx = self.cx(on);
-        let event = case.apply(step, &cx)?.clone();
-        let detail = audit_detail(&event.action, event.on);
-        self.store
-            .update_case(&case, &self.note(event.action.kind(), detail))?;
-        Ok(case)
+        Ok(on)
     }
 
     pub fn case(&self, id: CaseId) -> Result<CaseView, DeskError> {
@@ -719,28 +783,10 @@ impl Desk {
         paths::check_replaceable(path).map_err(io)?;
         self.store
             .log(&self.note("backup", serde_json::json!({ "file": name })))?;
-        let tmp = path.with_extension("partial");
-        let n = {
-            use std::os::unix::fs::OpenOptionsExt;
-            let f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
+        let at = self.now().to_rfc3339();
+        let n =
+            crate::store::files::write_whole(path, |mut w| self.store.write_backup(&mut w, &at))
                 .map_err(io)?;
-            let mut w = std::io::BufWriter::new(f);
-            let n = self
-                .store
-                .write_backup(&mut w, &self.now().to_rfc3339())
-                .map_err(io)?;
-            w.into_inner()
-                .map_err(|e| io(e.into_error()))?
-                .sync_all()
-                .map_err(io)?;
-            n
-        };
-        std::fs::rename(&tmp, path).map_err(io)?;
         Ok(n)
     }
 

@@ -9,6 +9,7 @@ use crate::domain::record::SourceRecord;
 use crate::domain::register::{overwrite_date, BackupMark, Suppression, SuppressionOrigin};
 use crate::domain::{Case, CaseId, Outcome, PlannedRef, Right, Step, TaskStatus};
 use crate::store::Beside;
+use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -238,14 +239,16 @@ impl Desk {
         &self,
         id: CaseId,
         closing: crate::domain::closure::Closing,
+        on: Option<NaiveDate>,
     ) -> Result<Case, DeskError> {
         let outcome = closing.outcome;
         let keep_identifiers = closing.keep_identifiers;
+        let step = Step::Close(closing);
+        let today = self.step_day(id, &step, on)?;
         let mut case = self.store.case(id)?;
         let base = case.version;
-        let today = self.today();
         let cx = self.cx(today);
-        case.apply(Step::Close(closing), &cx)?;
+        case.apply(step, &cx)?;
         let erasing = case.rights.contains(&Right::Erasure) && outcome.is_granted();
         let mut beside = Beside::default();
         let mut removed = 0;
@@ -428,14 +431,14 @@ impl AccessPackage {
     }
 
     /// Writes `ID-access.pdf` (and `ID-portability.zip`) into `out_dir`
-    /// (created 0700), both AES-256 with `password`.
+    /// (made 0700 if missing; an existing one keeps its mode), both AES-256.
     pub fn write(
         &self,
         out_dir: &Path,
         password: &super::package::Password,
     ) -> Result<AccessExport, DeskError> {
         let id = self.case;
-        crate::store::ensure_private_dir(out_dir).map_err(|source| DeskError::Read {
+        crate::store::files::create_private_dirs(out_dir).map_err(|source| DeskError::Read {
             path: out_dir.to_path_buf(),
             source,
         })?;

@@ -4,7 +4,8 @@
 //! entry, and the store is flushed before the change is acknowledged.
 
 pub mod backup;
-mod files;
+pub mod files;
+pub mod layout;
 
 pub use files::{ensure_private_dir, tighten_files};
 
@@ -64,7 +65,15 @@ pub enum StoreError {
     },
     #[error("store {}: {detail}", .path.display())]
     Sled { path: PathBuf, detail: String },
+    #[error("the disk holding the store {} is full ({} KiB free; a change needs {} KiB spare): nothing was changed. Free some space and try again", .path.display(), .free / 1024, .need / 1024)]
+    DiskFull { path: PathBuf, free: u64, need: u64 },
 }
+
+/// Space a change must leave free on the store's disk. sled does not fail
+/// cleanly when the disk fills under it (a write can wait for ever, or leave
+/// an unfinished snapshot), so the desk refuses a change that could bring it
+/// near full: one clear error instead.
+const SPARE_BYTES: u64 = 8 << 20;
 
 /// What a change records in the audit chain, besides the case it touches.
 #[derive(Debug, Clone)]
@@ -328,6 +337,19 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses a change of about `bytes` when the disk could fill under it.
+    fn room_for(&self, bytes: usize) -> Result<(), StoreError> {
+        let need = SPARE_BYTES + 4 * bytes as u64;
+        match files::free_bytes(&self.path) {
+            Ok(free) if free < need => Err(StoreError::DiskFull {
+                path: self.path.clone(),
+                free,
+                need,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Makes every acknowledged change durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(|e| self.sled_err(e))?;
@@ -378,6 +400,7 @@ impl Store {
         make: impl Fn(CaseId) -> Case,
         note: &AuditNote,
     ) -> Result<(Case, AuditEntry), StoreError> {
+        self.room_for(64 << 10)?;
         let counter_key = format!("next_case/{year}");
         let out = (&self.cases, &self.audit, &self.meta)
             .transaction(|(cases, audit, meta)| {
@@ -402,6 +425,7 @@ impl Store {
     /// Replaces a case whose stored version is `case.version - 1`, with its audit
     /// entry, in one transaction. A different stored version is a conflict.
     pub fn update_case(&self, case: &Case, note: &AuditNote) -> Result<AuditEntry, StoreError> {
+        self.room_for(case_size(case))?;
         let entry = (&self.cases, &self.audit, &self.meta)
             .transaction(|(cases, audit, meta)| {
                 check_version(cases, case)?;
@@ -436,6 +460,12 @@ impl Store {
             .iter()
             .map(|m| (m.store_key(), serde_json::to_vec(m).expect("serialises")))
             .collect();
+        let beside_bytes: usize = sup
+            .iter()
+            .chain(&marks)
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        self.room_for(case_size(case) + beside_bytes)?;
         let entry = (
             &self.cases,
             &self.audit,
@@ -473,6 +503,7 @@ impl Store {
         entries: &[crate::domain::register::Suppression],
         note: &AuditNote,
     ) -> Result<(u64, AuditEntry), StoreError> {
+        self.room_for(entries.len() * 256)?;
         let out = (&self.suppression, &self.audit, &self.meta)
             .transaction(|(suppression, audit, meta)| {
                 let mut new = 0u64;
@@ -586,6 +617,7 @@ impl Store {
                 )
             })
             .collect();
+        self.room_for(encoded.iter().map(|(k, v)| k.len() + v.len()).sum())?;
         let out = (&self.records, &self.audit, &self.meta)
             .transaction(|(recs, audit, meta)| {
                 let mut counts = ImportCounts::default();
@@ -618,6 +650,7 @@ impl Store {
         store_key: &[u8],
         note: &AuditNote,
     ) -> Result<AuditEntry, StoreError> {
+        self.room_for(4 << 10)?;
         let entry = (&self.splits, &self.audit, &self.meta)
             .transaction(|(splits, audit, meta)| {
                 splits.insert(store_key, &[][..])?;
@@ -631,6 +664,7 @@ impl Store {
 
     /// Appends an entry that concerns no case (backups, restores).
     pub fn log(&self, note: &AuditNote) -> Result<AuditEntry, StoreError> {
+        self.room_for(4 << 10)?;
         let entry = (&self.audit, &self.meta)
             .transaction(|(audit, meta)| append_entry(audit, meta, note, None, None))
             .map_err(|e| self.tx_error(e, None))?;
@@ -886,6 +920,11 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
             detail: other.to_string(),
         },
     }
+}
+
+/// About how many bytes a case takes when written.
+fn case_size(case: &Case) -> usize {
+    serde_json::to_vec(case).map(|v| v.len()).unwrap_or(0)
 }
 
 /// Whether `needle` occurs in `hay` (both already lower-cased).
