@@ -549,14 +549,53 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         );
     }
 
-    // SIGTERM: the service stops, removes its socket, and the store opens directly.
+    // SIGTERM: the service stops and removes its socket.
     unsafe {
         libc::kill(server.id() as libc::pid_t, libc::SIGTERM);
     }
     assert!(server.wait().unwrap().success());
     assert!(!socket.exists());
-    let out = cmd(&["audit", "verify"]).output().unwrap();
+    // The team socket is still configured: no command quietly falls back to
+    // a private store (a new case there would reuse a team case's number).
+    for args in [
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Ann Lee",
+            "--channel",
+            "email",
+        ][..],
+        &["case", "list"],
+        &["audit", "verify"],
+    ] {
+        let out = cmd(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot reach the team service") && err.contains("rightsdesk.sock"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // The service's own user, without the team socket, opens the store directly.
+    let out = cmd(&["audit", "verify"])
+        .env_remove("RIGHTSDESK_SOCKET")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    let out = cmd(&["case", "list", "--all", "--json"])
+        .env_remove("RIGHTSDESK_SOCKET")
+        .output()
+        .unwrap();
+    let cases: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        cases.len(),
+        2,
+        "no case was opened while the service was down"
+    );
 }
 
 #[test]

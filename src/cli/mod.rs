@@ -3,10 +3,21 @@
 //! Data subcommands take `--json` and then print JSON on stdout; errors go to
 //! stderr with a non-zero exit code (see [`ExitCode`]).
 
+/// `println!` for command output: a reader that went away (`| head`) ends
+/// the command quietly, as it ends any Unix tool, instead of a panic.
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::cli::out::line(format_args!($($t)*)) };
+}
+/// `print!` with the same care.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::out::text(format_args!($($t)*)) };
+}
+
 pub mod args;
 mod human;
 pub(crate) mod json;
 mod lookup;
+pub(crate) mod out;
 mod rights;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
@@ -59,11 +70,7 @@ impl From<DeskError> for Failure {
             if let Some(dir) = path.parent() {
                 let socket = crate::remote::socket_path(dir);
                 if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-                    message = format!(
-                        "the store {} is served by `rightsdesk serve` ({}): the desk, `case`, `lookup`, `import`, `export access` and `closures export` go through it; this command needs the store itself — run it as the service's user with the service stopped",
-                        path.display(),
-                        socket.display()
-                    );
+                    message = served_message(path, &socket);
                 }
             }
         }
@@ -155,20 +162,40 @@ pub(crate) fn parse_id(s: &str) -> Result<CaseId, Failure> {
         .map_err(|e: crate::domain::ids::BadCaseId| fail(exit::USAGE, e.to_string()))
 }
 
+/// One JSON document on stdout; outside text in it is escaped (`\\u001b`).
 pub(crate) fn print_json(v: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON output serialises")
-    );
+    outln!("{}", crate::domain::text::json_inert(v, true));
 }
 
-/// The shared service when it answers on its socket, else the store itself.
+/// The shared service when it answers on its socket, else the store itself
+/// (see [`crate::remote::door`]: a configured team socket that does not
+/// answer is an error, never a private store).
 fn backend(dir: &std::path::Path) -> Result<crate::remote::backend::Backend, Failure> {
-    let socket = crate::remote::socket_path(dir);
-    if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-        return Ok(crate::remote::backend::Link::connect(&socket, dir)?.into());
+    match crate::remote::door(dir).map_err(|e| fail(exit::FAILED, e.to_string()))? {
+        crate::remote::Door::Service(socket) => {
+            Ok(crate::remote::backend::Link::connect(&socket, dir)?.into())
+        }
+        crate::remote::Door::Store => Ok(Desk::open(dir)?.into()),
     }
-    Ok(Desk::open(dir)?.into())
+}
+
+/// The store itself, for the commands that need it (backup, audit, purge…).
+/// With a team socket configured they refuse rather than open a private
+/// store the officer did not mean: busy when the service answers, an error
+/// naming the socket when it does not.
+fn local_desk(dir: &std::path::Path) -> Result<Desk, Failure> {
+    match crate::remote::door(dir).map_err(|e| fail(exit::FAILED, e.to_string()))? {
+        crate::remote::Door::Service(socket) => Err(fail(exit::BUSY, served_message(dir, &socket))),
+        crate::remote::Door::Store => Ok(Desk::open(dir)?),
+    }
+}
+
+fn served_message(store: &std::path::Path, socket: &std::path::Path) -> String {
+    format!(
+        "the store {} is served by `rightsdesk serve` ({}): the desk, `case`, `lookup`, `import`, `export access` and `closures export` go through it; this command needs the store itself — run it as the service's user with the service stopped",
+        store.display(),
+        socket.display()
+    )
 }
 
 /// Runs one subcommand; `Ok` carries what to print on stdout.
@@ -204,9 +231,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     &cal,
                     *received,
                 );
-                println!("{due}");
-                println!("extended due {extended_due}");
-                println!("{} ({})", clock.explain(), cal.title);
+                outln!("{due}");
+                outln!("extended due {extended_due}");
+                outln!("{} ({})", clock.explain(), cal.title);
             }
             Ok(())
         }
@@ -214,6 +241,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
         // its alone); otherwise the store is opened directly. One code path.
         Command::Case(c) => run_case(&backend(&dir)?, c),
         Command::Serve { socket } => {
+            // The service opens the store itself whatever the socket says.
             let desk = Desk::open(&dir)?;
             let socket = socket
                 .clone()
@@ -255,7 +283,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             if *json {
                 print_json(&report);
             } else {
-                println!(
+                outln!(
                     "imported {} rows from {} ({}) into {}: {} new, {} updated",
                     report.rows,
                     crate::domain::text::inert(&report.file),
@@ -282,21 +310,23 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             *json,
         ),
         Command::Backup { out } => {
-            let n = Desk::open(&dir)?.backup(out)?;
-            println!("wrote {n} records to {}", out.display());
+            let n = local_desk(&dir)?.backup(out)?;
+            outln!("wrote {n} records to {}", out.display());
             Ok(())
         }
         Command::Rebuild => {
             let r = crate::service::rebuild(&dir)?;
-            println!(
+            outln!(
                 "rebuilt the store: {} records, {} bytes before, {} after",
-                r.records, r.bytes_before, r.bytes_after
+                r.records,
+                r.bytes_before,
+                r.bytes_after
             );
             Ok(())
         }
         Command::Restore { file } => {
             let (n, report) = crate::service::restore(&dir, file)?;
-            println!(
+            outln!(
                 "restored {n} records into {}: audit chain intact ({} entries, {} cases)",
                 dir.display(),
                 report.entries,
@@ -304,7 +334,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Demo(args::DemoCommand::Churn { seed }) => churn(&Desk::open(&dir)?, *seed),
+        Command::Demo(args::DemoCommand::Churn { seed }) => churn(&local_desk(&dir)?, *seed),
         Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
             let f = std::fs::File::create(out)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
@@ -312,15 +342,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             crate::service::synth::write_hubspot(&mut w, *records, *seed)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
             std::io::Write::flush(&mut w).map_err(|e| fail(exit::FAILED, e.to_string()))?;
-            println!("wrote {records} HubSpot contact rows to {}", out.display());
+            outln!("wrote {records} HubSpot contact rows to {}", out.display());
             Ok(())
         }
-        Command::Audit(a) => run_audit(&Desk::open(&dir)?, a),
+        Command::Audit(a) => run_audit(&local_desk(&dir)?, a),
         Command::Export(e) => rights::export(&backend(&dir)?, e),
-        Command::Backups(b) => rights::backups(&Desk::open(&dir)?, b),
-        Command::Suppression(s) => rights::suppression(&Desk::open(&dir)?, s),
+        Command::Backups(b) => rights::backups(&local_desk(&dir)?, b),
+        Command::Suppression(s) => rights::suppression(&local_desk(&dir)?, s),
         Command::Purge { apply, json } => {
-            let report = Desk::open(&dir)?.purge(*apply)?;
+            let report = local_desk(&dir)?.purge(*apply)?;
             // The desk is closed again here: the rebuild needs the store to itself.
             let rebuilt = if *apply && report.reduced > 0 {
                 Some(crate::service::rebuild(&dir)?)
@@ -336,10 +366,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 }));
             } else {
                 for id in &report.due {
-                    println!("{id}");
+                    outln!("{id}");
                 }
                 if *apply {
-                    println!(
+                    outln!(
                         "{} case(s) past {} years reduced to their stub{}",
                         report.reduced,
                         report.retention_years,
@@ -350,7 +380,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                         }
                     );
                 } else {
-                    println!(
+                    outln!(
                         "{} case(s) past {} years would be reduced (dry run: add --apply)",
                         report.due.len(),
                         report.retention_years
@@ -378,7 +408,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                         .map_err(|e| fail(exit::FAILED, e))?;
                     // Cells are spreadsheet-safe; a terminal still gets them inert.
                     let text = String::from_utf8_lossy(&bytes);
-                    print!("{}", crate::domain::text::inert_lines(&text));
+                    out!("{}", crate::domain::text::inert_lines(&text));
                 }
             }
             Ok(())
@@ -521,7 +551,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         if json {
             print_json(&json::case_json(&v));
         } else {
-            println!("{}: {} — {}", v.case.id, v.case.state, v.clock.explain());
+            outln!("{}: {} — {}", v.case.id, v.case.state, v.clock.explain());
         }
     };
     let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
@@ -539,7 +569,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             if a.json {
                 print_json(&json::case_json(&desk.view(case)));
             } else {
-                println!("{}", case.id);
+                outln!("{}", case.id);
             }
             Ok(())
         }
@@ -561,7 +591,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             if *json {
                 print_json(&views.iter().map(json::case_json).collect::<Vec<_>>());
             } else {
-                print!("{}", human::queue_table(&views));
+                out!("{}", human::queue_table(&views));
             }
             Ok(())
         }
@@ -570,7 +600,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             if *json {
                 print_json(&json::case_json(&v));
             } else {
-                print!("{}", human::case_detail(&v));
+                out!("{}", human::case_detail(&v));
             }
             Ok(())
         }
@@ -582,7 +612,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
         CaseCommand::Letter { id } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
-            print!("{}", crate::domain::text::inert(&letter.to_text()));
+            out!("{}", crate::domain::text::inert(&letter.to_text()));
             Ok(())
         }
         _ => unreachable!("every step command was taken by as_step above"),
@@ -598,9 +628,10 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
                         &serde_json::json!({"ok": true, "entries": r.entries, "cases": r.cases}),
                     );
                 } else {
-                    println!(
+                    outln!(
                         "audit chain intact: {} entries, {} cases match their last entry",
-                        r.entries, r.cases
+                        r.entries,
+                        r.cases
                     );
                 }
                 Ok(())
@@ -623,9 +654,9 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
             let case = case.as_deref().map(parse_id).transpose()?;
             for e in desk.audit_log(case)? {
                 if *json {
-                    println!("{}", serde_json::to_string(&e).expect("entry serialises"));
+                    outln!("{}", crate::domain::text::json_inert(&e, false));
                 } else {
-                    println!("{}", human::audit_line(&e));
+                    outln!("{}", human::audit_line(&e));
                 }
             }
             Ok(())

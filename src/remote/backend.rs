@@ -115,19 +115,31 @@ impl Link {
 
     /// One request; a broken connection is dropped so the next call makes a
     /// new one (the service may have been restarted).
+    /// A request the service never saw (its idle connection was closed) is
+    /// sent once more on a new connection; one it may have seen is not.
     fn call(&self, request: &Request) -> Result<Response, DeskError> {
         let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(Client::connect(&self.socket)?);
-        }
-        let client = slot.as_mut().expect("connected above");
-        match client.call(request) {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                if matches!(e, ClientError::Frame(_) | ClientError::Unexpected) {
-                    *slot = None;
+        let mut fresh = false;
+        loop {
+            if slot.is_none() {
+                *slot = Some(Client::connect(&self.socket)?);
+                fresh = true;
+            }
+            let client = slot.as_mut().expect("connected above");
+            match client.call(request) {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    let broken = matches!(
+                        e,
+                        ClientError::Frame(_) | ClientError::NotSent(_) | ClientError::Unexpected
+                    );
+                    if broken {
+                        *slot = None;
+                    }
+                    if !matches!(e, ClientError::NotSent(_)) || fresh {
+                        return Err(e.into());
+                    }
                 }
-                Err(e.into())
             }
         }
     }

@@ -13,6 +13,10 @@ pub enum ClientError {
     },
     #[error("{0}")]
     Frame(#[from] FrameError),
+    /// The request could not be written: the service never saw it (it
+    /// closed an idle connection, or went away), so it is safe to send again.
+    #[error("{0}")]
+    NotSent(FrameError),
     #[error("{message}")]
     Service { kind: ErrorKind, message: String },
     #[error("the service answered something unexpected")]
@@ -41,7 +45,7 @@ impl Client {
 
     /// One request, one answer; a service error becomes `ClientError::Service`.
     pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
-        write_frame(&mut self.stream, request)?;
+        write_frame(&mut self.stream, request).map_err(ClientError::NotSent)?;
         match read_frame(&mut self.stream)? {
             Response::Error { kind, message } => Err(ClientError::Service { kind, message }),
             r => Ok(r),

@@ -335,9 +335,49 @@ pub fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<T
 
 /// Where the service listens: `RIGHTSDESK_SOCKET`, else the data directory.
 pub fn socket_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    configured_socket().unwrap_or_else(|| data_dir.join("rightsdesk.sock"))
+}
+
+/// The team service named by `RIGHTSDESK_SOCKET`, if any.
+pub fn configured_socket() -> Option<std::path::PathBuf> {
     std::env::var_os("RIGHTSDESK_SOCKET")
+        .filter(|s| !s.is_empty())
         .map(Into::into)
-        .unwrap_or_else(|| data_dir.join("rightsdesk.sock"))
+}
+
+/// How a command reaches the data: through the running service, or by
+/// opening the store in the data directory itself.
+pub enum Door {
+    Service(std::path::PathBuf),
+    Store,
+}
+
+/// A team socket that was configured but does not answer. Never a quiet
+/// fall-back to a private store: a case opened there would take a number
+/// the team store already used, and nobody else would ever see it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach the team service at {socket}: {source}; nothing was done (start `rightsdesk serve` there, or unset RIGHTSDESK_SOCKET to work on the private store in {data_dir})")]
+pub struct Unreachable {
+    pub socket: String,
+    pub data_dir: String,
+    pub source: std::io::Error,
+}
+
+/// The service when its socket answers. `RIGHTSDESK_SOCKET` set means "work
+/// on the team store": when it does not answer that is an error. Without it,
+/// the data directory's own socket is used when a service answers there,
+/// else the store itself (the single-officer default).
+pub fn door(data_dir: &std::path::Path) -> Result<Door, Unreachable> {
+    let socket = socket_path(data_dir);
+    match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(_) => Ok(Door::Service(socket)),
+        Err(source) if configured_socket().is_some() => Err(Unreachable {
+            socket: socket.display().to_string(),
+            data_dir: data_dir.display().to_string(),
+            source,
+        }),
+        Err(_) => Ok(Door::Store),
+    }
 }
 
 #[cfg(test)]

@@ -44,10 +44,28 @@ const CASES_PAGE: usize = 1 << 20;
 
 /// Rows one connection may hold for an import before committing it.
 const MAX_STAGED_ROWS: usize = 5_000_000;
+/// Bytes of import parts one connection may hold before its commit, and all
+/// connections together: a client is trusted with its own import, not with
+/// the service's memory.
+const MAX_STAGED_BYTES: usize = 128 << 20;
+const MAX_STAGED_BYTES_TOTAL: usize = 256 << 20;
+/// A connection with nothing to say for this long is closed (a desk
+/// reconnects by itself on its next request).
+const IDLE: Duration = Duration::from_secs(15 * 60);
+/// Once a frame has begun, the rest of it must arrive within this.
+const FRAME_DEADLINE: Duration = Duration::from_secs(30);
+/// Connections held at once: at most this many, and never more than the
+/// open files the process may have leave room for (the store, the index and
+/// a margin need some).
+const MAX_CONNECTIONS: usize = 512;
+const FILES_KEPT_FOR_THE_SERVICE: usize = 64;
 
 struct Shared {
     desk: Mutex<Desk>,
-    subscribers: Mutex<Vec<UnixStream>>,
+    subscribers: Mutex<Vec<(UnixStream, Slot)>>,
+    slots: Arc<Slots>,
+    /// Bytes of import parts staged on all connections.
+    staged_bytes: std::sync::atomic::AtomicUsize,
     /// The lookup index every desk queries (read without the desk's lock).
     index: Arc<super::index::SharedIndex>,
 }
@@ -57,6 +75,124 @@ impl Shared {
     fn reindex(&self) {
         let desk = self.desk.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.index.rebuild(desk);
+    }
+}
+
+/// Counts connections in total and per user; a `Slot` is one connection's
+/// place, given back when it is dropped.
+struct Slots {
+    total: usize,
+    per_user: usize,
+    held: Mutex<std::collections::HashMap<u32, usize>>,
+}
+
+struct Slot {
+    uid: u32,
+    slots: Arc<Slots>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.slots.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.uid) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.uid);
+            }
+        }
+    }
+}
+
+impl Slots {
+    fn new() -> Slots {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we own.
+        let files = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+            usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)
+        } else {
+            1024
+        };
+        let total = MAX_CONNECTIONS
+            .min(files.saturating_sub(FILES_KEPT_FOR_THE_SERVICE))
+            .max(4);
+        Slots {
+            total,
+            per_user: (total / 4).max(4),
+            held: Mutex::new(Default::default()),
+        }
+    }
+}
+
+/// Takes a place for a connection from `uid`, or says why there is none.
+fn take_slot(shared: &Arc<Shared>, uid: u32) -> Result<Slot, String> {
+    let slots = &shared.slots;
+    let mut held = slots.held.lock().unwrap_or_else(|p| p.into_inner());
+    let total: usize = held.values().sum();
+    let mine = held.get(&uid).copied().unwrap_or(0);
+    if total >= slots.total {
+        return Err(format!(
+            "the service holds {total} connections, its limit: try again in a moment"
+        ));
+    }
+    if mine >= slots.per_user {
+        return Err(format!(
+            "this user already has {mine} connections open, the limit for one user: close a desk"
+        ));
+    }
+    *held.entry(uid).or_default() += 1;
+    Ok(Slot {
+        uid,
+        slots: shared.slots.clone(),
+    })
+}
+
+/// Refuses a connection in one short, non-blocking write and closes it.
+fn turn_away(stream: UnixStream, why: String) {
+    let mut stream = stream;
+    let _ = stream.set_nonblocking(true);
+    let _ = write_frame(&mut stream, &error(ErrorKind::Failed, why));
+}
+
+/// Reads one request frame: waiting up to `IDLE` for it to begin, then up to
+/// `FRAME_DEADLINE` in all for the rest, so a silent or trickling client
+/// holds its own thread only, and not for ever.
+fn read_request(stream: &mut UnixStream) -> Result<Vec<u8>, FrameError> {
+    use std::io::Read;
+    stream.set_read_timeout(Some(IDLE))?;
+    let mut first = [0u8; 1];
+    loop {
+        match stream.read(&mut first) {
+            Ok(0) => return Err(FrameError::Closed),
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FrameError::Io(e)),
+        }
+    }
+    let rest = Deadline {
+        stream,
+        until: std::time::Instant::now() + FRAME_DEADLINE,
+    };
+    read_frame_bytes(&mut std::io::Read::chain(&first[..], rest))
+}
+
+/// A reader that fails with `TimedOut` once `until` has passed.
+struct Deadline<'a> {
+    stream: &'a mut UnixStream,
+    until: std::time::Instant,
+}
+
+impl std::io::Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self
+            .until
+            .checked_duration_since(std::time::Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::TimedOut, "frame too slow"))?;
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
     }
 }
 
@@ -88,18 +224,42 @@ pub fn serve(desk: Desk, socket: &Path, stop: Arc<AtomicBool>) -> std::io::Resul
     if let Some(listener) = inherited_listener() {
         return serve_on(desk, listener, None, stop);
     }
-    if socket.exists() {
-        if UnixStream::connect(socket).is_ok() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AddrInUse,
-                format!("{} is served by another process", socket.display()),
-            ));
-        }
-        std::fs::remove_file(socket)?;
-    }
+    remove_stale_socket(socket)?;
     let listener = UnixListener::bind(socket)?;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660))?;
     serve_on(desk, listener, Some(socket), stop)
+}
+
+/// Clears the way for our socket: only a socket that nobody answers on (a
+/// service that died) is removed. A live socket is refused; a regular file,
+/// a directory or a symlink at the path is not ours and is left alone.
+fn remove_stale_socket(socket: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(socket) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(m) => m,
+    };
+    if !meta.file_type().is_socket() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists and is not a socket: it is left alone; choose another socket path (RIGHTSDESK_SOCKET) or move it",
+                socket.display()
+            ),
+        ));
+    }
+    match UnixStream::connect(socket) {
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!("{} is served by another process", socket.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => std::fs::remove_file(socket),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}; it is left alone", socket.display()),
+        )),
+    }
 }
 
 /// The listening socket systemd passed (socket activation: `LISTEN_PID` is
@@ -143,38 +303,97 @@ fn serve_on(
     let shared = Arc::new(Shared {
         desk: Mutex::new(desk),
         subscribers: Mutex::new(Vec::new()),
+        slots: Arc::new(Slots::new()),
+        staged_bytes: Default::default(),
         index,
     });
+    let bound = owned.and_then(|p| std::fs::symlink_metadata(p).ok());
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
-            Ok((stream, _)) => {
-                let shared = shared.clone();
-                std::thread::spawn(move || {
-                    let _ = stream.set_nonblocking(false);
-                    connection(stream, &shared);
-                });
-            }
+            Ok((stream, _)) => admit(&shared, stream),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(e) => return Err(e),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Out of files or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or a
+            // client gone before it was accepted: the service carries on and
+            // tries again once connections have closed.
+            Err(e) => {
+                eprintln!("rightsdesk serve: cannot accept a connection: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
     }
-    if let Some(socket) = owned {
-        let _ = std::fs::remove_file(socket);
+    if let (Some(socket), Some(bound)) = (owned, bound) {
+        // Only the socket we bound: not whatever may have replaced it since.
+        use std::os::unix::fs::MetadataExt;
+        if std::fs::symlink_metadata(socket)
+            .is_ok_and(|m| m.ino() == bound.ino() && m.dev() == bound.dev())
+        {
+            let _ = std::fs::remove_file(socket);
+        }
     }
-    let desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = desk.flush();
+    // Every acknowledged change is already on disk. A step stuck in the
+    // store (a full disk) must not keep the service from stopping: wait for
+    // the lock a moment only, and flush if it comes.
+    let until = std::time::Instant::now() + Duration::from_millis(1500);
+    loop {
+        match shared.desk.try_lock() {
+            Ok(desk) => {
+                let _ = desk.flush();
+                break;
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                let _ = p.into_inner().flush();
+                break;
+            }
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => break,
+        }
+    }
     Ok(())
 }
 
-fn connection(mut stream: UnixStream, shared: &Shared) {
-    let actor = match peer_uid(&stream) {
-        Ok(uid) => user_name(uid),
+/// Gives an accepted connection a place and a thread of its own, or turns
+/// it away with the reason; the accept loop never waits on a client.
+fn admit(shared: &Arc<Shared>, stream: UnixStream) {
+    let uid = match peer_uid(&stream) {
+        Ok(uid) => uid,
         Err(_) => return,
     };
+    let slot = match take_slot(shared, uid) {
+        Ok(s) => s,
+        Err(why) => return turn_away(stream, why),
+    };
+    let Ok(spare) = stream.try_clone() else {
+        return turn_away(
+            stream,
+            "the service is out of open files: try again in a moment".into(),
+        );
+    };
+    let for_thread = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("rightsdesk-connection".into())
+        .spawn(move || {
+            let _ = stream.set_nonblocking(false);
+            connection(stream, &for_thread, slot);
+        });
+    if spawned.is_err() {
+        turn_away(
+            spare,
+            "the service cannot start another thread: try again in a moment".into(),
+        );
+    }
+}
+
+fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
+    let actor = user_name(slot.uid);
+    // A desk that stops reading its answers must not hold a thread for ever.
+    let _ = stream.set_write_timeout(Some(FRAME_DEADLINE));
     // Handshake: the client names its protocol; a mismatch is said and ends it.
-    match read_frame_bytes(&mut stream).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+    match read_request(&mut stream).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
         Ok(Request::Hello { protocol }) if protocol == PROTOCOL => {
             let _ = write_frame(
                 &mut stream,
@@ -202,11 +421,15 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             return;
         }
     }
-    let mut staged: Vec<crate::domain::record::SourceRecord> = Vec::new();
+    let mut staged = Staged {
+        records: Vec::new(),
+        bytes: 0,
+        all: &shared.staged_bytes,
+    };
     loop {
-        let request = match read_frame_bytes(&mut stream) {
+        let (request, size) = match read_request(&mut stream) {
             Ok(bytes) => match serde_json::from_slice::<Request>(&bytes) {
-                Ok(r) => r,
+                Ok(r) => (r, bytes.len()),
                 Err(e) => {
                     // A malformed request is answered; the connection stays.
                     if write_frame(
@@ -234,20 +457,76 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
             Err(_) => return, // closed or broken: nothing was half done
         };
         if let Request::Subscribe = request {
-            if let Ok(s) = stream.try_clone() {
-                shared
-                    .subscribers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(s);
-            }
+            // The connection keeps its place while it listens.
+            shared
+                .subscribers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((stream, slot));
             return; // this connection now only receives pushes
         }
-        let response = answer(shared, &actor, &mut staged, request);
+        let response = answer(shared, &actor, &mut staged, request, size);
         // A client that went away mid-request: the change is already durable.
         if write_frame(&mut stream, &response).is_err() {
             return;
         }
+    }
+}
+
+/// An import's parts held for one connection until its commit; their bytes
+/// count against the connection's budget and the service's.
+struct Staged<'a> {
+    records: Vec<crate::domain::record::SourceRecord>,
+    bytes: usize,
+    all: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl Staged<'_> {
+    /// Takes a part, or refuses it (dropping what was staged) when it would
+    /// go past either budget.
+    fn take(
+        &mut self,
+        records: Vec<crate::domain::record::SourceRecord>,
+        size: usize,
+    ) -> Result<usize, String> {
+        let rows = self.records.len() + records.len();
+        let refusal = if rows > MAX_STAGED_ROWS {
+            Some(format!(
+                "an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"
+            ))
+        } else if self.bytes + size > MAX_STAGED_BYTES {
+            Some(format!(
+                "an import of more than {} MiB through the service is refused; split the file",
+                MAX_STAGED_BYTES >> 20
+            ))
+        } else if self.all.fetch_add(size, Ordering::SeqCst) + size > MAX_STAGED_BYTES_TOTAL {
+            self.all.fetch_sub(size, Ordering::SeqCst);
+            Some(format!(
+                "the service already holds {} MiB of imports being sent: try again once they are done",
+                MAX_STAGED_BYTES_TOTAL >> 20
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            self.clear();
+            return Err(why);
+        }
+        self.bytes += size;
+        self.records.extend(records);
+        Ok(self.records.len())
+    }
+
+    fn clear(&mut self) -> Vec<crate::domain::record::SourceRecord> {
+        self.all.fetch_sub(self.bytes, Ordering::SeqCst);
+        self.bytes = 0;
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -258,8 +537,9 @@ fn connection(mut stream: UnixStream, shared: &Shared) {
 fn answer(
     shared: &Shared,
     actor: &str,
-    staged: &mut Vec<crate::domain::record::SourceRecord>,
+    staged: &mut Staged<'_>,
     request: Request,
+    size: usize,
 ) -> Response {
     match request {
         Request::Lookup { query, limit } => shared.index.lookup(&query, limit),
@@ -269,26 +549,17 @@ fn answer(
             shared.reindex();
             Response::Done
         }
-        Request::ImportPart { records } => {
-            if staged.len() + records.len() > MAX_STAGED_ROWS {
-                staged.clear();
-                return error(
-                    ErrorKind::Refused,
-                    format!(
-                        "an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"
-                    ),
-                );
-            }
-            staged.extend(records);
-            Response::Staged { rows: staged.len() }
-        }
+        Request::ImportPart { records } => match staged.take(records, size) {
+            Ok(rows) => Response::Staged { rows },
+            Err(why) => error(ErrorKind::Refused, why),
+        },
         Request::ImportCommit {
             source,
             file,
             format,
             sha256,
         } => {
-            let records = std::mem::take(staged);
+            let records = staged.clear();
             if records.is_empty() {
                 return error(
                     ErrorKind::Refused,
@@ -354,7 +625,7 @@ fn records_changed(shared: &Shared, actor: &str) {
 /// (its desk reconnects and reloads), so a stuck desk never holds up others.
 fn push(shared: &Shared, message: &Response) {
     let mut subs = shared.subscribers.lock().unwrap_or_else(|p| p.into_inner());
-    subs.retain_mut(|s| {
+    subs.retain_mut(|(s, _)| {
         let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
         write_frame(s, message).is_ok()
     });
