@@ -1,0 +1,339 @@
+//! What the desk writes outside its store touches only what is its own, and
+//! carries outside text inert: planted symlinks are never followed, shared
+//! folders keep their modes, a file at the socket path is left alone,
+//! control characters never reach a file or JSON raw, and a closed pipe ends
+//! a command quietly.
+
+mod common;
+
+use common::cli::{ok, run, succeeded};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A name with every control a hostile web form might send.
+const HOSTILE: &str = "Eve\u{1b}[2J\u{7}\u{8}\r\u{9b}31m\u{202e}gpj.exe";
+
+fn mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn raw_controls(bytes: &[u8]) -> Vec<char> {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| *c != '\n' && rightsdesk::domain::text::is_unsafe(*c))
+        .collect()
+}
+
+/// A case with a hostile name, identity verified, closed as withdrawn.
+fn closed_hostile_case(d: &Path) -> String {
+    let id = ok(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            HOSTILE,
+            "--email",
+            "eve@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(d, &["case", "verify", &id, "--method", "known-details"]);
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "withdrawn",
+            "--reason",
+            "asked\u{1b}]0;x\u{7}",
+        ],
+    );
+    id
+}
+
+fn victim(dir: &Path) -> std::path::PathBuf {
+    let v = dir.join("victim.txt");
+    std::fs::write(&v, "someone else's file\n").unwrap();
+    std::fs::set_permissions(&v, std::fs::Permissions::from_mode(0o644)).unwrap();
+    v
+}
+
+#[test]
+fn symlinks_planted_at_temporary_names_are_never_written_through() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let id = closed_hostile_case(&d);
+    let v = victim(o);
+    // Every temporary name an earlier desk used, for every output.
+    for n in [
+        "backup.partial",
+        "backup.tmp",
+        "log.tmp",
+        "log.partial",
+        &format!("{id}-access.tmp"),
+        &format!("{id}-access.partial"),
+    ] {
+        std::os::unix::fs::symlink(&v, o.join(n)).unwrap();
+    }
+    let backup = o.join("backup.jsonl");
+    ok(&d, &["backup", "--out", backup.to_str().unwrap()]);
+    let log = o.join("log.csv");
+    ok(
+        &d,
+        &[
+            "closures",
+            "export",
+            "--with-subjects",
+            "--out",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "someone else's file\n",
+        "the symlink's target was written"
+    );
+    assert_eq!(mode(&v), 0o644);
+    for f in [&backup, &log] {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+        assert!(!std::fs::symlink_metadata(f)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    // No temporary file of ours is left beside them.
+    let stray: Vec<String> = std::fs::read_dir(o)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    // An output path that is itself a symlink is refused, not followed.
+    let link = o.join("link.csv");
+    std::os::unix::fs::symlink(&v, &link).unwrap();
+    let r = run(&d, &["closures", "export", "--out", link.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "someone else's file\n"
+    );
+}
+
+#[test]
+fn a_shared_folder_keeps_its_mode_and_new_folders_are_private() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let shared = t.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Ann Lee",
+            "--email",
+            "ann@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let pw = t.path().join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let r = run(
+        &d,
+        &[
+            "export",
+            "access",
+            &id,
+            "--out",
+            shared.to_str().unwrap(),
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    succeeded(&r);
+    ok(
+        &d,
+        &[
+            "closures",
+            "export",
+            "--out",
+            shared.join("log.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(mode(&shared), 0o1777, "the shared folder lost its mode");
+    assert_eq!(mode(&shared.join(format!("{id}-access.pdf"))), 0o600);
+    assert_eq!(mode(&shared.join("log.csv")), 0o600);
+    // A folder the desk has to make is made private.
+    let fresh = shared.join("new/exports");
+    ok(
+        &d,
+        &[
+            "closures",
+            "export",
+            "--out",
+            fresh.join("log.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&shared.join("new")), 0o700);
+    assert_eq!(mode(&shared), 0o1777);
+}
+
+#[test]
+fn a_data_directory_that_is_not_the_desks_is_refused_and_left_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("someone");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("notes.txt"), "theirs").unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = run(&d, &["case", "list"]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("open to others"), "{err}");
+    assert_eq!(mode(&d), 0o755);
+    assert!(!d.join("store").exists() && !d.join("settings.toml").exists());
+}
+
+#[test]
+fn serve_leaves_a_file_at_the_socket_path_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let path = t.path().join("important.txt");
+    std::fs::write(&path, "not a socket").unwrap();
+    let r = Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(["serve", "--socket", path.to_str().unwrap()])
+        .env("RIGHTSDESK_DATA_DIR", &d)
+        .env_remove("RIGHTSDESK_SOCKET")
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("is not a socket"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a socket");
+}
+
+#[test]
+fn control_characters_never_reach_a_file_or_json_raw() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = closed_hostile_case(&d);
+    let csv = t.path().join("log.csv");
+    ok(
+        &d,
+        &[
+            "closures",
+            "export",
+            "--with-subjects",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&csv).unwrap();
+    assert_eq!(raw_controls(&bytes), Vec::<char>::new());
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.contains("Eve^[[2J^G^H^M<U+009B>31m<U+202E>gpj.exe"),
+        "{text}"
+    );
+    let jsonl = t.path().join("log.jsonl");
+    ok(
+        &d,
+        &[
+            "closures",
+            "export",
+            "--with-subjects",
+            "--format",
+            "jsonl",
+            "--out",
+            jsonl.to_str().unwrap(),
+        ],
+    );
+    for json in [
+        std::fs::read(&jsonl).unwrap(),
+        run(&d, &["case", "show", &id, "--json"]).stdout,
+        run(&d, &["audit", "log", "--json"]).stdout,
+        run(&d, &["case", "list", "--all", "--json"]).stdout,
+    ] {
+        assert_eq!(raw_controls(&json), Vec::<char>::new());
+        // Escaped, and exact for a JSON reader.
+        let s = String::from_utf8(json).unwrap();
+        assert!(!s.contains('\u{202e}') && !s.contains('\u{9b}'));
+    }
+    let show: serde_json::Value =
+        serde_json::from_slice(&run(&d, &["case", "show", &id, "--json"]).stdout).unwrap();
+    assert_eq!(show["subject"]["name"], HOSTILE);
+    // An import refusal names the file inert.
+    let bad = t.path().join("bad\u{1b}[31m.csv");
+    std::fs::write(&bad, "Record ID,Email\n1,a@b.ie,extra\n").unwrap();
+    let r = run(&d, &["import", "web-forms", bad.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert_eq!(raw_controls(&r.stderr), Vec::<char>::new());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("bad^[[31m.csv"));
+}
+
+/// Runs a command whose reader has already gone: its first write meets a
+/// closed pipe.
+fn into_a_closed_pipe(d: &Path, args: &[&str]) -> std::process::Output {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into `fds`, which we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just made by pipe and are owned here only.
+    let (reader, writer) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(args)
+        .env("RIGHTSDESK_DATA_DIR", d)
+        .env_remove("RIGHTSDESK_SOCKET")
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    closed_hostile_case(&d);
+    let fixture = format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    ok(&d, &["import", "web-forms", &fixture]);
+    for args in [
+        &["audit", "log"][..],
+        &["audit", "log", "--json"],
+        &["lookup", "a", "--limit", "50"],
+        &["case", "list", "--all", "--json"],
+    ] {
+        let r = into_a_closed_pipe(&d, args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.is_empty(), "{args:?}: {err}");
+        assert_eq!(r.status.code(), Some(141), "{args:?}");
+    }
+}
