@@ -1,0 +1,299 @@
+//! The team server under abuse: a staff client is trusted with its own
+//! actions, not with the service's life. A flood of idle connections, an
+//! oversized import and crafted steps are refused with a reason, and the
+//! service keeps answering everyone else.
+
+mod common;
+
+use common::service::Service;
+use rightsdesk::domain::closure::{open_gaps, Closing};
+use rightsdesk::domain::record::SourceRecord;
+use rightsdesk::domain::{Outcome, Right, Step, VerificationMethod, VerificationOutcome};
+use rightsdesk::remote::client::{Client, ClientError};
+use rightsdesk::remote::{ErrorKind, Request, Response};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::time::{Duration, Instant};
+
+fn case_of(r: Response) -> rightsdesk::domain::Case {
+    match r {
+        Response::Case { case, .. } => *case,
+        other => panic!("not a case: {other:?}"),
+    }
+}
+
+fn refused(r: Result<Response, ClientError>) -> String {
+    match r {
+        Err(ClientError::Service {
+            kind: ErrorKind::Refused,
+            message,
+        }) => message,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+/// Opens an erasure case for a person and verifies them.
+fn verified_erasure(c: &mut Client, email: &str) -> rightsdesk::domain::Case {
+    let mut new = common::new_case("Ann Lee", email, vec![Right::Erasure]);
+    new.received = common::today();
+    let case = case_of(c.call(&Request::Open { new }).unwrap());
+    case_of(
+        c.call(&Request::Step {
+            id: case.id,
+            step: Step::Verify {
+                method: VerificationMethod::KnownDetails,
+                outcome: VerificationOutcome::Verified,
+                note: String::new(),
+            },
+            on: None,
+            expected_version: None,
+        })
+        .unwrap(),
+    )
+}
+
+#[test]
+fn crafted_purge_and_pseudonymise_steps_are_refused() {
+    let svc = Service::start();
+    let mut c = svc.client();
+    let case = verified_erasure(&mut c, "ann@example.ie");
+    for step in [
+        Step::Purge {
+            hashes: vec!["deadbeef".into()],
+        },
+        Step::Pseudonymise {
+            hashes: vec!["deadbeef".into()],
+        },
+    ] {
+        let why = refused(c.call(&Request::Step {
+            id: case.id,
+            step,
+            on: None,
+            expected_version: None,
+        }));
+        assert!(why.contains("the desk does this itself"), "{why}");
+    }
+    let now = case_of(c.call(&Request::Case { id: case.id }).unwrap());
+    assert_eq!(now.subject.emails, ["ann@example.ie"]);
+    assert!(!now.purged() && !now.pseudonymised());
+}
+
+#[test]
+fn a_dated_close_takes_the_same_rules_and_side_effects_as_any_close() {
+    let svc = Service::start();
+    let mut c = svc.client();
+    let case = verified_erasure(&mut c, "ann@example.ie");
+    let mut closing = Closing::new(Outcome::Fulfilled, "erased");
+    closing.gap_reasons = open_gaps(&case)
+        .into_iter()
+        .map(|g| (g.key, "done outside the desk".into()))
+        .collect();
+    // A date in the future is refused whatever the path.
+    let tomorrow = common::today().succ_opt().unwrap();
+    refused(c.call(&Request::Step {
+        id: case.id,
+        step: Step::Close(closing.clone()),
+        on: Some(tomorrow),
+        expected_version: None,
+    }));
+    let closed = case_of(
+        c.call(&Request::Step {
+            id: case.id,
+            step: Step::Close(closing),
+            on: Some(common::today()),
+            expected_version: None,
+        })
+        .unwrap(),
+    );
+    assert!(closed.closure.is_some());
+    // The granted erasure reduced the identifiers to keyed hashes.
+    assert!(closed.pseudonymised(), "{:?}", closed.subject.emails);
+    assert!(closed
+        .subject
+        .emails
+        .iter()
+        .all(|e| !e.contains("ann@example.ie")));
+}
+
+/// Records of about `bytes` once framed.
+fn bulky_records(n: usize, bytes_each: usize, from: usize) -> Vec<SourceRecord> {
+    (0..n)
+        .map(|i| SourceRecord {
+            source: "web-forms".into(),
+            key: format!("k{}", from + i),
+            names: vec!["Bulk".into()],
+            emails: vec![format!("bulk{}@example.ie", from + i)],
+            phones: vec![],
+            company: None,
+            last_activity: None,
+            status: None,
+            raw: vec![("notes".into(), "x".repeat(bytes_each))],
+            format: "csv".into(),
+            line: (from + i) as u64,
+        })
+        .collect()
+}
+
+#[test]
+fn an_oversized_import_is_refused_and_the_service_answers_on() {
+    let svc = Service::start();
+    let mut c = svc.client();
+    // Parts of about 3.8 MiB each, under the frame limit.
+    let mut sent = 0usize;
+    let mut refusal = None;
+    for part in 0..80 {
+        let records = bulky_records(120, 32 << 10, part * 120);
+        match c.call(&Request::ImportPart { records }) {
+            Ok(Response::Staged { .. }) => sent += 120 * (32 << 10),
+            Err(ClientError::Service {
+                kind: ErrorKind::Refused,
+                message,
+            }) => {
+                refusal = Some(message);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let why = refusal.expect("an import of 300 MiB was taken whole");
+    assert!(
+        why.contains("MiB") && why.contains("split the file"),
+        "{why}"
+    );
+    assert!(
+        sent <= 128 << 20,
+        "{} MiB staged before the refusal",
+        sent >> 20
+    );
+    eprintln!("import budget: refused after {} MiB staged", sent >> 20);
+    // What was staged is dropped: a commit has nothing to write.
+    refused(c.call(&Request::ImportCommit {
+        source: "web-forms".into(),
+        file: "big.csv".into(),
+        format: "csv".into(),
+        sha256: String::new(),
+    }));
+    // The service answers this client and others.
+    let mut other = svc.client();
+    assert!(matches!(
+        other.call(&Request::Cases { after: None }),
+        Ok(Response::Cases { .. })
+    ));
+}
+
+/// A child process killed if the test fails before it stops it.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Connects and says hello; the service's answer to the hello.
+fn hello(socket: &std::path::Path) -> Result<(UnixStream, Response), String> {
+    let mut s = UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    rightsdesk::remote::write_frame(
+        &mut s,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let r: Response = rightsdesk::remote::read_frame(&mut s).map_err(|e| e.to_string())?;
+    Ok((s, r))
+}
+
+#[test]
+fn a_flood_of_idle_connections_is_bounded_and_the_service_stays_up() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let socket = t.path().join("flood.sock");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"));
+    cmd.args(["serve", "--socket", socket.to_str().unwrap()])
+        .env("RIGHTSDESK_DATA_DIR", &data)
+        .env_remove("RIGHTSDESK_SOCKET")
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; it lowers the child's own limit.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 128,
+                rlim_max: 128,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut server = Stopped(cmd.spawn().unwrap());
+    let until = Instant::now() + Duration::from_secs(30);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < until, "the service did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // 400 connections that say nothing, then 400 that said hello: far more
+    // than the 128 files the service may open.
+    let mut silent: Vec<UnixStream> = Vec::new();
+    for _ in 0..400 {
+        if let Ok(s) = UnixStream::connect(&socket) {
+            silent.push(s);
+        }
+    }
+    let mut turned_away = None;
+    let mut greeted = Vec::new();
+    for _ in 0..400 {
+        match hello(&socket) {
+            Ok((s, Response::Hello { .. })) => greeted.push(s),
+            Ok((_, Response::Error { message, .. })) => turned_away = Some(message),
+            Ok((_, other)) => panic!("{other:?}"),
+            Err(_) => {}
+        }
+    }
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the service died under the flood"
+    );
+    let why = turned_away.expect("nobody was turned away");
+    assert!(why.contains("connections"), "{why}");
+    // Once the flood goes, an officer gets in again (the service notices
+    // each closed connection; the wait has a generous bound, not a sleep).
+    drop(silent);
+    drop(greeted);
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok((_, Response::Hello { .. })) = hello(&socket) {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the service never took new officers"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = Client::connect(&socket).unwrap();
+    assert!(matches!(
+        c.call(&Request::Cases { after: None }),
+        Ok(Response::Cases { .. })
+    ));
+    unsafe {
+        libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM);
+    }
+    assert!(server.0.wait().unwrap().success());
+}
+
+#[test]
+fn a_frame_that_never_finishes_does_not_hold_up_others() {
+    let svc = Service::start();
+    // Half a frame: the length says 1000 bytes, ten arrive.
+    let mut slow = UnixStream::connect(&svc.socket).unwrap();
+    std::io::Write::write_all(&mut slow, &1000u32.to_be_bytes()).unwrap();
+    std::io::Write::write_all(&mut slow, b"{\"request\"").unwrap();
+    let mut c = svc.client();
+    assert!(matches!(
+        c.call(&Request::Cases { after: None }),
+        Ok(Response::Cases { .. })
+    ));
+}
