@@ -914,11 +914,22 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
                 None => "corruption detected".into(),
             },
         },
+        sled::Error::Io(source) if source.raw_os_error() == Some(libc::ENOSPC) => disk_full(&path),
         sled::Error::Io(source) => StoreError::Io { path, source },
         other => StoreError::Sled {
             path,
             detail: other.to_string(),
         },
+    }
+}
+
+/// The disk under the store has no room (sled met ENOSPC, or a change
+/// would bring it too near).
+fn disk_full(path: &Path) -> StoreError {
+    StoreError::DiskFull {
+        path: path.to_path_buf(),
+        free: files::free_bytes(path).unwrap_or(0),
+        need: SPARE_BYTES,
     }
 }
 
