@@ -86,7 +86,14 @@ pub enum Command {
         out: PathBuf,
     },
     /// Rebuilds a store from a backup, into a data directory that has none yet.
-    Restore { file: PathBuf },
+    Restore {
+        file: PathBuf,
+        /// The chain key (`audit.key`) of the data directory the backup came
+        /// from, when restoring into a new one: the backup's chain is sealed
+        /// with it and cannot be proven without it.
+        #[arg(long)]
+        chain_key: Option<PathBuf>,
+    },
     /// Rewrites the store so deleted and overwritten bytes are gone from disk.
     Rebuild,
     /// The access response package (password-protected PDF; portability zip).
@@ -445,6 +452,17 @@ pub struct OpenArgs {
 pub enum AuditCommand {
     /// Proves the hash chain and every case against it; names the first bad entry.
     Verify {
+        #[arg(long)]
+        json: bool,
+        /// A head written down earlier (`SEQ:HASH` from `audit head`): the
+        /// chain must still hold it, or it was rolled back or rewritten.
+        #[arg(long, value_name = "SEQ:HASH")]
+        against: Option<String>,
+    },
+    /// The chain's head (`SEQ:HASH`): write it where staff cannot edit it
+    /// (e.g. `rightsdesk audit head | logger -t rightsdesk`), and check
+    /// later with `audit verify --against`.
+    Head {
         #[arg(long)]
         json: bool,
     },

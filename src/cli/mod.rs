@@ -310,8 +310,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             *json,
         ),
         Command::Backup { out } => {
-            let n = local_desk(&dir)?.backup(out)?;
+            let desk = local_desk(&dir)?;
+            let n = desk.backup(out)?;
             outln!("wrote {n} records to {}", out.display());
+            if let Some(h) = desk.chain_head() {
+                // The head leaves with every backup, for a record staff cannot edit.
+                eprintln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
+            }
             Ok(())
         }
         Command::Rebuild => {
@@ -324,8 +329,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Restore { file } => {
-            let (n, report) = crate::service::restore(&dir, file)?;
+        Command::Restore { file, chain_key } => {
+            let (n, report) = crate::service::restore(&dir, file, chain_key.as_deref())?;
             outln!(
                 "restored {n} records into {}: audit chain intact ({} entries, {} cases)",
                 dir.display(),
@@ -621,7 +626,29 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
 
 fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
     match cmd {
-        AuditCommand::Verify { json } => match desk.verify_audit() {
+        AuditCommand::Head { json } => {
+            let head = desk.chain_head();
+            if *json {
+                print_json(&serde_json::json!({
+                    "seq": head.as_ref().map_or(0, |h| h.seq),
+                    "hash": head.as_ref().map(|h| h.hash.clone()),
+                }));
+            } else {
+                match head {
+                    Some(h) => outln!("{h}"),
+                    None => outln!("0: the chain is empty"),
+                }
+            }
+            Ok(())
+        }
+        AuditCommand::Verify { json, against } => match against
+            .as_deref()
+            .map(|a| a.parse::<crate::store::chain::ChainHead>())
+            .transpose()
+            .map_err(|e| fail(exit::USAGE, format!("--against: {e}")))?
+            .map_or(Ok(()), |h| desk.verify_audit_against(&h))
+            .and_then(|()| desk.verify_audit())
+        {
             Ok(r) => {
                 if *json {
                     print_json(
@@ -641,6 +668,8 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
                     let seq = match &e {
                         VerifyError::Chain(b) => Some(b.seq),
                         VerifyError::CaseAltered { seq, .. } => Some(*seq),
+                        VerifyError::Rewritten { seen } => Some(seen.seq),
+                        VerifyError::NotThisHead { given, .. } => Some(given.seq),
                         _ => None,
                     };
                     print_json(

@@ -281,7 +281,7 @@ fn build_store_from(file: &Path, dir: &Path, what: &str) -> Result<(u64, VerifyR
         .read_backup(&file.display().to_string(), std::io::BufReader::new(f))
         .map_err(|e| DeskError::Restore(e.to_string()))?;
     let report = store
-        .verify()
+        .verify_restored()
         .map_err(|e| DeskError::Restore(format!("the {what} audit chain does not verify: {e}")))?;
     store.flush()?;
     Ok((n, report))
@@ -331,7 +331,18 @@ pub fn flag_sets_of<'a>(
 /// hold a store yet. The store is built in `store.restoring`, verified, and
 /// appears as `store` by one rename: a kill leaves no store (the next start
 /// removes the half-built one), never half of one.
-pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), DeskError> {
+///
+/// The backup's chain is sealed with the chain key of the data directory it
+/// came from: that key must be in `data_dir` already, or given as
+/// `chain_key` (it is then kept there). The data directory's last seen head
+/// becomes the restored chain's: restoring is the administrator's choice of
+/// chain, and an older one is said so.
+pub fn restore(
+    data_dir: &Path,
+    file: &Path,
+    chain_key: Option<&Path>,
+) -> Result<(u64, VerifyReport), DeskError> {
+    use crate::store::chain;
     use crate::store::layout::{self, DirLock};
     paths::load_or_create_settings(data_dir)?;
     let lock = DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?;
@@ -344,16 +355,53 @@ pub fn restore(data_dir: &Path, file: &Path) -> Result<(u64, VerifyReport), Desk
         )));
     }
     std::fs::File::open(file).map_err(io_at(file))?;
+    let have = chain::load_key(data_dir).map_err(io_at(&chain::key_path(data_dir)))?;
+    let mut installed = false;
+    match (chain_key, have) {
+        // The same key again (a restore run a second time after a kill).
+        (Some(k), Some(have)) if chain::same_key(k, &have) => {}
+        (Some(_), Some(_)) => {
+            return Err(DeskError::Restore(format!(
+                "{} already has another chain key: restore without --chain-key, or into a new data directory",
+                data_dir.display()
+            )))
+        }
+        (Some(k), None) => {
+            chain::install_key(data_dir, k).map_err(io_at(k))?;
+            // A key this restore put in place goes again if the restore fails.
+            installed = true;
+        }
+        (None, _) => {}
+    }
     let building = layout::path(data_dir, layout::RESTORING);
-    let result = build_store_from(file, &building, "restored");
+    let result = build_store_from(file, &building, "restored").map_err(|e| match e {
+        DeskError::Restore(m) if m.contains("audit.key") => DeskError::Restore(format!(
+            "{m}. Give the chain key of the data directory the backup came from: --chain-key PATH/audit.key"
+        )),
+        other => other,
+    });
     match result {
         Ok(r) => {
             layout::appear(&building, &store_dir).map_err(io_at(&store_dir))?;
+            let restored = Store::open(&store_dir)?.head();
+            if let Some(seen) = chain::seen_head(data_dir) {
+                if restored.as_ref().is_none_or(|h| h.seq < seen.seq) {
+                    eprintln!(
+                        "rightsdesk: this data directory had seen the audit chain reach #{}; the restored chain ends at #{}",
+                        seen.seq,
+                        restored.as_ref().map_or(0, |h| h.seq)
+                    );
+                }
+            }
+            chain::reset_head(data_dir, restored.as_ref()).map_err(io_at(data_dir))?;
             drop(lock);
             Ok(r)
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&building);
+            if installed {
+                let _ = std::fs::remove_file(chain::key_path(data_dir));
+            }
             Err(e)
         }
     }
@@ -469,7 +517,8 @@ impl Desk {
         let settings = paths::load_or_create_settings(data_dir)?;
         let calendar = HolidayCalendar::builtin(&settings.calendar)?;
         let catalogue = Catalogue::builtin();
-        let store = Store::open(&data_dir.join(paths::STORE_DIR))?;
+        let mut store = Store::open(&data_dir.join(paths::STORE_DIR))?;
+        store.ensure_chain_key()?;
         let pseudo = crate::domain::pseudonym::Pseudonymiser::new(
             &store.pseudonym_key()?,
             crate::domain::identifier::default_country_code(&settings.calendar),
@@ -840,6 +889,19 @@ impl Desk {
 
     pub fn verify_audit(&self) -> Result<VerifyReport, VerifyError> {
         self.store.verify()
+    }
+
+    /// Whether the chain still holds a head written down earlier.
+    pub fn verify_audit_against(
+        &self,
+        head: &crate::store::chain::ChainHead,
+    ) -> Result<(), VerifyError> {
+        self.store.verify_against(head)
+    }
+
+    /// The audit chain's last entry (number and hash).
+    pub fn chain_head(&self) -> Option<crate::store::chain::ChainHead> {
+        self.store.head()
     }
 }
 

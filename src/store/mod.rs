@@ -4,6 +4,7 @@
 //! entry, and the store is flushed before the change is acknowledged.
 
 pub mod backup;
+pub mod chain;
 pub mod files;
 pub mod layout;
 
@@ -65,6 +66,8 @@ pub enum StoreError {
     },
     #[error("store {}: {detail}", .path.display())]
     Sled { path: PathBuf, detail: String },
+    #[error("the chain key {} is missing, and the store's audit chain is sealed with it: put back the copy kept with the server's credentials (nothing was changed)", .path.display())]
+    ChainKeyMissing { path: PathBuf },
     #[error("the disk holding the store {} is full ({} KiB free; a change needs {} KiB spare): nothing was changed. Free some space and try again", .path.display(), .free / 1024, .need / 1024)]
     DiskFull { path: PathBuf, free: u64, need: u64 },
 }
@@ -108,6 +111,15 @@ pub enum VerifyError {
     CaseUnlogged { case: CaseId },
     #[error("{0}")]
     Unreadable(String),
+    #[error("the store's chain ends at entry #{now}, but this data directory saw it reach #{}: the store was rolled back (an older copy put in its place); the head it saw was {seen}", .seen.seq)]
+    RolledBack { seen: chain::ChainHead, now: u64 },
+    #[error("entry #{} is not the one this data directory saw ({seen}): the chain was rewritten", .seen.seq)]
+    Rewritten { seen: chain::ChainHead },
+    #[error("the chain does not hold the head {given}: {why}")]
+    NotThisHead {
+        given: chain::ChainHead,
+        why: String,
+    },
 }
 
 /// Cheap to clone: every clone shares the same sled database.
@@ -124,6 +136,9 @@ pub struct Store {
     marks: sled::Tree,
     /// The `db` length last written to `SIZE_FILE`.
     recorded_len: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Seals new audit entries (see `chain`); none for a store not yet
+    /// given one (a restore in progress, a store from before the key).
+    chain_key: Option<std::sync::Arc<crate::domain::audit::ChainKey>>,
 }
 
 /// What a case change writes beside the case, in the same transaction.
@@ -271,6 +286,12 @@ impl Store {
         })?;
         let path = dir.to_path_buf();
         check_not_truncated(dir)?;
+        let chain_key = chain::load_key(&data_dir_of(dir))
+            .map_err(|source| StoreError::Io {
+                path: chain::key_path(&data_dir_of(dir)),
+                source,
+            })?
+            .map(std::sync::Arc::new);
         let db = sled::Config::new()
             .path(dir)
             .open()
@@ -287,6 +308,7 @@ impl Store {
             db,
             path,
             recorded_len: Default::default(),
+            chain_key,
         };
         store.record_len();
         store.check_schema()?;
@@ -299,6 +321,75 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Gives the store its chain key when its data directory has none yet:
+    /// entries from the next one on are sealed. A chain already sealed
+    /// whose key is gone is refused rather than sealed anew.
+    pub fn ensure_chain_key(&mut self) -> Result<(), StoreError> {
+        if self.chain_key.is_some() {
+            return Ok(());
+        }
+        let data_dir = data_dir_of(&self.path);
+        let head = self.head();
+        if let Some(h) = &head {
+            let sealed = self
+                .audit
+                .get(h.seq.to_be_bytes())
+                .map_err(|e| self.sled_err(e))?
+                .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
+                .is_some_and(|e| e.v >= 2);
+            if sealed {
+                return Err(StoreError::ChainKeyMissing {
+                    path: chain::key_path(&data_dir),
+                });
+            }
+        }
+        let from = head.map_or(1, |h| h.seq + 1);
+        let key = chain::create_key(&data_dir, from).map_err(|source| StoreError::Io {
+            path: chain::key_path(&data_dir),
+            source,
+        })?;
+        self.chain_key = Some(std::sync::Arc::new(key));
+        Ok(())
+    }
+
+    /// The chain's last entry: its number and hash.
+    pub fn head(&self) -> Option<chain::ChainHead> {
+        let v = self.meta.get(KEY_HEAD).ok()??;
+        let h: Head = serde_json::from_slice(&v).ok()?;
+        Some(chain::ChainHead {
+            seq: h.seq,
+            hash: h.hash,
+        })
+    }
+
+    /// Whether the chain holds `head` (a head written down earlier, away
+    /// from the store): a rollback or a rewrite since then fails.
+    pub fn verify_against(&self, head: &chain::ChainHead) -> Result<(), VerifyError> {
+        let not = |why: String| VerifyError::NotThisHead {
+            given: head.clone(),
+            why,
+        };
+        let now = self.head().map_or(0, |h| h.seq);
+        if head.seq > now {
+            return Err(not(format!(
+                "the chain ends at #{now}: it was rolled back past it"
+            )));
+        }
+        let entry = self
+            .audit
+            .get(head.seq.to_be_bytes())
+            .map_err(|e| VerifyError::Unreadable(e.to_string()))?
+            .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
+            .ok_or_else(|| not(format!("entry #{} cannot be read", head.seq)))?;
+        if entry.hash != head.hash {
+            return Err(not(format!(
+                "entry #{} has another hash: the chain was rewritten",
+                head.seq
+            )));
+        }
+        Ok(())
     }
 
     fn sled_err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -365,6 +456,13 @@ impl Store {
         let Some(dir) = self.path.parent() else {
             return;
         };
+        chain::note_head(
+            dir,
+            &chain::ChainHead {
+                seq: entry.seq,
+                hash: entry.hash.clone(),
+            },
+        );
         let line = format!(
             "{} {} {} {} {}\n",
             entry.at.format("%Y-%m-%dT%H:%M:%SZ"),
@@ -413,7 +511,14 @@ impl Store {
                 let id = CaseId::new(year, n);
                 let case = make(id);
                 meta.insert(counter_key.as_bytes(), (n + 1).to_string().as_bytes())?;
-                let entry = write_case_and_entry(cases, audit, meta, &case, note)?;
+                let entry = write_case_and_entry(
+                    self.chain_key.as_deref(),
+                    cases,
+                    audit,
+                    meta,
+                    &case,
+                    note,
+                )?;
                 Ok((case, entry))
             })
             .map_err(|e| self.tx_error(e, None))?;
@@ -429,7 +534,7 @@ impl Store {
         let entry = (&self.cases, &self.audit, &self.meta)
             .transaction(|(cases, audit, meta)| {
                 check_version(cases, case)?;
-                write_case_and_entry(cases, audit, meta, case, note)
+                write_case_and_entry(self.chain_key.as_deref(), cases, audit, meta, case, note)
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
@@ -488,7 +593,7 @@ impl Store {
                 for k in &beside.remove_records {
                     records.remove(k.as_slice())?;
                 }
-                write_case_and_entry(cases, audit, meta, case, note)
+                write_case_and_entry(self.chain_key.as_deref(), cases, audit, meta, case, note)
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
@@ -518,7 +623,8 @@ impl Store {
                 }
                 let mut note = note.clone();
                 note.detail["new"] = serde_json::json!(new);
-                let entry = append_entry(audit, meta, &note, None, None)?;
+                let entry =
+                    append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
                 Ok((new, entry))
             })
             .map_err(|e| self.tx_error(e, None))?;
@@ -635,7 +741,8 @@ impl Store {
                 let mut note = note.clone();
                 note.detail["new"] = serde_json::json!(counts.new);
                 note.detail["updated"] = serde_json::json!(counts.updated);
-                let entry = append_entry(audit, meta, &note, None, None)?;
+                let entry =
+                    append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
                 Ok((counts, entry))
             })
             .map_err(|e| self.tx_error(e, None))?;
@@ -654,7 +761,7 @@ impl Store {
         let entry = (&self.splits, &self.audit, &self.meta)
             .transaction(|(splits, audit, meta)| {
                 splits.insert(store_key, &[][..])?;
-                append_entry(audit, meta, note, None, None)
+                append_entry(self.chain_key.as_deref(), audit, meta, note, None, None)
             })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
@@ -666,7 +773,9 @@ impl Store {
     pub fn log(&self, note: &AuditNote) -> Result<AuditEntry, StoreError> {
         self.room_for(4 << 10)?;
         let entry = (&self.audit, &self.meta)
-            .transaction(|(audit, meta)| append_entry(audit, meta, note, None, None))
+            .transaction(|(audit, meta)| {
+                append_entry(self.chain_key.as_deref(), audit, meta, note, None, None)
+            })
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         self.log_line(&entry);
@@ -796,7 +905,27 @@ impl Store {
     }
 
     /// Proves the chain, then that every case is exactly what its last entry bound.
+    /// Proves the chain (with the chain key), every case against it, and
+    /// that the chain still holds the last head this data directory saw.
     pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
+        let report = self.verify_restored()?;
+        if let Some(seen) = chain::seen_head(&data_dir_of(&self.path)) {
+            if seen.seq > report.entries {
+                return Err(VerifyError::RolledBack {
+                    seen,
+                    now: report.entries,
+                });
+            }
+            if self.verify_against(&seen).is_err() {
+                return Err(VerifyError::Rewritten { seen });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Proves the chain and every case, without the data directory's last
+    /// seen head: for a store just rebuilt from a backup.
+    pub fn verify_restored(&self) -> Result<VerifyReport, VerifyError> {
         let mut last_hash_of_case = std::collections::HashMap::new();
         let entries: Vec<_> = self.audit_raw().collect();
         for (seq, e) in &entries {
@@ -806,7 +935,7 @@ impl Store {
                 }
             }
         }
-        let n = verify_chain(entries)?;
+        let n = verify_chain(entries, self.chain_key.as_deref())?;
         let mut cases = 0;
         for kv in self.cases.iter() {
             let (k, v) = kv.map_err(|e| VerifyError::Unreadable(e.to_string()))?;
@@ -851,6 +980,7 @@ fn check_version(
 }
 
 fn write_case_and_entry(
+    key: Option<&crate::domain::audit::ChainKey>,
     cases: &TransactionalTree,
     audit: &TransactionalTree,
     meta: &TransactionalTree,
@@ -858,13 +988,21 @@ fn write_case_and_entry(
     note: &AuditNote,
 ) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
     let bytes = serde_json::to_vec(case).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
-    let entry = append_entry(audit, meta, note, Some(case.id), Some(sha256_hex(&bytes)))?;
+    let entry = append_entry(
+        key,
+        audit,
+        meta,
+        note,
+        Some(case.id),
+        Some(sha256_hex(&bytes)),
+    )?;
     cases.insert(&case.id.to_key(), bytes)?;
     Ok(entry)
 }
 
 /// Appends one entry to the chain inside a transaction and moves the head.
 fn append_entry(
+    key: Option<&crate::domain::audit::ChainKey>,
     audit: &TransactionalTree,
     meta: &TransactionalTree,
     note: &AuditNote,
@@ -878,6 +1016,7 @@ fn append_entry(
         None => None,
     };
     let entry = AuditEntry::next(
+        key,
         head.as_ref().map(|h| (h.seq, h.hash.as_str())),
         note.at,
         &note.actor,
@@ -931,6 +1070,14 @@ fn disk_full(path: &Path) -> StoreError {
         free: files::free_bytes(path).unwrap_or(0),
         need: SPARE_BYTES,
     }
+}
+
+/// The data directory a store directory sits in.
+fn data_dir_of(store: &Path) -> PathBuf {
+    store
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// About how many bytes a case takes when written.
