@@ -33,7 +33,22 @@ fn backup_and_restore_round_trip() {
         .unwrap()
         .contains("\"format\":\"rightsdesk-backup\""));
 
-    let restored = ok(&b, &["restore", file.to_str().unwrap()]);
+    // The backup's chain is sealed with a's chain key, kept apart from it.
+    let out = run(&b, &["restore", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("--chain-key"), "{e}");
+    assert!(!b.join("store").exists() && !b.join("audit.key").exists());
+    let key = a.join("audit.key");
+    let restored = ok(
+        &b,
+        &[
+            "restore",
+            file.to_str().unwrap(),
+            "--chain-key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert!(restored.contains("audit chain intact"), "{restored}");
     assert_eq!(
         ok(&a, &["case", "list", "--all", "--json"]),

@@ -393,33 +393,34 @@ fn a_killed_restore_is_never_taken_for_a_store() {
     let f = fixture();
     let prepare = |_: &Path| {};
     let backup = f.backup.to_str().unwrap().to_string();
-    let t = harness(
-        "restore",
-        &f,
-        &prepare,
-        &["restore", &backup],
-        &|dir, finished, tally| {
-            let had_store = dir.join("store").exists();
-            if finished {
-                assert!(had_store);
-            }
-            if !had_store {
-                // The next start sees no store: the restore is run again and works.
-                let r = common::cli::run(dir, &["restore", &backup]);
-                assert!(
-                    r.status.success(),
-                    "a second restore after a kill: {}",
-                    String::from_utf8_lossy(&r.stderr)
-                );
-            }
-            // A store that is there is the whole backup.
-            if let Some((_, after)) = open_whole(dir, tally, "restore") {
-                let (n, lost) = compare(&f.whole, &after);
-                tally.acked += n;
-                tally.losses += lost;
-            }
-        },
-    );
+    let key = f.base.join("audit.key").to_str().unwrap().to_string();
+    let args = ["restore", &backup, "--chain-key", &key];
+    let t = harness("restore", &f, &prepare, &args, &|dir, finished, tally| {
+        let had_store = dir.join("store").exists();
+        if finished {
+            assert!(had_store);
+        }
+        if !had_store {
+            // The next start sees no store: the restore is run again and works.
+            // (A kill may come after the key was put in place: it stays.)
+            let r = if dir.join("audit.key").exists() {
+                common::cli::run(dir, &["restore", &backup])
+            } else {
+                common::cli::run(dir, &args)
+            };
+            assert!(
+                r.status.success(),
+                "a second restore after a kill: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
+        }
+        // A store that is there is the whole backup.
+        if let Some((_, after)) = open_whole(dir, tally, "restore") {
+            let (n, lost) = compare(&f.whole, &after);
+            tally.acked += n;
+            tally.losses += lost;
+        }
+    });
     assert_clean(&t);
 }
 
@@ -515,7 +516,11 @@ fn a_killed_backup_leaves_the_old_file_or_a_whole_new_one() {
                 // A whole backup: it restores, and holds everything.
                 let r = tempfile::tempdir().unwrap();
                 let target = r.path().join("r");
-                let res = common::cli::run(&target, &["restore", &out_s]);
+                let key = f.base.join("audit.key");
+                let res = common::cli::run(
+                    &target,
+                    &["restore", &out_s, "--chain-key", key.to_str().unwrap()],
+                );
                 assert!(
                     res.status.success(),
                     "{}",
