@@ -534,3 +534,72 @@ fn a_killed_backup_leaves_the_old_file_or_a_whole_new_one() {
     );
     assert_clean(&t);
 }
+
+/// Every file under `dir` with its length, to prove nothing was touched.
+fn listing(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(listing(&p));
+        } else {
+            out.push((p.display().to_string(), e.metadata().unwrap().len()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_kill_between_rebuilds_renames_is_named_by_doctor_and_finished_by_the_next_start() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("d");
+    let id = common::cli::ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Ann Lee",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    // Exactly what a kill between rebuild's two renames leaves: the old
+    // store set aside, the complete rebuilt one beside it, no `store`.
+    copy_dir(&d.join("store"), &d.join("store.rebuilding"));
+    std::fs::rename(d.join("store"), d.join("store.old")).unwrap();
+    let before = listing(&d);
+    let out = common::cli::run(&d, &["doctor"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("resumes") && text.contains("store.old") && text.contains("puts it in place"),
+        "{text}"
+    );
+    assert_eq!(listing(&d), before, "doctor changed nothing");
+    // The next command finishes the swap: the case is there, the chain whole.
+    let list = common::cli::ok(&d, &["case", "list"]);
+    assert!(list.contains(&id), "{list}");
+    assert!(common::cli::ok(&d, &["audit", "verify"]).contains("intact"));
+    assert!(!d.join("store.old").exists() && !d.join("store.rebuilding").exists());
+    // A new case does not reuse the number.
+    let next = common::cli::ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Bob Ray",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_ne!(next.trim(), id);
+}

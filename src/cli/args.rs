@@ -96,6 +96,13 @@ pub enum Command {
     },
     /// Rewrites the store so deleted and overwritten bytes are gone from disk.
     Rebuild,
+    /// Says what state the data directory is in (interrupted operations,
+    /// modes, the chain key, free space), from its files alone: it opens no
+    /// store and changes nothing.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// The access response package (password-protected PDF; portability zip).
     #[command(subcommand)]
     Export(ExportCommand),

@@ -319,6 +319,30 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Doctor { json } => {
+            use crate::store::doctor::{examine, Level};
+            let findings = examine(&dir);
+            if *json {
+                print_json(&findings);
+            } else {
+                outln!("{}", dir.display());
+                for f in &findings {
+                    let tag = match f.level {
+                        Level::Ok => "ok     ",
+                        Level::Recoverable => "resumes",
+                        Level::Problem => "PROBLEM",
+                    };
+                    outln!("  {tag} {}", f.what);
+                }
+            }
+            if findings.iter().any(|f| f.level == Level::Problem) {
+                return Err(fail(
+                    exit::FAILED,
+                    "the data directory needs attention (see above)",
+                ));
+            }
+            Ok(())
+        }
         Command::Rebuild => {
             let r = crate::service::rebuild(&dir)?;
             outln!(

@@ -20,6 +20,7 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -47,7 +48,6 @@ pub enum LockError {
 }
 
 fn open_lock_file(data_dir: &Path) -> io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
     fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -102,6 +102,24 @@ impl DirLock {
             _file: f,
             exclusive: false,
         })
+    }
+}
+
+/// Whether another process holds the data directory (for `doctor`: the lock
+/// file is opened only if it exists, and the hold let go at once).
+pub fn in_use(data_dir: &Path) -> io::Result<bool> {
+    let f = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(data_dir.join(LOCK))
+    {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        r => r?,
+    };
+    match flock(&f, libc::LOCK_EX) {
+        Ok(()) => Ok(false),
+        Err(LockError::Held) => Ok(true),
+        Err(LockError::Io(e)) => Err(e),
     }
 }
 

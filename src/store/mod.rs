@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod chain;
+pub mod doctor;
 pub mod files;
 pub mod layout;
 
@@ -43,7 +44,7 @@ const KEY_HEAD: &[u8] = b"audit_head";
 pub enum StoreError {
     #[error("the store {} is in use by another rightsdesk process; close that desk (or wait for its command) and try again", .path.display())]
     Busy { path: PathBuf },
-    #[error("the store {} is damaged ({detail}); nothing was changed. Restore it from a backup", .path.display())]
+    #[error("the store {} is damaged ({detail}); nothing was changed. `rightsdesk doctor` lists what it finds without changing anything; if the store itself is damaged, restore it from a backup", .path.display())]
     Corrupt { path: PathBuf, detail: String },
     #[error("the store {} has schema version {found}; this rightsdesk reads version {expected}", .path.display())]
     Schema {
@@ -76,7 +77,7 @@ pub enum StoreError {
 /// cleanly when the disk fills under it (a write can wait for ever, or leave
 /// an unfinished snapshot), so the desk refuses a change that could bring it
 /// near full: one clear error instead.
-const SPARE_BYTES: u64 = 8 << 20;
+pub(crate) const SPARE_BYTES: u64 = 8 << 20;
 
 /// What a change records in the audit chain, besides the case it touches.
 #[derive(Debug, Clone)]
@@ -1092,7 +1093,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Refuses a store whose `db` file is shorter than when it was last used,
 /// before sled can "repair" it (and so overwrite what is left).
-fn check_not_truncated(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_not_truncated(dir: &Path) -> Result<(), StoreError> {
     let Ok(text) = std::fs::read_to_string(dir.join(SIZE_FILE)) else {
         return Ok(()); // a new store, or one from before this check
     };
