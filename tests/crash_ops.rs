@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::cli::copy_dir;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use rightsdesk::domain::closure::Closing;
 use rightsdesk::domain::{Outcome, Right, Step, VerificationMethod, VerificationOutcome};
@@ -213,20 +215,6 @@ fn kill_at_rename(dir: &Path, args: &[&str], n: usize) -> bool {
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     c.status().unwrap().success()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&p, &t);
-        } else if e.file_type().unwrap().is_file() {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
 }
 
 struct Fixture {
@@ -554,21 +542,7 @@ fn listing(dir: &Path) -> Vec<(String, u64)> {
 fn a_kill_between_rebuilds_renames_is_named_by_doctor_and_finished_by_the_next_start() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("d");
-    let id = common::cli::ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Ann Lee",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
+    let id = common::cli::open_case(&d, "Ann Lee");
     // Exactly what a kill between rebuild's two renames leaves: the old
     // store set aside, the complete rebuilt one beside it, no `store`.
     copy_dir(&d.join("store"), &d.join("store.rebuilding"));
@@ -588,18 +562,6 @@ fn a_kill_between_rebuilds_renames_is_named_by_doctor_and_finished_by_the_next_s
     assert!(common::cli::ok(&d, &["audit", "verify"]).contains("intact"));
     assert!(!d.join("store.old").exists() && !d.join("store.rebuilding").exists());
     // A new case does not reuse the number.
-    let next = common::cli::ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Bob Ray",
-            "--channel",
-            "email",
-        ],
-    );
-    assert_ne!(next.trim(), id);
+    let next = common::cli::open_case(&d, "Bob Ray");
+    assert_ne!(next, id);
 }

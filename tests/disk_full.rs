@@ -83,21 +83,7 @@ fn a_full_disk_is_one_clear_error_and_nothing_acknowledged_is_lost() {
     };
     let dir = fs.at.join("data");
     let bound = Duration::from_secs(60);
-    let id = common::cli::ok(
-        &dir,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Ann Lee",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
+    let id = common::cli::open_case(&dir, "Ann Lee");
     // Notes until the case is past 128 KiB, where sled keeps it as a blob
     // (where the disk filling up once hung the desk).
     let mut acked = Vec::new();
@@ -140,33 +126,8 @@ fn the_service_on_a_full_disk_refuses_changes_and_stops_on_sigterm() {
     };
     let dir = fs.at.join("data");
     let socket = fs.at.join("svc.sock");
-    let id = common::cli::ok(
-        &dir,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Ann Lee",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .args(["serve", "--socket", socket.to_str().unwrap()])
-        .env("RIGHTSDESK_DATA_DIR", &dir)
-        .env_remove("RIGHTSDESK_SOCKET")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < until, "the service did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let id = common::cli::open_case(&dir, "Ann Lee");
+    let mut server = common::cli::serve(&dir, &socket, |_| {});
     let _filler = fill(&fs.at);
     let out = Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
         .args(["case", "note", &id, &"y".repeat(3000)])
@@ -178,11 +139,11 @@ fn the_service_on_a_full_disk_refuses_changes_and_stops_on_sigterm() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("full"));
     let asked = Instant::now();
     unsafe {
-        libc::kill(server.id() as libc::pid_t, libc::SIGTERM);
+        libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM);
     }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(server.wait());
+        let _ = tx.send(server.0.wait());
     });
     let status = rx
         .recv_timeout(Duration::from_secs(60))

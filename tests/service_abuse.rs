@@ -181,16 +181,6 @@ fn an_oversized_import_is_refused_and_the_service_answers_on() {
     ));
 }
 
-/// A child process killed if the test fails before it stops it.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Connects and says hello; the service's answer to the hello.
 fn hello(socket: &std::path::Path) -> Result<(UnixStream, Response), String> {
     let mut s = UnixStream::connect(socket).map_err(|e| e.to_string())?;
@@ -210,30 +200,21 @@ fn a_flood_of_idle_connections_is_bounded_and_the_service_stays_up() {
     let t = tempfile::tempdir().unwrap();
     let data = t.path().join("data");
     let socket = t.path().join("flood.sock");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"));
-    cmd.args(["serve", "--socket", socket.to_str().unwrap()])
-        .env("RIGHTSDESK_DATA_DIR", &data)
-        .env_remove("RIGHTSDESK_SOCKET")
-        .stderr(std::process::Stdio::null());
-    // SAFETY: setrlimit is async-signal-safe; it lowers the child's own limit.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: 128,
-                rlim_max: 128,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut server = Stopped(cmd.spawn().unwrap());
-    let until = Instant::now() + Duration::from_secs(30);
-    while UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < until, "the service did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut server = common::cli::serve(&data, &socket, |cmd| {
+        // SAFETY: setrlimit is async-signal-safe; it lowers the child's own limit.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 128,
+                    rlim_max: 128,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
     // 400 connections that say nothing, then 400 that said hello: far more
     // than the 128 files the service may open.
     let mut silent: Vec<UnixStream> = Vec::new();

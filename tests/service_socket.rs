@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::cli::succeeded;
+use common::cli::{succeeded, Stopped};
 use common::service::Service;
 
 fn new_case(name: &str) -> NewCase {
@@ -655,16 +655,6 @@ fn an_import_whose_client_vanishes_before_the_commit_leaves_nothing() {
         .unwrap()
         .iter()
         .all(|e| e.kind != "imported"));
-}
-
-/// A child process killed if the test fails before it stops it.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -5,40 +5,9 @@
 
 mod common;
 
-use common::cli::{ok, run};
+use common::cli::{copy_dir, ok, open_case, run};
 use rightsdesk::domain::audit::AuditEntry;
 use sha2::{Digest, Sha256};
-use std::path::Path;
-
-fn open_case(d: &Path, name: &str) -> String {
-    ok(
-        d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            name,
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 #[test]
 fn an_older_store_copied_back_is_caught_as_a_rollback() {

@@ -58,3 +58,67 @@ pub fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
     }
     out
 }
+
+/// Opens an access case for `name` by e-mail; its id.
+pub fn open_case(dir: &Path, name: &str) -> String {
+    ok(
+        dir,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            name,
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string()
+}
+
+/// Copies a directory tree (a store set aside, as someone might).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let kind = e.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else if kind.is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A child process killed if the test fails before it stops it.
+pub struct Stopped(pub std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `rightsdesk serve` on `socket` for the store in `dir`, once it answers
+/// (a generous bound on the wait, not a sleep standing in for it).
+pub fn serve(dir: &Path, socket: &Path, configure: impl FnOnce(&mut Command)) -> Stopped {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rightsdesk"));
+    cmd.args(["serve", "--socket", socket.to_str().unwrap()])
+        .env("RIGHTSDESK_DATA_DIR", dir)
+        .env_remove("RIGHTSDESK_SOCKET")
+        .stderr(std::process::Stdio::null());
+    configure(&mut cmd);
+    let server = Stopped(cmd.spawn().unwrap());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the service did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    server
+}
