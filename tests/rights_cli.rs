@@ -398,3 +398,58 @@ fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
     let hits = json(d, &["lookup", "mueller", "--json"]);
     assert_eq!(hits[0]["flags"]["restricted"], false, "{hits}");
 }
+
+#[test]
+fn a_shell_task_completes_the_planned_task_of_its_source() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "erasure",
+            "--name",
+            "Ann Lee",
+            "--email",
+            "ann@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    ok(&d, &["case", "plan", &id, "--accept"]);
+    let planned = json(&d, &["case", "show", &id, "--json"])["tasks"]
+        .as_array()
+        .unwrap()
+        .len();
+    ok(
+        &d,
+        &[
+            "case",
+            "task",
+            &id,
+            "web-forms",
+            "--status",
+            "done",
+            "--note",
+            "deleted",
+        ],
+    );
+    let c = json(&d, &["case", "show", &id, "--json"]);
+    let tasks = c["tasks"].as_array().unwrap();
+    assert_eq!(
+        tasks.len(),
+        planned,
+        "no second task beside the planned one"
+    );
+    let web: Vec<_> = tasks
+        .iter()
+        .filter(|t| t["source"] == "web-forms")
+        .collect();
+    assert_eq!(web.len(), 1);
+    assert_eq!(web[0]["status"], "done");
+}

@@ -413,10 +413,39 @@ impl Case {
                 if status == TaskStatus::Dropped && note.is_empty() {
                     return Err(refuse("dropping a task needs a reason in the note".into()));
                 }
-                let action = action
+                // A step names the task it completes: by source, and by action
+                // only where the source has several. Without an action, the
+                // source's one task is completed (the plan's "search and
+                // erase", say) rather than a second one added beside it.
+                let named = action
                     .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty())
-                    .unwrap_or_else(|| self.rights[0].default_action().to_string());
+                    .filter(|a| !a.is_empty());
+                let action = match named {
+                    Some(a) => a,
+                    None => {
+                        let of_source: Vec<&str> = self
+                            .tasks
+                            .iter()
+                            .filter(|t| t.source == source)
+                            .map(|t| t.action.as_str())
+                            .collect();
+                        match of_source.as_slice() {
+                            [] => self.rights[0].default_action().to_string(),
+                            [one] => one.to_string(),
+                            several => {
+                                return Err(refuse(format!(
+                                    "{source} has {} tasks ({}): name the one this completes with its action",
+                                    several.len(),
+                                    several
+                                        .iter()
+                                        .map(|a| format!("'{a}'"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )))
+                            }
+                        }
+                    }
+                };
                 let task = Task {
                     source: source.clone(),
                     action: action.clone(),
@@ -967,6 +996,68 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.why.contains("legal basis"), "{e}");
+    }
+
+    fn task(source: &str, action: Option<&str>, status: TaskStatus) -> Step {
+        Step::RecordTask {
+            source: source.into(),
+            action: action.map(str::to_string),
+            status,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_step_completes_the_planned_task_of_its_source() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        // The plan's task, then "done" from the shell without an action.
+        step(
+            &mut c,
+            task("web-forms", Some("search and erase"), TaskStatus::Pending),
+            "2024-09-03",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            task("web-forms", None, TaskStatus::Done),
+            "2024-09-04",
+        )
+        .unwrap();
+        assert_eq!(c.tasks.len(), 1, "{:?}", c.tasks);
+        assert_eq!(c.tasks[0].action, "search and erase");
+        assert_eq!(c.tasks[0].status, TaskStatus::Done);
+        step(&mut c, Step::MarkReady, "2024-09-04").unwrap();
+    }
+
+    #[test]
+    fn a_source_with_several_tasks_needs_the_action_named() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        step(
+            &mut c,
+            task("crm", Some("erase"), TaskStatus::Pending),
+            "2024-09-03",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            task("crm", Some("notify recipient"), TaskStatus::Pending),
+            "2024-09-03",
+        )
+        .unwrap();
+        let e = step(&mut c, task("crm", None, TaskStatus::Done), "2024-09-04").unwrap_err();
+        assert!(
+            e.why.contains("'erase'") && e.why.contains("'notify recipient'"),
+            "{e}"
+        );
+        step(
+            &mut c,
+            task("crm", Some("erase"), TaskStatus::Done),
+            "2024-09-04",
+        )
+        .unwrap();
+        assert_eq!(c.tasks.len(), 2);
     }
 
     #[test]
