@@ -14,7 +14,9 @@ pub fn email_key(raw: &str) -> Option<String> {
         .to_lowercase();
     let (local, domain) = e.split_once('@')?;
     if local.is_empty()
-        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
         || domain.contains('@')
         || e.chars().any(|c| c.is_whitespace() || c.is_control())
     {
@@ -23,13 +25,39 @@ pub fn email_key(raw: &str) -> Option<String> {
     Some(e)
 }
 
+/// Digits a phone number may have once an international `00` prefix is set
+/// aside: E.164 allows at most 15, and fewer than 5 is no number.
+const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 5..=15;
+
+/// The one check of an e-mail typed at intake or found in an export: as
+/// its matching key (NFC, trimmed, lower-cased), or why it is not one.
+pub fn check_email(raw: &str) -> Result<String, String> {
+    email_key(raw).ok_or_else(|| format!("'{}' is not an e-mail address", raw.trim()))
+}
+
+/// The one check of a phone typed at intake: digits and phone punctuation
+/// only (`+` first), and a number `phone_key` accepts; kept as typed.
+pub fn check_phone(raw: &str) -> Result<String, String> {
+    let p = raw.trim();
+    let punct_ok = p
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
+    if punct_ok && phone_key(p, "").is_some() {
+        Ok(p.to_string())
+    } else {
+        Err(format!("'{p}' is not a phone number"))
+    }
+}
+
 /// A phone as a matching key. `+CC…` and `00CC…` are international; a national
 /// number with a leading 0 gets `default_cc` (e.g. "353"); anything else keeps
 /// its digits only. `None` below 5 digits.
 pub fn phone_key(raw: &str, default_cc: &str) -> Option<String> {
     let t = raw.trim();
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 5 || digits.len() > 17 {
+    let significant = digits.strip_prefix("00").unwrap_or(&digits);
+    if !PHONE_DIGITS.contains(&significant.len()) {
         return None;
     }
     if t.starts_with('+') {
@@ -67,6 +95,29 @@ mod tests {
         assert_eq!(email_key("<ana@x.ie>").as_deref(), Some("ana@x.ie"));
         assert_eq!(email_key("no-at-sign"), None);
         assert_eq!(email_key("a@b@c"), None);
+        assert_eq!(email_key("ana@localhost"), None);
+        assert_eq!(email_key("ana@.ie"), None);
+        // NFC: a decomposed ü and a composed one are one address.
+        assert_eq!(email_key("mu\u{308}ller@x.de"), email_key("müller@x.de"));
+    }
+
+    #[test]
+    fn intake_and_imports_share_one_rule() {
+        for raw in [
+            "J.Mueller@Example.de",
+            "ana@localhost",
+            "a b@x.ie",
+            "mu\u{308}ller@x.de",
+        ] {
+            assert_eq!(check_email(raw).ok(), email_key(raw), "{raw}");
+        }
+        // 15 digits is the E.164 limit, with or without the 00 prefix.
+        assert!(check_phone("+353 123 456 789 012").is_ok());
+        assert!(check_phone("00353 123 456 789 012").is_ok());
+        assert!(check_phone("+353 123 456 789 0123").is_err());
+        assert_eq!(phone_key("+353 123 456 789 0123", "353"), None);
+        assert!(check_phone("call me").is_err());
+        assert!(check_phone("1234").is_err());
     }
 
     #[test]

@@ -141,34 +141,10 @@ fn field(field: &'static str, why: impl Into<String>) -> FieldError {
     }
 }
 
-/// Trims and case-folds an e-mail address; refuses what cannot be one.
-pub fn normalise_email(raw: &str) -> Result<String, String> {
-    let e = raw.trim().to_lowercase();
-    let ok = e.split_once('@').is_some_and(|(l, d)| {
-        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-    }) && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        && e.matches('@').count() == 1;
-    if ok {
-        Ok(e)
-    } else {
-        Err(format!("'{}' is not an e-mail address", raw.trim()))
-    }
-}
-
-/// Trims a phone number; it must hold 5–15 digits and only phone punctuation.
-pub fn normalise_phone(raw: &str) -> Result<String, String> {
-    let p = raw.trim();
-    let digits = p.chars().filter(char::is_ascii_digit).count();
-    let punct_ok = p
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (c == '+' && i == 0));
-    if punct_ok && (5..=15).contains(&digits) {
-        Ok(p.to_string())
-    } else {
-        Err(format!("'{p}' is not a phone number"))
-    }
-}
+/// Intake checks e-mails and phones by the same rule as imports and the
+/// lookup (`identifier`): one validator, so a person typed at intake is the
+/// person found in an export.
+pub use super::identifier::{check_email as normalise_email, check_phone as normalise_phone};
 
 fn text(name: &'static str, raw: &str, required: bool) -> Result<String, FieldError> {
     let t = raw.trim();
