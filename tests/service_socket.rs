@@ -370,13 +370,24 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
 fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let t = tempfile::tempdir().unwrap();
+    // Another user (uid 65534) runs the binary and reaches the socket below:
+    // both sit in a folder this test makes in /tmp and opens to others,
+    // wherever the clone and its target directory are (a clone under root's
+    // home, or in a `mktemp -d`, is 0700 and closed to that user).
+    let t = tempfile::Builder::new()
+        .prefix("rightsdesk-socket-test-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin_path = t.path().join("rightsdesk");
+    std::fs::copy(env!("CARGO_BIN_EXE_rightsdesk"), &bin_path).unwrap();
+    std::fs::set_permissions(&bin_path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = bin_path.as_path();
     let data = t.path().join("data");
     let run_dir = t.path().join("run");
     std::fs::create_dir(&run_dir).unwrap();
     std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let socket = run_dir.join("rightsdesk.sock");
-    let bin = env!("CARGO_BIN_EXE_rightsdesk");
     let cmd = |args: &[&str]| {
         let mut c = std::process::Command::new(bin);
         c.args(args)
@@ -530,6 +541,9 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
             "nobody got in: {}",
             String::from_utf8_lossy(&out.stdout)
         );
+        // Refused by the socket, and told so: not a missing binary.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot reach the team service"), "{err}");
         // Given the socket's group, they get in, and are named by the kernel.
         std::os::unix::fs::chown(&socket, None, Some(65534)).unwrap();
         let c = UnixStream::connect(&socket);
