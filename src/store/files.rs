@@ -62,14 +62,42 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Empty, or holding nothing but what the desk keeps in a data directory
-/// (or sled keeps in a store).
+/// (or sled in a store): every name must be one of the desk's, so a folder
+/// that merely holds a `db` or a `store` among other things is not taken.
 fn plainly_ours(dir: &Path) -> io::Result<bool> {
-    const DESKS: &[&str] = &["settings.toml", "store", "conf", "db", "blobs"];
-    let mut names = Vec::new();
+    const DESKS: &[&str] = &[
+        // the data directory
+        "settings.toml",
+        "store",
+        "store.old",
+        "store.rebuilding",
+        "store.restoring",
+        "rebuild.jsonl",
+        "rightsdesk.log",
+        "rightsdesk.lock",
+        "rightsdesk.sock",
+        "audit.key",
+        "audit.head",
+        "keys.toml",
+        "desk-state.toml",
+        "exports",
+        // sled's store
+        "conf",
+        "db",
+        "blobs",
+        "rightsdesk.size",
+    ];
     for e in fs::read_dir(dir)? {
-        names.push(e?.file_name());
+        let name = e?.file_name();
+        let name = name.to_string_lossy();
+        let ours = DESKS.contains(&name.as_ref())
+            || (name.starts_with("snap.") && !name.contains('/'))
+            || (name.starts_with('.') && name.ends_with(".partial"));
+        if !ours {
+            return Ok(false);
+        }
     }
-    Ok(names.is_empty() || names.iter().any(|n| DESKS.iter().any(|d| n == *d)))
+    Ok(true)
 }
 
 /// Sets every file under `dir` (the desk's own store, made by it) to 0600 and
@@ -106,11 +134,44 @@ pub fn check_replaceable(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Writes `path` whole through `fill`: a temporary file created exclusively in
-/// the same directory (0600 from birth), synced, renamed over `path`, and the
-/// directory synced so the rename survives a crash. On any error the temporary
-/// file (ours) is removed and `path` is untouched. Only a plain file (or
-/// nothing) at `path` is ever replaced.
+/// Readies `path` for an output before anything is said to have been
+/// written (an export is logged first): its folder is made if missing
+/// (0700), must be a folder this process can write in, and `path` itself must
+/// be absent or a plain file. Catches a symlink, `/dev/null` or a missing
+/// folder before the audit chain records an export that never happened.
+pub fn prepare_output(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    create_private_dirs(dir)?;
+    if !fs::metadata(dir)?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "its folder is not a folder",
+        ));
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: access reads the NUL-terminated path only.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    check_replaceable(path)
+}
+
+/// Writes `path` whole through `fill`, then makes it appear by one rename,
+/// and syncs the directory so the rename survives a crash. Only a plain file
+/// (or nothing) at `path` is ever replaced; on any error `path` is untouched.
+///
+/// The bytes go first to an unnamed file in the target's directory
+/// (`O_TMPFILE`, 0600): a kill while writing leaves nothing behind — not
+/// even a hidden, complete copy of a backup in someone's folder. Once it is
+/// whole and synced it gets a fresh random name (`.NAME.XXXXXXXXXXXX.partial`,
+/// linked exclusively: an existing path is never opened) and is renamed
+/// over `path`. Where the file system has no unnamed files, a temporary file
+/// is created exclusively instead (`tempfile`, 0600 from birth).
 pub fn write_whole<T>(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
@@ -126,9 +187,111 @@ pub fn write_whole<T>(
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(name);
     prefix.push(".");
+    let file = match unnamed_in(dir) {
+        Ok(f) => f,
+        Err(e) if unnamed_unsupported(&e) => return write_named(path, dir, &prefix, fill),
+        Err(e) => return Err(e),
+    };
+    let mut w = io::BufWriter::new(file);
+    let out = fill(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    // Checked again just before the rename: what the caller named may have
+    // been replaced by a device or a symlink while the file was being written.
+    check_replaceable(path)?;
+    match give_name(&file, dir, &prefix) {
+        Ok(named) => {
+            if let Err(e) = fs::rename(&named, path) {
+                let _ = fs::remove_file(&named);
+                return Err(e);
+            }
+        }
+        // No /proc to name it through: copy it to a named temporary file.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut file = file;
+            io::Seek::rewind(&mut file)?;
+            write_named(path, dir, &prefix, |w| io::copy(&mut file, w).map(|_| ()))?;
+            return Ok(out);
+        }
+        Err(e) => return Err(e),
+    }
+    sync_dir(dir)?;
+    Ok(out)
+}
+
+/// An unnamed file in `dir`, 0600, gone if the process dies before naming it.
+fn unnamed_in(dir: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(dir)
+}
+
+fn unnamed_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL)
+    )
+}
+
+/// Links the unnamed `file` into `dir` under a fresh random name; an
+/// existing name is never reused (linkat refuses it: EEXIST, then another).
+fn give_name(
+    file: &fs::File,
+    dir: &Path,
+    prefix: &std::ffi::OsStr,
+) -> io::Result<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::AsRawFd;
+    let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .expect("no NUL in a number");
+    for _ in 0..32 {
+        let mut r = [0u8; 6];
+        getrandom::fill(&mut r).map_err(|e| io::Error::other(e.to_string()))?;
+        let mut n = prefix.to_os_string();
+        n.push(hex::encode(r));
+        n.push(".partial");
+        let to = dir.join(n);
+        let c = std::ffi::CString::new(to.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: both paths are valid NUL-terminated strings we own.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc == 0 {
+            return Ok(to);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EEXIST) {
+            return Err(e);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary name",
+    ))
+}
+
+/// The fallback: a temporary file created exclusively beside `path` (0600
+/// from birth, a random name), synced and renamed over it.
+fn write_named<T>(
+    path: &Path,
+    dir: &Path,
+    prefix: &std::ffi::OsStr,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
     // tempfile opens with O_CREAT|O_EXCL and mode 0600, retrying random names.
     let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
+        .prefix(prefix)
         .suffix(".partial")
         .permissions(fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
@@ -136,8 +299,6 @@ pub fn write_whole<T>(
     let out = fill(&mut w)?;
     let tmp = w.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
-    // Checked again just before the rename: what the caller named may have
-    // been replaced by a device or a symlink while the file was being written.
     check_replaceable(path)?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)?;
@@ -237,6 +398,14 @@ mod tests {
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(ensure_private_dir(&shared).is_err());
         assert_eq!(mode(&shared), 0o1777);
+        // A folder holding a `db` among other things is not the desk's.
+        let other = t.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("db"), "x").unwrap();
+        fs::write(other.join("user"), "x").unwrap();
+        fs::set_permissions(&other, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(ensure_private_dir(&other).is_err());
+        assert_eq!(mode(&other), 0o755);
         // An empty directory made for the desk is made private.
         let empty = t.path().join("empty");
         fs::create_dir(&empty).unwrap();
@@ -288,6 +457,24 @@ mod tests {
         tighten_files(&store).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"theirs");
         assert_eq!(mode(&target), 0o644);
+    }
+
+    #[test]
+    fn a_write_cut_short_leaves_no_file_behind() {
+        // While `fill` runs, the directory holds no name for the bytes: a
+        // kill at that moment leaves nothing to find.
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("backup.jsonl");
+        write_whole(&out, |w| {
+            w.write_all(b"secret")?;
+            w.flush()?;
+            let names: Vec<_> = fs::read_dir(t.path()).unwrap().collect();
+            assert!(names.is_empty(), "a name exists mid-write");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"secret");
+        assert_eq!(mode(&out), 0o600);
     }
 
     #[test]
