@@ -34,7 +34,7 @@ fn main() {
 /// (an import refusal names the file and shows the bad cell): inert here,
 /// whatever produced them.
 fn report(f: &cli::Failure) {
-    eprintln!(
+    rightsdesk::errln!(
         "rightsdesk: {}",
         rightsdesk::domain::text::inert_lines(&f.message)
     );

@@ -86,7 +86,7 @@ pub fn run(
                 .unwrap_or(0.0)
         };
         let (records, subjects) = finder.size()?;
-        eprintln!(
+        crate::errln!(
             "lookup: {records} records, {subjects} subjects, index loaded in {:.2}s; {} queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
             loaded.as_secs_f64(),
             times.len(),

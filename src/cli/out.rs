@@ -23,7 +23,7 @@ fn finish(r: std::io::Result<()>) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(CLOSED_PIPE),
         Err(e) => {
-            eprintln!("rightsdesk: cannot write the output: {e}");
+            crate::errln!("rightsdesk: cannot write the output: {e}");
             std::process::exit(super::exit::FAILED);
         }
     }

@@ -217,7 +217,7 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
                 Some(path) => {
                     crate::service::paths::write_private(path, text.as_bytes())
                         .map_err(|e| fail(exit::FAILED, format!("{}: {e}", path.display())))?;
-                    eprintln!("wrote {} entries to {}", list.len(), path.display());
+                    crate::errln!("wrote {} entries to {}", list.len(), path.display());
                 }
                 None => out!("{text}"),
             }

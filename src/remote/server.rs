@@ -52,6 +52,8 @@ const MAX_STAGED_BYTES_TOTAL: usize = 256 << 20;
 /// A connection with nothing to say for this long is closed (a desk
 /// reconnects by itself on its next request).
 const IDLE: Duration = Duration::from_secs(15 * 60);
+/// A new connection must say hello within this.
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// Once a frame has begun, the rest of it must arrive within this.
 const FRAME_DEADLINE: Duration = Duration::from_secs(30);
 /// Connections held at once: at most this many, and never more than the
@@ -160,8 +162,13 @@ fn turn_away(stream: UnixStream, why: String) {
 /// `FRAME_DEADLINE` in all for the rest, so a silent or trickling client
 /// holds its own thread only, and not for ever.
 fn read_request(stream: &mut UnixStream) -> Result<Vec<u8>, FrameError> {
+    read_request_within(stream, IDLE)
+}
+
+/// `read_request` with its own wait for the frame to begin.
+fn read_request_within(stream: &mut UnixStream, idle: Duration) -> Result<Vec<u8>, FrameError> {
     use std::io::Read;
-    stream.set_read_timeout(Some(IDLE))?;
+    stream.set_read_timeout(Some(idle))?;
     let mut first = [0u8; 1];
     loop {
         match stream.read(&mut first) {
@@ -319,7 +326,7 @@ fn serve_on(
             // client gone before it was accepted: the service carries on and
             // tries again once connections have closed.
             Err(e) => {
-                eprintln!("rightsdesk serve: cannot accept a connection: {e}");
+                crate::errln!("rightsdesk serve: cannot accept a connection: {e}");
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -393,7 +400,9 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
     // A desk that stops reading its answers must not hold a thread for ever.
     let _ = stream.set_write_timeout(Some(FRAME_DEADLINE));
     // Handshake: the client names its protocol; a mismatch is said and ends it.
-    match read_request(&mut stream).and_then(|b| Ok(serde_json::from_slice(&b)?)) {
+    match read_request_within(&mut stream, HELLO_WITHIN)
+        .and_then(|b| Ok(serde_json::from_slice(&b)?))
+    {
         Ok(Request::Hello { protocol }) if protocol == PROTOCOL => {
             let _ = write_frame(
                 &mut stream,

@@ -52,7 +52,10 @@ impl Store {
         let mut hasher = Sha256::new();
         let mut n = 0u64;
         let line = |out: &mut dyn Write, v: Value, hasher: &mut Sha256| -> std::io::Result<()> {
-            let s = serde_json::to_string(&v).expect("JSON value serialises");
+            // Names and notes arrive as they were typed: controls and bidi
+            // marks are escaped (\u202e), so the file is inert to read and
+            // the JSON reader still gets the exact bytes back.
+            let s = crate::domain::text::json_inert(&v, false);
             hasher.update(s.as_bytes());
             hasher.update(b"\n");
             writeln!(out, "{s}")
