@@ -93,6 +93,10 @@ pub enum Command {
         /// with it and cannot be proven without it.
         #[arg(long)]
         chain_key: Option<PathBuf>,
+        /// Take a backup whose chain has no sealed entry (made before the
+        /// chain key existed): it cannot be proven, and the report says so.
+        #[arg(long)]
+        unsealed: bool,
     },
     /// Rewrites the store so deleted and overwritten bytes are gone from disk.
     Rebuild,

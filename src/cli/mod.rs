@@ -175,7 +175,7 @@ fn backend(dir: &std::path::Path) -> Result<crate::remote::backend::Backend, Fai
         crate::remote::Door::Service(socket) => {
             Ok(crate::remote::backend::Link::connect(&socket, dir)?.into())
         }
-        crate::remote::Door::Store => Ok(Desk::open(dir)?.into()),
+        crate::remote::Door::Store => Ok(warned(Desk::open(dir)?).into()),
     }
 }
 
@@ -186,8 +186,17 @@ fn backend(dir: &std::path::Path) -> Result<crate::remote::backend::Backend, Fai
 fn local_desk(dir: &std::path::Path) -> Result<Desk, Failure> {
     match crate::remote::door(dir).map_err(|e| fail(exit::FAILED, e.to_string()))? {
         crate::remote::Door::Service(socket) => Err(fail(exit::BUSY, served_message(dir, &socket))),
-        crate::remote::Door::Store => Ok(Desk::open(dir)?),
+        crate::remote::Door::Store => Ok(warned(Desk::open(dir)?)),
     }
+}
+
+/// Says on stderr, at every command, what the store's chain shows that
+/// must not go unnoticed (a rollback).
+fn warned(desk: Desk) -> Desk {
+    if let Some(w) = desk.chain_warning() {
+        crate::errln!("rightsdesk: {w}");
+    }
+    desk
 }
 
 fn served_message(store: &std::path::Path, socket: &std::path::Path) -> String {
@@ -256,7 +265,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             } else {
                 socket.display().to_string()
             };
-            eprintln!("rightsdesk: serving {} on {on}", dir.display());
+            crate::errln!("rightsdesk: serving {} on {on}", dir.display());
             crate::remote::server::serve(desk, &socket, stop)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", socket.display())))
         }
@@ -273,7 +282,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             let started = std::time::Instant::now();
             let mut progress = |stage: &str, rows: usize| {
                 if !*json {
-                    eprintln!(
+                    crate::errln!(
                         "import: {stage} {rows} rows ({:.1}s)",
                         started.elapsed().as_secs_f64()
                     );
@@ -315,7 +324,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             outln!("wrote {n} records to {}", out.display());
             if let Some(h) = desk.chain_head() {
                 // The head leaves with every backup, for a record staff cannot edit.
-                eprintln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
+                crate::errln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
             }
             Ok(())
         }
@@ -353,13 +362,28 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Restore { file, chain_key } => {
-            let (n, report) = crate::service::restore(&dir, file, chain_key.as_deref())?;
+        Command::Restore {
+            file,
+            chain_key,
+            unsealed,
+        } => {
+            let r = crate::service::restore(&dir, file, chain_key.as_deref(), *unsealed)?;
+            if let Some(seen) = r.older_than_seen {
+                crate::errln!(
+                    "rightsdesk: this data directory had seen the audit chain reach #{seen}; the restored chain ends at #{}",
+                    r.report.entries
+                );
+            }
+            if r.unsealed {
+                crate::errln!("rightsdesk: the restored chain is NOT sealed: it could have been rewritten by anyone who could edit the backup; check it against a head written down elsewhere (`rightsdesk audit verify --against SEQ:HASH`)");
+            }
             outln!(
-                "restored {n} records into {}: audit chain intact ({} entries, {} cases)",
+                "restored {} records into {}: audit chain intact ({} entries, {} cases){}",
+                r.records,
                 dir.display(),
-                report.entries,
-                report.cases
+                r.report.entries,
+                r.report.cases,
+                if r.unsealed { ", unsealed" } else { "" }
             );
             Ok(())
         }
@@ -429,7 +453,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             match out {
                 Some(path) => {
                     let n = desk.write_closure_log(*from, *to, *with_subjects, *format, path)?;
-                    eprintln!("wrote {n} closed cases to {}", path.display());
+                    crate::errln!("wrote {n} closed cases to {}", path.display());
                 }
                 None => {
                     let rows = desk.closure_log(*from, *to, *with_subjects)?;

@@ -513,6 +513,8 @@ impl Backend {
         out_dir: &Path,
         password: &crate::service::package::Password,
     ) -> Result<crate::service::AccessExport, DeskError> {
+        // Both files' places are checked before the service logs the release.
+        crate::service::AccessPackage::prepare(id, out_dir)?;
         match self {
             Backend::Local(d) => d.export_access(id, out_dir, password),
             Backend::Service(l) => match l.call(&Request::AccessPackage { id })? {
@@ -551,6 +553,7 @@ impl Backend {
         format: crate::service::records::LogFormat,
         path: &Path,
     ) -> Result<usize, DeskError> {
+        crate::service::records::prepare_log_file(path)?;
         let rows = self.closure_log(from, to, with_subjects)?;
         crate::service::records::write_log_file(&rows, format, path)
     }

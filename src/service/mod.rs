@@ -230,7 +230,7 @@ pub fn rebuild(data_dir: &Path) -> Result<RebuildReport, DeskError> {
     let result = build_store_from(&dump, &new_dir, "rebuilt");
     let _ = std::fs::remove_file(&dump);
     let records = match result {
-        Ok((n, _)) => n,
+        Ok((n, ..)) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&new_dir);
             return Err(e);
@@ -273,8 +273,21 @@ fn lock_error(data_dir: &Path, e: crate::store::layout::LockError) -> DeskError 
 }
 
 /// Builds a complete store in `dir` from the backup `file`, proves its chain
-/// and makes it durable; `what` names the result in errors.
-fn build_store_from(file: &Path, dir: &Path, what: &str) -> Result<(u64, VerifyReport), DeskError> {
+/// and makes it durable; `what` names the result in errors. Returns the
+/// records, the proof, the chain's head, and whether any entry is sealed.
+fn build_store_from(
+    file: &Path,
+    dir: &Path,
+    what: &str,
+) -> Result<
+    (
+        u64,
+        VerifyReport,
+        Option<crate::store::chain::ChainHead>,
+        bool,
+    ),
+    DeskError,
+> {
     let f = std::fs::File::open(file).map_err(io_at(file))?;
     let store = Store::open(dir)?;
     let n = store
@@ -284,7 +297,7 @@ fn build_store_from(file: &Path, dir: &Path, what: &str) -> Result<(u64, VerifyR
         .verify_restored()
         .map_err(|e| DeskError::Restore(format!("the {what} audit chain does not verify: {e}")))?;
     store.flush()?;
-    Ok((n, report))
+    Ok((n, report, store.head(), store.chain_is_sealed()))
 }
 
 /// Identifiers that carry RESTRICTED, DO NOT MARKET or ERASED, from cases: a
@@ -329,19 +342,22 @@ pub fn flag_sets_of<'a>(
 
 /// Rebuilds a store in `data_dir` from a backup. The data directory must not
 /// hold a store yet. The store is built in `store.restoring`, verified, and
-/// appears as `store` by one rename: a kill leaves no store (the next start
-/// removes the half-built one), never half of one.
+/// appears as `store` by one rename: a kill leaves no store, never half of
+/// one, and until the restore is run again nothing else opens the directory
+/// (so no fresh empty store takes the backup's place).
 ///
 /// The backup's chain is sealed with the chain key of the data directory it
 /// came from: that key must be in `data_dir` already, or given as
-/// `chain_key` (it is then kept there). The data directory's last seen head
-/// becomes the restored chain's: restoring is the administrator's choice of
-/// chain, and an older one is said so.
+/// `chain_key` (it is then kept there). A chain with no sealed entry cannot
+/// be told from one rewritten by someone without the key, so it is taken
+/// only with `unsealed`, said plainly in the report. The data directory's
+/// last seen head becomes the restored chain's, before the store appears.
 pub fn restore(
     data_dir: &Path,
     file: &Path,
     chain_key: Option<&Path>,
-) -> Result<(u64, VerifyReport), DeskError> {
+    unsealed: bool,
+) -> Result<Restored, DeskError> {
     use crate::store::chain;
     use crate::store::layout::{self, DirLock};
     paths::load_or_create_settings(data_dir)?;
@@ -374,26 +390,44 @@ pub fn restore(
         (None, _) => {}
     }
     let building = layout::path(data_dir, layout::RESTORING);
-    let result = build_store_from(file, &building, "restored").map_err(|e| match e {
-        DeskError::Restore(m) if m.contains("audit.key") => DeskError::Restore(format!(
-            "{m}. Give the chain key of the data directory the backup came from: --chain-key PATH/audit.key"
-        )),
-        other => other,
-    });
+    // What an earlier, killed restore left is started over.
+    std::fs::remove_dir_all(&building)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        })
+        .map_err(io_at(&building))?;
+    let result = (|| {
+        let (records, report, head, sealed) = build_store_from(file, &building, "restored")
+            .map_err(|e| match e {
+                DeskError::Restore(m) if m.contains("audit.key") => DeskError::Restore(format!(
+                    "{m}. Give the chain key of the data directory the backup came from: --chain-key PATH/audit.key"
+                )),
+                other => other,
+            })?;
+        if !sealed && report.entries > 0 && !unsealed {
+            return Err(DeskError::Restore(format!(
+                "{}: its audit chain is not sealed with a chain key (written before the key existed, or rewritten by someone without it), so it cannot be proven. To take it as it is, run the restore again with --unsealed, then check it against a head written down elsewhere (`rightsdesk audit verify --against SEQ:HASH`)",
+                file.display()
+            )));
+        }
+        // The head first: a kill between it and the rename leaves no store
+        // (the restore is run again), never a store that looks rolled back.
+        let seen = chain::seen_head(data_dir);
+        chain::reset_head(data_dir, head.as_ref()).map_err(io_at(data_dir))?;
+        layout::appear(&building, &store_dir).map_err(io_at(&store_dir))?;
+        let taken_unsealed = !sealed && report.entries > 0;
+        Ok(Restored {
+            records,
+            report,
+            unsealed: taken_unsealed,
+            older_than_seen: seen
+                .filter(|s| head.as_ref().is_none_or(|h| h.seq < s.seq))
+                .map(|s| s.seq),
+        })
+    })();
     match result {
         Ok(r) => {
-            layout::appear(&building, &store_dir).map_err(io_at(&store_dir))?;
-            let restored = Store::open(&store_dir)?.head();
-            if let Some(seen) = chain::seen_head(data_dir) {
-                if restored.as_ref().is_none_or(|h| h.seq < seen.seq) {
-                    eprintln!(
-                        "rightsdesk: this data directory had seen the audit chain reach #{}; the restored chain ends at #{}",
-                        seen.seq,
-                        restored.as_ref().map_or(0, |h| h.seq)
-                    );
-                }
-            }
-            chain::reset_head(data_dir, restored.as_ref()).map_err(io_at(data_dir))?;
             drop(lock);
             Ok(r)
         }
@@ -405,6 +439,18 @@ pub fn restore(
             Err(e)
         }
     }
+}
+
+/// What a restore did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub records: u64,
+    pub report: VerifyReport,
+    /// The chain held no sealed entry and was taken with `--unsealed`.
+    pub unsealed: bool,
+    /// The data directory had seen the chain reach this entry, past the
+    /// restored chain's end (an older backup was chosen).
+    pub older_than_seen: Option<u64>,
 }
 
 /// What an import did.
@@ -506,6 +552,12 @@ impl Desk {
         paths::load_or_create_settings(data_dir)?;
         let lock = crate::store::layout::DirLock::for_open(data_dir)
             .map_err(|e| lock_error(data_dir, e))?;
+        if crate::store::layout::restore_unfinished(data_dir) {
+            return Err(DeskError::Restore(format!(
+                "a restore into {} was interrupted: run the same `rightsdesk restore` again (it starts over); nothing opens this data directory until then, so no empty store takes the backup's place",
+                data_dir.display()
+            )));
+        }
         Desk::open_held(data_dir, std::sync::Arc::new(lock))
     }
 
@@ -797,7 +849,7 @@ impl Desk {
         let index =
             crate::lookup::Index::build(records, &reader.splits(), &flags, self.default_cc());
         if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
-            eprintln!(
+            crate::errln!(
                 "index: records read in {:.2}s, index built in {:.2}s",
                 read.as_secs_f64(),
                 (started.elapsed() - read).as_secs_f64()
@@ -829,7 +881,7 @@ impl Desk {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        paths::check_replaceable(path).map_err(io)?;
+        crate::store::files::prepare_output(path).map_err(io)?;
         self.store
             .log(&self.note("backup", serde_json::json!({ "file": name })))?;
         let at = self.now().to_rfc3339();
@@ -897,6 +949,14 @@ impl Desk {
         head: &crate::store::chain::ChainHead,
     ) -> Result<(), VerifyError> {
         self.store.verify_against(head)
+    }
+
+    /// Said at every start while the chain does not hold the head this data
+    /// directory last saw (a store copied back, or rewritten).
+    pub fn chain_warning(&self) -> Option<String> {
+        self.store.seen_head_problem().map(|e| {
+            format!("warning: {e}. `rightsdesk audit verify` fails until this is looked into")
+        })
     }
 
     /// The audit chain's last entry (number and hash).

@@ -76,6 +76,7 @@ impl Desk {
         format: LogFormat,
         path: &std::path::Path,
     ) -> Result<usize, DeskError> {
+        prepare_log_file(path)?;
         let rows = self.closure_log(from, to, with_subjects)?;
         write_log_file(&rows, format, path)
     }
@@ -108,6 +109,14 @@ impl Desk {
 
 /// The log as CSV (spreadsheet-safe cells) or JSON lines.
 /// Writes the rows to `path` (0600; a directory it has to make, 0700); returns how many.
+/// Checks the closure log's file can be written, before the export is logged.
+pub fn prepare_log_file(path: &std::path::Path) -> Result<(), DeskError> {
+    crate::store::files::prepare_output(path).map_err(|source| DeskError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 pub fn write_log_file(
     rows: &[ClosureRow],
     format: LogFormat,

@@ -430,6 +430,17 @@ impl AccessPackage {
         self.by_source.values().map(Vec::len).sum()
     }
 
+    /// Checks `ID-access.pdf` and `ID-portability.zip` can be written into
+    /// `out_dir` (made 0700 if missing), before anything is written or logged.
+    pub fn prepare(id: CaseId, out_dir: &Path) -> Result<(), DeskError> {
+        for name in [format!("{id}-access.pdf"), format!("{id}-portability.zip")] {
+            let p = out_dir.join(name);
+            crate::store::files::prepare_output(&p)
+                .map_err(|source| DeskError::Read { path: p, source })?;
+        }
+        Ok(())
+    }
+
     /// Writes `ID-access.pdf` (and `ID-portability.zip`) into `out_dir`
     /// (made 0700 if missing; an existing one keeps its mode), both AES-256.
     pub fn write(
@@ -474,6 +485,7 @@ impl Desk {
         out_dir: &Path,
         password: &super::package::Password,
     ) -> Result<AccessExport, DeskError> {
+        AccessPackage::prepare(id, out_dir)?;
         let package = self.access_package(id)?;
         let out = package.write(out_dir, password)?;
         self.log_access_export(&package)?;

@@ -82,16 +82,18 @@ pub fn examine(data_dir: &Path) -> Vec<Finding> {
     }
     let at = |n: &str| data_dir.join(n);
     let exists = |n: &str| std::fs::symlink_metadata(at(n)).is_ok();
+    if layout::restore_unfinished(data_dir) {
+        out.push(problem(format!(
+            "{}: a restore was interrupted; run the same `rightsdesk restore` again (it starts over): nothing else opens this directory until then",
+            layout::RESTORING
+        )));
+    }
     for (name, meaning) in [
         (
             layout::OLD,
             "a rebuild was interrupted while swapping stores",
         ),
         (layout::REBUILDING, "a rebuild was interrupted"),
-        (
-            layout::RESTORING,
-            "a restore was interrupted (run the restore again after the next start)",
-        ),
         (layout::DUMP, "a rebuild's dump was left behind"),
     ] {
         if exists(name) {
@@ -100,13 +102,23 @@ pub fn examine(data_dir: &Path) -> Vec<Finding> {
             )));
         }
     }
+    if let Ok(rd) = std::fs::read_dir(data_dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if layout::is_our_partial(&name) {
+                out.push(recoverable(format!(
+                    "{name}: a write the desk did not finish; the next start removes it"
+                )));
+            }
+        }
+    }
     let store = at(layout::STORE);
     if !store.is_dir() {
         if exists(layout::OLD) && exists(layout::REBUILDING) {
             out.push(recoverable(
                 "no store: the rebuilt one is complete beside it and the next start puts it in place",
             ));
-        } else {
+        } else if !layout::restore_unfinished(data_dir) {
             out.push(ok(
                 "no store yet (a first start creates one, or restore a backup)",
             ));

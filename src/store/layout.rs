@@ -10,8 +10,8 @@
 //! | `store.old` and `store.rebuilding`   | killed between rebuild's renames    | renames the rebuilt (complete, verified) store in, removes the old |
 //! | `store.old` alone                    | (cannot happen, but)                | renames it back |
 //! | `store.rebuilding` without `store.old` | rebuild killed before its swap    | removes it: the store is as it was |
-//! | `store.restoring`                    | restore killed before it finished   | removes it: run the restore again |
-//! | `rebuild.jsonl`, `.rebuild.jsonl.*.partial` | rebuild's dump                 | removed |
+//! | `store.restoring` (no `store`)       | restore killed before it finished   | keeps it as a mark: nothing opens the directory but the restore run again, which starts over |
+//! | `rebuild.jsonl`, `.NAME.*.partial` of the desk's own files | a rebuild's dump, a write cut short | removed |
 //! | `store/snap.*.generating`            | sled killed (or out of space) writing a snapshot | removed: sled rewrites it from its log |
 //!
 //! A lock file (`rightsdesk.lock`, flock) keeps these steps to one process:
@@ -166,19 +166,38 @@ pub fn recover(data_dir: &Path) -> io::Result<Vec<String>> {
         remove_ours(&at(REBUILDING))?;
         did.push("removed the half-built store of an interrupted rebuild".into());
     }
-    if exists(&at(RESTORING)) {
-        remove_ours(&at(RESTORING))?;
-        did.push("removed the half-restored store of an interrupted restore".into());
-    }
+    // A half-restored store stays as the mark that a restore is unfinished:
+    // until the restore runs again (and starts over), nothing opens the
+    // directory, so an empty store never takes the backup's place.
     for entry in fs::read_dir(data_dir)? {
         let name = entry?.file_name();
         let name = name.to_string_lossy();
-        if name == DUMP || (name.starts_with(".rebuild.jsonl.") && name.ends_with(".partial")) {
+        if name == DUMP || is_our_partial(&name) {
             remove_ours(&at(&name))?;
         }
     }
     remove_sled_leftovers(&at(STORE))?;
     Ok(did)
+}
+
+/// The desk's own files in a data directory, written whole through a
+/// temporary `.NAME.XXXXXX.partial` beside them (see `files::write_whole`).
+const WRITTEN_WHOLE: &[&str] = &[
+    "settings.toml",
+    "audit.head",
+    "desk-state.toml",
+    "keys.toml",
+    DUMP,
+];
+
+/// A temporary file one of the desk's own writes left in its data directory.
+pub fn is_our_partial(name: &str) -> bool {
+    WRITTEN_WHOLE.iter().any(|n| {
+        name.strip_prefix('.')
+            .and_then(|r| r.strip_prefix(n))
+            .and_then(|r| r.strip_prefix('.'))
+            .is_some_and(|r| r.ends_with(".partial") && !r.contains('/'))
+    })
 }
 
 /// sled writes a snapshot to `snap.N.generating` and renames it when done;
@@ -201,6 +220,11 @@ fn remove_sled_leftovers(store: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a restore was cut short here (and must be run again).
+pub fn restore_unfinished(data_dir: &Path) -> bool {
+    is_dir(&data_dir.join(RESTORING)) && !is_dir(&data_dir.join(STORE))
 }
 
 /// Replaces `target` by the complete directory `built` in one rename, then
@@ -272,7 +296,9 @@ mod tests {
     fn a_half_restored_store_is_never_taken_for_one() {
         let t = dir_with(&[RESTORING]);
         recover(t.path()).unwrap();
-        assert!(left(&t).is_empty());
+        // Kept as the mark of an unfinished restore; no store appears.
+        assert_eq!(left(&t), [RESTORING]);
+        assert!(restore_unfinished(t.path()));
     }
 
     #[test]

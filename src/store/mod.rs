@@ -71,6 +71,9 @@ pub enum StoreError {
     ChainKeyMissing { path: PathBuf },
     #[error("the disk holding the store {} is full ({} KiB free; a change needs {} KiB spare): nothing was changed. Free some space and try again", .path.display(), .free / 1024, .need / 1024)]
     DiskFull { path: PathBuf, free: u64, need: u64 },
+    /// sled writes a snapshot as it opens a store, so even a read needs room.
+    #[error("the disk holding the store {} is full ({} KiB free): the store cannot be opened, even to read, until some space is freed; nothing was changed and nothing is lost", .path.display(), .free / 1024)]
+    NoRoomToOpen { path: PathBuf, free: u64 },
 }
 
 /// Space a change must leave free on the store's disk. sled does not fail
@@ -140,6 +143,10 @@ pub struct Store {
     /// Seals new audit entries (see `chain`); none for a store not yet
     /// given one (a restore in progress, a store from before the key).
     chain_key: Option<std::sync::Arc<crate::domain::audit::ChainKey>>,
+    /// Whether this store's chain still holds the head its data directory
+    /// last saw. When it does not (an older store copied back), the seen head
+    /// is kept as it is: new changes must not write the evidence over.
+    continues_seen: bool,
 }
 
 /// What a case change writes beside the case, in the same transaction.
@@ -310,9 +317,12 @@ impl Store {
             path,
             recorded_len: Default::default(),
             chain_key,
+            continues_seen: true,
         };
         store.record_len();
         store.check_schema()?;
+        let mut store = store;
+        store.continues_seen = store.seen_head_problem().is_none();
         tighten_files(dir).map_err(|source| StoreError::Io {
             path: dir.to_path_buf(),
             source,
@@ -355,6 +365,27 @@ impl Store {
         Ok(())
     }
 
+    /// Why the chain does not hold the head its data directory last saw
+    /// (rolled back, or rewritten), if it does not.
+    pub fn seen_head_problem(&self) -> Option<VerifyError> {
+        let seen = chain::seen_head(&data_dir_of(&self.path))?;
+        let now = self.head().map_or(0, |h| h.seq);
+        if seen.seq > now {
+            return Some(VerifyError::RolledBack { seen, now });
+        }
+        self.verify_against(&seen)
+            .err()
+            .map(|_| VerifyError::Rewritten { seen })
+    }
+
+    /// Whether any audit entry is sealed with a chain key.
+    pub fn chain_is_sealed(&self) -> bool {
+        self.head()
+            .and_then(|h| self.audit.get(h.seq.to_be_bytes()).ok().flatten())
+            .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
+            .is_some_and(|e| e.v >= 2)
+    }
+
     /// The chain's last entry: its number and hash.
     pub fn head(&self) -> Option<chain::ChainHead> {
         let v = self.meta.get(KEY_HEAD).ok()??;
@@ -394,9 +425,14 @@ impl Store {
     }
 
     fn sled_err(&self, e: impl std::fmt::Display) -> StoreError {
+        let detail = e.to_string();
+        // sled reports a full disk as its own IO error, with the OS code.
+        if detail.contains("code: 28") || detail.contains("No space left") {
+            return disk_full(&self.path);
+        }
         StoreError::Sled {
             path: self.path.clone(),
-            detail: e.to_string(),
+            detail,
         }
     }
 
@@ -457,13 +493,15 @@ impl Store {
         let Some(dir) = self.path.parent() else {
             return;
         };
-        chain::note_head(
-            dir,
-            &chain::ChainHead {
-                seq: entry.seq,
-                hash: entry.hash.clone(),
-            },
-        );
+        if self.continues_seen {
+            chain::note_head(
+                dir,
+                &chain::ChainHead {
+                    seq: entry.seq,
+                    hash: entry.hash.clone(),
+                },
+            );
+        }
         let line = format!(
             "{} {} {} {} {}\n",
             entry.at.format("%Y-%m-%dT%H:%M:%SZ"),
@@ -910,18 +948,10 @@ impl Store {
     /// that the chain still holds the last head this data directory saw.
     pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
         let report = self.verify_restored()?;
-        if let Some(seen) = chain::seen_head(&data_dir_of(&self.path)) {
-            if seen.seq > report.entries {
-                return Err(VerifyError::RolledBack {
-                    seen,
-                    now: report.entries,
-                });
-            }
-            if self.verify_against(&seen).is_err() {
-                return Err(VerifyError::Rewritten { seen });
-            }
+        match self.seen_head_problem() {
+            Some(e) => Err(e),
+            None => Ok(report),
         }
-        Ok(report)
     }
 
     /// Proves the chain and every case, without the data directory's last
@@ -1054,7 +1084,12 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
                 None => "corruption detected".into(),
             },
         },
-        sled::Error::Io(source) if source.raw_os_error() == Some(libc::ENOSPC) => disk_full(&path),
+        sled::Error::Io(source) if source.raw_os_error() == Some(libc::ENOSPC) => {
+            StoreError::NoRoomToOpen {
+                free: files::free_bytes(&path).unwrap_or(0),
+                path,
+            }
+        }
         sled::Error::Io(source) => StoreError::Io { path, source },
         other => StoreError::Sled {
             path,
