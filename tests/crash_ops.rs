@@ -565,3 +565,43 @@ fn a_kill_between_rebuilds_renames_is_named_by_doctor_and_finished_by_the_next_s
     let next = common::cli::open_case(&d, "Bob Ray");
     assert_ne!(next, id);
 }
+
+#[test]
+fn an_interrupted_restore_keeps_the_directory_for_the_restore_run_again() {
+    let t = tempfile::tempdir().unwrap();
+    let a = t.path().join("a");
+    let id = common::cli::open_case(&a, "Ann Lee");
+    let file = t.path().join("a.jsonl");
+    common::cli::ok(&a, &["backup", "--out", file.to_str().unwrap()]);
+    let key = a.join("audit.key");
+    // What a kill mid-restore leaves: a half-built store, no `store`.
+    let b = t.path().join("b");
+    std::fs::create_dir(&b).unwrap();
+    std::fs::create_dir(b.join("store.restoring")).unwrap();
+    std::fs::write(b.join("store.restoring").join("db"), "half").unwrap();
+    // An ordinary command does not open a fresh, empty store in its place.
+    let out = common::cli::run(&b, &["case", "list", "--all"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("restore") && err.contains("interrupted"),
+        "{err}"
+    );
+    assert!(!b.join("store").exists() && !b.join("audit.key").exists());
+    let doctor = common::cli::run(&b, &["doctor"]);
+    assert!(
+        String::from_utf8_lossy(&doctor.stdout).contains("run the same `rightsdesk restore` again")
+    );
+    // The restore run again starts over and works.
+    common::cli::ok(
+        &b,
+        &[
+            "restore",
+            file.to_str().unwrap(),
+            "--chain-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(common::cli::ok(&b, &["case", "list", "--all"]).contains(&id));
+    assert!(common::cli::ok(&b, &["audit", "verify"]).contains("intact"));
+}

@@ -290,20 +290,25 @@ fn control_characters_never_reach_a_file_or_json_raw() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("bad^[[31m.csv"));
 }
 
-/// Runs a command whose reader has already gone: its first write meets a
-/// closed pipe.
-fn into_a_closed_pipe(d: &Path, args: &[&str]) -> std::process::Output {
+/// A pipe's two ends (reader, writer).
+fn closed_pipe() -> (std::fs::File, std::fs::File) {
     let mut fds = [0; 2];
     // SAFETY: pipe writes two new descriptors into `fds`, which we then own.
     assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     // SAFETY: both descriptors were just made by pipe and are owned here only.
-    let (reader, writer) = unsafe {
+    unsafe {
         use std::os::fd::FromRawFd;
         (
             std::fs::File::from_raw_fd(fds[0]),
             std::fs::File::from_raw_fd(fds[1]),
         )
-    };
+    }
+}
+
+/// Runs a command whose reader has already gone: its first write meets a
+/// closed pipe.
+fn into_a_closed_pipe(d: &Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = closed_pipe();
     drop(reader);
     Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
         .args(args)
@@ -336,4 +341,113 @@ fn a_closed_pipe_ends_a_command_quietly() {
         assert!(err.is_empty(), "{args:?}: {err}");
         assert_eq!(r.status.code(), Some(141), "{args:?}");
     }
+}
+
+/// The audit entries of one kind.
+fn logged(d: &Path, kind: &str) -> usize {
+    let log = run(d, &["audit", "log", "--json"]).stdout;
+    String::from_utf8_lossy(&log)
+        .lines()
+        .filter(|l| l.contains(&format!("\"kind\":\"{kind}\"")))
+        .count()
+}
+
+#[test]
+fn an_export_that_cannot_be_written_is_neither_written_nor_logged() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--right",
+            "portability",
+            "--name",
+            "Ann Lee",
+            "--email",
+            "ann@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let out = t.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let v = victim(t.path());
+    std::os::unix::fs::symlink(&v, out.join(format!("{id}-portability.zip"))).unwrap();
+    let pw = t.path().join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let r = run(
+        &d,
+        &[
+            "export",
+            "access",
+            &id,
+            "--out",
+            out.to_str().unwrap(),
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        !out.join(format!("{id}-access.pdf")).exists(),
+        "the PDF left unlogged"
+    );
+    assert_eq!(logged(&d, "access-exported"), 0);
+    // A closure log to a symlink, to /dev/null or into a missing folder's
+    // file that cannot be made: refused before it is logged.
+    let link = t.path().join("log.csv");
+    std::os::unix::fs::symlink(&v, &link).unwrap();
+    for target in [link.to_str().unwrap(), "/dev/null", "/proc/nowhere/log.csv"] {
+        let r = run(&d, &["closures", "export", "--out", target]);
+        assert_eq!(r.status.code(), Some(1), "{target}");
+    }
+    assert_eq!(logged(&d, "closures-exported"), 0);
+    let r = run(&d, &["backup", "--out", "/proc/nowhere/b.jsonl"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(logged(&d, "backup"), 0);
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "someone else's file\n"
+    );
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_work() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let fixture = format!(
+        "{}/tests/fixtures/import/hubspot-contacts.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (reader, writer) = closed_pipe();
+    drop(reader);
+    let r = Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(["import", "web-forms", &fixture])
+        .env("RIGHTSDESK_DATA_DIR", &d)
+        .env_remove("RIGHTSDESK_SOCKET")
+        .stderr(Stdio::from(writer))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{:?}", r.status);
+    assert_eq!(logged(&d, "imported"), 1);
+}
+
+#[test]
+fn a_backup_file_carries_no_raw_controls() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    closed_hostile_case(&d);
+    let b = t.path().join("b.jsonl");
+    ok(&d, &["backup", "--out", b.to_str().unwrap()]);
+    assert_eq!(
+        raw_controls(&std::fs::read(&b).unwrap()),
+        Vec::<char>::new()
+    );
 }

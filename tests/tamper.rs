@@ -36,6 +36,27 @@ fn an_older_store_copied_back_is_caught_as_a_rollback() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("rolled back"));
     let out = run(&d, &["audit", "verify", "--against", "3:nothex"]);
     assert_eq!(out.status.code(), Some(2));
+    // Ordinary work on the rolled-back store does not wipe the evidence:
+    // every command warns, and verify keeps failing past the old head.
+    for i in 0..3 {
+        let r = run(
+            &d,
+            &["case", "note", &id_of_first(&d), &format!("routine {i}")],
+        );
+        assert!(r.status.success());
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(
+            err.contains("warning") && err.contains("rolled back"),
+            "{err}"
+        );
+    }
+    let out = run(&d, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(5), "the rollback was forgotten");
+}
+
+fn id_of_first(d: &std::path::Path) -> String {
+    let list = common::cli::json(d, &["case", "list", "--all", "--json"]);
+    list[0]["id"].as_str().unwrap().to_string()
 }
 
 /// A backup with every actor rewritten and each hash recomputed as plain
@@ -97,6 +118,21 @@ fn a_backup_rewritten_without_the_chain_key_does_not_restore() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not sealed") && err.contains("#1"), "{err}");
     assert!(!b.join("store").exists());
+    // Without a key it cannot be told from a backup older than the key:
+    // refused unless taken knowingly, and then said so.
+    let e = t.path().join("e");
+    let out = run(&e, &["restore", forged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not sealed") && err.contains("--unsealed"),
+        "{err}"
+    );
+    assert!(!e.join("store").exists());
+    let out = run(&e, &["restore", forged.to_str().unwrap(), "--unsealed"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOT sealed"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unsealed"));
     // The genuine backup restores with the same key.
     let c = t.path().join("c");
     let restored = ok(

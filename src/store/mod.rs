@@ -117,7 +117,7 @@ pub enum VerifyError {
     Unreadable(String),
     #[error("the store's chain ends at entry #{now}, but this data directory saw it reach #{}: the store was rolled back (an older copy put in its place); the head it saw was {seen}", .seen.seq)]
     RolledBack { seen: chain::ChainHead, now: u64 },
-    #[error("entry #{} is not the one this data directory saw ({seen}): the chain was rewritten", .seen.seq)]
+    #[error("entry #{} is not the one this data directory saw ({seen}): the store was rolled back and written on, or its chain rewritten", .seen.seq)]
     Rewritten { seen: chain::ChainHead },
     #[error("the chain does not hold the head {given}: {why}")]
     NotThisHead {
