@@ -79,6 +79,37 @@ fn crafted_purge_and_pseudonymise_steps_are_refused() {
 }
 
 #[test]
+fn a_crafted_plan_cannot_write_registers_where_they_do_not_belong() {
+    let mut svc = Service::start();
+    let mut c = svc.client();
+    let case = verified_erasure(&mut c, "ann@example.ie");
+    let task = |source: &str, action: &str| rightsdesk::domain::plan::PlannedTask {
+        source: source.into(),
+        action: action.into(),
+        why: "crafted".into(),
+        held: false,
+    };
+    for t in [
+        task("web-forms", rightsdesk::domain::plan::ACTION_MARK_BACKUP),
+        task("invoicing", rightsdesk::domain::plan::ACTION_SUPPRESS),
+    ] {
+        let why = refused(c.call(&Request::AcceptPlan {
+            id: case.id,
+            tasks: vec![t],
+            expected_version: None,
+        }));
+        assert!(why.contains("catalogue"), "{why}");
+    }
+    let now = case_of(c.call(&Request::Case { id: case.id }).unwrap());
+    assert!(now.tasks.is_empty(), "nothing was planned");
+    drop(c);
+    svc.stop();
+    let desk = common::desk(svc.dir.path());
+    assert!(desk.backup_marks().unwrap().is_empty());
+    assert!(desk.suppression_list().unwrap().is_empty());
+}
+
+#[test]
 fn a_dated_close_takes_the_same_rules_and_side_effects_as_any_close() {
     let svc = Service::start();
     let mut c = svc.client();

@@ -141,11 +141,32 @@ impl Desk {
         let today = self.today();
         let cx = self.cx(today);
         for t in tasks {
-            if self.catalogue.get(&t.source).is_none() {
+            let Some(src) = self.catalogue.get(&t.source) else {
                 return Err(DeskError::UnknownSource {
                     id: t.source.clone(),
                     known: self.catalogue.ids().join(", "),
                 });
+            };
+            // The two actions the desk carries out itself write registers:
+            // only where the catalogue says they belong, whoever sent the plan.
+            let misplaced = (t.action == ACTION_MARK_BACKUP && !src.backup)
+                || (t.action == ACTION_SUPPRESS && !src.marketing);
+            if misplaced {
+                return Err(crate::domain::Refusal {
+                    case: id,
+                    step: "plan tasks for",
+                    why: format!(
+                        "'{}' is not done in {} (the catalogue does not mark it as {})",
+                        t.action,
+                        t.source,
+                        if t.action == ACTION_SUPPRESS {
+                            "a marketing channel"
+                        } else {
+                            "a backup"
+                        }
+                    ),
+                }
+                .into());
             }
         }
         let refs = tasks
