@@ -28,17 +28,27 @@ fn sigkill_at_random_moments_loses_no_acknowledged_change() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_tx, first_rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
+            let mut lines = Vec::new();
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.is_empty() {
+                    let _ = first_tx.send(());
+                }
+                lines.push(l);
+            }
+            lines
         });
+        // The child is under way once it has acknowledged its first change
+        // (waited for, however slow the machine); the kill then lands at a
+        // random moment up to 280 ms into its stream of changes.
+        first_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("round {round}: the child acknowledged nothing"));
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        // Between 20 and 300 ms: sometimes before the first change, mostly mid-stream.
-        std::thread::sleep(Duration::from_millis(20 + rng % 280));
+        std::thread::sleep(Duration::from_millis(rng % 280));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let lines = reader.join().unwrap();
@@ -72,8 +82,4 @@ fn sigkill_at_random_moments_loses_no_acknowledged_change() {
     }
     eprintln!("crash harness: {ROUNDS} rounds, {acked_total} acknowledged changes checked, {losses} lost, {verified}/{ROUNDS} chain verifications passed");
     assert_eq!(losses, 0);
-    assert!(
-        acked_total > ROUNDS as usize,
-        "the child made progress ({acked_total} acks)"
-    );
 }

@@ -139,8 +139,11 @@ fn stale_answers_never_replace_the_current_query() {
     }
     typ(&mut app, "kenji");
     pump(&mut app, &rx, |a| results(a).is_some_and(|g| !g.is_empty()));
-    // Let any older answers arrive too; they must be ignored.
-    while let Ok(ev) = rx.recv_timeout(Duration::from_millis(300)) {
+    // Every older answer still on its way arrives before the worker ends:
+    // close its queue and take them all (a bounded wait, not a timed one);
+    // each must be ignored.
+    app.lookup_tx = None;
+    while let Ok(ev) = rx.recv_timeout(Duration::from_secs(30)) {
         app.update(Msg::Lookup(ev));
     }
     let groups = results(&app).unwrap();
