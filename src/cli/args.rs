@@ -36,6 +36,7 @@ pub enum Command {
         /// Holiday calendar (default: the organisation's setting, else ireland).
         #[arg(long)]
         calendar: Option<String>,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -58,6 +59,7 @@ pub enum Command {
         /// "key=ID,name=Full Name,email=E-mail,phone=Tel,company=Org,date=Updated".
         #[arg(long)]
         map: Option<crate::import::ColumnMap>,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -74,6 +76,7 @@ pub enum Command {
         /// With --stdin: print latency per query (p50/p95) to stderr at the end.
         #[arg(long)]
         timings: bool,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -82,6 +85,7 @@ pub enum Command {
     Demo(DemoCommand),
     /// Writes the whole store as versioned JSON lines (independent of sled's format).
     Backup {
+        /// The file to write (replaced whole; a folder the desk has to make is made 0700)
         #[arg(long)]
         out: PathBuf,
     },
@@ -104,6 +108,7 @@ pub enum Command {
     /// modes, the chain key, free space), from its files alone: it opens no
     /// store and changes nothing.
     Doctor {
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -131,8 +136,10 @@ pub enum Command {
     /// retention_years) to their pseudonymised stub. Lists them only, unless
     /// --apply; then rebuilds the store so the removed bytes are gone.
     Purge {
+        /// Carry it out (without it, only list what would be done)
         #[arg(long)]
         apply: bool,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -164,12 +171,14 @@ pub enum ExportCommand {
     /// (AES-256 entries: data.json, data.csv) into DIR.
     Access {
         id: String,
+        /// The folder to write the files into (made 0700 if missing; an existing one keeps its mode)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// A file whose first line is the password (at least 10 characters).
         /// The password is never stored or logged.
         #[arg(long, value_name = "F")]
         password_file: PathBuf,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -185,6 +194,7 @@ pub struct ReadArgs {
     /// For csv/json: which columns hold what (see `import --help`).
     #[arg(long)]
     pub map: Option<crate::import::ColumnMap>,
+    /// Print JSON instead of text (outside text escaped)
     #[arg(long)]
     pub json: bool,
 }
@@ -193,6 +203,7 @@ pub struct ReadArgs {
 pub enum BackupsCommand {
     /// Every backup exclusion mark: case, set, until when.
     List {
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -219,6 +230,7 @@ pub enum SuppressionCommand {
         /// The catalogue source the export comes from (e.g. marketing).
         source: String,
         file: PathBuf,
+        /// The export's format (detected from its header when not given)
         #[arg(long)]
         format: Option<crate::import::Format>,
     },
@@ -230,8 +242,10 @@ pub enum DemoCommand {
     Generate {
         #[arg(long)]
         records: usize,
+        /// The file to write (replaced whole; a folder the desk has to make is made 0700)
         #[arg(long)]
         out: PathBuf,
+        /// Seed for the generator (the same seed gives the same data)
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -239,6 +253,7 @@ pub enum DemoCommand {
     /// one the desk acknowledged (the crash-safety harness drives this).
     #[command(hide = true)]
     Churn {
+        /// Seed for the generator (the same seed gives the same data)
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -260,18 +275,21 @@ pub enum CaseCommand {
         /// Include closed cases.
         #[arg(long)]
         all: bool,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
     /// One case in full.
     Show {
         id: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
     /// Asks the requester for more ID: the clock stops until it arrives.
     RequestId {
         id: String,
+        /// The evidence or remark kept with the step
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -285,6 +303,7 @@ pub enum CaseCommand {
         method: VerificationMethod,
         #[arg(long, default_value = "verified")]
         outcome: VerificationOutcome,
+        /// The evidence or remark kept with the step
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -293,6 +312,7 @@ pub enum CaseCommand {
     /// Waits for clarification from the requester: the clock pauses.
     Pause {
         id: String,
+        /// Why, in words (kept in the case; the letter states it where the person is told)
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -307,8 +327,10 @@ pub enum CaseCommand {
     /// Extends by two further months (only before the first month ends).
     Extend {
         id: String,
+        /// Why, in words (kept in the case; the letter states it where the person is told)
         #[arg(long)]
         reason: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -316,12 +338,13 @@ pub enum CaseCommand {
     Task {
         id: String,
         source: String,
-        /// pending, done, not-found, exempt (exempt needs the legal basis as --note)
+        /// pending, done, not-found, exempt (needs the legal basis as --note), dropped (needs the reason as --note)
         #[arg(long)]
         status: TaskStatus,
-        /// What was done (default: the case's first right's action, e.g. "erase").
+        /// Which of the source's tasks this completes, where it has several (default: its one task; for a new task, the first right's action, e.g. "erase")
         #[arg(long)]
         action: Option<String>,
+        /// The evidence or remark kept with the step
         #[arg(long, default_value = "")]
         note: String,
         #[command(flatten)]
@@ -330,6 +353,7 @@ pub enum CaseCommand {
     /// All work is done: the response can go out.
     Ready {
         id: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -337,6 +361,7 @@ pub enum CaseCommand {
     Note {
         id: String,
         text: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -347,6 +372,7 @@ pub enum CaseCommand {
         /// refused-identity, withdrawn
         #[arg(long)]
         outcome: Outcome,
+        /// Why, in words (kept in the case; the letter states it where the person is told)
         #[arg(long)]
         reason: String,
         /// A reasonable fee charged for a manifestly unfounded or excessive
@@ -368,6 +394,7 @@ pub enum CaseCommand {
         /// evidence (by default they are replaced by keyed hashes).
         #[arg(long)]
         keep_identifiers: bool,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -382,6 +409,7 @@ pub enum CaseCommand {
         /// With --accept: leave out the tasks of this source (repeatable).
         #[arg(long = "skip", value_name = "SOURCE")]
         skip: Vec<String>,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -394,8 +422,10 @@ pub enum CaseCommand {
         old: String,
         #[arg(long)]
         new: String,
+        /// Why, in words (kept in the case; the letter states it where the person is told)
         #[arg(long)]
         reason: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -408,6 +438,7 @@ pub enum CaseCommand {
         /// How they were told (e.g. "letter of 3 March").
         #[arg(long)]
         how: String,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
@@ -420,6 +451,7 @@ pub struct StepArgs {
     /// The day this happened, if not today (e.g. ID that arrived by post yesterday).
     #[arg(long, value_parser = parse_date)]
     pub on: Option<NaiveDate>,
+    /// Print JSON instead of text (outside text escaped)
     #[arg(long)]
     pub json: bool,
 }
@@ -433,8 +465,10 @@ pub struct OpenArgs {
     /// The data subject's name.
     #[arg(long)]
     pub name: String,
+    /// An e-mail address of the subject; repeat for several
     #[arg(long = "email")]
     pub emails: Vec<String>,
+    /// A phone number of the subject, in any format; repeat for several
     #[arg(long = "phone")]
     pub phones: Vec<String>,
     /// email, web-form, chatbot, phone, post, in-person
@@ -455,6 +489,7 @@ pub struct OpenArgs {
     /// The subject is a child.
     #[arg(long)]
     pub child: bool,
+    /// Print JSON instead of text (outside text escaped)
     #[arg(long)]
     pub json: bool,
 }
@@ -463,6 +498,7 @@ pub struct OpenArgs {
 pub enum AuditCommand {
     /// Proves the hash chain and every case against it; names the first bad entry.
     Verify {
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
         /// A head written down earlier (`SEQ:HASH` from `audit head`): the
@@ -474,13 +510,16 @@ pub enum AuditCommand {
     /// (e.g. `rightsdesk audit head | logger -t rightsdesk`), and check
     /// later with `audit verify --against`.
     Head {
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
     /// Shows the chain (one JSON object a line with --json).
     Log {
+        /// Only this case's entries
         #[arg(long)]
         case: Option<String>,
+        /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
     },
