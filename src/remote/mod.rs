@@ -10,6 +10,7 @@ pub mod backend;
 pub mod client;
 pub mod index;
 pub mod server;
+pub mod system;
 
 use crate::domain::audit::AuditEntry;
 use crate::domain::plan::PlannedTask;
@@ -333,11 +334,6 @@ pub fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<T
     Ok(serde_json::from_slice(&read_frame_bytes(r)?)?)
 }
 
-/// Where the service listens: `RIGHTSDESK_SOCKET`, else the data directory.
-pub fn socket_path(data_dir: &std::path::Path) -> std::path::PathBuf {
-    configured_socket().unwrap_or_else(|| data_dir.join("rightsdesk.sock"))
-}
-
 /// The team service named by `RIGHTSDESK_SOCKET`, if any.
 pub fn configured_socket() -> Option<std::path::PathBuf> {
     std::env::var_os("RIGHTSDESK_SOCKET")
@@ -356,28 +352,78 @@ pub enum Door {
 /// fall-back to a private store: a case opened there would take a number
 /// the team store already used, and nobody else would ever see it.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot reach the team service at {socket}: {source}; nothing was done (start `rightsdesk serve` there, or unset RIGHTSDESK_SOCKET to work on the private store in {data_dir})")]
-pub struct Unreachable {
-    pub socket: String,
-    pub data_dir: String,
-    pub source: std::io::Error,
+pub enum Unreachable {
+    #[error("cannot reach the team service at {socket} ({why}): {source}; nothing was done (start `rightsdesk serve` there, or {escape})")]
+    Socket {
+        socket: String,
+        why: &'static str,
+        escape: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    SystemConfig(String),
 }
 
-/// The service when its socket answers. `RIGHTSDESK_SOCKET` set means "work
-/// on the team store": when it does not answer that is an error. Without it,
-/// the data directory's own socket is used when a service answers there,
-/// else the store itself (the single-officer default).
+/// Which service a command should use, and what happens when it does not
+/// answer:
+/// - `RIGHTSDESK_SOCKET` set: that service; not answering is an error.
+/// - else the machine's `/etc/rightsdesk/rightsdesk.toml` names the team's
+///   socket: that service; not answering is an error too, except for the
+///   service's own data directory (its user's maintenance, service stopped).
+/// - else the data directory's own socket when a service answers there,
+///   otherwise the store itself (the single-officer default).
 pub fn door(data_dir: &std::path::Path) -> Result<Door, Unreachable> {
-    let socket = socket_path(data_dir);
+    let system = system::load().map_err(Unreachable::SystemConfig)?;
+    let (socket, why, escape) = match (configured_socket(), &system) {
+        (Some(s), _) => (
+            s,
+            "RIGHTSDESK_SOCKET",
+            format!(
+                "unset RIGHTSDESK_SOCKET to work on the private store in {}",
+                data_dir.display()
+            ),
+        ),
+        (None, Some(sys)) if sys.socket.is_some() => {
+            let s = sys.socket.clone().expect("checked");
+            if system::is_service_dir(sys, data_dir) {
+                // The team store itself: its user works on it directly
+                // while the service is stopped.
+                return Ok(match std::os::unix::net::UnixStream::connect(&s) {
+                    Ok(_) => Door::Service(s),
+                    Err(_) => Door::Store,
+                });
+            }
+            (
+                s,
+                "named by the machine's rightsdesk.toml",
+                "ask the administrator; this machine's desks work on the team's store".to_string(),
+            )
+        }
+        _ => {
+            let s = data_dir.join("rightsdesk.sock");
+            return Ok(match std::os::unix::net::UnixStream::connect(&s) {
+                Ok(_) => Door::Service(s),
+                Err(_) => Door::Store,
+            });
+        }
+    };
     match std::os::unix::net::UnixStream::connect(&socket) {
         Ok(_) => Ok(Door::Service(socket)),
-        Err(source) if configured_socket().is_some() => Err(Unreachable {
+        Err(source) => Err(Unreachable::Socket {
             socket: socket.display().to_string(),
-            data_dir: data_dir.display().to_string(),
+            why,
+            escape,
             source,
         }),
-        Err(_) => Ok(Door::Store),
     }
+}
+
+/// Where the service listens: `RIGHTSDESK_SOCKET`, else the machine's
+/// configured socket, else the data directory.
+pub fn socket_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    configured_socket()
+        .or_else(|| system::load().ok().flatten().and_then(|s| s.socket))
+        .unwrap_or_else(|| data_dir.join("rightsdesk.sock"))
 }
 
 #[cfg(test)]
