@@ -48,7 +48,7 @@ impl Pseudonymiser {
     pub fn new(key: &[u8], default_cc: &str) -> Pseudonymiser {
         Pseudonymiser {
             key: zeroize::Zeroizing::new(key.to_vec()),
-            base: <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key"),
+            base: <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes any key"),
             default_cc: default_cc.to_string(),
         }
     }
@@ -182,7 +182,7 @@ mod tests {
         // Follow the recipe by hand with the hmac crate, as a marketing tool would.
         let p = p();
         let mut m =
-            <Hmac<Sha256> as Mac>::new_from_slice(b"0123456789abcdef0123456789abcdef").unwrap();
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"0123456789abcdef0123456789abcdef").unwrap();
         m.update(b"email:ana@example.ie");
         assert_eq!(
             p.email("ANA@example.ie").unwrap(),
