@@ -50,7 +50,8 @@ impl ChainKey {
     }
 
     fn seal(&self, input: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key");
+        let mut mac =
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key");
         mac.update(input);
         hex::encode(mac.finalize().into_bytes())
     }

@@ -182,7 +182,8 @@ mod tests {
         // Follow the recipe by hand with the hmac crate, as a marketing tool would.
         let p = p();
         let mut m =
-            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"0123456789abcdef0123456789abcdef").unwrap();
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"0123456789abcdef0123456789abcdef")
+                .unwrap();
         m.update(b"email:ana@example.ie");
         assert_eq!(
             p.email("ANA@example.ie").unwrap(),
