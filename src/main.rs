@@ -1,7 +1,7 @@
 use clap::Parser;
 use rightsdesk::cli::{self, args::Cli, exit};
 use rightsdesk::remote::backend::{Backend, Link};
-use rightsdesk::service::{demo, paths, Desk};
+use rightsdesk::service::{demo, Desk};
 
 fn main() {
     // The desk's files hold personal data: whatever the caller's umask, nothing
@@ -57,7 +57,9 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
         // `rightsdesk serve` owns the store: work through it (other officers'
         // changes then show up here as they are made).
         // This officer's own directory: preferences, key bindings, exports.
-        let home = paths::default_data_dir();
+        // The officer's own directory: --data-dir / RIGHTSDESK_DATA_DIR when
+        // given, else the platform default.
+        let home = dir.clone();
         let _ = rightsdesk::store::ensure_private_dir(&home);
         Link::connect(&socket, &home)?.into()
     } else if args.demo {

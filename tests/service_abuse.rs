@@ -309,3 +309,87 @@ fn a_frame_that_never_finishes_does_not_hold_up_others() {
         Ok(Response::Cases { .. })
     ));
 }
+
+/// Waits (bounded) until the service has finished `after` index builds and
+/// is not building: the event, not a clock.
+fn index_built(c: &mut Client, after: u64) -> u64 {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Response::IndexState {
+            building, builds, ..
+        }) = c.call(&Request::IndexState)
+        {
+            if !building && builds > after {
+                return builds;
+            }
+        }
+        assert!(Instant::now() < until, "the index was never rebuilt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn hits(c: &mut Client, query: &str) -> usize {
+    match c.call(&Request::Lookup {
+        query: query.into(),
+        limit: 10,
+    }) {
+        Ok(Response::Lookup { groups, .. }) => groups.len(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_dated_erasure_closed_through_the_service_leaves_every_desks_lookup() {
+    let svc = Service::start();
+    let mut c = svc.client();
+    let builds = index_built(&mut c, 0);
+    let record = SourceRecord {
+        source: "web-forms".into(),
+        key: "77".into(),
+        names: vec!["Zelda Quartermain".into()],
+        emails: vec!["zelda@example.ie".into()],
+        phones: vec![],
+        company: None,
+        last_activity: None,
+        status: None,
+        raw: vec![("Email".into(), "zelda@example.ie".into())],
+        format: "hubspot".into(),
+        line: 2,
+    };
+    c.call(&Request::ImportPart {
+        records: vec![record],
+    })
+    .unwrap();
+    c.call(&Request::ImportCommit {
+        source: "web-forms".into(),
+        file: "contacts.csv".into(),
+        format: "hubspot".into(),
+        sha256: String::new(),
+    })
+    .unwrap();
+    let builds = index_built(&mut c, builds);
+    let mut other_desk = svc.client();
+    assert_eq!(hits(&mut other_desk, "quartermain"), 1);
+    // Erasure, closed with a date, through the service.
+    let case = verified_erasure(&mut c, "zelda@example.ie");
+    let builds = index_built(&mut c, builds);
+    let mut closing = Closing::new(Outcome::Fulfilled, "erased");
+    closing.gap_reasons = open_gaps(&case)
+        .into_iter()
+        .map(|g| (g.key, "done outside the desk".into()))
+        .collect();
+    let closed = case_of(
+        c.call(&Request::Step {
+            id: case.id,
+            step: Step::Close(closing),
+            on: Some(common::today()),
+            expected_version: None,
+        })
+        .unwrap(),
+    );
+    assert!(closed.pseudonymised());
+    index_built(&mut c, builds);
+    // Another desk's next lookup: no live record of the person.
+    assert_eq!(hits(&mut other_desk, "quartermain"), 0);
+    assert_eq!(hits(&mut other_desk, "zelda@example.ie"), 0);
+}

@@ -600,7 +600,23 @@ fn answer(
         }
         other => {
             let split = matches!(other, Request::SplitRecord { .. });
+            // Steps that change who is RESTRICTED, DO NOT MARKET or ERASED,
+            // or remove records (a granted erasure): every desk's next lookup
+            // must show it, so the index is built again behind the scenes.
+            let flags_change = matches!(
+                other,
+                Request::Open { .. }
+                    | Request::AcceptPlan { .. }
+                    | Request::Step {
+                        step: crate::domain::Step::Close(_)
+                            | crate::domain::Step::LiftRestriction { .. },
+                        ..
+                    }
+            );
             let (response, changed) = handle(shared, actor, other);
+            if flags_change && changed.is_some() {
+                records_changed(shared, actor);
+            }
             if let Some((id, version)) = changed {
                 push(
                     shared,
