@@ -615,7 +615,9 @@ fn answer(
             );
             let (response, changed) = handle(shared, actor, other);
             if flags_change && changed.is_some() {
-                records_changed(shared, actor);
+                // Desks query this one index: no push is needed for them
+                // to see it (the case's own `Changed` follows below).
+                shared.reindex();
             }
             if let Some((id, version)) = changed {
                 push(
