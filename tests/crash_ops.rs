@@ -579,14 +579,17 @@ fn an_interrupted_restore_keeps_the_directory_for_the_restore_run_again() {
     std::fs::create_dir(&b).unwrap();
     std::fs::create_dir(b.join("store.restoring")).unwrap();
     std::fs::write(b.join("store.restoring").join("db"), "half").unwrap();
-    // An ordinary command does not open a fresh, empty store in its place.
-    let out = common::cli::run(&b, &["case", "list", "--all"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("restore") && err.contains("interrupted"),
-        "{err}"
-    );
+    // An ordinary command, or a rebuild, does not open a fresh, empty store
+    // in its place.
+    for args in [&["case", "list", "--all"][..], &["rebuild"]] {
+        let out = common::cli::run(&b, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("restore") && err.contains("interrupted"),
+            "{err}"
+        );
+    }
     assert!(!b.join("store").exists() && !b.join("audit.key").exists());
     let doctor = common::cli::run(&b, &["doctor"]);
     assert!(
@@ -604,4 +607,47 @@ fn an_interrupted_restore_keeps_the_directory_for_the_restore_run_again() {
     );
     assert!(common::cli::ok(&b, &["case", "list", "--all"]).contains(&id));
     assert!(common::cli::ok(&b, &["audit", "verify"]).contains("intact"));
+}
+
+#[test]
+fn a_restore_killed_before_its_half_built_store_exists_still_holds_the_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let a = t.path().join("a");
+    let id = common::cli::open_case(&a, "Ann Lee");
+    let file = t.path().join("a.jsonl");
+    common::cli::ok(&a, &["backup", "--out", file.to_str().unwrap()]);
+    let key = a.join("audit.key");
+    // The first thing a restore writes is its mark; a kill right after it
+    // leaves nothing else (no settings, no key, no store.restoring).
+    let b = t.path().join("b");
+    std::fs::create_dir(&b).unwrap();
+    std::fs::write(b.join("restore.unfinished"), "").unwrap();
+    let out = common::cli::run(
+        &b,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "X Y",
+            "--channel",
+            "email",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!b.join("store").exists() && !b.join("audit.key").exists());
+    let doctor = common::cli::run(&b, &["doctor"]);
+    assert_eq!(doctor.status.code(), Some(1));
+    common::cli::ok(
+        &b,
+        &[
+            "restore",
+            file.to_str().unwrap(),
+            "--chain-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(!b.join("restore.unfinished").exists(), "the mark comes off");
+    assert!(common::cli::ok(&b, &["case", "list", "--all"]).contains(&id));
 }

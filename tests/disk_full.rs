@@ -103,6 +103,34 @@ fn a_full_disk_is_one_clear_error_and_nothing_acknowledged_is_lost() {
             "{err}"
         );
     }
+    // An export to a full disk elsewhere is not logged as done.
+    std::fs::remove_file(&filler).unwrap();
+    if let Some(out_fs) = Tmpfs::mount() {
+        let _other = fill(&out_fs.at);
+        let entries = || {
+            common::cli::ok(&dir, &["audit", "log", "--json"])
+                .lines()
+                .count()
+        };
+        let before = entries();
+        let target = out_fs.at.join("out.file");
+        for cmd in ["closures", "backup"] {
+            let mut args = if cmd == "closures" {
+                vec!["closures", "export"]
+            } else {
+                vec!["backup"]
+            };
+            args.extend(["--out", target.to_str().unwrap()]);
+            let r = run_bounded(&dir, &args, bound);
+            assert_eq!(r.status.code(), Some(1), "{args:?}");
+        }
+        assert_eq!(
+            entries(),
+            before,
+            "an export that was not written was logged"
+        );
+    }
+    let filler = fill(&fs.at);
     // Reading while full does not damage anything.
     let _ = run_bounded(&dir, &["case", "show", &id], bound);
     let _ = run_bounded(&dir, &["audit", "verify"], bound);

@@ -168,3 +168,19 @@ fn a_store_whose_chain_key_is_gone_says_so_rather_than_seal_anew() {
     );
     assert!(!d.join("audit.key").exists(), "no new key was made");
 }
+
+#[test]
+fn an_emptied_head_record_is_evidence_not_a_blank() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = open_case(&d, "Ann Lee");
+    ok(&d, &["case", "note", &id, "one"]);
+    std::fs::write(d.join("audit.head"), "").unwrap();
+    let out = run(&d, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be read"));
+    // Later changes warn and do not write over it.
+    let r = run(&d, &["case", "note", &id, "two"]);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot be read"));
+    assert_eq!(std::fs::read_to_string(d.join("audit.head")).unwrap(), "");
+}

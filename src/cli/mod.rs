@@ -250,8 +250,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
         // its alone); otherwise the store is opened directly. One code path.
         Command::Case(c) => run_case(&backend(&dir)?, c),
         Command::Serve { socket } => {
-            // The service opens the store itself whatever the socket says.
-            let desk = Desk::open(&dir)?;
+            // The service opens the store itself whatever the socket says,
+            // and says what its chain shows (a rollback) in its own log.
+            let desk = warned(Desk::open(&dir)?);
             let socket = socket
                 .clone()
                 .unwrap_or_else(|| crate::remote::socket_path(&dir));
@@ -665,7 +666,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
         CaseCommand::Letter { id } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
-            out!("{}", crate::domain::text::inert(&letter.to_text()));
+            out!("{}", crate::domain::text::inert_lines(&letter.to_text()));
             Ok(())
         }
         _ => unreachable!("every step command was taken by as_step above"),
@@ -700,7 +701,7 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
             Ok(r) => {
                 if *json {
                     print_json(
-                        &serde_json::json!({"ok": true, "entries": r.entries, "cases": r.cases}),
+                        &serde_json::json!({"ok": true, "entries": r.entries, "cases": r.cases, "unsealed": r.unsealed}),
                     );
                 } else {
                     outln!(
@@ -708,6 +709,12 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
                         r.entries,
                         r.cases
                     );
+                    if r.unsealed > 0 {
+                        outln!(
+                            "{} of the entries are not sealed with the chain key (written before it existed, or restored with --unsealed): only a head written down elsewhere proves them",
+                            r.unsealed
+                        );
+                    }
                 }
                 Ok(())
             }

@@ -553,6 +553,11 @@ impl Backend {
         format: crate::service::records::LogFormat,
         path: &Path,
     ) -> Result<usize, DeskError> {
+        if let Backend::Local(d) = self {
+            return d.write_closure_log(from, to, with_subjects, format, path);
+        }
+        // Through the service the rows' release to this officer is logged
+        // there, when they are handed over.
         crate::service::records::prepare_log_file(path)?;
         let rows = self.closure_log(from, to, with_subjects)?;
         crate::service::records::write_log_file(&rows, format, path)

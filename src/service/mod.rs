@@ -225,7 +225,7 @@ pub fn rebuild(data_dir: &Path) -> Result<RebuildReport, DeskError> {
         let desk = Desk::open_held(data_dir, lock.clone())?;
         desk.store
             .log(&desk.note("rebuild", serde_json::json!({})))?;
-        desk.backup(&dump)?;
+        desk.write_backup_file(&dump)?;
     }
     let result = build_store_from(&dump, &new_dir, "rebuilt");
     let _ = std::fs::remove_file(&dump);
@@ -360,7 +360,7 @@ pub fn restore(
 ) -> Result<Restored, DeskError> {
     use crate::store::chain;
     use crate::store::layout::{self, DirLock};
-    paths::load_or_create_settings(data_dir)?;
+    crate::store::ensure_private_dir(data_dir).map_err(io_at(data_dir))?;
     let lock = DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?;
     layout::recover(data_dir).map_err(io_at(data_dir))?;
     let store_dir = layout::path(data_dir, layout::STORE);
@@ -371,6 +371,13 @@ pub fn restore(
         )));
     }
     std::fs::File::open(file).map_err(io_at(file))?;
+    // The mark goes down before anything else this restore writes (settings,
+    // the key, the half-built store) and comes off only once the store is in
+    // place: a kill at any step leaves a directory nothing but this restore
+    // run again will open. It also keeps the head the directory had seen.
+    let seen = layout::mark_restore(data_dir, chain::seen_head(data_dir).map(|h| h.seq))
+        .map_err(io_at(data_dir))?;
+    paths::load_or_create_settings(data_dir)?;
     let have = chain::load_key(data_dir).map_err(io_at(&chain::key_path(data_dir)))?;
     let mut installed = false;
     match (chain_key, have) {
@@ -405,7 +412,7 @@ pub fn restore(
                 )),
                 other => other,
             })?;
-        if !sealed && report.entries > 0 && !unsealed {
+        if !sealed && !unsealed {
             return Err(DeskError::Restore(format!(
                 "{}: its audit chain is not sealed with a chain key (written before the key existed, or rewritten by someone without it), so it cannot be proven. To take it as it is, run the restore again with --unsealed, then check it against a head written down elsewhere (`rightsdesk audit verify --against SEQ:HASH`)",
                 file.display()
@@ -413,17 +420,15 @@ pub fn restore(
         }
         // The head first: a kill between it and the rename leaves no store
         // (the restore is run again), never a store that looks rolled back.
-        let seen = chain::seen_head(data_dir);
         chain::reset_head(data_dir, head.as_ref()).map_err(io_at(data_dir))?;
         layout::appear(&building, &store_dir).map_err(io_at(&store_dir))?;
-        let taken_unsealed = !sealed && report.entries > 0;
+        layout::unmark_restore(data_dir).map_err(io_at(data_dir))?;
+        let taken_unsealed = !sealed;
         Ok(Restored {
             records,
             report,
             unsealed: taken_unsealed,
-            older_than_seen: seen
-                .filter(|s| head.as_ref().is_none_or(|h| h.seq < s.seq))
-                .map(|s| s.seq),
+            older_than_seen: seen.filter(|s| head.as_ref().is_none_or(|h| h.seq < *s)),
         })
     })();
     match result {
@@ -552,12 +557,6 @@ impl Desk {
         paths::load_or_create_settings(data_dir)?;
         let lock = crate::store::layout::DirLock::for_open(data_dir)
             .map_err(|e| lock_error(data_dir, e))?;
-        if crate::store::layout::restore_unfinished(data_dir) {
-            return Err(DeskError::Restore(format!(
-                "a restore into {} was interrupted: run the same `rightsdesk restore` again (it starts over); nothing opens this data directory until then, so no empty store takes the backup's place",
-                data_dir.display()
-            )));
-        }
         Desk::open_held(data_dir, std::sync::Arc::new(lock))
     }
 
@@ -566,6 +565,12 @@ impl Desk {
         data_dir: &Path,
         lock: std::sync::Arc<crate::store::layout::DirLock>,
     ) -> Result<Desk, DeskError> {
+        if crate::store::layout::restore_unfinished(data_dir) {
+            return Err(DeskError::Restore(format!(
+                "a restore into {} was interrupted: run the same `rightsdesk restore` again (it starts over); nothing opens this data directory until then, so no empty store takes the backup's place",
+                data_dir.display()
+            )));
+        }
         let settings = paths::load_or_create_settings(data_dir)?;
         let calendar = HolidayCalendar::builtin(&settings.calendar)?;
         let catalogue = Catalogue::builtin();
@@ -671,6 +676,14 @@ impl Desk {
         // Pseudonymising and purging carry keyed hashes only the desk may
         // compute: they are side effects of closing an erasure and of
         // `purge`, never steps a face (or a crafted request) can send.
+        if matches!(step, Step::Plan { .. }) {
+            return Err(Refusal {
+                case: id,
+                step: step.name(),
+                why: "a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send".into(),
+            }
+            .into());
+        }
         if matches!(step, Step::Pseudonymise { .. } | Step::Purge { .. }) {
             return Err(Refusal {
                 case: id,
@@ -869,26 +882,31 @@ impl Desk {
         Ok(())
     }
 
-    /// Writes the whole store as versioned JSON lines to `path` (0600, written
-    /// to a temporary file and renamed, so a crash never leaves half a backup).
-    /// The backup is itself logged in the audit chain before it is taken.
+    /// Writes the whole store as versioned JSON lines to `path` (0600,
+    /// written whole: a kill leaves the old file or the new one), then logs
+    /// the backup in the audit chain — only once the file is there, so the
+    /// chain never records a backup that was not written.
     pub fn backup(&self, path: &Path) -> Result<u64, DeskError> {
-        let io = |source| DeskError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
+        let n = self.write_backup_file(path)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        crate::store::files::prepare_output(path).map_err(io)?;
         self.store
             .log(&self.note("backup", serde_json::json!({ "file": name })))?;
-        let at = self.now().to_rfc3339();
-        let n =
-            crate::store::files::write_whole(path, |mut w| self.store.write_backup(&mut w, &at))
-                .map_err(io)?;
         Ok(n)
+    }
+
+    /// The backup's file alone, not logged (a rebuild logs itself).
+    fn write_backup_file(&self, path: &Path) -> Result<u64, DeskError> {
+        let io = |source| DeskError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        crate::store::files::prepare_output(path).map_err(io)?;
+        let at = self.now().to_rfc3339();
+        crate::store::files::write_whole(path, |mut w| self.store.write_backup(&mut w, &at))
+            .map_err(io)
     }
 
     pub fn flush(&self) -> Result<(), DeskError> {

@@ -56,14 +56,25 @@ impl Desk {
         with_subjects: bool,
     ) -> Result<Vec<ClosureRow>, DeskError> {
         let rows = self.closure_rows(from, to, with_subjects)?;
+        self.log_closures_export(rows.len(), from, to, with_subjects)?;
+        Ok(rows)
+    }
+
+    fn log_closures_export(
+        &self,
+        rows: usize,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<(), DeskError> {
         let detail = serde_json::json!({
-            "rows": rows.len(),
+            "rows": rows,
             "from": from,
             "to": to,
             "with_subjects": with_subjects,
         });
         self.store.log(&self.note("closures-exported", detail))?;
-        Ok(rows)
+        Ok(())
     }
 
     /// Writes the closure log to `path` (0600; a missing folder is created
@@ -77,8 +88,11 @@ impl Desk {
         path: &std::path::Path,
     ) -> Result<usize, DeskError> {
         prepare_log_file(path)?;
-        let rows = self.closure_log(from, to, with_subjects)?;
-        write_log_file(&rows, format, path)
+        let rows = self.closure_rows(from, to, with_subjects)?;
+        let n = write_log_file(&rows, format, path)?;
+        // Logged once the file is written: never an export that did not happen.
+        self.log_closures_export(n, from, to, with_subjects)?;
+        Ok(n)
     }
 
     /// The rows without logging (the records view reads figures only).

@@ -123,15 +123,29 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// The last head this data directory saw, if it kept one that reads.
 pub fn seen_head(data_dir: &Path) -> Option<ChainHead> {
-    let text = std::fs::read_to_string(data_dir.join(HEAD_FILE)).ok()?;
-    serde_json::from_str(&text).ok()
+    read_seen_head(data_dir).ok().flatten()
 }
 
-/// Notes the head after a change (not synced: at worst it lags one change
-/// behind the store, which the check allows).
+/// The last head this data directory saw: none if it never noted one, an
+/// error if the file is there but does not read (emptied or edited: that
+/// is itself evidence, never taken for "none").
+pub fn read_seen_head(data_dir: &Path) -> Result<Option<ChainHead>, String> {
+    let path = data_dir.join(HEAD_FILE);
+    match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|_| format!("{} does not read as a chain head", path.display())),
+    }
+}
+
+/// Notes the head after a change: replaced whole by a rename (old or new
+/// after a crash, never torn), not synced: at worst it lags one change
+/// behind the store, which the check allows.
 pub fn note_head(data_dir: &Path, head: &ChainHead) {
     let text = serde_json::to_string(head).expect("head serialises");
-    let _ = super::files::write_private_small(&data_dir.join(HEAD_FILE), text.as_bytes());
+    let _ = super::files::replace_quickly(&data_dir.join(HEAD_FILE), text.as_bytes());
 }
 
 /// Sets the head after a restore: the administrator chose this chain.

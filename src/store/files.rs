@@ -54,45 +54,71 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
         Ok(m) => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
             format!(
-                "is open to others (mode {:o}) and holds files that are not the desk's: it is left as it is; give the desk a directory of its own (a new path, or an empty directory)",
+                "is open to others (mode {:o}) and is not plainly the desk's own: it is left as it is; give the desk a directory of its own (a new path, or an empty private directory)",
                 m.permissions().mode() & 0o7777
             ),
         )),
     }
 }
 
-/// Empty, or holding nothing but what the desk keeps in a data directory
-/// (or sled in a store): every name must be one of the desk's, so a folder
-/// that merely holds a `db` or a `store` among other things is not taken.
-fn plainly_ours(dir: &Path) -> io::Result<bool> {
-    const DESKS: &[&str] = &[
-        // the data directory
-        "settings.toml",
-        "store",
-        "store.old",
-        "store.rebuilding",
-        "store.restoring",
-        "rebuild.jsonl",
-        "rightsdesk.log",
-        "rightsdesk.lock",
-        "rightsdesk.sock",
-        "audit.key",
-        "audit.head",
-        "keys.toml",
-        "desk-state.toml",
-        "exports",
-        // sled's store
-        "conf",
-        "db",
-        "blobs",
-        "rightsdesk.size",
-    ];
+/// What the desk keeps in a data directory: its own files by name.
+const DATA_NAMES: &[&str] = &[
+    "settings.toml",
+    "rebuild.jsonl",
+    "rightsdesk.log",
+    "rightsdesk.lock",
+    "rightsdesk.sock",
+    "audit.key",
+    "audit.head",
+    "keys.toml",
+    "desk-state.toml",
+    "restore.unfinished",
+];
+/// Store directories in a data directory (the store, and those a rebuild or
+/// restore builds beside it).
+const STORE_DIRS: &[&str] = &["store", "store.old", "store.rebuilding", "store.restoring"];
+/// What sled (and the desk) keep in a store directory.
+const STORE_NAMES: &[&str] = &["conf", "db", "blobs", "rightsdesk.size"];
+
+fn names(dir: &Path) -> io::Result<Vec<(String, fs::Metadata)>> {
+    let mut out = Vec::new();
     for e in fs::read_dir(dir)? {
-        let name = e?.file_name();
-        let name = name.to_string_lossy();
-        let ours = DESKS.contains(&name.as_ref())
-            || (name.starts_with("snap.") && !name.contains('/'))
-            || (name.starts_with('.') && name.ends_with(".partial"));
+        let e = e?;
+        let m = fs::symlink_metadata(e.path())?;
+        out.push((e.file_name().to_string_lossy().into_owned(), m));
+    }
+    Ok(out)
+}
+
+/// A store directory holding nothing but sled's files: `conf`, `db`,
+/// `rightsdesk.size` and `snap.*` as plain files, `blobs` as a folder.
+fn plainly_a_store(dir: &Path) -> io::Result<bool> {
+    Ok(names(dir)?.iter().all(|(n, m)| {
+        if n == "blobs" {
+            m.is_dir()
+        } else {
+            m.is_file() && (STORE_NAMES.contains(&n.as_str()) || n.starts_with("snap."))
+        }
+    }))
+}
+
+/// Empty, or holding nothing but what the desk keeps there: in a data
+/// directory its own files by name and store folders that are plainly
+/// stores; in a store folder, sled's files. A folder that merely holds a
+/// `db` or a `store` among other things is not taken.
+fn plainly_ours(dir: &Path) -> io::Result<bool> {
+    let is_store = dir
+        .file_name()
+        .is_some_and(|n| STORE_DIRS.iter().any(|s| n == *s));
+    if is_store {
+        return plainly_a_store(dir);
+    }
+    for (n, m) in names(dir)? {
+        let ours = if STORE_DIRS.contains(&n.as_str()) {
+            m.is_dir() && plainly_a_store(&dir.join(&n))?
+        } else {
+            m.is_file() && DATA_NAMES.contains(&n.as_str())
+        };
         if !ours {
             return Ok(false);
         }
@@ -176,6 +202,22 @@ pub fn write_whole<T>(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
 ) -> io::Result<T> {
+    write_whole_as(path, true, fill)
+}
+
+/// Replaces a small file of the desk's own whole, by the same unnamed file
+/// and rename, but without waiting for the disk: after a crash it holds the
+/// old bytes or the new ones, never a torn mix (what the chain's last seen
+/// head needs, written after every change).
+pub fn replace_quickly(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_whole_as(path, false, |w| w.write_all(bytes))
+}
+
+fn write_whole_as<T>(
+    path: &Path,
+    durable: bool,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
     check_replaceable(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -195,7 +237,9 @@ pub fn write_whole<T>(
     let mut w = io::BufWriter::new(file);
     let out = fill(&mut w)?;
     let file = w.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
+    if durable {
+        file.sync_all()?;
+    }
     // Checked again just before the rename: what the caller named may have
     // been replaced by a device or a symlink while the file was being written.
     check_replaceable(path)?;
@@ -215,7 +259,9 @@ pub fn write_whole<T>(
         }
         Err(e) => return Err(e),
     }
-    sync_dir(dir)?;
+    if durable {
+        sync_dir(dir)?;
+    }
     Ok(out)
 }
 
@@ -398,6 +444,21 @@ mod tests {
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(ensure_private_dir(&shared).is_err());
         assert_eq!(mode(&shared), 0o1777);
+        // A folder holding sled-like names is not the desk's data directory.
+        for (name, dir_too) in [("db", true), ("store", true), ("conf", false)] {
+            let o = t.path().join(format!("looks-{name}"));
+            fs::create_dir(&o).unwrap();
+            if dir_too {
+                fs::create_dir(o.join(name)).unwrap();
+                fs::write(o.join(name).join("index.html"), "x").unwrap();
+            } else {
+                fs::write(o.join(name), "x").unwrap();
+                fs::write(o.join("snap.holiday-photos"), "x").unwrap();
+            }
+            fs::set_permissions(&o, fs::Permissions::from_mode(0o755)).unwrap();
+            assert!(ensure_private_dir(&o).is_err(), "{name}");
+            assert_eq!(mode(&o), 0o755, "{name}");
+        }
         // A folder holding a `db` among other things is not the desk's.
         let other = t.path().join("other");
         fs::create_dir(&other).unwrap();

@@ -166,6 +166,11 @@ pub fn recover(data_dir: &Path) -> io::Result<Vec<String>> {
         remove_ours(&at(REBUILDING))?;
         did.push("removed the half-built store of an interrupted rebuild".into());
     }
+    // A restore that put its store in place but was killed before taking its
+    // mark off is finished.
+    if is_dir(&at(STORE)) && exists(&at(RESTORE_MARK)) {
+        fs::remove_file(at(RESTORE_MARK))?;
+    }
     // A half-restored store stays as the mark that a restore is unfinished:
     // until the restore runs again (and starts over), nothing opens the
     // directory, so an empty store never takes the backup's place.
@@ -222,9 +227,41 @@ fn remove_sled_leftovers(store: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The mark of a restore under way: written first, removed last.
+pub const RESTORE_MARK: &str = "restore.unfinished";
+
 /// Whether a restore was cut short here (and must be run again).
 pub fn restore_unfinished(data_dir: &Path) -> bool {
-    is_dir(&data_dir.join(RESTORING)) && !is_dir(&data_dir.join(STORE))
+    !is_dir(&data_dir.join(STORE))
+        && (exists(&data_dir.join(RESTORE_MARK)) || is_dir(&data_dir.join(RESTORING)))
+}
+
+/// Puts down the mark of a restore (keeping one an interrupted run left,
+/// with the head the directory had seen before it); returns that head.
+pub fn mark_restore(data_dir: &Path, seen: Option<u64>) -> io::Result<Option<u64>> {
+    let path = data_dir.join(RESTORE_MARK);
+    if let Ok(text) = fs::read_to_string(&path) {
+        return Ok(text.trim().parse().ok());
+    }
+    let text = seen.map(|s| s.to_string()).unwrap_or_default();
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&path)?;
+    io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()?;
+    super::files::sync_dir(data_dir)?;
+    Ok(seen)
+}
+
+/// Takes the mark off once the restored store is in place.
+pub fn unmark_restore(data_dir: &Path) -> io::Result<()> {
+    match fs::remove_file(data_dir.join(RESTORE_MARK)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => super::files::sync_dir(data_dir),
+    }
 }
 
 /// Replaces `target` by the complete directory `built` in one rename, then

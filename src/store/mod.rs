@@ -103,6 +103,9 @@ struct Head {
 pub struct VerifyReport {
     pub entries: u64,
     pub cases: u64,
+    /// Entries not sealed with the chain key: written before it existed, or
+    /// taken from a backup with `restore --unsealed`. Said with every proof.
+    pub unsealed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +122,8 @@ pub enum VerifyError {
     RolledBack { seen: chain::ChainHead, now: u64 },
     #[error("entry #{} is not the one this data directory saw ({seen}): the store was rolled back and written on, or its chain rewritten", .seen.seq)]
     Rewritten { seen: chain::ChainHead },
+    #[error("the head this data directory saw cannot be read ({0}): it was emptied or edited; compare the chain with a head written down elsewhere (`audit verify --against SEQ:HASH`)")]
+    HeadUnreadable(String),
     #[error("the chain does not hold the head {given}: {why}")]
     NotThisHead {
         given: chain::ChainHead,
@@ -368,7 +373,10 @@ impl Store {
     /// Why the chain does not hold the head its data directory last saw
     /// (rolled back, or rewritten), if it does not.
     pub fn seen_head_problem(&self) -> Option<VerifyError> {
-        let seen = chain::seen_head(&data_dir_of(&self.path))?;
+        let seen = match chain::read_seen_head(&data_dir_of(&self.path)) {
+            Ok(s) => s?,
+            Err(why) => return Some(VerifyError::HeadUnreadable(why)),
+        };
         let now = self.head().map_or(0, |h| h.seq);
         if seen.seq > now {
             return Some(VerifyError::RolledBack { seen, now });
@@ -959,6 +967,10 @@ impl Store {
     pub fn verify_restored(&self) -> Result<VerifyReport, VerifyError> {
         let mut last_hash_of_case = std::collections::HashMap::new();
         let entries: Vec<_> = self.audit_raw().collect();
+        let unsealed = entries
+            .iter()
+            .filter(|(_, e)| e.as_ref().is_ok_and(|e| e.v < 2))
+            .count() as u64;
         for (seq, e) in &entries {
             if let Ok(e) = e {
                 if let (Some(c), Some(h)) = (e.case, &e.case_sha256) {
@@ -983,7 +995,11 @@ impl Store {
                 Some(_) => cases += 1,
             }
         }
-        Ok(VerifyReport { entries: n, cases })
+        Ok(VerifyReport {
+            entries: n,
+            cases,
+            unsealed,
+        })
     }
 }
 
