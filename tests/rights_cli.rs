@@ -453,3 +453,26 @@ fn a_shell_task_completes_the_planned_task_of_its_source() {
     assert_eq!(web.len(), 1);
     assert_eq!(web[0]["status"], "done");
 }
+
+#[test]
+fn the_letter_prints_as_lines() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = common::cli::open_case(&d, "Ann Lee");
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    ok(
+        &d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "withdrawn",
+            "--reason",
+            "asked",
+        ],
+    );
+    let letter = ok(&d, &["case", "letter", &id]);
+    assert!(letter.lines().count() > 3, "{letter}");
+    assert!(!letter.contains("^J"), "{letter}");
+}
