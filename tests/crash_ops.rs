@@ -569,11 +569,7 @@ fn a_kill_between_rebuilds_renames_is_named_by_doctor_and_finished_by_the_next_s
 #[test]
 fn an_interrupted_restore_keeps_the_directory_for_the_restore_run_again() {
     let t = tempfile::tempdir().unwrap();
-    let a = t.path().join("a");
-    let id = common::cli::open_case(&a, "Ann Lee");
-    let file = t.path().join("a.jsonl");
-    common::cli::ok(&a, &["backup", "--out", file.to_str().unwrap()]);
-    let key = a.join("audit.key");
+    let (id, file, key) = backed_up_case(t.path());
     // What a kill mid-restore leaves: a half-built store, no `store`.
     let b = t.path().join("b");
     std::fs::create_dir(&b).unwrap();
@@ -612,11 +608,7 @@ fn an_interrupted_restore_keeps_the_directory_for_the_restore_run_again() {
 #[test]
 fn a_restore_killed_before_its_half_built_store_exists_still_holds_the_directory() {
     let t = tempfile::tempdir().unwrap();
-    let a = t.path().join("a");
-    let id = common::cli::open_case(&a, "Ann Lee");
-    let file = t.path().join("a.jsonl");
-    common::cli::ok(&a, &["backup", "--out", file.to_str().unwrap()]);
-    let key = a.join("audit.key");
+    let (id, file, key) = backed_up_case(t.path());
     // The first thing a restore writes is its mark; a kill right after it
     // leaves nothing else (no settings, no key, no store.restoring).
     let b = t.path().join("b");
@@ -650,4 +642,14 @@ fn a_restore_killed_before_its_half_built_store_exists_still_holds_the_directory
     );
     assert!(!b.join("restore.unfinished").exists(), "the mark comes off");
     assert!(common::cli::ok(&b, &["case", "list", "--all"]).contains(&id));
+}
+
+/// A data directory `a` under `root` with one case, and its backup; the
+/// case's id, the backup file and `a`'s chain key.
+fn backed_up_case(root: &Path) -> (String, PathBuf, PathBuf) {
+    let a = root.join("a");
+    let id = common::cli::open_case(&a, "Ann Lee");
+    let file = root.join("a.jsonl");
+    common::cli::ok(&a, &["backup", "--out", file.to_str().unwrap()]);
+    (id, file, a.join("audit.key"))
 }

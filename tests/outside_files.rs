@@ -27,24 +27,7 @@ fn raw_controls(bytes: &[u8]) -> Vec<char> {
 
 /// A case with a hostile name, identity verified, closed as withdrawn.
 fn closed_hostile_case(d: &Path) -> String {
-    let id = ok(
-        d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            HOSTILE,
-            "--email",
-            "eve@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(d, &["case", "verify", &id, "--method", "known-details"]);
+    let id = common::cli::open_verified(d, &["access"], HOSTILE, "eve@example.ie");
     ok(
         d,
         &[
@@ -137,24 +120,7 @@ fn a_shared_folder_keeps_its_mode_and_new_folders_are_private() {
     let shared = t.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
-    let id = ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Ann Lee",
-            "--email",
-            "ann@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let id = common::cli::open_verified(&d, &["access"], "Ann Lee", "ann@example.ie");
     let pw = t.path().join("pw.txt");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let r = run(
@@ -356,26 +322,8 @@ fn logged(d: &Path, kind: &str) -> usize {
 fn an_export_that_cannot_be_written_is_neither_written_nor_logged() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("data");
-    let id = ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--right",
-            "portability",
-            "--name",
-            "Ann Lee",
-            "--email",
-            "ann@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let id =
+        common::cli::open_verified(&d, &["access", "portability"], "Ann Lee", "ann@example.ie");
     let out = t.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let v = victim(t.path());

@@ -403,24 +403,7 @@ fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
 fn a_shell_task_completes_the_planned_task_of_its_source() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("data");
-    let id = ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "erasure",
-            "--name",
-            "Ann Lee",
-            "--email",
-            "ann@example.ie",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let id = common::cli::open_verified(&d, &["erasure"], "Ann Lee", "ann@example.ie");
     ok(&d, &["case", "plan", &id, "--accept"]);
     let planned = json(&d, &["case", "show", &id, "--json"])["tasks"]
         .as_array()

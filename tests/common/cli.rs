@@ -122,3 +122,16 @@ pub fn serve(dir: &Path, socket: &Path, configure: impl FnOnce(&mut Command)) ->
     }
     server
 }
+
+/// Opens a case for `rights` (by e-mail, with `email`) and verifies the
+/// person's identity from known details; its id.
+pub fn open_verified(dir: &Path, rights: &[&str], name: &str, email: &str) -> String {
+    let mut args = vec!["case", "open"];
+    for r in rights {
+        args.extend(["--right", r]);
+    }
+    args.extend(["--name", name, "--email", email, "--channel", "email"]);
+    let id = ok(dir, &args).trim().to_string();
+    ok(dir, &["case", "verify", &id, "--method", "known-details"]);
+    id
+}
