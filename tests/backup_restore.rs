@@ -145,6 +145,12 @@ fn a_damaged_backup_is_refused_and_leaves_no_store() {
             !target.join("store").exists(),
             "{name}: no half-built store is left"
         );
+        // A refused restore takes its own mark back: the directory is as free
+        // as before, not held for a restore that will never finish.
+        assert!(
+            !target.join("restore.unfinished").exists() && !target.join("store.restoring").exists(),
+            "{name}: the restore's mark is left"
+        );
     }
     let out = run(&a, &["restore", file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a store"));

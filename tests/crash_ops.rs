@@ -43,9 +43,15 @@ struct Tally {
     wrong_damaged: usize,
 }
 
-/// Opens the store as the next start would; a refusal to open or a chain
-/// that does not verify after a mere kill is a wrong "damaged" verdict.
-fn open_whole(dir: &Path, tally: &mut Tally, what: &str) -> Option<(Desk, Holdings)> {
+/// Opens the store as the next start would and counts every acknowledged
+/// item of `whole` it still holds (losses otherwise); a refusal to open or a
+/// chain that does not verify after a mere kill is a wrong "damaged" verdict.
+fn open_whole(
+    dir: &Path,
+    whole: &Holdings,
+    tally: &mut Tally,
+    what: &str,
+) -> Option<(Desk, Holdings)> {
     let desk = match Desk::open(dir) {
         Ok(d) => d,
         Err(e) => {
@@ -60,6 +66,9 @@ fn open_whole(dir: &Path, tally: &mut Tally, what: &str) -> Option<(Desk, Holdin
         return None;
     }
     let h = holdings(&desk);
+    let (n, lost) = compare(whole, &h);
+    tally.acked += n;
+    tally.losses += lost;
     Some((desk, h))
 }
 
@@ -288,14 +297,13 @@ impl Rng {
 
 /// How long `args` takes uninterrupted on a copy of the base store, so
 /// random kills land across the whole operation.
-fn duration_of(f: &Fixture, prepare: &dyn Fn(&Path), args: &[&str]) -> Duration {
+fn duration_of(prepare: &dyn Fn(&Path), args: &[&str]) -> Duration {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("d");
     prepare(&dir);
     let started = Instant::now();
     let ok = command(&dir, args).status().unwrap().success();
     assert!(ok, "{args:?} fails even without a kill");
-    let _ = f;
     started.elapsed()
 }
 
@@ -303,14 +311,13 @@ fn duration_of(f: &Fixture, prepare: &dyn Fn(&Path), args: &[&str]) -> Duration 
 /// data directory after each kill.
 fn harness(
     name: &str,
-    f: &Fixture,
     prepare: &dyn Fn(&Path),
     args: &[&str],
     check: &dyn Fn(&Path, bool, &mut Tally),
 ) -> Tally {
     let mut tally = Tally::default();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ name.len() as u64);
-    let span = duration_of(f, prepare, args).as_micros() as u64 + 1;
+    let span = duration_of(prepare, args).as_micros() as u64 + 1;
     let mut plans: Vec<Option<usize>> = (0..rounds()).map(|_| None).collect();
     if strace_present() {
         plans.extend((1..=12).map(Some));
@@ -359,12 +366,8 @@ fn assert_clean(t: &Tally) {
 fn a_killed_rebuild_leaves_the_whole_store() {
     let f = fixture();
     let prepare = |d: &Path| copy_dir(&f.base, d);
-    let t = harness("rebuild", &f, &prepare, &["rebuild"], &|dir, _, tally| {
-        if let Some((_, after)) = open_whole(dir, tally, "rebuild") {
-            let (n, lost) = compare(&f.whole, &after);
-            tally.acked += n;
-            tally.losses += lost;
-        }
+    let t = harness("rebuild", &prepare, &["rebuild"], &|dir, _, tally| {
+        open_whole(dir, &f.whole, tally, "rebuild");
         // Nothing of the operation is left beside the store.
         let left: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -383,7 +386,7 @@ fn a_killed_restore_is_never_taken_for_a_store() {
     let backup = f.backup.to_str().unwrap().to_string();
     let key = f.base.join("audit.key").to_str().unwrap().to_string();
     let args = ["restore", &backup, "--chain-key", &key];
-    let t = harness("restore", &f, &prepare, &args, &|dir, finished, tally| {
+    let t = harness("restore", &prepare, &args, &|dir, finished, tally| {
         let had_store = dir.join("store").exists();
         if finished {
             assert!(had_store);
@@ -403,11 +406,7 @@ fn a_killed_restore_is_never_taken_for_a_store() {
             );
         }
         // A store that is there is the whole backup.
-        if let Some((_, after)) = open_whole(dir, tally, "restore") {
-            let (n, lost) = compare(&f.whole, &after);
-            tally.acked += n;
-            tally.losses += lost;
-        }
+        open_whole(dir, &f.whole, tally, "restore");
     });
     assert_clean(&t);
 }
@@ -426,14 +425,10 @@ fn a_killed_import_lands_whole_or_not_at_all() {
     };
     let t = harness(
         "import",
-        &f,
         &prepare,
         &["import", "events", &extra],
         &|dir, finished, tally| {
-            if let Some((_, after)) = open_whole(dir, tally, "import") {
-                let (n, lost) = compare(&f.whole, &after);
-                tally.acked += n;
-                tally.losses += lost;
+            if let Some((_, after)) = open_whole(dir, &f.whole, tally, "import") {
                 assert!(
                     after.records == f.whole.records || after.records == imported,
                     "half an import is visible: {} records (before {}, whole {imported})",
@@ -455,14 +450,10 @@ fn a_killed_purge_reduces_whole_cases_and_keeps_the_rest() {
     let prepare = |d: &Path| copy_dir(&f.base, d);
     let t = harness(
         "purge --apply",
-        &f,
         &prepare,
         &["purge", "--apply"],
         &|dir, _, tally| {
-            if let Some((desk, after)) = open_whole(dir, tally, "purge") {
-                let (n, lost) = compare(&f.whole, &after);
-                tally.acked += n;
-                tally.losses += lost;
+            if let Some((desk, after)) = open_whole(dir, &f.whole, tally, "purge") {
                 // Each case is either whole or a stub, never between: a stub
                 // keeps no name, a whole case its own.
                 for id in after.cases.keys() {
@@ -488,15 +479,10 @@ fn a_killed_backup_leaves_the_old_file_or_a_whole_new_one() {
     let out_s = out.to_str().unwrap().to_string();
     let t = harness(
         "backup",
-        &f,
         &prepare,
         &["backup", "--out", &out_s],
         &|dir, finished, tally| {
-            if let Some((_, after)) = open_whole(dir, tally, "backup") {
-                let (n, lost) = compare(&f.whole, &after);
-                tally.acked += n;
-                tally.losses += lost;
-            }
+            open_whole(dir, &f.whole, tally, "backup");
             let text = std::fs::read_to_string(&out).unwrap();
             if text == "yesterday's backup\n" {
                 assert!(!finished, "a finished backup did not replace the file");

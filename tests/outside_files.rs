@@ -121,20 +121,7 @@ fn a_shared_folder_keeps_its_mode_and_new_folders_are_private() {
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
     let id = common::cli::open_verified(&d, &["access"], "Ann Lee", "ann@example.ie");
-    let pw = t.path().join("pw.txt");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let r = run(
-        &d,
-        &[
-            "export",
-            "access",
-            &id,
-            "--out",
-            shared.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-    );
+    let r = export_access(&d, &id, &shared);
     succeeded(&r);
     ok(
         &d,
@@ -256,6 +243,24 @@ fn control_characters_never_reach_a_file_or_json_raw() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("bad^[[31m.csv"));
 }
 
+/// `export access ID --out DIR` with a password file written beside DIR.
+fn export_access(d: &Path, id: &str, out: &Path) -> std::process::Output {
+    let pw = out.with_extension("password");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    run(
+        d,
+        &[
+            "export",
+            "access",
+            id,
+            "--out",
+            out.to_str().unwrap(),
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    )
+}
+
 /// A pipe's two ends (reader, writer).
 fn closed_pipe() -> (std::fs::File, std::fs::File) {
     let mut fds = [0; 2];
@@ -328,20 +333,7 @@ fn an_export_that_cannot_be_written_is_neither_written_nor_logged() {
     std::fs::create_dir(&out).unwrap();
     let v = victim(t.path());
     std::os::unix::fs::symlink(&v, out.join(format!("{id}-portability.zip"))).unwrap();
-    let pw = t.path().join("pw.txt");
-    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
-    let r = run(
-        &d,
-        &[
-            "export",
-            "access",
-            &id,
-            "--out",
-            out.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-    );
+    let r = export_access(&d, &id, &out);
     assert_eq!(r.status.code(), Some(1));
     assert!(
         !out.join(format!("{id}-access.pdf")).exists(),

@@ -373,8 +373,14 @@ pub enum Unreachable {
 /// - else the data directory's own socket when a service answers there,
 ///   otherwise the store itself (the single-officer default).
 pub fn door(data_dir: &std::path::Path) -> Result<Door, Unreachable> {
+    // The service where one answers, else the store itself.
+    let service_or_store = |s: std::path::PathBuf| match std::os::unix::net::UnixStream::connect(&s)
+    {
+        Ok(_) => Door::Service(s),
+        Err(_) => Door::Store,
+    };
     let system = system::load().map_err(Unreachable::SystemConfig)?;
-    let (socket, why, escape) = match (configured_socket(), &system) {
+    let (socket, why, escape) = match (configured_socket(), system.as_ref()) {
         (Some(s), _) => (
             s,
             "RIGHTSDESK_SOCKET",
@@ -383,15 +389,19 @@ pub fn door(data_dir: &std::path::Path) -> Result<Door, Unreachable> {
                 data_dir.display()
             ),
         ),
-        (None, Some(sys)) if sys.socket.is_some() => {
-            let s = sys.socket.clone().expect("checked");
+        (
+            None,
+            Some(
+                sys @ system::SystemConfig {
+                    socket: Some(s), ..
+                },
+            ),
+        ) => {
+            let s = s.clone();
             if system::is_service_dir(sys, data_dir) {
                 // The team store itself: its user works on it directly
                 // while the service is stopped.
-                return Ok(match std::os::unix::net::UnixStream::connect(&s) {
-                    Ok(_) => Door::Service(s),
-                    Err(_) => Door::Store,
-                });
+                return Ok(service_or_store(s));
             }
             (
                 s,
@@ -399,13 +409,7 @@ pub fn door(data_dir: &std::path::Path) -> Result<Door, Unreachable> {
                 "ask the administrator; this machine's desks work on the team's store".to_string(),
             )
         }
-        _ => {
-            let s = data_dir.join("rightsdesk.sock");
-            return Ok(match std::os::unix::net::UnixStream::connect(&s) {
-                Ok(_) => Door::Service(s),
-                Err(_) => Door::Store,
-            });
-        }
+        _ => return Ok(service_or_store(data_dir.join("rightsdesk.sock"))),
     };
     match std::os::unix::net::UnixStream::connect(&socket) {
         Ok(_) => Ok(Door::Service(socket)),

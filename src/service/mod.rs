@@ -216,10 +216,10 @@ pub fn rebuild(data_dir: &Path) -> Result<RebuildReport, DeskError> {
     let lock =
         std::sync::Arc::new(DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?);
     layout::recover(data_dir).map_err(io_at(data_dir))?;
-    let store_dir = layout::path(data_dir, layout::STORE);
-    let new_dir = layout::path(data_dir, layout::REBUILDING);
-    let old_dir = layout::path(data_dir, layout::OLD);
-    let dump = layout::path(data_dir, layout::DUMP);
+    let store_dir = data_dir.join(layout::STORE);
+    let new_dir = data_dir.join(layout::REBUILDING);
+    let old_dir = data_dir.join(layout::OLD);
+    let dump = data_dir.join(layout::DUMP);
     let bytes_before = dir_size(&store_dir);
     {
         let desk = Desk::open_held(data_dir, lock.clone())?;
@@ -363,7 +363,7 @@ pub fn restore(
     crate::store::ensure_private_dir(data_dir).map_err(io_at(data_dir))?;
     let lock = DirLock::exclusive(data_dir).map_err(|e| lock_error(data_dir, e))?;
     layout::recover(data_dir).map_err(io_at(data_dir))?;
-    let store_dir = layout::path(data_dir, layout::STORE);
+    let store_dir = data_dir.join(layout::STORE);
     if store_dir.exists() {
         return Err(DeskError::Restore(format!(
             "{} already holds a store: restore into a new data directory",
@@ -375,7 +375,7 @@ pub fn restore(
     // the key, the half-built store) and comes off only once the store is in
     // place: a kill at any step leaves a directory nothing but this restore
     // run again will open. It also keeps the head the directory had seen.
-    let seen = layout::mark_restore(data_dir, chain::seen_head(data_dir).map(|h| h.seq))
+    let mark = layout::mark_restore(data_dir, chain::seen_head(data_dir).map(|h| h.seq))
         .map_err(io_at(data_dir))?;
     paths::load_or_create_settings(data_dir)?;
     let have = chain::load_key(data_dir).map_err(io_at(&chain::key_path(data_dir)))?;
@@ -396,14 +396,9 @@ pub fn restore(
         }
         (None, _) => {}
     }
-    let building = layout::path(data_dir, layout::RESTORING);
+    let building = data_dir.join(layout::RESTORING);
     // What an earlier, killed restore left is started over.
-    std::fs::remove_dir_all(&building)
-        .or_else(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Ok(()),
-            _ => Err(e),
-        })
-        .map_err(io_at(&building))?;
+    layout::remove_ours(&building).map_err(io_at(&building))?;
     let result = (|| {
         let (records, report, head, sealed) = build_store_from(file, &building, "restored")
             .map_err(|e| match e {
@@ -428,7 +423,9 @@ pub fn restore(
             records,
             report,
             unsealed: taken_unsealed,
-            older_than_seen: seen.filter(|s| head.as_ref().is_none_or(|h| h.seq < *s)),
+            older_than_seen: mark
+                .seen
+                .filter(|s| head.as_ref().is_none_or(|h| h.seq < *s)),
         })
     })();
     match result {
@@ -436,10 +433,15 @@ pub fn restore(
             drop(lock);
             Ok(r)
         }
+        // A refused restore (a damaged backup, a wrong key) takes back what
+        // this run put down; a mark an interrupted run left stays.
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&building);
+            let _ = layout::remove_ours(&building);
             if installed {
                 let _ = std::fs::remove_file(chain::key_path(data_dir));
+            }
+            if mark.made_now {
+                let _ = layout::unmark_restore(data_dir);
             }
             Err(e)
         }
@@ -673,22 +675,21 @@ impl Desk {
     /// Takes one step on a case, dated `on` (default today); returns the case
     /// once the change and its audit entry are durable.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
-        // Pseudonymising and purging carry keyed hashes only the desk may
-        // compute: they are side effects of closing an erasure and of
-        // `purge`, never steps a face (or a crafted request) can send.
-        if matches!(step, Step::Plan { .. }) {
+        // Steps only the desk's own operations take, with the checks and
+        // side effects that belong to them: never sent by a face (or a
+        // crafted request) on their own.
+        let reserved = match step {
+            Step::Plan { .. } => Some("a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send"),
+            // Keyed hashes only the desk may compute: side effects of closing
+            // an erasure and of `purge`.
+            Step::Pseudonymise { .. } | Step::Purge { .. } => Some("the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send"),
+            _ => None,
+        };
+        if let Some(why) = reserved {
             return Err(Refusal {
                 case: id,
                 step: step.name(),
-                why: "a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send".into(),
-            }
-            .into());
-        }
-        if matches!(step, Step::Pseudonymise { .. } | Step::Purge { .. }) {
-            return Err(Refusal {
-                case: id,
-                step: step.name(),
-                why: "the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send".into(),
+                why: why.into(),
             }
             .into());
         }

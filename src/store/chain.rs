@@ -87,7 +87,7 @@ pub fn create_key(data_dir: &Path, from: u64) -> io::Result<ChainKey> {
         from,
     })
     .expect("key file serialises");
-    write_new(&key_path(data_dir), text.as_bytes())?;
+    super::files::create_new_private(&key_path(data_dir), text.as_bytes())?;
     Ok(ChainKey::new(key, from))
 }
 
@@ -96,7 +96,7 @@ pub fn create_key(data_dir: &Path, from: u64) -> io::Result<ChainKey> {
 pub fn install_key(data_dir: &Path, from_file: &Path) -> io::Result<()> {
     let text = std::fs::read_to_string(from_file)?;
     parse_key(&text)?;
-    write_new(&key_path(data_dir), text.as_bytes())
+    super::files::create_new_private(&key_path(data_dir), text.as_bytes())
 }
 
 /// Whether the key file at `path` holds `key`.
@@ -105,20 +105,6 @@ pub fn same_key(path: &Path, key: &ChainKey) -> bool {
         .ok()
         .and_then(|t| parse_key(&t).ok())
         .is_some_and(|k| k.bytes() == key.bytes() && k.from == key.from)
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    super::files::sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// The last head this data directory saw, if it kept one that reads.

@@ -2,9 +2,9 @@
 //! things whose modes it ever changes are the ones it made itself.
 //!
 //! Outputs (backups, closure logs, access packages, settings) are written
-//! whole: into a temporary file created exclusively beside the target (a
-//! fresh random name, `O_EXCL`, 0600 from birth — a symlink or file planted at
-//! a predictable name is never opened), flushed, then renamed over the target.
+//! whole (see [`write_whole`]): into an unnamed 0600 file beside the target,
+//! named only once complete under a fresh random name, then renamed over the
+//! target — a symlink or file planted at a predictable name is never opened.
 
 use std::fs;
 use std::io::{self, Write};
@@ -27,9 +27,9 @@ pub fn create_private_dirs(dir: &Path) -> io::Result<()> {
 /// The desk's own data directory (or its store directory): created 0700 when
 /// missing. One that exists must be a real directory (not a symlink) owned by
 /// this user. If others can read it, it is made private only when it is
-/// plainly the desk's: empty (just made for it, e.g. by `mktemp -d`) or
-/// already holding the desk's settings or store. Anything else — `/tmp`,
-/// `/dev`, a shared folder — is refused, never changed.
+/// plainly the desk's (see `plainly_ours`): empty (just made for it, e.g. by
+/// `mktemp -d`) or holding nothing but the desk's own files. Anything else —
+/// `/tmp`, `/dev`, a shared folder — is refused, never changed.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => create_private_dirs(dir),
@@ -160,16 +160,44 @@ pub fn check_replaceable(path: &Path) -> io::Result<()> {
     }
 }
 
+/// A path as C wants it (for the libc calls below).
+fn c_path(path: &Path) -> io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+}
+
+/// The folder an output goes into (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Creates `path` with `bytes`, 0600, only if nothing is there (a symlink
+/// included), and makes it durable: for files the desk must never replace
+/// (the chain key, the mark of a restore under way).
+pub fn create_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    sync_dir(folder_of(path))
+}
+
 /// Readies `path` for an output before anything is said to have been
 /// written (an export is logged first): its folder is made if missing
 /// (0700), must be a folder this process can write in, and `path` itself must
 /// be absent or a plain file. Catches a symlink, `/dev/null` or a missing
 /// folder before the audit chain records an export that never happened.
 pub fn prepare_output(path: &Path) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     create_private_dirs(dir)?;
     if !fs::metadata(dir)?.is_dir() {
         return Err(io::Error::new(
@@ -177,9 +205,7 @@ pub fn prepare_output(path: &Path) -> io::Result<()> {
             "its folder is not a folder",
         ));
     }
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let c = c_path(dir)?;
     // SAFETY: access reads the NUL-terminated path only.
     if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
         return Err(io::Error::last_os_error());
@@ -219,10 +245,7 @@ fn write_whole_as<T>(
     fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
 ) -> io::Result<T> {
     check_replaceable(path)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
@@ -290,7 +313,6 @@ fn give_name(
     dir: &Path,
     prefix: &std::ffi::OsStr,
 ) -> io::Result<std::path::PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::io::AsRawFd;
     let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
         .expect("no NUL in a number");
@@ -301,8 +323,7 @@ fn give_name(
         n.push(hex::encode(r));
         n.push(".partial");
         let to = dir.join(n);
-        let c = std::ffi::CString::new(to.as_os_str().as_bytes())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let c = c_path(&to)?;
         // SAFETY: both paths are valid NUL-terminated strings we own.
         let rc = unsafe {
             libc::linkat(
@@ -358,9 +379,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Bytes an unprivileged writer may still use on the disk holding `path`.
 pub fn free_bytes(path: &Path) -> io::Result<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let c = c_path(path)?;
     // SAFETY: statvfs writes into the zeroed struct we own; `c` is a valid
     // NUL-terminated path.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };

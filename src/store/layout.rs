@@ -10,7 +10,8 @@
 //! | `store.old` and `store.rebuilding`   | killed between rebuild's renames    | renames the rebuilt (complete, verified) store in, removes the old |
 //! | `store.old` alone                    | (cannot happen, but)                | renames it back |
 //! | `store.rebuilding` without `store.old` | rebuild killed before its swap    | removes it: the store is as it was |
-//! | `store.restoring` (no `store`)       | restore killed before it finished   | keeps it as a mark: nothing opens the directory but the restore run again, which starts over |
+//! | `restore.unfinished` or `store.restoring` (no `store`) | restore killed before it finished | kept as its mark: nothing opens the directory but the restore run again, which starts over |
+//! | `restore.unfinished` and `store`     | restore killed after its store appeared | removes the mark: the restore is done |
 //! | `rebuild.jsonl`, `.NAME.*.partial` of the desk's own files | a rebuild's dump, a write cut short | removed |
 //! | `store/snap.*.generating`            | sled killed (or out of space) writing a snapshot | removed: sled rewrites it from its log |
 //!
@@ -22,7 +23,7 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const STORE: &str = "store";
 pub const REBUILDING: &str = "store.rebuilding";
@@ -35,7 +36,6 @@ const LOCK: &str = "rightsdesk.lock";
 #[derive(Debug)]
 pub struct DirLock {
     _file: fs::File,
-    pub exclusive: bool,
 }
 
 /// Why the lock was not had.
@@ -77,10 +77,7 @@ impl DirLock {
     pub fn exclusive(data_dir: &Path) -> Result<DirLock, LockError> {
         let f = open_lock_file(data_dir).map_err(LockError::Io)?;
         flock(&f, libc::LOCK_EX)?;
-        Ok(DirLock {
-            _file: f,
-            exclusive: true,
-        })
+        Ok(DirLock { _file: f })
     }
 
     /// For opening the store: the recovery rule runs first when nobody else
@@ -98,10 +95,7 @@ impl DirLock {
             Err(LockError::Held) => flock(&f, libc::LOCK_SH)?,
             Err(e) => return Err(e),
         }
-        Ok(DirLock {
-            _file: f,
-            exclusive: false,
-        })
+        Ok(DirLock { _file: f })
     }
 }
 
@@ -131,8 +125,9 @@ fn is_dir(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
 
-/// Removes a directory the desk made (never follows a symlink into one).
-fn remove_ours(p: &Path) -> io::Result<()> {
+/// Removes a directory or file the desk made (never follows a symlink into
+/// one); nothing there is fine.
+pub fn remove_ours(p: &Path) -> io::Result<()> {
     match fs::symlink_metadata(p) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
@@ -142,30 +137,23 @@ fn remove_ours(p: &Path) -> io::Result<()> {
 }
 
 /// Finishes or rolls back whatever multi-step operation a kill interrupted
-/// (see the table above). Call with the exclusive lock held. Returns what
-/// it did, in words, for the caller to say (no personal data in it).
-pub fn recover(data_dir: &Path) -> io::Result<Vec<String>> {
+/// (see the table above). Call with the exclusive lock held.
+pub fn recover(data_dir: &Path) -> io::Result<()> {
     let at = |n: &str| data_dir.join(n);
-    let mut did = Vec::new();
     if is_dir(&at(OLD)) {
         if is_dir(&at(STORE)) {
+            // A finished swap: the replaced store goes.
             remove_ours(&at(OLD))?;
-            did.push("removed the store a finished rebuild replaced".into());
         } else if is_dir(&at(REBUILDING)) {
-            fs::rename(at(REBUILDING), at(STORE))?;
-            super::files::sync_dir(data_dir)?;
+            // Cut between the renames: the rebuilt store is complete.
+            appear(&at(REBUILDING), &at(STORE))?;
             remove_ours(&at(OLD))?;
-            did.push("finished a rebuild that was interrupted between its renames".into());
         } else {
-            fs::rename(at(OLD), at(STORE))?;
-            super::files::sync_dir(data_dir)?;
-            did.push("put back the store an interrupted rebuild had set aside".into());
+            appear(&at(OLD), &at(STORE))?;
         }
     }
-    if exists(&at(REBUILDING)) {
-        remove_ours(&at(REBUILDING))?;
-        did.push("removed the half-built store of an interrupted rebuild".into());
-    }
+    // A rebuild cut before its swap: the store is as it was.
+    remove_ours(&at(REBUILDING))?;
     // A restore that put its store in place but was killed before taking its
     // mark off is finished.
     if is_dir(&at(STORE)) && exists(&at(RESTORE_MARK)) {
@@ -181,8 +169,7 @@ pub fn recover(data_dir: &Path) -> io::Result<Vec<String>> {
             remove_ours(&at(&name))?;
         }
     }
-    remove_sled_leftovers(&at(STORE))?;
-    Ok(did)
+    remove_sled_leftovers(&at(STORE))
 }
 
 /// The desk's own files in a data directory, written whole through a
@@ -236,24 +223,30 @@ pub fn restore_unfinished(data_dir: &Path) -> bool {
         && (exists(&data_dir.join(RESTORE_MARK)) || is_dir(&data_dir.join(RESTORING)))
 }
 
-/// Puts down the mark of a restore (keeping one an interrupted run left,
-/// with the head the directory had seen before it); returns that head.
-pub fn mark_restore(data_dir: &Path, seen: Option<u64>) -> io::Result<Option<u64>> {
+/// The mark of a restore as this run found or put it down.
+pub struct RestoreMark {
+    /// The head the directory had seen before the first run began.
+    pub seen: Option<u64>,
+    /// This run put the mark down (an interrupted run had not).
+    pub made_now: bool,
+}
+
+/// Puts down the mark of a restore, keeping one an interrupted run left
+/// (with the head the directory had seen before it).
+pub fn mark_restore(data_dir: &Path, seen: Option<u64>) -> io::Result<RestoreMark> {
     let path = data_dir.join(RESTORE_MARK);
     if let Ok(text) = fs::read_to_string(&path) {
-        return Ok(text.trim().parse().ok());
+        return Ok(RestoreMark {
+            seen: text.trim().parse().ok(),
+            made_now: false,
+        });
     }
     let text = seen.map(|s| s.to_string()).unwrap_or_default();
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&path)?;
-    io::Write::write_all(&mut f, text.as_bytes())?;
-    f.sync_all()?;
-    super::files::sync_dir(data_dir)?;
-    Ok(seen)
+    super::files::create_new_private(&path, text.as_bytes())?;
+    Ok(RestoreMark {
+        seen,
+        made_now: true,
+    })
 }
 
 /// Takes the mark off once the restored store is in place.
@@ -272,10 +265,6 @@ pub fn appear(built: &Path, target: &Path) -> io::Result<()> {
         super::files::sync_dir(dir)?;
     }
     Ok(())
-}
-
-pub fn path(data_dir: &Path, name: &str) -> PathBuf {
-    data_dir.join(name)
 }
 
 #[cfg(test)]

@@ -347,21 +347,12 @@ impl Store {
             return Ok(());
         }
         let data_dir = data_dir_of(&self.path);
-        let head = self.head();
-        if let Some(h) = &head {
-            let sealed = self
-                .audit
-                .get(h.seq.to_be_bytes())
-                .map_err(|e| self.sled_err(e))?
-                .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
-                .is_some_and(|e| e.v >= 2);
-            if sealed {
-                return Err(StoreError::ChainKeyMissing {
-                    path: chain::key_path(&data_dir),
-                });
-            }
+        if self.chain_is_sealed() {
+            return Err(StoreError::ChainKeyMissing {
+                path: chain::key_path(&data_dir),
+            });
         }
-        let from = head.map_or(1, |h| h.seq + 1);
+        let from = self.head().map_or(1, |h| h.seq + 1);
         let key = chain::create_key(&data_dir, from).map_err(|source| StoreError::Io {
             path: chain::key_path(&data_dir),
             source,
@@ -386,12 +377,18 @@ impl Store {
             .map(|_| VerifyError::Rewritten { seen })
     }
 
-    /// Whether any audit entry is sealed with a chain key.
+    /// Whether any audit entry is sealed with a chain key (a sealed chain
+    /// ends sealed: no unsealed entry may follow a sealed one).
     pub fn chain_is_sealed(&self) -> bool {
         self.head()
-            .and_then(|h| self.audit.get(h.seq.to_be_bytes()).ok().flatten())
-            .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
+            .and_then(|h| self.entry_at(h.seq))
             .is_some_and(|e| e.v >= 2)
+    }
+
+    /// The audit entry numbered `seq`, if it is there and reads.
+    fn entry_at(&self, seq: u64) -> Option<AuditEntry> {
+        let v = self.audit.get(seq.to_be_bytes()).ok()??;
+        serde_json::from_slice(&v).ok()
     }
 
     /// The chain's last entry: its number and hash.
@@ -418,10 +415,7 @@ impl Store {
             )));
         }
         let entry = self
-            .audit
-            .get(head.seq.to_be_bytes())
-            .map_err(|e| VerifyError::Unreadable(e.to_string()))?
-            .and_then(|v| serde_json::from_slice::<AuditEntry>(&v).ok())
+            .entry_at(head.seq)
             .ok_or_else(|| not(format!("entry #{} cannot be read", head.seq)))?;
         if entry.hash != head.hash {
             return Err(not(format!(
