@@ -145,7 +145,7 @@ fn the_closure_log_names_subjects_only_when_asked_and_logs_that() {
     );
     desk.set_now(at("2026-11-29"));
 
-    let rows = desk.closure_log(None, None, false).unwrap();
+    let rows = desk.closure_rows(None, None, false).unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows
         .iter()
@@ -167,19 +167,36 @@ fn the_closure_log_names_subjects_only_when_asked_and_logs_that() {
         .unwrap()
         .starts_with("id,subject,rights,received,due"));
 
-    let named = desk.closure_log(None, None, true).unwrap();
+    let named = desk.closure_rows(None, None, true).unwrap();
     assert_eq!(named[0].subject, "Ana García");
     let only_bo = desk
-        .closure_log(NaiveDate::from_ymd_opt(2026, 11, 3), None, false)
+        .closure_rows(NaiveDate::from_ymd_opt(2026, 11, 3), None, false)
         .unwrap();
     assert_eq!(only_bo.len(), 1);
 
-    let log = desk.audit_log(None).unwrap();
-    let exports: Vec<_> = log
-        .iter()
-        .filter(|e| e.kind == "closures-exported")
-        .collect();
-    assert_eq!(exports.len(), 3);
+    // Reading the rows is not an export; writing them is, and is logged.
+    let exported = |desk: &rightsdesk::service::Desk| {
+        desk.audit_log(None)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "closures-exported")
+            .collect::<Vec<_>>()
+    };
+    assert!(exported(&desk).is_empty());
+    let out = tempfile::tempdir().unwrap();
+    let face = rightsdesk::remote::backend::Backend::from(desk.clone());
+    for with_subjects in [false, true] {
+        face.write_closure_log(
+            None,
+            None,
+            with_subjects,
+            rightsdesk::service::records::LogFormat::Csv,
+            &out.path().join("log.csv"),
+        )
+        .unwrap();
+    }
+    let exports = exported(&desk);
+    assert_eq!(exports.len(), 2);
     assert_eq!(exports[1].detail["with_subjects"], true);
     assert_eq!(exports[1].actor, "alice");
 }

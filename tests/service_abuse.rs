@@ -8,23 +8,18 @@ mod common;
 use common::service::Service;
 use rightsdesk::domain::closure::{open_gaps, Closing};
 use rightsdesk::domain::record::SourceRecord;
-use rightsdesk::domain::{Outcome, Right, Step, VerificationMethod, VerificationOutcome};
-use rightsdesk::remote::client::{Client, ClientError};
+use rightsdesk::domain::{Case, Outcome, Right, Step, VerificationMethod, VerificationOutcome};
+use rightsdesk::remote::backend::Backend;
+use rightsdesk::remote::client::Client;
 use rightsdesk::remote::{ErrorKind, Request, Response};
+use rightsdesk::service::{DeskError, ParsedImport};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
-fn case_of(r: Response) -> rightsdesk::domain::Case {
+fn refused<T: std::fmt::Debug>(r: Result<T, DeskError>) -> String {
     match r {
-        Response::Case { case, .. } => *case,
-        other => panic!("not a case: {other:?}"),
-    }
-}
-
-fn refused(r: Result<Response, ClientError>) -> String {
-    match r {
-        Err(ClientError::Service {
+        Err(DeskError::Remote {
             kind: ErrorKind::Refused,
             message,
         }) => message,
@@ -33,30 +28,28 @@ fn refused(r: Result<Response, ClientError>) -> String {
 }
 
 /// Opens an erasure case for a person and verifies them.
-fn verified_erasure(c: &mut Client, email: &str) -> rightsdesk::domain::Case {
+fn verified_erasure(c: &Backend, email: &str) -> Case {
     let mut new = common::new_case("Ann Lee", email, vec![Right::Erasure]);
     new.received = common::today();
-    let case = case_of(c.call(&Request::Open { new }).unwrap());
-    case_of(
-        c.call(&Request::Step {
-            id: case.id,
-            step: Step::Verify {
-                method: VerificationMethod::KnownDetails,
-                outcome: VerificationOutcome::Verified,
-                note: String::new(),
-            },
-            on: None,
-            expected_version: None,
-        })
-        .unwrap(),
+    let case = c.open_case(new).unwrap();
+    c.take_step(
+        case.id,
+        Step::Verify {
+            method: VerificationMethod::KnownDetails,
+            outcome: VerificationOutcome::Verified,
+            note: String::new(),
+        },
+        None,
+        None,
     )
+    .unwrap()
 }
 
 #[test]
 fn crafted_purge_and_pseudonymise_steps_are_refused() {
     let svc = Service::start();
-    let mut c = svc.client();
-    let case = verified_erasure(&mut c, "ann@example.ie");
+    let c = svc.client();
+    let case = verified_erasure(&c, "ann@example.ie");
     for step in [
         Step::Plan {
             tasks: vec![rightsdesk::domain::PlannedRef {
@@ -71,18 +64,13 @@ fn crafted_purge_and_pseudonymise_steps_are_refused() {
             hashes: vec!["deadbeef".into()],
         },
     ] {
-        let why = refused(c.call(&Request::Step {
-            id: case.id,
-            step,
-            on: None,
-            expected_version: None,
-        }));
+        let why = refused(c.take_step(case.id, step, None, None));
         assert!(
             why.contains("the desk does this itself") || why.contains("accepted as a whole"),
             "{why}"
         );
     }
-    let now = case_of(c.call(&Request::Case { id: case.id }).unwrap());
+    let now = c.load_case(case.id).unwrap();
     assert_eq!(now.subject.emails, ["ann@example.ie"]);
     assert!(!now.purged() && !now.pseudonymised());
 }
@@ -90,8 +78,8 @@ fn crafted_purge_and_pseudonymise_steps_are_refused() {
 #[test]
 fn a_crafted_plan_cannot_write_registers_where_they_do_not_belong() {
     let mut svc = Service::start();
-    let mut c = svc.client();
-    let case = verified_erasure(&mut c, "ann@example.ie");
+    let c = svc.client();
+    let case = verified_erasure(&c, "ann@example.ie");
     let task = |source: &str, action: &str| rightsdesk::domain::plan::PlannedTask {
         source: source.into(),
         action: action.into(),
@@ -102,14 +90,10 @@ fn a_crafted_plan_cannot_write_registers_where_they_do_not_belong() {
         task("web-forms", rightsdesk::domain::plan::ACTION_MARK_BACKUP),
         task("invoicing", rightsdesk::domain::plan::ACTION_SUPPRESS),
     ] {
-        let why = refused(c.call(&Request::AcceptPlan {
-            id: case.id,
-            tasks: vec![t],
-            expected_version: None,
-        }));
+        let why = refused(c.accept_plan(case.id, vec![t], None));
         assert!(why.contains("catalogue"), "{why}");
     }
-    let now = case_of(c.call(&Request::Case { id: case.id }).unwrap());
+    let now = c.load_case(case.id).unwrap();
     assert!(now.tasks.is_empty(), "nothing was planned");
     drop(c);
     svc.stop();
@@ -121,8 +105,8 @@ fn a_crafted_plan_cannot_write_registers_where_they_do_not_belong() {
 #[test]
 fn a_dated_close_takes_the_same_rules_and_side_effects_as_any_close() {
     let svc = Service::start();
-    let mut c = svc.client();
-    let case = verified_erasure(&mut c, "ann@example.ie");
+    let c = svc.client();
+    let case = verified_erasure(&c, "ann@example.ie");
     let mut closing = Closing::new(Outcome::Fulfilled, "erased");
     closing.gap_reasons = open_gaps(&case)
         .into_iter()
@@ -130,21 +114,10 @@ fn a_dated_close_takes_the_same_rules_and_side_effects_as_any_close() {
         .collect();
     // A date in the future is refused whatever the path.
     let tomorrow = common::today().succ_opt().unwrap();
-    refused(c.call(&Request::Step {
-        id: case.id,
-        step: Step::Close(closing.clone()),
-        on: Some(tomorrow),
-        expected_version: None,
-    }));
-    let closed = case_of(
-        c.call(&Request::Step {
-            id: case.id,
-            step: Step::Close(closing),
-            on: Some(common::today()),
-            expected_version: None,
-        })
-        .unwrap(),
-    );
+    refused(c.take_step(case.id, Step::Close(closing.clone()), Some(tomorrow), None));
+    let closed = c
+        .take_step(case.id, Step::Close(closing), Some(common::today()), None)
+        .unwrap();
     assert!(closed.closure.is_some());
     // The granted erasure reduced the identifiers to keyed hashes.
     assert!(closed.pseudonymised(), "{:?}", closed.subject.emails);
@@ -155,7 +128,7 @@ fn a_dated_close_takes_the_same_rules_and_side_effects_as_any_close() {
         .all(|e| !e.contains("ann@example.ie")));
 }
 
-/// Records of about `bytes` once framed.
+/// Records of about `bytes_each` bytes each once encoded.
 fn bulky_records(n: usize, bytes_each: usize, from: usize) -> Vec<SourceRecord> {
     (0..n)
         .map(|i| SourceRecord {
@@ -174,51 +147,47 @@ fn bulky_records(n: usize, bytes_each: usize, from: usize) -> Vec<SourceRecord> 
         .collect()
 }
 
+fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
+    ParsedImport {
+        file: "big.csv".into(),
+        format: rightsdesk::import::Format::Csv,
+        sha256: String::new(),
+        records,
+    }
+}
+
 #[test]
 fn an_oversized_import_is_refused_and_the_service_answers_on() {
-    let svc = Service::start();
-    let mut c = svc.client();
-    // Parts of about 3.8 MiB each, under the frame limit.
-    let mut sent = 0usize;
-    let mut refusal = None;
-    for part in 0..80 {
-        let records = bulky_records(120, 32 << 10, part * 120);
-        match c.call(&Request::ImportPart { records }) {
-            Ok(Response::Staged { .. }) => sent += 120 * (32 << 10),
-            Err(ClientError::Service {
-                kind: ErrorKind::Refused,
-                message,
-            }) => {
-                refusal = Some(message);
-                break;
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-    let why = refusal.expect("an import of 300 MiB was taken whole");
+    let mut svc = Service::start();
+    let c = svc.client();
+    // About 300 MiB of records in one import: more than one request may be.
+    let why = refused(c.write_import(
+        "web-forms".into(),
+        parsed(bulky_records(9_600, 32 << 10, 0)),
+    ));
     assert!(
         why.contains("MiB") && why.contains("split the file"),
         "{why}"
     );
-    assert!(
-        sent <= 128 << 20,
-        "{} MiB staged before the refusal",
-        sent >> 20
-    );
-    eprintln!("import budget: refused after {} MiB staged", sent >> 20);
-    // What was staged is dropped: a commit has nothing to write.
-    refused(c.call(&Request::ImportCommit {
-        source: "web-forms".into(),
-        file: "big.csv".into(),
-        format: "csv".into(),
-        sha256: String::new(),
-    }));
     // The service answers this client and others.
-    let mut other = svc.client();
-    assert!(matches!(
-        other.call(&Request::Cases { after: None }),
-        Ok(Response::Cases { .. })
-    ));
+    assert!(c.cases_page(None).is_ok());
+    let other = svc.client();
+    assert!(other.cases_page(None).is_ok());
+    // Nothing of it was written.
+    drop((c, other));
+    svc.stop();
+    assert_eq!(common::desk(svc.dir.path()).record_reader().len(), 0);
+}
+
+#[test]
+fn an_import_larger_than_one_frame_lands_whole() {
+    let svc = Service::start();
+    let c = svc.client();
+    // About 12 MiB: three frames' worth, one request.
+    let report = c
+        .write_import("web-forms".into(), parsed(bulky_records(384, 32 << 10, 0)))
+        .unwrap();
+    assert_eq!((report.rows, report.new), (384, 384));
 }
 
 /// Connects and says hello; the service's answer to the hello.
@@ -295,10 +264,9 @@ fn a_flood_of_idle_connections_is_bounded_and_the_service_stays_up() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut c = Client::connect(&socket).unwrap();
-    assert!(matches!(
-        c.call(&Request::Cases { after: None }),
-        Ok(Response::Cases { .. })
-    ));
+    assert!(c
+        .call(rightsdesk::service::ops::Call::cases_page { after: None })
+        .is_ok());
     unsafe {
         libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM);
     }
@@ -312,46 +280,18 @@ fn a_frame_that_never_finishes_does_not_hold_up_others() {
     let mut slow = UnixStream::connect(&svc.socket).unwrap();
     std::io::Write::write_all(&mut slow, &1000u32.to_be_bytes()).unwrap();
     std::io::Write::write_all(&mut slow, b"{\"request\"").unwrap();
-    let mut c = svc.client();
-    assert!(matches!(
-        c.call(&Request::Cases { after: None }),
-        Ok(Response::Cases { .. })
-    ));
+    assert!(svc.client().cases_page(None).is_ok());
 }
 
-/// Waits (bounded) until the service has finished `after` index builds and
-/// is not building: the event, not a clock.
-fn index_built(c: &mut Client, after: u64) -> u64 {
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Response::IndexState {
-            building, builds, ..
-        }) = c.call(&Request::IndexState)
-        {
-            if !building && builds > after {
-                return builds;
-            }
-        }
-        assert!(Instant::now() < until, "the index was never rebuilt");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn hits(c: &mut Client, query: &str) -> usize {
-    match c.call(&Request::Lookup {
-        query: query.into(),
-        limit: 10,
-    }) {
-        Ok(Response::Lookup { groups, .. }) => groups.len(),
-        other => panic!("{other:?}"),
-    }
+fn hits(c: &Backend, query: &str) -> usize {
+    c.lookup(query.into(), 10).unwrap().groups.len()
 }
 
 #[test]
 fn a_dated_erasure_closed_through_the_service_leaves_every_desks_lookup() {
     let svc = Service::start();
-    let mut c = svc.client();
-    let builds = index_built(&mut c, 0);
+    let c = svc.client();
+    c.wait_for_index().unwrap();
     let record = SourceRecord {
         source: "web-forms".into(),
         key: "77".into(),
@@ -365,40 +305,23 @@ fn a_dated_erasure_closed_through_the_service_leaves_every_desks_lookup() {
         format: "hubspot".into(),
         line: 2,
     };
-    c.call(&Request::ImportPart {
-        records: vec![record],
-    })
-    .unwrap();
-    c.call(&Request::ImportCommit {
-        source: "web-forms".into(),
-        file: "contacts.csv".into(),
-        format: "hubspot".into(),
-        sha256: String::new(),
-    })
-    .unwrap();
-    let builds = index_built(&mut c, builds);
-    let mut other_desk = svc.client();
-    assert_eq!(hits(&mut other_desk, "quartermain"), 1);
+    c.write_import("web-forms".into(), parsed(vec![record]))
+        .unwrap();
+    // The import is acknowledged once the index holds it: no waiting here.
+    let other_desk = svc.client();
+    assert_eq!(hits(&other_desk, "quartermain"), 1);
     // Erasure, closed with a date, through the service.
-    let case = verified_erasure(&mut c, "zelda@example.ie");
-    let builds = index_built(&mut c, builds);
+    let case = verified_erasure(&c, "zelda@example.ie");
     let mut closing = Closing::new(Outcome::Fulfilled, "erased");
     closing.gap_reasons = open_gaps(&case)
         .into_iter()
         .map(|g| (g.key, "done outside the desk".into()))
         .collect();
-    let closed = case_of(
-        c.call(&Request::Step {
-            id: case.id,
-            step: Step::Close(closing),
-            on: Some(common::today()),
-            expected_version: None,
-        })
-        .unwrap(),
-    );
+    let closed = c
+        .take_step(case.id, Step::Close(closing), Some(common::today()), None)
+        .unwrap();
     assert!(closed.pseudonymised());
-    index_built(&mut c, builds);
-    // Another desk's next lookup: no live record of the person.
-    assert_eq!(hits(&mut other_desk, "quartermain"), 0);
-    assert_eq!(hits(&mut other_desk, "zelda@example.ie"), 0);
+    // Another desk's very next lookup: no live record of the person.
+    assert_eq!(hits(&other_desk, "quartermain"), 0);
+    assert_eq!(hits(&other_desk, "zelda@example.ie"), 0);
 }

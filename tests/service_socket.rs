@@ -6,8 +6,11 @@ mod common;
 
 use rightsdesk::domain::closure::Closing;
 use rightsdesk::domain::{NewCase, Outcome, Right, Step, VerificationMethod, VerificationOutcome};
-use rightsdesk::remote::client::{Client, ClientError};
+use rightsdesk::remote::backend::Backend;
+use rightsdesk::remote::client::Client;
 use rightsdesk::remote::{ErrorKind, Request, Response};
+use rightsdesk::service::ops::{AuditCheck, Call};
+use rightsdesk::service::DeskError;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -22,14 +25,17 @@ fn new_case(name: &str) -> NewCase {
     common::new_case(name, &email, vec![Right::Access])
 }
 
-fn case_of(r: Response) -> rightsdesk::domain::Case {
-    match r {
-        Response::Case { case, view } => {
-            assert_eq!(view["id"], case.id.to_string());
-            *case
-        }
-        other => panic!("expected a case, got {other:?}"),
+/// (entries, cases) of an intact chain.
+fn verified(c: &Backend) -> (u64, u64) {
+    match c.verify_audit(None).unwrap() {
+        AuditCheck::Intact { entries, cases, .. } => (entries, cases),
+        broken => panic!("{broken:?}"),
     }
+}
+
+/// The service's pushes on a raw subscription.
+fn subscription(svc: &Service) -> rightsdesk::remote::client::Subscription {
+    svc.raw().subscribe().unwrap()
 }
 
 fn verify() -> Step {
@@ -43,22 +49,16 @@ fn verify() -> Step {
 #[test]
 fn two_officers_conflict_see_live_updates_and_are_named_by_the_kernel() {
     let svc = Service::start();
-    let mut alice = svc.client();
-    let mut bob = svc.client();
+    let alice = svc.client();
+    let bob = svc.client();
     let me = rightsdesk::remote::server::user_name(unsafe { libc::geteuid() });
-    assert_eq!(alice.actor, me, "the actor comes from SO_PEERCRED");
+    assert_eq!(alice.actor(), me, "the actor comes from SO_PEERCRED");
 
-    let mut feed = svc.client().subscribe().unwrap();
+    let mut feed = subscription(&svc);
     // A generous bound: a missing push fails the test instead of hanging it.
     feed.set_timeout(Some(Duration::from_secs(30)));
 
-    let case = case_of(
-        alice
-            .call(&Request::Open {
-                new: new_case("Ana Shared"),
-            })
-            .unwrap(),
-    );
+    let case = alice.open_case(new_case("Ana Shared")).unwrap();
     // Both screens show version 1.
     let seen = case.version;
     let opened_at = Instant::now();
@@ -69,59 +69,45 @@ fn two_officers_conflict_see_live_updates_and_are_named_by_the_kernel() {
     eprintln!("push arrived {:?} after the open", opened_at.elapsed());
 
     // Alice verifies from version 1; Bob, still on version 1, tries too.
-    let after = case_of(
-        alice
-            .call(&Request::Step {
-                id: case.id,
-                step: verify(),
-                on: None,
-                expected_version: Some(seen),
-            })
-            .unwrap(),
-    );
+    let after = alice
+        .take_step(case.id, verify(), None, Some(seen))
+        .unwrap();
     let Response::Changed { version, by, .. } = feed.next_change().unwrap() else {
         panic!()
     };
     assert_eq!((version, by.as_str()), (after.version, me.as_str()));
     let e = bob
-        .call(&Request::Step {
-            id: case.id,
-            step: Step::Note {
+        .take_step(
+            case.id,
+            Step::Note {
                 text: "called back".into(),
             },
-            on: None,
-            expected_version: Some(seen),
-        })
+            None,
+            Some(seen),
+        )
         .unwrap_err();
-    let ClientError::Service { kind, message } = e else {
+    let DeskError::Remote { kind, message } = e else {
         panic!("{e}")
     };
     assert_eq!(kind, ErrorKind::Conflict);
     assert!(message.contains("changed by someone else"), "{message}");
     // Reloaded, Bob's note goes in.
-    let fresh = case_of(bob.call(&Request::Case { id: case.id }).unwrap());
-    bob.call(&Request::Step {
-        id: case.id,
-        step: Step::Note {
+    let fresh = bob.load_case(case.id).unwrap();
+    bob.take_step(
+        case.id,
+        Step::Note {
             text: "called back".into(),
         },
-        on: None,
-        expected_version: Some(fresh.version),
-    })
+        None,
+        Some(fresh.version),
+    )
     .unwrap();
     // A refusal by the rules travels as such.
-    let e = bob
-        .call(&Request::Step {
-            id: case.id,
-            step: verify(),
-            on: None,
-            expected_version: None,
-        })
-        .unwrap_err();
+    let e = bob.take_step(case.id, verify(), None, None).unwrap_err();
     assert!(
         matches!(
             e,
-            ClientError::Service {
+            DeskError::Remote {
                 kind: ErrorKind::Refused,
                 ..
             }
@@ -129,11 +115,8 @@ fn two_officers_conflict_see_live_updates_and_are_named_by_the_kernel() {
         "{e}"
     );
 
-    let Response::Verified { entries, cases } = alice.call(&Request::VerifyAudit).unwrap() else {
-        panic!()
-    };
     assert_eq!(
-        (entries, cases),
+        verified(&alice),
         (3, 1),
         "one linear chain: opened, verified, noted"
     );
@@ -162,13 +145,37 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
             ..
         }
     ));
-    rightsdesk::remote::write_frame(&mut c, &Request::Cases { after: None }).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut c,
+        &Request::Call {
+            call: Call::cases_page { after: None },
+        },
+    )
+    .unwrap();
     let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
-    assert!(matches!(r, Response::Cases { .. }));
+    assert!(matches!(r, Response::Answer { .. }));
+    // An operation that does not exist, or a field it does not take: told.
+    let bad = br#"{"request":"call","call":{"op":"drop_tables"}}"#;
+    c.write_all(&(bad.len() as u32).to_be_bytes()).unwrap();
+    c.write_all(bad).unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
+    assert!(
+        matches!(
+            r,
+            Response::Error {
+                kind: ErrorKind::Protocol,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
     // An oversized frame: refused before it is read, connection closed.
-    c.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    c.write_all(&(u32::MAX >> 1).to_be_bytes()).unwrap();
     let r: Response = rightsdesk::remote::read_frame(&mut c).unwrap();
-    assert!(matches!(r, Response::Error { ref message, .. } if message.contains("too large")));
+    assert!(
+        matches!(r, Response::Error { ref message, .. } if message.contains("refused")),
+        "{r:?}"
+    );
     let mut rest = Vec::new();
     let _ = c.read_to_end(&mut rest);
     // A client that sends half a frame and vanishes.
@@ -179,13 +186,15 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     // A client that asks for a change and leaves before the answer: the change
     // is whole (case and audit entry), nothing is half done. The service's
     // push of that change is the event to wait for.
-    let mut feed = svc.client().subscribe().unwrap();
+    let mut feed = subscription(&svc);
     feed.set_timeout(Some(Duration::from_secs(30)));
     let mut g = greeted(&svc.socket);
     rightsdesk::remote::write_frame(
         &mut g,
-        &Request::Open {
-            new: new_case("Gone Early"),
+        &Request::Call {
+            call: Call::open_case {
+                new: new_case("Gone Early"),
+            },
         },
     )
     .unwrap();
@@ -193,18 +202,14 @@ fn bad_frames_wrong_versions_and_vanishing_clients_leave_the_service_standing() 
     let Response::Changed { .. } = feed.next_change().expect("the change was pushed") else {
         panic!()
     };
-    let mut ok = svc.client();
-    let Response::Cases { cases, .. } = ok.call(&Request::Cases { after: None }).unwrap() else {
-        panic!()
-    };
+    let ok = svc.client();
+    let cases = ok.cases_page(None).unwrap().cases;
     assert_eq!(
         cases.len(),
         1,
         "the request was whole, so the case is there"
     );
-    let Response::Verified { entries, cases: n } = ok.call(&Request::VerifyAudit).unwrap() else {
-        panic!()
-    };
+    let (entries, n) = verified(&ok);
     assert_eq!(entries as usize, cases.len());
     assert_eq!(n as usize, cases.len());
 }
@@ -220,7 +225,7 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
     // Twenty desks listening: each must hear of every change.
     let listeners: Vec<_> = (0..20)
         .map(|_| {
-            let mut sub = svc.client().subscribe().unwrap();
+            let mut sub = subscription(&svc);
             sub.set_timeout(Some(Duration::from_secs(20)));
             let asked = asked.clone();
             std::thread::spawn(move || {
@@ -245,16 +250,14 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
     let threads: Vec<_> = (0..20)
         .map(|i| {
             let socket = socket.clone();
+            let home = svc.dir.path().join("home");
             let asked = asked.clone();
             std::thread::spawn(move || {
-                let mut c = Client::connect(&socket).unwrap();
+                let c: Backend = rightsdesk::remote::backend::Link::connect(&socket, &home)
+                    .unwrap()
+                    .into();
                 let mut latencies = Vec::new();
-                let case = case_of(
-                    c.call(&Request::Open {
-                        new: new_case(&format!("Load {i}")),
-                    })
-                    .unwrap(),
-                );
+                let case = c.open_case(new_case(&format!("Load {i}"))).unwrap();
                 let mut version = case.version;
                 for n in 0..per_client {
                     let t = Instant::now();
@@ -262,23 +265,23 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
                         .lock()
                         .unwrap()
                         .insert((case.id.to_string(), version + 1), t);
-                    let r = c.call(&Request::Step {
-                        id: case.id,
-                        step: Step::Note {
+                    let r = c.take_step(
+                        case.id,
+                        Step::Note {
                             text: format!("note {n}"),
                         },
-                        on: None,
-                        expected_version: Some(version),
-                    });
+                        None,
+                        Some(version),
+                    );
                     latencies.push(t.elapsed());
-                    version = case_of(r.unwrap()).version;
+                    version = r.unwrap().version;
                 }
-                c.call(&Request::Step {
-                    id: case.id,
-                    step: Step::Close(Closing::new(Outcome::Withdrawn, "load test")),
-                    on: None,
-                    expected_version: Some(version),
-                })
+                c.take_step(
+                    case.id,
+                    Step::Close(Closing::new(Outcome::Withdrawn, "load test")),
+                    None,
+                    Some(version),
+                )
                 .unwrap();
                 latencies
             })
@@ -311,61 +314,8 @@ fn twenty_desks_at_once_keep_one_linear_chain() {
         all[all.len() / 2],
         all[all.len() * 95 / 100]
     );
-    let mut c = svc.client();
-    let Response::Verified { entries, cases } = c.call(&Request::VerifyAudit).unwrap() else {
-        panic!()
-    };
+    let (entries, cases) = verified(&svc.client());
     assert_eq!((entries as usize, cases), (changes, 20));
-
-    // One client alone through the socket, and the same steps in process
-    // (printed for the note; the time itself is not asserted).
-    let pct = |mut v: Vec<Duration>| {
-        v.sort();
-        (v[v.len() / 2], v[v.len() * 95 / 100])
-    };
-    let case = case_of(
-        c.call(&Request::Open {
-            new: new_case("Alone"),
-        })
-        .unwrap(),
-    );
-    let socket_times: Vec<Duration> = (0..100)
-        .map(|n| {
-            let t = Instant::now();
-            c.call(&Request::Step {
-                id: case.id,
-                step: Step::Note {
-                    text: format!("n{n}"),
-                },
-                on: None,
-                expected_version: None,
-            })
-            .unwrap();
-            t.elapsed()
-        })
-        .collect();
-    let other = tempfile::tempdir().unwrap();
-    let desk = common::desk(other.path());
-    let local = desk.open_case(new_case("Alone")).unwrap();
-    let local_times: Vec<Duration> = (0..100)
-        .map(|n| {
-            let t = Instant::now();
-            desk.step(
-                local.id,
-                Step::Note {
-                    text: format!("n{n}"),
-                },
-                None,
-            )
-            .unwrap();
-            t.elapsed()
-        })
-        .collect();
-    eprintln!(
-        "one client, 100 notes: socket p50/p95 {:?}; in process {:?}",
-        pct(socket_times),
-        pct(local_times)
-    );
 }
 
 /// `rightsdesk serve` as a real process; `case` commands go through it.
@@ -526,11 +476,16 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A command that does not go through the service says so.
-    let out = cmd(&["audit", "log"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("served by `rightsdesk serve`"), "{err}");
+    // The audit goes through the service too, naming who did each step.
+    let out = cmd(&["audit", "log", "--json"]).output().unwrap();
+    succeeded(&out);
+    let me = rightsdesk::remote::server::user_name(unsafe { libc::geteuid() });
+    let lines = String::from_utf8(out.stdout).unwrap();
+    assert!(lines.lines().count() > 3, "{lines}");
+    for l in lines.lines() {
+        let e: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(e["actor"], me.as_str(), "{l}");
+    }
 
     // Someone outside the group: the socket (0660, root's group) refuses them.
     if unsafe { libc::geteuid() } == 0 {
@@ -616,52 +571,39 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
 }
 
 #[test]
-fn an_import_whose_client_vanishes_before_the_commit_leaves_nothing() {
+fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
     let mut svc = Service::start();
     let bytes = std::fs::read(format!(
         "{}/tests/fixtures/import/hubspot-contacts.csv",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let (_, records) =
+    let (format, records) =
         rightsdesk::import::parse("hubspot-contacts.csv", &bytes, "web-forms", None, None).unwrap();
     assert!(!records.is_empty());
-    {
-        let mut c = svc.client();
-        let Response::Staged { rows } = c.call(&Request::ImportPart { records }).unwrap() else {
-            panic!()
-        };
-        assert!(rows > 0);
-        // dropped here: no commit
-    }
-    let mut c = svc.client();
-    let Response::Audit { entries } = c
-        .call(&Request::AuditTail {
-            case: None,
-            limit: 10,
-        })
-        .unwrap()
-    else {
-        panic!()
+    // The import's one request, cut off after its first half: the service
+    // only runs a request it read whole.
+    let call = Request::Call {
+        call: Call::write_import {
+            source: "web-forms".into(),
+            import: rightsdesk::service::ParsedImport {
+                file: "hubspot-contacts.csv".into(),
+                format,
+                sha256: String::new(),
+                records,
+            },
+        },
     };
+    let mut whole = Vec::new();
+    rightsdesk::remote::write_frame(&mut whole, &call).unwrap();
+    {
+        let mut g = greeted(&svc.socket);
+        g.write_all(&whole[..whole.len() / 2]).unwrap();
+        // dropped here, mid-request
+    }
+    let c = svc.client();
+    let entries = c.audit_tail(None, 10).unwrap();
     assert!(entries.iter().all(|e| e.kind != "imported"));
-    // A commit on a fresh connection has nothing held: refused, not logged.
-    let r = c.call(&Request::ImportCommit {
-        source: "web-forms".into(),
-        file: "x.csv".into(),
-        format: "hubspot".into(),
-        sha256: String::new(),
-    });
-    assert!(
-        matches!(
-            r,
-            Err(ClientError::Service {
-                kind: ErrorKind::Refused,
-                ..
-            })
-        ),
-        "{r:?}"
-    );
     // The store itself, once the service has let go of it: no row, no entry.
     drop(c);
     svc.stop();
@@ -746,10 +688,8 @@ fn started_by_a_systemd_socket_unit_the_service_takes_the_socket_it_is_given() {
     let mut server = Stopped(cmd.spawn().unwrap());
     drop(listener);
     let mut c = Client::connect(&socket).expect("the service answers on the given socket");
-    let Response::Cases { cases, .. } = c.call(&Request::Cases { after: None }).unwrap() else {
-        panic!()
-    };
-    assert!(cases.is_empty());
+    let page = c.call(Call::cases_page { after: None }).unwrap();
+    assert_eq!(page["cases"], serde_json::json!([]));
     assert!(!t.path().join("not-this.sock").exists());
     unsafe {
         libc::kill(server.0.id() as libc::pid_t, libc::SIGTERM);

@@ -36,12 +36,9 @@ fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
             .unwrap();
     }
     let (tx, rx) = mpsc::channel();
-    app.lookup_tx = Some(lookup::spawn(
-        app.desk.local().unwrap().record_reader(),
-        app.desk.local().unwrap().flag_sets().unwrap(),
-        app.desk.default_cc().into(),
-        move |ev| tx.send(ev).is_ok(),
-    ));
+    app.lookup_tx = Some(lookup::spawn(app.desk.clone(), move |ev| {
+        tx.send(ev).is_ok()
+    }));
     (app, rx)
 }
 
@@ -236,9 +233,9 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     };
     assert!(app.importing && app.popups.is_empty());
     // What the run loop does on its worker thread, with progress coming back.
-    let importer = app.desk.local().unwrap().importer();
+    let desk = app.desk.clone();
     let mut events = Vec::new();
-    let result = importer.run(&source, &p, format, None, &mut |stage, rows| {
+    let result = desk.import(&source, &p, format, None, &mut |stage, rows| {
         events.push(ImportEvent::Progress {
             file: "hubspot-contacts.csv".into(),
             stage: stage.into(),

@@ -12,7 +12,6 @@ use ratatui::crossterm::event::KeyCode::*;
 use ratatui::Terminal;
 use rightsdesk::domain::{Action, CaseId, Right};
 use rightsdesk::remote::backend::{Backend, Feed, Link};
-use rightsdesk::remote::Request;
 use rightsdesk::service::Now;
 use rightsdesk::tui::app::{App, Msg, Popup, Screen};
 use rightsdesk::tui::keymap::KeyMap;
@@ -23,20 +22,19 @@ use std::time::{Duration, Instant};
 /// A desk working through the service, with its own feed of changes.
 fn desk_on(svc: &Service) -> (App, Feed) {
     let home = svc.dir.path().join("home");
-    let mut link = Link::connect(&svc.socket, &home).expect("the desk connects");
-    let feed = Feed::open(&link).expect("the desk subscribes");
+    let link = Link::connect(&svc.socket, &home).expect("the desk connects");
+    let mut backend = Backend::from(link);
+    let feed = backend
+        .subscribe()
+        .expect("the desk subscribes")
+        .expect("a desk of the service has a feed");
     feed.set_timeout(Some(Duration::from_secs(10)));
-    let mut backend = Backend::from(link.clone());
     backend.set_now(Now::Fixed(chrono::TimeZone::from_utc_datetime(
         &chrono::Utc,
         &common::today().and_hms_opt(12, 0, 0).unwrap(),
     )));
-    link = match backend {
-        Backend::Service(l) => l,
-        Backend::Local(_) => unreachable!(),
-    };
     let app = App::new(
-        link,
+        backend,
         KeyMap::default(),
         Theme { mono: true },
         &Prefs::default(),
@@ -138,10 +136,12 @@ fn one_officers_change_reaches_the_other_desk_as_it_is_made() {
     // A case opened elsewhere (the command line, through the service) joins
     // the queue of a desk showing the queue.
     key(&mut bob, Esc);
-    let mut cli = svc.client();
-    cli.call(&Request::Open {
-        new: new_case("Zofia Nowak", "zofia@example.pl", vec![Right::Access]),
-    })
+    let cli = svc.client();
+    cli.open_case(new_case(
+        "Zofia Nowak",
+        "zofia@example.pl",
+        vec![Right::Access],
+    ))
     .unwrap();
     let (opened, _) = receive(&mut bob, &mut bob_feed);
     assert!(bob.queue.views.iter().any(|v| v.case.id == opened));
@@ -233,7 +233,10 @@ fn two_officers_changing_one_case_get_a_conflict_not_an_overwrite() {
     );
 
     // The chain is one line through both officers' changes.
-    assert_eq!(bob.desk.verify_audit().map(|(e, _)| e > 0), Ok(true));
+    assert!(matches!(
+        bob.desk.verify_audit(None),
+        Ok(rightsdesk::service::ops::AuditCheck::Intact { entries, .. }) if entries > 0
+    ));
 }
 
 use common::new_case;
@@ -415,14 +418,11 @@ fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
     });
     let (mut app, _feed) = desk_on(&svc);
     let (tx, rx) = std::sync::mpsc::channel();
-    let Backend::Service(link) = app.desk.clone() else {
-        unreachable!()
-    };
+    let link = app.desk.clone();
     // The desk's lookup asks the service's one index, as the run loop wires it.
-    app.lookup_tx = Some(rightsdesk::tui::lookup::spawn_shared(
-        link.clone(),
-        move |ev| tx.send(ev).is_ok(),
-    ));
+    app.lookup_tx = Some(rightsdesk::tui::lookup::spawn(link.clone(), move |ev| {
+        tx.send(ev).is_ok()
+    }));
     let pump = |app: &mut App, done: &dyn Fn(&App) -> bool| {
         let end = Instant::now() + Duration::from_secs(20);
         while !done(app) {
@@ -473,12 +473,7 @@ fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
     let Screen::Case(id) = app.screen else {
         panic!("the case opened: {:?}", app.popups)
     };
-    let mut other = svc.client();
-    let rightsdesk::remote::Response::Case { case, .. } =
-        other.call(&Request::Case { id }).unwrap()
-    else {
-        panic!()
-    };
+    let case = svc.client().load_case(id).unwrap();
     assert_eq!(case.subject.name, "Jürgen Müller");
     assert!(case.records.iter().any(|r| r.starts_with("web-forms:")));
 }
@@ -528,21 +523,13 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
         (last.kind.as_str(), last.actor.as_str()),
         ("imported", app.desk.actor())
     );
-    // The service indexes the new rows behind the scenes; then every desk's
-    // lookup finds them.
-    let Backend::Service(link) = &app.desk else {
-        unreachable!()
-    };
-    let end = Instant::now() + Duration::from_secs(20);
-    while !link.index_state().is_ok_and(|s| s.ready && !s.building) {
-        assert!(Instant::now() < end, "the service never finished its index");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let found = link.lookup("müller", 10).unwrap();
+    // The import was acknowledged once the service's index held it: the
+    // very next lookup finds the new rows.
+    let found = app.desk.lookup("müller".into(), 10).unwrap().groups;
     assert!(
         found
             .iter()
-            .any(|g| g.hits.iter().any(|h| h.source == source)),
+            .any(|g| g.hits.iter().any(|h| h.hit.source == source)),
         "{found:?}"
     );
     // Another desk hears of it and reloads its lookup index.

@@ -2,55 +2,24 @@
 
 use super::{exit, fail, print_json, Failure};
 use crate::domain::text::inert;
-use crate::lookup::{matcher, Group};
+use crate::lookup::Group;
+use crate::remote::backend::Backend;
 use std::io::BufRead;
 use std::time::Instant;
 
-/// Where the queries go: an index loaded here, or the service's.
-enum Finder {
-    Own(
-        Box<crate::lookup::Index>,
-        Box<fuzzy_matcher::skim::SkimMatcherV2>,
-    ),
-    Service(Box<crate::remote::backend::Link>),
-}
-
-impl Finder {
-    fn open(desk: &crate::remote::backend::Backend) -> Result<Finder, Failure> {
-        match desk {
-            crate::remote::backend::Backend::Local(d) => {
-                Ok(Finder::Own(Box::new(d.load_index()?), Box::new(matcher())))
-            }
-            crate::remote::backend::Backend::Service(l) => {
-                // The service builds its index when it starts: wait for it.
-                while !l.index_state()?.ready {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                }
-                Ok(Finder::Service(Box::new(l.clone())))
-            }
-        }
-    }
-
-    fn lookup(&self, q: &str, limit: usize) -> Result<Vec<Group>, Failure> {
-        Ok(match self {
-            Finder::Own(index, m) => index.lookup(m, q, limit),
-            Finder::Service(l) => l.lookup(q, limit)?,
-        })
-    }
-
-    fn size(&self) -> Result<(usize, usize), Failure> {
-        Ok(match self {
-            Finder::Own(index, _) => (index.len(), index.subjects()),
-            Finder::Service(l) => {
-                let s = l.index_state()?;
-                (s.records, s.subjects)
-            }
-        })
-    }
+/// One lookup through the desk's one handle (the store's index, or the
+/// service's): the groups as the faces show them.
+fn find(desk: &Backend, q: &str, limit: usize) -> Result<Vec<Group>, Failure> {
+    Ok(desk
+        .lookup(q.to_string(), limit)?
+        .groups
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 pub fn run(
-    desk: &crate::remote::backend::Backend,
+    desk: &Backend,
     query: Option<&str>,
     stdin: bool,
     limit: usize,
@@ -58,11 +27,13 @@ pub fn run(
     json: bool,
 ) -> Result<(), Failure> {
     let t0 = Instant::now();
-    let finder = Finder::open(desk)?;
+    // The index is built when first asked for (the service builds its own
+    // when it starts): wait for it, or hear why it cannot be built.
+    let state = desk.wait_for_index()?;
     let loaded = t0.elapsed();
     if !stdin {
         let q = query.ok_or_else(|| fail(exit::USAGE, "give a QUERY, or --stdin"))?;
-        let groups = finder.lookup(q, limit)?;
+        let groups = find(desk, q, limit)?;
         show(q, &groups, json, false);
         return Ok(());
     }
@@ -73,7 +44,7 @@ pub fn run(
             continue;
         }
         let t = Instant::now();
-        let groups = finder.lookup(&q, limit)?;
+        let groups = find(desk, &q, limit)?;
         times.push(t.elapsed());
         show(&q, &groups, json, true);
     }
@@ -85,7 +56,7 @@ pub fn run(
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0)
         };
-        let (records, subjects) = finder.size()?;
+        let (records, subjects) = (state.records, state.subjects);
         crate::errln!(
             "lookup: {records} records, {subjects} subjects, index loaded in {:.2}s; {} queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
             loaded.as_secs_f64(),

@@ -21,10 +21,9 @@ pub(crate) mod out;
 mod rights;
 
 use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
-use crate::remote::client::ClientError;
 use crate::remote::ErrorKind;
 use crate::service::{paths, Desk, DeskError};
-use crate::store::{StoreError, VerifyError};
+use crate::store::StoreError;
 use args::{AuditCommand, CaseCommand, Cli, Command};
 use std::path::PathBuf;
 
@@ -45,6 +44,8 @@ pub mod exit {
     pub const ROWS_FOUND: i32 = 6;
     /// Through the shared service: someone else changed the case first.
     pub const CONFLICT: i32 = 7;
+    /// Through the shared service: only its administrators may do this.
+    pub const FORBIDDEN: i32 = 8;
 }
 
 /// An error to print on stderr, with its exit code.
@@ -61,7 +62,12 @@ impl From<DeskError> for Failure {
             DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
                 exit::REFUSED
             }
-            DeskError::Service(e) => return Failure::from_client(e),
+            DeskError::Remote { kind, .. } => match kind {
+                ErrorKind::Refused => exit::REFUSED,
+                ErrorKind::Conflict => exit::CONFLICT,
+                ErrorKind::Forbidden => exit::FORBIDDEN,
+                _ => exit::FAILED,
+            },
             _ => exit::FAILED,
         };
         let mut message = e.to_string();
@@ -75,24 +81,6 @@ impl From<DeskError> for Failure {
             }
         }
         Failure { code, message }
-    }
-}
-
-impl Failure {
-    /// The service's answer as an exit code: refused 3, conflict 7, else 1.
-    fn from_client(e: &ClientError) -> Self {
-        let code = match e {
-            ClientError::Service {
-                kind: ErrorKind::Refused,
-                ..
-            } => exit::REFUSED,
-            ClientError::Service {
-                kind: ErrorKind::Conflict,
-                ..
-            } => exit::CONFLICT,
-            _ => exit::FAILED,
-        };
-        fail(code, e.to_string())
     }
 }
 
@@ -320,10 +308,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             *json,
         ),
         Command::Backup { out } => {
-            let desk = local_desk(&dir)?;
-            let n = desk.backup(out)?;
+            // Through the service when it runs: one consistent snapshot while
+            // other desks' writes wait; the file is written here.
+            let (n, head) = backend(&dir)?.backup(out)?;
             outln!("wrote {n} records to {}", out.display());
-            if let Some(h) = desk.chain_head() {
+            if let Some(h) = head {
                 // The head leaves with every backup, for a record staff cannot edit.
                 crate::errln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
             }
@@ -399,14 +388,22 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             outln!("wrote {records} HubSpot contact rows to {}", out.display());
             Ok(())
         }
-        Command::Audit(a) => run_audit(&local_desk(&dir)?, a),
+        Command::Audit(a) => run_audit(&backend(&dir)?, a),
         Command::Export(e) => rights::export(&backend(&dir)?, e),
-        Command::Backups(b) => rights::backups(&local_desk(&dir)?, b),
-        Command::Suppression(s) => rights::suppression(&local_desk(&dir)?, s),
+        Command::Backups(b) => rights::backups(&backend(&dir)?, b),
+        Command::Suppression(s) => rights::suppression(&backend(&dir)?, s),
         Command::Purge { apply, json } => {
-            let report = local_desk(&dir)?.purge(*apply)?;
-            // The desk is closed again here: the rebuild needs the store to itself.
-            let rebuilt = if *apply && report.reduced > 0 {
+            let desk = backend(&dir)?;
+            let shared = desk.is_shared();
+            let report = if *apply {
+                desk.purge()?
+            } else {
+                desk.purge_due()?
+            };
+            drop(desk);
+            // Held here, the store is closed again: the rebuild needs it to
+            // itself. Through the service the bytes go at its next rebuild.
+            let rebuilt = if *apply && report.reduced > 0 && !shared {
                 Some(crate::service::rebuild(&dir)?)
             } else {
                 None
@@ -429,6 +426,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                         report.retention_years,
                         if rebuilt.is_some() {
                             "; store rebuilt, removed bytes gone"
+                        } else if shared && report.reduced > 0 {
+                            "; the removed bytes stay in sled's files until `rightsdesk rebuild` runs (with the service stopped)"
                         } else {
                             ""
                         }
@@ -457,12 +456,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     crate::errln!("wrote {n} closed cases to {}", path.display());
                 }
                 None => {
-                    let rows = desk.closure_log(*from, *to, *with_subjects)?;
+                    let rows = desk.closure_rows(*from, *to, *with_subjects)?;
                     let bytes = crate::service::records::write_log(&rows, *format)
                         .map_err(|e| fail(exit::FAILED, e))?;
                     // Cells are spreadsheet-safe; a terminal still gets them inert.
                     let text = String::from_utf8_lossy(&bytes);
                     out!("{}", crate::domain::text::inert_lines(&text));
+                    desk.log_closures_export(rows.len(), *from, *to, *with_subjects)?;
                 }
             }
             Ok(())
@@ -609,7 +609,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         }
     };
     let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
-        let case = desk.step(parse_id(id)?, step, on, None)?;
+        let case = desk.take_step(parse_id(id)?, step, on, None)?;
         show(case, json);
         Ok(())
     };
@@ -673,10 +673,11 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
     }
 }
 
-fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
+fn run_audit(desk: &crate::remote::backend::Backend, cmd: &AuditCommand) -> Result<(), Failure> {
+    use crate::service::ops::AuditCheck;
     match cmd {
         AuditCommand::Head { json } => {
-            let head = desk.chain_head();
+            let head = desk.chain_head()?;
             if *json {
                 print_json(&serde_json::json!({
                     "seq": head.as_ref().map_or(0, |h| h.seq),
@@ -690,50 +691,47 @@ fn run_audit(desk: &Desk, cmd: &AuditCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
-        AuditCommand::Verify { json, against } => match against
-            .as_deref()
-            .map(|a| a.parse::<crate::store::chain::ChainHead>())
-            .transpose()
-            .map_err(|e| fail(exit::USAGE, format!("--against: {e}")))?
-            .map_or(Ok(()), |h| desk.verify_audit_against(&h))
-            .and_then(|()| desk.verify_audit())
-        {
-            Ok(r) => {
-                if *json {
-                    print_json(
-                        &serde_json::json!({"ok": true, "entries": r.entries, "cases": r.cases, "unsealed": r.unsealed}),
-                    );
-                } else {
-                    outln!(
-                        "audit chain intact: {} entries, {} cases match their last entry",
-                        r.entries,
-                        r.cases
-                    );
-                    if r.unsealed > 0 {
+        AuditCommand::Verify { json, against } => {
+            let against = against
+                .as_deref()
+                .map(|a| a.parse::<crate::store::chain::ChainHead>())
+                .transpose()
+                .map_err(|e| fail(exit::USAGE, format!("--against: {e}")))?;
+            match desk.verify_audit(against)? {
+                AuditCheck::Intact {
+                    entries,
+                    cases,
+                    unsealed,
+                } => {
+                    if *json {
+                        print_json(
+                            &serde_json::json!({"ok": true, "entries": entries, "cases": cases, "unsealed": unsealed}),
+                        );
+                    } else {
                         outln!(
-                            "{} of the entries are not sealed with the chain key (written before it existed, or restored with --unsealed): only a head written down elsewhere proves them",
-                            r.unsealed
+                            "audit chain intact: {entries} entries, {cases} cases match their last entry"
+                        );
+                        if unsealed > 0 {
+                            outln!(
+                                "{unsealed} of the entries are not sealed with the chain key (written before it existed, or restored with --unsealed): only a head written down elsewhere proves them"
+                            );
+                        }
+                    }
+                    Ok(())
+                }
+                AuditCheck::Broken { entry, error } => {
+                    if *json {
+                        print_json(
+                            &serde_json::json!({"ok": false, "entry": entry, "error": error}),
                         );
                     }
+                    Err(fail(
+                        exit::AUDIT_BROKEN,
+                        format!("audit chain broken: {}", crate::domain::text::inert(&error)),
+                    ))
                 }
-                Ok(())
             }
-            Err(e) => {
-                if *json {
-                    let seq = match &e {
-                        VerifyError::Chain(b) => Some(b.seq),
-                        VerifyError::CaseAltered { seq, .. } => Some(*seq),
-                        VerifyError::Rewritten { seen } => Some(seen.seq),
-                        VerifyError::NotThisHead { given, .. } => Some(given.seq),
-                        _ => None,
-                    };
-                    print_json(
-                        &serde_json::json!({"ok": false, "entry": seq, "error": e.to_string()}),
-                    );
-                }
-                Err(fail(exit::AUDIT_BROKEN, format!("audit chain broken: {e}")))
-            }
-        },
+        }
         AuditCommand::Log { case, json } => {
             let case = case.as_deref().map(parse_id).transpose()?;
             for e in desk.audit_log(case)? {

@@ -5,11 +5,11 @@ use super::args::{BackupsCommand, ExportCommand, ReadArgs, SuppressionCommand};
 use super::{exit, fail, print_json, Failure};
 use crate::domain::text::inert;
 use crate::domain::CaseId;
+use crate::remote::backend::Backend;
 use crate::service::package::{spreadsheet_safe, Password};
-use crate::service::Desk;
 
 pub fn plan(
-    desk: &crate::remote::backend::Backend,
+    desk: &Backend,
     id: &CaseId,
     accept: bool,
     skip: &[String],
@@ -26,7 +26,7 @@ pub fn plan(
         if tasks.is_empty() {
             return Err(fail(exit::REFUSED, format!("{id}: nothing to plan")));
         }
-        desk.accept_plan(*id, &tasks, None)?;
+        desk.accept_plan(*id, tasks.clone(), None)?;
     }
     if json {
         let rows: Vec<_> = tasks
@@ -61,7 +61,7 @@ pub fn plan(
     Ok(())
 }
 
-pub fn export(desk: &crate::remote::backend::Backend, cmd: &ExportCommand) -> Result<(), Failure> {
+pub fn export(desk: &Backend, cmd: &ExportCommand) -> Result<(), Failure> {
     match cmd {
         ExportCommand::Access {
             id,
@@ -117,7 +117,7 @@ fn report_rows<T: serde::Serialize>(
     }
 }
 
-pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
+pub fn backups(desk: &Backend, cmd: &BackupsCommand) -> Result<(), Failure> {
     match cmd {
         BackupsCommand::List { json } => {
             let marks = desk.backup_marks()?;
@@ -151,7 +151,19 @@ pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
             Ok(())
         }
         BackupsCommand::Check(a) => {
-            let hits = desk.backups_check(&a.file, a.format, a.map.as_ref())?;
+            let hits: Vec<crate::service::BackupHit> = desk
+                .check_file(true, &a.file, a.format, a.map.as_ref())?
+                .into_iter()
+                .filter_map(|h| {
+                    Some(crate::service::BackupHit {
+                        line: h.line,
+                        key: h.key,
+                        matched: h.matched,
+                        case: h.case?,
+                        set: h.set?,
+                    })
+                })
+                .collect();
             let lines = hits.iter().map(|h| {
                 format!(
                     "line {}  key {}  matched by {}  erased under {} ({})",
@@ -167,16 +179,16 @@ pub fn backups(desk: &Desk, cmd: &BackupsCommand) -> Result<(), Failure> {
     }
 }
 
-pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure> {
+pub fn suppression(desk: &Backend, cmd: &SuppressionCommand) -> Result<(), Failure> {
     match cmd {
         SuppressionCommand::Export { out, format } => {
-            let list = desk.suppression_list()?;
-            let p = desk.pseudonymiser();
+            let listed = desk.suppression_list()?;
+            let list = &listed.entries;
             let text = match format.as_str() {
                 "json" => {
                     serde_json::to_string_pretty(&serde_json::json!({
-                        "recipe": p.recipe(),
-                        "key": p.key_hex(),
+                        "recipe": listed.recipe,
+                        "key": listed.key,
                         "entries": list.iter().map(|s| serde_json::json!({
                             "hash": s.hash, "kind": s.id_kind, "added": s.added,
                             "case": s.case().map(|c| c.to_string()),
@@ -190,7 +202,7 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
                     let io = |e: csv::Error| fail(exit::FAILED, e.to_string());
                     w.write_record(["hash", "kind", "added", "case"])
                         .map_err(io)?;
-                    for s in &list {
+                    for s in list {
                         w.write_record([
                             s.hash.clone(),
                             s.id_kind.as_str().to_string(),
@@ -204,7 +216,7 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
                             .map_err(|e| fail(exit::FAILED, e.to_string()))?,
                     )
                     .expect("csv of ASCII");
-                    format!("# recipe: {}\n# key: {}\n{body}", p.recipe(), p.key_hex())
+                    format!("# recipe: {}\n# key: {}\n{body}", listed.recipe, listed.key)
                 }
                 other => {
                     return Err(fail(
@@ -224,7 +236,16 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
             Ok(())
         }
         SuppressionCommand::Check(a) => {
-            let hits = desk.suppression_check(&a.file, a.format, a.map.as_ref())?;
+            let hits: Vec<crate::service::SuppressionHit> = desk
+                .check_file(false, &a.file, a.format, a.map.as_ref())?
+                .into_iter()
+                .map(|h| crate::service::SuppressionHit {
+                    line: h.line,
+                    key: h.key,
+                    matched: h.matched,
+                    case: h.case,
+                })
+                .collect();
             let lines = hits.iter().map(|h| {
                 format!(
                     "line {}  key {}  suppressed by {}{}",
@@ -241,8 +262,12 @@ pub fn suppression(desk: &Desk, cmd: &SuppressionCommand) -> Result<(), Failure>
             file,
             format,
         } => {
-            let (rows, new) = desk.suppress_unsubscribed(source, file, *format)?;
-            outln!("{rows} unsubscribed or cleaned row(s): {new} new suppression entries");
+            let done = desk.suppress_file(source, file, *format)?;
+            outln!(
+                "{} unsubscribed or cleaned row(s): {} new suppression entries",
+                done.rows,
+                done.new
+            );
             Ok(())
         }
     }

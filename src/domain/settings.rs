@@ -15,6 +15,11 @@ pub struct Settings {
     pub retention_years: u32,
     /// Where exports go; relative paths are under the data directory.
     pub export_dir: String,
+    /// Who administers the team service besides its own user and root:
+    /// `group:NAME` or `user:NAME`. Only they may back up, purge, rebuild or
+    /// restore through it; every staff member may read and verify the audit.
+    #[serde(default)]
+    pub admins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -24,6 +29,7 @@ impl Default for Settings {
             calendar: DEFAULT_CALENDAR.into(),
             retention_years: 6,
             export_dir: "exports".into(),
+            admins: Vec::new(),
         }
     }
 }
@@ -49,7 +55,11 @@ impl Settings {
              # retention_years: closed cases older than this are reduced to a pseudonymised stub.\n\
              retention_years = {}\n\
              # export_dir: where exports go (relative to the data directory unless absolute).\n\
-             export_dir = \"{}\"\n",
+             export_dir = \"{}\"\n\
+             # admins: who administers the team service (`rightsdesk serve`) besides its own\n\
+             # user and root, as \"group:NAME\" or \"user:NAME\"; only they may back up, purge,\n\
+             # rebuild or restore through it.\n\
+             admins = []\n",
             d.organisation,
             builtin_names().join(", "),
             d.calendar,
@@ -98,6 +108,18 @@ impl Settings {
         if s.export_dir.trim().is_empty() {
             return Err(err("export_dir", "must not be empty".into()));
         }
+        for a in &s.admins {
+            let named = a
+                .strip_prefix("group:")
+                .or_else(|| a.strip_prefix("user:"))
+                .is_some_and(|n| !n.trim().is_empty() && !n.contains(char::is_whitespace));
+            if !named {
+                return Err(err(
+                    "admins",
+                    format!("'{a}' is not \"group:NAME\" or \"user:NAME\""),
+                ));
+            }
+        }
         Ok(s)
     }
 }
@@ -126,6 +148,10 @@ mod tests {
             Settings::parse("s", &t).unwrap_err().field,
             "retention_years"
         );
+        let t = Settings::default_file().replace("admins = []", "admins = [\"wheel\"]");
+        assert_eq!(Settings::parse("s", &t).unwrap_err().field, "admins");
+        let t = Settings::default_file().replace("admins = []", "admins = [\"group:dpo\"]");
+        assert_eq!(Settings::parse("s", &t).unwrap().admins, ["group:dpo"]);
         let t = Settings::default_file() + "colour = \"red\"\n";
         let e = Settings::parse("s", &t).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");

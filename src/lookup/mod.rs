@@ -115,6 +115,22 @@ impl HashedFlags {
     }
 }
 
+/// What changed since an index was built, applied at every query until the
+/// next build takes it in: the flags as they are now (from cases and the
+/// registers), and the records an erasure removed.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub flags: Option<std::sync::Arc<FlagSets>>,
+    /// Store keys of removed records, each with the change that removed it.
+    pub removed: HashMap<Vec<u8>, u64>,
+}
+
+impl Live {
+    fn hides(&self, r: &SourceRecord) -> bool {
+        !self.removed.is_empty() && self.removed.contains_key(&r.store_key())
+    }
+}
+
 struct Entry {
     record: SourceRecord,
     /// Name · e-mails · phones · company · key, as shown and matched.
@@ -129,6 +145,9 @@ pub struct Index {
     tokens: Vec<(Box<str>, u32)>,
     subject_ids: Vec<String>,
     subject_flags: Vec<Flags>,
+    /// DO NOT MARKET from a record's own status (unsubscribed, cleaned): the
+    /// part of a subject's flags that does not come from cases or registers.
+    status_dnm: Vec<bool>,
     /// Subject s's entries are `members[members_start[s]..members_start[s+1]]`.
     members_start: Vec<u32>,
     members: Vec<u32>,
@@ -340,11 +359,13 @@ impl Index {
         let mut root_to_subject: HashMap<u32, u32> = HashMap::new();
         let mut subject_ids = Vec::new();
         let mut subject_flags: Vec<Flags> = Vec::new();
+        let mut status_dnm: Vec<bool> = Vec::new();
         for i in 0..n as u32 {
             let root = uf.find(i);
             let s = *root_to_subject.entry(root).or_insert_with(|| {
                 subject_ids.push(String::new());
                 subject_flags.push(Flags::default());
+                status_dnm.push(false);
                 (subject_ids.len() - 1) as u32
             });
             let e = &mut entries[i as usize];
@@ -360,6 +381,7 @@ impl Index {
                 Some("unsubscribed") | Some("cleaned")
             ) {
                 f.do_not_market = true;
+                status_dnm[s as usize] = true;
             }
             let name = e
                 .ids
@@ -403,6 +425,7 @@ impl Index {
             tokens,
             subject_ids,
             subject_flags,
+            status_dnm,
             members_start,
             members,
             hashed: flags.hashed.clone(),
@@ -433,17 +456,52 @@ impl Index {
 
     /// A subject's flags: from cases at build, plus the keyed-hash registers
     /// checked over every identifier of every record of the subject.
-    fn flags_of(&self, s: u32) -> Flags {
+    fn flags_of(&self, s: u32, live: &Live) -> Flags {
+        let (a, b) = (
+            self.members_start[s as usize] as usize,
+            self.members_start[s as usize + 1] as usize,
+        );
+        let members = &self.members[a..b];
+        let Some(flags) = &live.flags else {
+            return self.built_flags_of(s, members);
+        };
+        // The flags as they are now: the record's own status, plus every
+        // identifier of the subject checked against the current sets.
+        let mut f = Flags {
+            do_not_market: self.status_dnm[s as usize],
+            ..Flags::default()
+        };
+        for &i in members {
+            let e = &self.entries[i as usize];
+            if live.hides(&e.record) {
+                continue;
+            }
+            for id in &e.ids {
+                f.restricted |= flags.restricted.contains(id);
+                f.do_not_market |= flags.do_not_market.contains(id);
+                f.erased |= flags.erased.contains(id);
+                if let Some(h) = &flags.hashed {
+                    if h.do_not_market.is_empty() && h.erased.is_empty() {
+                        continue;
+                    }
+                    if let Some(hash) = h.pseudo.of_key(id) {
+                        f.do_not_market |= h.do_not_market.contains(&hash);
+                        f.erased |= h.erased.contains(&hash);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    /// The flags as they were when the index was built.
+    fn built_flags_of(&self, s: u32, members: &[u32]) -> Flags {
         let mut f = self.subject_flags[s as usize];
         if let Some(h) = &self.hashed {
             if h.do_not_market.is_empty() && h.erased.is_empty() {
                 return f;
             }
-            let (a, b) = (
-                self.members_start[s as usize] as usize,
-                self.members_start[s as usize + 1] as usize,
-            );
-            for &i in &self.members[a..b] {
+            for &i in members {
                 for id in &self.entries[i as usize].ids {
                     if let Some(hash) = h.pseudo.of_key(id) {
                         f.do_not_market |= h.do_not_market.contains(&hash);
@@ -504,6 +562,18 @@ impl Index {
 
     /// The best `limit` subjects for a query, hits grouped by subject.
     pub fn lookup(&self, matcher: &SkimMatcherV2, query: &str, limit: usize) -> Vec<Group> {
+        self.lookup_live(matcher, query, limit, &Live::default())
+    }
+
+    /// A lookup with what changed since the build applied: removed records
+    /// are not found, flags are the current ones.
+    pub fn lookup_live(
+        &self,
+        matcher: &SkimMatcherV2,
+        query: &str,
+        limit: usize,
+        live: &Live,
+    ) -> Vec<Group> {
         let q = folded(query.trim());
         let tokens: Vec<String> = q.split_whitespace().map(str::to_string).collect();
         if tokens.is_empty() {
@@ -524,6 +594,9 @@ impl Index {
         let mut hits: Vec<(i64, u32, Vec<usize>)> = Vec::new();
         for i in self.candidates(&tokens, phone.clone()) {
             let e = &self.entries[i as usize];
+            if live.hides(&e.record) {
+                continue;
+            }
             let scored = match &phone {
                 Some((e164, d)) => {
                     let found = e.record.phones.iter().any(|p| {
@@ -560,7 +633,7 @@ impl Index {
             .iter()
             .map(|(s, _)| Group {
                 subject: self.subject_ids[*s as usize].clone(),
-                flags: self.flags_of(*s),
+                flags: self.flags_of(*s, live),
                 hits: vec![],
             })
             .collect();
@@ -596,6 +669,11 @@ impl Index {
 
     /// Every record of a subject, with the identifiers that link them.
     pub fn subject(&self, subject: &str) -> Option<SubjectView> {
+        self.subject_live(subject, &Live::default())
+    }
+
+    /// A subject's records still held (none: gone since the build).
+    pub fn subject_live(&self, subject: &str, live: &Live) -> Option<SubjectView> {
         let s = self.subject_ids.iter().position(|x| x == subject)? as u32;
         let (a, b) = (
             self.members_start[s as usize] as usize,
@@ -604,7 +682,11 @@ impl Index {
         let members: Vec<&Entry> = self.members[a..b]
             .iter()
             .map(|&i| &self.entries[i as usize])
+            .filter(|e| !live.hides(&e.record))
             .collect();
+        if members.is_empty() {
+            return None;
+        }
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for e in &members {
             for id in &e.ids {
@@ -621,7 +703,7 @@ impl Index {
             id: subject.to_string(),
             records: members.iter().map(|e| e.record.clone()).collect(),
             links,
-            flags: self.flags_of(s),
+            flags: self.flags_of(s, live),
         })
     }
 }

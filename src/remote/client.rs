@@ -1,8 +1,13 @@
-//! The client side of the shared service: connect, say hello, ask.
+//! The client side of the team service: connect, say hello, call.
 
-use super::{read_frame, write_frame, ErrorKind, FrameError, Request, Response, PROTOCOL};
+use super::{read_frame, read_message, write_frame, ErrorKind, FrameError, Request, Response};
+use crate::service::ops::Call;
+use crate::service::DeskError;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+
+/// Largest answer a client takes (a backup snapshot is the largest).
+pub const MAX_ANSWER: usize = 2 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -23,6 +28,23 @@ pub enum ClientError {
     Unexpected,
 }
 
+/// At the boundary with the operations: the service's own refusal keeps its
+/// kind; a connection that failed is `Unreachable`.
+impl From<ClientError> for DeskError {
+    fn from(e: ClientError) -> Self {
+        let kind = match &e {
+            ClientError::Service { kind, .. } => *kind,
+            ClientError::Connect { .. } | ClientError::NotSent(_) => ErrorKind::Unreachable,
+            ClientError::Frame(FrameError::Closed | FrameError::Io(_)) => ErrorKind::Unreachable,
+            ClientError::Frame(_) | ClientError::Unexpected => ErrorKind::Protocol,
+        };
+        DeskError::Remote {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
 pub struct Client {
     stream: UnixStream,
     /// Who the service says we are (from the kernel, not from us).
@@ -35,7 +57,12 @@ impl Client {
             path: socket.display().to_string(),
             source,
         })?;
-        write_frame(&mut stream, &Request::Hello { protocol: PROTOCOL })?;
+        write_frame(
+            &mut stream,
+            &Request::Hello {
+                protocol: super::PROTOCOL,
+            },
+        )?;
         match read_frame(&mut stream)? {
             Response::Hello { actor, .. } => Ok(Client { stream, actor }),
             Response::Error { kind, message } => Err(ClientError::Service { kind, message }),
@@ -43,16 +70,27 @@ impl Client {
         }
     }
 
-    /// One request, one answer; a service error becomes `ClientError::Service`.
-    pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
-        write_frame(&mut self.stream, request).map_err(ClientError::NotSent)?;
-        match read_frame(&mut self.stream)? {
+    /// One call, one answer; a service error becomes `ClientError::Service`.
+    pub fn call(&mut self, call: Call) -> Result<serde_json::Value, ClientError> {
+        if let Err(e) = write_frame(&mut self.stream, &Request::Call { call }) {
+            // The service may have refused the request part-way (too large)
+            // and said why before it closed: that reason, not a broken pipe.
+            let _ = self
+                .stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            if let Ok(Response::Error { kind, message }) = read_frame(&mut self.stream) {
+                return Err(ClientError::Service { kind, message });
+            }
+            return Err(ClientError::NotSent(e));
+        }
+        match read_message(&mut self.stream, MAX_ANSWER)? {
+            Response::Answer { value } => Ok(value),
             Response::Error { kind, message } => Err(ClientError::Service { kind, message }),
-            r => Ok(r),
+            _ => Err(ClientError::Unexpected),
         }
     }
 
-    /// Turns this connection into a feed of `Changed` pushes.
+    /// Turns this connection into a feed of pushes.
     pub fn subscribe(mut self) -> Result<Subscription, ClientError> {
         write_frame(&mut self.stream, &Request::Subscribe)?;
         Ok(Subscription {
@@ -66,7 +104,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The next change, or an error when the service is gone.
+    /// The next push, or an error when the service is gone.
     pub fn next_change(&mut self) -> Result<Response, ClientError> {
         Ok(read_frame(&mut self.stream)?)
     }

@@ -8,120 +8,35 @@
 
 pub mod backend;
 pub mod client;
-pub mod index;
 pub mod server;
 pub mod system;
+pub mod team;
 
-use crate::domain::audit::AuditEntry;
-use crate::domain::plan::PlannedTask;
-use crate::domain::record::SourceRecord;
-use crate::domain::response::Report;
-use crate::domain::settings::Settings;
-use crate::domain::{Case, CaseId, NewCase, Step};
-use crate::service::PlanProposal;
-use chrono::NaiveDate;
+use crate::domain::CaseId;
+use crate::service::ops::Call;
+pub use crate::service::ops::ErrorKind;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// Bumped when requests or responses change incompatibly.
-pub const PROTOCOL: u32 = 2;
-/// Largest frame either side accepts.
+pub const PROTOCOL: u32 = 3;
+/// Largest frame either side accepts; a longer message is sent as several
+/// frames, each but the last marked `MORE`.
 pub const MAX_FRAME: usize = 4 << 20;
+const MORE: u32 = 1 << 31;
 
+/// What a client sends: the handshake, a wish to hear of changes, or one
+/// operation (`service::ops::Call`, the one definition of every operation).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "kebab-case")]
 pub enum Request {
     Hello {
         protocol: u32,
     },
-    /// The cases after `after` (id order), a page at a time.
-    Cases {
-        after: Option<CaseId>,
-    },
-    Case {
-        id: CaseId,
-    },
-    Open {
-        new: NewCase,
-    },
-    /// A step, taken only if the case is still at `expected_version`.
-    Step {
-        id: CaseId,
-        step: Step,
-        on: Option<NaiveDate>,
-        expected_version: Option<u64>,
-    },
-    /// This connection then only receives `Changed` pushes.
+    /// This connection then only receives pushes.
     Subscribe,
-    VerifyAudit,
-    /// The settings the service's desk runs with (calendar, organisation).
-    Settings,
-    ProposePlan {
-        id: CaseId,
-    },
-    /// Record the plan's kept tasks, if the case is still at `expected_version`.
-    AcceptPlan {
-        id: CaseId,
-        tasks: Vec<PlannedTask>,
-        expected_version: Option<u64>,
-    },
-    Letter {
-        id: CaseId,
-    },
-    /// The newest `limit` audit entries (of one case, or all), newest first.
-    AuditTail {
-        case: Option<CaseId>,
-        limit: usize,
-    },
-    /// The keyed hashes behind DO NOT MARKET and ERASED, with the key.
-    HashedFlags,
-    SplitRecord {
-        source: String,
-        key: String,
-    },
-    /// The access package of a case (logged as released to this officer);
-    /// the desk encrypts and writes it where the officer works.
-    AccessPackage {
-        id: CaseId,
-    },
-    /// The closure log's rows (the export is logged, names or not).
-    ClosureLog {
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        with_subjects: bool,
-    },
-    /// Which of these keyed hashes are on the backup marks (restore) or the
-    /// suppression list, with their cases: a desk checks a file it read
-    /// itself without sending its rows.
-    CheckHashes {
-        restore: bool,
-        hashes: Vec<String>,
-    },
-    /// A lookup in the service's index (one index for every desk).
-    Lookup {
-        query: String,
-        limit: usize,
-    },
-    /// One linked subject of the service's index.
-    Subject {
-        id: String,
-    },
-    /// Whether the service's index is built, and its size.
-    IndexState,
-    /// Build the index again (flags changed); answered at once, built behind.
-    ReloadIndex,
-    /// Part of an import's records, held by the service for this connection
-    /// until `ImportCommit`; a connection that ends first leaves nothing.
-    ImportPart {
-        records: Vec<SourceRecord>,
-    },
-    /// Writes the held records whole, with the `imported` audit entry.
-    ImportCommit {
-        source: String,
-        file: String,
-        /// The format's name, as `--format` takes it.
-        format: String,
-        sha256: String,
+    Call {
+        call: Call,
     },
 }
 
@@ -132,206 +47,112 @@ pub enum Response {
         protocol: u32,
         actor: String,
     },
-    /// One page of cases; `next` is where the next page starts (none: the end).
-    /// The client computes each clock with the service's calendar.
-    Cases {
-        cases: Vec<Case>,
-        next: Option<CaseId>,
-    },
-    Case {
-        case: Box<Case>,
-        view: serde_json::Value,
-    },
-    /// Pushed to subscribers after any change.
-    Changed {
-        id: CaseId,
-        version: u64,
-        by: String,
-    },
-    /// Pushed to subscribers after an import or a split: lookups reload.
-    RecordsChanged {
-        by: String,
-    },
-    Verified {
-        entries: u64,
-        cases: u64,
-    },
-    Settings {
-        settings: Settings,
-    },
-    Plan {
-        proposal: PlanProposal,
-    },
-    Letter {
-        report: Report,
-    },
-    Audit {
-        entries: Vec<AuditEntry>,
-    },
-    HashedFlags {
-        key: String,
-        do_not_market: Vec<String>,
-        erased: Vec<String>,
-    },
-    Done,
-    AccessPackage {
-        package: Box<crate::service::AccessPackage>,
-    },
-    ClosureLog {
-        rows: Vec<crate::domain::closure_log::ClosureRow>,
-    },
-    CheckTable {
-        table: std::collections::BTreeMap<String, Option<CaseId>>,
-    },
-    Lookup {
-        groups: Vec<WireGroup>,
-        micros: u64,
-    },
-    Subject {
-        view: Option<crate::lookup::SubjectView>,
-    },
-    IndexState {
-        /// A build (the first, or a reload) is running.
-        building: bool,
-        /// An index is there to answer (the previous one while reloading).
-        ready: bool,
-        /// How many builds have finished since the service started.
-        builds: u64,
-        records: usize,
-        subjects: usize,
-        millis: u64,
-    },
-    /// Records held so far for the import in progress.
-    Staged {
-        rows: usize,
-    },
-    Imported {
-        report: crate::service::ImportReport,
+    /// A call's answer, as the operation's return type encodes it.
+    Answer {
+        value: serde_json::Value,
     },
     Error {
         kind: ErrorKind,
         message: String,
     },
-}
-
-/// A lookup group as it travels: the desk's highlighting (label and the
-/// matched characters) is not part of `Group`'s JSON for scripts, so it is
-/// carried beside each hit.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireGroup {
-    pub subject: String,
-    pub flags: crate::lookup::Flags,
-    pub hits: Vec<WireHit>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireHit {
-    #[serde(flatten)]
-    pub hit: crate::lookup::Hit,
-    pub label: String,
-    pub highlight: Vec<usize>,
-}
-
-impl From<crate::lookup::Group> for WireGroup {
-    fn from(g: crate::lookup::Group) -> Self {
-        WireGroup {
-            subject: g.subject,
-            flags: g.flags,
-            hits: g
-                .hits
-                .into_iter()
-                .map(|h| WireHit {
-                    label: h.label.clone(),
-                    highlight: h.highlight.clone(),
-                    hit: h,
-                })
-                .collect(),
-        }
-    }
-}
-
-impl From<WireGroup> for crate::lookup::Group {
-    fn from(g: WireGroup) -> Self {
-        crate::lookup::Group {
-            subject: g.subject,
-            flags: g.flags,
-            hits: g
-                .hits
-                .into_iter()
-                .map(|w| {
-                    let mut h = w.hit;
-                    h.label = w.label;
-                    h.highlight = w.highlight;
-                    h
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorKind {
-    /// The rules refused the step (as exit code 3).
-    Refused,
-    /// The case changed since the client loaded it.
-    Conflict,
-    NotFound,
-    /// Bad frame, bad JSON, wrong protocol.
-    Protocol,
-    Failed,
+    /// Pushed to subscribers after a case changed.
+    Changed {
+        id: CaseId,
+        version: u64,
+        by: String,
+    },
+    /// Pushed to subscribers after records or registers changed (an import,
+    /// a split, a suppression import, a purge): lookups and queues reload.
+    RecordsChanged {
+        by: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     #[error("the other side closed the connection")]
     Closed,
-    #[error("a frame of {0} bytes is larger than the {MAX_FRAME}-byte limit")]
-    TooLarge(usize),
+    #[error("a message of {0} bytes or more is larger than the {1}-byte limit")]
+    TooLarge(usize, usize),
+    /// Refused before reading it whole (the service's memory budget).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("not a valid message: {0}")]
     Json(#[from] serde_json::Error),
 }
 
+/// Writes one message: one frame, or several when it is longer than
+/// `MAX_FRAME` (each but the last with the `MORE` bit in its length).
 pub fn write_frame(w: &mut impl Write, msg: &impl Serialize) -> Result<(), FrameError> {
     let body = serde_json::to_vec(msg)?;
-    if body.len() > MAX_FRAME {
-        return Err(FrameError::TooLarge(body.len()));
+    let mut chunks = body.chunks(MAX_FRAME).peekable();
+    if chunks.peek().is_none() {
+        w.write_all(&0u32.to_be_bytes())?;
     }
-    w.write_all(&(body.len() as u32).to_be_bytes())?;
-    w.write_all(&body)?;
+    while let Some(chunk) = chunks.next() {
+        let more = if chunks.peek().is_some() { MORE } else { 0 };
+        w.write_all(&(chunk.len() as u32 | more).to_be_bytes())?;
+        w.write_all(chunk)?;
+    }
     w.flush()?;
     Ok(())
 }
 
-/// Reads one frame's bytes; an oversized length is refused before reading it.
-pub fn read_frame_bytes(r: &mut impl Read) -> Result<Vec<u8>, FrameError> {
-    let mut len = [0u8; 4];
-    if let Err(e) = r.read_exact(&mut len) {
-        return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            FrameError::Closed
-        } else {
-            FrameError::Io(e)
-        });
+fn closed_or(e: std::io::Error) -> FrameError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        FrameError::Closed
+    } else {
+        FrameError::Io(e)
     }
-    let n = u32::from_be_bytes(len) as usize;
-    if n > MAX_FRAME {
-        return Err(FrameError::TooLarge(n));
-    }
-    let mut body = vec![0u8; n];
-    r.read_exact(&mut body).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            FrameError::Closed
-        } else {
-            FrameError::Io(e)
+}
+
+/// Reads one message's bytes, at most `limit` of them; each frame's bytes
+/// are offered to `take` before they are read (a budget may refuse them).
+pub fn read_message_bytes(
+    r: &mut impl Read,
+    limit: usize,
+    take: &mut dyn FnMut(usize) -> Result<(), String>,
+) -> Result<Vec<u8>, FrameError> {
+    let mut body = Vec::new();
+    loop {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len).map_err(closed_or)?;
+        let word = u32::from_be_bytes(len);
+        let n = (word & !MORE) as usize;
+        if n > MAX_FRAME || body.len() + n > limit {
+            return Err(FrameError::TooLarge(body.len() + n, limit));
         }
-    })?;
-    Ok(body)
+        take(n).map_err(FrameError::Refused)?;
+        let start = body.len();
+        body.resize(start + n, 0);
+        r.read_exact(&mut body[start..]).map_err(closed_or)?;
+        if word & MORE == 0 {
+            return Ok(body);
+        }
+    }
+}
+
+/// One frame's worth of message (`MAX_FRAME`), for tests and handshakes.
+pub fn read_frame_bytes(r: &mut impl Read) -> Result<Vec<u8>, FrameError> {
+    read_message_bytes(r, MAX_FRAME, &mut |_| Ok(()))
+}
+
+/// Reads one message of at most `limit` bytes.
+pub fn read_message<T: serde::de::DeserializeOwned>(
+    r: &mut impl Read,
+    limit: usize,
+) -> Result<T, FrameError> {
+    Ok(serde_json::from_slice(&read_message_bytes(
+        r,
+        limit,
+        &mut |_| Ok(()),
+    )?)?)
 }
 
 pub fn read_frame<T: serde::de::DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
-    Ok(serde_json::from_slice(&read_frame_bytes(r)?)?)
+    read_message(r, MAX_FRAME)
 }
 
 /// The team service named by `RIGHTSDESK_SOCKET`, if any.
@@ -437,13 +258,13 @@ mod tests {
     #[test]
     fn frames_round_trip_and_oversized_ones_are_refused_unread() {
         let mut buf = Vec::new();
-        write_frame(&mut buf, &Request::Cases { after: None }).unwrap();
+        write_frame(&mut buf, &Request::Subscribe).unwrap();
         let back: Request = read_frame(&mut buf.as_slice()).unwrap();
-        assert!(matches!(back, Request::Cases { after: None }));
+        assert!(matches!(back, Request::Subscribe));
         let huge = ((MAX_FRAME + 1) as u32).to_be_bytes();
         assert!(matches!(
             read_frame_bytes(&mut huge.as_slice()),
-            Err(FrameError::TooLarge(_))
+            Err(FrameError::TooLarge(..))
         ));
         assert!(matches!(
             read_frame_bytes(&mut [0u8, 0].as_slice()),
@@ -458,27 +279,36 @@ mod tests {
     }
 
     #[test]
-    fn a_step_travels_whole() {
-        let step = Step::Close(crate::domain::closure::Closing::new(
-            crate::domain::Outcome::Withdrawn,
-            "asked to stop",
-        ));
-        let req = Request::Step {
-            id: CaseId::new(2026, 7),
-            step: step.clone(),
-            on: None,
-            expected_version: Some(3),
+    fn a_message_longer_than_a_frame_travels_in_several() {
+        let text = "x".repeat(MAX_FRAME * 2 + 10);
+        let msg = Response::Answer {
+            value: serde_json::Value::String(text.clone()),
         };
         let mut buf = Vec::new();
-        write_frame(&mut buf, &req).unwrap();
-        let Request::Step {
-            step: back,
-            expected_version,
-            ..
-        } = read_frame(&mut buf.as_slice()).unwrap()
+        write_frame(&mut buf, &msg).unwrap();
+        // Three frames: two full ones marked MORE, then the rest.
+        let first = u32::from_be_bytes(buf[..4].try_into().unwrap());
+        assert_eq!(first, MAX_FRAME as u32 | MORE);
+        // One frame's limit refuses it; a larger limit takes it whole.
+        assert!(matches!(
+            read_frame::<Response>(&mut buf.as_slice()),
+            Err(FrameError::TooLarge(..))
+        ));
+        let Response::Answer { value } = read_message(&mut buf.as_slice(), 3 * MAX_FRAME).unwrap()
         else {
             panic!()
         };
-        assert_eq!((back, expected_version), (step, Some(3)));
+        assert_eq!(value.as_str(), Some(text.as_str()));
+        // A budget that says no stops the read at the frame it refuses.
+        let mut given = 0;
+        let refused = read_message_bytes(&mut buf.as_slice(), 3 * MAX_FRAME, &mut |n| {
+            given += n;
+            if given > MAX_FRAME {
+                Err("over budget".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(refused, Err(FrameError::Refused(_))));
     }
 }

@@ -1,10 +1,14 @@
 //! `rightsdesk serve`: one process owns the store; each connection gets a
 //! thread; every change goes through one lock, so the audit chain stays
 //! linear; subscribers hear of each change.
+//!
+//! Nothing here knows an operation by name: a `Call` is checked against who
+//! may send it (`Call::kind` and the team's administrators), run by
+//! `service::ops::dispatch`, and its kind says what to tell other desks.
 
-use super::{read_frame_bytes, write_frame, ErrorKind, FrameError, Request, Response, PROTOCOL};
+use super::{read_message_bytes, write_frame, ErrorKind, FrameError, Request, Response, PROTOCOL};
+use crate::service::ops::{dispatch, Call, Kind};
 use crate::service::{Desk, DeskError};
-use crate::store::StoreError;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -39,16 +43,11 @@ pub fn peer_uid(stream: &UnixStream) -> std::io::Result<u32> {
 
 pub use crate::service::actor::user_name;
 
-/// Stored bytes of cases per page.
-const CASES_PAGE: usize = 1 << 20;
-
-/// Rows one connection may hold for an import before committing it.
-const MAX_STAGED_ROWS: usize = 5_000_000;
-/// Bytes of import parts one connection may hold before its commit, and all
-/// connections together: a client is trusted with its own import, not with
-/// the service's memory.
-const MAX_STAGED_BYTES: usize = 128 << 20;
-const MAX_STAGED_BYTES_TOTAL: usize = 256 << 20;
+/// Bytes of one request (an import's records are the largest), and of all
+/// requests being read at once: a client is trusted with its own import,
+/// not with the service's memory.
+const MAX_REQUEST: usize = 128 << 20;
+const MAX_REQUESTS_TOTAL: usize = 256 << 20;
 /// A connection with nothing to say for this long is closed (a desk
 /// reconnects by itself on its next request).
 const IDLE: Duration = Duration::from_secs(15 * 60);
@@ -63,21 +62,15 @@ const MAX_CONNECTIONS: usize = 512;
 const FILES_KEPT_FOR_THE_SERVICE: usize = 64;
 
 struct Shared {
+    /// Changes (and reads that must not see half of one) take this lock.
     desk: Mutex<Desk>,
+    /// The same store, for reads that need no lock (lookups, cases).
+    reader: Desk,
     subscribers: Mutex<Vec<(UnixStream, Slot)>>,
     slots: Arc<Slots>,
-    /// Bytes of import parts staged on all connections.
-    staged_bytes: std::sync::atomic::AtomicUsize,
-    /// The lookup index every desk queries (read without the desk's lock).
-    index: Arc<super::index::SharedIndex>,
-}
-
-impl Shared {
-    /// Builds the lookup index again behind the scenes.
-    fn reindex(&self) {
-        let desk = self.desk.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        self.index.rebuild(desk);
-    }
+    /// Bytes of requests being read on all connections.
+    reading: std::sync::atomic::AtomicUsize,
+    team: super::team::Team,
 }
 
 /// Counts connections in total and per user; a `Slot` is one connection's
@@ -158,15 +151,50 @@ fn turn_away(stream: UnixStream, why: String) {
     let _ = write_frame(&mut stream, &error(ErrorKind::Failed, why));
 }
 
-/// Reads one request frame: waiting up to `IDLE` for it to begin, then up to
+/// Reads one request: waiting up to `IDLE` for it to begin, then up to
 /// `FRAME_DEADLINE` in all for the rest, so a silent or trickling client
-/// holds its own thread only, and not for ever.
-fn read_request(stream: &mut UnixStream) -> Result<Vec<u8>, FrameError> {
-    read_request_within(stream, IDLE)
+/// holds its own thread only, and not for ever. Its bytes count against
+/// the service's budget while they are read.
+fn read_request(
+    stream: &mut UnixStream,
+    reading: &std::sync::atomic::AtomicUsize,
+) -> Result<Vec<u8>, FrameError> {
+    let mut held = Held { reading, bytes: 0 };
+    read_request_within(stream, IDLE, &mut |n| held.take(n))
 }
 
-/// `read_request` with its own wait for the frame to begin.
-fn read_request_within(stream: &mut UnixStream, idle: Duration) -> Result<Vec<u8>, FrameError> {
+/// Bytes of one request being read, given back when it is done.
+struct Held<'a> {
+    reading: &'a std::sync::atomic::AtomicUsize,
+    bytes: usize,
+}
+
+impl Held<'_> {
+    fn take(&mut self, n: usize) -> Result<(), String> {
+        if self.reading.fetch_add(n, Ordering::SeqCst) + n > MAX_REQUESTS_TOTAL {
+            self.reading.fetch_sub(n, Ordering::SeqCst);
+            return Err(format!(
+                "the service is already reading {} MiB of requests: try again once they are done",
+                MAX_REQUESTS_TOTAL >> 20
+            ));
+        }
+        self.bytes += n;
+        Ok(())
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.reading.fetch_sub(self.bytes, Ordering::SeqCst);
+    }
+}
+
+/// `read_request` with its own wait for the message to begin.
+fn read_request_within(
+    stream: &mut UnixStream,
+    idle: Duration,
+    take: &mut dyn FnMut(usize) -> Result<(), String>,
+) -> Result<Vec<u8>, FrameError> {
     use std::io::Read;
     stream.set_read_timeout(Some(idle))?;
     let mut first = [0u8; 1];
@@ -182,7 +210,11 @@ fn read_request_within(stream: &mut UnixStream, idle: Duration) -> Result<Vec<u8
         stream,
         until: std::time::Instant::now() + FRAME_DEADLINE,
     };
-    read_frame_bytes(&mut std::io::Read::chain(&first[..], rest))
+    read_message_bytes(
+        &mut std::io::Read::chain(&first[..], rest),
+        MAX_REQUEST,
+        take,
+    )
 }
 
 /// A reader that fails with `TimedOut` once `until` has passed.
@@ -211,15 +243,7 @@ fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
 }
 
 fn from_desk(e: DeskError) -> Response {
-    let kind = match &e {
-        DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
-            ErrorKind::Refused
-        }
-        DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,
-        DeskError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
-        _ => ErrorKind::Failed,
-    };
-    error(kind, e.to_string())
+    error(e.kind(), e.to_string())
 }
 
 /// Listens on `socket` (mode 0660: the owner and the staff group) until
@@ -305,14 +329,17 @@ fn serve_on(
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let index = Arc::new(super::index::SharedIndex::default());
-    index.rebuild(desk.clone());
+    // Every desk looks people up in this one index: build it now, not on
+    // the first officer's first keystroke.
+    desk.start_index();
+    let team = super::team::Team::of(desk.settings());
     let shared = Arc::new(Shared {
+        reader: desk.clone(),
         desk: Mutex::new(desk),
         subscribers: Mutex::new(Vec::new()),
         slots: Arc::new(Slots::new()),
-        staged_bytes: Default::default(),
-        index,
+        reading: Default::default(),
+        team,
     });
     let bound = owned.and_then(|p| std::fs::symlink_metadata(p).ok());
     while !stop.load(Ordering::Relaxed) {
@@ -400,8 +427,14 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
     // A desk that stops reading its answers must not hold a thread for ever.
     let _ = stream.set_write_timeout(Some(FRAME_DEADLINE));
     // Handshake: the client names its protocol; a mismatch is said and ends it.
-    match read_request_within(&mut stream, HELLO_WITHIN)
-        .and_then(|b| Ok(serde_json::from_slice(&b)?))
+    match read_request_within(&mut stream, HELLO_WITHIN, &mut |n| {
+        if n > super::MAX_FRAME {
+            Err("a hello is one frame".into())
+        } else {
+            Ok(())
+        }
+    })
+    .and_then(|b| Ok(serde_json::from_slice(&b)?))
     {
         Ok(Request::Hello { protocol }) if protocol == PROTOCOL => {
             let _ = write_frame(
@@ -430,15 +463,11 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
             return;
         }
     }
-    let mut staged = Staged {
-        records: Vec::new(),
-        bytes: 0,
-        all: &shared.staged_bytes,
-    };
+    let peer = super::team::Peer::of(slot.uid, actor);
     loop {
-        let (request, size) = match read_request(&mut stream) {
+        let request = match read_request(&mut stream, &shared.reading) {
             Ok(bytes) => match serde_json::from_slice::<Request>(&bytes) {
-                Ok(r) => (r, bytes.len()),
+                Ok(r) => r,
                 Err(e) => {
                     // A malformed request is answered; the connection stays.
                     if write_frame(
@@ -452,29 +481,33 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
                     continue;
                 }
             },
-            Err(FrameError::TooLarge(n)) => {
-                // The rest of that frame cannot be skipped safely: say so, close.
-                let _ = write_frame(
-                    &mut stream,
-                    &error(
-                        ErrorKind::Protocol,
-                        format!("a frame of {n} bytes is too large"),
+            Err(e @ (FrameError::TooLarge(..) | FrameError::Refused(_))) => {
+                // The rest of that message cannot be skipped safely: say so, close.
+                let why = match e {
+                    FrameError::Refused(why) => why,
+                    _ => format!(
+                        "a request of more than {} MiB is refused (an import that large: split the file)",
+                        MAX_REQUEST >> 20
                     ),
-                );
+                };
+                let _ = write_frame(&mut stream, &error(ErrorKind::Refused, why));
                 return;
             }
             Err(_) => return, // closed or broken: nothing was half done
         };
-        if let Request::Subscribe = request {
-            // The connection keeps its place while it listens.
-            shared
-                .subscribers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((stream, slot));
-            return; // this connection now only receives pushes
-        }
-        let response = answer(shared, &actor, &mut staged, request, size);
+        let response = match request {
+            Request::Subscribe => {
+                // The connection keeps its place while it listens.
+                shared
+                    .subscribers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((stream, slot));
+                return; // this connection now only receives pushes
+            }
+            Request::Hello { .. } => error(ErrorKind::Protocol, "already said hello"),
+            Request::Call { call } => answer(shared, &peer, call),
+        };
         // A client that went away mid-request: the change is already durable.
         if write_frame(&mut stream, &response).is_err() {
             return;
@@ -482,170 +515,50 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
     }
 }
 
-/// An import's parts held for one connection until its commit; their bytes
-/// count against the connection's budget and the service's.
-struct Staged<'a> {
-    records: Vec<crate::domain::record::SourceRecord>,
-    bytes: usize,
-    all: &'a std::sync::atomic::AtomicUsize,
-}
-
-impl Staged<'_> {
-    /// Takes a part, or refuses it (dropping what was staged) when it would
-    /// go past either budget.
-    fn take(
-        &mut self,
-        records: Vec<crate::domain::record::SourceRecord>,
-        size: usize,
-    ) -> Result<usize, String> {
-        let rows = self.records.len() + records.len();
-        let refusal = if rows > MAX_STAGED_ROWS {
-            Some(format!(
-                "an import of more than {MAX_STAGED_ROWS} rows is refused; split the file"
-            ))
-        } else if self.bytes + size > MAX_STAGED_BYTES {
-            Some(format!(
-                "an import of more than {} MiB through the service is refused; split the file",
-                MAX_STAGED_BYTES >> 20
-            ))
-        } else if self.all.fetch_add(size, Ordering::SeqCst) + size > MAX_STAGED_BYTES_TOTAL {
-            self.all.fetch_sub(size, Ordering::SeqCst);
-            Some(format!(
-                "the service already holds {} MiB of imports being sent: try again once they are done",
-                MAX_STAGED_BYTES_TOTAL >> 20
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = refusal {
-            self.clear();
-            return Err(why);
-        }
-        self.bytes += size;
-        self.records.extend(records);
-        Ok(self.records.len())
+/// One call's answer: refused unless the caller may send it; reads that
+/// need no lock are answered at once; the rest are taken under the one lock,
+/// as the caller; then every other desk is told what changed.
+fn answer(shared: &Shared, peer: &super::team::Peer, call: Call) -> Response {
+    let kind = call.kind();
+    if let Err(why) = shared.team.allows(peer, &call) {
+        return error(ErrorKind::Forbidden, why);
     }
-
-    fn clear(&mut self) -> Vec<crate::domain::record::SourceRecord> {
-        self.all.fetch_sub(self.bytes, Ordering::SeqCst);
-        self.bytes = 0;
-        std::mem::take(&mut self.records)
-    }
-}
-
-impl Drop for Staged<'_> {
-    fn drop(&mut self) {
-        self.clear();
-    }
-}
-
-/// One request's answer. Lookups read the shared index without waiting for
-/// the lock changes take; an import's records wait here, per connection,
-/// until its commit (a client gone before it leaves the store untouched);
-/// the rest is taken under the one lock, and each change is pushed.
-fn answer(
-    shared: &Shared,
-    actor: &str,
-    staged: &mut Staged<'_>,
-    request: Request,
-    size: usize,
-) -> Response {
-    match request {
-        Request::Lookup { query, limit } => shared.index.lookup(&query, limit),
-        Request::Subject { id } => shared.index.subject(&id),
-        Request::IndexState => shared.index.state(),
-        Request::ReloadIndex => {
-            shared.reindex();
-            Response::Done
-        }
-        Request::ImportPart { records } => match staged.take(records, size) {
-            Ok(rows) => Response::Staged { rows },
-            Err(why) => error(ErrorKind::Refused, why),
-        },
-        Request::ImportCommit {
-            source,
-            file,
-            format,
-            sha256,
-        } => {
-            let records = staged.clear();
-            if records.is_empty() {
-                return error(
-                    ErrorKind::Refused,
-                    "nothing to import: no rows were sent on this connection",
-                );
-            }
-            let format = match format.parse::<crate::import::Format>() {
-                Ok(f) => f,
-                Err(e) => return error(ErrorKind::Refused, e),
-            };
-            let parsed = crate::service::ParsedImport {
-                file,
-                format,
-                sha256,
-                records,
-            };
-            let written = {
-                let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
-                desk.act_as(actor);
-                desk.importer().write(&source, &parsed)
-            };
-            match written {
-                Ok(report) => {
-                    records_changed(shared, actor);
-                    Response::Imported { report }
-                }
-                Err(e) => from_desk(e),
-            }
-        }
-        other => {
-            let split = matches!(other, Request::SplitRecord { .. });
-            // Steps that change who is RESTRICTED, DO NOT MARKET or ERASED,
-            // or remove records (a granted erasure): every desk's next lookup
-            // must show it, so the index is built again behind the scenes.
-            let flags_change = matches!(
-                other,
-                Request::Open { .. }
-                    | Request::AcceptPlan { .. }
-                    | Request::Step {
-                        step: crate::domain::Step::Close(_)
-                            | crate::domain::Step::LiftRestriction { .. },
-                        ..
-                    }
-            );
-            let (response, changed) = handle(shared, actor, other);
-            if flags_change && changed.is_some() {
-                // Desks query this one index: no push is needed for them
-                // to see it (the case's own `Changed` follows below).
-                shared.reindex();
-            }
-            if let Some((id, version)) = changed {
+    let answered = if kind.locked() {
+        let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
+        desk.act_as(&peer.name);
+        dispatch(&*desk, call)
+    } else {
+        dispatch(&shared.reader, call)
+    };
+    let value = match answered {
+        Ok(v) => v,
+        Err(e) => return from_desk(e),
+    };
+    match kind {
+        Kind::Case => {
+            // The answer is the case as it now is.
+            let id = value.get("id").cloned().map(serde_json::from_value);
+            let version = value.get("version").and_then(serde_json::Value::as_u64);
+            if let (Some(Ok(id)), Some(version)) = (id, version) {
                 push(
                     shared,
                     &Response::Changed {
                         id,
                         version,
-                        by: actor.to_string(),
+                        by: peer.name.clone(),
                     },
                 );
             }
-            if split && matches!(response, Response::Done) {
-                records_changed(shared, actor);
-            }
-            response
         }
+        Kind::Records | Kind::Maintenance => push(
+            shared,
+            &Response::RecordsChanged {
+                by: peer.name.clone(),
+            },
+        ),
+        Kind::Read | Kind::Logged | Kind::Admin => {}
     }
-}
-
-/// After an import or a split: the index is built again, desks are told.
-fn records_changed(shared: &Shared, actor: &str) {
-    shared.reindex();
-    push(
-        shared,
-        &Response::RecordsChanged {
-            by: actor.to_string(),
-        },
-    );
+    Response::Answer { value }
 }
 
 /// Tells every subscriber; one that cannot take it within 200 ms is dropped
@@ -656,143 +569,4 @@ fn push(shared: &Shared, message: &Response) {
         let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
         write_frame(s, message).is_ok()
     });
-}
-
-fn case_response(desk: &Desk, case: crate::domain::Case) -> Response {
-    let view = crate::cli::json::case_json(&desk.view(case.clone()));
-    Response::Case {
-        case: Box::new(case),
-        view,
-    }
-}
-
-/// Runs one request under the one lock, as `actor`.
-fn handle(
-    shared: &Shared,
-    actor: &str,
-    request: Request,
-) -> (Response, Option<(crate::domain::CaseId, u64)>) {
-    let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
-    desk.act_as(actor);
-    match request {
-        Request::Hello { .. } => (error(ErrorKind::Protocol, "already said hello"), None),
-        Request::Subscribe
-        | Request::ImportPart { .. }
-        | Request::ImportCommit { .. }
-        | Request::Lookup { .. }
-        | Request::Subject { .. }
-        | Request::IndexState
-        | Request::ReloadIndex => unreachable!("handled by the connection"),
-        Request::Cases { after } => match desk.cases_page(after, CASES_PAGE) {
-            Ok((cases, next)) => (Response::Cases { cases, next }, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::Case { id } => match desk.case(id) {
-            Ok(v) => (case_response(&desk, v.case), None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::Open { new } => match desk.open_case(new) {
-            Ok(case) => {
-                let changed = Some((case.id, case.version));
-                (case_response(&desk, case), changed)
-            }
-            Err(e) => (from_desk(e), None),
-        },
-        Request::Step {
-            id,
-            step,
-            on,
-            expected_version,
-        } => match desk.step_expecting(id, step, on, expected_version) {
-            Ok(case) => {
-                let changed = Some((case.id, case.version));
-                (case_response(&desk, case), changed)
-            }
-            Err(e) => (from_desk(e), None),
-        },
-        Request::Settings => (
-            Response::Settings {
-                settings: desk.settings().clone(),
-            },
-            None,
-        ),
-        Request::ProposePlan { id } => match desk.propose_plan(id) {
-            Ok(proposal) => (Response::Plan { proposal }, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::AcceptPlan {
-            id,
-            tasks,
-            expected_version,
-        } => match desk
-            .check_version(id, expected_version)
-            .and_then(|()| desk.accept_plan(id, &tasks))
-        {
-            Ok(case) => {
-                let changed = Some((case.id, case.version));
-                (case_response(&desk, case), changed)
-            }
-            Err(e) => (from_desk(e), None),
-        },
-        Request::AccessPackage { id } => match desk
-            .access_package(id)
-            .and_then(|p| desk.log_access_export(&p).map(|()| p))
-        {
-            Ok(package) => (
-                Response::AccessPackage {
-                    package: Box::new(package),
-                },
-                None,
-            ),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::ClosureLog {
-            from,
-            to,
-            with_subjects,
-        } => match desk.closure_log(from, to, with_subjects) {
-            Ok(rows) => (Response::ClosureLog { rows }, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::CheckHashes { restore, hashes } => {
-            let only = hashes.into_iter().collect();
-            match desk.check_table(restore, Some(&only)) {
-                Ok(table) => (Response::CheckTable { table }, None),
-                Err(e) => (from_desk(e), None),
-            }
-        }
-        Request::Letter { id } => match desk.closing_letter(id) {
-            Ok(report) => (Response::Letter { report }, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::AuditTail { case, limit } => match desk.audit_tail(case, limit) {
-            Ok(entries) => (Response::Audit { entries }, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::HashedFlags => match desk.hashed_flag_lists() {
-            Ok((do_not_market, erased)) => (
-                Response::HashedFlags {
-                    key: desk.pseudonymiser().key_hex(),
-                    do_not_market,
-                    erased,
-                },
-                None,
-            ),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::SplitRecord { source, key } => match desk.split_record(&source, &key) {
-            Ok(()) => (Response::Done, None),
-            Err(e) => (from_desk(e), None),
-        },
-        Request::VerifyAudit => match desk.verify_audit() {
-            Ok(r) => (
-                Response::Verified {
-                    entries: r.entries,
-                    cases: r.cases,
-                },
-                None,
-            ),
-            Err(e) => (error(ErrorKind::Failed, e.to_string()), None),
-        },
-    }
 }

@@ -3,6 +3,9 @@
 
 pub mod actor;
 pub mod demo;
+pub mod index;
+pub mod ops;
+mod ops_desk;
 pub mod package;
 pub mod paths;
 pub mod records;
@@ -50,9 +53,13 @@ pub enum DeskError {
     },
     #[error("restore: {0}")]
     Restore(String),
-    /// The shared service refused or failed (its message says which).
-    #[error(transparent)]
-    Service(#[from] crate::remote::client::ClientError),
+    /// The team service refused or failed, or could not be reached (its
+    /// message says which).
+    #[error("{message}")]
+    Remote {
+        kind: ops::ErrorKind,
+        message: String,
+    },
 }
 
 impl DeskError {
@@ -61,11 +68,25 @@ impl DeskError {
         matches!(
             self,
             DeskError::Store(StoreError::Conflict { .. })
-                | DeskError::Service(crate::remote::client::ClientError::Service {
-                    kind: crate::remote::ErrorKind::Conflict,
+                | DeskError::Remote {
+                    kind: ops::ErrorKind::Conflict,
                     ..
-                })
+                }
         )
+    }
+
+    /// How the error travels to a client of the team service.
+    pub fn kind(&self) -> ops::ErrorKind {
+        use ops::ErrorKind;
+        match self {
+            DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
+                ErrorKind::Refused
+            }
+            DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,
+            DeskError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
+            DeskError::Remote { kind, .. } => *kind,
+            _ => ErrorKind::Failed,
+        }
     }
 }
 
@@ -81,71 +102,9 @@ pub fn sort_queue(views: &mut [CaseView]) {
     });
 }
 
-/// Runs imports away from the desk's input thread; shares the desk's store.
-pub struct Importer {
-    store: Store,
-    catalogue: Catalogue,
-    actor: String,
-    now: Now,
-}
-
-impl Importer {
-    pub fn run(
-        &self,
-        source: &str,
-        path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
-        progress: &mut dyn FnMut(&str, usize),
-    ) -> Result<ImportReport, DeskError> {
-        if self.catalogue.get(source).is_none() {
-            return Err(DeskError::UnknownSource {
-                id: source.to_string(),
-                known: self.catalogue.ids().join(", "),
-            });
-        }
-        let parsed = ParsedImport::read(source, path, format, map, progress)?;
-        let report = self.write(source, &parsed)?;
-        progress("written", report.rows);
-        Ok(report)
-    }
-
-    /// Writes parsed records whole, with their `imported` audit entry, in
-    /// one transaction: an import lands whole or not at all.
-    pub fn write(&self, source: &str, parsed: &ParsedImport) -> Result<ImportReport, DeskError> {
-        if self.catalogue.get(source).is_none() {
-            return Err(DeskError::UnknownSource {
-                id: source.to_string(),
-                known: self.catalogue.ids().join(", "),
-            });
-        }
-        let detail = serde_json::json!({
-            "source": source,
-            "format": parsed.format.as_str(),
-            "rows": parsed.records.len(),
-            "file_sha256": parsed.sha256,
-        });
-        let note = AuditNote {
-            at: self.now.resolve(),
-            actor: self.actor.clone(),
-            kind: "imported".into(),
-            detail,
-        };
-        let (counts, _) = self.store.import_records(&parsed.records, &note)?;
-        Ok(ImportReport {
-            file: parsed.file.clone(),
-            source: source.to_string(),
-            format: parsed.format.to_string(),
-            rows: parsed.records.len(),
-            new: counts.new,
-            updated: counts.updated,
-        })
-    }
-}
-
 /// An export read and checked, not yet written: where the officer runs the
 /// desk (their file), before it goes to the store (the service's).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParsedImport {
     /// The file's name (no directories: those say nothing to the audit log).
     pub file: String,
@@ -502,6 +461,9 @@ pub struct Desk {
     actor: String,
     now: Now,
     pseudo: crate::domain::pseudonym::Pseudonymiser,
+    /// The lookup index (built the first time someone looks; shared by
+    /// every clone of this desk, and so by every desk of the team service).
+    index: std::sync::Arc<index::LookupIndex>,
 }
 
 /// One case with its clock as of today, as both faces show it.
@@ -592,6 +554,7 @@ impl Desk {
             calendar,
             actor: actor::os_user(),
             now: Now::System,
+            index: Default::default(),
         })
     }
 
@@ -669,6 +632,8 @@ impl Desk {
             |id| new.clone().open(id, &self.actor, at),
             &self.note("opened", detail),
         )?;
+        // An open restriction or objection flags the person at once.
+        self.follow_in_index(&[]);
         Ok(case)
     }
 
@@ -707,12 +672,16 @@ impl Desk {
             }
         }
         let on = self.step_day(id, &step, on)?;
+        let lifts = matches!(step, Step::LiftRestriction { .. });
         let mut case = self.store.case(id)?;
         let cx = self.cx(on);
         let event = case.apply(step, &cx)?.clone();
         let detail = audit_detail(&event.action, event.on);
         self.store
             .update_case(&case, &self.note(event.action.kind(), detail))?;
+        if lifts {
+            self.follow_in_index(&[]);
+        }
         Ok(case)
     }
 
@@ -791,16 +760,21 @@ impl Desk {
         map: Option<&crate::import::ColumnMap>,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ImportReport, DeskError> {
-        self.importer().run(source, path, format, map, progress)
+        self.known_source(source)?;
+        let parsed = ParsedImport::read(source, path, format, map, progress)?;
+        let report = self.write_import(source, &parsed)?;
+        progress("written", report.rows);
+        Ok(report)
     }
 
-    /// An import service that can run on another thread (the desk's worker).
-    pub fn importer(&self) -> Importer {
-        Importer {
-            store: self.store.clone(),
-            catalogue: self.catalogue.clone(),
-            actor: self.actor.clone(),
-            now: self.now,
+    /// Refuses a source the catalogue does not have, listing those it has.
+    pub fn known_source(&self, source: &str) -> Result<(), DeskError> {
+        match self.catalogue.get(source) {
+            Some(_) => Ok(()),
+            None => Err(DeskError::UnknownSource {
+                id: source.to_string(),
+                known: self.catalogue.ids().join(", "),
+            }),
         }
     }
 
@@ -855,13 +829,19 @@ impl Desk {
     /// Loads the whole lookup index (for the command line; the desk loads it on
     /// a worker thread).
     pub fn load_index(&self) -> Result<crate::lookup::Index, DeskError> {
+        self.load_index_with(&self.flag_sets()?)
+    }
+
+    fn load_index_with(
+        &self,
+        flags: &crate::lookup::FlagSets,
+    ) -> Result<crate::lookup::Index, DeskError> {
         let reader = self.record_reader();
-        let flags = self.flag_sets()?;
         let started = std::time::Instant::now();
         let (records, _) = reader.load();
         let read = started.elapsed();
         let index =
-            crate::lookup::Index::build(records, &reader.splits(), &flags, self.default_cc());
+            crate::lookup::Index::build(records, &reader.splits(), flags, self.default_cc());
         if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
             crate::errln!(
                 "index: records read in {:.2}s, index built in {:.2}s",
@@ -872,7 +852,9 @@ impl Desk {
         Ok(index)
     }
 
-    /// Splits a record off its linked subject (a wrong link), with an audit entry.
+    /// Splits a record off its linked subject (a wrong link), with an audit
+    /// entry; the index links again behind the scenes (the desk asks for the
+    /// split on its input thread: it must not wait for a whole build).
     pub fn split_record(&self, source: &str, key: &str) -> Result<(), DeskError> {
         let mut k = source.as_bytes().to_vec();
         k.push(0);
@@ -880,6 +862,77 @@ impl Desk {
         let detail = serde_json::json!({ "source": source });
         self.store
             .split_record(&k, &self.note("record-split", detail))?;
+        if self.index.started() {
+            self.index.rebuild(IndexSource(self.clone()));
+        }
+        Ok(())
+    }
+
+    /// Writes an export read and checked by the caller, whole, with its
+    /// audit entry; its records are found by the next lookup.
+    pub fn write_import(
+        &self,
+        source: &str,
+        parsed: &ParsedImport,
+    ) -> Result<ImportReport, DeskError> {
+        self.known_source(source)?;
+        let detail = serde_json::json!({
+            "source": source,
+            "format": parsed.format.as_str(),
+            "rows": parsed.records.len(),
+            "file_sha256": parsed.sha256,
+        });
+        let (counts, _) = self
+            .store
+            .import_records(&parsed.records, &self.note("imported", detail))?;
+        self.relink_index();
+        Ok(ImportReport {
+            file: parsed.file.clone(),
+            source: source.to_string(),
+            format: parsed.format.to_string(),
+            rows: parsed.records.len(),
+            new: counts.new,
+            updated: counts.updated,
+        })
+    }
+
+    /// Starts the lookup index's first build (a no-op once started).
+    pub(crate) fn start_index(&self) {
+        self.index.start(IndexSource(self.clone()));
+    }
+
+    /// After new records or links: the index is built again, and this waits
+    /// for it, so the caller's next lookup finds them.
+    fn relink_index(&self) {
+        if self.index.started() {
+            self.index.rebuild(IndexSource(self.clone()));
+            self.index.wait_built();
+        }
+    }
+
+    /// After a change that moves RESTRICTED, DO NOT MARKET or ERASED: the
+    /// index takes the flags as they now are, and drops `removed` records.
+    /// The change is already durable; if the flags cannot be read, the index
+    /// is built again instead, so no lookup shows the old flags for long.
+    pub(crate) fn follow_in_index(&self, removed: &[Vec<u8>]) {
+        if !self.index.started() {
+            return;
+        }
+        if !removed.is_empty() {
+            self.index.remove(removed);
+        }
+        match self.flag_sets() {
+            Ok(flags) => self.index.set_flags(flags),
+            Err(_) => self.index.rebuild(IndexSource(self.clone())),
+        }
+    }
+
+    /// The `backup` audit entry: only once the backup's file is written.
+    pub fn log_backup_written(&self, file: &str, records: u64) -> Result<(), DeskError> {
+        self.store.log(&self.note(
+            "backup",
+            serde_json::json!({ "file": file, "records": records }),
+        ))?;
         Ok(())
     }
 
@@ -893,8 +946,7 @@ impl Desk {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.store
-            .log(&self.note("backup", serde_json::json!({ "file": name })))?;
+        self.log_backup_written(&name, n)?;
         Ok(n)
     }
 
@@ -981,6 +1033,17 @@ impl Desk {
     /// The audit chain's last entry (number and hash).
     pub fn chain_head(&self) -> Option<crate::store::chain::ChainHead> {
         self.store.head()
+    }
+}
+
+/// What the lookup index is built from: this desk's store as it is now.
+struct IndexSource(Desk);
+
+impl index::Source for IndexSource {
+    fn build(&self) -> Result<(crate::lookup::Index, crate::lookup::FlagSets), DeskError> {
+        let flags = self.0.flag_sets()?;
+        let index = self.0.load_index_with(&flags)?;
+        Ok((index, flags))
     }
 }
 

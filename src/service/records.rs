@@ -47,20 +47,9 @@ impl Desk {
         format!("P-{}", &hash[..12.min(hash.len())])
     }
 
-    /// One row per case closed (responded) between `from` and `to`,
-    /// inclusive. Names only when asked for; the export is logged either way.
-    pub fn closure_log(
-        &self,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        with_subjects: bool,
-    ) -> Result<Vec<ClosureRow>, DeskError> {
-        let rows = self.closure_rows(from, to, with_subjects)?;
-        self.log_closures_export(rows.len(), from, to, with_subjects)?;
-        Ok(rows)
-    }
-
-    fn log_closures_export(
+    /// The `closures-exported` audit entry, written once the export is
+    /// (the file written, or the rows printed): never one that did not happen.
+    pub fn log_closures_export(
         &self,
         rows: usize,
         from: Option<NaiveDate>,
@@ -77,25 +66,9 @@ impl Desk {
         Ok(())
     }
 
-    /// Writes the closure log to `path` (0600; a missing folder is created
-    /// 0700), logged like `closure_log`; returns the number of rows.
-    pub fn write_closure_log(
-        &self,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        with_subjects: bool,
-        format: LogFormat,
-        path: &std::path::Path,
-    ) -> Result<usize, DeskError> {
-        prepare_log_file(path)?;
-        let rows = self.closure_rows(from, to, with_subjects)?;
-        let n = write_log_file(&rows, format, path)?;
-        // Logged once the file is written: never an export that did not happen.
-        self.log_closures_export(n, from, to, with_subjects)?;
-        Ok(n)
-    }
-
-    /// The rows without logging (the records view reads figures only).
+    /// One row per case closed (responded) between `from` and `to`,
+    /// inclusive; names only when asked for. Reading is not logged: an
+    /// export is, once written (`log_closures_export`).
     pub fn closure_rows(
         &self,
         from: Option<NaiveDate>,
@@ -170,7 +143,7 @@ pub fn write_log(rows: &[ClosureRow], format: LogFormat) -> Result<Vec<u8>, Stri
 }
 
 /// What a purge found (and, applied, reduced).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PurgeReport {
     /// Closed cases past the desk's retention, not yet reduced.
     pub due: Vec<crate::domain::CaseId>,
@@ -217,6 +190,9 @@ impl Desk {
             let detail = serde_json::json!({ "on": today, "retention_years": years });
             self.store.update_case(&c, &self.note("purged", detail))?;
             report.reduced += 1;
+        }
+        if report.reduced > 0 {
+            self.follow_in_index(&[]);
         }
         Ok(report)
     }

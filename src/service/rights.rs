@@ -1,6 +1,7 @@
 //! The rights flows as services: plans, the suppression list, backup marks,
 //! erasure's reduction of the desk's own copy, and the checks operations run.
 
+use super::ops::CheckRef;
 use super::{Desk, DeskError};
 use crate::domain::identifier::{email_key, phone_key};
 use crate::domain::plan::{self, PlannedTask, ACTION_MARK_BACKUP, ACTION_SUPPRESS};
@@ -248,6 +249,7 @@ impl Desk {
         });
         self.store
             .update_case_with(&case, &self.note("planned", detail), &beside)?;
+        self.follow_in_index(&[]);
         Ok(case)
     }
 
@@ -298,6 +300,8 @@ impl Desk {
         });
         self.store
             .update_case_with(&case, &self.note("closed", detail), &beside)?;
+        // The next lookup, from any desk, shows the erasure.
+        self.follow_in_index(&beside.remove_records);
         Ok(case)
     }
 
@@ -310,19 +314,18 @@ impl Desk {
         Ok(self.store.marks()?)
     }
 
-    /// Puts the unsubscribed and cleaned rows of a marketing tool's export on
-    /// the suppression list (hashes only); returns (rows taken, new entries).
-    pub fn suppress_unsubscribed(
+    /// Puts the unsubscribed and cleaned rows of a marketing tool's export
+    /// (read by the caller, where the file is) on the suppression list
+    /// (hashes only); returns (rows taken, new entries).
+    pub fn suppress_rows(
         &self,
         source: &str,
-        path: &Path,
-        format: Option<crate::import::Format>,
+        records: &[SourceRecord],
     ) -> Result<(u64, u64), DeskError> {
-        let records = self.parse_file(source, path, format, None)?;
         let today = self.today();
         let mut entries = Vec::new();
         let mut rows = 0;
-        for r in &records {
+        for r in records {
             let status = r.status.as_deref().unwrap_or("").to_ascii_lowercase();
             if !matches!(status.as_str(), "unsubscribed" | "cleaned") {
                 continue;
@@ -344,23 +347,8 @@ impl Desk {
         let (new, _) = self
             .store
             .add_suppressions(&entries, &self.note("suppression-imported", detail))?;
+        self.follow_in_index(&[]);
         Ok((rows, new))
-    }
-
-    fn parse_file(
-        &self,
-        source: &str,
-        path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
-    ) -> Result<Vec<SourceRecord>, DeskError> {
-        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let (_, records) =
-            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
-        Ok(records)
     }
 
     /// The keyed hashes of live backup marks, each with its case and set: an
@@ -385,44 +373,6 @@ impl Desk {
             .suppression()?
             .into_iter()
             .map(|s| (s.hash.clone(), s.case()))
-            .collect())
-    }
-
-    /// Rows of a restored data set (any importable format) that belong to a
-    /// person erased under a case whose backup marks are still live.
-    pub fn backups_check(
-        &self,
-        path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
-    ) -> Result<Vec<BackupHit>, DeskError> {
-        let records = self.parse_file("restore", path, format, map)?;
-        Ok(rows_matching(&self.pseudo, &records, &self.live_marks()?)
-            .map(|(r, matched, (case, set))| BackupHit {
-                line: r.line,
-                key: r.key.clone(),
-                matched,
-                case,
-                set,
-            })
-            .collect())
-    }
-
-    /// Rows of a campaign list that are on the suppression list.
-    pub fn suppression_check(
-        &self,
-        path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
-    ) -> Result<Vec<SuppressionHit>, DeskError> {
-        let records = self.parse_file("campaign", path, format, map)?;
-        Ok(rows_matching(&self.pseudo, &records, &self.suppressed()?)
-            .map(|(r, matched, case)| SuppressionHit {
-                line: r.line,
-                key: r.key.clone(),
-                matched,
-                case,
-            })
             .collect())
     }
 }
@@ -498,21 +448,6 @@ impl AccessPackage {
 }
 
 impl Desk {
-    /// Builds the access response package for a verified case into `out_dir`
-    /// (PDF, and a portability zip when asked), then logs that it left.
-    pub fn export_access(
-        &self,
-        id: CaseId,
-        out_dir: &Path,
-        password: &super::package::Password,
-    ) -> Result<AccessExport, DeskError> {
-        AccessPackage::prepare(id, out_dir)?;
-        let package = self.access_package(id)?;
-        let out = package.write(out_dir, password)?;
-        self.log_access_export(&package)?;
-        Ok(out)
-    }
-
     /// What the access package of a verified case holds: the report and the
     /// person's records per source. Refused unless the case asks for access
     /// or portability and identity is verified.
@@ -547,13 +482,20 @@ impl Desk {
         })
     }
 
-    /// The `access-exported` audit entry: counts only, never the content.
-    pub fn log_access_export(&self, package: &AccessPackage) -> Result<(), DeskError> {
+    /// The `access-exported` audit entry: counts only, never the content;
+    /// written once the package's files are.
+    pub fn log_access_export(
+        &self,
+        case: CaseId,
+        sources: usize,
+        records: usize,
+        portability: bool,
+    ) -> Result<(), DeskError> {
         let detail = serde_json::json!({
-            "case": package.case.to_string(),
-            "sources": package.by_source.len(),
-            "records": package.records(),
-            "portability": package.portability,
+            "case": case.to_string(),
+            "sources": sources,
+            "records": records,
+            "portability": portability,
         });
         self.store.log(&self.note("access-exported", detail))?;
         Ok(())
@@ -583,22 +525,11 @@ pub struct CheckHit {
     pub key: String,
     pub matched: IdKind,
     pub case: Option<CaseId>,
+    /// The backup set a mark was written for (backups check only).
+    pub set: Option<String>,
 }
 
 impl Desk {
-    /// `backups check` (restore) or `suppression check` for the desk.
-    pub fn check_file(
-        &self,
-        restore: bool,
-        path: &Path,
-        format: Option<crate::import::Format>,
-    ) -> Result<Vec<CheckHit>, DeskError> {
-        let source = if restore { "restore" } else { "campaign" };
-        let records = self.parse_file(source, path, format, None)?;
-        let table = self.check_table(restore, None)?;
-        Ok(check_rows(&self.pseudo, &records, &table))
-    }
-
     /// What a check compares rows with: the keyed hashes of live backup
     /// marks (restore) or of the suppression list, each with its case;
     /// only those in `only` when given (the service answers a desk's hashes).
@@ -606,14 +537,25 @@ impl Desk {
         &self,
         restore: bool,
         only: Option<&std::collections::HashSet<String>>,
-    ) -> Result<BTreeMap<String, Option<CaseId>>, DeskError> {
-        let mut table: BTreeMap<String, Option<CaseId>> = if restore {
+    ) -> Result<BTreeMap<String, CheckRef>, DeskError> {
+        let mut table: BTreeMap<String, CheckRef> = if restore {
             self.live_marks()?
                 .into_iter()
-                .map(|(h, (case, _))| (h, Some(case)))
+                .map(|(h, (case, set))| {
+                    (
+                        h,
+                        CheckRef {
+                            case: Some(case),
+                            set: Some(set),
+                        },
+                    )
+                })
                 .collect()
         } else {
             self.suppressed()?
+                .into_iter()
+                .map(|(h, case)| (h, CheckRef { case, set: None }))
+                .collect()
         };
         if let Some(only) = only {
             table.retain(|h, _| only.contains(h));
@@ -627,14 +569,15 @@ impl Desk {
 pub fn check_rows(
     pseudo: &Pseudonymiser,
     records: &[SourceRecord],
-    table: &BTreeMap<String, Option<CaseId>>,
+    table: &BTreeMap<String, CheckRef>,
 ) -> Vec<CheckHit> {
     rows_matching(pseudo, records, table)
-        .map(|(r, matched, case)| CheckHit {
+        .map(|(r, matched, found)| CheckHit {
             line: r.line,
             key: r.key.clone(),
             matched,
-            case,
+            case: found.case,
+            set: found.set,
         })
         .collect()
 }

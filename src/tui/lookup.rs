@@ -1,10 +1,12 @@
-//! The lookup worker: loads the index and answers queries off the input
-//! thread. Stale queries are dropped: only the newest waiting one is run.
+//! The lookup worker: answers queries off the input thread through the
+//! desk's one handle (the store's index, or the service's; the worker does
+//! not know which). Stale queries are dropped: only the newest waiting one
+//! is run. An error reaches the officer: it is never shown as "no match".
 
-use crate::lookup::{matcher, FlagSets, Group, Index, SubjectView};
-use crate::store::RecordReader;
+use crate::lookup::{Group, SubjectView};
+use crate::remote::backend::Backend;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub enum LookupRequest {
@@ -15,10 +17,9 @@ pub enum LookupRequest {
     Subject {
         id: String,
     },
-    /// Rebuild the index (after a split, or with new flags from cases).
-    Reload {
-        flags: Box<FlagSets>,
-    },
+    /// Read the index's size again (after an import or a split), and say
+    /// `Loaded` once it is built.
+    Refresh,
 }
 
 #[derive(Debug, Clone)]
@@ -35,150 +36,56 @@ pub enum LookupEvent {
         micros: u128,
     },
     Subject(Option<SubjectView>),
+    /// The lookup cannot answer (the index cannot be built, or the service
+    /// is gone): why, in words for the officer.
+    Failed(String),
 }
 
-/// Where a worker finds people: its own index, or the service's.
-trait Finder {
-    fn query(&mut self, text: &str) -> Vec<Group>;
-    fn subject(&mut self, id: &str) -> Option<SubjectView>;
-    /// Builds again (with these flags, for an index of its own); says
-    /// `Loading` and then `Loaded` through `emit`.
-    fn reload(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool);
-    /// The first load, when the worker starts.
-    fn load(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
-        self.reload(flags, emit)
-    }
-}
-
-/// The index in this process, built from a record source.
-struct OwnIndex {
-    reader: RecordReader,
-    cc: String,
-    index: Option<Index>,
-    // One matcher per thread (fuzzy-matcher's cache is not shared).
-    matcher: fuzzy_matcher::skim::SkimMatcherV2,
-}
-
-impl Finder for OwnIndex {
-    fn query(&mut self, text: &str) -> Vec<Group> {
-        match &self.index {
-            Some(index) => index.lookup(&self.matcher, text, 50),
-            None => Vec::new(),
-        }
-    }
-    fn subject(&mut self, id: &str) -> Option<SubjectView> {
-        self.index.as_ref().and_then(|i| i.subject(id))
-    }
-    fn reload(&mut self, flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
-        emit(LookupEvent::Loading);
-        let t = Instant::now();
-        self.index = None; // the old one goes before the new one is built
-        let (records, _) = self.reader.load();
-        let index = Index::build(records, &self.reader.splits(), flags, &self.cc);
-        emit(LookupEvent::Loaded {
-            records: index.len(),
-            subjects: index.subjects(),
-            millis: t.elapsed().as_millis(),
-        });
-        self.index = Some(index);
-    }
-}
-
-/// The service's index: one for every desk, queried over the socket.
-struct ServiceIndex {
-    link: crate::remote::backend::Link,
-}
-
-impl Finder for ServiceIndex {
-    fn query(&mut self, text: &str) -> Vec<Group> {
-        self.link.lookup(text, 50).unwrap_or_default()
-    }
-    fn subject(&mut self, id: &str) -> Option<SubjectView> {
-        self.link.subject(id).ok().flatten()
-    }
-    fn reload(&mut self, _flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
-        // The service builds from its own cases and registers; a build it is
-        // already running (after an import) is waited for, not doubled.
-        if !self.link.index_state().is_ok_and(|s| s.building) {
-            let _ = self.link.reload_index();
-        }
-        self.wait(true, emit)
-    }
-
-    /// A desk starting: the service's index is used as it is (built when
-    /// the service started), never rebuilt for it.
-    fn load(&mut self, _flags: &FlagSets, emit: &dyn Fn(LookupEvent) -> bool) {
-        self.wait(false, emit)
-    }
-}
-
-impl ServiceIndex {
-    /// Waits until the service has an index (and, with `built`, until the
-    /// build in progress is done), then says `Loaded`.
-    fn wait(&mut self, built: bool, emit: &dyn Fn(LookupEvent) -> bool) {
-        emit(LookupEvent::Loading);
-        let t = Instant::now();
-        loop {
-            match self.link.index_state() {
-                Ok(s) if s.ready && !(built && s.building) => {
-                    emit(LookupEvent::Loaded {
-                        records: s.records,
-                        subjects: s.subjects,
-                        millis: t.elapsed().as_millis(),
-                    });
-                    return;
-                }
-                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
-                // The service is gone: the desk says so; try again later.
-                Err(_) => std::thread::sleep(std::time::Duration::from_secs(1)),
-            }
-        }
-    }
-}
-
-/// Starts the worker on an index of its own; it sends its events through `emit`.
+/// Starts the worker; it sends its events through `emit` and stops when
+/// `emit` says nobody listens.
 pub fn spawn(
-    reader: RecordReader,
-    flags: FlagSets,
-    cc: String,
-    emit: impl Fn(LookupEvent) -> bool + Send + 'static,
-) -> Sender<LookupRequest> {
-    let finder = OwnIndex {
-        reader,
-        cc,
-        index: None,
-        matcher: matcher(),
-    };
-    start(finder, flags, emit)
-}
-
-/// Starts the worker on the service's index.
-pub fn spawn_shared(
-    link: crate::remote::backend::Link,
-    emit: impl Fn(LookupEvent) -> bool + Send + 'static,
-) -> Sender<LookupRequest> {
-    start(ServiceIndex { link }, FlagSets::default(), emit)
-}
-
-fn start(
-    finder: impl Finder + Send + 'static,
-    flags: FlagSets,
+    desk: Backend,
     emit: impl Fn(LookupEvent) -> bool + Send + 'static,
 ) -> Sender<LookupRequest> {
     let (tx, rx) = mpsc::channel::<LookupRequest>();
     let _ = std::thread::Builder::new()
         .name("lookup".into())
-        .spawn(move || run(finder, flags, rx, emit));
+        .spawn(move || run(desk, rx, emit));
     tx
 }
 
-fn run(
-    mut finder: impl Finder,
-    flags: FlagSets,
-    rx: Receiver<LookupRequest>,
-    emit: impl Fn(LookupEvent) -> bool,
-) {
-    finder.load(&flags, &emit);
+/// Waits until the index is there (its first build starts on the first
+/// ask), saying `Loading`, then `Loaded` — or `Failed` with the reason, and
+/// tries again a second later (a service restarting comes back).
+fn load(desk: &Backend, emit: &dyn Fn(LookupEvent) -> bool) -> bool {
+    if !emit(LookupEvent::Loading) {
+        return false;
+    }
+    let t = Instant::now();
+    loop {
+        match desk.wait_for_index() {
+            Ok(s) => {
+                return emit(LookupEvent::Loaded {
+                    records: s.records,
+                    subjects: s.subjects,
+                    millis: t.elapsed().as_millis(),
+                })
+            }
+            Err(e) => {
+                desk.reconnect();
+                if !emit(LookupEvent::Failed(e.to_string())) {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+fn run(desk: Backend, rx: Receiver<LookupRequest>, emit: impl Fn(LookupEvent) -> bool) {
+    if !load(&desk, &emit) {
+        return;
+    }
     while let Ok(first) = rx.recv() {
         // Drain what queued up while we were busy; keep only the newest query.
         let mut pending = vec![first];
@@ -193,18 +100,23 @@ fn run(
                         continue;
                     }
                     let t = Instant::now();
-                    let groups = finder.query(&text);
-                    emit(LookupEvent::Results {
-                        gen,
-                        groups,
-                        micros: t.elapsed().as_micros(),
-                    })
+                    match desk.lookup(text, 50) {
+                        Ok(found) => emit(LookupEvent::Results {
+                            gen,
+                            groups: found.groups.into_iter().map(Into::into).collect(),
+                            micros: t.elapsed().as_micros(),
+                        }),
+                        Err(e) => {
+                            desk.reconnect();
+                            emit(LookupEvent::Failed(e.to_string()))
+                        }
+                    }
                 }
-                LookupRequest::Subject { id } => emit(LookupEvent::Subject(finder.subject(&id))),
-                LookupRequest::Reload { flags } => {
-                    finder.reload(&flags, &emit);
-                    true
-                }
+                LookupRequest::Subject { id } => match desk.subject(id) {
+                    Ok(view) => emit(LookupEvent::Subject(view)),
+                    Err(e) => emit(LookupEvent::Failed(e.to_string())),
+                },
+                LookupRequest::Refresh => load(&desk, &emit),
             };
             if !ok {
                 return;

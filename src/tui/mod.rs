@@ -12,7 +12,7 @@ pub mod term;
 pub mod view;
 pub mod work;
 
-use crate::remote::backend::{Backend, Feed};
+use crate::remote::backend::Backend;
 use app::{App, Effect, Msg};
 use keymap::KeyMap;
 use prefs::Prefs;
@@ -81,20 +81,11 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     // The index loads on its own thread: the first frame never waits for it.
     let lookup_tx = tx.clone();
     let emit = move |ev| lookup_tx.send(Input::Lookup(ev)).is_ok();
-    app.lookup_tx = Some(match &app.desk {
-        // Through the service: its one index, queried over the socket.
-        Backend::Service(link) => lookup::spawn_shared(link.clone(), emit),
-        Backend::Local(d) => lookup::spawn(
-            d.record_reader(),
-            app.flag_sets(),
-            app.desk.default_cc().to_string(),
-            emit,
-        ),
-    });
+    app.lookup_tx = Some(lookup::spawn(app.desk.clone(), emit));
     // Through the shared service, other officers' changes arrive on their own
     // connection and thread, and refresh this desk as they happen.
-    if let Backend::Service(link) = &app.desk {
-        spawn_feed(link.clone(), tx.clone());
+    if app.desk.is_shared() {
+        spawn_feed(app.desk.clone(), tx.clone());
     }
     let mut dirty = true;
     let exit = loop {
@@ -224,17 +215,16 @@ pub use work::export_closures;
 
 /// Listens for the service's change pushes; when the service goes away, says
 /// so and keeps trying to reconnect (once a second), then reloads the queue.
-fn spawn_feed(link: crate::remote::backend::Link, tx: Sender<Input>) {
+fn spawn_feed(desk: Backend, tx: Sender<Input>) {
     let _ = std::thread::Builder::new()
         .name("feed".into())
         .spawn(move || {
             let mut lost = false;
             loop {
-                if let Ok(mut feed) = Feed::open(&link) {
+                if let Ok(Some(mut feed)) = desk.subscribe() {
                     if lost {
-                        let queue = Backend::Service(link.clone())
-                            .queue()
-                            .map_err(|e| e.to_string());
+                        desk.reconnect();
+                        let queue = desk.queue().map_err(|e| e.to_string());
                         if tx.send(Input::Msg(Msg::ServiceBack(queue))).is_err() {
                             return;
                         }

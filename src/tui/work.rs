@@ -23,7 +23,7 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         } => Box::new(move || Msg::Checked {
             restore,
             result: desk
-                .check_file(restore, &path, format)
+                .check_file(restore, &path, format, None)
                 .map_err(|e| e.to_string()),
         }),
         Effect::ExportClosures {
@@ -34,7 +34,14 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
             title: "Closure log".into(),
             result: export_closures(&desk, &path, format, with_subjects),
         }),
-        Effect::VerifyAudit => Box::new(move || Msg::AuditVerified(desk.verify_audit())),
+        Effect::VerifyAudit => Box::new(move || {
+            use crate::service::ops::AuditCheck;
+            Msg::AuditVerified(match desk.verify_audit(None) {
+                Ok(AuditCheck::Intact { entries, cases, .. }) => Ok((entries, cases)),
+                Ok(AuditCheck::Broken { error, .. }) => Err(error),
+                Err(e) => Err(e.to_string()),
+            })
+        }),
         Effect::SlowStep {
             case,
             step,
@@ -42,7 +49,7 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         } => Box::new(move || Msg::Stepped {
             case,
             result: desk
-                .step(case, step, None, expected)
+                .take_step(case, step, None, expected)
                 .map(Box::new)
                 .map_err(StepFailure::from),
         }),

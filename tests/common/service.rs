@@ -1,5 +1,6 @@
 //! `rightsdesk serve` on a temporary socket, in a thread of the test.
 
+use rightsdesk::remote::backend::{Backend, Link};
 use rightsdesk::remote::client::Client;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,7 +53,16 @@ impl Service {
         }
     }
 
-    pub fn client(&self) -> Client {
+    /// A desk's handle on the service: the operations, typed.
+    pub fn client(&self) -> Backend {
+        Link::connect(&self.socket, &self.dir.path().join("home"))
+            .unwrap()
+            .into()
+    }
+
+    /// The bare protocol, for tests that speak it wrongly on purpose.
+    #[allow(dead_code)]
+    pub fn raw(&self) -> Client {
         Client::connect(&self.socket).unwrap()
     }
 }

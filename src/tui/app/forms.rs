@@ -247,7 +247,6 @@ impl App {
         new.records = std::mem::take(&mut self.intake_records);
         match self.desk.open_case(new) {
             Ok(case) => {
-                self.flags_dirty = true;
                 let id = case.id;
                 let v = self.desk.view(case);
                 self.refresh_case(v);

@@ -7,6 +7,10 @@ impl App {
     pub(super) fn lookup_event(&mut self, ev: LookupEvent) {
         match ev {
             LookupEvent::Loading => self.index.loading = true,
+            LookupEvent::Failed(why) => {
+                self.index.loading = false;
+                self.index.failed = Some(why);
+            }
             LookupEvent::Loaded {
                 records,
                 subjects,
@@ -17,6 +21,7 @@ impl App {
                     records,
                     subjects,
                     millis,
+                    failed: None,
                 };
                 // Re-run an open query against the fresh index.
                 if let (Some(Popup::Lookup { query, .. }), Some(tx)) = (
@@ -62,6 +67,7 @@ impl App {
                     .find(|p| matches!(p, Popup::Lookup { .. }))
                 {
                     if *want == gen && !query.trim().is_empty() {
+                        self.index.failed = None;
                         *g = groups;
                         *selected = 0;
                         *m = Some(micros);
@@ -73,17 +79,18 @@ impl App {
                     self.popups.push(Popup::Subject { view, selected: 0 });
                 }
             }
-            LookupEvent::Subject(None) => self.say("that subject is gone from the index (rebuilt)"),
+            LookupEvent::Subject(None) => {
+                self.say("that person's records are gone from the index (erased, or linked anew)")
+            }
         }
     }
 
-    /// Asks the lookup worker to rebuild the index with the current flags.
-    pub(super) fn reload_index(&mut self) {
+    /// Asks the lookup worker to read the index again (after records
+    /// changed: an import, a split); flags need no reload, the index follows
+    /// every change where the store is held.
+    pub(super) fn refresh_index(&mut self) {
         if let Some(tx) = &self.lookup_tx {
-            let _ = tx.send(LookupRequest::Reload {
-                flags: Box::new(self.flag_sets()),
-            });
-            self.flags_dirty = false;
+            let _ = tx.send(LookupRequest::Refresh);
         }
     }
 

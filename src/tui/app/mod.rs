@@ -118,12 +118,14 @@ pub enum Popup {
 }
 
 /// What the desk knows of its lookup index.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexInfo {
     pub loading: bool,
     pub records: usize,
     pub subjects: usize,
     pub millis: u128,
+    /// Why the lookup cannot answer now (shown instead of "no match").
+    pub failed: Option<String>,
 }
 
 /// What the run loop must do outside the app's state.
@@ -321,7 +323,6 @@ pub struct App {
     pub index: IndexInfo,
     lookup_gen: u64,
     /// Cases changed since the index's flags were computed.
-    flags_dirty: bool,
     /// Records to attach to the case the intake form will open.
     pub intake_records: Vec<String>,
     /// An import is running on a worker.
@@ -365,7 +366,6 @@ impl App {
                 ..IndexInfo::default()
             },
             lookup_gen: 0,
-            flags_dirty: false,
             intake_records: Vec::new(),
             importing: false,
             pending_effects: Vec::new(),
@@ -451,7 +451,7 @@ impl App {
                             ),
                             error: false,
                         });
-                        self.reload_index();
+                        self.refresh_index();
                     }
                     Err(e) => {
                         self.status = None;
@@ -564,9 +564,6 @@ impl App {
                 }
             }
             Lookup => {
-                if self.flags_dirty {
-                    self.reload_index();
-                }
                 self.popups.push(Popup::Lookup {
                     query: String::new(),
                     gen: 0,
@@ -831,7 +828,7 @@ impl App {
         let expected = self.base_version(id);
         let result = self
             .desk
-            .step(id, step, on, expected)
+            .take_step(id, step, on, expected)
             .map_err(StepFailure::from);
         self.after_step(id, name, result)
     }
@@ -871,7 +868,7 @@ impl App {
                 // An import or a split elsewhere: the lookup reads them again
                 // (on its worker). This desk's own import reloads it already.
                 if !self.importing {
-                    self.reload_index();
+                    self.refresh_index();
                     self.say(&format!(
                         "the lookup's records were changed by {} — reloading the index",
                         crate::domain::text::inert(&by)
@@ -890,7 +887,6 @@ impl App {
             // The officer may be writing a change on top of the version shown.
             self.editing_base.entry(id).or_insert(s);
         }
-        self.flags_dirty = true;
         // Newer than shown, so made elsewhere: another officer, or the same
         // login at another desk or the command line.
         self.say(&format!(
@@ -928,7 +924,6 @@ impl App {
         });
         match result {
             Ok(case) => {
-                self.flags_dirty = true;
                 let v = self.desk.view(case);
                 self.say(&format!("{id}: {} — saved", v.case.state));
                 self.refresh_case(v);

@@ -214,14 +214,14 @@ impl App {
             },
             Popup::ConfirmSplit { source, key } => match ev.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
-                    match self.desk.split_record(&source, &key) {
+                    match self.desk.split_record(source.clone(), key.clone()) {
                         Ok(()) => {
                             // Close the subject view: its grouping is stale now.
                             if matches!(self.popups.last(), Some(Popup::Subject { .. })) {
                                 self.popups.pop();
                             }
-                            self.reload_index();
-                            self.say("record split off; the index is being rebuilt");
+                            self.refresh_index();
+                            self.say("record split off; the index links it again");
                         }
                         Err(e) => self.show_error("Cannot split the record", &e.to_string()),
                     }

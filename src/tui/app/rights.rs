@@ -77,9 +77,8 @@ impl App {
                 }
                 let id = proposal.case;
                 let expected = self.base_version(id);
-                match self.desk.accept_plan(id, &tasks, expected) {
+                match self.desk.accept_plan(id, tasks.clone(), expected) {
                     Ok(case) => {
-                        self.flags_dirty = true;
                         let v = self.desk.view(case);
                         self.say(&format!("{id}: {} task(s) planned — saved", tasks.len()));
                         self.refresh_case(v);

@@ -362,7 +362,9 @@ fn lookup(
         area.height.saturating_sub(2),
     );
     let width = usize::from(r.width.saturating_sub(24));
-    let status = if app.index.loading {
+    let status = if let Some(why) = &app.index.failed {
+        format!("lookup unavailable: {}", inert(why))
+    } else if app.index.loading {
         "loading the index…".to_string()
     } else {
         let mut s = format!(
@@ -387,6 +389,12 @@ fn lookup(
         lines.push(Line::from(Span::styled(
             "Type a name, e-mail, phone (any format), company or record key. Accents are optional.",
             t.muted(),
+        )));
+    } else if let Some(why) = &app.index.failed {
+        // Never "no match" when nothing was searched.
+        lines.push(Line::from(Span::styled(
+            format!("The lookup did not answer: {}", inert(why)),
+            t.error(),
         )));
     } else if groups.is_empty() && !app.index.loading {
         lines.push(Line::from(Span::styled(

@@ -1,0 +1,245 @@
+//! The body of each operation (declared once in `ops.rs`) on the store this
+//! process holds. The team service runs exactly these, under its one lock,
+//! as the user the kernel names for the socket's peer.
+
+use super::ops::{
+    AuditCheck, BackupSnapshot, CasesPage, CheckRef, Found, HashedFlagLists, IndexState,
+    Operations, Suppressed, SuppressionList,
+};
+use super::{AccessPackage, Desk, DeskError, ImportReport, ParsedImport, PlanProposal};
+use crate::domain::audit::AuditEntry;
+use crate::domain::closure_log::ClosureRow;
+use crate::domain::plan::PlannedTask;
+use crate::domain::record::SourceRecord;
+use crate::domain::register::BackupMark;
+use crate::domain::response::Report;
+use crate::domain::settings::Settings;
+use crate::domain::{Case, CaseId, NewCase, Step};
+use crate::store::chain::ChainHead;
+use crate::store::VerifyError;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// Stored bytes of cases per page.
+const CASES_PAGE: usize = 1 << 20;
+/// Most subjects one lookup returns.
+const MAX_LOOKUP: usize = 200;
+
+impl Operations for Desk {
+    fn settings(&self) -> Result<Settings, DeskError> {
+        Ok(Desk::settings(self).clone())
+    }
+
+    fn cases_page(&self, after: Option<CaseId>) -> Result<CasesPage, DeskError> {
+        let (cases, next) = Desk::cases_page(self, after, CASES_PAGE)?;
+        Ok(CasesPage { cases, next })
+    }
+
+    fn load_case(&self, id: CaseId) -> Result<Case, DeskError> {
+        Ok(self.store.case(id)?)
+    }
+
+    fn open_case(&self, new: NewCase) -> Result<Case, DeskError> {
+        Desk::open_case(self, new)
+    }
+
+    fn take_step(
+        &self,
+        id: CaseId,
+        step: Step,
+        on: Option<NaiveDate>,
+        expected: Option<u64>,
+    ) -> Result<Case, DeskError> {
+        self.step_expecting(id, step, on, expected)
+    }
+
+    fn propose_plan(&self, id: CaseId) -> Result<PlanProposal, DeskError> {
+        Desk::propose_plan(self, id)
+    }
+
+    fn accept_plan(
+        &self,
+        id: CaseId,
+        tasks: Vec<PlannedTask>,
+        expected: Option<u64>,
+    ) -> Result<Case, DeskError> {
+        self.check_version(id, expected)?;
+        Desk::accept_plan(self, id, &tasks)
+    }
+
+    fn closing_letter(&self, id: CaseId) -> Result<Report, DeskError> {
+        Desk::closing_letter(self, id)
+    }
+
+    fn audit_tail(&self, case: Option<CaseId>, limit: usize) -> Result<Vec<AuditEntry>, DeskError> {
+        Desk::audit_tail(self, case, limit)
+    }
+
+    fn audit_log(&self, case: Option<CaseId>) -> Result<Vec<AuditEntry>, DeskError> {
+        Desk::audit_log(self, case)
+    }
+
+    fn verify_audit(&self, against: Option<ChainHead>) -> Result<AuditCheck, DeskError> {
+        let checked = against
+            .as_ref()
+            .map_or(Ok(()), |h| self.verify_audit_against(h))
+            .and_then(|()| Desk::verify_audit(self));
+        Ok(match checked {
+            Ok(r) => AuditCheck::Intact {
+                entries: r.entries,
+                cases: r.cases,
+                unsealed: r.unsealed,
+            },
+            Err(e) => AuditCheck::Broken {
+                entry: match &e {
+                    VerifyError::Chain(b) => Some(b.seq),
+                    VerifyError::CaseAltered { seq, .. } => Some(*seq),
+                    VerifyError::Rewritten { seen } => Some(seen.seq),
+                    VerifyError::NotThisHead { given, .. } => Some(given.seq),
+                    _ => None,
+                },
+                error: e.to_string(),
+            },
+        })
+    }
+
+    fn chain_head(&self) -> Result<Option<ChainHead>, DeskError> {
+        Ok(Desk::chain_head(self))
+    }
+
+    fn hashed_flag_lists(&self) -> Result<HashedFlagLists, DeskError> {
+        let (do_not_market, erased) = Desk::hashed_flag_lists(self)?;
+        Ok(HashedFlagLists {
+            key: self.pseudonymiser().key_hex(),
+            do_not_market,
+            erased,
+        })
+    }
+
+    fn check_hashes(
+        &self,
+        restore: bool,
+        hashes: Vec<String>,
+    ) -> Result<BTreeMap<String, CheckRef>, DeskError> {
+        let only = hashes.into_iter().collect();
+        self.check_table(restore, Some(&only))
+    }
+
+    fn backup_marks(&self) -> Result<Vec<BackupMark>, DeskError> {
+        Desk::backup_marks(self)
+    }
+
+    fn suppression_list(&self) -> Result<SuppressionList, DeskError> {
+        Ok(SuppressionList {
+            recipe: self.pseudonymiser().recipe(),
+            key: self.pseudonymiser().key_hex(),
+            entries: Desk::suppression_list(self)?,
+        })
+    }
+
+    fn lookup(&self, query: String, limit: usize) -> Result<Found, DeskError> {
+        let t = std::time::Instant::now();
+        self.start_index();
+        let groups = self.index.lookup(&query, limit.min(MAX_LOOKUP));
+        Ok(Found {
+            groups: groups.into_iter().map(Into::into).collect(),
+            micros: t.elapsed().as_micros() as u64,
+        })
+    }
+
+    fn subject(&self, id: String) -> Result<Option<crate::lookup::SubjectView>, DeskError> {
+        self.start_index();
+        Ok(self.index.subject(&id))
+    }
+
+    fn index_state(&self) -> Result<IndexState, DeskError> {
+        self.start_index();
+        Ok(self.index.state())
+    }
+
+    fn access_package(&self, id: CaseId) -> Result<AccessPackage, DeskError> {
+        Desk::access_package(self, id)
+    }
+
+    fn log_access_export(
+        &self,
+        case: CaseId,
+        sources: usize,
+        records: usize,
+        portability: bool,
+    ) -> Result<(), DeskError> {
+        Desk::log_access_export(self, case, sources, records, portability)
+    }
+
+    fn closure_rows(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<Vec<ClosureRow>, DeskError> {
+        Desk::closure_rows(self, from, to, with_subjects)
+    }
+
+    fn log_closures_export(
+        &self,
+        rows: usize,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        with_subjects: bool,
+    ) -> Result<(), DeskError> {
+        Desk::log_closures_export(self, rows, from, to, with_subjects)
+    }
+
+    fn split_record(&self, source: String, key: String) -> Result<(), DeskError> {
+        Desk::split_record(self, &source, &key)
+    }
+
+    fn write_import(
+        &self,
+        source: String,
+        import: ParsedImport,
+    ) -> Result<ImportReport, DeskError> {
+        Desk::write_import(self, &source, &import)
+    }
+
+    fn suppress_unsubscribed(
+        &self,
+        source: String,
+        records: Vec<SourceRecord>,
+    ) -> Result<Suppressed, DeskError> {
+        let (rows, new) = self.suppress_rows(&source, &records)?;
+        Ok(Suppressed { rows, new })
+    }
+
+    fn purge_due(&self) -> Result<super::records::PurgeReport, DeskError> {
+        Desk::purge(self, false)
+    }
+
+    fn purge(&self) -> Result<super::records::PurgeReport, DeskError> {
+        Desk::purge(self, true)
+    }
+
+    fn backup_snapshot(&self) -> Result<BackupSnapshot, DeskError> {
+        let mut bytes = Vec::new();
+        let records = self
+            .store
+            .write_backup(&mut bytes, &self.now().to_rfc3339())
+            .map_err(|e| DeskError::Remote {
+                kind: super::ops::ErrorKind::Failed,
+                message: format!("backup: {e}"),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| DeskError::Remote {
+            kind: super::ops::ErrorKind::Failed,
+            message: "backup: the store wrote bytes that are not UTF-8".into(),
+        })?;
+        Ok(BackupSnapshot {
+            text,
+            records,
+            head: Desk::chain_head(self),
+        })
+    }
+
+    fn log_backup(&self, file: String, records: u64) -> Result<(), DeskError> {
+        self.log_backup_written(&file, records)
+    }
+}
