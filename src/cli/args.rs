@@ -1,4 +1,4 @@
-//! The command line's shape (design.md §3).
+//! The command line's shape (README, "Working a case from the shell").
 
 use crate::domain::{
     Channel, Outcome, Relation, Right, State, TaskStatus, VerificationMethod, VerificationOutcome,

@@ -1,4 +1,4 @@
-//! The JSON shapes the command line prints (design.md §3).
+//! The JSON shapes the command line prints (README, "Working a case from the shell").
 
 use crate::domain::{Case, Clock};
 use crate::service::CaseView;

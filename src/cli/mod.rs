@@ -1,4 +1,4 @@
-//! The scriptable face: every step staff take, from a shell (design.md §3).
+//! The scriptable face: every step staff take, from a shell (README, "Working a case from the shell").
 //!
 //! Data subcommands take `--json` and then print JSON on stdout; errors go to
 //! stderr with a non-zero exit code (see [`ExitCode`]).

@@ -1,7 +1,7 @@
 //! The legal clock of GDPR Art. 12(3), counted as the regulators count it.
 //!
 //! The clock is a pure function of a case's dated events; nothing like "days
-//! left" is ever stored. Rules (design.md §1.4):
+//! left" is ever stored. Rules (README, "The legal clock"):
 //! - the period starts on the day the request is received, whatever the hour,
 //!   or on the day requested ID (or a fee) arrives, whichever is latest;
 //! - due = the same date in the next month, else that month's last day;
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn regulators_worked_examples() {
-        // design.md §1.4 (England & Wales holidays).
+        // README, "The legal clock" (England & Wales holidays).
         assert_eq!(due("2024-09-03", &ew()), d("2024-10-03"));
         assert_eq!(due("2025-03-31", &ew()), d("2025-04-30"));
         assert_eq!(due("2024-01-31", &ew()), d("2024-02-29"));

@@ -2,7 +2,7 @@
 //! gap before a case may be closed as (partly) fulfilled.
 
 use super::case::{Case, Channel, Outcome, TaskStatus};
-use super::plan::ACTION_MARK_BACKUP;
+use super::task_action::ACTION_MARK_BACKUP;
 use super::right::Right;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

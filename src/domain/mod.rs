@@ -10,6 +10,7 @@ pub mod fold;
 pub mod identifier;
 pub mod ids;
 pub mod lifecycle;
+mod named;
 pub mod plan;
 pub mod pseudonym;
 pub mod record;
@@ -18,6 +19,7 @@ pub mod response;
 pub mod right;
 pub mod settings;
 pub mod source;
+pub mod task_action;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod text;

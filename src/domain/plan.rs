@@ -21,9 +21,7 @@ pub struct PlannedTask {
     pub held: bool,
 }
 
-/// Actions the desk carries out itself when the plan is accepted.
-pub const ACTION_MARK_BACKUP: &str = "mark backup for re-erasure on restore";
-pub const ACTION_SUPPRESS: &str = "add to suppression list";
+pub use super::task_action::{ACTION_MARK_BACKUP, ACTION_SUPPRESS};
 
 /// Proposes the tasks for `case`, given the catalogue ids of the sources where
 /// the person was found (`held`). Tasks already on the case are left out.

@@ -3,7 +3,7 @@
 //! Shipped as `data/sources.toml` (the organisation's data map, taken from its
 //! privacy policy) and validated when the desk starts.
 
-use super::case::named_enum;
+use super::named::named_enum;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 

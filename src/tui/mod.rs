@@ -1,6 +1,6 @@
 //! The desk: the TUI staff work in over SSH (ratatui + crossterm).
 //!
-//! Shape (design.md §2): one [`app::App`] state, key events turned into
+//! Shape (ARCHITECTURE.md, "Layers"): one [`app::App`] state, key events turned into
 //! [`keymap::Action`]s, one `update`, views that only draw, popups on a stack.
 
 pub mod app;

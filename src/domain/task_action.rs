@@ -1,0 +1,7 @@
+//! The task actions the desk carries out itself (it writes a register for
+//! them): named here, apart from the plan that proposes them and the
+//! closure that checks them.
+
+/// Actions the desk carries out itself when the plan is accepted.
+pub const ACTION_MARK_BACKUP: &str = "mark backup for re-erasure on restore";
+pub const ACTION_SUPPRESS: &str = "add to suppression list";
