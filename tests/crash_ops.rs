@@ -151,8 +151,12 @@ fn seed(dir: &Path, records_csv: &Path) {
             None,
         )
         .unwrap();
-        desk.close(c.id, Closing::new(Outcome::Fulfilled, "sent"), None)
-            .unwrap();
+        desk.step(
+            c.id,
+            rightsdesk::domain::Step::Close(Closing::new(Outcome::Fulfilled, "sent")),
+            None,
+        )
+        .unwrap();
     }
     drop(desk);
     cli(dir, &["import", "web-forms", records_csv.to_str().unwrap()]);

@@ -43,8 +43,12 @@ fn closed_case(desk: &mut Desk, name: &str, email: &str, day: &str, reason: &str
         None,
     )
     .unwrap();
-    desk.close(c.id, Closing::new(Outcome::Fulfilled, reason), None)
-        .unwrap();
+    desk.step(
+        c.id,
+        Step::Close(Closing::new(Outcome::Fulfilled, reason)),
+        None,
+    )
+    .unwrap();
     c.id.to_string()
 }
 

@@ -136,7 +136,14 @@ fn with_ten_officers_writing_the_audit_verifies_and_an_online_backup_restores_wh
                 let me = name_of(uid);
                 let name = format!("Writer Number{i}");
                 let case = run(&[
-                    "case", "open", "--right", "access", "--name", &name, "--channel", "email",
+                    "case",
+                    "open",
+                    "--right",
+                    "access",
+                    "--name",
+                    &name,
+                    "--channel",
+                    "email",
                     "--json",
                 ]);
                 let id = case["id"].as_str().unwrap().to_string();
@@ -186,7 +193,14 @@ fn with_ten_officers_writing_the_audit_verifies_and_an_online_backup_restores_wh
                 .push(e["actor"].as_str().unwrap().to_string());
         }
     }
-    eprintln!("{} cases by {:?}", after.len(), after.values().map(|(w, v)| format!("{w}@v{v}")).collect::<Vec<_>>());
+    eprintln!(
+        "{} cases by {:?}",
+        after.len(),
+        after
+            .values()
+            .map(|(w, v)| format!("{w}@v{v}"))
+            .collect::<Vec<_>>()
+    );
     for (case, (writer, _)) in &after {
         let actors = &by_case[case];
         assert!(actors.iter().all(|a| a == writer), "{case}: {actors:?}");
@@ -231,7 +245,10 @@ fn staff_verify_the_audit_but_only_administrators_purge() {
     assert!(String::from_utf8_lossy(&verify.stdout).contains("intact"));
     // A dry run lists; applying it is the administrators'.
     succeeded(&team.shell(nobody, &["purge"]));
-    for args in [&["purge", "--apply"][..], &["backup", "--out", "/tmp/never-written"]] {
+    for args in [
+        &["purge", "--apply"][..],
+        &["backup", "--out", "/tmp/never-written"],
+    ] {
         let out = team.shell(nobody, args);
         assert_eq!(out.status.code(), Some(8), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);

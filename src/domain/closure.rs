@@ -2,8 +2,8 @@
 //! gap before a case may be closed as (partly) fulfilled.
 
 use super::case::{Case, Channel, Outcome, TaskStatus};
-use super::task_action::ACTION_MARK_BACKUP;
 use super::right::Right;
+use super::task_action::ACTION_MARK_BACKUP;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

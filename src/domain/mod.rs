@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod change;
 pub mod clock;
 pub mod closure;
 pub mod closure_log;

@@ -90,12 +90,17 @@ impl Client {
         }
     }
 
-    /// Turns this connection into a feed of pushes.
+    /// Turns this connection into a feed of pushes; returns once the
+    /// service listed it, so no change made after this is missed.
     pub fn subscribe(mut self) -> Result<Subscription, ClientError> {
         write_frame(&mut self.stream, &Request::Subscribe)?;
-        Ok(Subscription {
-            stream: self.stream,
-        })
+        match read_frame(&mut self.stream)? {
+            Response::Answer { .. } => Ok(Subscription {
+                stream: self.stream,
+            }),
+            Response::Error { kind, message } => Err(ClientError::Service { kind, message }),
+            _ => Err(ClientError::Unexpected),
+        }
     }
 }
 

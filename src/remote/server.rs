@@ -497,12 +497,16 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
         };
         let response = match request {
             Request::Subscribe => {
-                // The connection keeps its place while it listens.
-                shared
-                    .subscribers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((stream, slot));
+                // The connection keeps its place while it listens. It is
+                // told it is listening under the lock pushes take, so it
+                // hears every change made after its `subscribe` returned.
+                let mut subs = shared.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+                let listening = Response::Answer {
+                    value: serde_json::Value::Null,
+                };
+                if write_frame(&mut stream, &listening).is_ok() {
+                    subs.push((stream, slot));
+                }
                 return; // this connection now only receives pushes
             }
             Request::Hello { .. } => error(ErrorKind::Protocol, "already said hello"),

@@ -17,12 +17,11 @@ pub use rights::{
 };
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::change::{decide, Ask, Facts, Refused};
 use crate::domain::lifecycle::FieldError;
 use crate::domain::settings::Settings;
 use crate::domain::source::CatalogueError;
-use crate::domain::{
-    Case, CaseId, Catalogue, Clock, HolidayCalendar, NewCase, Refusal, Step, StepContext,
-};
+use crate::domain::{Case, CaseId, Catalogue, Clock, HolidayCalendar, NewCase, Refusal, Step};
 use crate::store::{AuditNote, Store, StoreError, VerifyError, VerifyReport};
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use paths::SettingsLoadError;
@@ -60,6 +59,15 @@ pub enum DeskError {
         kind: ops::ErrorKind,
         message: String,
     },
+}
+
+impl From<Refused> for DeskError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Rule(r) => DeskError::Refused(r),
+            Refused::UnknownSource { id, known } => DeskError::UnknownSource { id, known },
+        }
+    }
 }
 
 impl DeskError {
@@ -595,16 +603,6 @@ impl Desk {
         self.store.path()
     }
 
-    /// Who takes a step now, counting from `on`.
-    fn cx(&self, on: NaiveDate) -> StepContext<'_> {
-        StepContext {
-            actor: &self.actor,
-            at: self.now(),
-            on,
-            calendar: &self.calendar,
-        }
-    }
-
     fn note(&self, kind: &str, detail: serde_json::Value) -> AuditNote {
         AuditNote {
             at: self.now(),
@@ -638,71 +636,46 @@ impl Desk {
     }
 
     /// Takes one step on a case, dated `on` (default today); returns the case
-    /// once the change and its audit entry are durable.
+    /// once the change and its audit entry are durable. A close, dated or
+    /// not, takes its side effects with it: they are decided with the step
+    /// (`domain::change::decide`), not by how it arrived.
     pub fn step(&self, id: CaseId, step: Step, on: Option<NaiveDate>) -> Result<Case, DeskError> {
-        // Steps only the desk's own operations take, with the checks and
-        // side effects that belong to them: never sent by a face (or a
-        // crafted request) on their own.
-        let reserved = match step {
-            Step::Plan { .. } => Some("a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send"),
-            // Keyed hashes only the desk may compute: side effects of closing
-            // an erasure and of `purge`.
-            Step::Pseudonymise { .. } | Step::Purge { .. } => Some("the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send"),
-            _ => None,
-        };
-        if let Some(why) = reserved {
-            return Err(Refusal {
-                case: id,
-                step: step.name(),
-                why: why.into(),
-            }
-            .into());
-        }
-        // A close, dated or not, goes through `close`: its side effects
-        // (erasure, keyed hashes) must not depend on how the step arrived.
-        if let Step::Close(closing) = step {
-            return self.close(id, closing, on);
-        }
-        if let Step::RecordTask { source, .. } = &step {
-            if self.catalogue.get(source).is_none() {
-                return Err(DeskError::UnknownSource {
-                    id: source.clone(),
-                    known: self.catalogue.ids().join(", "),
-                });
-            }
-        }
-        let on = self.step_day(id, &step, on)?;
-        let lifts = matches!(step, Step::LiftRestriction { .. });
-        let mut case = self.store.case(id)?;
-        let cx = self.cx(on);
-        let event = case.apply(step, &cx)?.clone();
-        let detail = audit_detail(&event.action, event.on);
-        self.store
-            .update_case(&case, &self.note(event.action.kind(), detail))?;
-        if lifts {
-            self.follow_in_index(&[]);
-        }
-        Ok(case)
+        self.carry_out(id, Ask::Step { step, on })
     }
 
-    /// The day a step is recorded on: `on`, or today; never in the future.
-    pub(crate) fn step_day(
-        &self,
-        id: CaseId,
-        step: &Step,
-        on: Option<NaiveDate>,
-    ) -> Result<NaiveDate, DeskError> {
-        let today = self.today();
-        let on = on.unwrap_or(today);
-        if on > today {
-            return Err(Refusal {
-                case: id,
-                step: step.name(),
-                why: format!("{on} is in the future"),
-            }
-            .into());
+    /// Decides what staff ask of one case (the domain's one function for
+    /// it), then writes the change whole: the case, its audit entry and every
+    /// side effect in one transaction; then the index follows.
+    pub(crate) fn carry_out(&self, id: CaseId, ask: Ask) -> Result<Case, DeskError> {
+        let case = self.store.case(id)?;
+        let held = |c: &Case| self.holdings(c).store_keys;
+        let facts = Facts {
+            actor: &self.actor,
+            at: self.now(),
+            today: self.today(),
+            calendar: &self.calendar,
+            catalogue: &self.catalogue,
+            pseudo: &self.pseudo,
+            held: &held,
+        };
+        let change = decide(case, ask, &facts)?;
+        let beside = crate::store::Beside {
+            suppress: change.suppress,
+            marks: change.marks,
+            remove_records: change.remove_records,
+        };
+        let note = self.note(&change.kind, change.detail);
+        if beside.suppress.is_empty() && beside.marks.is_empty() && beside.remove_records.is_empty()
+        {
+            self.store.update_case(&change.case, &note)?;
+        } else {
+            self.store.update_case_with(&change.case, &note, &beside)?;
         }
-        Ok(on)
+        if change.moves_flags || !beside.remove_records.is_empty() {
+            // The next lookup, from any desk, shows it.
+            self.follow_in_index(&beside.remove_records);
+        }
+        Ok(change.case)
     }
 
     pub fn case(&self, id: CaseId) -> Result<CaseView, DeskError> {
@@ -1045,26 +1018,4 @@ impl index::Source for IndexSource {
         let index = self.0.load_index_with(&flags)?;
         Ok((index, flags))
     }
-}
-
-/// The structured, free-text-free part of a step for the audit chain.
-fn audit_detail(action: &crate::domain::Action, on: NaiveDate) -> serde_json::Value {
-    use crate::domain::Action::*;
-    let mut v = match action {
-        Verified {
-            method, outcome, ..
-        } => serde_json::json!({ "method": method, "outcome": outcome }),
-        TaskRecorded {
-            source,
-            action,
-            status,
-            ..
-        } => serde_json::json!({ "source": source, "action": action, "status": status }),
-        Closed { outcome, .. } => serde_json::json!({ "outcome": outcome }),
-        Planned { tasks } => serde_json::json!({ "tasks": tasks.len() }),
-        RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
-        _ => serde_json::json!({}),
-    };
-    v["on"] = serde_json::json!(on);
-    v
 }

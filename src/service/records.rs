@@ -170,29 +170,13 @@ impl Desk {
             if !apply {
                 continue;
             }
-            let mut c = case;
-            let mut hashes: Vec<String> = c
-                .subject
-                .emails
-                .iter()
-                .filter_map(|e| e.strip_prefix("hash:").map(str::to_string))
-                .collect();
-            hashes.extend(
-                self.pseudo
-                    .all(&c.subject.emails, &c.subject.phones)
-                    .into_iter()
-                    .map(|(_, h)| h),
-            );
-            hashes.sort();
-            hashes.dedup();
-            let cx = self.cx(today);
-            c.apply(crate::domain::Step::Purge { hashes }, &cx)?;
-            let detail = serde_json::json!({ "on": today, "retention_years": years });
-            self.store.update_case(&c, &self.note("purged", detail))?;
+            self.carry_out(
+                case.id,
+                crate::domain::change::Ask::Purge {
+                    retention_years: years,
+                },
+            )?;
             report.reduced += 1;
-        }
-        if report.reduced > 0 {
-            self.follow_in_index(&[]);
         }
         Ok(report)
     }

@@ -4,13 +4,11 @@
 use super::ops::CheckRef;
 use super::{Desk, DeskError};
 use crate::domain::identifier::{email_key, phone_key};
-use crate::domain::plan::{self, PlannedTask, ACTION_MARK_BACKUP, ACTION_SUPPRESS};
+use crate::domain::plan::{self, PlannedTask};
 use crate::domain::pseudonym::{IdKind, Pseudonymiser};
 use crate::domain::record::SourceRecord;
-use crate::domain::register::{overwrite_date, BackupMark, Suppression, SuppressionOrigin};
-use crate::domain::{Case, CaseId, Outcome, PlannedRef, Right, Step, TaskStatus};
-use crate::store::Beside;
-use chrono::NaiveDate;
+use crate::domain::register::{BackupMark, Suppression, SuppressionOrigin};
+use crate::domain::{Case, CaseId, Outcome, Right};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -133,176 +131,10 @@ impl Desk {
         })
     }
 
-    /// Accepts planned tasks. Work the desk does itself is done in the same
-    /// transaction: suppression entries for the subject, and backup exclusion
-    /// marks for each backup set, each task recorded done with what was written.
+    /// Accepts planned tasks, with the registers the desk writes itself
+    /// (decided by `domain::change`).
     pub fn accept_plan(&self, id: CaseId, tasks: &[PlannedTask]) -> Result<Case, DeskError> {
-        let mut case = self.store.case(id)?;
-        let base = case.version;
-        let today = self.today();
-        let cx = self.cx(today);
-        for t in tasks {
-            let Some(src) = self.catalogue.get(&t.source) else {
-                return Err(DeskError::UnknownSource {
-                    id: t.source.clone(),
-                    known: self.catalogue.ids().join(", "),
-                });
-            };
-            // The two actions the desk carries out itself write registers:
-            // only where the catalogue says they belong, whoever sent the plan.
-            let misplaced = (t.action == ACTION_MARK_BACKUP && !src.backup)
-                || (t.action == ACTION_SUPPRESS && !src.marketing);
-            if misplaced {
-                return Err(crate::domain::Refusal {
-                    case: id,
-                    step: "plan tasks for",
-                    why: format!(
-                        "'{}' is not done in {} (the catalogue does not mark it as {})",
-                        t.action,
-                        t.source,
-                        if t.action == ACTION_SUPPRESS {
-                            "a marketing channel"
-                        } else {
-                            "a backup"
-                        }
-                    ),
-                }
-                .into());
-            }
-        }
-        let refs = tasks
-            .iter()
-            .map(|t| PlannedRef {
-                source: t.source.clone(),
-                action: t.action.clone(),
-            })
-            .collect();
-        case.apply(Step::Plan { tasks: refs }, &cx)?;
-        let hashes = self.pseudo.all(&case.subject.emails, &case.subject.phones);
-        let mut beside = Beside::default();
-        let mut done: Vec<(String, String, String)> = Vec::new();
-        for t in tasks {
-            if t.action == ACTION_SUPPRESS {
-                if hashes.is_empty() {
-                    continue; // no e-mail or phone to suppress: staff do it by hand
-                }
-                for (kind, hash) in &hashes {
-                    beside.suppress.push(Suppression {
-                        hash: hash.clone(),
-                        id_kind: *kind,
-                        added: today,
-                        origin: SuppressionOrigin::Case { case: id },
-                    });
-                }
-                done.push((
-                    t.source.clone(),
-                    t.action.clone(),
-                    format!(
-                        "{} identifier(s) put on the desk's suppression list as keyed hashes; export with `rightsdesk suppression export`",
-                        hashes.len()
-                    ),
-                ));
-            } else if t.action == ACTION_MARK_BACKUP {
-                let src = self.catalogue.get(&t.source).expect("checked above");
-                let expires = overwrite_date(today, src.retention.months);
-                for set in &src.systems {
-                    beside.marks.push(BackupMark {
-                        case: id,
-                        source: src.id.clone(),
-                        set: set.clone(),
-                        marked_on: today,
-                        expires,
-                        re_erase_on_restore: true,
-                        hashes: hashes.clone(),
-                    });
-                }
-                let until = expires
-                    .map(|d| format!("until {d}"))
-                    .unwrap_or_else(|| "until overwritten".into());
-                done.push((
-                    t.source.clone(),
-                    t.action.clone(),
-                    format!(
-                        "{} backup set(s) marked {until}: after any restore run `rightsdesk backups check` and erase again",
-                        src.systems.len()
-                    ),
-                ));
-            }
-        }
-        for (source, action, note) in done {
-            case.apply(
-                Step::RecordTask {
-                    source,
-                    action: Some(action),
-                    status: TaskStatus::Done,
-                    note,
-                },
-                &cx,
-            )?;
-        }
-        case.version = base + 1;
-        let detail = serde_json::json!({
-            "on": today,
-            "tasks": tasks.len(),
-            "suppressed": beside.suppress.len(),
-            "backup_marks": beside.marks.len(),
-        });
-        self.store
-            .update_case_with(&case, &self.note("planned", detail), &beside)?;
-        self.follow_in_index(&[]);
-        Ok(case)
-    }
-
-    /// Closes a case. An erasure granted in full or in part also removes the
-    /// subject's records from the desk's index and, unless staff keep them as
-    /// evidence, replaces the case's e-mails and phones by keyed hashes — in
-    /// the same transaction. (Run `rightsdesk rebuild` afterwards so the
-    /// removed bytes leave sled's files too.)
-    pub fn close(
-        &self,
-        id: CaseId,
-        closing: crate::domain::closure::Closing,
-        on: Option<NaiveDate>,
-    ) -> Result<Case, DeskError> {
-        let outcome = closing.outcome;
-        let keep_identifiers = closing.keep_identifiers;
-        let step = Step::Close(closing);
-        let today = self.step_day(id, &step, on)?;
-        let mut case = self.store.case(id)?;
-        let base = case.version;
-        let cx = self.cx(today);
-        case.apply(step, &cx)?;
-        let erasing = case.rights.contains(&Right::Erasure) && outcome.is_granted();
-        let mut beside = Beside::default();
-        let mut removed = 0;
-        if erasing {
-            // Exempt sources keep their data in the source system; the desk's own
-            // copy of the index goes for every source.
-            let h = self.holdings(&case);
-            removed = h.store_keys.len();
-            beside.remove_records = h.store_keys;
-            if !keep_identifiers {
-                let hashes = self
-                    .pseudo
-                    .all(&case.subject.emails, &case.subject.phones)
-                    .into_iter()
-                    .map(|(_, h)| h)
-                    .collect();
-                case.apply(Step::Pseudonymise { hashes }, &cx)?;
-            }
-        }
-        case.version = base + 1;
-        let detail = serde_json::json!({
-            "on": today,
-            "outcome": outcome,
-            "records_removed": removed,
-            "pseudonymised": case.pseudonymised(),
-        });
-        self.store
-            .update_case_with(&case, &self.note("closed", detail), &beside)?;
-        // The next lookup, from any desk, shows the erasure.
-        self.follow_in_index(&beside.remove_records);
-        Ok(case)
+        self.carry_out(id, crate::domain::change::Ask::AcceptPlan(tasks.to_vec()))
     }
 
     /// The suppression list, and the case of each entry.

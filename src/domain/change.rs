@@ -1,0 +1,384 @@
+//! Each step staff take, as one function: given the case as stored and the
+//! facts the step needs, either a refusal with its reason or the `Change`
+//! with every side effect it implies — the case as it will be, its audit
+//! entry, the records to remove, the suppression entries and backup marks to
+//! write, whether the lookup's flags move. The service carries a change out
+//! the same way for every caller (the desk, the shell, the team server),
+//! dated or not (ARCHITECTURE.md, "Where a rule lives").
+
+use super::case::Action;
+use super::case::{Case, TaskStatus};
+use super::closure::Closing;
+use super::lifecycle::{PlannedRef, Refusal, Step, StepContext};
+use super::plan::PlannedTask;
+use super::pseudonym::Pseudonymiser;
+use super::register::{overwrite_date, BackupMark, Suppression, SuppressionOrigin};
+use super::right::Right;
+use super::source::Catalogue;
+use super::task_action::{ACTION_MARK_BACKUP, ACTION_SUPPRESS};
+use super::CaseId;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// What a step is decided with, besides the case.
+pub struct Facts<'a> {
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    /// Today where the desk is: a step dated later is refused.
+    pub today: NaiveDate,
+    pub calendar: &'a super::HolidayCalendar,
+    pub catalogue: &'a Catalogue,
+    pub pseudo: &'a Pseudonymiser,
+    /// The store keys of the records the desk holds about the case's
+    /// subject (read only by a step that removes them).
+    pub held: &'a dyn Fn(&Case) -> Vec<Vec<u8>>,
+}
+
+/// What staff ask of one case.
+#[derive(Debug, Clone)]
+pub enum Ask {
+    /// A step, dated `on` (default today).
+    Step { step: Step, on: Option<NaiveDate> },
+    /// The plan's kept tasks, with the registers the desk writes itself.
+    AcceptPlan(Vec<PlannedTask>),
+    /// Reduction of a closed case past retention to its stub.
+    Purge { retention_years: u32 },
+}
+
+/// A decided change: everything that must be written, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub case: Case,
+    /// The audit entry's kind and its free-text-free detail.
+    pub kind: String,
+    pub detail: serde_json::Value,
+    /// Source records (store keys) removed: from the store and the index.
+    pub remove_records: Vec<Vec<u8>>,
+    pub suppress: Vec<Suppression>,
+    pub marks: Vec<BackupMark>,
+    /// RESTRICTED, DO NOT MARKET or ERASED may show differently now.
+    pub moves_flags: bool,
+}
+
+/// Why a step was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Rule(#[from] Refusal),
+    #[error("unknown source '{id}' (the catalogue has: {known})")]
+    UnknownSource { id: String, known: String },
+}
+
+/// Decides one step on `case` (as stored). The change's case is one version
+/// on, whatever the step applied on its way.
+pub fn decide(case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
+    let base = case.version;
+    let mut change = match ask {
+        Ask::Step {
+            step: Step::Close(closing),
+            on,
+        } => close(case, closing, on, facts)?,
+        Ask::Step { step, on } => step_on(case, step, on, facts)?,
+        Ask::AcceptPlan(tasks) => accept_plan(case, &tasks, facts)?,
+        Ask::Purge { retention_years } => purge(case, retention_years, facts)?,
+    };
+    change.case.version = base + 1;
+    Ok(change)
+}
+
+fn cx<'a>(facts: &'a Facts, on: NaiveDate) -> StepContext<'a> {
+    StepContext {
+        actor: facts.actor,
+        at: facts.at,
+        on,
+        calendar: facts.calendar,
+    }
+}
+
+fn unknown(facts: &Facts, id: &str) -> Refused {
+    Refused::UnknownSource {
+        id: id.to_string(),
+        known: facts.catalogue.ids().join(", "),
+    }
+}
+
+/// The day a step is recorded on: `on`, or today; never in the future.
+fn day(
+    case: &Case,
+    step: &Step,
+    on: Option<NaiveDate>,
+    facts: &Facts,
+) -> Result<NaiveDate, Refusal> {
+    let on = on.unwrap_or(facts.today);
+    if on > facts.today {
+        return Err(Refusal {
+            case: case.id,
+            step: step.name(),
+            why: format!("{on} is in the future"),
+        });
+    }
+    Ok(on)
+}
+
+fn step_on(
+    mut case: Case,
+    step: Step,
+    on: Option<NaiveDate>,
+    facts: &Facts,
+) -> Result<Change, Refused> {
+    // Steps only the desk's own operations take, with the checks and side
+    // effects that belong to them: never sent by a face (or a crafted
+    // request) on their own.
+    let reserved = match step {
+        Step::Plan { .. } => Some("a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send"),
+        Step::Pseudonymise { .. } | Step::Purge { .. } => Some("the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send"),
+        _ => None,
+    };
+    if let Some(why) = reserved {
+        return Err(Refusal {
+            case: case.id,
+            step: step.name(),
+            why: why.into(),
+        }
+        .into());
+    }
+    if let Step::RecordTask { source, .. } = &step {
+        if facts.catalogue.get(source).is_none() {
+            return Err(unknown(facts, source));
+        }
+    }
+    let on = day(&case, &step, on, facts)?;
+    let moves_flags = matches!(step, Step::LiftRestriction { .. });
+    let event = case.apply(step, &cx(facts, on))?.clone();
+    Ok(Change {
+        kind: event.action.kind().to_string(),
+        detail: audit_detail(&event.action, event.on),
+        case,
+        remove_records: Vec::new(),
+        suppress: Vec::new(),
+        marks: Vec::new(),
+        moves_flags,
+    })
+}
+
+/// Closing. An erasure granted in full or in part also removes the
+/// subject's records the desk holds (every source: exempt sources keep
+/// theirs in the source system, not in the desk) and, unless staff keep
+/// them as evidence, reduces the case's e-mails and phones to keyed hashes.
+fn close(
+    mut case: Case,
+    closing: Closing,
+    on: Option<NaiveDate>,
+    facts: &Facts,
+) -> Result<Change, Refused> {
+    let outcome = closing.outcome;
+    let keep_identifiers = closing.keep_identifiers;
+    let step = Step::Close(closing);
+    let on = day(&case, &step, on, facts)?;
+    let cx = cx(facts, on);
+    case.apply(step, &cx)?;
+    let erasing = case.rights.contains(&Right::Erasure) && outcome.is_granted();
+    let mut remove_records = Vec::new();
+    if erasing {
+        remove_records = (facts.held)(&case);
+        if !keep_identifiers {
+            let hashes = facts
+                .pseudo
+                .all(&case.subject.emails, &case.subject.phones)
+                .into_iter()
+                .map(|(_, h)| h)
+                .collect();
+            case.apply(Step::Pseudonymise { hashes }, &cx)?;
+        }
+    }
+    let detail = serde_json::json!({
+        "on": on,
+        "outcome": outcome,
+        "records_removed": remove_records.len(),
+        "pseudonymised": case.pseudonymised(),
+    });
+    let moves_flags = case
+        .rights
+        .iter()
+        .any(|r| matches!(r, Right::Erasure | Right::Restriction | Right::Objection));
+    Ok(Change {
+        case,
+        kind: "closed".into(),
+        detail,
+        remove_records,
+        suppress: Vec::new(),
+        marks: Vec::new(),
+        moves_flags,
+    })
+}
+
+/// Accepting a plan. Work the desk does itself is done in the same change:
+/// suppression entries for the subject, backup exclusion marks for each
+/// backup set — only where the catalogue says they belong, whoever sent the
+/// plan — each task recorded done with what was written.
+fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<Change, Refused> {
+    let today = facts.today;
+    let cx = cx(facts, today);
+    for t in tasks {
+        let Some(src) = facts.catalogue.get(&t.source) else {
+            return Err(unknown(facts, &t.source));
+        };
+        let misplaced = (t.action == ACTION_MARK_BACKUP && !src.backup)
+            || (t.action == ACTION_SUPPRESS && !src.marketing);
+        if misplaced {
+            return Err(Refusal {
+                case: case.id,
+                step: "plan tasks for",
+                why: format!(
+                    "'{}' is not done in {} (the catalogue does not mark it as {})",
+                    t.action,
+                    t.source,
+                    if t.action == ACTION_SUPPRESS {
+                        "a marketing channel"
+                    } else {
+                        "a backup"
+                    }
+                ),
+            }
+            .into());
+        }
+    }
+    let refs = tasks
+        .iter()
+        .map(|t| PlannedRef {
+            source: t.source.clone(),
+            action: t.action.clone(),
+        })
+        .collect();
+    case.apply(Step::Plan { tasks: refs }, &cx)?;
+    let id: CaseId = case.id;
+    let hashes = facts.pseudo.all(&case.subject.emails, &case.subject.phones);
+    let mut suppress = Vec::new();
+    let mut marks = Vec::new();
+    let mut done: Vec<(String, String, String)> = Vec::new();
+    for t in tasks {
+        if t.action == ACTION_SUPPRESS {
+            if hashes.is_empty() {
+                continue; // no e-mail or phone to suppress: staff do it by hand
+            }
+            for (kind, hash) in &hashes {
+                suppress.push(Suppression {
+                    hash: hash.clone(),
+                    id_kind: *kind,
+                    added: today,
+                    origin: SuppressionOrigin::Case { case: id },
+                });
+            }
+            done.push((
+                t.source.clone(),
+                t.action.clone(),
+                format!(
+                    "{} identifier(s) put on the desk's suppression list as keyed hashes; export with `rightsdesk suppression export`",
+                    hashes.len()
+                ),
+            ));
+        } else if t.action == ACTION_MARK_BACKUP {
+            let src = facts.catalogue.get(&t.source).expect("checked above");
+            let expires = overwrite_date(today, src.retention.months);
+            for set in &src.systems {
+                marks.push(BackupMark {
+                    case: id,
+                    source: src.id.clone(),
+                    set: set.clone(),
+                    marked_on: today,
+                    expires,
+                    re_erase_on_restore: true,
+                    hashes: hashes.clone(),
+                });
+            }
+            let until = expires
+                .map(|d| format!("until {d}"))
+                .unwrap_or_else(|| "until overwritten".into());
+            done.push((
+                t.source.clone(),
+                t.action.clone(),
+                format!(
+                    "{} backup set(s) marked {until}: after any restore run `rightsdesk backups check` and erase again",
+                    src.systems.len()
+                ),
+            ));
+        }
+    }
+    for (source, action, note) in done {
+        case.apply(
+            Step::RecordTask {
+                source,
+                action: Some(action),
+                status: TaskStatus::Done,
+                note,
+            },
+            &cx,
+        )?;
+    }
+    let detail = serde_json::json!({
+        "on": today,
+        "tasks": tasks.len(),
+        "suppressed": suppress.len(),
+        "backup_marks": marks.len(),
+    });
+    Ok(Change {
+        moves_flags: !suppress.is_empty(),
+        case,
+        kind: "planned".into(),
+        detail,
+        remove_records: Vec::new(),
+        suppress,
+        marks,
+    })
+}
+
+/// Purging: a closed case past retention becomes its stub, keeping only
+/// the keyed hashes its registers need.
+fn purge(mut case: Case, retention_years: u32, facts: &Facts) -> Result<Change, Refused> {
+    let mut hashes: Vec<String> = case
+        .subject
+        .emails
+        .iter()
+        .filter_map(|e| e.strip_prefix("hash:").map(str::to_string))
+        .collect();
+    hashes.extend(
+        facts
+            .pseudo
+            .all(&case.subject.emails, &case.subject.phones)
+            .into_iter()
+            .map(|(_, h)| h),
+    );
+    hashes.sort();
+    hashes.dedup();
+    case.apply(Step::Purge { hashes }, &cx(facts, facts.today))?;
+    Ok(Change {
+        case,
+        kind: "purged".into(),
+        detail: serde_json::json!({ "on": facts.today, "retention_years": retention_years }),
+        remove_records: Vec::new(),
+        suppress: Vec::new(),
+        marks: Vec::new(),
+        moves_flags: true,
+    })
+}
+
+/// The structured, free-text-free part of a step for the audit chain.
+pub fn audit_detail(action: &Action, on: NaiveDate) -> serde_json::Value {
+    use Action::*;
+    let mut v = match action {
+        Verified {
+            method, outcome, ..
+        } => serde_json::json!({ "method": method, "outcome": outcome }),
+        TaskRecorded {
+            source,
+            action,
+            status,
+            ..
+        } => serde_json::json!({ "source": source, "action": action, "status": status }),
+        Closed { outcome, .. } => serde_json::json!({ "outcome": outcome }),
+        Planned { tasks } => serde_json::json!({ "tasks": tasks.len() }),
+        RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
+        _ => serde_json::json!({}),
+    };
+    v["on"] = serde_json::json!(on);
+    v
+}
