@@ -343,7 +343,16 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Rebuild => {
-            let r = crate::service::rebuild(&dir)?;
+            // Through the service when it runs (it pauses, closes the store,
+            // rebuilds and opens it again); else on the data directory.
+            let r =
+                match crate::remote::door(&dir).map_err(|e| fail(exit::FAILED, e.to_string()))? {
+                    crate::remote::Door::Service(socket) => crate::remote::backend::Backend::from(
+                        crate::remote::backend::Link::connect(&socket, &dir)?,
+                    )
+                    .rebuild()?,
+                    crate::remote::Door::Store => crate::service::rebuild(&dir)?,
+                };
             outln!(
                 "rebuilt the store: {} records, {} bytes before, {} after",
                 r.records,
@@ -357,6 +366,18 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             chain_key,
             unsealed,
         } => {
+            // A restore makes a new store; it never replaces one in use.
+            if let crate::remote::Door::Service(socket) =
+                crate::remote::door(&dir).map_err(|e| fail(exit::FAILED, e.to_string()))?
+            {
+                return Err(fail(
+                    exit::REFUSED,
+                    format!(
+                        "the team service at {} holds its store: a backup is restored into a new data directory (`rightsdesk --data-dir NEW restore FILE`), which the service is then pointed at",
+                        socket.display()
+                    ),
+                ));
+            }
             let r = crate::service::restore(&dir, file, chain_key.as_deref(), *unsealed)?;
             if let Some(seen) = r.older_than_seen {
                 crate::errln!(
@@ -400,11 +421,16 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             } else {
                 desk.purge_due()?
             };
-            drop(desk);
-            // Held here, the store is closed again: the rebuild needs it to
-            // itself. Through the service the bytes go at its next rebuild.
-            let rebuilt = if *apply && report.reduced > 0 && !shared {
-                Some(crate::service::rebuild(&dir)?)
+            // The removed bytes leave sled's files by a rebuild: through the
+            // service, which closes the store for it; here, once this
+            // process has let go of the store.
+            let rebuilt = if *apply && report.reduced > 0 {
+                if shared {
+                    Some(desk.rebuild()?)
+                } else {
+                    drop(desk);
+                    Some(crate::service::rebuild(&dir)?)
+                }
             } else {
                 None
             };
@@ -426,8 +452,6 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                         report.retention_years,
                         if rebuilt.is_some() {
                             "; store rebuilt, removed bytes gone"
-                        } else if shared && report.reduced > 0 {
-                            "; the removed bytes stay in sled's files until `rightsdesk rebuild` runs (with the service stopped)"
                         } else {
                             ""
                         }

@@ -450,8 +450,19 @@ impl Backend {
 /// records and registers changed (an import, a split, a purge).
 #[derive(Debug, Clone)]
 pub enum Change {
-    Case { view: Box<CaseView>, by: String },
-    Records { by: String },
+    Case {
+        view: Box<CaseView>,
+        by: String,
+    },
+    Records {
+        by: String,
+    },
+    /// The store is closed a moment for maintenance (`what`, e.g. rebuild):
+    /// calls wait, then carry on.
+    Maintenance {
+        what: String,
+        by: String,
+    },
 }
 
 /// The service's change pushes, each with the case as it now is.
@@ -471,6 +482,7 @@ impl Feed {
                     return Ok(Change::Case { view, by });
                 }
                 Response::RecordsChanged { by } => return Ok(Change::Records { by }),
+                Response::Maintenance { what, by } => return Ok(Change::Maintenance { what, by }),
                 _ => {}
             }
         }

@@ -66,6 +66,12 @@ pub enum Response {
     RecordsChanged {
         by: String,
     },
+    /// Pushed before maintenance that closes the store for a moment (a
+    /// rebuild): calls wait until it is open again.
+    Maintenance {
+        what: String,
+        by: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ use std::os::unix::io::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The user on the other end of a Unix socket, as the kernel reports it.
@@ -62,10 +62,14 @@ const MAX_CONNECTIONS: usize = 512;
 const FILES_KEPT_FOR_THE_SERVICE: usize = 64;
 
 struct Shared {
-    /// Changes (and reads that must not see half of one) take this lock.
-    desk: Mutex<Desk>,
-    /// The same store, for reads that need no lock (lookups, cases).
-    reader: Desk,
+    /// The store the service holds. Every call reads it; maintenance that
+    /// needs the store closed takes it out and puts it back. `None` only
+    /// when it could not be opened again (said to every caller).
+    held: RwLock<Option<Desk>>,
+    /// Changes (and reads that must not see half of one) take this lock,
+    /// one at a time, so the audit chain stays one line.
+    writes: Mutex<()>,
+    data_dir: std::path::PathBuf,
     subscribers: Mutex<Vec<(UnixStream, Slot)>>,
     slots: Arc<Slots>,
     /// Bytes of requests being read on all connections.
@@ -334,8 +338,9 @@ fn serve_on(
     desk.start_index();
     let team = super::team::Team::of(desk.settings());
     let shared = Arc::new(Shared {
-        reader: desk.clone(),
-        desk: Mutex::new(desk),
+        data_dir: desk.data_dir().to_path_buf(),
+        held: RwLock::new(Some(desk)),
+        writes: Mutex::new(()),
         subscribers: Mutex::new(Vec::new()),
         slots: Arc::new(Slots::new()),
         reading: Default::default(),
@@ -372,13 +377,17 @@ fn serve_on(
     // the lock a moment only, and flush if it comes.
     let until = std::time::Instant::now() + Duration::from_millis(1500);
     loop {
-        match shared.desk.try_lock() {
-            Ok(desk) => {
-                let _ = desk.flush();
+        match shared.held.try_read() {
+            Ok(held) => {
+                if let Some(desk) = held.as_ref() {
+                    let _ = desk.flush();
+                }
                 break;
             }
             Err(std::sync::TryLockError::Poisoned(p)) => {
-                let _ = p.into_inner().flush();
+                if let Some(desk) = p.into_inner().as_ref() {
+                    let _ = desk.flush();
+                }
                 break;
             }
             Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
@@ -527,12 +536,24 @@ fn answer(shared: &Shared, peer: &super::team::Peer, call: Call) -> Response {
     if let Err(why) = shared.team.allows(peer, &call) {
         return error(ErrorKind::Forbidden, why);
     }
-    let answered = if kind.locked() {
-        let mut desk = shared.desk.lock().unwrap_or_else(|p| p.into_inner());
-        desk.act_as(&peer.name);
-        dispatch(&*desk, call)
-    } else {
-        dispatch(&shared.reader, call)
+    let answered = match kind {
+        Kind::Offline => offline(shared, peer, call),
+        Kind::Read => match &*shared.held.read().unwrap_or_else(|p| p.into_inner()) {
+            Some(desk) => dispatch(desk, call),
+            None => Err(closed()),
+        },
+        _ => {
+            let _one_at_a_time = shared.writes.lock().unwrap_or_else(|p| p.into_inner());
+            let held = shared.held.read().unwrap_or_else(|p| p.into_inner());
+            match held.as_ref() {
+                Some(desk) => {
+                    let mut desk = desk.clone();
+                    desk.act_as(&peer.name);
+                    dispatch(&desk, call)
+                }
+                None => Err(closed()),
+            }
+        }
     };
     let value = match answered {
         Ok(v) => v,
@@ -554,7 +575,7 @@ fn answer(shared: &Shared, peer: &super::team::Peer, call: Call) -> Response {
                 );
             }
         }
-        Kind::Records | Kind::Maintenance => push(
+        Kind::Records | Kind::Maintenance | Kind::Offline => push(
             shared,
             &Response::RecordsChanged {
                 by: peer.name.clone(),
@@ -563,6 +584,48 @@ fn answer(shared: &Shared, peer: &super::team::Peer, call: Call) -> Response {
         Kind::Read | Kind::Logged | Kind::Admin => {}
     }
     Response::Answer { value }
+}
+
+/// The store could not be opened again after maintenance.
+fn closed() -> DeskError {
+    DeskError::Remote {
+        kind: ErrorKind::Failed,
+        message: "the team service could not open its store again after maintenance: its administrator must look at the service's log and restart it".into(),
+    }
+}
+
+/// Runs an operation that needs the store closed: every call waits (new
+/// changes on the write lock, reads on the store's), desks are told, the
+/// store is closed, the operation runs on the data directory, and the store
+/// is opened again; then the calls that waited carry on.
+fn offline(
+    shared: &Shared,
+    peer: &super::team::Peer,
+    call: Call,
+) -> Result<serde_json::Value, DeskError> {
+    let _one_at_a_time = shared.writes.lock().unwrap_or_else(|p| p.into_inner());
+    push(
+        shared,
+        &Response::Maintenance {
+            what: call.name().to_string(),
+            by: peer.name.clone(),
+        },
+    );
+    let mut held = shared.held.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(desk) = held.take() {
+        // The index's build thread holds the store open: let it finish.
+        desk.settle();
+        let _ = desk.flush();
+    }
+    let result = crate::service::offline(&shared.data_dir, call);
+    match Desk::open(&shared.data_dir) {
+        Ok(desk) => {
+            desk.start_index();
+            *held = Some(desk);
+        }
+        Err(e) => crate::errln!("rightsdesk serve: cannot open the store again: {e}"),
+    }
+    result
 }
 
 /// Tells every subscriber; one that cannot take it within 200 ms is dropped

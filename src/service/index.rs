@@ -34,6 +34,9 @@ pub struct LookupIndex {
     live: RwLock<LiveState>,
     builds: Mutex<Builds>,
     built: Condvar,
+    /// The build thread, joined when the store is closed for maintenance
+    /// (it holds the store open while it runs).
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// `Live` with the count of changes, so a build knows which ones it saw.
@@ -117,11 +120,34 @@ impl LookupIndex {
                 me.built.notify_all();
                 return;
             });
-        if let Err(e) = spawned {
-            let mut b = self.builds.lock().unwrap_or_else(|p| p.into_inner());
-            b.building = false;
-            b.failed = Some(format!("cannot start the index's thread: {e}"));
-            self.built.notify_all();
+        match spawned {
+            Ok(handle) => {
+                let old = self
+                    .thread
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .replace(handle);
+                // A finished build's thread, replaced: reap it.
+                if let Some(old) = old {
+                    let _ = old.join();
+                }
+            }
+            Err(e) => {
+                let mut b = self.builds.lock().unwrap_or_else(|p| p.into_inner());
+                b.building = false;
+                b.failed = Some(format!("cannot start the index's thread: {e}"));
+                self.built.notify_all();
+            }
+        }
+    }
+
+    /// Waits until no build thread holds the store: it has finished and
+    /// let go of everything it held.
+    pub fn join(&self) {
+        self.wait_built();
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = h.join();
         }
     }
 

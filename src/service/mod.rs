@@ -6,6 +6,7 @@ pub mod demo;
 pub mod index;
 pub mod ops;
 mod ops_desk;
+pub use ops_desk::offline;
 pub mod package;
 pub mod paths;
 pub mod records;
@@ -152,7 +153,7 @@ impl ParsedImport {
 }
 
 /// What a rebuild did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RebuildReport {
     pub records: u64,
     pub bytes_before: u64,
@@ -867,6 +868,12 @@ impl Desk {
             new: counts.new,
             updated: counts.updated,
         })
+    }
+
+    /// Waits for a lookup index build in progress (it holds the store open):
+    /// before the team service closes the store for maintenance.
+    pub fn settle(&self) {
+        self.index.join();
     }
 
     /// Starts the lookup index's first build (a no-op once started).

@@ -46,6 +46,10 @@ pub enum Kind {
     /// Only the service's administrators; changes cases or records, which
     /// every desk is told of.
     Maintenance,
+    /// Only the service's administrators; runs on the data directory with
+    /// the store closed: the service pauses every call, closes the store,
+    /// runs it, opens the store again and carries on (desks are told).
+    Offline,
 }
 
 impl Kind {
@@ -56,7 +60,7 @@ impl Kind {
 
     /// Whether only the service's administrators may send it.
     pub fn for_admins(self) -> bool {
-        matches!(self, Kind::Admin | Kind::Maintenance)
+        matches!(self, Kind::Admin | Kind::Maintenance | Kind::Offline)
     }
 }
 
@@ -200,6 +204,8 @@ operations! {
     Admin fn backup_snapshot() -> BackupSnapshot;
     /// Records in the audit chain that a backup's file was written.
     Admin fn log_backup(file: String, records: u64) -> ();
+    /// Writes the store afresh, so deleted bytes leave sled's files.
+    Offline fn rebuild() -> super::RebuildReport;
 }
 
 /// One page of cases; `next` is where the next page starts (none: the end).

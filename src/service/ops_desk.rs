@@ -242,4 +242,36 @@ impl Operations for Desk {
     fn log_backup(&self, file: String, records: u64) -> Result<(), DeskError> {
         self.log_backup_written(&file, records)
     }
+
+    /// A rebuild needs the store closed: the one who holds it open (the
+    /// team service) closes it and runs `offline`; a desk holding it is
+    /// refused, as a second process would be.
+    fn rebuild(&self) -> Result<super::RebuildReport, DeskError> {
+        Err(DeskError::Store(crate::store::StoreError::Busy {
+            path: self.store_path().to_path_buf(),
+        }))
+    }
+}
+
+/// Runs an operation of `Kind::Offline` on a data directory whose store is
+/// closed: the team service's way to the same functions the shell calls
+/// when no service runs.
+pub fn offline(
+    data_dir: &std::path::Path,
+    call: super::ops::Call,
+) -> Result<serde_json::Value, DeskError> {
+    use super::ops::Call;
+    let value = match call {
+        Call::rebuild {} => serde_json::to_value(super::rebuild(data_dir)?),
+        other => {
+            return Err(DeskError::Remote {
+                kind: super::ops::ErrorKind::Protocol,
+                message: format!("{} does not run with the store closed", other.name()),
+            })
+        }
+    };
+    value.map_err(|e| DeskError::Remote {
+        kind: super::ops::ErrorKind::Failed,
+        message: format!("cannot encode the answer: {e}"),
+    })
 }

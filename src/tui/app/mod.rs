@@ -864,6 +864,16 @@ impl App {
     fn on_changed(&mut self, change: crate::remote::backend::Change) {
         let (view, by) = match change {
             crate::remote::backend::Change::Case { view, by } => (view, by),
+            crate::remote::backend::Change::Maintenance { what, by } => {
+                // Said, not shown as a failure: the desk's next call waits
+                // until the store is open again, then carries on.
+                self.say(&format!(
+                    "maintenance ({}) by {}: the team store pauses a moment; changes wait, nothing is lost",
+                    crate::domain::text::inert(&what),
+                    crate::domain::text::inert(&by)
+                ));
+                return;
+            }
             crate::remote::backend::Change::Records { by } => {
                 // An import or a split elsewhere: the lookup reads them again
                 // (on its worker). This desk's own import reloads it already.
