@@ -189,7 +189,7 @@ fn warned(desk: Desk) -> Desk {
 
 fn served_message(store: &std::path::Path, socket: &std::path::Path) -> String {
     format!(
-        "the store {} is served by `rightsdesk serve` ({}): the desk, `case`, `lookup`, `import`, `export access` and `closures export` go through it; this command needs the store itself — run it as the service's user with the service stopped",
+        "the store {} is served by `rightsdesk serve` ({}): every command reaches it through that socket, but this one needs the store to itself — run it as the service's user with the service stopped",
         store.display(),
         socket.display()
     )
