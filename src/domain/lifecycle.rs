@@ -390,27 +390,37 @@ impl Case {
                     return Err(refuse("dropping a task needs a reason in the note".into()));
                 }
                 // A step names the task it completes: by source, and by action
-                // only where the source has several. Without an action, the
-                // source's one task is completed (the plan's "search and
-                // erase", say) rather than a second one added beside it.
+                // only where the source has several still to do. Without an
+                // action, the source's one pending task is completed (the
+                // plan's "search and erase", say) rather than a second one
+                // added beside it; the tasks the desk did itself at planning
+                // (suppression, backup marks) do not make it ambiguous.
                 let named = action
                     .map(|a| a.trim().to_string())
                     .filter(|a| !a.is_empty());
                 let action = match named {
                     Some(a) => a,
                     None => {
-                        let of_source: Vec<&str> = self
-                            .tasks
-                            .iter()
-                            .filter(|t| t.source == source)
-                            .map(|t| t.action.as_str())
-                            .collect();
-                        match of_source.as_slice() {
+                        let of_source = |pending: bool| -> Vec<&str> {
+                            self.tasks
+                                .iter()
+                                .filter(|t| t.source == source)
+                                .filter(|t| !pending || t.status == TaskStatus::Pending)
+                                .map(|t| t.action.as_str())
+                                .collect()
+                        };
+                        let pending = of_source(true);
+                        let candidates = if pending.is_empty() {
+                            of_source(false)
+                        } else {
+                            pending
+                        };
+                        match candidates.as_slice() {
                             [] => self.rights[0].default_action().to_string(),
                             [one] => one.to_string(),
                             several => {
                                 return Err(refuse(format!(
-                                    "{source} has {} tasks ({}): name the one this completes with its action",
+                                    "{source} has {} tasks to do ({}): name the one this completes with its action (`--action` in the shell)",
                                     several.len(),
                                     several
                                         .iter()
@@ -1166,5 +1176,48 @@ mod tests {
         assert!(c.subject.phones.is_empty());
         assert_eq!(c.records, ["customers:(erased)"]);
         assert!(step(&mut c, p(), "2024-09-10").is_err());
+    }
+
+    #[test]
+    fn a_task_step_completes_the_sources_one_pending_task_and_names_the_choice_when_there_are_several(
+    ) {
+        use crate::domain::testkit::{opened, step_on, verify};
+        let mut c = opened(1, &[Right::Objection], Channel::Email, "2026-11-02");
+        step_on(&mut c, verify(), "2026-11-02").unwrap();
+        let plan = |a: &str| PlannedRef {
+            source: "marketing".into(),
+            action: a.into(),
+        };
+        let task = |action: Option<&str>| Step::RecordTask {
+            source: "marketing".into(),
+            action: action.map(str::to_string),
+            status: TaskStatus::Done,
+            note: String::new(),
+        };
+        step_on(
+            &mut c,
+            Step::Plan {
+                tasks: vec![
+                    plan("add to suppression list"),
+                    plan("unsubscribe"),
+                    plan("stop ads"),
+                ],
+            },
+            "2026-11-03",
+        )
+        .unwrap();
+        // Two still to do: the step must say which, and lists them.
+        let why = step_on(&mut c, task(None), "2026-11-03").unwrap_err().why;
+        assert!(
+            why.contains("'unsubscribe'") && why.contains("'stop ads'") && why.contains("--action"),
+            "{why}"
+        );
+        step_on(&mut c, task(Some("add to suppression list")), "2026-11-03").unwrap();
+        step_on(&mut c, task(Some("stop ads")), "2026-11-03").unwrap();
+        // One left to do: done tasks do not make it ambiguous.
+        step_on(&mut c, task(None), "2026-11-04").unwrap();
+        let marketing: Vec<_> = c.tasks.iter().filter(|t| t.source == "marketing").collect();
+        assert_eq!(marketing.len(), 3, "completed, not added: {marketing:?}");
+        assert!(marketing.iter().all(|t| t.status == TaskStatus::Done));
     }
 }
