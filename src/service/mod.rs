@@ -9,6 +9,7 @@ mod ops_desk;
 pub use ops_desk::offline;
 pub mod package;
 pub mod paths;
+pub mod pdf;
 pub mod records;
 mod rights;
 pub mod synth;

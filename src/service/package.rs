@@ -58,88 +58,71 @@ fn random_bytes(n: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
     Ok(v)
 }
 
-/// Text the standard PDF fonts can show: WinAnsi (Latin-1 in effect); other
-/// letters lose their accents (Ł → L), anything else becomes '?'.
-fn win_ansi(s: &str) -> Vec<u8> {
-    let safe = crate::domain::text::inert(s);
-    let mut out = Vec::with_capacity(safe.len());
-    for c in safe.chars() {
-        let u = c as u32;
-        if (0x20..0x7f).contains(&u) || (0xa0..=0xff).contains(&u) {
-            out.push(u as u8);
-        } else {
-            let mut folded = crate::domain::fold::fold(&c.to_string()).text;
-            if c.is_uppercase() {
-                folded = folded.to_uppercase();
-            }
-            let ascii: Vec<u8> = folded
-                .bytes()
-                .filter(|b| (0x20..0x7f).contains(b))
-                .collect();
-            if ascii.is_empty() {
-                out.push(b'?');
-            } else {
-                out.extend(ascii);
-            }
-        }
-    }
-    out
-}
-
-/// Breaks text into lines of at most `width` characters at spaces, keeping
-/// the text's leading indent; a word longer than a line (an address, a hash)
-/// is cut into pieces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// Breaks text into lines no wider than `room` (as `measure` counts it) at
+/// spaces, keeping the text's leading indent; a word wider than a line (an
+/// address, a hash) is cut into pieces.
+fn wrap(text: &str, room: f32, measure: &dyn Fn(&str) -> f32) -> Vec<String> {
     let indent: String = text.chars().take_while(|c| *c == ' ').collect();
-    let room = width.saturating_sub(indent.len()).max(1);
+    let room = (room - measure(&indent)).max(measure("M"));
     let mut pieces: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
-        let chars: Vec<char> = word.chars().collect();
-        for part in chars.chunks(room) {
-            pieces.push(part.iter().collect());
+        let mut piece = String::new();
+        for c in word.chars() {
+            piece.push(c);
+            if measure(&piece) > room && piece.chars().count() > 1 {
+                piece.pop();
+                pieces.push(std::mem::take(&mut piece));
+                piece.push(c);
+            }
         }
+        pieces.push(piece);
     }
     let mut lines = Vec::new();
     let mut line = String::new();
-    let mut len = 0;
     for p in pieces {
-        let n = p.chars().count();
-        if len > 0 && len + 1 + n > room {
+        let joined = if line.is_empty() {
+            p.clone()
+        } else {
+            format!("{line} {p}")
+        };
+        if !line.is_empty() && measure(&joined) > room {
             lines.push(format!("{indent}{line}"));
-            line.clear();
-            len = 0;
+            line = p;
+        } else {
+            line = joined;
         }
-        if len > 0 {
-            line.push(' ');
-            len += 1;
-        }
-        line.push_str(&p);
-        len += n;
     }
-    if len > 0 || lines.is_empty() {
+    if !line.is_empty() || lines.is_empty() {
         lines.push(format!("{indent}{line}"));
     }
     lines
 }
 
-/// Lays the report out on A4 pages in Helvetica and encrypts it with AES-256.
+/// Lays the report out on A4 pages in the shipped Unicode font (every name
+/// as stored, extractable as such) and encrypts it with AES-256.
 pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::Result<()> {
+    use super::pdf::Font;
     use lopdf::content::{Content, Operation};
     use lopdf::{dictionary, Document, Object, Stream};
     let io = |e: lopdf::Error| std::io::Error::other(e.to_string());
+    let (mut regular, mut bold) = (Font::regular(), Font::bold());
+    // Text from outside never drives the page: control characters are shown.
+    let safe = |s: &str| crate::domain::text::inert(s).into_owned();
+    // The width between the margins, at 10 pt.
+    const ROOM: f32 = 595.0 - 2.0 * 50.0;
 
-    // (text, bold) lines, wrapped.
+    // (text, bold) lines, wrapped by the width the font gives them.
     let mut lines: Vec<(String, bool)> = Vec::new();
-    for l in wrap(&report.title, 70) {
+    for l in wrap(&safe(&report.title), ROOM, &|t| bold.width(t, 10.0)) {
         lines.push((l, true));
     }
     lines.push((String::new(), false));
     for s in &report.sections {
-        for l in wrap(&s.heading, 80) {
+        for l in wrap(&safe(&s.heading), ROOM, &|t| bold.width(t, 10.0)) {
             lines.push((l, true));
         }
         for text in &s.lines {
-            for l in wrap(text, 95) {
+            for l in wrap(&safe(text), ROOM, &|t| regular.width(t, 10.0)) {
                 lines.push((l, false));
             }
         }
@@ -148,17 +131,6 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
 
     let mut doc = Document::with_version("2.0");
     let pages_id = doc.new_object_id();
-    let font = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-        "Encoding" => "WinAnsiEncoding",
-    });
-    let bold = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica-Bold",
-        "Encoding" => "WinAnsiEncoding",
-    });
-    let resources = doc.add_object(dictionary! {
-        "Font" => dictionary! { "F1" => font, "F2" => bold },
-    });
     const PER_PAGE: usize = 58;
     let chunks: Vec<&[(String, bool)]> = lines.chunks(PER_PAGE).collect();
     let total = chunks.len();
@@ -174,9 +146,13 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
                 "Tf",
                 vec![if *is_bold { "F2" } else { "F1" }.into(), 10.into()],
             ));
+            let font = if *is_bold { &mut bold } else { &mut regular };
             ops.push(Operation::new(
                 "Tj",
-                vec![Object::String(win_ansi(text), lopdf::StringFormat::Literal)],
+                vec![Object::String(
+                    font.encode(text),
+                    lopdf::StringFormat::Hexadecimal,
+                )],
             ));
             ops.push(Operation::new("T*", vec![]));
         }
@@ -186,7 +162,10 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
         ops.push(Operation::new("Td", vec![50.into(), 30.into()]));
         ops.push(Operation::new(
             "Tj",
-            vec![Object::string_literal(format!("page {} of {total}", n + 1))],
+            vec![Object::String(
+                regular.encode(&format!("page {} of {total}", n + 1)),
+                lopdf::StringFormat::Hexadecimal,
+            )],
         ));
         ops.push(Operation::new("ET", vec![]));
         let content = Content { operations: ops }.encode().map_err(io)?;
@@ -195,6 +174,11 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
             "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
         })));
     }
+    // The fonts go in last: they hold only the characters the pages use.
+    let (f1, f2) = (regular.embed(&mut doc)?, bold.embed(&mut doc)?);
+    let resources = doc.add_object(dictionary! {
+        "Font" => dictionary! { "F1" => f1, "F2" => f2 },
+    });
     doc.objects.insert(
         pages_id,
         Object::Dictionary(dictionary! {
@@ -230,7 +214,12 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
         string_filter: b"StdCF".to_vec(),
         owner_password: &owner,
         user_password: password.expose(),
-        permissions: lopdf::Permissions::PRINTABLE | lopdf::Permissions::COPYABLE,
+        // It is the subject's own data: print it well, copy from it, and let
+        // assistive technology read it; the user password guards it.
+        permissions: lopdf::Permissions::PRINTABLE
+            | lopdf::Permissions::PRINTABLE_IN_HIGH_QUALITY
+            | lopdf::Permissions::COPYABLE
+            | lopdf::Permissions::COPYABLE_FOR_ACCESSIBILITY,
     })
     .map_err(|e| std::io::Error::other(e.to_string()))?;
     doc.encrypt(&state).map_err(io)?;
@@ -313,18 +302,12 @@ mod tests {
         assert_eq!(spreadsheet_safe("Ana"), "Ana");
     }
 
-    #[test]
-    fn pdf_text_keeps_latin1_and_folds_the_rest() {
-        assert_eq!(win_ansi("Müller"), b"M\xfcller".to_vec());
-        assert_eq!(win_ansi("Łukasz"), b"Lukasz".to_vec());
-        assert!(!win_ansi("evil\x1b]0;x\x07").contains(&0x1b));
-    }
-
     proptest! {
         #[test]
         fn wrapping_keeps_every_word_and_the_width(words in proptest::collection::vec("[a-z]{1,30}", 0..40), width in 10usize..60) {
             let text = words.join(" ");
-            let lines = wrap(&text, width);
+            let count = |t: &str| t.chars().count() as f32;
+            let lines = wrap(&text, width as f32, &count);
             for l in &lines {
                 prop_assert!(l.chars().count() <= width, "{l:?}");
             }
