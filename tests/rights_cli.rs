@@ -75,19 +75,43 @@ fn access_and_portability_package_opens_only_with_the_password() {
     let pw = d.join("pw.txt");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let out = d.join("out");
-    let r = json(
-        d,
-        &[
-            "export",
-            "access",
-            &id,
-            "--out",
-            out.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--json",
-        ],
+    let export = [
+        "export",
+        "access",
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--json",
+    ];
+    // Sources still to search: no package yet, and the refusal names them.
+    let refused = rightsdesk(d, &export);
+    assert_eq!(refused.status.code(), Some(3));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("not yet searched")
+            && why.contains("web-forms")
+            && why.contains("--unsearched-reason"),
+        "{why}"
     );
+    assert!(!out.join(format!("{id}-access.pdf")).exists());
+    // Each source searched: held in web-forms, nothing found elsewhere.
+    for t in tasks {
+        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
+        let status = if source == "web-forms" {
+            "done"
+        } else {
+            "not-found"
+        };
+        ok(
+            d,
+            &[
+                "case", "task", &id, source, "--action", action, "--status", status,
+            ],
+        );
+    }
+    let r = json(d, &export);
     assert_eq!(r["records"], 1);
     let pdf = std::fs::read(r["pdf"].as_str().unwrap()).unwrap();
     // Nothing of the person is readable in the file itself.
@@ -103,6 +127,16 @@ fn access_and_portability_package_opens_only_with_the_password() {
     let text = doc
         .extract_text(&doc.get_pages().keys().copied().collect::<Vec<_>>())
         .unwrap();
+    // What was searched, when, by whom, and what came of it; no claim of a
+    // search nobody recorded.
+    let me = rightsdesk::service::actor::os_user();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Website contact forms: searched") && flat.contains(&me),
+        "{flat}"
+    );
+    assert!(flat.contains("nothing found"), "{flat}");
+    assert!(!flat.contains("We searched every system"), "{flat}");
     for want in [
         "Jürgen",
         "j.mueller@example.de",
@@ -458,4 +492,67 @@ fn the_letter_prints_as_lines() {
     let letter = ok(&d, &["case", "letter", &id]);
     assert!(letter.lines().count() > 3, "{letter}");
     assert!(!letter.contains("^J"), "{letter}");
+}
+
+#[test]
+fn an_access_package_with_nothing_searched_goes_only_with_a_reason_it_states() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["access"]);
+    let pw = d.join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let out = d.join("out");
+    let mut export = vec![
+        "export",
+        "access",
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+        "--password-file",
+        pw.to_str().unwrap(),
+    ];
+    // No plan: nothing was searched, so no package says otherwise.
+    let refused = rightsdesk(d, &export);
+    assert_eq!(refused.status.code(), Some(3));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("no source has been searched"), "{why}");
+    let before = ok(d, &["audit", "log", "--case", &id]).lines().count();
+    export.extend([
+        "--unsearched-reason",
+        "sent in part at the person's request",
+    ]);
+    ok(d, &export);
+    let text = pdf_text(&out.join(format!("{id}-access.pdf")));
+    assert!(
+        text.contains("Not searched before this package was sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The reason: sent in part at the person's request"),
+        "{text}"
+    );
+    assert!(!text.contains("found no personal data"), "{text}");
+    // The export is on the case's own timeline.
+    let after = ok(d, &["audit", "log", "--case", &id]);
+    assert_eq!(after.lines().count(), before + 1);
+    assert!(
+        after.lines().last().unwrap().contains("access-exported"),
+        "{after}"
+    );
+}
+
+/// The PDF's text, one space between words (lines wrap where the font says).
+fn pdf_text(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let doc = lopdf::Document::load_mem_with_options(
+        &bytes,
+        lopdf::LoadOptions::with_password("correct horse battery staple"),
+    )
+    .unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

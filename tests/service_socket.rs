@@ -366,6 +366,8 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
         out_dir.to_str().unwrap(),
         "--password-file",
         pass.to_str().unwrap(),
+        "--unsearched-reason",
+        "test: the sources are not the point here",
     ])
     .output()
     .unwrap();

@@ -264,6 +264,9 @@ fn access_with_portability_exports_an_encrypted_package_from_the_desk() {
     typ(&mut app, "a long enough pass");
     key(&mut app, Tab);
     typ(&mut app, "a long enough pasS");
+    // Enter moves on to the last field (a reason, for unsearched sources),
+    // then submits.
+    key(&mut app, Enter);
     key(&mut app, Enter);
     let Some(Popup::Form { form, .. }) = top(&app) else {
         panic!("a mismatch keeps the form open: {:?}", app.popups)
@@ -276,6 +279,9 @@ fn access_with_portability_exports_an_encrypted_package_from_the_desk() {
     typ(&mut app, "a long enough pass");
     key(&mut app, Tab);
     typ(&mut app, "a long enough pass");
+    // Sources are still to search: the package goes only with a reason.
+    key(&mut app, Tab);
+    typ(&mut app, "the person asked for the online data first");
     key(&mut app, Enter);
     let Some(Popup::Message { title, error, .. }) = top(&app) else {
         panic!("{:?}", app.popups)
@@ -287,8 +293,13 @@ fn access_with_portability_exports_an_encrypted_package_from_the_desk() {
         lopdf::LoadOptions::with_password("a long enough pass"),
     )
     .unwrap();
-    let text = doc.extract_text(&[1]).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
     assert!(text.contains("j.mueller@example.de") || text.contains("J.Mueller@Example.de"));
+    assert!(
+        text.contains("The reason: the person asked for the online data first"),
+        "{text}"
+    );
     assert!(out.join(format!("{id}-portability.zip")).exists());
     key(&mut app, Enter);
 

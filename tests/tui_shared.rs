@@ -310,6 +310,8 @@ fn exports_and_checks_from_a_desk_on_the_service_write_where_the_officer_works()
     typ(&mut app, "a long enough pass");
     key(&mut app, Tab);
     typ(&mut app, "a long enough pass");
+    key(&mut app, Tab);
+    typ(&mut app, "test: no plan on this case");
     let effects = key(&mut app, Enter);
     assert!(work(&mut app, effects).is_empty());
     let Some(Popup::Message { title, body, .. }) = app.popups.last() else {

@@ -178,6 +178,10 @@ pub enum ExportCommand {
         /// The password is never stored or logged.
         #[arg(long, value_name = "F")]
         password_file: PathBuf,
+        /// Send the package although sources are still to search, for this
+        /// reason; the package names the sources and states the reason
+        #[arg(long, value_name = "TEXT")]
+        unsearched_reason: Option<String>,
         /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,

@@ -67,10 +67,16 @@ pub fn export(desk: &Backend, cmd: &ExportCommand) -> Result<(), Failure> {
             id,
             out,
             password_file,
+            unsearched_reason,
             json,
         } => {
             let password = Password::from_file(password_file).map_err(|e| fail(exit::USAGE, e))?;
-            let r = desk.export_access(super::parse_id(id)?, out, &password)?;
+            let r = desk.export_access(
+                super::parse_id(id)?,
+                out,
+                &password,
+                unsearched_reason.as_deref(),
+            )?;
             if *json {
                 print_json(&r);
             } else {

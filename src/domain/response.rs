@@ -40,6 +40,96 @@ impl Report {
     }
 }
 
+/// "How we searched": per source, what was done, when and by whom, and what
+/// came of it. "Nothing found" is said only of a source whose search was
+/// recorded; a source not searched is named as such, with the reason staff
+/// gave for sending the package without it.
+fn search_section(
+    case: &Case,
+    found: &BTreeMap<String, Vec<SourceRecord>>,
+    catalogue: &Catalogue,
+    unsearched_reason: Option<&str>,
+    held_any: bool,
+) -> Section {
+    let reason = unsearched_reason.map(str::trim).filter(|r| !r.is_empty());
+    let mut lines = Vec::new();
+    let mut searched_nothing_found = 0;
+    let mut searched_other = 0;
+    let mut not_searched = Vec::new();
+    for s in &catalogue.sources {
+        let tasks: Vec<_> = case
+            .tasks
+            .iter()
+            .filter(|t| t.source == s.id && t.status != TaskStatus::Dropped)
+            .collect();
+        let n = found.get(&s.id).map_or(0, Vec::len);
+        let held = format!("{n} record(s), shown above");
+        let line = if tasks.is_empty() {
+            if n > 0 {
+                format!(
+                    "{}: not searched by hand; the desk's copy of its data holds {held}",
+                    s.name
+                )
+            } else {
+                not_searched.push(s.name.clone());
+                continue;
+            }
+        } else if let Some(t) = tasks.iter().find(|t| t.status == TaskStatus::Exempt) {
+            format!(
+                "{}: not searched, exempt ({}); recorded {} by {}",
+                s.name,
+                t.note,
+                t.at.format("%-d %B %Y"),
+                t.by
+            )
+        } else if tasks.iter().any(|t| t.status == TaskStatus::Pending) {
+            not_searched.push(s.name.clone());
+            continue;
+        } else {
+            let last = tasks.iter().max_by_key(|t| t.at).expect("not empty");
+            let nothing = tasks.iter().all(|t| t.status == TaskStatus::NotFound);
+            // "Nothing found" only where staff recorded that; a search done
+            // whose results are not in the desk's copy claims nothing.
+            let outcome = match (n, nothing) {
+                (0, true) => {
+                    searched_nothing_found += 1;
+                    ": nothing found".to_string()
+                }
+                (0, false) => String::new(),
+                _ => format!(": {held}"),
+            };
+            searched_other += usize::from(!(n == 0 && nothing));
+            format!(
+                "{}: searched {} by {}{outcome}",
+                s.name,
+                last.at.format("%-d %B %Y"),
+                last.by
+            )
+        };
+        lines.push(line);
+    }
+    if !not_searched.is_empty() {
+        lines.push(format!(
+            "Not searched before this package was sent: {}.{}",
+            not_searched.join(", "),
+            match reason {
+                Some(r) => format!(" The reason: {r}"),
+                None => String::new(),
+            }
+        ));
+    }
+    if !held_any && not_searched.is_empty() && searched_other == 0 && searched_nothing_found > 0 {
+        lines.insert(
+            0,
+            "We searched each system below and found no personal data about you.".into(),
+        );
+    }
+    Section {
+        heading: "How we searched".into(),
+        lines,
+    }
+}
+
 /// How long a source keeps data, in words.
 pub fn retention_words(catalogue: &Catalogue, id: &str) -> String {
     let Some(s) = catalogue.get(id) else {
@@ -67,14 +157,44 @@ pub fn retention_words(catalogue: &Catalogue, id: &str) -> String {
     }
 }
 
-/// The access report: data found per source, what staff recorded per source,
-/// and the supplementary information, in plain language.
+/// Sources whose search is still to do: the case's pending tasks. A case
+/// with no task at all has searched nothing (`None`): the whole catalogue
+/// is unsearched.
+pub fn unsearched(case: &Case) -> Option<Vec<String>> {
+    if case.tasks.is_empty() {
+        return None;
+    }
+    let mut v: Vec<String> = case.pending_tasks().map(|t| t.source.clone()).collect();
+    v.dedup();
+    Some(v)
+}
+
+/// Whether an access package may go out now: every source searched, or a
+/// reason staff give for the ones that are not (the package states it).
+pub fn may_send_package(case: &Case, unsearched_reason: Option<&str>) -> Result<(), String> {
+    let reason = unsearched_reason.map(str::trim).filter(|r| !r.is_empty());
+    match (unsearched(case), reason) {
+        (_, Some(_)) => Ok(()),
+        (None, None) => Err("no source has been searched yet (the case has no plan): accept a plan and record each source's search (`case task ID SOURCE --status done|not-found`), or give the reason the package goes out without (`--unsearched-reason`), which it then states".into()),
+        (Some(v), None) if v.is_empty() => Ok(()),
+        (Some(v), None) => Err(format!(
+            "{} source(s) not yet searched ({}): record each search first, or give the reason the package goes out without them (`--unsearched-reason`), which it then states",
+            v.len(),
+            v.join(", ")
+        )),
+    }
+}
+
+/// The access report: data found per source, how each source was searched
+/// (when, by whom, what came of it), and the supplementary information, in
+/// plain language. Staff's working notes are internal: none is copied here.
 pub fn access_report(
     case: &Case,
     found: &BTreeMap<String, Vec<SourceRecord>>,
     catalogue: &Catalogue,
     settings: &Settings,
     today: NaiveDate,
+    unsearched_reason: Option<&str>,
 ) -> Report {
     let org = &settings.organisation;
     let mut sections = vec![Section {
@@ -98,18 +218,11 @@ pub fn access_report(
         ],
     }];
     for s in &catalogue.sources {
-        let records = found.get(&s.id);
-        let notes: Vec<String> = case
-            .tasks
-            .iter()
-            .filter(|t| t.source == s.id && t.status != TaskStatus::Dropped && !t.note.is_empty())
-            .map(|t| format!("What we found: {}", t.note))
-            .collect();
-        if records.is_none() && notes.is_empty() {
+        let Some(records) = found.get(&s.id) else {
             continue;
-        }
+        };
         let mut lines = Vec::new();
-        for r in records.into_iter().flatten() {
+        for r in records {
             lines.push(format!("Record {} ({})", r.key, r.format));
             for (k, v) in &r.raw {
                 if !v.trim().is_empty() {
@@ -117,21 +230,19 @@ pub fn access_report(
                 }
             }
         }
-        lines.extend(notes);
         sections.push(Section {
             heading: format!("Your data in: {} ({})", s.name, s.systems.join(", ")),
             lines,
         });
     }
-    if sections.len() == 1 {
-        sections.push(Section {
-            heading: "Your data".into(),
-            lines: vec![
-                "We searched every system listed below and found no personal data about you."
-                    .into(),
-            ],
-        });
-    }
+    let held_any = !found.is_empty();
+    sections.push(search_section(
+        case,
+        found,
+        catalogue,
+        unsearched_reason,
+        held_any,
+    ));
     let held: Vec<&super::source::Source> = catalogue
         .sources
         .iter()

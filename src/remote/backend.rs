@@ -343,10 +343,11 @@ impl Backend {
         id: CaseId,
         out_dir: &Path,
         password: &crate::service::package::Password,
+        unsearched_reason: Option<&str>,
     ) -> Result<crate::service::AccessExport, DeskError> {
         // Both files' places are checked before anything is read.
         crate::service::AccessPackage::prepare(id, out_dir)?;
-        let package = self.access_package(id)?;
+        let package = self.access_package(id, unsearched_reason.map(str::to_string))?;
         let written = package.write(out_dir, password)?;
         // Logged once the files are there: never a package that did not leave.
         self.log_access_export(

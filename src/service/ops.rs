@@ -181,8 +181,9 @@ operations! {
     Read fn subject(id: String) -> Option<crate::lookup::SubjectView>;
     /// Whether the index is built (its first build starts here), and its size.
     Read fn index_state() -> IndexState;
-    /// What the access package of a verified case holds.
-    Read fn access_package(id: CaseId) -> super::AccessPackage;
+    /// What the access package of a verified case holds; refused while
+    /// sources are unsearched unless a reason is given (the package states it).
+    Read fn access_package(id: CaseId, unsearched_reason: Option<String>) -> super::AccessPackage;
     /// Records in the audit chain that a package left (counts only), once
     /// its files are written.
     Logged fn log_access_export(case: CaseId, sources: usize, records: usize, portability: bool) -> ();

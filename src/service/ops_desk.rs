@@ -157,8 +157,12 @@ impl Operations for Desk {
         Ok(self.index.state())
     }
 
-    fn access_package(&self, id: CaseId) -> Result<AccessPackage, DeskError> {
-        Desk::access_package(self, id)
+    fn access_package(
+        &self,
+        id: CaseId,
+        unsearched_reason: Option<String>,
+    ) -> Result<AccessPackage, DeskError> {
+        Desk::access_package(self, id, unsearched_reason.as_deref())
     }
 
     fn log_access_export(

@@ -283,7 +283,11 @@ impl Desk {
     /// What the access package of a verified case holds: the report and the
     /// person's records per source. Refused unless the case asks for access
     /// or portability and identity is verified.
-    pub fn access_package(&self, id: CaseId) -> Result<AccessPackage, DeskError> {
+    pub fn access_package(
+        &self,
+        id: CaseId,
+        unsearched_reason: Option<&str>,
+    ) -> Result<AccessPackage, DeskError> {
         let case = self.store.case(id)?;
         let refuse = |why: &str| {
             DeskError::Refused(crate::domain::Refusal {
@@ -298,6 +302,8 @@ impl Desk {
         if case.verified().is_none() {
             return Err(refuse("identity is not verified"));
         }
+        crate::domain::response::may_send_package(&case, unsearched_reason)
+            .map_err(|why| refuse(&why))?;
         let held = self.holdings(&case);
         let report = crate::domain::response::access_report(
             &case,
@@ -305,6 +311,7 @@ impl Desk {
             &self.catalogue,
             &self.settings,
             self.today(),
+            unsearched_reason,
         );
         Ok(AccessPackage {
             case: id,
@@ -329,7 +336,9 @@ impl Desk {
             "records": records,
             "portability": portability,
         });
-        self.store.log(&self.note("access-exported", detail))?;
+        // On the case's own timeline (`audit log --case`), not beside it.
+        self.store
+            .log_about(case, &self.note("access-exported", detail))?;
         Ok(())
     }
 

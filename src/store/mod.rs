@@ -810,6 +810,34 @@ impl Store {
         Ok(entry)
     }
 
+    /// Appends an entry about a case that does not change it (an access
+    /// package sent): it joins the case's timeline, naming the case as it
+    /// is stored.
+    pub fn log_about(&self, id: CaseId, note: &AuditNote) -> Result<AuditEntry, StoreError> {
+        self.room_for(4 << 10)?;
+        let entry = (&self.cases, &self.audit, &self.meta)
+            .transaction(|(cases, audit, meta)| {
+                let bytes = cases.get(id.to_key())?.ok_or_else(|| {
+                    abort(TxAbort::Conflict {
+                        expected: 0,
+                        found: 0,
+                    })
+                })?;
+                append_entry(
+                    self.chain_key.as_deref(),
+                    audit,
+                    meta,
+                    note,
+                    Some(id),
+                    Some(sha256_hex(&bytes)),
+                )
+            })
+            .map_err(|e| self.tx_error(e, Some(id)))?;
+        self.flush()?;
+        self.log_line(&entry);
+        Ok(entry)
+    }
+
     /// Appends an entry that concerns no case (backups, restores).
     pub fn log(&self, note: &AuditNote) -> Result<AuditEntry, StoreError> {
         self.room_for(4 << 10)?;

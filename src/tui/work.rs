@@ -56,8 +56,13 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         Effect::StartExport(id) => match app.take_export() {
             Some(job) => Box::new(move || {
                 Msg::Exported(
-                    desk.export_access(job.case, &job.dir, &job.password)
-                        .map_err(|e| e.to_string()),
+                    desk.export_access(
+                        job.case,
+                        &job.dir,
+                        &job.password,
+                        job.unsearched_reason.as_deref(),
+                    )
+                    .map_err(|e| e.to_string()),
                 )
             }),
             None => return Err(Effect::StartExport(id)),

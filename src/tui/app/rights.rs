@@ -11,6 +11,8 @@ pub struct PendingExport {
     pub case: CaseId,
     pub dir: std::path::PathBuf,
     pub password: Password,
+    /// Why sources still to search are left out (the package states it).
+    pub unsearched_reason: Option<String>,
 }
 
 impl App {
@@ -115,6 +117,12 @@ impl App {
                     "at least 10 characters; never stored",
                 ),
                 Field::secret("repeat", "Repeat", "the same password again"),
+                Field::text(
+                    "unsearched",
+                    "Unsearched",
+                    "",
+                    "only if sources are still to search: why it goes now (stated in it)",
+                ),
             ],
         )
     }
@@ -132,10 +140,12 @@ impl App {
             Ok(password) => {
                 // Relative folders are under the data directory (0700).
                 let dir = self.desk.data_dir().join(form.get("dir").text.trim());
+                let reason = form.get("unsearched").text.trim().to_string();
                 self.pending_export = Some(PendingExport {
                     case: id,
                     dir,
                     password,
+                    unsearched_reason: (!reason.is_empty()).then_some(reason),
                 });
                 self.say(&format!("{id}: writing the access package…"));
                 self.pending_effects.push(Effect::StartExport(id));
