@@ -325,3 +325,51 @@ fn a_dated_erasure_closed_through_the_service_leaves_every_desks_lookup() {
     assert_eq!(hits(&other_desk, "quartermain"), 0);
     assert_eq!(hits(&other_desk, "zelda@example.ie"), 0);
 }
+
+#[test]
+fn frames_announced_but_never_sent_hold_no_memory_budget() {
+    let svc = Service::start();
+    // Each says hello, then announces 4 MiB more to come, and sends nothing:
+    // together more than the service reads at once, were it counted up front.
+    let mut idle = Vec::new();
+    for _ in 0..80 {
+        let mut s = UnixStream::connect(&svc.socket).unwrap();
+        rightsdesk::remote::write_frame(
+            &mut s,
+            &Request::Hello {
+                protocol: rightsdesk::remote::PROTOCOL,
+            },
+        )
+        .unwrap();
+        let _: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
+        let announce = (1u32 << 31) | (rightsdesk::remote::MAX_FRAME as u32);
+        std::io::Write::write_all(&mut s, &announce.to_be_bytes()).unwrap();
+        idle.push(s);
+    }
+    // Everyone else is answered at once.
+    let c = svc.client();
+    let case = c
+        .open_case(common::new_case(
+            "Still Served",
+            "still@example.ie",
+            vec![Right::Access],
+        ))
+        .expect("announced bytes that never came reserve nothing");
+    assert_eq!(c.load_case(case.id).unwrap().id, case.id);
+    // A continued frame that is not full is refused, not counted on.
+    let mut s = UnixStream::connect(&svc.socket).unwrap();
+    rightsdesk::remote::write_frame(
+        &mut s,
+        &Request::Hello {
+            protocol: rightsdesk::remote::PROTOCOL,
+        },
+    )
+    .unwrap();
+    let _: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
+    std::io::Write::write_all(&mut s, &(1u32 << 31).to_be_bytes()).unwrap();
+    let r: Response = rightsdesk::remote::read_frame(&mut s).unwrap();
+    assert!(
+        matches!(r, Response::Error { ref message, .. } if message.contains("continued")),
+        "{r:?}"
+    );
+}

@@ -306,18 +306,26 @@ fn a_rebuild_through_the_service_pauses_officers_and_loses_nothing() {
     assert!(report.records > 0);
     stop.store(true, Ordering::Relaxed);
     let notes = writer.join().unwrap();
-    // Desks heard of it.
-    let mut heard = false;
-    for _ in 0..(notes + 3) {
-        if let rightsdesk::remote::backend::Change::Maintenance { what, .. } =
+    // Desks heard of it: the store closing, then open again.
+    let mut heard = Vec::new();
+    for _ in 0..(notes + 4) {
+        if let rightsdesk::remote::backend::Change::Maintenance { what, done, .. } =
             feed.next_change().unwrap()
         {
-            assert_eq!(what, "rebuild");
-            heard = true;
-            break;
+            heard.push((what, done));
+            if done {
+                break;
+            }
         }
     }
-    assert!(heard, "no desk was told of the maintenance");
+    assert_eq!(
+        heard,
+        [
+            ("rebuild".to_string(), false),
+            ("rebuild".to_string(), true)
+        ],
+        "desks are told of the maintenance and its end"
+    );
     // Every acknowledged change is in the rebuilt store, and the chain holds.
     let now = admin.load_case(case.id).unwrap();
     assert_eq!(now.version, *last.lock().unwrap());

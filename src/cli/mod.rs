@@ -59,9 +59,10 @@ impl From<DeskError> for Failure {
     fn from(e: DeskError) -> Self {
         let code = match &e {
             DeskError::Store(StoreError::Busy { .. }) => exit::BUSY,
-            DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
-                exit::REFUSED
-            }
+            DeskError::Refused(_)
+            | DeskError::Invalid(_)
+            | DeskError::UnknownSource { .. }
+            | DeskError::NoSuchRecord { .. } => exit::REFUSED,
             DeskError::Remote { kind, .. } => match kind {
                 ErrorKind::Refused => exit::REFUSED,
                 ErrorKind::Conflict => exit::CONFLICT,
@@ -366,18 +367,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             chain_key,
             unsealed,
         } => {
-            // A restore makes a new store; it never replaces one in use.
-            if let crate::remote::Door::Service(socket) =
-                crate::remote::door(&dir).map_err(|e| fail(exit::FAILED, e.to_string()))?
-            {
-                return Err(fail(
-                    exit::REFUSED,
-                    format!(
-                        "the team service at {} holds its store: a backup is restored into a new data directory (`rightsdesk --data-dir NEW restore FILE`), which the service is then pointed at",
-                        socket.display()
-                    ),
-                ));
-            }
+            // A restore makes a new store in its own data directory, never
+            // through a service: it refuses a directory that holds a store
+            // (the team's included), whatever socket is configured.
             let r = crate::service::restore(&dir, file, chain_key.as_deref(), *unsealed)?;
             if let Some(seen) = r.older_than_seen {
                 crate::errln!(
@@ -486,7 +478,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     // Cells are spreadsheet-safe; a terminal still gets them inert.
                     let text = String::from_utf8_lossy(&bytes);
                     out!("{}", crate::domain::text::inert_lines(&text));
-                    desk.log_closures_export(rows.len(), *from, *to, *with_subjects)?;
+                    desk.log_closures_export(*from, *to, *with_subjects)?;
                 }
             }
             Ok(())

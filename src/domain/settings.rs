@@ -16,8 +16,8 @@ pub struct Settings {
     /// Where exports go; relative paths are under the data directory.
     pub export_dir: String,
     /// Who administers the team service besides its own user and root:
-    /// `group:NAME` or `user:NAME`. Only they may back up, purge, rebuild or
-    /// restore through it; every staff member may read and verify the audit.
+    /// `group:NAME` or `user:NAME`. Only they may back up, purge or rebuild
+    /// through it; every staff member may read and verify the audit.
     #[serde(default)]
     pub admins: Vec<String>,
 }
@@ -57,8 +57,8 @@ impl Settings {
              # export_dir: where exports go (relative to the data directory unless absolute).\n\
              export_dir = \"{}\"\n\
              # admins: who administers the team service (`rightsdesk serve`) besides its own\n\
-             # user and root, as \"group:NAME\" or \"user:NAME\"; only they may back up, purge,\n\
-             # rebuild or restore through it.\n\
+             # user and root, as \"group:NAME\" or \"user:NAME\"; only they may back up, purge\n\
+             # or rebuild through it.\n\
              admins = []\n",
             d.organisation,
             builtin_names().join(", "),

@@ -350,12 +350,7 @@ impl Backend {
         let package = self.access_package(id, unsearched_reason.map(str::to_string))?;
         let written = package.write(out_dir, password)?;
         // Logged once the files are there: never a package that did not leave.
-        self.log_access_export(
-            id,
-            package.by_source.len(),
-            package.records(),
-            package.portability,
-        )?;
+        self.log_access_export(id)?;
         Ok(written)
     }
 
@@ -372,7 +367,7 @@ impl Backend {
         crate::service::records::prepare_log_file(path)?;
         let rows = self.closure_rows(from, to, with_subjects)?;
         let n = crate::service::records::write_log_file(&rows, format, path)?;
-        self.log_closures_export(n, from, to, with_subjects)?;
+        self.log_closures_export(from, to, with_subjects)?;
         Ok(n)
     }
 
@@ -459,10 +454,11 @@ pub enum Change {
         by: String,
     },
     /// The store is closed a moment for maintenance (`what`, e.g. rebuild):
-    /// calls wait, then carry on.
+    /// calls wait, then carry on; `done` once it is open again.
     Maintenance {
         what: String,
         by: String,
+        done: bool,
     },
 }
 
@@ -483,7 +479,9 @@ impl Feed {
                     return Ok(Change::Case { view, by });
                 }
                 Response::RecordsChanged { by } => return Ok(Change::Records { by }),
-                Response::Maintenance { what, by } => return Ok(Change::Maintenance { what, by }),
+                Response::Maintenance { what, by, done } => {
+                    return Ok(Change::Maintenance { what, by, done })
+                }
                 _ => {}
             }
         }

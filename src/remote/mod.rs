@@ -67,10 +67,11 @@ pub enum Response {
         by: String,
     },
     /// Pushed before maintenance that closes the store for a moment (a
-    /// rebuild): calls wait until it is open again.
+    /// rebuild), and again when it is open (`done`): calls wait meanwhile.
     Maintenance {
         what: String,
         by: String,
+        done: bool,
     },
 }
 
@@ -114,27 +115,45 @@ fn closed_or(e: std::io::Error) -> FrameError {
     }
 }
 
-/// Reads one message's bytes, at most `limit` of them; each frame's bytes
-/// are offered to `take` before they are read (a budget may refuse them).
+/// Reads one message's bytes, at most `limit` of them. Bytes are offered to
+/// `take` as they arrive, a chunk at a time (a budget may refuse them), so a
+/// header that announces a large frame holds nothing until its bytes come.
+/// A frame marked `MORE` carries a full `MAX_FRAME`, as `write_frame` sends
+/// it: a stream of small or empty continuation frames is refused.
 pub fn read_message_bytes(
     r: &mut impl Read,
     limit: usize,
     take: &mut dyn FnMut(usize) -> Result<(), String>,
 ) -> Result<Vec<u8>, FrameError> {
+    const CHUNK: usize = 64 << 10;
     let mut body = Vec::new();
     loop {
         let mut len = [0u8; 4];
         r.read_exact(&mut len).map_err(closed_or)?;
         let word = u32::from_be_bytes(len);
         let n = (word & !MORE) as usize;
-        if n > MAX_FRAME || body.len() + n > limit {
+        let more = word & MORE != 0;
+        if n > MAX_FRAME {
+            return Err(FrameError::TooLarge(n, MAX_FRAME));
+        }
+        if body.len() + n > limit {
             return Err(FrameError::TooLarge(body.len() + n, limit));
         }
-        take(n).map_err(FrameError::Refused)?;
-        let start = body.len();
-        body.resize(start + n, 0);
-        r.read_exact(&mut body[start..]).map_err(closed_or)?;
-        if word & MORE == 0 {
+        if more && n != MAX_FRAME {
+            return Err(FrameError::Refused(format!(
+                "a frame marked as continued must carry {MAX_FRAME} bytes, not {n}"
+            )));
+        }
+        let mut left = n;
+        while left > 0 {
+            let step = left.min(CHUNK);
+            take(step).map_err(FrameError::Refused)?;
+            let start = body.len();
+            body.resize(start + step, 0);
+            r.read_exact(&mut body[start..]).map_err(closed_or)?;
+            left -= step;
+        }
+        if !more {
             return Ok(body);
         }
     }
@@ -305,7 +324,7 @@ mod tests {
             panic!()
         };
         assert_eq!(value.as_str(), Some(text.as_str()));
-        // A budget that says no stops the read at the frame it refuses.
+        // A budget that says no stops the read where it refuses.
         let mut given = 0;
         let refused = read_message_bytes(&mut buf.as_slice(), 3 * MAX_FRAME, &mut |n| {
             given += n;

@@ -51,8 +51,9 @@ const MAX_REQUESTS_TOTAL: usize = 256 << 20;
 /// A connection with nothing to say for this long is closed (a desk
 /// reconnects by itself on its next request).
 const IDLE: Duration = Duration::from_secs(15 * 60);
-/// A new connection must say hello within this.
+/// A new connection must say hello within this, in at most this many bytes.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
+const HELLO_BYTES: usize = 4 << 10;
 /// Once a frame has begun, the rest of it must arrive within this.
 const FRAME_DEADLINE: Duration = Duration::from_secs(30);
 /// Connections held at once: at most this many, and never more than the
@@ -164,7 +165,7 @@ fn read_request(
     reading: &std::sync::atomic::AtomicUsize,
 ) -> Result<Vec<u8>, FrameError> {
     let mut held = Held { reading, bytes: 0 };
-    read_request_within(stream, IDLE, &mut |n| held.take(n))
+    read_request_within(stream, IDLE, MAX_REQUEST, &mut |n| held.take(n))
 }
 
 /// Bytes of one request being read, given back when it is done.
@@ -197,6 +198,7 @@ impl Drop for Held<'_> {
 fn read_request_within(
     stream: &mut UnixStream,
     idle: Duration,
+    limit: usize,
     take: &mut dyn FnMut(usize) -> Result<(), String>,
 ) -> Result<Vec<u8>, FrameError> {
     use std::io::Read;
@@ -214,11 +216,7 @@ fn read_request_within(
         stream,
         until: std::time::Instant::now() + FRAME_DEADLINE,
     };
-    read_message_bytes(
-        &mut std::io::Read::chain(&first[..], rest),
-        MAX_REQUEST,
-        take,
-    )
+    read_message_bytes(&mut std::io::Read::chain(&first[..], rest), limit, take)
 }
 
 /// A reader that fails with `TimedOut` once `until` has passed.
@@ -436,14 +434,8 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
     // A desk that stops reading its answers must not hold a thread for ever.
     let _ = stream.set_write_timeout(Some(FRAME_DEADLINE));
     // Handshake: the client names its protocol; a mismatch is said and ends it.
-    match read_request_within(&mut stream, HELLO_WITHIN, &mut |n| {
-        if n > super::MAX_FRAME {
-            Err("a hello is one frame".into())
-        } else {
-            Ok(())
-        }
-    })
-    .and_then(|b| Ok(serde_json::from_slice(&b)?))
+    match read_request_within(&mut stream, HELLO_WITHIN, HELLO_BYTES, &mut |_| Ok(()))
+        .and_then(|b| Ok(serde_json::from_slice(&b)?))
     {
         Ok(Request::Hello { protocol }) if protocol == PROTOCOL => {
             let _ = write_frame(
@@ -492,14 +484,23 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
             },
             Err(e @ (FrameError::TooLarge(..) | FrameError::Refused(_))) => {
                 // The rest of that message cannot be skipped safely: say so, close.
-                let why = match e {
-                    FrameError::Refused(why) => why,
-                    _ => format!(
-                        "a request of more than {} MiB is refused (an import that large: split the file)",
-                        MAX_REQUEST >> 20
+                let (kind, why) = match e {
+                    // The service's memory is busy with others' requests:
+                    // not a rule, try again.
+                    FrameError::Refused(why) => (ErrorKind::Failed, why),
+                    FrameError::TooLarge(_, limit) if limit == super::MAX_FRAME => (
+                        ErrorKind::Protocol,
+                        format!("a frame of more than {} MiB is refused (longer messages go in several)", super::MAX_FRAME >> 20),
+                    ),
+                    _ => (
+                        ErrorKind::Refused,
+                        format!(
+                            "a request of more than {} MiB is refused (an import that large: split the file)",
+                            MAX_REQUEST >> 20
+                        ),
                     ),
                 };
-                let _ = write_frame(&mut stream, &error(ErrorKind::Refused, why));
+                let _ = write_frame(&mut stream, &error(kind, why));
                 return;
             }
             Err(_) => return, // closed or broken: nothing was half done
@@ -575,7 +576,8 @@ fn answer(shared: &Shared, peer: &super::team::Peer, call: Call) -> Response {
                 );
             }
         }
-        Kind::Records | Kind::Maintenance | Kind::Offline => push(
+        Kind::Offline => {} // said by `offline` itself, before and after
+        Kind::Records | Kind::Maintenance => push(
             shared,
             &Response::RecordsChanged {
                 by: peer.name.clone(),
@@ -609,8 +611,10 @@ fn offline(
         &Response::Maintenance {
             what: call.name().to_string(),
             by: peer.name.clone(),
+            done: false,
         },
     );
+    let what = call.name().to_string();
     let mut held = shared.held.write().unwrap_or_else(|p| p.into_inner());
     if let Some(desk) = held.take() {
         // The index's build thread holds the store open: let it finish.
@@ -625,6 +629,15 @@ fn offline(
         }
         Err(e) => crate::errln!("rightsdesk serve: cannot open the store again: {e}"),
     }
+    drop(held);
+    push(
+        shared,
+        &Response::Maintenance {
+            what,
+            by: peer.name.clone(),
+            done: true,
+        },
+    );
     result
 }
 

@@ -56,16 +56,18 @@ impl Team {
         if !call.kind().for_admins() || self.is_admin(peer) {
             return Ok(());
         }
-        let named: Vec<&str> = self.admins.iter().map(String::as_str).collect();
+        let mut who = vec![format!(
+            "its own user ({})",
+            crate::service::actor::user_name(self.service_uid)
+        )];
+        if self.service_uid != 0 {
+            who.push("root".into());
+        }
+        who.extend(self.admins.iter().cloned());
         Err(format!(
-            "{} is for the team service's administrators: its own user ({}), root{}; {} is not one (an administrator adds a group or user to `admins` in the service's settings.toml)",
+            "{} is for the team service's administrators: {}; {} is not one (an administrator adds a group or user to `admins` in the service's settings.toml)",
             what(call),
-            crate::service::actor::user_name(self.service_uid),
-            if named.is_empty() {
-                String::new()
-            } else {
-                format!(", or {}", named.join(", "))
-            },
+            who.join(", "),
             peer.name
         ))
     }
@@ -75,6 +77,7 @@ impl Team {
 fn what(call: &Call) -> String {
     match call {
         Call::purge {} => "`rightsdesk purge --apply`".into(),
+        Call::rebuild {} => "`rightsdesk rebuild`".into(),
         Call::backup_snapshot {} | Call::log_backup { .. } => "`rightsdesk backup`".into(),
         other => format!("`{}`", other.name()),
     }

@@ -39,6 +39,8 @@ pub enum DeskError {
     Invalid(Vec<FieldError>),
     #[error("unknown source '{id}' (the catalogue has: {known})")]
     UnknownSource { id: String, known: String },
+    #[error("there is no record '{}' from {} to split off", crate::domain::text::inert(.key), crate::domain::text::inert(.from))]
+    NoSuchRecord { from: String, key: String },
     #[error(transparent)]
     Settings(#[from] SettingsLoadError),
     #[error(transparent)]
@@ -89,9 +91,10 @@ impl DeskError {
     pub fn kind(&self) -> ops::ErrorKind {
         use ops::ErrorKind;
         match self {
-            DeskError::Refused(_) | DeskError::Invalid(_) | DeskError::UnknownSource { .. } => {
-                ErrorKind::Refused
-            }
+            DeskError::Refused(_)
+            | DeskError::Invalid(_)
+            | DeskError::UnknownSource { .. }
+            | DeskError::NoSuchRecord { .. } => ErrorKind::Refused,
             DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,
             DeskError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
             DeskError::Remote { kind, .. } => *kind,
@@ -786,11 +789,14 @@ impl Desk {
     pub fn hashed_flag_lists(&self) -> Result<(Vec<String>, Vec<String>), DeskError> {
         // ERASED means "this person was erased": only once the case is closed
         // as granted (the marks are written when the plan is accepted).
+        // One mark per backup set holds the same hashes: each hash once.
         let erased: Vec<String> = self
             .marks_with_outcomes()?
             .into_iter()
             .filter(|(_, o)| o.is_some_and(|o| o.is_granted()))
             .flat_map(|(m, _)| m.hashes.into_iter().map(|(_, h)| h))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         let suppressed: Vec<String> = self
             .store
@@ -834,6 +840,12 @@ impl Desk {
         let mut k = source.as_bytes().to_vec();
         k.push(0);
         k.extend_from_slice(key.as_bytes());
+        if self.record_reader().get(&k).is_none() {
+            return Err(DeskError::NoSuchRecord {
+                from: source.to_string(),
+                key: key.to_string(),
+            });
+        }
         let detail = serde_json::json!({ "source": source });
         self.store
             .split_record(&k, &self.note("record-split", detail))?;

@@ -186,12 +186,14 @@ operations! {
     Read fn access_package(id: CaseId, unsearched_reason: Option<String>) -> super::AccessPackage;
     /// Records in the audit chain that a package left (counts only), once
     /// its files are written.
-    Logged fn log_access_export(case: CaseId, sources: usize, records: usize, portability: bool) -> ();
+    /// The counts are the store's, never the caller's.
+    Logged fn log_access_export(case: CaseId) -> ();
     /// The closure log's rows (names only when asked for).
     Read fn closure_rows(from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> Vec<ClosureRow>;
     /// Records in the audit chain that the closure log was exported, once
     /// its file is written (or its rows printed).
-    Logged fn log_closures_export(rows: usize, from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> ();
+    /// The row count is the store's, never the caller's.
+    Logged fn log_closures_export(from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> ();
     Records fn split_record(source: String, key: String) -> ();
     /// Writes an export read by the caller, whole, with its audit entry.
     Records fn write_import(source: String, import: ParsedImport) -> ImportReport;

@@ -165,14 +165,16 @@ impl Operations for Desk {
         Desk::access_package(self, id, unsearched_reason.as_deref())
     }
 
-    fn log_access_export(
-        &self,
-        case: CaseId,
-        sources: usize,
-        records: usize,
-        portability: bool,
-    ) -> Result<(), DeskError> {
-        Desk::log_access_export(self, case, sources, records, portability)
+    fn log_access_export(&self, case: CaseId) -> Result<(), DeskError> {
+        let c = self.store.case(case)?;
+        let held = self.holdings(&c);
+        Desk::log_access_export(
+            self,
+            case,
+            held.by_source.len(),
+            held.store_keys.len(),
+            c.rights.contains(&crate::domain::Right::Portability),
+        )
     }
 
     fn closure_rows(
@@ -186,11 +188,11 @@ impl Operations for Desk {
 
     fn log_closures_export(
         &self,
-        rows: usize,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         with_subjects: bool,
     ) -> Result<(), DeskError> {
+        let rows = Desk::closure_rows(self, from, to, with_subjects)?.len();
         Desk::log_closures_export(self, rows, from, to, with_subjects)
     }
 

@@ -42,7 +42,7 @@ const KEY_HEAD: &[u8] = b"audit_head";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the store {} is in use by another rightsdesk process; close that desk (or wait for its command) and try again", .path.display())]
+    #[error("the store {} is in use by another rightsdesk process: close that desk (or wait for its command) and try again; if it is `rightsdesk serve`, reach it through its socket (RIGHTSDESK_SOCKET, or the machine's rightsdesk.toml)", .path.display())]
     Busy { path: PathBuf },
     #[error("the store {} is damaged ({detail}); nothing was changed. `rightsdesk doctor` lists what it finds without changing anything; if the store itself is damaged, restore it from a backup", .path.display())]
     Corrupt { path: PathBuf, detail: String },

@@ -10,6 +10,15 @@ impl App {
             LookupEvent::Failed(why) => {
                 self.index.loading = false;
                 self.index.failed = Some(why);
+                // What an earlier query found is not an answer to this one.
+                if let Some(Popup::Lookup { groups, .. }) = self
+                    .popups
+                    .iter_mut()
+                    .rev()
+                    .find(|p| matches!(p, Popup::Lookup { .. }))
+                {
+                    groups.clear();
+                }
             }
             LookupEvent::Loaded {
                 records,

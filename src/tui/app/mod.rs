@@ -864,14 +864,19 @@ impl App {
     fn on_changed(&mut self, change: crate::remote::backend::Change) {
         let (view, by) = match change {
             crate::remote::backend::Change::Case { view, by } => (view, by),
-            crate::remote::backend::Change::Maintenance { what, by } => {
+            crate::remote::backend::Change::Maintenance { what, by, done } => {
                 // Said, not shown as a failure: the desk's next call waits
                 // until the store is open again, then carries on.
-                self.say(&format!(
-                    "maintenance ({}) by {}: the team store pauses a moment; changes wait, nothing is lost",
-                    crate::domain::text::inert(&what),
-                    crate::domain::text::inert(&by)
-                ));
+                let (what, by) = (
+                    crate::domain::text::inert(&what).into_owned(),
+                    crate::domain::text::inert(&by).into_owned(),
+                );
+                if done {
+                    self.refresh_index();
+                    self.say(&format!("{what} by {by} done: the store is open again"));
+                } else {
+                    self.say(&format!("{by}: {what} — changes wait a moment"));
+                }
                 return;
             }
             crate::remote::backend::Change::Records { by } => {
