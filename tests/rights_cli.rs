@@ -144,6 +144,10 @@ fn access_and_portability_package_opens_only_with_the_password() {
         "How long we keep it",
         "Who receives it",
         "supervisory authority",
+        // Art. 15(1)(h) and 15(2), in the policy's terms, and what it leaves open.
+        "no automated decisions",
+        "stored in the United States and Ireland",
+        "does not name the safeguards",
     ] {
         assert!(
             text.to_lowercase().contains(&want.to_lowercase()),

@@ -305,10 +305,35 @@ pub fn access_report(
             },
         },
         Section {
+            heading: "Automated decisions".into(),
+            lines: vec![if catalogue.policy.automated_decisions.trim().is_empty() {
+                format!("Our privacy policy does not say whether we make automated decisions about you; ask our Data Protection Officer ({}).", contact(settings))
+            } else {
+                catalogue.policy.automated_decisions.clone()
+            }],
+        },
+        Section {
+            heading: "Transfers outside the EEA".into(),
+            lines: {
+                let p = &catalogue.policy;
+                let mut v = Vec::new();
+                if p.transfers.trim().is_empty() {
+                    v.push(format!("Our privacy policy does not say whether your data leaves the EEA; ask our Data Protection Officer ({}).", contact(settings)));
+                } else {
+                    v.push(p.transfers.clone());
+                    v.push(if p.transfer_safeguards.trim().is_empty() {
+                        format!("Our privacy policy does not name the safeguards for these transfers (GDPR Art. 46); you may ask our Data Protection Officer for them ({}).", contact(settings))
+                    } else {
+                        format!("Safeguards: {}", p.transfer_safeguards)
+                    });
+                }
+                v
+            },
+        },
+        Section {
             heading: "Your rights".into(),
             lines: vec![
                 "You may ask us to correct your data (Art. 16), erase it (Art. 17), restrict its use (Art. 18), give it to you in a machine-readable form (Art. 20), object to its use, including for direct marketing at any time (Art. 21), and withdraw consent you gave (Art. 7(3)).".into(),
-                "We make no automated decisions about you, including profiling.".into(),
                 format!("You may complain to the supervisory authority ({}).", authority(settings)),
                 format!("Contact {org}'s Data Protection Officer: {}.", contact(settings)),
             ],

@@ -74,8 +74,28 @@ pub struct Source {
     pub policy: String,
 }
 
+/// What the privacy policy says beyond the sources, for the access report's
+/// supplementary information (Art. 15(1)(h) and 15(2)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Automated decisions, including profiling (Art. 15(1)(h)).
+    #[serde(default)]
+    pub automated_decisions: String,
+    /// Where data goes outside the EEA (Art. 15(2)).
+    #[serde(default)]
+    pub transfers: String,
+    /// The safeguards for those transfers (Art. 46); empty when the policy
+    /// names none (the report then says so and where to ask).
+    #[serde(default)]
+    pub transfer_safeguards: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Catalogue {
+    #[serde(default)]
+    pub policy: Policy,
     #[serde(rename = "source")]
     pub sources: Vec<Source>,
 }
