@@ -405,7 +405,31 @@ pub fn closing_letter(
             heading: "Our decision".into(),
             lines: vec!["We could not verify your identity, so we cannot act on the request (Art. 12(6)). You may send it again with the proof of identity we asked for.".into()],
         }),
-        _ => {
+        outcome => {
+            let rights = case
+                .rights
+                .iter()
+                .map(|r| format!("{} ({})", r.as_str(), r.article()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // The decision first, in words: every letter states it.
+            let decision = match outcome {
+                Some(Outcome::Fulfilled) => format!("We have done what you asked: {rights}."),
+                Some(Outcome::PartlyFulfilled) => format!(
+                    "We have done part of what you asked ({rights}): {}.",
+                    closure.map(|c| c.reason.as_str()).unwrap_or_default()
+                ),
+                Some(Outcome::Withdrawn) => format!(
+                    "You withdrew your request, so we stopped work on it on {}.",
+                    closure.map_or(case.received, |c| c.closed_at.date_naive()).format("%-d %B %Y")
+                ),
+                _ => format!("We have not yet finished your request ({rights}); this letter says where it stands."),
+            };
+            sections.push(Section {
+                heading: "Our decision".into(),
+                lines: vec![decision],
+            });
+            let withdrawn = outcome == Some(Outcome::Withdrawn);
             let mut lines = Vec::new();
             for t in &case.tasks {
                 if t.status == TaskStatus::Dropped {
@@ -416,13 +440,15 @@ pub fn closing_letter(
                     TaskStatus::Done => format!("{}: done ({})", name, t.action),
                     TaskStatus::NotFound => format!("{name}: we found no data about you"),
                     TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
+                    // Work a withdrawal stopped is not "in progress".
+                    TaskStatus::Pending if withdrawn => format!("{name}: not done, as you withdrew the request ({})", t.action),
                     TaskStatus::Pending => format!("{name}: still in progress ({})", t.action),
                     TaskStatus::Dropped => unreachable!(),
                 };
                 lines.push(what);
             }
             if lines.is_empty() {
-                lines.push("No system needed any change.".into());
+                lines.push("No work in any of our systems was recorded for this request.".into());
             }
             if let Some(f) = closure.and_then(|c| c.fee.as_ref()) {
                 lines.push(format!(
