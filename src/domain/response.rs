@@ -56,6 +56,7 @@ fn search_section(
     let mut searched_nothing_found = 0;
     let mut searched_other = 0;
     let mut not_searched = Vec::new();
+    let mut outside_plan = Vec::new();
     for s in &catalogue.sources {
         let tasks: Vec<_> = case
             .tasks
@@ -70,8 +71,12 @@ fn search_section(
                     "{}: not searched by hand; the desk's copy of its data holds {held}",
                     s.name
                 )
-            } else {
+            } else if case.tasks.is_empty() {
                 not_searched.push(s.name.clone());
+                continue;
+            } else {
+                // The plan left it out (a backup, say): said as such.
+                outside_plan.push(s.name.clone());
                 continue;
             }
         } else if let Some(t) = tasks.iter().find(|t| t.status == TaskStatus::Exempt) {
@@ -108,6 +113,12 @@ fn search_section(
         };
         lines.push(line);
     }
+    if !outside_plan.is_empty() {
+        lines.push(format!(
+            "Not searched for this request: {}.",
+            outside_plan.join(", ")
+        ));
+    }
     if !not_searched.is_empty() {
         lines.push(format!(
             "Not searched before this package was sent: {}.{}",
@@ -118,7 +129,12 @@ fn search_section(
             }
         ));
     }
-    if !held_any && not_searched.is_empty() && searched_other == 0 && searched_nothing_found > 0 {
+    if !held_any
+        && not_searched.is_empty()
+        && outside_plan.is_empty()
+        && searched_other == 0
+        && searched_nothing_found > 0
+    {
         lines.insert(
             0,
             "We searched each system below and found no personal data about you.".into(),
