@@ -421,7 +421,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     Some(desk.rebuild()?)
                 } else {
                     drop(desk);
-                    Some(crate::service::rebuild(&dir)?)
+                    // sled lets go of the store a moment after the last handle.
+                    Some(crate::service::once_released(|| {
+                        crate::service::rebuild(&dir)
+                    })?)
                 }
             } else {
                 None

@@ -622,7 +622,7 @@ fn offline(
         let _ = desk.flush();
     }
     let result = crate::service::offline(&shared.data_dir, call);
-    match Desk::open(&shared.data_dir) {
+    match crate::service::once_released(|| Desk::open(&shared.data_dir)) {
         Ok(desk) => {
             desk.start_index();
             *held = Some(desk);

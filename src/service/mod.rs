@@ -6,7 +6,7 @@ pub mod demo;
 pub mod index;
 pub mod ops;
 mod ops_desk;
-pub use ops_desk::offline;
+pub use ops_desk::{offline, once_released};
 pub mod package;
 pub mod paths;
 pub mod pdf;

@@ -268,7 +268,7 @@ pub fn offline(
 ) -> Result<serde_json::Value, DeskError> {
     use super::ops::Call;
     let value = match call {
-        Call::rebuild {} => serde_json::to_value(super::rebuild(data_dir)?),
+        Call::rebuild {} => serde_json::to_value(once_released(|| super::rebuild(data_dir))?),
         other => {
             return Err(DeskError::Remote {
                 kind: super::ops::ErrorKind::Protocol,
@@ -280,4 +280,22 @@ pub fn offline(
         kind: super::ops::ErrorKind::Failed,
         message: format!("cannot encode the answer: {e}"),
     })
+}
+
+/// Runs `f` once sled has let go of the store just closed: sled finishes
+/// its background writes on threads of its own and holds the store's file
+/// lock until they end, a moment after the last handle is dropped. A store
+/// still busy after that (another process) is the error it was.
+pub fn once_released<T>(mut f: impl FnMut() -> Result<T, DeskError>) -> Result<T, DeskError> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match f() {
+            Err(DeskError::Store(crate::store::StoreError::Busy { .. }))
+                if std::time::Instant::now() < until =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }

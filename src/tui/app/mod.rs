@@ -780,6 +780,56 @@ impl App {
         }
     }
 
+    /// The name words of everyone this desk holds in memory (the queue's
+    /// subjects and requesters, the people a lookup shows), folded and
+    /// lowercased: what masking hides wherever it is drawn.
+    pub fn personal_words(&self) -> std::collections::HashSet<String> {
+        let mut words = std::collections::HashSet::new();
+        let mut add = |name: &str| {
+            for w in name.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’') {
+                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+                if w.chars().count() >= 2 {
+                    words.insert(crate::domain::fold::fold(w).text);
+                    // The spelling systems without umlauts use: Müller, Mueller.
+                    let spelled = w
+                        .to_lowercase()
+                        .replace('ü', "ue")
+                        .replace('ö', "oe")
+                        .replace('ä', "ae")
+                        .replace('ß', "ss");
+                    words.insert(crate::domain::fold::fold(&spelled).text);
+                }
+            }
+        };
+        for v in &self.queue.views {
+            add(&v.case.subject.name);
+            if let Some(n) = &v.case.requester.name {
+                add(n);
+            }
+        }
+        if let Some(v) = &self.case {
+            add(&v.case.subject.name);
+        }
+        for p in &self.popups {
+            match p {
+                Popup::Lookup { groups, .. } => {
+                    for h in groups.iter().flat_map(|g| &g.hits) {
+                        add(&h.name);
+                    }
+                }
+                Popup::Subject { view, .. } => {
+                    for r in &view.records {
+                        for n in &r.names {
+                            add(n);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        words
+    }
+
     /// Recomputes the open case's subject flags (on open and after a change).
     fn refresh_case_flags(&mut self) {
         self.case_flags = match &self.case {

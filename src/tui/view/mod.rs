@@ -44,6 +44,9 @@ impl Widget for &App {
         for p in &self.popups {
             popup::render(self, p, area, buf);
         }
+        if self.masked {
+            mask::scrub(buf, area, &self.personal_words());
+        }
     }
 }
 
