@@ -418,20 +418,52 @@ fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
             &tomorrow,
             "--how",
             "letter",
+            "--reason",
+            "checked",
         ],
     );
     assert_eq!(out.status.code(), Some(3), "must tell the subject first");
-    ok(
-        d,
-        &[
-            "case",
-            "lift-restriction",
-            &id,
-            "--told-on",
-            &today.to_string(),
-            "--how",
-            "letter",
-        ],
+    let lift = [
+        "case",
+        "lift-restriction",
+        &id,
+        "--told-on",
+        &today.to_string(),
+        "--how",
+        "letter of today",
+        "--reason",
+        "the address was checked and is right",
+    ];
+    // Not before the restriction is recorded as in place in every source.
+    let out = rightsdesk(d, &lift);
+    assert_eq!(out.status.code(), Some(3));
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("not yet recorded as in place"), "{why}");
+    let c = json(d, &["case", "show", &id, "--json"]);
+    for t in c["tasks"].as_array().unwrap() {
+        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
+        ok(
+            d,
+            &[
+                "case", "task", &id, source, "--action", action, "--status", "done",
+            ],
+        );
+    }
+    ok(d, &lift);
+    // When, how, why and by whom: on the case, in its JSON and in the letter.
+    let c = json(d, &["case", "show", &id, "--json"]);
+    assert_eq!(c["restriction_lifted"]["told_on"], today.to_string());
+    assert_eq!(c["restriction_lifted"]["how"], "letter of today");
+    assert_eq!(
+        c["restriction_lifted"]["reason"],
+        "the address was checked and is right"
+    );
+    let shown = ok(d, &["case", "show", &id]);
+    assert!(shown.contains("restriction lifted on"), "{shown}");
+    let letter = ok(d, &["case", "letter", &id]);
+    assert!(
+        letter.contains("We lifted the restriction") && letter.contains("the address was checked"),
+        "{letter}"
     );
     let hits = json(d, &["lookup", "mueller", "--json"]);
     assert_eq!(hits[0]["flags"]["restricted"], false, "{hits}");

@@ -356,13 +356,25 @@ fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
     );
 
     key(&mut app, Char('U'));
+    // The day the subject was told is typed, never assumed: empty is refused.
+    key(&mut app, Tab);
+    typ(&mut app, "letter");
+    key(&mut app, Tab);
+    typ(&mut app, "checked");
+    key(&mut app, Enter);
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(form.error.is_some(), "an empty day is refused in the form");
+    assert!(app.desk.case(id).unwrap().case.lift().is_none());
+    key(&mut app, Esc);
+    key(&mut app, Char('U'));
     // Told tomorrow: refused, the form stays with the reason.
-    for _ in 0..10 {
-        key(&mut app, Backspace);
-    }
     typ(&mut app, "2026-11-30");
     key(&mut app, Tab);
     typ(&mut app, "letter");
+    key(&mut app, Tab);
+    typ(&mut app, "checked");
     key(&mut app, Enter);
     let Some(Popup::Form { form, .. }) = top(&app) else {
         panic!("{:?}", app.popups)
@@ -380,10 +392,23 @@ fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
     key(&mut app, Esc);
     assert!(app.popups.is_empty(), "{:?}", app.popups);
     key(&mut app, Char('U'));
+    typ(&mut app, "2026-11-29");
     key(&mut app, Tab);
     typ(&mut app, "e-mail of today");
+    key(&mut app, Tab);
+    typ(&mut app, "the address was checked and is right");
     key(&mut app, Enter);
     assert!(app.popups.is_empty(), "{:?}", app.popups);
+    let lifted = app.desk.case(id).unwrap().case;
+    let (_, told_on, how, why) = lifted.lift().expect("lifted");
+    assert_eq!(
+        (told_on.to_string().as_str(), how, why),
+        (
+            "2026-11-29",
+            "e-mail of today",
+            "the address was checked and is right"
+        )
+    );
     assert!(!app.flag_sets().restricted.contains("j.mueller@example.de"));
     assert!(!app.case_flags.restricted);
     assert!(!screen(&app).contains("RESTRICTED"));

@@ -442,6 +442,9 @@ pub enum CaseCommand {
         /// How they were told (e.g. "letter of 3 March").
         #[arg(long)]
         how: String,
+        /// Why the restriction ends (e.g. "accuracy verified: the address is right").
+        #[arg(long)]
+        reason: String,
         /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,

@@ -115,6 +115,29 @@ pub fn case_detail(v: &CaseView) -> String {
             );
         }
     }
+    for (e, field, old, new, reason) in c.rectifications() {
+        let _ = writeln!(
+            s,
+            "rectified:  {} on {} by {}: '{}' → '{}' ({})",
+            inert(field),
+            e.on,
+            inert(&e.actor),
+            inert(old),
+            inert(new),
+            inert(reason)
+        );
+    }
+    if let Some((e, told_on, how, reason)) = c.lift() {
+        let _ = writeln!(
+            s,
+            "restriction lifted on {} by {}; the subject was told on {} ({}): {}",
+            e.on,
+            inert(&e.actor),
+            told_on,
+            inert(how),
+            inert(reason)
+        );
+    }
     if let Some(x) = &c.closure {
         let _ = writeln!(
             s,

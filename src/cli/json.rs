@@ -40,6 +40,12 @@ pub fn case_json(v: &CaseView) -> serde_json::Value {
             "by": t.by, "at": t.at.date_naive(),
         })).collect::<Vec<_>>(),
         "notes": c.notes.iter().map(|n| serde_json::json!({"text": n.text, "by": n.by, "at": n.at.date_naive()})).collect::<Vec<_>>(),
+        "rectifications": c.rectifications().into_iter().map(|(e, field, old, new, reason)| serde_json::json!({
+            "field": field, "old": old, "new": new, "reason": reason, "on": e.on, "by": e.actor,
+        })).collect::<Vec<_>>(),
+        "restriction_lifted": c.lift().map(|(e, told_on, how, reason)| serde_json::json!({
+            "on": e.on, "by": e.actor, "told_on": told_on, "how": how, "reason": reason,
+        })),
         "closure": c.closure.as_ref().map(|x| serde_json::json!({
             "outcome": x.outcome, "reason": x.reason, "closed_at": x.closed_at.date_naive(), "closed_by": x.closed_by,
             "responded_on": x.responded(), "via": x.via, "fee": x.fee, "gaps": x.gaps,

@@ -601,12 +601,14 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
             id,
             told_on,
             how,
+            reason,
             json,
         } => to_step(
             id,
             Step::LiftRestriction {
                 told_on: *told_on,
                 how: how.clone(),
+                reason: reason.clone(),
             },
             None,
             *json,

@@ -219,6 +219,8 @@ pub enum Action {
     RestrictionLifted {
         told_on: NaiveDate,
         how: String,
+        #[serde(default)]
+        reason: String,
     },
     /// The subject's identifiers in the case replaced by keyed hashes after erasure.
     Pseudonymised,
@@ -347,6 +349,40 @@ impl Case {
             .any(|r| matches!(r, Right::Access | Right::Portability))
     }
 
+    /// The restriction's lift, if it was lifted: (the event, told on, how, why).
+    pub fn lift(&self) -> Option<(&CaseEvent, NaiveDate, &str, &str)> {
+        self.history.iter().rev().find_map(|e| match &e.action {
+            Action::RestrictionLifted {
+                told_on,
+                how,
+                reason,
+            } => Some((e, *told_on, how.as_str(), reason.as_str())),
+            _ => None,
+        })
+    }
+
+    /// Every rectification: (the event, field, old value, new value, why).
+    pub fn rectifications(&self) -> Vec<(&CaseEvent, &str, &str, &str, &str)> {
+        self.history
+            .iter()
+            .filter_map(|e| match &e.action {
+                Action::Rectified {
+                    field,
+                    old,
+                    new,
+                    reason,
+                } => Some((
+                    e,
+                    field.as_str(),
+                    old.as_str(),
+                    new.as_str(),
+                    reason.as_str(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The day a restriction on this case was lifted, if it was.
     pub fn restriction_lifted(&self) -> Option<NaiveDate> {
         self.history.iter().rev().find_map(|e| match e.action {
@@ -411,7 +447,10 @@ impl Case {
                     new.clear();
                     reason.clear();
                 }
-                Action::RestrictionLifted { how, .. } => how.clear(),
+                Action::RestrictionLifted { how, reason, .. } => {
+                    how.clear();
+                    reason.clear();
+                }
                 _ => {}
             }
         }

@@ -60,6 +60,9 @@ pub enum Step {
     LiftRestriction {
         told_on: NaiveDate,
         how: String,
+        /// Why the restriction ends (Art. 18(3): the subject is told).
+        #[serde(default)]
+        reason: String,
     },
     /// Replaces the subject's e-mails and phones by keyed hashes (`hashes`,
     /// computed by the caller who holds the key) once erasure is done.
@@ -554,7 +557,11 @@ impl Case {
                     self.state,
                 )
             }
-            Step::LiftRestriction { told_on, how } => {
+            Step::LiftRestriction {
+                told_on,
+                how,
+                reason,
+            } => {
                 if !self.rights.contains(&Right::Restriction) {
                     return Err(refuse("the case does not ask for restriction".into()));
                 }
@@ -563,7 +570,22 @@ impl Case {
                         "the restriction was already lifted on {day}"
                     )));
                 }
+                // A restriction not yet in place everywhere cannot be lifted:
+                // each source's marking is recorded (or dropped) first.
+                let unmarked: Vec<&str> = self
+                    .pending_tasks()
+                    .filter(|t| t.action.contains("restrict"))
+                    .map(|t| t.source.as_str())
+                    .collect();
+                if !unmarked.is_empty() {
+                    return Err(refuse(format!(
+                        "the restriction is not yet recorded as in place in {} source(s) ({}): record each (done, not-found, or dropped with a reason) before lifting it",
+                        unmarked.len(),
+                        unmarked.join(", ")
+                    )));
+                }
                 let how = need_text("how the subject was told", &how)?;
+                let reason = need_text("why the restriction ends", &reason)?;
                 if told_on > cx.on {
                     return Err(refuse(format!(
                         "the subject must be told before the restriction is lifted (told {told_on}, lifting {})",
@@ -576,7 +598,14 @@ impl Case {
                         self.received
                     )));
                 }
-                (Action::RestrictionLifted { told_on, how }, self.state)
+                (
+                    Action::RestrictionLifted {
+                        told_on,
+                        how,
+                        reason,
+                    },
+                    self.state,
+                )
             }
             Step::Purge { hashes } => {
                 if self.state != State::Closed {
@@ -1131,12 +1160,16 @@ mod tests {
         c.rights.push(Right::Restriction);
         step(&mut c, verify(), "2024-09-03").unwrap();
         step(&mut c, close(Outcome::Fulfilled), "2024-09-10").unwrap();
-        let lift = |told: &str| Step::LiftRestriction {
+        let lift_why = |told: &str, reason: &str| Step::LiftRestriction {
             told_on: d(told),
             how: "letter".into(),
+            reason: reason.into(),
         };
+        let lift = |told: &str| lift_why(told, "accuracy confirmed");
         let e = step(&mut c, lift("2024-10-02"), "2024-10-01").unwrap_err();
         assert!(e.why.contains("told before"), "{e}");
+        // The subject is told why, so the reason is required.
+        assert!(step(&mut c, lift_why("2024-09-30", " "), "2024-10-01").is_err());
         step(&mut c, lift("2024-09-30"), "2024-10-01").unwrap();
         assert_eq!(c.restriction_lifted(), Some(d("2024-10-01")));
         assert!(step(&mut c, lift("2024-09-30"), "2024-10-02").is_err());

@@ -477,6 +477,28 @@ pub fn closing_letter(
             });
         }
     }
+    // Art. 16 and 18(3): what was corrected, and a restriction's end.
+    let mut told = Vec::new();
+    for (_, field, old, new, _) in case.rectifications() {
+        told.push(if old.trim().is_empty() {
+            format!("We corrected your {field}: it is now \"{new}\".")
+        } else {
+            format!("We corrected your {field} from \"{old}\" to \"{new}\".")
+        });
+    }
+    if let Some((e, told_on, _, reason)) = case.lift() {
+        told.push(format!(
+            "We lifted the restriction on {}, as we told you on {}: {reason}.",
+            e.on.format("%-d %B %Y"),
+            told_on.format("%-d %B %Y")
+        ));
+    }
+    if !told.is_empty() {
+        sections.push(Section {
+            heading: "What we corrected or lifted".into(),
+            lines: told,
+        });
+    }
     if case.rights.contains(&Right::Erasure) {
         let mine: Vec<&BackupMark> = marks.iter().filter(|m| m.case == case.id).collect();
         if !mine.is_empty() {

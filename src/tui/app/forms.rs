@@ -90,12 +90,23 @@ impl App {
                 None,
             ),
             Purpose::LiftRestriction(id) => {
-                let told_on = parse_day(&form.get("told").text).unwrap_or_default();
+                // The day the subject was told is typed, never assumed.
+                let Some(told_on) = parse_day(&form.get("told").text) else {
+                    form.error =
+                        Some("told on: the day the subject was told, as YYYY-MM-DD".into());
+                    form.focus = 0;
+                    self.popups.push(Popup::Form {
+                        form,
+                        purpose: Purpose::LiftRestriction(id),
+                    });
+                    return;
+                };
                 self.take_step(
                     id,
                     Step::LiftRestriction {
                         told_on,
                         how: form.get("how").text.clone(),
+                        reason: form.get("reason").text.clone(),
                     },
                     None,
                 )

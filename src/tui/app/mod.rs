@@ -719,10 +719,7 @@ impl App {
                     let (form, purpose) = match action {
                         ExportAccess => (self.export_form(id), Purpose::Export(id)),
                         Rectify => (rights::rectify_form(id), Purpose::Rectify(id)),
-                        _ => (
-                            rights::lift_form(id, self.desk.today()),
-                            Purpose::LiftRestriction(id),
-                        ),
+                        _ => (rights::lift_form(id), Purpose::LiftRestriction(id)),
                     };
                     self.popups.push(Popup::Form { form, purpose });
                 }

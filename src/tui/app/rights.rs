@@ -305,17 +305,23 @@ pub(super) fn rectify_form(id: CaseId) -> Form {
     )
 }
 
-pub(super) fn lift_form(id: CaseId, today: NaiveDate) -> Form {
+pub(super) fn lift_form(id: CaseId) -> Form {
     Form::new(
         format!("Lift the restriction on {id}"),
         vec![
             Field::text(
                 "told",
                 "Told on",
-                &today.to_string(),
-                "the day the subject was told (Art. 18(3))",
+                "",
+                "YYYY-MM-DD: the day the subject was told (Art. 18(3)); before the lift",
             ),
             Field::text("how", "How", "", "e.g. e-mail of that day"),
+            Field::text(
+                "reason",
+                "Why",
+                "",
+                "why the restriction ends, as the subject was told",
+            ),
         ],
     )
 }

@@ -147,6 +147,35 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 
     lines.push(Line::from(""));
+    let rectified = c.rectifications();
+    if !rectified.is_empty() || c.lift().is_some() {
+        lines.push(Line::from(Span::styled(
+            "Corrections and lifts",
+            t.header(),
+        )));
+        for (e, field, old, new, reason) in rectified {
+            lines.push(Line::from(format!(
+                "  {} {}: '{}' → '{}' ({}) — {}",
+                e.on,
+                inert(field),
+                inert(old),
+                inert(new),
+                inert(reason),
+                inert(&e.actor)
+            )));
+        }
+        if let Some((e, told_on, how, reason)) = c.lift() {
+            lines.push(Line::from(format!(
+                "  {} restriction lifted — told {} ({}): {} — {}",
+                e.on,
+                told_on,
+                inert(how),
+                inert(reason),
+                inert(&e.actor)
+            )));
+        }
+        lines.push(Line::from(""));
+    }
     lines.push(Line::from(Span::styled("Timeline", t.header())));
     for e in &c.history {
         lines.push(Line::from(format!(
