@@ -592,3 +592,42 @@ fn pdf_text(path: &Path) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[test]
+fn an_older_export_does_not_overwrite_newer_values() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let d = data.as_path();
+    let header = "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Company Name\",\"Last Activity Date\"\n";
+    let newer = t.path().join("contacts-2026-10.csv");
+    std::fs::write(
+        &newer,
+        format!("{header}\"7001\",\"Rosa\",\"Jiménez\",\"rosa@example.es\",\"Nueva SL\",\"2026-10-02 10:00\"\n"),
+    )
+    .unwrap();
+    let older = t.path().join("contacts-2025-03.csv");
+    std::fs::write(
+        &older,
+        format!("{header}\"7001\",\"Rosa\",\"Jiménez\",\"rosa@example.es\",\"Vieja SA\",\"2025-03-01 09:00\"\n"),
+    )
+    .unwrap();
+    ok(d, &["import", "web-forms", newer.to_str().unwrap()]);
+    let said = ok(d, &["import", "web-forms", older.to_str().unwrap()]);
+    assert!(
+        said.contains("0 updated") && said.contains("1 older than the record held"),
+        "{said}"
+    );
+    let hits = json(d, &["lookup", "rosa", "--json"]);
+    assert_eq!(hits[0]["company"], "Nueva SL", "{hits}");
+    // A newer export still replaces an older one.
+    let newest = t.path().join("contacts-2026-11.csv");
+    std::fs::write(
+        &newest,
+        format!("{header}\"7001\",\"Rosa\",\"Jiménez\",\"rosa@example.es\",\"Nueva SL (Madrid)\",\"2026-11-20 10:00\"\n"),
+    )
+    .unwrap();
+    let said = ok(d, &["import", "web-forms", newest.to_str().unwrap()]);
+    assert!(said.contains("1 updated"), "{said}");
+    let hits = json(d, &["lookup", "rosa", "--json"]);
+    assert_eq!(hits[0]["company"], "Nueva SL (Madrid)", "{hits}");
+}

@@ -283,13 +283,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 print_json(&report);
             } else {
                 outln!(
-                    "imported {} rows from {} ({}) into {}: {} new, {} updated",
+                    "imported {} rows from {} ({}) into {}: {} new, {} updated{}",
                     report.rows,
                     crate::domain::text::inert(&report.file),
                     report.format,
                     report.source,
                     report.new,
-                    report.updated
+                    report.updated,
+                    if report.older > 0 {
+                        format!(
+                            ", {} older than the record held (kept as held)",
+                            report.older
+                        )
+                    } else {
+                        String::new()
+                    }
                 );
             }
             Ok(())

@@ -441,6 +441,9 @@ pub struct ImportReport {
     pub rows: usize,
     pub new: u64,
     pub updated: u64,
+    /// Rows older than the record held: kept as held.
+    #[serde(default)]
+    pub older: u64,
 }
 
 /// What time it is for the desk: the system clock, or a fixed instant (demo
@@ -880,6 +883,7 @@ impl Desk {
             rows: parsed.records.len(),
             new: counts.new,
             updated: counts.updated,
+            older: counts.older,
         })
     }
 

@@ -169,6 +169,9 @@ pub struct Beside {
 pub struct ImportCounts {
     pub new: u64,
     pub updated: u64,
+    /// Rows older than the record already held (by the record's own last
+    /// activity): the newer one is kept, never replaced by an old export.
+    pub older: u64,
 }
 
 /// A read-only handle on the source records, for a worker thread.
@@ -755,23 +758,38 @@ impl Store {
         records: &[crate::domain::record::SourceRecord],
         note: &AuditNote,
     ) -> Result<(ImportCounts, AuditEntry), StoreError> {
-        let encoded: Vec<(Vec<u8>, Vec<u8>)> = records
+        let encoded: Vec<(Vec<u8>, Vec<u8>, Option<chrono::NaiveDate>)> = records
             .iter()
             .map(|r| {
                 (
                     r.store_key(),
                     serde_json::to_vec(r).expect("record serialises"),
+                    r.last_activity,
                 )
             })
             .collect();
-        self.room_for(encoded.iter().map(|(k, v)| k.len() + v.len()).sum())?;
+        self.room_for(encoded.iter().map(|(k, v, _)| k.len() + v.len()).sum())?;
         let out = (&self.records, &self.audit, &self.meta)
             .transaction(|(recs, audit, meta)| {
                 let mut counts = ImportCounts::default();
                 let mut batch = sled::Batch::default();
                 let mut seen = std::collections::HashSet::new();
-                for (k, v) in &encoded {
-                    if !seen.insert(k.as_slice()) || recs.get(k)?.is_some() {
+                for (k, v, when) in &encoded {
+                    let held = recs.get(k)?;
+                    // A row from an older export does not replace what a
+                    // newer one brought (dates where both records have one).
+                    let held_when = held.as_ref().and_then(|h| {
+                        serde_json::from_slice::<crate::domain::record::SourceRecord>(h)
+                            .ok()
+                            .and_then(|r| r.last_activity)
+                    });
+                    if let (Some(new), Some(old)) = (when, held_when) {
+                        if *new < old {
+                            counts.older += 1;
+                            continue;
+                        }
+                    }
+                    if !seen.insert(k.as_slice()) || held.is_some() {
                         counts.updated += 1;
                     } else {
                         counts.new += 1;
@@ -782,6 +800,7 @@ impl Store {
                 let mut note = note.clone();
                 note.detail["new"] = serde_json::json!(counts.new);
                 note.detail["updated"] = serde_json::json!(counts.updated);
+                note.detail["older"] = serde_json::json!(counts.older);
                 let entry =
                     append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
                 Ok((counts, entry))

@@ -446,8 +446,21 @@ impl App {
                         self.popups.push(Popup::Message {
                             title: "Import done".into(),
                             body: format!(
-                                "{} rows from {} ({}) into {}: {} new, {} updated.",
-                                r.rows, r.file, r.format, r.source, r.new, r.updated
+                                "{} rows from {} ({}) into {}: {} new, {} updated{}.",
+                                r.rows,
+                                r.file,
+                                r.format,
+                                r.source,
+                                r.new,
+                                r.updated,
+                                if r.older > 0 {
+                                    format!(
+                                        ", {} older than the record held (kept as held)",
+                                        r.older
+                                    )
+                                } else {
+                                    String::new()
+                                }
                             ),
                             error: false,
                         });
