@@ -86,3 +86,38 @@ fn every_name_comes_out_of_the_pdf_exactly_as_stored() {
         }
     }
 }
+
+#[test]
+fn the_closing_letter_comes_as_json_and_as_a_pdf_with_every_name_as_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("d");
+    let id = common::cli::open_verified(
+        &dir,
+        &["access"],
+        "Małgorzata Wróblewska-Nowak",
+        "m@example.pl",
+    );
+    let letter = common::cli::json(&dir, &["case", "letter", &id, "--json"]);
+    let headings: Vec<&str> = letter["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["heading"].as_str().unwrap())
+        .collect();
+    assert!(headings.contains(&"Our decision"), "{letter}");
+    let pdf = t.path().join("letter.pdf");
+    common::cli::ok(
+        &dir,
+        &["case", "letter", &id, "--pdf", pdf.to_str().unwrap()],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
+    assert!(text.contains("Małgorzata Wróblewska-Nowak"), "{text}");
+}

@@ -450,7 +450,16 @@ pub enum CaseCommand {
         json: bool,
     },
     /// The closing letter: what was done, and when backups expire.
-    Letter { id: String },
+    Letter {
+        id: String,
+        /// Also write it as a PDF (every name as stored; not encrypted: it
+        /// is for sending; 0600, written whole)
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+        /// Print JSON instead of text (outside text escaped)
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -693,9 +693,19 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             skip,
             json,
         } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
-        CaseCommand::Letter { id } => {
+        CaseCommand::Letter { id, pdf, json } => {
             let letter = desk.closing_letter(parse_id(id)?)?;
-            out!("{}", crate::domain::text::inert_lines(&letter.to_text()));
+            if let Some(path) = pdf {
+                let io = |e: std::io::Error| fail(exit::FAILED, format!("{}: {e}", path.display()));
+                crate::store::files::prepare_output(path).map_err(io)?;
+                crate::service::package::write_pdf(&letter, None, path).map_err(io)?;
+                crate::errln!("wrote {}", path.display());
+            }
+            if *json {
+                print_json(&letter);
+            } else {
+                out!("{}", crate::domain::text::inert_lines(&letter.to_text()));
+            }
             Ok(())
         }
         _ => unreachable!("every step command was taken by as_step above"),

@@ -99,8 +99,9 @@ fn wrap(text: &str, room: f32, measure: &dyn Fn(&str) -> f32) -> Vec<String> {
 }
 
 /// Lays the report out on A4 pages in the shipped Unicode font (every name
-/// as stored, extractable as such) and encrypts it with AES-256.
-pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::Result<()> {
+/// as stored, extractable as such) and encrypts it with AES-256 when a
+/// password is given (the access package; a letter to print goes without).
+pub fn write_pdf(report: &Report, password: Option<&Password>, path: &Path) -> std::io::Result<()> {
     use super::pdf::Font;
     use lopdf::content::{Content, Operation};
     use lopdf::{dictionary, Document, Object, Stream};
@@ -199,6 +200,11 @@ pub fn write_pdf(report: &Report, password: &Password, path: &Path) -> std::io::
         ]),
     );
 
+    let Some(password) = password else {
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes)?;
+        return crate::service::paths::write_private(path, &bytes);
+    };
     let file_key = random_bytes(32)?;
     let owner = Zeroizing::new(crate::domain::pseudonym::hex(&random_bytes(24)?));
     let filters = std::collections::BTreeMap::from([(

@@ -261,7 +261,7 @@ impl AccessPackage {
             move |source| DeskError::Read { path, source }
         };
         let pdf = out_dir.join(format!("{id}-access.pdf"));
-        super::package::write_pdf(&self.report, password, &pdf).map_err(io(&pdf))?;
+        super::package::write_pdf(&self.report, Some(password), &pdf).map_err(io(&pdf))?;
         let zip = if self.portability {
             let z = out_dir.join(format!("{id}-portability.zip"));
             super::package::write_portability_zip(&id.to_string(), &self.by_source, password, &z)
