@@ -631,3 +631,70 @@ fn an_older_export_does_not_overwrite_newer_values() {
     let hits = json(d, &["lookup", "rosa", "--json"]);
     assert_eq!(hits[0]["company"], "Nueva SL (Madrid)", "{hits}");
 }
+
+#[test]
+fn a_finding_written_for_the_subject_reaches_the_package_and_notes_do_not() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let d = d.as_path();
+    let id = verified_case(d, &["access"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let c = json(d, &["case", "show", &id, "--json"]);
+    for t in c["tasks"].as_array().unwrap() {
+        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
+        ok(
+            d,
+            &[
+                "case",
+                "task",
+                &id,
+                source,
+                "--action",
+                action,
+                "--status",
+                "done",
+                "--note",
+                "internal: looked in the admin panel",
+            ],
+        );
+    }
+    ok(
+        d,
+        &[
+            "case",
+            "finding",
+            &id,
+            "correspondence",
+            "three e-mails of March 2026 about your order, copies attached",
+        ],
+    );
+    ok(d, &["case", "note", &id, "internal: the customer was rude"]);
+    let pw = t.path().join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let out = t.path().join("out");
+    ok(
+        d,
+        &[
+            "export",
+            "access",
+            &id,
+            "--out",
+            out.to_str().unwrap(),
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    let text = pdf_text(&out.join(format!("{id}-access.pdf")));
+    assert!(
+        text.contains("What we found: three e-mails of March 2026 about your order"),
+        "{text}"
+    );
+    assert!(!text.contains("internal:"), "{text}");
+    // Where something was found, the package never says "nothing found".
+    assert!(text.contains("what we found is shown above"), "{text}");
+    // Why and how long that source holds data is said too.
+    assert!(
+        text.contains("E-mail, messengers and phone calls: answering"),
+        "{text}"
+    );
+}

@@ -361,7 +361,17 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Adds a note to the case.
+    /// Records what was found in a source, written for the subject: it goes
+    /// into the access package (notes and task notes stay internal).
+    Finding {
+        id: String,
+        source: String,
+        text: String,
+        /// Print JSON instead of text (outside text escaped)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a note to the case (internal: never in the subject's copy).
     Note {
         id: String,
         text: String,

@@ -584,6 +584,20 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
             common.json,
         ),
         CaseCommand::Ready { id, json } => to_step(id, Step::MarkReady, None, *json),
+        CaseCommand::Finding {
+            id,
+            source,
+            text,
+            json,
+        } => to_step(
+            id,
+            Step::Finding {
+                source: source.clone(),
+                text: text.clone(),
+            },
+            None,
+            *json,
+        ),
         CaseCommand::Note { id, text, json } => {
             to_step(id, Step::Note { text: text.clone() }, None, *json)
         }

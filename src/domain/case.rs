@@ -215,6 +215,11 @@ pub enum Action {
         new: String,
         reason: String,
     },
+    /// What staff found in a source, written for the subject.
+    Finding {
+        source: String,
+        text: String,
+    },
     /// Art. 18(3): a restriction lifted, after the subject was told.
     RestrictionLifted {
         told_on: NaiveDate,
@@ -248,6 +253,7 @@ impl Action {
             Action::TaskRecorded { .. } => "task-recorded",
             Action::Ready => "ready",
             Action::Noted { .. } => "noted",
+            Action::Finding { .. } => "finding",
             Action::Closed { .. } => "closed",
             Action::Planned { .. } => "planned",
             Action::Rectified { .. } => "rectified",
@@ -361,6 +367,17 @@ impl Case {
         })
     }
 
+    /// What staff wrote for the subject per source: (source, text).
+    pub fn findings(&self) -> Vec<(&str, &str)> {
+        self.history
+            .iter()
+            .filter_map(|e| match &e.action {
+                Action::Finding { source, text } => Some((source.as_str(), text.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every rectification: (the event, field, old value, new value, why).
     pub fn rectifications(&self) -> Vec<(&CaseEvent, &str, &str, &str, &str)> {
         self.history
@@ -439,6 +456,7 @@ impl Case {
                 Action::Paused { reason } | Action::Extended { reason } => reason.clear(),
                 Action::TaskRecorded { note, .. } => note.clear(),
                 Action::Noted { text } => text.clear(),
+                Action::Finding { text, .. } => text.clear(),
                 Action::Closed { reason, .. } => *reason = GONE.into(),
                 Action::Rectified {
                     old, new, reason, ..

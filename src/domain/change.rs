@@ -141,7 +141,7 @@ fn step_on(
         }
         .into());
     }
-    if let Step::RecordTask { source, .. } = &step {
+    if let Step::RecordTask { source, .. } | Step::Finding { source, .. } = &step {
         if facts.catalogue.get(source).is_none() {
             return Err(unknown(facts, source));
         }
@@ -377,6 +377,7 @@ pub fn audit_detail(action: &Action, on: NaiveDate) -> serde_json::Value {
         Closed { outcome, .. } => serde_json::json!({ "outcome": outcome }),
         Planned { tasks } => serde_json::json!({ "tasks": tasks.len() }),
         RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
+        Finding { source, .. } => serde_json::json!({ "source": source }),
         _ => serde_json::json!({}),
     };
     v["on"] = serde_json::json!(on);

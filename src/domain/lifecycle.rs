@@ -57,6 +57,12 @@ pub enum Step {
         reason: String,
     },
     /// Lifts a restriction; the subject must have been told on or before `on`.
+    /// What staff found in a source, written for the subject: it goes into
+    /// the access package (task notes and case notes never do).
+    Finding {
+        source: String,
+        text: String,
+    },
     LiftRestriction {
         told_on: NaiveDate,
         how: String,
@@ -90,6 +96,7 @@ impl Step {
             Step::Close(_) => "close",
             Step::Plan { .. } => "plan tasks for",
             Step::Rectify { .. } => "record a rectification on",
+            Step::Finding { .. } => "record a finding for the subject on",
             Step::LiftRestriction { .. } => "lift the restriction on",
             Step::Pseudonymise { .. } => "pseudonymise",
             Step::Purge { .. } => "purge",
@@ -524,6 +531,34 @@ impl Case {
                     return Err(refuse("every proposed task is already on the case".into()));
                 }
                 (Action::Planned { tasks: added }, self.state)
+            }
+            Step::Finding {
+                source,
+                text: found,
+            } => {
+                if !self.wants_package() {
+                    return Err(refuse(
+                        "only an access or portability case sends the subject what was found"
+                            .into(),
+                    ));
+                }
+                if !matches!(
+                    self.state,
+                    State::InProgress | State::AwaitingClarification | State::ReadyToRespond
+                ) {
+                    return Err(refuse(format!(
+                        "work starts once identity is verified; the case is {}",
+                        self.state
+                    )));
+                }
+                let found = need_text("what was found, for the subject", &found)?;
+                (
+                    Action::Finding {
+                        source,
+                        text: found,
+                    },
+                    self.state,
+                )
             }
             Step::Rectify {
                 field,

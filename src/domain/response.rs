@@ -63,8 +63,18 @@ fn search_section(
             .iter()
             .filter(|t| t.source == s.id && t.status != TaskStatus::Dropped)
             .collect();
-        let n = found.get(&s.id).map_or(0, Vec::len);
-        let held = format!("{n} record(s), shown above");
+        let records = found.get(&s.id).map_or(0, Vec::len);
+        let written = case
+            .findings()
+            .iter()
+            .filter(|(src, _)| *src == s.id)
+            .count();
+        let n = records + written;
+        let held = match (records, written) {
+            (0, _) => "what we found is shown above".to_string(),
+            (r, 0) => format!("{r} record(s), shown above"),
+            (r, _) => format!("{r} record(s) and what we found, shown above"),
+        };
         let line = if tasks.is_empty() {
             if n > 0 {
                 format!(
@@ -233,11 +243,21 @@ pub fn access_report(
             ),
         ],
     }];
+    let findings = case.findings();
     for s in &catalogue.sources {
-        let Some(records) = found.get(&s.id) else {
+        let written: Vec<&str> = findings
+            .iter()
+            .filter(|(src, _)| *src == s.id)
+            .map(|(_, t)| *t)
+            .collect();
+        let records = found.get(&s.id).map(Vec::as_slice).unwrap_or_default();
+        if records.is_empty() && written.is_empty() {
             continue;
-        };
+        }
         let mut lines = Vec::new();
+        for t in written {
+            lines.push(format!("What we found: {t}"));
+        }
         for r in records {
             lines.push(format!("Record {} ({})", r.key, r.format));
             for (k, v) in &r.raw {
@@ -251,7 +271,7 @@ pub fn access_report(
             lines,
         });
     }
-    let held_any = !found.is_empty();
+    let held_any = !found.is_empty() || !findings.is_empty();
     sections.push(search_section(
         case,
         found,
@@ -262,7 +282,7 @@ pub fn access_report(
     let held: Vec<&super::source::Source> = catalogue
         .sources
         .iter()
-        .filter(|s| found.contains_key(&s.id))
+        .filter(|s| found.contains_key(&s.id) || findings.iter().any(|(src, _)| *src == s.id))
         .collect();
     let shown: Vec<&super::source::Source> = if held.is_empty() {
         catalogue.sources.iter().collect()
