@@ -555,3 +555,53 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command that prints data takes `--json`, as the README says;
+    /// those that write a file (or serve) are named here, with why.
+    #[test]
+    fn every_command_that_prints_data_takes_json() {
+        const WRITES_A_FILE: &[&str] = &[
+            "serve",              // runs the team service
+            "backup",             // writes the backup file
+            "restore",            // writes a data directory
+            "rebuild",            // rewrites the store
+            "suppression export", // its own --format json
+            "suppression import", // writes the list; says how many
+            "closures export",    // its own --format jsonl
+            "demo churn",         // the crash harness's child
+            "demo generate",      // writes a CSV
+            "help",
+        ];
+        fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, bool)>) {
+            let subs: Vec<&clap::Command> = cmd.get_subcommands().collect();
+            if subs.is_empty() {
+                let json = cmd.get_arguments().any(|a| a.get_long() == Some("json"));
+                out.push((path.clone(), json));
+            }
+            for s in subs {
+                let p = if path.is_empty() {
+                    s.get_name().to_string()
+                } else {
+                    format!("{path} {}", s.get_name())
+                };
+                leaves(s, p, out);
+            }
+        }
+        let mut all = Vec::new();
+        leaves(&Cli::command(), String::new(), &mut all);
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|(p, json)| {
+                !json && !WRITES_A_FILE.iter().any(|w| p == w || p.ends_with(" help"))
+            })
+            .map(|(p, _)| p.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no --json: {missing:?}");
+        assert!(all.len() > 30, "{all:?}");
+    }
+}
