@@ -698,3 +698,77 @@ fn a_finding_written_for_the_subject_reaches_the_package_and_notes_do_not() {
         "{text}"
     );
 }
+
+#[test]
+fn the_package_holds_only_the_persons_own_records_and_none_from_an_exempt_source() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let d = data.as_path();
+    ok(
+        d,
+        &["import", "web-forms", &fixture("hubspot-contacts.csv")],
+    );
+    let pw = t.path().join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let export = |id: &str, out: &Path| {
+        ok(
+            d,
+            &[
+                "export",
+                "access",
+                id,
+                "--out",
+                out.to_str().unwrap(),
+                "--password-file",
+                pw.to_str().unwrap(),
+                "--unsearched-reason",
+                "test",
+            ],
+        );
+        pdf_text(&out.join(format!("{id}-access.pdf")))
+    };
+    // Someone who shares only a phone number with a record (a household,
+    // a switchboard) is not that record's person.
+    let mut args = vec![
+        "case",
+        "open",
+        "--right",
+        "access",
+        "--name",
+        "Seán O’Brien",
+    ];
+    args.extend([
+        "--email",
+        "sean@example.ie",
+        "--phone",
+        "01 234 5678",
+        "--channel",
+        "email",
+    ]);
+    let id = ok(d, &args).trim().to_string();
+    ok(d, &["case", "verify", &id, "--method", "known-details"]);
+    let text = export(&id, &t.path().join("out-sean"));
+    assert!(
+        !text.contains("Siobhán") && !text.contains("O'Connor"),
+        "{text}"
+    );
+    // A source recorded as exempt sends nothing, and says why.
+    let id = verified_case(d, &["access"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    ok(
+        d,
+        &[
+            "case",
+            "task",
+            &id,
+            "web-forms",
+            "--status",
+            "exempt",
+            "--note",
+            "Art. 15(4): the record also holds another person's data",
+        ],
+    );
+    let text = export(&id, &t.path().join("out-exempt"));
+    assert!(!text.contains("Record 5101"), "{text}");
+    assert!(text.contains("not searched, exempt (Art. 15(4)"), "{text}");
+}

@@ -605,13 +605,29 @@ impl Case {
                         "the restriction was already lifted on {day}"
                     )));
                 }
-                // A restriction not yet in place everywhere cannot be lifted:
-                // each source's marking is recorded (or dropped) first.
-                let unmarked: Vec<&str> = self
+                // A restriction is lifted only once it was put in place: the
+                // person verified, the plan accepted, and each source's
+                // marking recorded (or dropped with a reason).
+                if self.verified().is_none() {
+                    return Err(refuse(
+                        "the restriction was never put in place: identity is not verified".into(),
+                    ));
+                }
+                if !self
+                    .tasks
+                    .iter()
+                    .any(|t| t.action.contains("mark restricted"))
+                {
+                    return Err(refuse(
+                        "the restriction was never put in place: accept the plan and mark each source first".into(),
+                    ));
+                }
+                let mut unmarked: Vec<&str> = self
                     .pending_tasks()
-                    .filter(|t| t.action.contains("restrict"))
+                    .filter(|t| t.action.contains("mark restricted"))
                     .map(|t| t.source.as_str())
                     .collect();
+                unmarked.dedup();
                 if !unmarked.is_empty() {
                     return Err(refuse(format!(
                         "the restriction is not yet recorded as in place in {} source(s) ({}): record each (done, not-found, or dropped with a reason) before lifting it",
@@ -1193,7 +1209,37 @@ mod tests {
     fn lifting_a_restriction_needs_the_subject_told_first() {
         let mut c = open("2024-09-03");
         c.rights.push(Right::Restriction);
+        let lift_early = Step::LiftRestriction {
+            told_on: d("2024-09-03"),
+            how: "letter".into(),
+            reason: "early".into(),
+        };
+        // Never put in place: not before verification, nor before the plan.
+        assert!(step(&mut c, lift_early.clone(), "2024-09-03").is_err());
         step(&mut c, verify(), "2024-09-03").unwrap();
+        assert!(step(&mut c, lift_early, "2024-09-03").is_err());
+        step(
+            &mut c,
+            Step::Plan {
+                tasks: vec![PlannedRef {
+                    source: "web-forms".into(),
+                    action: "search and mark restricted".into(),
+                }],
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            Step::RecordTask {
+                source: "web-forms".into(),
+                action: None,
+                status: TaskStatus::Done,
+                note: String::new(),
+            },
+            "2024-09-05",
+        )
+        .unwrap();
         step(&mut c, close(Outcome::Fulfilled), "2024-09-10").unwrap();
         let lift_why = |told: &str, reason: &str| Step::LiftRestriction {
             told_on: d(told),

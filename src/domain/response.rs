@@ -24,14 +24,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report as lines of text. Each line is made inert on its own, so
+    /// a line break inside a name or a reason shows as `^J` and never starts
+    /// a line of the letter.
     pub fn to_text(&self) -> String {
-        let mut out = format!("{}\n\n", self.title);
+        use super::text::inert;
+        let mut out = format!("{}\n\n", inert(&self.title));
         for s in &self.sections {
-            out.push_str(&s.heading);
+            out.push_str(&inert(&s.heading));
             out.push('\n');
             for l in &s.lines {
                 out.push_str("  ");
-                out.push_str(l);
+                out.push_str(&inert(l));
                 out.push('\n');
             }
             out.push('\n');
@@ -97,7 +101,10 @@ fn search_section(
                 t.at.format("%-d %B %Y"),
                 t.by
             )
-        } else if tasks.iter().any(|t| t.status == TaskStatus::Pending) {
+        } else if tasks
+            .iter()
+            .any(|t| t.status == TaskStatus::Pending && searches(&t.action))
+        {
             not_searched.push(s.name.clone());
             continue;
         } else {
@@ -190,9 +197,19 @@ pub fn unsearched(case: &Case) -> Option<Vec<String>> {
     if case.tasks.is_empty() {
         return None;
     }
-    let mut v: Vec<String> = case.pending_tasks().map(|t| t.source.clone()).collect();
+    let mut v: Vec<String> = case
+        .pending_tasks()
+        .filter(|t| searches(&t.action))
+        .map(|t| t.source.clone())
+        .collect();
     v.dedup();
     Some(v)
+}
+
+/// Whether a task is a search of its source: the portability copy is not
+/// (the export writes it itself from what the searches found).
+fn searches(action: &str) -> bool {
+    action != Right::Portability.default_action()
 }
 
 /// Whether an access package may go out now: every source searched, or a
@@ -478,6 +495,8 @@ pub fn closing_letter(
                     TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
                     // Work a withdrawal stopped is not "in progress".
                     TaskStatus::Pending if withdrawn => format!("{name}: not done, as you withdrew the request ({})", t.action),
+                    // A closed case has nothing "in progress".
+                    TaskStatus::Pending if closure.is_some() => format!("{name}: not done ({})", t.action),
                     TaskStatus::Pending => format!("{name}: still in progress ({})", t.action),
                     TaskStatus::Dropped => unreachable!(),
                 };
@@ -519,7 +538,10 @@ pub fn closing_letter(
             lines: told,
         });
     }
-    if case.rights.contains(&Right::Erasure) {
+    // Backups are re-erased only for an erasure granted (a withdrawn or
+    // refused one leaves its marks dead).
+    let erased = closure.is_some_and(|c| c.outcome.is_granted());
+    if case.rights.contains(&Right::Erasure) && erased {
         let mine: Vec<&BackupMark> = marks.iter().filter(|m| m.case == case.id).collect();
         if !mine.is_empty() {
             let latest = mine.iter().filter_map(|m| m.expires).max();

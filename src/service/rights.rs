@@ -98,7 +98,18 @@ impl Desk {
             .collect();
         let reader = self.record_reader();
         let mut h = Holdings::default();
+        // A record is the person's when it shares an e-mail with the case;
+        // one that shares only a phone (a household, an office switchboard)
+        // must also carry the person's name: never another person's data in
+        // their package, nor their record erased.
         let mut found = reader.holding(&emails, &phones, cc);
+        found.retain(|(_, r)| {
+            r.emails
+                .iter()
+                .filter_map(|e| email_key(e))
+                .any(|e| emails.contains(&e))
+                || same_person(&case.subject.name, &r.names)
+        });
         for attached in &case.records {
             if let Some((src, key)) = attached.split_once(':') {
                 let mut k = src.as_bytes().to_vec();
@@ -304,7 +315,15 @@ impl Desk {
         }
         crate::domain::response::may_send_package(&case, unsearched_reason)
             .map_err(|why| refuse(&why))?;
-        let held = self.holdings(&case);
+        let mut held = self.holdings(&case);
+        // A source staff recorded as exempt (Art. 15(4): another person's
+        // data, say) sends nothing: the package states the exemption instead.
+        held.by_source.retain(|source, _| {
+            !case
+                .tasks
+                .iter()
+                .any(|t| &t.source == source && t.status == crate::domain::TaskStatus::Exempt)
+        });
         let report = crate::domain::response::access_report(
             &case,
             &held.by_source,
@@ -436,4 +455,40 @@ fn rows_matching<'a, T: Clone>(
             .into_iter()
             .find_map(|(k, h)| table.get(&h).map(|v| (r, k, v.clone())))
     })
+}
+
+/// Whether a record's names are the case subject's: every word of one of
+/// them is in the subject's name (accents and case folded), or the other
+/// way round. "Seán O’Brien" is not "Siobhán O'Connor".
+fn same_person(subject: &str, names: &[String]) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        crate::domain::fold::fold(s)
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mine = words(subject);
+    if mine.is_empty() {
+        return false;
+    }
+    let all: Vec<String> = names.iter().flat_map(|n| words(n)).collect();
+    !all.is_empty()
+        && (all.iter().all(|w| mine.contains(w)) || mine.iter().all(|w| all.contains(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_shared_phone_is_not_the_same_person() {
+        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(super::same_person("Seán O’Brien", &n(&["Sean", "O'Brien"])));
+        assert!(super::same_person("Jürgen Müller", &n(&["Jurgen Muller"])));
+        assert!(!super::same_person(
+            "Seán O’Brien",
+            &n(&["Siobhán O'Connor"])
+        ));
+        assert!(!super::same_person("Seán O’Brien", &n(&[])));
+    }
 }

@@ -819,6 +819,11 @@ impl App {
         }
         if let Some(v) = &self.case {
             add(&v.case.subject.name);
+            // A corrected name or address is the person's too.
+            for (_, _, old, new, _) in v.case.rectifications() {
+                add(old);
+                add(new);
+            }
         }
         for p in &self.popups {
             match p {

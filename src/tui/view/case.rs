@@ -154,12 +154,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             t.header(),
         )));
         for (e, field, old, new, reason) in rectified {
+            // The values are the person's data: hidden when masking.
+            let value = |v: &str| {
+                if app.masked {
+                    "•••".to_string()
+                } else {
+                    inert(v).into_owned()
+                }
+            };
             lines.push(Line::from(format!(
                 "  {} {}: '{}' → '{}' ({}) — {}",
                 e.on,
                 inert(field),
-                inert(old),
-                inert(new),
+                value(old),
+                value(new),
                 inert(reason),
                 inert(&e.actor)
             )));

@@ -146,13 +146,16 @@ pub fn scrub(
     }
 }
 
-/// Case numbers and dates are not personal: DSR-2026-0042, 2026-11-30.
+/// Case numbers, dates, months and the desk's own pseudonyms are not
+/// personal: DSR-2026-0042, 2026-11-30, 2026-11, S-74bd805bcc, P-1a2b….
 fn looks_like_a_date_or_id(token: &str) -> bool {
     let t = token.trim_matches(|c: char| !c.is_alphanumeric());
+    let b = t.as_bytes();
     t.starts_with("DSR-")
-        || (t.len() == 10
-            && t.as_bytes().get(4) == Some(&b'-')
-            && t.as_bytes().get(7) == Some(&b'-'))
+        || t.starts_with("S-")
+        || t.starts_with("P-")
+        || (t.len() == 10 && b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-'))
+        || (t.len() == 7 && b.get(4) == Some(&b'-') && t[..4].chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
