@@ -223,10 +223,19 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
 
     // The closing letter says when the backups expire.
     key(&mut app, Char('L'));
-    let Some(Popup::Message { body, .. }) = top(&app) else {
+    let Some(Popup::Letter { report, .. }) = top(&app) else {
         panic!("{:?}", app.popups)
     };
+    let body = report.to_text();
     assert!(body.contains("expire by"), "{body}");
+    // The letter scrolls at 80x24: its last section is reachable.
+    for _ in 0..60 {
+        key(&mut app, Char('j'));
+    }
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let shown = format!("{:?}", term.backend());
+    assert!(shown.contains("supervisory"), "{shown}");
 }
 
 #[test]
@@ -465,9 +474,10 @@ fn an_excessive_request_is_refused_with_a_fee_and_the_right_to_complain() {
     );
     assert_eq!(closure.fee.as_deref(), Some("EUR 25"));
     key(&mut app, Char('L'));
-    let Some(Popup::Message { body, .. }) = top(&app) else {
+    let Some(Popup::Letter { report, .. }) = top(&app) else {
         panic!("{:?}", app.popups)
     };
+    let body = report.to_text();
     assert!(body.contains("manifestly excessive (Art. 12(5))"), "{body}");
     assert!(body.contains("fee of EUR 25"), "{body}");
     assert!(body.contains("supervisory authority"), "{body}");

@@ -83,6 +83,12 @@ pub enum Popup {
         body: String,
         error: bool,
     },
+    /// A letter as the subject will read it, scrolled with j/k at any size.
+    Letter {
+        title: String,
+        report: Box<crate::domain::response::Report>,
+        scroll: u16,
+    },
     /// Find a person across sources; results arrive from the lookup worker.
     Lookup {
         query: String,

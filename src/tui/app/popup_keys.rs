@@ -31,6 +31,27 @@ impl App {
                 scroll,
             } => self.records_key(ev, all, months, scroll),
             Popup::Audit(v) => self.audit_key(ev, v),
+            Popup::Letter {
+                title,
+                report,
+                scroll,
+            } => {
+                let scroll = match ev.code {
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => return vec![],
+                    KeyCode::Char('c') if ctrl => return vec![],
+                    KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                    KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::Char('g') | KeyCode::Home => 0,
+                    _ => scroll,
+                };
+                self.popups.push(Popup::Letter {
+                    title,
+                    report,
+                    scroll,
+                });
+            }
             Popup::Message { .. } => {
                 if !matches!(
                     ev.code,

@@ -238,22 +238,11 @@ impl App {
 
     pub(super) fn show_letter(&mut self, id: CaseId) {
         match self.desk.closing_letter(id) {
-            Ok(letter) => {
-                let mut body = String::new();
-                for s in &letter.sections {
-                    body.push_str(&s.heading);
-                    body.push('\n');
-                    for l in &s.lines {
-                        body.push_str(l);
-                        body.push('\n');
-                    }
-                }
-                self.popups.push(Popup::Message {
-                    title: letter.title,
-                    body: body.trim_end().to_string(),
-                    error: false,
-                });
-            }
+            Ok(letter) => self.popups.push(Popup::Letter {
+                title: letter.title.clone(),
+                report: Box::new(letter),
+                scroll: 0,
+            }),
             Err(e) => self.show_error("Cannot write the letter", &e.to_string()),
         }
     }

@@ -35,6 +35,11 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
 pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
     match popup {
         Popup::Help { scroll } => help(app, *scroll, area, buf),
+        Popup::Letter {
+            title,
+            report,
+            scroll,
+        } => letter(app, title, report, *scroll, area, buf),
         Popup::Palette { filter, selected } => palette(app, filter, *selected, area, buf),
         Popup::Form { form, .. } => form_popup(app, form, area, buf),
         Popup::Confirm { title, body, .. } => {
@@ -174,6 +179,47 @@ fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         .block(frame(app, "Keys (j/k scroll, q close)"))
         .scroll((scroll, 0))
         .render(r, buf);
+}
+
+/// The letter, whole: headings, then each line (made inert one by one).
+fn letter(
+    app: &App,
+    title: &str,
+    report: &crate::domain::response::Report,
+    scroll: u16,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for s in &report.sections {
+        lines.push(Line::from(Span::styled(
+            inert(&s.heading).into_owned(),
+            t.header(),
+        )));
+        for l in &s.lines {
+            lines.push(Line::from(format!("  {}", inert(l))));
+        }
+        lines.push(Line::from(""));
+    }
+    let r = centered(
+        area,
+        area.width.saturating_sub(2).min(100),
+        area.height.saturating_sub(2),
+    );
+    Clear.render(r, buf);
+    let paragraph = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(frame(
+            app,
+            &format!("{} (j/k scroll, q close)", inert(title)),
+        ));
+    // Scrolling stops at the last line: the end of the letter stays in view.
+    let rows = paragraph.line_count(r.width.saturating_sub(2));
+    let last = u16::try_from(rows)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(r.height.saturating_sub(2));
+    paragraph.scroll((scroll.min(last), 0)).render(r, buf);
 }
 
 fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffer) {
