@@ -630,6 +630,21 @@ fn an_older_export_does_not_overwrite_newer_values() {
     assert!(said.contains("1 updated"), "{said}");
     let hits = json(d, &["lookup", "rosa", "--json"]);
     assert_eq!(hits[0]["company"], "Nueva SL (Madrid)", "{hits}");
+    // A row with no date of its own: kept as held, unless the file's name
+    // dates the export (then it is compared like any row).
+    let undated = "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Company Name\"\n\"7001\",\"Rosa\",\"Jiménez\",\"rosa@example.es\",\"Sin Fecha SL\"\n";
+    let nameless = t.path().join("contacts.csv");
+    std::fs::write(&nameless, undated).unwrap();
+    let said = ok(d, &["import", "web-forms", nameless.to_str().unwrap()]);
+    assert!(said.contains("1 without a date"), "{said}");
+    let hits = json(d, &["lookup", "rosa", "--json"]);
+    assert_eq!(hits[0]["company"], "Nueva SL (Madrid)", "{hits}");
+    let dated = t.path().join("contacts-2026-11-25.csv");
+    std::fs::write(&dated, undated).unwrap();
+    let said = ok(d, &["import", "web-forms", dated.to_str().unwrap()]);
+    assert!(said.contains("1 updated"), "{said}");
+    let hits = json(d, &["lookup", "rosa", "--json"]);
+    assert_eq!(hits[0]["company"], "Sin Fecha SL", "{hits}");
 }
 
 #[test]

@@ -153,6 +153,7 @@ fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
         format: rightsdesk::import::Format::Csv,
         sha256: String::new(),
         records,
+        exported_on: None,
     }
 }
 

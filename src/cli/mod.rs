@@ -290,14 +290,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     report.source,
                     report.new,
                     report.updated,
-                    if report.older > 0 {
-                        format!(
-                            ", {} older than the record held (kept as held)",
-                            report.older
-                        )
-                    } else {
-                        String::new()
-                    }
+                    crate::service::ImportReport::kept_words(report.older, report.undated)
                 );
             }
             Ok(())

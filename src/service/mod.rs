@@ -124,6 +124,35 @@ pub struct ParsedImport {
     pub format: crate::import::Format,
     pub sha256: String,
     pub records: Vec<crate::domain::record::SourceRecord>,
+    /// The export's own date, from its file name (e.g. contacts-2026-10-02.csv):
+    /// the date of rows that carry none.
+    #[serde(default)]
+    pub exported_on: Option<NaiveDate>,
+}
+
+/// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
+pub fn date_in_name(name: &str) -> Option<NaiveDate> {
+    let b = name.as_bytes();
+    let digits = |i: usize, n: usize| {
+        b.get(i..i + n)
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
+    let mut month = None;
+    for i in 0..b.len() {
+        if digits(i, 4) && matches!(b.get(i + 4), Some(b'-' | b'_')) && digits(i + 5, 2) {
+            let y = &name[i..i + 4];
+            let m = &name[i + 5..i + 7];
+            if matches!(b.get(i + 7), Some(b'-' | b'_')) && digits(i + 8, 2) {
+                let d = &name[i + 8..i + 10];
+                if let Ok(date) = NaiveDate::parse_from_str(&format!("{y}-{m}-{d}"), "%Y-%m-%d") {
+                    return Some(date);
+                }
+            }
+            month = month
+                .or_else(|| NaiveDate::parse_from_str(&format!("{y}-{m}-01"), "%Y-%m-%d").ok());
+        }
+    }
+    month
 }
 
 impl ParsedImport {
@@ -148,6 +177,7 @@ impl ParsedImport {
             crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
         progress("parsed", records.len());
         Ok(ParsedImport {
+            exported_on: date_in_name(&file),
             file,
             format,
             sha256: crate::domain::audit::sha256_hex(&bytes),
@@ -444,6 +474,28 @@ pub struct ImportReport {
     /// Rows older than the record held: kept as held.
     #[serde(default)]
     pub older: u64,
+    /// Rows with no date (nor one in the file's name) for a dated record
+    /// held: kept as held.
+    #[serde(default)]
+    pub undated: u64,
+}
+
+impl ImportReport {
+    /// The rows kept as held, in words for the shell and the desk.
+    pub fn kept_words(older: u64, undated: u64) -> String {
+        let mut s = String::new();
+        if older > 0 {
+            s.push_str(&format!(
+                ", {older} older than the record held (kept as held)"
+            ));
+        }
+        if undated > 0 {
+            s.push_str(&format!(
+                ", {undated} without a date for a record held with one (kept as held; a date in the file's name, e.g. contacts-2026-11-30.csv, dates them)"
+            ));
+        }
+        s
+    }
 }
 
 /// What time it is for the desk: the system clock, or a fixed instant (demo
@@ -872,9 +924,11 @@ impl Desk {
             "rows": parsed.records.len(),
             "file_sha256": parsed.sha256,
         });
-        let (counts, _) = self
-            .store
-            .import_records(&parsed.records, &self.note("imported", detail))?;
+        let (counts, _) = self.store.import_records(
+            &parsed.records,
+            &self.note("imported", detail),
+            parsed.exported_on,
+        )?;
         self.relink_index();
         Ok(ImportReport {
             file: parsed.file.clone(),
@@ -884,6 +938,7 @@ impl Desk {
             new: counts.new,
             updated: counts.updated,
             older: counts.older,
+            undated: counts.undated,
         })
     }
 
@@ -1041,5 +1096,20 @@ impl index::Source for IndexSource {
         let flags = self.0.flag_sets()?;
         let index = self.0.load_index_with(&flags)?;
         Ok((index, flags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_exports_date_is_read_from_its_name() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        assert_eq!(
+            super::date_in_name("contacts-2026-10-02.csv"),
+            d("2026-10-02")
+        );
+        assert_eq!(super::date_in_name("hubspot_2025_03.csv"), d("2025-03-01"));
+        assert_eq!(super::date_in_name("export 2026-13-45.csv"), None);
+        assert_eq!(super::date_in_name("contacts.csv"), None);
     }
 }

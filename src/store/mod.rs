@@ -172,6 +172,9 @@ pub struct ImportCounts {
     /// Rows older than the record already held (by the record's own last
     /// activity): the newer one is kept, never replaced by an old export.
     pub older: u64,
+    /// Rows with no date of their own nor an export date, for a record held
+    /// with one: kept as held.
+    pub undated: u64,
 }
 
 /// A read-only handle on the source records, for a worker thread.
@@ -753,10 +756,14 @@ impl Store {
 
     /// Lands a whole import, and its audit entry, in one transaction: a file is
     /// in the index entirely or not at all. Same source and key update in place.
+    /// Writes an import's records whole. A row takes the date of its own
+    /// last activity, else `exported_on` (the export's date); a row older
+    /// than the record held, or undated against a dated one, is kept as held.
     pub fn import_records(
         &self,
         records: &[crate::domain::record::SourceRecord],
         note: &AuditNote,
+        exported_on: Option<chrono::NaiveDate>,
     ) -> Result<(ImportCounts, AuditEntry), StoreError> {
         let encoded: Vec<(Vec<u8>, Vec<u8>, Option<chrono::NaiveDate>)> = records
             .iter()
@@ -764,7 +771,7 @@ impl Store {
                 (
                     r.store_key(),
                     serde_json::to_vec(r).expect("record serialises"),
-                    r.last_activity,
+                    r.last_activity.or(exported_on),
                 )
             })
             .collect();
@@ -783,11 +790,17 @@ impl Store {
                             .ok()
                             .and_then(|r| r.last_activity)
                     });
-                    if let (Some(new), Some(old)) = (when, held_when) {
-                        if *new < old {
+                    match (when, held_when) {
+                        (Some(new), Some(old)) if *new < old => {
                             counts.older += 1;
                             continue;
                         }
+                        // Nothing says this row is newer than a dated record.
+                        (None, Some(_)) => {
+                            counts.undated += 1;
+                            continue;
+                        }
+                        _ => {}
                     }
                     if !seen.insert(k.as_slice()) || held.is_some() {
                         counts.updated += 1;
@@ -801,6 +814,7 @@ impl Store {
                 note.detail["new"] = serde_json::json!(counts.new);
                 note.detail["updated"] = serde_json::json!(counts.updated);
                 note.detail["older"] = serde_json::json!(counts.older);
+                note.detail["undated"] = serde_json::json!(counts.undated);
                 let entry =
                     append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
                 Ok((counts, entry))

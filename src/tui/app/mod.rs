@@ -459,14 +459,7 @@ impl App {
                                 r.source,
                                 r.new,
                                 r.updated,
-                                if r.older > 0 {
-                                    format!(
-                                        ", {} older than the record held (kept as held)",
-                                        r.older
-                                    )
-                                } else {
-                                    String::new()
-                                }
+                                crate::service::ImportReport::kept_words(r.older, r.undated)
                             ),
                             error: false,
                         });
