@@ -575,6 +575,14 @@ fn an_access_package_with_nothing_searched_goes_only_with_a_reason_it_states() {
         after.lines().last().unwrap().contains("access-exported"),
         "{after}"
     );
+    // The chain says the package went with sources unsearched (not the
+    // reason: free text stays out of the chain).
+    let last = ok(d, &["audit", "log", "--case", &id, "--json"]);
+    let entry: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        entry["detail"]["unsearched"][0], "(no plan: every source)",
+        "{entry}"
+    );
 }
 
 /// The PDF's text, one space between words (lines wrap where the font says).

@@ -349,11 +349,18 @@ impl Desk {
         records: usize,
         portability: bool,
     ) -> Result<(), DeskError> {
+        // Which sources went out unsearched (their reason is free text, so
+        // it stays in the package, not in the chain).
+        let unsearched = match crate::domain::response::unsearched(&self.store.case(case)?) {
+            None => vec!["(no plan: every source)".to_string()],
+            Some(v) => v,
+        };
         let detail = serde_json::json!({
             "case": case.to_string(),
             "sources": sources,
             "records": records,
             "portability": portability,
+            "unsearched": unsearched,
         });
         // On the case's own timeline (`audit log --case`), not beside it.
         self.store
