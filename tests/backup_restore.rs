@@ -215,7 +215,10 @@ fn a_backup_never_replaces_something_that_is_not_a_plain_file() {
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: mkfifo with a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    let err = desk.backup(&fifo).unwrap_err().to_string();
+    let err = rightsdesk::remote::backend::Backend::from(desk.clone())
+        .backup(&fifo)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a plain file"), "{err}");
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&fifo)

@@ -65,17 +65,15 @@ fn every_name_comes_out_of_the_pdf_exactly_as_stored() {
         let out = t.path().join(format!("out-{id}"));
         common::cli::ok(
             &dir,
-            &[
-                "export",
-                "access",
+            &common::cli::export_access_args(
                 &id,
-                "--out",
-                out.to_str().unwrap(),
-                "--password-file",
-                pass.to_str().unwrap(),
-                "--unsearched-reason",
-                "test: the sources are not the point here",
-            ],
+                &out,
+                &pass,
+                &[
+                    "--unsearched-reason",
+                    "test: the sources are not the point here",
+                ],
+            ),
         );
         let pdf = out.join(format!("{id}-access.pdf"));
         for text in texts(&pdf) {

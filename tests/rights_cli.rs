@@ -75,16 +75,7 @@ fn access_and_portability_package_opens_only_with_the_password() {
     let pw = d.join("pw.txt");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let out = d.join("out");
-    let export = [
-        "export",
-        "access",
-        &id,
-        "--out",
-        out.to_str().unwrap(),
-        "--password-file",
-        pw.to_str().unwrap(),
-        "--json",
-    ];
+    let export = common::cli::export_access_args(&id, &out, &pw, &["--json"]);
     // Sources still to search: no package yet, and the refusal names them.
     let refused = rightsdesk(d, &export);
     assert_eq!(refused.status.code(), Some(3));
@@ -538,15 +529,7 @@ fn an_access_package_with_nothing_searched_goes_only_with_a_reason_it_states() {
     let pw = d.join("pw.txt");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let out = d.join("out");
-    let mut export = vec![
-        "export",
-        "access",
-        &id,
-        "--out",
-        out.to_str().unwrap(),
-        "--password-file",
-        pw.to_str().unwrap(),
-    ];
+    let mut export = common::cli::export_access_args(&id, &out, &pw, &[]);
     // No plan: nothing was searched, so no package says otherwise.
     let refused = rightsdesk(d, &export);
     assert_eq!(refused.status.code(), Some(3));
@@ -695,18 +678,7 @@ fn a_finding_written_for_the_subject_reaches_the_package_and_notes_do_not() {
     let pw = t.path().join("pw.txt");
     std::fs::write(&pw, "correct horse battery staple\n").unwrap();
     let out = t.path().join("out");
-    ok(
-        d,
-        &[
-            "export",
-            "access",
-            &id,
-            "--out",
-            out.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-    );
+    ok(d, &common::cli::export_access_args(&id, &out, &pw, &[]));
     let text = pdf_text(&out.join(format!("{id}-access.pdf")));
     assert!(
         text.contains("What we found: three e-mails of March 2026 about your order"),
@@ -736,17 +708,7 @@ fn the_package_holds_only_the_persons_own_records_and_none_from_an_exempt_source
     let export = |id: &str, out: &Path| {
         ok(
             d,
-            &[
-                "export",
-                "access",
-                id,
-                "--out",
-                out.to_str().unwrap(),
-                "--password-file",
-                pw.to_str().unwrap(),
-                "--unsearched-reason",
-                "test",
-            ],
+            &common::cli::export_access_args(id, out, &pw, &["--unsearched-reason", "test"]),
         );
         pdf_text(&out.join(format!("{id}-access.pdf")))
     };

@@ -307,18 +307,15 @@ impl Backend {
         map: Option<&crate::import::ColumnMap>,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<crate::service::ImportReport, DeskError> {
-        if self.catalogue().get(source).is_none() {
-            return Err(DeskError::UnknownSource {
-                id: source.to_string(),
-                known: self.catalogue().ids().join(", "),
-            });
-        }
-        let parsed = crate::service::ParsedImport::read(source, path, format, map, progress)?;
-        let rows = parsed.records.len();
-        progress("sent", rows);
-        let report = self.write_import(source.to_string(), parsed)?;
-        progress("written", report.rows);
-        Ok(report)
+        crate::service::files_at_hand::import_file(
+            &**self,
+            self.catalogue(),
+            source,
+            path,
+            format,
+            map,
+            progress,
+        )
     }
 
     /// Puts a marketing tool's unsubscribed and cleaned rows on the
@@ -378,22 +375,7 @@ impl Backend {
         &self,
         path: &Path,
     ) -> Result<(u64, Option<crate::store::chain::ChainHead>), DeskError> {
-        let io = |source| DeskError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        crate::store::files::prepare_output(path).map_err(io)?;
-        let snap = self.backup_snapshot()?;
-        crate::store::files::write_whole(path, |w| {
-            std::io::Write::write_all(w, snap.text.as_bytes())
-        })
-        .map_err(io)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.log_backup(name, snap.records)?;
-        Ok((snap.records, snap.head))
+        crate::service::files_at_hand::backup_file(&**self, path)
     }
 
     /// Checks a restored data set (against the backup marks) or a campaign

@@ -622,22 +622,29 @@ fn offline(
         let _ = desk.flush();
     }
     let result = crate::service::offline(&shared.data_dir, call);
-    match crate::service::once_released(|| Desk::open(&shared.data_dir)) {
+    let reopened = match crate::service::once_released(|| Desk::open(&shared.data_dir)) {
         Ok(desk) => {
             desk.start_index();
             *held = Some(desk);
+            true
         }
-        Err(e) => crate::errln!("rightsdesk serve: cannot open the store again: {e}"),
-    }
+        Err(e) => {
+            crate::errln!("rightsdesk serve: cannot open the store again: {e}");
+            false
+        }
+    };
     drop(held);
-    push(
-        shared,
-        &Response::Maintenance {
-            what,
-            by: peer.name.clone(),
-            done: true,
-        },
-    );
+    // "Done" only when it is: otherwise every call says the store is closed.
+    if reopened {
+        push(
+            shared,
+            &Response::Maintenance {
+                what,
+                by: peer.name.clone(),
+                done: true,
+            },
+        );
+    }
     result
 }
 

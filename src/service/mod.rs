@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod demo;
+pub mod files_at_hand;
 pub mod index;
 pub mod ops;
 mod ops_desk;
@@ -75,6 +76,14 @@ impl From<Refused> for DeskError {
 }
 
 impl DeskError {
+    /// A source the catalogue does not have, with those it has.
+    pub fn unknown_source(catalogue: &Catalogue, id: &str) -> DeskError {
+        DeskError::UnknownSource {
+            id: id.to_string(),
+            known: catalogue.ids().join(", "),
+        }
+    }
+
     /// Another officer changed the case since this one loaded it.
     pub fn is_conflict(&self) -> bool {
         matches!(
@@ -793,22 +802,7 @@ impl Desk {
         map: Option<&crate::import::ColumnMap>,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ImportReport, DeskError> {
-        self.known_source(source)?;
-        let parsed = ParsedImport::read(source, path, format, map, progress)?;
-        let report = self.write_import(source, &parsed)?;
-        progress("written", report.rows);
-        Ok(report)
-    }
-
-    /// Refuses a source the catalogue does not have, listing those it has.
-    pub fn known_source(&self, source: &str) -> Result<(), DeskError> {
-        match self.catalogue.get(source) {
-            Some(_) => Ok(()),
-            None => Err(DeskError::UnknownSource {
-                id: source.to_string(),
-                known: self.catalogue.ids().join(", "),
-            }),
-        }
+        files_at_hand::import_file(self, &self.catalogue, source, path, format, map, progress)
     }
 
     /// A handle a worker thread can load the source records through.
@@ -917,7 +911,9 @@ impl Desk {
         source: &str,
         parsed: &ParsedImport,
     ) -> Result<ImportReport, DeskError> {
-        self.known_source(source)?;
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::unknown_source(&self.catalogue, source));
+        }
         let detail = serde_json::json!({
             "source": source,
             "format": parsed.format.as_str(),
@@ -986,20 +982,6 @@ impl Desk {
             serde_json::json!({ "file": file, "records": records }),
         ))?;
         Ok(())
-    }
-
-    /// Writes the whole store as versioned JSON lines to `path` (0600,
-    /// written whole: a kill leaves the old file or the new one), then logs
-    /// the backup in the audit chain — only once the file is there, so the
-    /// chain never records a backup that was not written.
-    pub fn backup(&self, path: &Path) -> Result<u64, DeskError> {
-        let n = self.write_backup_file(path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.log_backup_written(&name, n)?;
-        Ok(n)
     }
 
     /// The backup's file alone, not logged (a rebuild logs itself).

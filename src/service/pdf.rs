@@ -200,8 +200,9 @@ mod tests {
         assert_eq!(a.len(), 12);
         assert_eq!(a[..2], b[..2]);
         let cmap = String::from_utf8(f.to_unicode()).unwrap();
-        assert!(cmap.contains("<0001> <0141>"), "{cmap}"); // Ł
-                                                           // A character outside the font still maps to itself.
+        // Ł is U+0141.
+        assert!(cmap.contains("<0001> <0141>"), "{cmap}");
+        // A character outside the font still maps to itself.
         let c = f.encode("漢");
         let cid = u16::from_be_bytes([c[0], c[1]]);
         let cmap = String::from_utf8(f.to_unicode()).unwrap();

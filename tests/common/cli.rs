@@ -135,3 +135,24 @@ pub fn open_verified(dir: &Path, rights: &[&str], name: &str, email: &str) -> St
     ok(dir, &["case", "verify", &id, "--method", "known-details"]);
     id
 }
+
+/// The arguments of `export access ID --out OUT --password-file PW`, then
+/// `extra` (a reason, --json).
+pub fn export_access_args<'a>(
+    id: &'a str,
+    out: &'a Path,
+    password_file: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "export",
+        "access",
+        id,
+        "--out",
+        out.to_str().unwrap(),
+        "--password-file",
+        password_file.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    args
+}
