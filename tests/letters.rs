@@ -6,6 +6,7 @@
 mod common;
 
 use rightsdesk::domain::closure::{open_gaps, Closing};
+use rightsdesk::domain::notice::Letter;
 use rightsdesk::domain::{
     Case, Outcome, Right, Step, TaskStatus, VerificationMethod, VerificationOutcome,
 };
@@ -64,7 +65,86 @@ fn close(desk: &Desk, case: &Case, outcome: Outcome, reason: &str, fee: Option<&
 }
 
 fn letter(desk: &Desk, case: &Case) -> String {
-    desk.closing_letter(case.id).unwrap().to_text()
+    desk.letter(case.id, Letter::Response).unwrap().to_text()
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+#[test]
+fn the_notices_on_the_way_and_the_warning_when_one_never_went_out() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    let mut new = common::new_case(
+        "Małgorzata Wróblewska-Nowak",
+        "malgorzata@example.pl",
+        vec![Right::Access],
+    );
+    new.received = day("2026-10-20");
+    let c = desk.open_case(new).unwrap();
+    // No occasion yet: nothing to write.
+    let e = desk.letter(c.id, Letter::Extension).unwrap_err();
+    assert!(e.to_string().contains("was not extended"), "{e}");
+    let step = |s: Step, on: &str| desk.step(c.id, s, Some(day(on))).unwrap();
+    step(
+        Step::RequestId {
+            note: "internal: the address on file bounced once".into(),
+        },
+        "2026-10-21",
+    );
+    let text = desk.letter(c.id, Letter::IdRequest).unwrap().to_text();
+    assert!(
+        !text.contains("internal"),
+        "the staff note stays in: {text}"
+    );
+    insta::assert_snapshot!("notice_id_request", text);
+    let sent = |letter| Step::NoticeSent {
+        letter,
+        via: rightsdesk::domain::Channel::Email,
+    };
+    step(sent(Letter::IdRequest), "2026-10-21");
+    step(
+        Step::Verify {
+            method: VerificationMethod::DocumentSeen,
+            outcome: VerificationOutcome::Verified,
+            note: String::new(),
+        },
+        "2026-10-24",
+    );
+    step(
+        Step::Pause {
+            reason: "which of your two accounts the request is about".into(),
+        },
+        "2026-10-26",
+    );
+    insta::assert_snapshot!(
+        "notice_clarification",
+        desk.letter(c.id, Letter::Clarification).unwrap().to_text()
+    );
+    step(sent(Letter::Clarification), "2026-10-26");
+    step(Step::Resume, "2026-10-30");
+    step(
+        Step::Extend {
+            reason: "your data is spread over eleven systems".into(),
+        },
+        "2026-11-02",
+    );
+    insta::assert_snapshot!(
+        "notice_extension",
+        desk.letter(c.id, Letter::Extension).unwrap().to_text()
+    );
+    // The extension notice never went out: the case says so, and closing
+    // is still allowed (a warning, not a bar).
+    let v = desk.case(c.id).unwrap();
+    assert_eq!(v.owed.len(), 1, "{:?}", v.owed);
+    assert!(
+        v.owed[0].starts_with("the extension notice"),
+        "{:?}",
+        v.owed
+    );
+    step(sent(Letter::Extension), "2026-11-03");
+    assert!(desk.case(c.id).unwrap().owed.is_empty());
 }
 
 #[test]
@@ -128,13 +208,18 @@ fn the_closing_letter_for_every_outcome() {
     );
     insta::assert_snapshot!("refused_unfounded", letter(&desk, &c));
 
-    let c = desk
-        .open_case(common::new_case(
-            "Дмитрий Иванов",
-            "dmitry@example.bg",
-            vec![Right::Access],
-        ))
-        .unwrap();
+    // Refused for identity only after asking and waiting the time allowed.
+    let mut new = common::new_case("Дмитрий Иванов", "dmitry@example.bg", vec![Right::Access]);
+    new.received = day("2026-10-12");
+    let c = desk.open_case(new).unwrap();
+    desk.step(
+        c.id,
+        Step::RequestId {
+            note: String::new(),
+        },
+        Some(day("2026-10-13")),
+    )
+    .unwrap();
     let c = close(
         &desk,
         &c,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli::{files_holding, json, ok, run as rightsdesk};
+use common::cli::{files_holding, json, ok, run as rightsdesk, succeeded};
 use std::path::Path;
 use std::process::Command;
 
@@ -519,6 +519,60 @@ fn the_letter_prints_as_lines() {
     let letter = ok(&d, &["case", "letter", &id]);
     assert!(letter.lines().count() > 3, "{letter}");
     assert!(!letter.contains("^J"), "{letter}");
+}
+
+#[test]
+fn notices_are_written_recorded_and_owed_from_the_shell() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = common::cli::open_case(&d, "Tomáš Dvořák");
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    let ext = ["case", "letter", &id, "extension"];
+    let refused = rightsdesk(&d, &ext);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("was not extended"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(&d, &["case", "extend", &id, "--reason", "eleven systems"]);
+    let letter = ok(&d, &ext);
+    assert!(letter.contains("Dear Tomáš Dvořák"), "{letter}");
+    assert!(letter.contains("because eleven systems"), "{letter}");
+    let shown = ok(&d, &["case", "show", &id]);
+    assert!(
+        shown.contains("warning:    the extension notice of"),
+        "{shown}"
+    );
+    let v = json(&d, &["case", "show", &id, "--json"]);
+    assert_eq!(v["notices_owed"].as_array().unwrap().len(), 1, "{v}");
+
+    // Closing with a notice owed is allowed, and says so.
+    let out = rightsdesk(
+        &d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "withdrawn",
+            "--reason",
+            "asked",
+        ],
+    );
+    succeeded(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: the extension notice of"), "{err}");
+
+    // On a case that recorded it, nothing is owed.
+    let id = common::cli::open_case(&d, "Ann Lee");
+    ok(&d, &["case", "verify", &id, "--method", "known-details"]);
+    ok(&d, &["case", "extend", &id, "--reason", "many systems"]);
+    ok(&d, &["case", "sent", &id, "extension", "--via", "post"]);
+    let v = json(&d, &["case", "show", &id, "--json"]);
+    assert_eq!(v["notices_owed"], serde_json::json!([]), "{v}");
+    assert_eq!(v["notices_sent"][0]["letter"], "extension", "{v}");
+    assert_eq!(v["notices_sent"][0]["via"], "post", "{v}");
 }
 
 #[test]

@@ -533,3 +533,69 @@ fn an_erasure_closed_with_keep_ids_keeps_the_address_as_evidence() {
     // The person's records still leave the index.
     assert!(app.desk.local().unwrap().holdings(&c).by_source.is_empty());
 }
+
+#[test]
+fn the_letters_popup_shows_each_notice_and_records_it_as_sent() {
+    use rightsdesk::domain::notice::Letter;
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Access]);
+    // Ask for ID (confirmed), then the case owes the request's letter.
+    key(&mut app, Char('i'));
+    key(&mut app, Char('y'));
+    let owed = app.desk.case(id).unwrap().owed;
+    assert_eq!(owed.len(), 1, "{owed:?}");
+    let shown = {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+        format!("{:?}", term.backend())
+    };
+    assert!(
+        shown.contains("the request for identity of 2026-11-29: not recorded as sent"),
+        "{shown}"
+    );
+
+    // L shows the response; Tab the request for ID, as the person reads it.
+    key(&mut app, Char('L'));
+    assert!(matches!(
+        top(&app),
+        Some(Popup::Letter {
+            letter: Letter::Response,
+            ..
+        })
+    ));
+    key(&mut app, Tab);
+    let Some(Popup::Letter { letter, report, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert_eq!(*letter, Letter::IdRequest);
+    assert!(report.to_text().contains("What we accept"));
+    // Only the notices the case has had occasion for: Tab comes back round.
+    key(&mut app, Tab);
+    assert!(matches!(
+        top(&app),
+        Some(Popup::Letter {
+            letter: Letter::Response,
+            ..
+        })
+    ));
+    key(&mut app, Tab);
+
+    // s: when and how it went out; the default is today, by the first channel.
+    key(&mut app, Char('s'));
+    assert!(matches!(
+        top(&app),
+        Some(Popup::Form {
+            purpose: Purpose::NoticeSent(_, Letter::IdRequest),
+            ..
+        })
+    ));
+    key(&mut app, ratatui::crossterm::event::KeyCode::Right);
+    ctrl(&mut app, 's');
+    let v = app.desk.case(id).unwrap();
+    assert!(v.owed.is_empty(), "{:?}", v.owed);
+    let sent = v.case.notices_sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, Letter::IdRequest);
+    assert_eq!(sent[0].0.on, today());
+    assert_eq!(sent[0].2, rightsdesk::domain::Channel::WebForm);
+}

@@ -1,5 +1,6 @@
 //! The command line's shape (README, "Working a case from the shell").
 
+use crate::domain::notice::Letter;
 use crate::domain::{
     Channel, Outcome, Relation, Right, State, TaskStatus, VerificationMethod, VerificationOutcome,
 };
@@ -313,10 +314,22 @@ pub enum CaseCommand {
         #[command(flatten)]
         common: StepArgs,
     },
+    /// Records that a notice went out: the request for identity, the request
+    /// for clarification or the extension notice (`--on` the day it was sent).
+    Sent {
+        id: String,
+        /// id-request, clarification, extension
+        letter: Letter,
+        /// How it went out: email, web-form, chatbot, phone, post, in-person
+        #[arg(long)]
+        via: Channel,
+        #[command(flatten)]
+        common: StepArgs,
+    },
     /// Waits for clarification from the requester: the clock pauses.
     Pause {
         id: String,
-        /// Why, in words (kept in the case; the letter states it where the person is told)
+        /// What the person is asked (the clarification letter puts this question to them)
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -459,9 +472,13 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The closing letter: what was done, and when backups expire.
+    /// A letter as the person reads it: the response that closes the case
+    /// (for a refused case, the Art. 12(4) refusal), or a notice on the way.
     Letter {
         id: String,
+        /// response (default), id-request, clarification, extension
+        #[arg(default_value = "response")]
+        letter: Letter,
         /// Also write it as a PDF (every name as stored; not encrypted: it
         /// is for sending; 0600, written whole)
         #[arg(long, value_name = "FILE")]

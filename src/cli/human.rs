@@ -138,6 +138,19 @@ pub fn case_detail(v: &CaseView) -> String {
             inert(reason)
         );
     }
+    for (e, letter, via) in c.notices_sent() {
+        let _ = writeln!(
+            s,
+            "sent:       {} on {} by {} ({})",
+            letter.describe(),
+            e.on,
+            via,
+            inert(&e.actor)
+        );
+    }
+    for owed in &v.owed {
+        let _ = writeln!(s, "warning:    {owed}");
+    }
     if let Some(x) = &c.closure {
         let _ = writeln!(
             s,

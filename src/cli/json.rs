@@ -46,6 +46,10 @@ pub fn case_json(v: &CaseView) -> serde_json::Value {
         "restriction_lifted": c.lift().map(|(e, told_on, how, reason)| serde_json::json!({
             "on": e.on, "by": e.actor, "told_on": told_on, "how": how, "reason": reason,
         })),
+        "notices_sent": c.notices_sent().into_iter().map(|(e, letter, via)| serde_json::json!({
+            "letter": letter, "on": e.on, "via": via, "by": e.actor,
+        })).collect::<Vec<_>>(),
+        "notices_owed": v.owed,
         "closure": c.closure.as_ref().map(|x| serde_json::json!({
             "outcome": x.outcome, "reason": x.reason, "closed_at": x.closed_at.date_naive(), "closed_by": x.closed_by,
             "responded_on": x.responded(), "via": x.via, "fee": x.fee, "gaps": x.gaps,

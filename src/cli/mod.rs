@@ -550,6 +550,20 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
             common.json,
         ),
         CaseCommand::Resume { id, common } => to_step(id, Step::Resume, common.on, common.json),
+        CaseCommand::Sent {
+            id,
+            letter,
+            via,
+            common,
+        } => to_step(
+            id,
+            Step::NoticeSent {
+                letter: *letter,
+                via: *via,
+            },
+            common.on,
+            common.json,
+        ),
         CaseCommand::Extend { id, reason, json } => to_step(
             id,
             Step::Extend {
@@ -645,7 +659,14 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         }
     };
     let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
+        let closing = matches!(step, Step::Close(_));
         let case = desk.take_step(parse_id(id)?, step, on, None)?;
+        if closing {
+            // Closed all the same: a missing notice is a warning, not a bar.
+            for owed in crate::domain::notice::notices_owed(&case, desk.calendar()) {
+                crate::errln!("warning: {owed}");
+            }
+        }
         show(case, json);
         Ok(())
     };
@@ -700,8 +721,13 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             skip,
             json,
         } => rights::plan(desk, &parse_id(id)?, *accept, skip, *json),
-        CaseCommand::Letter { id, pdf, json } => {
-            let letter = desk.closing_letter(parse_id(id)?)?;
+        CaseCommand::Letter {
+            id,
+            letter,
+            pdf,
+            json,
+        } => {
+            let letter = desk.letter(parse_id(id)?, *letter)?;
             if let Some(path) = pdf {
                 let io = |e: std::io::Error| fail(exit::FAILED, format!("{}: {e}", path.display()));
                 crate::store::files::prepare_output(path).map_err(io)?;

@@ -227,6 +227,11 @@ pub enum Action {
         #[serde(default)]
         reason: String,
     },
+    /// A notice on the way (ID request, clarification, extension) went out.
+    NoticeSent {
+        letter: super::notice::Letter,
+        via: Channel,
+    },
     /// The subject's identifiers in the case replaced by keyed hashes after erasure.
     Pseudonymised,
     /// Reduced to its stub once past the desk's own retention.
@@ -258,6 +263,7 @@ impl Action {
             Action::Planned { .. } => "planned",
             Action::Rectified { .. } => "rectified",
             Action::RestrictionLifted { .. } => "restriction-lifted",
+            Action::NoticeSent { .. } => "notice-sent",
             Action::Pseudonymised => "pseudonymised",
             Action::Purged => "purged",
         }

@@ -378,6 +378,7 @@ pub fn audit_detail(action: &Action, on: NaiveDate) -> serde_json::Value {
         Planned { tasks } => serde_json::json!({ "tasks": tasks.len() }),
         RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
         Finding { source, .. } => serde_json::json!({ "source": source }),
+        NoticeSent { letter, via } => serde_json::json!({ "letter": letter, "via": via }),
         _ => serde_json::json!({}),
     };
     v["on"] = serde_json::json!(on);

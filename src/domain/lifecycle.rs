@@ -8,6 +8,7 @@
 pub use super::case::PlannedRef;
 use super::case::*;
 use super::ids::CaseId;
+use super::notice::{Letter, ID_REPLY_DAYS};
 use super::right::Right;
 use super::HolidayCalendar;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -70,6 +71,11 @@ pub enum Step {
         #[serde(default)]
         reason: String,
     },
+    /// A notice on the way went out (dated the day it was sent).
+    NoticeSent {
+        letter: super::notice::Letter,
+        via: Channel,
+    },
     /// Replaces the subject's e-mails and phones by keyed hashes (`hashes`,
     /// computed by the caller who holds the key) once erasure is done.
     Pseudonymise {
@@ -98,6 +104,7 @@ impl Step {
             Step::Rectify { .. } => "record a rectification on",
             Step::Finding { .. } => "record a finding for the subject on",
             Step::LiftRestriction { .. } => "lift the restriction on",
+            Step::NoticeSent { .. } => "record a notice sent on",
             Step::Pseudonymise { .. } => "pseudonymise",
             Step::Purge { .. } => "purge",
         }
@@ -658,6 +665,25 @@ impl Case {
                     self.state,
                 )
             }
+            Step::NoticeSent { letter, via } => {
+                if letter == super::notice::Letter::Response {
+                    return Err(refuse(
+                        "the response's day and channel are recorded when the case is closed (`--responded-on`, `--via`)".into(),
+                    ));
+                }
+                if let Some(why) = letter.not_yet(self) {
+                    return Err(refuse(why));
+                }
+                if let Some((e, via)) = self.notice_sent(letter) {
+                    return Err(refuse(format!(
+                        "{} was already recorded as sent on {} by {via} ({})",
+                        letter.describe(),
+                        e.on,
+                        e.actor
+                    )));
+                }
+                (Action::NoticeSent { letter, via }, self.state)
+            }
             Step::Purge { hashes } => {
                 if self.state != State::Closed {
                     return Err(refuse("only a closed case is reduced to its stub".into()));
@@ -739,6 +765,11 @@ impl Case {
                         true
                     }
                 };
+                if allowed && outcome == Outcome::RefusedIdentity {
+                    if let Some(why) = self.identity_refusal_early(cx.on) {
+                        return Err(refuse(why));
+                    }
+                }
                 if !allowed {
                     let why = match outcome {
                         Outcome::RefusedIdentity => {
@@ -778,6 +809,44 @@ impl Case {
             action,
         });
         Ok(self.history.last().expect("just pushed"))
+    }
+}
+
+impl Case {
+    /// Why a refusal for identity (Art. 12(6)) would come too early on `on`,
+    /// if it would: the person must first be asked for proof and then either
+    /// fail the check or let the time allowed (`ID_REPLY_DAYS`) pass.
+    pub fn identity_refusal_early(&self, on: NaiveDate) -> Option<String> {
+        let Some(asked) = Letter::IdRequest.occasion(self) else {
+            return Some("the person was never asked for proof of identity: request ID first (the clock waits), then refuse if it does not come or does not match".into());
+        };
+        let failed_since = self.history.iter().any(|e| {
+            e.on >= asked.on
+                && matches!(
+                    e.action,
+                    Action::Verified {
+                        outcome: VerificationOutcome::Failed,
+                        ..
+                    }
+                )
+        });
+        let deadline = asked.on + chrono::Days::new(ID_REPLY_DAYS);
+        (!failed_since && on < deadline).then(|| {
+            format!(
+                "the person has until {deadline} to send proof of identity (asked on {}); refuse after that, or once a check failed",
+                asked.on
+            )
+        })
+    }
+
+    /// The identity refusal's facts for the letter: (asked on, the check failed).
+    pub fn identity_refusal_facts(&self) -> Option<(NaiveDate, bool)> {
+        let asked = Letter::IdRequest.occasion(self)?;
+        let failed = self
+            .verifications
+            .iter()
+            .any(|v| v.outcome == VerificationOutcome::Failed && v.on >= asked.on);
+        Some((asked.on, failed))
     }
 }
 
@@ -1012,7 +1081,99 @@ mod tests {
         assert!(e.why.contains("once identity is verified"), "{e}");
         let e = step(&mut c, close(Outcome::Fulfilled), "2024-09-03").unwrap_err();
         assert!(e.why.contains("identity has not been verified"), "{e}");
-        step(&mut c, close(Outcome::RefusedIdentity), "2024-09-03").unwrap();
+    }
+
+    #[test]
+    fn a_refusal_for_identity_comes_after_asking_and_the_time_allowed() {
+        let mut c = open("2024-09-03");
+        let e = step(&mut c, close(Outcome::RefusedIdentity), "2024-09-03").unwrap_err();
+        assert!(e.why.contains("never asked for proof of identity"), "{e}");
+        step(
+            &mut c,
+            Step::RequestId {
+                note: String::new(),
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        let e = step(&mut c, close(Outcome::RefusedIdentity), "2024-10-03").unwrap_err();
+        assert!(e.why.contains("until 2024-10-04"), "{e}");
+        assert_eq!(c.state, State::AwaitingIdentity, "nothing changed");
+        step(&mut c, close(Outcome::RefusedIdentity), "2024-10-04").unwrap();
+        assert_eq!(c.identity_refusal_facts(), Some((d("2024-09-04"), false)));
+
+        // A check that failed after the request ends the wait at once.
+        let mut c = open("2024-09-03");
+        step(
+            &mut c,
+            Step::RequestId {
+                note: String::new(),
+            },
+            "2024-09-04",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            Step::Verify {
+                method: VerificationMethod::DocumentSeen,
+                outcome: VerificationOutcome::Failed,
+                note: "the name on the document differs".into(),
+            },
+            "2024-09-06",
+        )
+        .unwrap();
+        step(&mut c, close(Outcome::RefusedIdentity), "2024-09-06").unwrap();
+        assert_eq!(c.identity_refusal_facts(), Some((d("2024-09-04"), true)));
+    }
+
+    #[test]
+    fn notices_are_recorded_once_after_their_occasion_and_owed_until_then() {
+        use crate::domain::notice::{notices_owed, Letter};
+        let mut c = open("2024-09-03");
+        let sent = |letter| Step::NoticeSent {
+            letter,
+            via: Channel::Email,
+        };
+        let e = step(&mut c, sent(Letter::IdRequest), "2024-09-03").unwrap_err();
+        assert!(e.why.contains("no ID was requested"), "{e}");
+        step(
+            &mut c,
+            Step::RequestId {
+                note: String::new(),
+            },
+            "2024-09-03",
+        )
+        .unwrap();
+        assert_eq!(
+            notices_owed(&c, &cal()).len(),
+            1,
+            "{:?}",
+            notices_owed(&c, &cal())
+        );
+        step(&mut c, sent(Letter::IdRequest), "2024-09-03").unwrap();
+        assert!(notices_owed(&c, &cal()).is_empty());
+        let e = step(&mut c, sent(Letter::IdRequest), "2024-09-04").unwrap_err();
+        assert!(
+            e.why.contains("already recorded as sent on 2024-09-03"),
+            "{e}"
+        );
+        let e = step(&mut c, sent(Letter::Response), "2024-09-04").unwrap_err();
+        assert!(e.why.contains("recorded when the case is closed"), "{e}");
+        step(&mut c, verify(), "2024-09-05").unwrap();
+        step(
+            &mut c,
+            Step::Extend {
+                reason: "eleven systems to search".into(),
+            },
+            "2024-09-20",
+        )
+        .unwrap();
+        let owed = notices_owed(&c, &cal());
+        assert!(owed[0].starts_with("the extension notice"), "{owed:?}");
+        // Sent after the first month: owed no more, but late (Art. 12(3)).
+        step(&mut c, sent(Letter::Extension), "2024-10-08").unwrap();
+        let owed = notices_owed(&c, &cal());
+        assert!(owed[0].contains("after the first month ended"), "{owed:?}");
     }
 
     #[test]

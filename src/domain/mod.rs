@@ -12,6 +12,7 @@ pub mod identifier;
 pub mod ids;
 pub mod lifecycle;
 mod named;
+pub mod notice;
 pub mod plan;
 pub mod pseudonym;
 pub mod record;

@@ -398,14 +398,14 @@ pub fn access_report(
     }
 }
 
-fn authority(settings: &Settings) -> &'static str {
+pub(super) fn authority(settings: &Settings) -> &'static str {
     match settings.calendar.as_str() {
         "england-and-wales" => "the Information Commissioner's Office, ico.org.uk",
         _ => "the Data Protection Commission, dataprotection.ie",
     }
 }
 
-fn contact(_settings: &Settings) -> &'static str {
+pub(super) fn contact(_settings: &Settings) -> &'static str {
     "contact@infotrode.site"
 }
 
@@ -454,10 +454,22 @@ pub fn closing_letter(
                 .collect(),
             });
         }
-        Some(Outcome::RefusedIdentity) => sections.push(Section {
-            heading: "Our decision".into(),
-            lines: vec!["We could not verify your identity, so we cannot act on the request (Art. 12(6)). You may send it again with the proof of identity we asked for.".into()],
-        }),
+        Some(Outcome::RefusedIdentity) => {
+            // Said as it happened: asked when, and whether proof never came
+            // or did not match (cases closed before this was recorded: neither).
+            let what = match case.identity_refusal_facts() {
+                Some((asked, true)) => format!("On {} we asked you for proof of identity; what we received did not confirm that you are the person the data is about.", asked.format("%-d %B %Y")),
+                Some((asked, false)) => format!("On {} we asked you for proof of identity and did not receive it within the {} days we allowed.", asked.format("%-d %B %Y"), super::notice::ID_REPLY_DAYS),
+                None => "We could not verify your identity.".into(),
+            };
+            sections.push(Section {
+                heading: "Our decision".into(),
+                lines: vec![
+                    what,
+                    "So we cannot act on your request (Art. 12(6) GDPR). You may make it again at any time with proof of identity.".into(),
+                ],
+            })
+        }
         outcome => {
             let rights = case
                 .rights
@@ -488,15 +500,23 @@ pub fn closing_letter(
                 if t.status == TaskStatus::Dropped {
                     continue;
                 }
-                let name = catalogue.get(&t.source).map(|s| s.name.as_str()).unwrap_or(&t.source);
+                let name = catalogue
+                    .get(&t.source)
+                    .map(|s| s.name.as_str())
+                    .unwrap_or(&t.source);
                 let what = match t.status {
                     TaskStatus::Done => format!("{}: done ({})", name, t.action),
                     TaskStatus::NotFound => format!("{name}: we found no data about you"),
                     TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
                     // Work a withdrawal stopped is not "in progress".
-                    TaskStatus::Pending if withdrawn => format!("{name}: not done, as you withdrew the request ({})", t.action),
+                    TaskStatus::Pending if withdrawn => format!(
+                        "{name}: not done, as you withdrew the request ({})",
+                        t.action
+                    ),
                     // A closed case has nothing "in progress".
-                    TaskStatus::Pending if closure.is_some() => format!("{name}: not done ({})", t.action),
+                    TaskStatus::Pending if closure.is_some() => {
+                        format!("{name}: not done ({})", t.action)
+                    }
                     TaskStatus::Pending => format!("{name}: still in progress ({})", t.action),
                     TaskStatus::Dropped => unreachable!(),
                 };

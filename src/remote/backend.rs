@@ -256,8 +256,7 @@ impl Backend {
     }
 
     pub fn view(&self, case: Case) -> CaseView {
-        let clock = case.clock(self.calendar(), self.today());
-        CaseView { case, clock }
+        CaseView::of(case, self.calendar(), self.today())
     }
 
     /// A case with its clock as of today.

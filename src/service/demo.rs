@@ -155,8 +155,21 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                 }
                 other => return Err(fail(format!("unknown step '{other}'"))),
             };
+            // Staff send the notice a step calls for the same day, by the
+            // channel the request came by (the demo shows good practice).
+            let notice = match step {
+                Step::RequestId { .. } => Some(crate::domain::notice::Letter::IdRequest),
+                Step::Pause { .. } => Some(crate::domain::notice::Letter::Clarification),
+                Step::Extend { .. } => Some(crate::domain::notice::Letter::Extension),
+                _ => None,
+            };
             desk.step(case.id, step, Some(day))
                 .map_err(|e: DeskError| fail(e.to_string()))?;
+            if let Some(letter) = notice {
+                let via = c.channel;
+                desk.step(case.id, Step::NoticeSent { letter, via }, Some(day))
+                    .map_err(|e: DeskError| fail(e.to_string()))?;
+            }
         }
     }
     desk.set_now(before);

@@ -548,6 +548,17 @@ pub struct Desk {
 pub struct CaseView {
     pub case: Case,
     pub clock: Clock,
+    /// Notices the case owed and never sent, or sent late (a warning).
+    pub owed: Vec<String>,
+}
+
+impl CaseView {
+    /// The case with its clock and owed notices as of `today`.
+    pub fn of(case: Case, cal: &HolidayCalendar, today: chrono::NaiveDate) -> CaseView {
+        let clock = case.clock(cal, today);
+        let owed = crate::domain::notice::notices_owed(&case, cal);
+        CaseView { case, clock, owed }
+    }
 }
 
 /// How urgent a case is, in words as well as colour.
@@ -753,8 +764,7 @@ impl Desk {
     }
 
     pub fn view(&self, case: Case) -> CaseView {
-        let clock = case.clock(&self.calendar, self.today());
-        CaseView { case, clock }
+        CaseView::of(case, &self.calendar, self.today())
     }
 
     /// Every case with its clock, most urgent first: by effective due date, cases

@@ -160,7 +160,8 @@ operations! {
     Read fn propose_plan(id: CaseId) -> PlanProposal;
     /// Records the plan's kept tasks and writes its registers.
     Case fn accept_plan(id: CaseId, tasks: Vec<PlannedTask>, expected: Option<u64>) -> Case;
-    Read fn closing_letter(id: CaseId) -> Report;
+    /// The response (closing letter) or a notice on the way, as the person reads it.
+    Read fn letter(id: CaseId, letter: crate::domain::notice::Letter) -> Report;
     /// The newest `limit` audit entries (of one case, or all), newest first.
     Read fn audit_tail(case: Option<CaseId>, limit: usize) -> Vec<AuditEntry>;
     /// The whole audit log (of one case, or all), oldest first.

@@ -67,8 +67,12 @@ impl Operations for Desk {
         Desk::accept_plan(self, id, &tasks)
     }
 
-    fn closing_letter(&self, id: CaseId) -> Result<Report, DeskError> {
-        Desk::closing_letter(self, id)
+    fn letter(
+        &self,
+        id: CaseId,
+        letter: crate::domain::notice::Letter,
+    ) -> Result<Report, DeskError> {
+        Desk::letter(self, id, letter)
     }
 
     fn audit_tail(&self, case: Option<CaseId>, limit: usize) -> Result<Vec<AuditEntry>, DeskError> {

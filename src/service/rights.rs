@@ -368,9 +368,24 @@ impl Desk {
         Ok(())
     }
 
-    /// The closing letter for a case, as text.
-    pub fn closing_letter(&self, id: CaseId) -> Result<crate::domain::response::Report, DeskError> {
+    /// One of the case's letters: the response (closing letter) or a notice
+    /// on the way. A notice the case has no occasion for is refused.
+    pub fn letter(
+        &self,
+        id: CaseId,
+        letter: crate::domain::notice::Letter,
+    ) -> Result<crate::domain::response::Report, DeskError> {
+        use crate::domain::notice::{notice_letter, Letter};
         let case = self.store.case(id)?;
+        if letter != Letter::Response {
+            return notice_letter(&case, letter, &self.settings, &self.calendar).map_err(|why| {
+                DeskError::Refused(crate::domain::Refusal {
+                    case: id,
+                    step: "write the letter for",
+                    why,
+                })
+            });
+        }
         let extended = case.history.iter().find_map(|e| match &e.action {
             crate::domain::Action::Extended { reason } => Some(reason.clone()),
             _ => None,

@@ -155,7 +155,7 @@ impl Action {
             CloseCase => "close the case",
             Plan => "propose per-source tasks for the rights",
             ExportAccess => "export the access package (encrypted PDF, zip)",
-            Letter => "show the closing letter",
+            Letter => "show the letters: response and notices",
             Rectify => "record a rectification (old, new, why)",
             LiftRestriction => "lift a restriction, once the subject is told",
             CheckRestore => "rows of a restored data set that belong to erased people",

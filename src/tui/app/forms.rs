@@ -111,6 +111,16 @@ impl App {
                     None,
                 )
             }
+            Purpose::NoticeSent(id, letter) => {
+                let Some(on) = parse_day(&form.get("on").text) else {
+                    form.error = Some("sent on: the day it went out, as YYYY-MM-DD".into());
+                    form.focus = 1;
+                    self.popups.push(Popup::Form { form, purpose });
+                    return;
+                };
+                let via = form.get("via").value().parse().unwrap_or(Channel::Email);
+                self.take_step(id, Step::NoticeSent { letter, via }, Some(on))
+            }
             Purpose::Import => {
                 let path = std::path::PathBuf::from(form.get("file").text.trim());
                 let format = form.get("format").value().parse().ok();
@@ -232,9 +242,11 @@ impl App {
                                 } else {
                                     format!("\nClosing with {} gap(s) explained.", explained.len())
                                 };
+                                let owed: String =
+                                    v.owed.iter().map(|o| format!("\nWarning: {o}.")).collect();
                                 self.popups.push(Popup::Confirm {
                                     title: "Close the case".into(),
-                                    body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}{open_line}\nA closed case cannot be reopened."),
+                                    body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}{open_line}{owed}\nA closed case cannot be reopened."),
                                     case: id,
                                     step: Step::Close(closing),
                                 });
@@ -451,7 +463,8 @@ const GAP_LABELS: [&str; 8] = [
 /// The closure form: what is still open (from the domain), the outcome, the
 /// response date and channel, the summary, a fee, and a reason per gap (the
 /// eighth field answers for any further gaps).
-pub(super) fn close_form(case: &crate::domain::Case, today: NaiveDate) -> Form {
+pub(super) fn close_form(v: &crate::service::CaseView, today: NaiveDate) -> Form {
+    let case = &v.case;
     let id = case.id;
     let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
     let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
@@ -500,6 +513,10 @@ pub(super) fn close_form(case: &crate::domain::Case, today: NaiveDate) -> Form {
         l.extend(gaps.iter().map(|g| format!("• {}", g.what)));
         l
     };
+    // A notice owed and never sent does not bar the close; it is said first.
+    for owed in v.owed.iter().rev() {
+        form.intro.insert(0, format!("⚠ {owed}"));
+    }
     form
 }
 

@@ -50,6 +50,8 @@ pub enum Purpose {
     Export(CaseId),
     Rectify(CaseId),
     LiftRestriction(CaseId),
+    /// Records that a notice (ID request, clarification, extension) went out.
+    NoticeSent(CaseId, crate::domain::notice::Letter),
     /// A restored data set (true) or a campaign list (false) to check.
     Check {
         restore: bool,
@@ -85,7 +87,8 @@ pub enum Popup {
     },
     /// A letter as the subject will read it, scrolled with j/k at any size.
     Letter {
-        title: String,
+        case: CaseId,
+        letter: crate::domain::notice::Letter,
         report: Box<crate::domain::response::Report>,
         scroll: u16,
     },
@@ -665,7 +668,7 @@ impl App {
                             Purpose::Note(id),
                         ),
                         _ => match self.desk.case(id) {
-                            Ok(v) => (close_form(&v.case, today), Purpose::Close(id)),
+                            Ok(v) => (close_form(&v, today), Purpose::Close(id)),
                             Err(e) => {
                                 self.show_error("Cannot close", &e.to_string());
                                 return vec![];
@@ -715,7 +718,7 @@ impl App {
             }
             Letter => {
                 if let Some(id) = self.current_case() {
-                    self.show_letter(id);
+                    self.show_letter(id, crate::domain::notice::Letter::Response);
                 }
             }
             ExportAccess | Rectify | LiftRestriction => {

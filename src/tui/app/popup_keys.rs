@@ -32,13 +32,33 @@ impl App {
             } => self.records_key(ev, all, months, scroll),
             Popup::Audit(v) => self.audit_key(ev, v),
             Popup::Letter {
-                title,
+                case,
+                letter,
                 report,
                 scroll,
             } => {
                 let scroll = match ev.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => return vec![],
                     KeyCode::Char('c') if ctrl => return vec![],
+                    // The case's next letter (the response, then each notice
+                    // the case has had occasion for).
+                    KeyCode::Tab => {
+                        self.show_letter(case, self.next_letter(case, letter));
+                        return vec![];
+                    }
+                    KeyCode::Char('s') if letter != crate::domain::notice::Letter::Response => {
+                        self.popups.push(Popup::Letter {
+                            case,
+                            letter,
+                            report,
+                            scroll,
+                        });
+                        self.popups.push(Popup::Form {
+                            form: super::rights::sent_form(case, letter, self.desk.today()),
+                            purpose: Purpose::NoticeSent(case, letter),
+                        });
+                        return vec![];
+                    }
                     KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
                     KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
                     KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
@@ -47,7 +67,8 @@ impl App {
                     _ => scroll,
                 };
                 self.popups.push(Popup::Letter {
-                    title,
+                    case,
+                    letter,
                     report,
                     scroll,
                 });

@@ -2,6 +2,8 @@
 //! closing letter, rectification and lifting a restriction.
 
 use super::*;
+use crate::domain::notice::Letter;
+use crate::domain::Channel;
 use crate::service::package::Password;
 use crate::service::{AccessExport, PlanProposal};
 
@@ -236,15 +238,31 @@ impl App {
         }
     }
 
-    pub(super) fn show_letter(&mut self, id: CaseId) {
-        match self.desk.closing_letter(id) {
-            Ok(letter) => self.popups.push(Popup::Letter {
-                title: letter.title.clone(),
-                report: Box::new(letter),
+    pub(super) fn show_letter(&mut self, id: CaseId, letter: Letter) {
+        match self.desk.letter(id, letter) {
+            Ok(report) => self.popups.push(Popup::Letter {
+                case: id,
+                letter,
+                report: Box::new(report),
                 scroll: 0,
             }),
             Err(e) => self.show_error("Cannot write the letter", &e.to_string()),
         }
+    }
+
+    /// The letter after `now` among those the case has (the response
+    /// always; a notice once the case had occasion for it), round.
+    pub(super) fn next_letter(&self, id: CaseId, now: Letter) -> Letter {
+        let Some(case) = self.case.as_ref().filter(|v| v.case.id == id) else {
+            return Letter::Response;
+        };
+        let have: Vec<Letter> = Letter::ALL
+            .iter()
+            .copied()
+            .filter(|l| l.not_yet(&case.case).is_none())
+            .collect();
+        let at = have.iter().position(|l| *l == now).unwrap_or(0);
+        have[(at + 1) % have.len()]
     }
 }
 
@@ -290,6 +308,24 @@ pub(super) fn rectify_form(id: CaseId) -> Form {
             Field::text("old", "Old value", "", "as held (may be empty)"),
             Field::text("new", "New value", "", "as it should be"),
             Field::text("reason", "Reason", "", "why, e.g. evidence seen"),
+        ],
+    )
+}
+
+/// When and how a notice went out: the day is typed (today by default),
+/// the channel chosen.
+pub(super) fn sent_form(id: CaseId, letter: Letter, today: chrono::NaiveDate) -> Form {
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    Form::new(
+        format!("{id}: {} went out", letter.describe()),
+        vec![
+            Field::choice("via", "Sent by", &channels, 0),
+            Field::text(
+                "on",
+                "Sent on",
+                &today.to_string(),
+                "YYYY-MM-DD: the day it went out",
+            ),
         ],
     )
 }

@@ -184,6 +184,25 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::from(""));
     }
+    let sent = c.notices_sent();
+    if !sent.is_empty() || !v.owed.is_empty() {
+        lines.push(Line::from(Span::styled("Letters", t.header())));
+        for (e, letter, via) in sent {
+            lines.push(Line::from(format!(
+                "  {} {} sent by {via} — {}",
+                e.on,
+                letter.describe(),
+                inert(&e.actor)
+            )));
+        }
+        for owed in &v.owed {
+            lines.push(Line::from(Span::styled(
+                format!("  ⚠ {owed}"),
+                t.due_soon(),
+            )));
+        }
+        lines.push(Line::from(""));
+    }
     lines.push(Line::from(Span::styled("Timeline", t.header())));
     for e in &c.history {
         lines.push(Line::from(format!(

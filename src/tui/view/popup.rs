@@ -36,10 +36,11 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
     match popup {
         Popup::Help { scroll } => help(app, *scroll, area, buf),
         Popup::Letter {
-            title,
+            letter: kind,
             report,
             scroll,
-        } => letter(app, title, report, *scroll, area, buf),
+            ..
+        } => letter(app, *kind, report, *scroll, area, buf),
         Popup::Palette { filter, selected } => palette(app, filter, *selected, area, buf),
         Popup::Form { form, .. } => form_popup(app, form, area, buf),
         Popup::Confirm { title, body, .. } => {
@@ -184,14 +185,17 @@ fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
 /// The letter, whole: headings, then each line (made inert one by one).
 fn letter(
     app: &App,
-    title: &str,
+    kind: crate::domain::notice::Letter,
     report: &crate::domain::response::Report,
     scroll: u16,
     area: Rect,
     buf: &mut Buffer,
 ) {
     let t = &app.theme;
-    let mut lines = Vec::new();
+    let mut lines = vec![
+        Line::from(Span::styled(inert(&report.title).into_owned(), t.title())),
+        Line::from(""),
+    ];
     for s in &report.sections {
         lines.push(Line::from(Span::styled(
             inert(&s.heading).into_owned(),
@@ -212,7 +216,15 @@ fn letter(
         .wrap(Wrap { trim: false })
         .block(frame(
             app,
-            &format!("{} (j/k scroll, q close)", inert(title)),
+            &format!(
+                "{} (j/k scroll, Tab next letter{}, q close)",
+                kind,
+                if kind == crate::domain::notice::Letter::Response {
+                    ""
+                } else {
+                    ", s record sent"
+                }
+            ),
         ));
     // Scrolling stops at the last line: the end of the letter stays in view.
     let rows = paragraph.line_count(r.width.saturating_sub(2));
