@@ -151,12 +151,10 @@ fn seed(dir: &Path, records_csv: &Path) {
             None,
         )
         .unwrap();
-        desk.step(
-            c.id,
-            rightsdesk::domain::Step::Close(Closing::new(Outcome::Fulfilled, "sent")),
-            None,
-        )
-        .unwrap();
+        let mut closing = Closing::new(Outcome::Fulfilled, "sent");
+        closing.gap_reasons = vec![("access-package".into(), "sent by post".into())];
+        desk.step(c.id, rightsdesk::domain::Step::Close(closing), None)
+            .unwrap();
     }
     drop(desk);
     cli(dir, &["import", "web-forms", records_csv.to_str().unwrap()]);

@@ -244,6 +244,66 @@ fn the_closing_letter_for_every_outcome() {
 }
 
 #[test]
+fn an_objection_on_legitimate_interests_weighed_and_refused_or_upheld() {
+    use rightsdesk::domain::task_action::ACTION_WEIGH;
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    let weigh = |c: &Case, grounds: Option<&str>| {
+        let p = desk.propose_plan(c.id).unwrap();
+        desk.accept_plan(c.id, &p.tasks).unwrap();
+        let now = desk.case(c.id).unwrap().case;
+        for task in now.pending_tasks().cloned().collect::<Vec<_>>() {
+            assert_eq!(task.action, ACTION_WEIGH);
+            let (status, note) = match grounds {
+                Some(g) if task.source == "correspondence" => (TaskStatus::Exempt, g),
+                _ => (TaskStatus::Done, "internal: stopped in HubSpot"),
+            };
+            desk.step(
+                c.id,
+                Step::RecordTask {
+                    source: task.source,
+                    action: None,
+                    status,
+                    note: note.into(),
+                },
+                None,
+            )
+            .unwrap();
+        }
+    };
+    let c = verified(
+        &desk,
+        "Tomáš Dvořák",
+        "tomas@example.cz",
+        vec![Right::ObjectionLegitimate],
+    );
+    weigh(
+        &c,
+        Some("our e-mails with you are needed to defend a claim you brought against us"),
+    );
+    let c = close(
+        &desk,
+        &c,
+        Outcome::RefusedCompellingGrounds,
+        "legal claim pending",
+        None,
+    );
+    let text = letter(&desk, &c);
+    assert!(!text.contains("internal:"), "{text}");
+    insta::assert_snapshot!("objection_refused_compelling_grounds", text);
+
+    let c = verified(
+        &desk,
+        "Søren Østergaard",
+        "soren.o@example.dk",
+        vec![Right::ObjectionLegitimate],
+    );
+    weigh(&c, None);
+    let c = close(&desk, &c, Outcome::Fulfilled, "stopped everywhere", None);
+    insta::assert_snapshot!("objection_upheld", letter(&desk, &c));
+}
+
+#[test]
 fn the_access_package_as_the_subject_reads_it() {
     let t = tempfile::tempdir().unwrap();
     let desk = common::desk(t.path());

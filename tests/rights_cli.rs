@@ -390,6 +390,49 @@ fn objection_suppresses_and_campaign_lists_are_checked() {
 }
 
 #[test]
+fn withdrawing_consent_puts_the_person_on_the_suppression_list() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let list = fixture("mailchimp-subscribed.csv");
+    ok(d, &["import", "marketing", &list]);
+    let id = ok(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "withdraw-consent",
+            "--name",
+            "Łukasz Nowak",
+            "--email",
+            "lukasz@example.pl",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        d,
+        &["case", "verify", &id, "--method", "reply-from-address"],
+    );
+    ok(d, &["case", "plan", &id, "--accept"]);
+    // The subscribed list now has a row not to send to: his.
+    let out = rightsdesk(d, &["suppression", "check", &list, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits[0]["case"], id.as_str());
+    let found = json(d, &["lookup", "lukasz", "--json"]);
+    assert_eq!(found[0]["flags"]["do-not-market"], true, "{found}");
+}
+
+#[test]
 fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
@@ -620,6 +663,42 @@ fn an_access_package_with_nothing_searched_goes_only_with_a_reason_it_states() {
         entry["detail"]["unsearched"][0], "(no plan: every source)",
         "{entry}"
     );
+}
+
+#[test]
+fn access_and_portability_close_fulfilled_only_once_the_package_went_out() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let id = verified_case(d, &["access", "portability"]);
+    let close = [
+        "case",
+        "close",
+        &id,
+        "--outcome",
+        "fulfilled",
+        "--reason",
+        "sent",
+    ];
+    let refused = rightsdesk(d, &close);
+    assert_eq!(refused.status.code(), Some(3));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("package not sent") && why.contains("[access-package]"),
+        "{why}"
+    );
+    // The package is what fulfils them; once it went out, the case closes.
+    let pw = d.join("pw.txt");
+    std::fs::write(&pw, "correct horse battery staple\n").unwrap();
+    let out = d.join("out");
+    let mut export = common::cli::export_access_args(&id, &out, &pw, &[]);
+    export.extend(["--unsearched-reason", "the person asked for HubSpot only"]);
+    ok(d, &export);
+    let v = json(d, &["case", "show", &id, "--json"]);
+    assert!(
+        v["closure"].is_null(),
+        "the export alone does not close: {v}"
+    );
+    ok(d, &close);
 }
 
 /// The PDF's text, one space between words (lines wrap where the font says).

@@ -78,8 +78,9 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
     );
     keys(&mut app, &[Tab, Tab, Tab]); // outcome fulfilled, responded today, sent by web-form
     typ(&mut app, "erased in every source");
-    // summary, no fee, identifiers not kept, no reason for the gap → submit
-    keys(&mut app, &[Enter, Enter, Enter, Enter]);
+    // summary, no fee, identifiers not kept, no reason for either gap (the
+    // access package never sent, the backups never marked) → submit
+    keys(&mut app, &[Enter, Enter, Enter, Enter, Enter]);
     let Some(Popup::Form { form, .. }) = top(&app) else {
         panic!(
             "closing with open work and no reason is refused: {:?}",
@@ -92,7 +93,9 @@ fn intake_verify_task_close_lands_in_the_store_and_the_audit_chain() {
         .unwrap_or("")
         .contains("give a reason for each gap"));
     typ(&mut app, "the web form is not backed up");
-    key(&mut app, Enter);
+    key(&mut app, BackTab);
+    typ(&mut app, "handed over in person, outside the desk");
+    keys(&mut app, &[Enter, Enter]);
     assert!(
         matches!(top(&app), Some(Popup::Confirm { .. })),
         "closing is confirmed in a modal"

@@ -841,7 +841,7 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
         .collect::<Vec<_>>();
     loop {
         let case = desk.open_case(NewCase {
-            rights: vec![Right::ALL[(next() % 7) as usize]],
+            rights: vec![Right::ALL[(next() % Right::ALL.len() as u64) as usize]],
             channel: Channel::Email,
             received: desk.today(),
             requester: Requester {

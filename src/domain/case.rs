@@ -78,6 +78,9 @@ named_enum!(
         RefusedUnfounded => "refused-unfounded",
         RefusedExcessive => "refused-excessive",
         RefusedIdentity => "refused-identity",
+        // Art. 21(1): the objection weighed and refused, the processing
+        // going on for compelling legitimate grounds (stated per source).
+        RefusedCompellingGrounds => "refused-compelling-grounds",
         Withdrawn => "withdrawn",
     }
 );
@@ -227,6 +230,15 @@ pub enum Action {
         #[serde(default)]
         reason: String,
     },
+    /// The access package (and for portability its machine-readable zip)
+    /// was written for the subject: counts only, and the sources it went
+    /// without (their reason stays in the package).
+    PackageSent {
+        sources: usize,
+        records: usize,
+        portability: bool,
+        unsearched: Vec<String>,
+    },
     /// A notice on the way (ID request, clarification, extension) went out.
     NoticeSent {
         letter: super::notice::Letter,
@@ -264,6 +276,7 @@ impl Action {
             Action::Rectified { .. } => "rectified",
             Action::RestrictionLifted { .. } => "restriction-lifted",
             Action::NoticeSent { .. } => "notice-sent",
+            Action::PackageSent { .. } => "access-exported",
             Action::Pseudonymised => "pseudonymised",
             Action::Purged => "purged",
         }
@@ -359,6 +372,14 @@ impl Case {
         self.rights
             .iter()
             .any(|r| matches!(r, Right::Access | Right::Portability))
+    }
+
+    /// The day the access package last went out, if it did.
+    pub fn package_sent(&self) -> Option<NaiveDate> {
+        self.history.iter().rev().find_map(|e| match e.action {
+            Action::PackageSent { .. } => Some(e.on),
+            _ => None,
+        })
     }
 
     /// The restriction's lift, if it was lifted: (the event, told on, how, why).

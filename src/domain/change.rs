@@ -40,6 +40,12 @@ pub enum Ask {
     Step { step: Step, on: Option<NaiveDate> },
     /// The plan's kept tasks, with the registers the desk writes itself.
     AcceptPlan(Vec<PlannedTask>),
+    /// The access package was written (only the service's export asks this).
+    PackageSent {
+        sources: usize,
+        records: usize,
+        portability: bool,
+    },
     /// Reduction of a closed case past retention to its stub.
     Purge { retention_years: u32 },
 }
@@ -70,7 +76,7 @@ pub enum Refused {
 
 /// Decides one step on `case` (as stored). The change's case is one version
 /// on, whatever the step applied on its way.
-pub fn decide(case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
+pub fn decide(mut case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
     let base = case.version;
     let mut change = match ask {
         Ask::Step {
@@ -79,6 +85,28 @@ pub fn decide(case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
         } => close(case, closing, on, facts)?,
         Ask::Step { step, on } => step_on(case, step, on, facts)?,
         Ask::AcceptPlan(tasks) => accept_plan(case, &tasks, facts)?,
+        Ask::PackageSent {
+            sources,
+            records,
+            portability,
+        } => {
+            let step = Step::PackageSent {
+                sources,
+                records,
+                portability,
+            };
+            let on = facts.today;
+            let event = case.apply(step, &cx(facts, on))?.clone();
+            Change {
+                kind: event.action.kind().to_string(),
+                detail: audit_detail(&event.action, event.on),
+                case,
+                remove_records: Vec::new(),
+                suppress: Vec::new(),
+                marks: Vec::new(),
+                moves_flags: false,
+            }
+        }
         Ask::Purge { retention_years } => purge(case, retention_years, facts)?,
     };
     change.case.version = base + 1;
@@ -131,6 +159,7 @@ fn step_on(
     let reserved = match step {
         Step::Plan { .. } => Some("a plan is accepted as a whole (`case plan --accept`, or P in the desk), which checks it against the catalogue and writes its registers; it is not a step to send"),
         Step::Pseudonymise { .. } | Step::Purge { .. } => Some("the desk does this itself (when an erasure closes, or by `rightsdesk purge`); it is not a step to send"),
+        Step::PackageSent { .. } => Some("the desk records it itself once the package's files are written (`export access`, or E in the desk); it is not a step to send"),
         _ => None,
     };
     if let Some(why) = reserved {
@@ -196,10 +225,12 @@ fn close(
         "records_removed": remove_records.len(),
         "pseudonymised": case.pseudonymised(),
     });
-    let moves_flags = case
-        .rights
-        .iter()
-        .any(|r| matches!(r, Right::Erasure | Right::Restriction | Right::Objection));
+    let moves_flags = case.rights.iter().any(|r| {
+        matches!(
+            r,
+            Right::Erasure | Right::Restriction | Right::Objection | Right::WithdrawConsent
+        )
+    });
     Ok(Change {
         case,
         kind: "closed".into(),
@@ -379,6 +410,14 @@ pub fn audit_detail(action: &Action, on: NaiveDate) -> serde_json::Value {
         RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
         Finding { source, .. } => serde_json::json!({ "source": source }),
         NoticeSent { letter, via } => serde_json::json!({ "letter": letter, "via": via }),
+        PackageSent {
+            sources,
+            records,
+            portability,
+            unsearched,
+        } => serde_json::json!({
+            "sources": sources, "records": records, "portability": portability, "unsearched": unsearched,
+        }),
         _ => serde_json::json!({}),
     };
     v["on"] = serde_json::json!(on);

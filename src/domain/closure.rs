@@ -59,9 +59,11 @@ impl Closing {
 }
 
 pub const KEY_BACKUP_MARKS: &str = "backup-marks";
+pub const KEY_PACKAGE: &str = "access-package";
 
 /// Required work still open on a case: pending tasks (unsent Art. 19 notices
-/// among them) and, for erasure, backups never marked.
+/// among them), for erasure backups never marked, and for access or
+/// portability a package never sent (fulfilling them is sending it).
 pub fn open_gaps(case: &Case) -> Vec<Gap> {
     let mut gaps: Vec<Gap> = case
         .tasks
@@ -80,6 +82,17 @@ pub fn open_gaps(case: &Case) -> Vec<Gap> {
         .tasks
         .iter()
         .any(|t| t.action == ACTION_MARK_BACKUP && t.status == TaskStatus::Done);
+    if case.wants_package() && case.package_sent().is_none() {
+        let what = if case.rights.contains(&Right::Portability) {
+            "package not sent: no access package or machine-readable copy was exported (E in the desk, `export access`)"
+        } else {
+            "package not sent: no access package was exported (E in the desk, `export access`)"
+        };
+        gaps.push(Gap {
+            key: KEY_PACKAGE.into(),
+            what: what.into(),
+        });
+    }
     if case.rights.contains(&Right::Erasure) && !marked {
         gaps.push(Gap {
             key: KEY_BACKUP_MARKS.into(),
@@ -179,7 +192,16 @@ mod tests {
                 "backup marks missing: no backup set was marked for re-erasure",
             ]
         );
-        assert!(open_gaps(&case(&[Right::Access])).is_empty());
+        let access: Vec<String> = open_gaps(&case(&[Right::Access]))
+            .into_iter()
+            .map(|g| g.key)
+            .collect();
+        assert_eq!(
+            access,
+            [KEY_PACKAGE],
+            "fulfilling access is sending the package"
+        );
+        assert!(open_gaps(&case(&[Right::Objection])).is_empty());
     }
 
     #[test]

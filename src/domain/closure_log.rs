@@ -186,7 +186,10 @@ fn figures<'a>(rows: impl Iterator<Item = &'a ClosureRow>) -> Figures {
         *f.by_outcome.entry(r.outcome.as_str().into()).or_default() += 1;
         if matches!(
             r.outcome,
-            Outcome::RefusedUnfounded | Outcome::RefusedExcessive | Outcome::RefusedIdentity
+            Outcome::RefusedUnfounded
+                | Outcome::RefusedExcessive
+                | Outcome::RefusedIdentity
+                | Outcome::RefusedCompellingGrounds
         ) {
             *f.refusals.entry(r.outcome.as_str().into()).or_default() += 1;
         }
@@ -232,6 +235,16 @@ mod tests {
     fn case(n: u32, received: &str) -> Case {
         let mut c = opened(n, &[Right::Access], Channel::Email, received);
         step(&mut c, verify(), received);
+        // Access is fulfilled by its package.
+        step(
+            &mut c,
+            Step::PackageSent {
+                sources: 1,
+                records: 1,
+                portability: false,
+            },
+            received,
+        );
         c
     }
 

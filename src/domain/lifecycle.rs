@@ -71,6 +71,13 @@ pub enum Step {
         #[serde(default)]
         reason: String,
     },
+    /// The access package was written (the desk's own step, once the
+    /// files are there: never sent by a face).
+    PackageSent {
+        sources: usize,
+        records: usize,
+        portability: bool,
+    },
     /// A notice on the way went out (dated the day it was sent).
     NoticeSent {
         letter: super::notice::Letter,
@@ -105,6 +112,7 @@ impl Step {
             Step::Finding { .. } => "record a finding for the subject on",
             Step::LiftRestriction { .. } => "lift the restriction on",
             Step::NoticeSent { .. } => "record a notice sent on",
+            Step::PackageSent { .. } => "record the package sent for",
             Step::Pseudonymise { .. } => "pseudonymise",
             Step::Purge { .. } => "purge",
         }
@@ -399,9 +407,18 @@ impl Case {
                 }
                 let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
                 if status == TaskStatus::Exempt && note.is_empty() {
-                    return Err(refuse(
-                        "an exemption needs its legal basis in the note".into(),
-                    ));
+                    let weighing = action.as_deref() == Some(super::task_action::ACTION_WEIGH)
+                        || (action.is_none()
+                            && self.tasks.iter().any(|t| {
+                                t.source == source
+                                    && t.action == super::task_action::ACTION_WEIGH
+                                    && t.status == TaskStatus::Pending
+                            }));
+                    return Err(refuse(if weighing {
+                        "going on despite the objection needs the compelling legitimate grounds in the note (they are told to the person)".into()
+                    } else {
+                        "an exemption needs its legal basis in the note".into()
+                    }));
                 }
                 if status == TaskStatus::Dropped && note.is_empty() {
                     return Err(refuse("dropping a task needs a reason in the note".into()));
@@ -665,6 +682,38 @@ impl Case {
                     self.state,
                 )
             }
+            Step::PackageSent {
+                sources,
+                records,
+                portability,
+            } => {
+                if !self.wants_package() {
+                    return Err(refuse(
+                        "only an access or portability case sends a package".into(),
+                    ));
+                }
+                if self.verified().is_none() {
+                    return Err(refuse(
+                        "identity is not verified: the package goes only to the verified person"
+                            .into(),
+                    ));
+                }
+                // Which sources went out unsearched (their reason is free
+                // text, so it stays in the package, not in the history).
+                let unsearched = match super::response::unsearched(self) {
+                    None => vec!["(no plan: every source)".to_string()],
+                    Some(v) => v,
+                };
+                (
+                    Action::PackageSent {
+                        sources,
+                        records,
+                        portability,
+                        unsearched,
+                    },
+                    self.state,
+                )
+            }
             Step::NoticeSent { letter, via } => {
                 if letter == super::notice::Letter::Response {
                     return Err(refuse(
@@ -748,7 +797,13 @@ impl Case {
                     .map(|f| text("fee", &f, false).map_err(|e| refuse(e.to_string())))
                     .transpose()?
                     .filter(|f| !f.is_empty());
-                if fee.is_some() && matches!(outcome, Outcome::Withdrawn | Outcome::RefusedIdentity)
+                if fee.is_some()
+                    && matches!(
+                        outcome,
+                        Outcome::Withdrawn
+                            | Outcome::RefusedIdentity
+                            | Outcome::RefusedCompellingGrounds
+                    )
                 {
                     return Err(refuse(format!(
                         "a fee is charged only for a manifestly unfounded or excessive request, not when {outcome}"
@@ -760,6 +815,12 @@ impl Case {
                     }
                     Outcome::RefusedIdentity => {
                         matches!(self.state, State::Received | State::AwaitingIdentity)
+                    }
+                    Outcome::RefusedCompellingGrounds => {
+                        if let Some(why) = self.compelling_grounds_missing() {
+                            return Err(refuse(why));
+                        }
+                        matches!(self.state, State::InProgress | State::ReadyToRespond)
                     }
                     Outcome::RefusedUnfounded | Outcome::RefusedExcessive | Outcome::Withdrawn => {
                         true
@@ -839,6 +900,36 @@ impl Case {
         })
     }
 
+    /// Why an Art. 21(1) objection cannot (yet) be refused for compelling
+    /// grounds: it must be one, and every source's weighing recorded, with
+    /// at least one going on for grounds stated in its note.
+    pub fn compelling_grounds_missing(&self) -> Option<String> {
+        use super::task_action::ACTION_WEIGH;
+        if !self.rights.contains(&Right::ObjectionLegitimate) {
+            return Some("only an objection to processing on legitimate interests (Art. 21(1)) is refused for compelling grounds".into());
+        }
+        let weighed: Vec<&Task> = self
+            .tasks
+            .iter()
+            .filter(|t| t.action == ACTION_WEIGH && t.status != TaskStatus::Dropped)
+            .collect();
+        let pending: Vec<&str> = weighed
+            .iter()
+            .filter(|t| t.status == TaskStatus::Pending)
+            .map(|t| t.source.as_str())
+            .collect();
+        if !pending.is_empty() {
+            return Some(format!(
+                "the objection is not yet weighed in {}: record each (done if the processing stopped, exempt with the compelling grounds if it goes on)",
+                pending.join(", ")
+            ));
+        }
+        if !weighed.iter().any(|t| t.status == TaskStatus::Exempt) {
+            return Some("no source records compelling grounds (a weighing task recorded as exempt, the grounds in its note): without them the objection is upheld".into());
+        }
+        None
+    }
+
     /// The identity refusal's facts for the letter: (asked on, the check failed).
     pub fn identity_refusal_facts(&self) -> Option<(NaiveDate, bool)> {
         let asked = Letter::IdRequest.occasion(self)?;
@@ -914,7 +1005,13 @@ mod tests {
     fn close(outcome: Outcome) -> Step {
         let mut c = super::super::closure::Closing::new(outcome, "all sources done");
         // These tests are about the state machine: every gap has its reason.
-        c.gap_reasons = vec![("backup-marks".into(), "no backups hold this subject".into())];
+        c.gap_reasons = vec![
+            ("backup-marks".into(), "no backups hold this subject".into()),
+            (
+                "access-package".into(),
+                "sent by post before the desk".into(),
+            ),
+        ];
         Step::Close(c)
     }
 
@@ -1124,6 +1221,100 @@ mod tests {
         .unwrap();
         step(&mut c, close(Outcome::RefusedIdentity), "2024-09-06").unwrap();
         assert_eq!(c.identity_refusal_facts(), Some((d("2024-09-04"), true)));
+    }
+
+    #[test]
+    fn an_objection_is_refused_for_compelling_grounds_only_once_weighed_with_them() {
+        use crate::domain::task_action::ACTION_WEIGH;
+        let mut c = crate::domain::testkit::opened(
+            7,
+            &[Right::ObjectionLegitimate],
+            Channel::Email,
+            "2026-11-02",
+        );
+        step(&mut c, verify(), "2026-11-02").unwrap();
+        let refuse = |c: &mut Case| {
+            step(
+                c,
+                Step::Close(super::super::closure::Closing::new(
+                    Outcome::RefusedCompellingGrounds,
+                    "fraud prevention outweighs",
+                )),
+                "2026-11-10",
+            )
+            .unwrap_err()
+        };
+        step(
+            &mut c,
+            Step::Plan {
+                tasks: ["events", "correspondence"]
+                    .map(|s| PlannedRef {
+                        source: s.into(),
+                        action: ACTION_WEIGH.into(),
+                    })
+                    .to_vec(),
+            },
+            "2026-11-03",
+        )
+        .unwrap();
+        assert!(refuse(&mut c)
+            .why
+            .contains("not yet weighed in events, correspondence"));
+        let record = |status, note: &str| Step::RecordTask {
+            source: "events".into(),
+            action: None,
+            status,
+            note: note.into(),
+        };
+        let e = step(&mut c, record(TaskStatus::Exempt, ""), "2026-11-04").unwrap_err();
+        assert!(e.why.contains("compelling legitimate grounds"), "{e}");
+        step(
+            &mut c,
+            record(TaskStatus::Done, "stopped the mailings"),
+            "2026-11-04",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            Step::RecordTask {
+                source: "correspondence".into(),
+                action: None,
+                status: TaskStatus::Done,
+                note: "stopped".into(),
+            },
+            "2026-11-04",
+        )
+        .unwrap();
+        // Every source stopped: nothing to refuse with; the objection is upheld.
+        assert!(refuse(&mut c)
+            .why
+            .contains("no source records compelling grounds"));
+        step(
+            &mut c,
+            Step::RecordTask {
+                source: "correspondence".into(),
+                action: Some(ACTION_WEIGH.into()),
+                status: TaskStatus::Exempt,
+                note: "the contract history is needed to defend a pending legal claim".into(),
+            },
+            "2026-11-05",
+        )
+        .unwrap();
+        step(
+            &mut c,
+            Step::Close(super::super::closure::Closing::new(
+                Outcome::RefusedCompellingGrounds,
+                "legal claim pending",
+            )),
+            "2026-11-10",
+        )
+        .unwrap();
+        // Any other case cannot use it.
+        let mut other = open("2024-09-03");
+        step(&mut other, verify(), "2024-09-03").unwrap();
+        assert!(refuse(&mut other)
+            .why
+            .contains("only an objection to processing"));
     }
 
     #[test]

@@ -160,8 +160,31 @@ pub fn propose(case: &Case, catalogue: &Catalogue, held: &BTreeSet<String>) -> V
                         );
                     }
                 }
+                Right::ObjectionLegitimate => {
+                    if s.legitimate_interest && !s.backup {
+                        push(
+                            s,
+                            super::task_action::ACTION_WEIGH.into(),
+                            format!("Art. 21(1): processing here rests on legitimate interests ({found})"),
+                        );
+                    }
+                }
                 Right::WithdrawConsent => {
-                    if s.consent {
+                    // Marketing on consent stops when it is withdrawn: the
+                    // person goes on the suppression list like an objector.
+                    if s.consent && s.marketing {
+                        push(
+                            s,
+                            ACTION_SUPPRESS.into(),
+                            "Art. 7(3): marketing on consent stops when consent is withdrawn"
+                                .into(),
+                        );
+                        push(
+                            s,
+                            "unsubscribe, remove from audiences, stop remarketing".into(),
+                            format!("Art. 7(3) in {}", s.systems.join(", ")),
+                        );
+                    } else if s.consent {
                         push(
                             s,
                             verb("stop consent-based processing"),
@@ -251,6 +274,41 @@ mod tests {
         let sources: BTreeSet<_> = plan.iter().map(|t| t.source.as_str()).collect();
         assert_eq!(sources, ["marketing"].into_iter().collect());
         assert!(plan.iter().any(|t| t.action.contains("stop remarketing")));
+    }
+
+    #[test]
+    fn an_objection_on_legitimate_interests_is_weighed_where_they_are_the_basis() {
+        let cat = Catalogue::builtin();
+        let plan = propose(
+            &case(&[Right::ObjectionLegitimate]),
+            &cat,
+            &held(&["events"]),
+        );
+        let sources: BTreeSet<_> = plan.iter().map(|t| t.source.as_str()).collect();
+        let expected: BTreeSet<_> = cat
+            .sources
+            .iter()
+            .filter(|s| s.legitimate_interest)
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(sources, expected);
+        // The events source (promotional mail on legitimate interest) is among them.
+        assert_eq!(plan[0].source, "events");
+        assert!(plan.iter().all(|t| t.action == ACTION_WEIGH_REF));
+        assert!(!sources.contains("invoicing") && !sources.contains("backups"));
+    }
+
+    const ACTION_WEIGH_REF: &str = crate::domain::task_action::ACTION_WEIGH;
+
+    #[test]
+    fn withdrawing_consent_suppresses_marketing_on_consent() {
+        let cat = Catalogue::builtin();
+        let plan = propose(&case(&[Right::WithdrawConsent]), &cat, &held(&[]));
+        assert!(
+            plan.iter()
+                .any(|t| t.source == "marketing" && t.action == ACTION_SUPPRESS),
+            "{plan:?}"
+        );
     }
 
     #[test]

@@ -484,6 +484,7 @@ pub fn closing_letter(
                     "We have done part of what you asked ({rights}): {}.",
                     closure.map(|c| c.reason.as_str()).unwrap_or_default()
                 ),
+                Some(Outcome::RefusedCompellingGrounds) => "We considered your objection to our processing of your data on our legitimate interests (Art. 21(1) GDPR). Where we have compelling legitimate grounds that override your interests, rights and freedoms we go on with that processing; each such source and its grounds are stated below.".to_string(),
                 Some(Outcome::Withdrawn) => format!(
                     "You withdrew your request, so we stopped work on it on {}.",
                     closure.map_or(case.received, |c| c.closed_at.date_naive()).format("%-d %B %Y")
@@ -504,7 +505,11 @@ pub fn closing_letter(
                     .get(&t.source)
                     .map(|s| s.name.as_str())
                     .unwrap_or(&t.source);
+                let weighing = t.action == super::task_action::ACTION_WEIGH;
                 let what = match t.status {
+                    // Art. 21(1): the weighing's result, in words.
+                    TaskStatus::Done if weighing => format!("{name}: we stopped processing your data on our legitimate interests"),
+                    TaskStatus::Exempt if weighing => format!("{name}: we go on processing your data, because of compelling legitimate grounds that override your interests (Art. 21(1)): {}", t.note),
                     TaskStatus::Done => format!("{}: done ({})", name, t.action),
                     TaskStatus::NotFound => format!("{name}: we found no data about you"),
                     TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
@@ -552,10 +557,30 @@ pub fn closing_letter(
             told_on.format("%-d %B %Y")
         ));
     }
+    // Art. 19, second sentence: the person may learn which recipients were told.
+    let recipients: Vec<&str> = case
+        .tasks
+        .iter()
+        .filter(|t| t.action.starts_with("notify recipient") && t.status == TaskStatus::Done)
+        .map(|t| {
+            catalogue
+                .get(&t.source)
+                .map_or(t.source.as_str(), |s| s.name.as_str())
+        })
+        .collect();
     if !told.is_empty() {
         sections.push(Section {
             heading: "What we corrected or lifted".into(),
             lines: told,
+        });
+    }
+    if !recipients.is_empty() {
+        sections.push(Section {
+            heading: "Those we shared your data with".into(),
+            lines: vec![format!(
+                "We told them of what we did (Art. 19): {}. Ask us and we will tell you who they are.",
+                recipients.join(", ")
+            )],
         });
     }
     // Backups are re-erased only for an erasure granted (a withdrawn or

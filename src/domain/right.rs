@@ -13,17 +13,22 @@ pub enum Right {
     Restriction,
     Portability,
     Objection,
+    /// Objection to processing on legitimate interests (Art. 21(1)): weighed
+    /// per source against compelling legitimate grounds.
+    #[serde(rename = "objection-legitimate-interests")]
+    ObjectionLegitimate,
     WithdrawConsent,
 }
 
 impl Right {
-    pub const ALL: [Right; 7] = [
+    pub const ALL: [Right; 8] = [
         Right::Access,
         Right::Rectification,
         Right::Erasure,
         Right::Restriction,
         Right::Portability,
         Right::Objection,
+        Right::ObjectionLegitimate,
         Right::WithdrawConsent,
     ];
 
@@ -36,6 +41,7 @@ impl Right {
             Right::Restriction => "restriction",
             Right::Portability => "portability",
             Right::Objection => "objection",
+            Right::ObjectionLegitimate => "objection-legitimate-interests",
             Right::WithdrawConsent => "withdraw-consent",
         }
     }
@@ -49,6 +55,7 @@ impl Right {
             Right::Restriction => "Art. 18",
             Right::Portability => "Art. 20",
             Right::Objection => "Art. 21(2)-(3)",
+            Right::ObjectionLegitimate => "Art. 21(1)",
             Right::WithdrawConsent => "Art. 7(3)",
         }
     }
@@ -62,6 +69,7 @@ impl Right {
             Right::Restriction => "RES",
             Right::Portability => "POR",
             Right::Objection => "OBJ",
+            Right::ObjectionLegitimate => "OLI",
             Right::WithdrawConsent => "WDC",
         }
     }
@@ -75,6 +83,7 @@ impl Right {
             Right::Restriction => "mark restricted",
             Right::Portability => "export machine-readable copy",
             Right::Objection => "stop direct marketing",
+            Right::ObjectionLegitimate => super::task_action::ACTION_WEIGH,
             Right::WithdrawConsent => "stop consent-based processing",
         }
     }

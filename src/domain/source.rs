@@ -70,6 +70,10 @@ pub struct Source {
     /// Some processing here rests on consent, so a withdrawal of consent reaches it.
     #[serde(default)]
     pub consent: bool,
+    /// Some processing here rests on legitimate interests (Art. 6(1)(f)), so
+    /// an objection under Art. 21(1) is weighed here.
+    #[serde(default)]
+    pub legitimate_interest: bool,
     /// The section of the privacy policy this entry comes from.
     pub policy: String,
 }

@@ -336,7 +336,10 @@ pub fn flag_sets_of<'a>(
                 &mut f.restricted,
             ),
             (
-                c.rights.contains(&Right::Objection) && granted_or_open,
+                // Marketing stops on an objection and on consent withdrawn.
+                (c.rights.contains(&Right::Objection)
+                    || c.rights.contains(&Right::WithdrawConsent))
+                    && granted_or_open,
                 &mut f.do_not_market,
             ),
             (c.rights.contains(&Right::Erasure) && done, &mut f.erased),

@@ -185,10 +185,10 @@ operations! {
     /// What the access package of a verified case holds; refused while
     /// sources are unsearched unless a reason is given (the package states it).
     Read fn access_package(id: CaseId, unsearched_reason: Option<String>) -> super::AccessPackage;
-    /// Records in the audit chain that a package left (counts only), once
-    /// its files are written.
-    /// The counts are the store's, never the caller's.
-    Logged fn log_access_export(case: CaseId) -> ();
+    /// Records on the case (and in the chain, counts only) that its package
+    /// left, once its files are written. The counts are the store's, never
+    /// the caller's; a granted access or portability closes only after.
+    Case fn record_package_sent(id: CaseId) -> Case;
     /// The closure log's rows (names only when asked for).
     Read fn closure_rows(from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> Vec<ClosureRow>;
     /// Records in the audit chain that the closure log was exported, once

@@ -169,16 +169,8 @@ impl Operations for Desk {
         Desk::access_package(self, id, unsearched_reason.as_deref())
     }
 
-    fn log_access_export(&self, case: CaseId) -> Result<(), DeskError> {
-        let c = self.store.case(case)?;
-        let held = self.holdings(&c);
-        Desk::log_access_export(
-            self,
-            case,
-            held.by_source.len(),
-            held.store_keys.len(),
-            c.rights.contains(&crate::domain::Right::Portability),
-        )
+    fn record_package_sent(&self, id: CaseId) -> Result<Case, DeskError> {
+        Desk::record_package_sent(self, id)
     }
 
     fn closure_rows(

@@ -223,6 +223,7 @@ impl Desk {
 /// What an access export wrote.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AccessExport {
+    pub case: CaseId,
     pub pdf: std::path::PathBuf,
     pub zip: Option<std::path::PathBuf>,
     pub sources: usize,
@@ -282,6 +283,7 @@ impl AccessPackage {
             None
         };
         Ok(AccessExport {
+            case: id,
             pdf,
             zip,
             sources: self.by_source.len(),
@@ -340,32 +342,18 @@ impl Desk {
         })
     }
 
-    /// The `access-exported` audit entry: counts only, never the content;
-    /// written once the package's files are.
-    pub fn log_access_export(
-        &self,
-        case: CaseId,
-        sources: usize,
-        records: usize,
-        portability: bool,
-    ) -> Result<(), DeskError> {
-        // Which sources went out unsearched (their reason is free text, so
-        // it stays in the package, not in the chain).
-        let unsearched = match crate::domain::response::unsearched(&self.store.case(case)?) {
-            None => vec!["(no plan: every source)".to_string()],
-            Some(v) => v,
+    /// Records on the case that its package went out (the `access-exported`
+    /// entry: counts only, never the content); called once the package's
+    /// files are written. A granted access or portability closes only after.
+    pub fn record_package_sent(&self, id: CaseId) -> Result<Case, DeskError> {
+        let c = self.store.case(id)?;
+        let held = self.holdings(&c);
+        let ask = crate::domain::change::Ask::PackageSent {
+            sources: held.by_source.len(),
+            records: held.store_keys.len(),
+            portability: c.rights.contains(&Right::Portability),
         };
-        let detail = serde_json::json!({
-            "case": case.to_string(),
-            "sources": sources,
-            "records": records,
-            "portability": portability,
-            "unsearched": unsearched,
-        });
-        // On the case's own timeline (`audit log --case`), not beside it.
-        self.store
-            .log_about(case, &self.note("access-exported", detail))?;
-        Ok(())
+        self.carry_out(id, ask)
     }
 
     /// One of the case's letters: the response (closing letter) or a notice

@@ -175,6 +175,11 @@ impl App {
         self.status = None;
         match result {
             Ok(r) => {
+                // The case now records the package: show it as it is, so the
+                // next step is not refused as made on an older version.
+                if let Ok(v) = self.desk.case(r.case) {
+                    self.refresh_case(v);
+                }
                 let mut body = format!(
                     "{} records from {} sources.\nPDF: {}",
                     r.records,
