@@ -159,6 +159,18 @@ fn the_closing_letter_for_every_outcome() {
         vec![Right::Erasure],
     );
     let c = planned(&desk, &c, TaskStatus::Done);
+    // Found in the event list after all: its recipients were told (Art. 19).
+    desk.step(
+        c.id,
+        Step::RecordTask {
+            source: "events".into(),
+            action: Some("notify recipient of erasure".into()),
+            status: TaskStatus::Done,
+            note: "internal: told the Meetup organiser".into(),
+        },
+        None,
+    )
+    .unwrap();
     let c = close(&desk, &c, Outcome::Fulfilled, "erased everywhere", None);
     insta::assert_snapshot!("fulfilled_erasure", letter(&desk, &c));
 

@@ -95,6 +95,7 @@ fn the_closing_letter_comes_as_json_and_as_a_pdf_with_every_name_as_stored() {
         "Małgorzata Wróblewska-Nowak",
         "m@example.pl",
     );
+    common::cli::ok(&dir, &["case", "ready", &id]);
     let letter = common::cli::json(&dir, &["case", "letter", &id, "--json"]);
     let headings: Vec<&str> = letter["sections"]
         .as_array()

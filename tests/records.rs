@@ -237,3 +237,58 @@ fn the_shell_exports_the_log_and_purges_as_a_dry_run_by_default() {
     assert!(files_holding(t.path(), "old@example.ie".as_bytes()).is_empty());
     assert!(run(&["audit", "verify"]).contains("intact"));
 }
+
+#[test]
+fn purge_counts_from_the_response_and_keeps_the_pseudonym_of_an_erased_case() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    // Answered in 2018, entered into the desk today: due for purge today.
+    let mut new = common::new_case(
+        "Nora Late",
+        "nora@late.example",
+        vec![Right::Access, Right::Erasure],
+    );
+    new.received = NaiveDate::from_ymd_opt(2018, 5, 2).unwrap();
+    new.subject.phones = vec!["+353 87 1111111".into()];
+    new.subject.emails.push("nora.second@late.example".into());
+    let c = desk.open_case(new).unwrap();
+    desk.step(
+        c.id,
+        Step::Verify {
+            method: VerificationMethod::KnownDetails,
+            outcome: VerificationOutcome::Verified,
+            note: String::new(),
+        },
+        Some(NaiveDate::from_ymd_opt(2018, 5, 3).unwrap()),
+    )
+    .unwrap();
+    let before = desk.pseudonym(&desk.case(c.id).unwrap().case);
+    let mut closing = Closing::new(Outcome::Fulfilled, "answered by post in 2018");
+    closing.responded_on = Some(NaiveDate::from_ymd_opt(2018, 5, 20).unwrap());
+    closing.gap_reasons = vec![
+        ("access-package".into(), "sent by post in 2018".into()),
+        (
+            "backup-marks".into(),
+            "the 2018 backups are long gone".into(),
+        ),
+    ];
+    desk.step(c.id, Step::Close(closing), None).unwrap();
+    let erased = desk.case(c.id).unwrap().case;
+    assert!(erased.pseudonymised());
+    assert_eq!(
+        desk.pseudonym(&erased),
+        before,
+        "erasure keeps the pseudonym"
+    );
+
+    let due = desk.purge(false).unwrap().due;
+    assert_eq!(
+        due,
+        [c.id],
+        "six years from the response, not from today's entry"
+    );
+    desk.purge(true).unwrap();
+    let stub = desk.case(c.id).unwrap().case;
+    assert!(stub.purged());
+    assert_eq!(desk.pseudonym(&stub), before, "purge keeps the pseudonym");
+}

@@ -202,7 +202,14 @@ fn erasure_marks_backups_finds_restored_rows_and_leaves_no_address_on_disk() {
     assert_eq!(task("web-forms", "erase")["status"], "pending");
     assert_eq!(task("backups", "mark backup")["status"], "done");
     assert_eq!(task("marketing", "suppression")["status"], "done");
-    assert_eq!(task("events", "notify recipient")["status"], "pending");
+    // Art. 19 is proposed only where the person's data is held: not in events.
+    assert!(
+        !c["tasks"].as_array().unwrap().iter().any(|t| t["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("notify recipient")),
+        "{c}"
+    );
     let marks = json(d, &["backups", "list", "--json"]);
     assert_eq!(
         marks.as_array().unwrap().len(),
@@ -494,6 +501,22 @@ fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
     );
     let shown = ok(d, &["case", "show", &id]);
     assert!(shown.contains("restriction lifted on"), "{shown}");
+    // No response while the case is open; once closed, it tells of the lift.
+    let early = rightsdesk(d, &["case", "letter", &id]);
+    assert_eq!(early.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("ready to respond or closed"));
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "withdrawn",
+            "--reason",
+            "asked",
+        ],
+    );
     let letter = ok(d, &["case", "letter", &id]);
     assert!(
         letter.contains("We lifted the restriction") && letter.contains("the address was checked"),

@@ -442,11 +442,12 @@ impl Case {
             .any(|e| matches!(e.action, Action::Purged))
     }
 
-    /// Whether the desk's retention (`years` after closure) has run out by `today`.
+    /// Whether the desk's retention (`years` after the response went out)
+    /// has run out by `today`: a case answered years ago and entered today
+    /// is counted from its answer.
     pub fn past_retention(&self, today: NaiveDate, years: u32) -> bool {
         self.closure.as_ref().is_some_and(|c| {
-            c.closed_at
-                .date_naive()
+            c.responded()
                 .checked_add_months(chrono::Months::new(years * 12))
                 .is_some_and(|end| end < today)
         })

@@ -212,10 +212,7 @@ fn close(
         if !keep_identifiers {
             let hashes = facts
                 .pseudo
-                .all(&case.subject.emails, &case.subject.phones)
-                .into_iter()
-                .map(|(_, h)| h)
-                .collect();
+                .ordered(&case.subject.emails, &case.subject.phones);
             case.apply(Step::Pseudonymise { hashes }, &cx)?;
         }
     }
@@ -365,21 +362,11 @@ fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<C
 /// Purging: a closed case past retention becomes its stub, keeping only
 /// the keyed hashes its registers need.
 fn purge(mut case: Case, retention_years: u32, facts: &Facts) -> Result<Change, Refused> {
-    let mut hashes: Vec<String> = case
-        .subject
-        .emails
-        .iter()
-        .filter_map(|e| e.strip_prefix("hash:").map(str::to_string))
-        .collect();
-    hashes.extend(
-        facts
-            .pseudo
-            .all(&case.subject.emails, &case.subject.phones)
-            .into_iter()
-            .map(|(_, h)| h),
-    );
-    hashes.sort();
-    hashes.dedup();
+    // In the order they stand (the first e-mail's first): the pseudonym is
+    // the first hash, so the stub keeps the one the person's other cases have.
+    let hashes = facts
+        .pseudo
+        .ordered(&case.subject.emails, &case.subject.phones);
     case.apply(Step::Purge { hashes }, &cx(facts, facts.today))?;
     Ok(Change {
         case,

@@ -301,11 +301,28 @@ impl Case {
                 cx.on, self.received
             )));
         }
-        if let Some(last) = self.history.last() {
+        // The clock's own events keep their order; a note, a task or a
+        // notice written today does not stop ID that came by post last week
+        // from being recorded on the day it came.
+        let clock_step = |a: &Action| {
+            matches!(
+                a,
+                Action::Opened
+                    | Action::IdRequested { .. }
+                    | Action::Verified { .. }
+                    | Action::Paused { .. }
+                    | Action::Resumed
+                    | Action::Extended { .. }
+                    | Action::Closed { .. }
+            )
+        };
+        if let Some(last) = self.history.iter().rev().find(|e| clock_step(&e.action)) {
             if cx.on < last.on {
                 return Err(refuse(format!(
-                    "{} is before the case's last step ({})",
-                    cx.on, last.on
+                    "{} is before the case's last step ({}, {})",
+                    cx.on,
+                    last.action.kind(),
+                    last.on
                 )));
             }
         }
@@ -723,6 +740,16 @@ impl Case {
                 if let Some(why) = letter.not_yet(self) {
                     return Err(refuse(why));
                 }
+                if let Some(occasion) = letter.occasion(self) {
+                    if cx.on < occasion.on {
+                        return Err(refuse(format!(
+                            "{} cannot go out before its occasion ({}, {})",
+                            letter.describe(),
+                            occasion.action.kind(),
+                            occasion.on
+                        )));
+                    }
+                }
                 if let Some((e, via)) = self.notice_sent(letter) {
                     return Err(refuse(format!(
                         "{} was already recorded as sent on {} by {via} ({})",
@@ -780,6 +807,26 @@ impl Case {
                     return Err(refuse(format!(
                         "the response date {responded_on} must be between the request ({}) and today",
                         self.received
+                    )));
+                }
+                // A reason for a gap that is not open is a typo, or work
+                // that was since done: said, never silently dropped.
+                let open = super::closure::open_gaps(self);
+                let unknown: Vec<&str> = gap_reasons
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .filter(|k| !open.iter().any(|g| g.key == *k))
+                    .collect();
+                if outcome.is_granted() && !unknown.is_empty() {
+                    let keys: Vec<&str> = open.iter().map(|g| g.key.as_str()).collect();
+                    return Err(refuse(format!(
+                        "no open gap is called {}; {}",
+                        unknown.join(", "),
+                        if keys.is_empty() {
+                            "nothing is open".to_string()
+                        } else {
+                            format!("the open gaps are: {}", keys.join(", "))
+                        }
                     )));
                 }
                 let gaps =
@@ -1315,6 +1362,40 @@ mod tests {
         assert!(refuse(&mut other)
             .why
             .contains("only an objection to processing"));
+    }
+
+    #[test]
+    fn a_note_does_not_stop_id_being_recorded_on_the_day_it_came() {
+        let mut c = open("2024-09-03");
+        let ask = Step::RequestId {
+            note: String::new(),
+        };
+        step(&mut c, ask, "2024-09-04").unwrap();
+        step(
+            &mut c,
+            Step::Note {
+                text: "the ID letter is in the post tray".into(),
+            },
+            "2024-09-12",
+        )
+        .unwrap();
+        // The ID arrived on the 6th: recorded on the 6th, after today's note.
+        step(&mut c, verify(), "2024-09-06").unwrap();
+        assert_eq!(c.clock(&cal(), d("2024-09-12")).start, d("2024-09-06"));
+        // The clock's own events still keep their order.
+        let e = step(
+            &mut c,
+            Step::Pause {
+                reason: "which account".into(),
+            },
+            "2024-09-05",
+        )
+        .unwrap_err();
+        assert!(
+            e.why
+                .contains("before the case's last step (verified, 2024-09-06)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! for identity, the request for clarification and the Art. 12(3)
 //! extension notice — with which of them a case owes and never sent.
 
-use super::case::{Action, Case, CaseEvent, Channel, Relation};
+use super::case::{Action, Case, CaseEvent, Channel, Relation, State};
 use super::named::named_enum;
 use super::response::{authority, contact, Report, Section};
 use super::settings::Settings;
@@ -53,10 +53,30 @@ impl Letter {
         })
     }
 
-    /// Why the notice cannot be written for this case yet, if it cannot.
+    /// Why the letter cannot be written for this case yet, if it cannot:
+    /// the response once the case is ready or closed, a notice once the
+    /// case had occasion for it.
     pub fn not_yet(self, case: &Case) -> Option<String> {
         let missing = match self {
-            Letter::Response => return None,
+            Letter::Response => {
+                if matches!(case.state, State::ReadyToRespond | State::Closed) {
+                    return None;
+                }
+                let on_the_way: Vec<&str> = Letter::NOTICES
+                    .iter()
+                    .filter(|l| l.occasion(case).is_some())
+                    .map(|l| l.as_str())
+                    .collect();
+                return Some(format!(
+                    "the response is written once the case is ready to respond or closed; it is {}{}",
+                    case.state,
+                    if on_the_way.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (the letters on the way: {})", on_the_way.join(", "))
+                    }
+                ));
+            }
             Letter::IdRequest => "no ID was requested on this case",
             Letter::Clarification => "the case never waited for clarification",
             Letter::Extension => "the time to answer was not extended",
@@ -66,6 +86,19 @@ impl Letter {
 }
 
 impl Case {
+    /// The letters this case has now, in order (the response last).
+    pub fn letters(&self) -> Vec<Letter> {
+        [
+            Letter::IdRequest,
+            Letter::Clarification,
+            Letter::Extension,
+            Letter::Response,
+        ]
+        .into_iter()
+        .filter(|l| l.not_yet(self).is_none())
+        .collect()
+    }
+
     /// When each notice went out and how: (the event, the letter, the channel).
     pub fn notices_sent(&self) -> Vec<(&CaseEvent, Letter, Channel)> {
         self.history

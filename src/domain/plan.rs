@@ -100,7 +100,9 @@ pub fn propose(case: &Case, catalogue: &Catalogue, held: &BTreeSet<String>) -> V
                         _ => verb("erase"),
                     };
                     push(s, act, format!("Art. 17 ({found})"));
-                    if s.recipient {
+                    // Art. 19 reaches recipients of data the source holds:
+                    // proposed where the lookup found the person.
+                    if s.recipient && h {
                         push(
                             s,
                             "notify recipient of erasure".into(),
@@ -115,7 +117,9 @@ pub fn propose(case: &Case, catalogue: &Catalogue, held: &BTreeSet<String>) -> V
                     if s.erasure != ErasureMethod::ThirdParty {
                         push(s, verb("mark restricted"), format!("Art. 18 ({found})"));
                     }
-                    if s.recipient {
+                    // Art. 19 reaches recipients of data the source holds:
+                    // proposed where the lookup found the person.
+                    if s.recipient && h {
                         push(
                             s,
                             "notify recipient of restriction".into(),
@@ -152,7 +156,9 @@ pub fn propose(case: &Case, catalogue: &Catalogue, held: &BTreeSet<String>) -> V
                         continue;
                     }
                     push(s, verb("correct"), format!("Art. 16 ({found})"));
-                    if s.recipient {
+                    // Art. 19 reaches recipients of data the source holds:
+                    // proposed where the lookup found the person.
+                    if s.recipient && h {
                         push(
                             s,
                             "notify recipient of rectification".into(),
@@ -296,6 +302,26 @@ mod tests {
         assert_eq!(plan[0].source, "events");
         assert!(plan.iter().all(|t| t.action == ACTION_WEIGH_REF));
         assert!(!sources.contains("invoicing") && !sources.contains("backups"));
+    }
+
+    #[test]
+    fn art_19_notices_are_proposed_where_the_person_is_held() {
+        let cat = Catalogue::builtin();
+        for (right, notice) in [
+            (Right::Erasure, "notify recipient of erasure"),
+            (Right::Restriction, "notify recipient of restriction"),
+            (Right::Rectification, "notify recipient of rectification"),
+        ] {
+            let notices = |held_in: &[&str]| -> Vec<String> {
+                propose(&case(&[right]), &cat, &held(held_in))
+                    .into_iter()
+                    .filter(|t| t.action == notice)
+                    .map(|t| t.source)
+                    .collect()
+            };
+            assert_eq!(notices(&["events"]), ["events"], "{right}");
+            assert!(notices(&["web-forms"]).is_empty(), "{right}");
+        }
     }
 
     const ACTION_WEIGH_REF: &str = crate::domain::task_action::ACTION_WEIGH;

@@ -90,6 +90,25 @@ impl Pseudonymiser {
         Some(self.raw(kind, key))
     }
 
+    /// The hashes a case keeps of its subject, in the order the identifiers
+    /// stand (hashes already kept first, then e-mails, then phones), each
+    /// once: the first is the case's pseudonym, which stays the same through
+    /// erasure and purge.
+    pub fn ordered(&self, emails: &[String], phones: &[String]) -> Vec<String> {
+        let kept = emails
+            .iter()
+            .filter_map(|e| e.strip_prefix("hash:").map(str::to_string));
+        let fresh = emails
+            .iter()
+            .filter(|e| !e.starts_with("hash:"))
+            .filter_map(|e| self.email(e))
+            .chain(phones.iter().filter_map(|p| self.phone(p)));
+        let mut seen = std::collections::HashSet::new();
+        kept.chain(fresh)
+            .filter(|h| seen.insert(h.clone()))
+            .collect()
+    }
+
     /// Every hash of a set of e-mails and phones, with its kind.
     pub fn all<'a>(
         &self,

@@ -365,6 +365,13 @@ impl Desk {
     ) -> Result<crate::domain::response::Report, DeskError> {
         use crate::domain::notice::{notice_letter, Letter};
         let case = self.store.case(id)?;
+        if let Some(why) = letter.not_yet(&case) {
+            return Err(DeskError::Refused(crate::domain::Refusal {
+                case: id,
+                step: "write the letter for",
+                why,
+            }));
+        }
         if letter != Letter::Response {
             return notice_letter(&case, letter, &self.settings, &self.calendar).map_err(|why| {
                 DeskError::Refused(crate::domain::Refusal {

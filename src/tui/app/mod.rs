@@ -718,7 +718,7 @@ impl App {
             }
             Letter => {
                 if let Some(id) = self.current_case() {
-                    self.show_letter(id, crate::domain::notice::Letter::Response);
+                    self.show_letters(id);
                 }
             }
             ExportAccess | Rectify | LiftRestriction => {

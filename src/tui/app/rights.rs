@@ -243,6 +243,25 @@ impl App {
         }
     }
 
+    /// L: the response once there is one, else the latest letter on the
+    /// way; a case with none yet says so.
+    pub(super) fn show_letters(&mut self, id: CaseId) {
+        let have = self
+            .case
+            .as_ref()
+            .filter(|v| v.case.id == id)
+            .map(|v| v.case.letters())
+            .unwrap_or_default();
+        match have.last() {
+            Some(letter) => self.show_letter(id, *letter),
+            None => self.popups.push(Popup::Message {
+                title: "No letter yet".into(),
+                body: "The response is written once the case is ready to respond or closed.\nThe letters on the way come with their step: i (request ID), p (pause for clarification), e (extend).".into(),
+                error: false,
+            }),
+        }
+    }
+
     pub(super) fn show_letter(&mut self, id: CaseId, letter: Letter) {
         match self.desk.letter(id, letter) {
             Ok(report) => self.popups.push(Popup::Letter {
@@ -261,13 +280,11 @@ impl App {
         let Some(case) = self.case.as_ref().filter(|v| v.case.id == id) else {
             return Letter::Response;
         };
-        let have: Vec<Letter> = Letter::ALL
-            .iter()
-            .copied()
-            .filter(|l| l.not_yet(&case.case).is_none())
-            .collect();
-        let at = have.iter().position(|l| *l == now).unwrap_or(0);
-        have[(at + 1) % have.len()]
+        let have = case.case.letters();
+        match have.iter().position(|l| *l == now) {
+            Some(at) => have[(at + 1) % have.len()],
+            None => have.first().copied().unwrap_or(Letter::Response),
+        }
     }
 }
 
