@@ -16,8 +16,7 @@ use ratatui::Terminal;
 use rightsdesk::domain::calendar::HolidayCalendar;
 use rightsdesk::domain::clock::due_date;
 use rightsdesk::domain::{
-    Channel, NewCase, Relation, Requester, Right, Step, Subject, VerificationMethod,
-    VerificationOutcome,
+    Channel, NewCase, Requester, Right, Step, Subject, VerificationMethod, VerificationOutcome,
 };
 use rightsdesk::service::{Desk, Now};
 use rightsdesk::tui::app::{App, Msg};
@@ -48,11 +47,7 @@ fn store(n: usize) -> (tempfile::TempDir, Desk) {
                 rights: vec![Right::ALL[i % Right::ALL.len()]],
                 channel: Channel::ALL[i % Channel::ALL.len()],
                 received: today() - Days::new((i % 60) as u64),
-                requester: Requester {
-                    relation: Relation::Subject,
-                    name: None,
-                    authority: None,
-                },
+                requester: Requester::subject(),
                 child: false,
                 subject: Subject {
                     name: format!("Subject Number{i}"),

@@ -8,7 +8,7 @@
 //! it; the client is the one every desk and command uses (`Backend`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rightsdesk::domain::{Channel, NewCase, Relation, Requester, Right, Step, Subject};
+use rightsdesk::domain::{Channel, NewCase, Requester, Right, Step, Subject};
 use rightsdesk::remote::backend::{Backend, Link};
 use rightsdesk::service::Desk;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,11 +20,7 @@ fn new_case(name: &str) -> NewCase {
         rights: vec![Right::Access],
         channel: Channel::Email,
         received: chrono::Local::now().date_naive(),
-        requester: Requester {
-            relation: Relation::Subject,
-            name: None,
-            authority: None,
-        },
+        requester: Requester::subject(),
         child: false,
         subject: Subject {
             name: name.into(),

@@ -316,6 +316,56 @@ fn an_objection_on_legitimate_interests_weighed_and_refused_or_upheld() {
 }
 
 #[test]
+fn letters_go_to_whoever_asked_and_say_for_whom() {
+    use rightsdesk::domain::case::{AuthorityKind, Relation, Requester};
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    let mut new = common::new_case(
+        "Γιώργος Παπαδόπουλος",
+        "giorgos@example.gr",
+        vec![Right::Access],
+    );
+    new.requester = Requester {
+        relation: Relation::AuthorisedAgent,
+        name: Some("Brennan & Co Solicitors".into()),
+        authority: Some("signed authority of 3 November".into()),
+        authority_kind: Some(AuthorityKind::SignedAuthorisation),
+    };
+    let c = desk.open_case(new).unwrap();
+    desk.step(
+        c.id,
+        Step::RequestId {
+            note: String::new(),
+        },
+        None,
+    )
+    .unwrap();
+    let notice = desk.letter(c.id, Letter::IdRequest).unwrap().to_text();
+    assert!(
+        notice.contains("Dear Brennan & Co Solicitors, we received the request you made as authorised agent of Γιώργος Παπαδόπουλος:"),
+        "{notice}"
+    );
+    assert!(notice.contains("proof of your authority"), "{notice}");
+    // Verified only with a word on how the authority was checked.
+    let verify = |note: &str| Step::Verify {
+        method: VerificationMethod::DocumentSeen,
+        outcome: VerificationOutcome::Verified,
+        note: note.into(),
+    };
+    let e = desk.step(c.id, verify(""), None).unwrap_err();
+    assert!(e.to_string().contains("how their authority"), "{e}");
+    desk.step(
+        c.id,
+        verify("signature matched the firm's letterhead"),
+        None,
+    )
+    .unwrap();
+    let c = close(&desk, &c, Outcome::Withdrawn, "the firm withdrew it", None);
+    let text = letter(&desk, &c);
+    assert!(text.contains("Dear Brennan & Co Solicitors, this letter answers the request you made as authorised agent of Γιώργος Παπαδόπουλος:"), "{text}");
+}
+
+#[test]
 fn the_access_package_as_the_subject_reads_it() {
     let t = tempfile::tempdir().unwrap();
     let desk = common::desk(t.path());

@@ -537,6 +537,8 @@ fn with_the_service_running_the_desk_works_through_it_and_sees_other_changes_liv
     // The store is the service's now: the desk starts anyway, through it.
     let mut term = Term::spawn(d, &[], &[]);
     term.wait_for(&id);
+    // Listening to the service before anyone else changes anything.
+    term.wait_for("[SHARED]");
     term.send("\r");
     term.wait_for("Timeline");
 

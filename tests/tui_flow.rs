@@ -25,7 +25,7 @@ fn intake(app: &mut rightsdesk::tui::app::App, name: &str, email: &str) {
     keys(app, &[Right, Enter]); // channel: web-form
     key(app, Enter); // received: today (default)
     keys(app, &[Char(' '), Right, Right, Char(' '), Enter]); // rights: access, erasure
-    keys(app, &[Enter, Enter, Enter, Enter]); // requester subject, no name/authority, not a child
+    keys(app, &[Enter, Enter, Enter, Enter, Enter]); // requester subject, no name, no authority kind or words, not a child
     typ(app, name);
     key(app, Enter);
     typ(app, email);
@@ -187,7 +187,7 @@ fn intake_validates_as_you_go_and_opens_nothing_until_fixed() {
         "the domain's own words"
     );
     // Leaving rights empty, then a bad e-mail, then submitting from the last field.
-    keys(&mut app, &[Enter, Enter, Enter, Enter, Enter]);
+    keys(&mut app, &[Enter, Enter, Enter, Enter, Enter, Enter]);
     typ(&mut app, "Ana García");
     key(&mut app, Enter);
     typ(&mut app, "not-an-address");

@@ -81,7 +81,7 @@ fn intake_form_empty_and_with_errors() {
     let mut a = app(t.path(), false);
     key(&mut a, Char('n'));
     snap("intake_80x24", &a, 80, 24);
-    keys(&mut a, &[Enter, Enter, Enter, Down, Down, Down, Down]);
+    keys(&mut a, &[Enter, Enter, Enter, Down, Down, Down, Down, Down]);
     typ(&mut a, "Eve \u{1b}]0;owned\u{7}");
     key(&mut a, Enter);
     typ(&mut a, "eve-at-example");

@@ -1,5 +1,6 @@
 //! The command line's shape (README, "Working a case from the shell").
 
+use crate::domain::case::AuthorityKind;
 use crate::domain::notice::Letter;
 use crate::domain::{
     Channel, Outcome, Relation, Right, State, TaskStatus, VerificationMethod, VerificationOutcome,
@@ -526,9 +527,13 @@ pub struct OpenArgs {
     /// The requester's name, when not the subject.
     #[arg(long)]
     pub requester_name: Option<String>,
-    /// The authority seen for a parent or agent.
+    /// The authority seen for a parent or agent, in words (e.g. "letter of 3 March").
     #[arg(long)]
     pub authority: Option<String>,
+    /// Its kind: signed-authorisation or power-of-attorney (agent),
+    /// parental-responsibility (parent), court-order (either).
+    #[arg(long)]
+    pub authority_kind: Option<AuthorityKind>,
     /// The subject is a child.
     #[arg(long)]
     pub child: bool,

@@ -124,6 +124,7 @@ pub(crate) fn new_case_from(a: &args::OpenArgs, today: chrono::NaiveDate) -> New
             relation: a.requester,
             name: a.requester_name.clone(),
             authority: a.authority.clone(),
+            authority_kind: a.authority_kind,
         },
         child: a.child,
         subject: Subject {
@@ -822,7 +823,7 @@ fn run_audit(desk: &crate::remote::backend::Backend, cmd: &AuditCommand) -> Resu
 /// reported on stdout only after the desk has acknowledged (flushed) it.
 fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
     use crate::domain::{
-        Channel, Outcome, Relation, Right, TaskStatus, VerificationMethod, VerificationOutcome,
+        Channel, Outcome, Right, TaskStatus, VerificationMethod, VerificationOutcome,
     };
     use std::io::Write;
     let mut rng = seed.max(1);
@@ -844,11 +845,7 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
             rights: vec![Right::ALL[(next() % Right::ALL.len() as u64) as usize]],
             channel: Channel::Email,
             received: desk.today(),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
+            requester: Requester::subject(),
             child: false,
             subject: Subject {
                 name: format!("Churn Subject {}", next() % 100_000),

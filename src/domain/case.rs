@@ -98,6 +98,35 @@ impl State {
     }
 }
 
+named_enum!(
+    /// The kind of authority a parent or agent showed to act for the subject.
+    AuthorityKind {
+        SignedAuthorisation => "signed-authorisation",
+        PowerOfAttorney => "power-of-attorney",
+        ParentalResponsibility => "parental-responsibility",
+        CourtOrder => "court-order",
+    }
+);
+
+impl AuthorityKind {
+    /// The kinds that make someone a parent or an agent for the subject.
+    pub fn fits(self, relation: Relation) -> bool {
+        match relation {
+            Relation::Subject => false,
+            Relation::Parent => matches!(
+                self,
+                AuthorityKind::ParentalResponsibility | AuthorityKind::CourtOrder
+            ),
+            Relation::AuthorisedAgent => matches!(
+                self,
+                AuthorityKind::SignedAuthorisation
+                    | AuthorityKind::PowerOfAttorney
+                    | AuthorityKind::CourtOrder
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
     pub relation: Relation,
@@ -107,6 +136,29 @@ pub struct Requester {
     /// The authority seen for a parent or agent (e.g. "signed letter of authority").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authority: Option<String>,
+    /// Its kind (cases opened before it was asked: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_kind: Option<AuthorityKind>,
+}
+
+impl Requester {
+    /// The subject asking for themselves.
+    pub fn subject() -> Requester {
+        Requester {
+            relation: Relation::Subject,
+            name: None,
+            authority: None,
+            authority_kind: None,
+        }
+    }
+
+    /// Who the letters go to, when not the subject: (their name, relation).
+    pub fn on_behalf(&self) -> Option<(&str, Relation)> {
+        match (self.relation, self.name.as_deref()) {
+            (Relation::Subject, _) | (_, None) => None,
+            (r, Some(n)) => Some((n, r)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

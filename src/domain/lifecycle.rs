@@ -219,16 +219,60 @@ impl NewCase {
             }
         }
         self.subject.phones = phones;
-        if self.requester.relation != Relation::Subject {
-            let who = self.requester.name.as_deref().unwrap_or("");
+        let r = &self.requester;
+        if r.relation == Relation::Subject {
+            // The subject asks for themselves: no one else's name or authority.
+            if r.name.as_deref().is_some_and(|n| !n.trim().is_empty()) {
+                errs.push(field(
+                    "requester",
+                    "the subject makes this request: a requester's name is for a parent or agent",
+                ));
+            }
+            if r.authority_kind.is_some() {
+                errs.push(field(
+                    "authority",
+                    "the subject needs no authority to ask for themselves",
+                ));
+            }
+        } else {
+            let who = r.name.as_deref().unwrap_or("");
             if who.trim().is_empty() {
                 errs.push(field("requester", "a parent or agent must be named"));
             }
-            let auth = self.requester.authority.as_deref().unwrap_or("");
+            let auth = r.authority.as_deref().unwrap_or("");
             if auth.trim().is_empty() {
                 errs.push(field(
                     "authority",
                     "record the authority seen for a parent or agent",
+                ));
+            }
+            let kinds = || {
+                AuthorityKind::ALL
+                    .iter()
+                    .filter(|k| k.fits(r.relation))
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match r.authority_kind {
+                None => errs.push(field(
+                    "authority",
+                    format!(
+                        "name the kind of authority seen for a {}: {}",
+                        r.relation,
+                        kinds()
+                    ),
+                )),
+                Some(k) if !k.fits(r.relation) => errs.push(field(
+                    "authority",
+                    format!("{k} does not make someone a {}: {}", r.relation, kinds()),
+                )),
+                Some(_) => {}
+            }
+            if r.relation == Relation::Parent && !self.child {
+                errs.push(field(
+                    "child",
+                    "a parent asks for a child: flag the subject as a child (the organisation's services are not directed to under-16s)",
                 ));
             }
         }
@@ -358,6 +402,19 @@ impl Case {
                     return Err(refuse(format!("identity is already verified{when}")));
                 }
                 let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
+                // For a parent or agent, their authority is checked like identity.
+                if outcome == VerificationOutcome::Verified
+                    && self.requester.relation != Relation::Subject
+                    && note.is_empty()
+                {
+                    return Err(refuse(format!(
+                        "{} asks for the subject: say in the note how their authority ({}) was checked",
+                        self.requester.name.as_deref().unwrap_or("the requester"),
+                        self.requester
+                            .authority_kind
+                            .map_or("not named", |k| k.as_str())
+                    )));
+                }
                 let next = match outcome {
                     VerificationOutcome::Verified => State::InProgress,
                     VerificationOutcome::Failed => self.state,
@@ -1006,11 +1063,7 @@ mod tests {
             rights: vec![Right::Erasure, Right::Access, Right::Erasure],
             channel: Channel::Email,
             received: d(received),
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
+            requester: Requester::subject(),
             child: false,
             subject: Subject {
                 name: "  Jürgen Müller ".into(),
@@ -1090,8 +1143,76 @@ mod tests {
                 "email",
                 "phone",
                 "requester",
+                "authority",
                 "authority"
             ]
+        );
+    }
+
+    #[test]
+    fn who_asks_is_checked_against_how_they_may_ask() {
+        let validate = |f: &dyn Fn(&mut NewCase)| {
+            let mut n = intake("2024-09-03");
+            f(&mut n);
+            n.validate(d("2024-09-03"))
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+        };
+        // The subject asks for themselves: no requester's name.
+        let e = validate(&|n| n.requester.name = Some("Her Lawyer".into()));
+        assert!(
+            e[0].contains("a requester's name is for a parent or agent"),
+            "{e:?}"
+        );
+        // A parent, with parental responsibility, for a child only.
+        let parent = |n: &mut NewCase| {
+            n.requester = Requester {
+                relation: Relation::Parent,
+                name: Some("Máire Byrne".into()),
+                authority: Some("birth certificate seen".into()),
+                authority_kind: Some(AuthorityKind::ParentalResponsibility),
+            };
+        };
+        let e = validate(&|n| parent(n));
+        assert!(
+            e[0].starts_with("child: a parent asks for a child"),
+            "{e:?}"
+        );
+        assert!(validate(&|n| {
+            parent(n);
+            n.child = true;
+        })
+        .is_empty());
+        // "Said so" is no authority: its kind is named, and fits.
+        let e = validate(&|n| {
+            parent(n);
+            n.child = true;
+            n.requester.authority_kind = Some(AuthorityKind::SignedAuthorisation);
+        });
+        assert!(e[0].contains("does not make someone a parent"), "{e:?}");
+        let e = validate(&|n| {
+            parent(n);
+            n.child = true;
+            n.requester.authority_kind = None;
+        });
+        assert!(e[0].contains("name the kind of authority"), "{e:?}");
+        // Verifying a parent's request says how their authority was checked.
+        let mut n = intake("2024-09-03");
+        parent(&mut n);
+        n.child = true;
+        let at = Utc.from_utc_datetime(&d("2024-09-03").and_hms_opt(9, 0, 0).unwrap());
+        let mut c = n
+            .validate(d("2024-09-03"))
+            .unwrap()
+            .open(CaseId::new(2024, 9), "alice", at);
+        let e = step(&mut c, verify(), "2024-09-03").unwrap_err();
+        assert!(
+            e.why
+                .contains("how their authority (parental-responsibility) was checked"),
+            "{e}"
         );
     }
 

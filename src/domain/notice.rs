@@ -171,11 +171,11 @@ fn opening(case: &Case) -> Section {
         .map(|r| format!("{} ({})", r.as_str(), r.article()))
         .collect::<Vec<_>>()
         .join(", ");
+    let (dear, whose) = super::response::addressee(case);
     Section {
         heading: "Your request".into(),
         lines: vec![format!(
-            "Dear {}, we received your request {} on {}: {rights}.",
-            case.subject.name,
+            "Dear {dear}, we received {whose} {} on {}: {rights}.",
             case.id,
             day(case.received)
         )],

@@ -219,11 +219,7 @@ mod tests {
             id: CaseId::new(2026, 1),
             rights: rights.to_vec(),
             channel: Channel::Email,
-            requester: Requester {
-                relation: Relation::Subject,
-                name: None,
-                authority: None,
-            },
+            requester: Requester::subject(),
             child: false,
             subject: Subject {
                 name: "Ana".into(),

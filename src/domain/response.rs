@@ -243,9 +243,21 @@ pub fn access_report(
     let mut sections = vec![Section {
         heading: "About this response".into(),
         lines: vec![
-            format!("To: {}", case.subject.name),
+            match case.requester.on_behalf() {
+                None => format!("To: {}", case.subject.name),
+                Some((who, relation)) => format!(
+                    "To: {who}, {} of {}, whose data this is",
+                    relation_words(relation),
+                    case.subject.name
+                ),
+            },
             format!(
-                "Your request {} of {} ({}).",
+                "{} {} of {} ({}).",
+                if case.requester.on_behalf().is_some() {
+                    "The request"
+                } else {
+                    "Your request"
+                },
                 case.id,
                 case.received.format("%-d %B %Y"),
                 case.rights
@@ -398,6 +410,29 @@ pub fn access_report(
     }
 }
 
+/// Who a letter greets, and how it names the request: the subject's own
+/// ("your request"), or the one a parent or agent made for them.
+pub(super) fn addressee(case: &Case) -> (String, String) {
+    match case.requester.on_behalf() {
+        None => (case.subject.name.clone(), "your request".into()),
+        Some((who, relation)) => (
+            who.to_string(),
+            format!(
+                "the request you made as {} of {}:",
+                relation_words(relation),
+                case.subject.name
+            ),
+        ),
+    }
+}
+
+fn relation_words(r: super::case::Relation) -> &'static str {
+    match r {
+        super::case::Relation::Parent => "parent",
+        _ => "authorised agent",
+    }
+}
+
 pub(super) fn authority(settings: &Settings) -> &'static str {
     match settings.calendar.as_str() {
         "england-and-wales" => "the Information Commissioner's Office, ico.org.uk",
@@ -421,9 +456,9 @@ pub fn closing_letter(
     let org = &settings.organisation;
     let mut sections = Vec::new();
     let closure = case.closure.as_ref();
+    let (dear, whose) = addressee(case);
     let mut intro = vec![format!(
-        "Dear {}, this letter answers your request {} received on {}.",
-        case.subject.name,
+        "Dear {dear}, this letter answers {whose} {} received on {}.",
         case.id,
         case.received.format("%-d %B %Y")
     )];

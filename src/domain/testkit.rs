@@ -22,11 +22,7 @@ pub fn opened(n: u32, rights: &[Right], channel: Channel, received: &str) -> Cas
         rights: rights.to_vec(),
         channel,
         received: d(received),
-        requester: Requester {
-            relation: Relation::Subject,
-            name: None,
-            authority: None,
-        },
+        requester: Requester::subject(),
         child: false,
         subject: Subject {
             name: "Ana".into(),

@@ -32,6 +32,8 @@ struct DemoCase {
     #[serde(default)]
     authority: Option<String>,
     #[serde(default)]
+    authority_kind: Option<crate::domain::case::AuthorityKind>,
+    #[serde(default)]
     child: bool,
     #[serde(default)]
     step: Vec<DemoStep>,
@@ -100,6 +102,7 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                     relation: c.requester.unwrap_or(Relation::Subject),
                     name: c.requester_name.clone(),
                     authority: c.authority.clone(),
+                    authority_kind: c.authority_kind,
                 },
                 child: c.child,
                 subject: Subject {

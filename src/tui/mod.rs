@@ -229,6 +229,10 @@ fn spawn_feed(desk: Backend, tx: Sender<Input>) {
                             return;
                         }
                     }
+                    // Subscribed: from now on no change is missed.
+                    if !lost && tx.send(Input::Msg(Msg::ServiceLive)).is_err() {
+                        return;
+                    }
                     lost = false;
                     while let Ok(change) = feed.next_change() {
                         if tx.send(Input::Msg(Msg::Changed(Box::new(change)))).is_err() {

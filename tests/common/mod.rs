@@ -99,16 +99,12 @@ pub fn new_case(
     email: &str,
     rights: Vec<rightsdesk::domain::Right>,
 ) -> rightsdesk::domain::NewCase {
-    use rightsdesk::domain::{Channel, NewCase, Relation, Requester, Subject};
+    use rightsdesk::domain::{Channel, NewCase, Requester, Subject};
     NewCase {
         rights,
         channel: Channel::Email,
         received: today(),
-        requester: Requester {
-            relation: Relation::Subject,
-            name: None,
-            authority: None,
-        },
+        requester: Requester::subject(),
         child: false,
         subject: Subject {
             name: name.into(),

@@ -1,6 +1,7 @@
 //! The forms staff fill in, and what submitting each one does.
 
 use super::*;
+use crate::domain::case::AuthorityKind;
 
 impl App {
     /// The task form opens on the case's first pending task (its source and
@@ -339,6 +340,10 @@ fn intake_from_form(form: &Form, today: NaiveDate) -> NewCase {
                 .unwrap_or(Relation::Subject),
             name: text("requester_name"),
             authority: text("authority"),
+            authority_kind: match form.get("authority_kind").value() {
+                "none" => None,
+                k => k.parse().ok(),
+            },
         },
         child: form.get("child").on(),
         subject: Subject {
@@ -385,6 +390,8 @@ pub fn intake_form(today: NaiveDate) -> Form {
     let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
     let rights: Vec<&str> = Right::ALL.iter().map(|r| r.as_str()).collect();
     let relations: Vec<&str> = Relation::ALL.iter().map(|r| r.as_str()).collect();
+    let mut authority_kinds = vec!["none"];
+    authority_kinds.extend(AuthorityKind::ALL.iter().map(|k| k.as_str()));
     Form::new(
         "New case (intake)",
         vec![
@@ -398,11 +405,12 @@ pub fn intake_form(today: NaiveDate) -> Form {
             Field::multi("rights", "Rights", &rights),
             Field::choice("requester", "Requester", &relations, 0),
             Field::text("requester_name", "Their name", "", "parent or agent only"),
+            Field::choice("authority_kind", "Authority", &authority_kinds, 0),
             Field::text(
                 "authority",
-                "Authority",
+                "Seen",
                 "",
-                "what authority was seen (parent or agent)",
+                "the authority seen, in words (parent or agent)",
             ),
             Field::toggle("child", "Child", false),
             Field::text("name", "Subject", "", "the data subject's full name"),

@@ -232,6 +232,9 @@ pub enum Msg {
     },
     /// A case changed in the shared store (pushed by the service).
     Changed(Box<crate::remote::backend::Change>),
+    /// The desk listens to the shared service: other officers' changes show
+    /// as they land.
+    ServiceLive,
     /// The shared service cannot be reached (changes will fail until it is back).
     ServiceLost,
     /// The service is back, with the queue as it now is (read on the feed's
@@ -323,6 +326,8 @@ pub struct App {
     pub case_scroll: u16,
     /// Personal data shown masked (screen sharing, open offices).
     pub masked: bool,
+    /// Listening to the shared service's changes (the title bar says SHARED).
+    pub live: bool,
     pub status: Option<(String, bool)>,
     pub quit: bool,
     pub demo: bool,
@@ -365,6 +370,7 @@ impl App {
             case: None,
             case_scroll: 0,
             masked: prefs.masked,
+            live: false,
             status: None,
             quit: false,
             demo: false,
@@ -495,7 +501,12 @@ impl App {
                 self.on_changed(*change);
                 vec![]
             }
+            Msg::ServiceLive => {
+                self.live = true;
+                vec![]
+            }
             Msg::ServiceLost => {
+                self.live = false;
                 self.desk.reconnect();
                 self.status = Some((
                     "the shared service is not answering: changes will fail until it is back"
@@ -505,6 +516,7 @@ impl App {
                 vec![]
             }
             Msg::ServiceBack(queue) => {
+                self.live = true;
                 self.desk.reconnect();
                 match queue {
                     Ok(views) => {

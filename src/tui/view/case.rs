@@ -38,6 +38,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         request.push_str(" · CHILD");
     }
     lines.push(Line::from(vec![label("Request"), Span::raw(request)]));
+    if c.child {
+        lines.push(Line::from(vec![
+            label(""),
+            Span::styled(
+                "◆ a child: the policy says our services are not for under-16s; check who may act for them",
+                t.due_soon(),
+            ),
+        ]));
+    }
 
     let mut who = vec![mask::shown(app.masked, &c.subject.name, mask::name)];
     who.extend(

@@ -60,6 +60,9 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     if app.masked {
         spans.push(Span::styled("[MASKED] ", t.flag()));
     }
+    if app.live {
+        spans.push(Span::styled("[SHARED] ", t.key()));
+    }
     spans.push(Span::raw(format!("{} open · ", c.open)));
     spans.push(Span::styled(
         format!("{} OVERDUE", c.overdue),

@@ -141,7 +141,11 @@ fn row<'a>(app: &App, v: &'a CaseView, width: Width) -> Row<'a> {
     let c = &v.case;
     let u = v.urgency();
     let due = v.clock.effective_due();
-    let subject = mask::shown(app.masked, &c.subject.name, mask::name);
+    let mut subject = mask::shown(app.masked, &c.subject.name, mask::name);
+    if c.child {
+        // A child's request: who may act for them is checked (see the case).
+        subject = format!("◆ {subject}");
+    }
     let ext = if v.clock.extended_due.is_some() {
         "+"
     } else {
