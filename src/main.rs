@@ -48,6 +48,7 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
     };
     let _demo_dir;
     let dir = cli::data_dir(args);
+    rightsdesk::store::files::keep_outputs_out_of(&dir);
     let door = if args.demo {
         rightsdesk::remote::Door::Store
     } else {

@@ -255,6 +255,8 @@ fn illegal_transitions_are_refused_with_a_reason() {
             "done",
             "--gap",
             "backup-marks=erasure asked of one web form only",
+            "--gap",
+            "no-work=the form's owner deleted the entry before we planned",
         ],
     );
     let e = refused(

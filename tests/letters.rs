@@ -232,6 +232,15 @@ fn the_closing_letter_for_every_outcome() {
         Some(day("2026-10-13")),
     )
     .unwrap();
+    desk.step(
+        c.id,
+        Step::NoticeSent {
+            letter: Letter::IdRequest,
+            via: rightsdesk::domain::Channel::Email,
+        },
+        Some(day("2026-10-14")),
+    )
+    .unwrap();
     let c = close(
         &desk,
         &c,

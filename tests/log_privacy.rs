@@ -62,7 +62,7 @@ fn a_scripted_session_leaves_a_log_without_personal_data() {
     .unwrap()
     .trim()
     .to_string();
-    let backup = d.join("backup.jsonl");
+    let backup = t.path().join("backups-folder").join("backup.jsonl");
     let script: Vec<Vec<&str>> = vec![
         vec![
             "case",

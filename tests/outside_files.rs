@@ -393,3 +393,76 @@ fn a_backup_file_carries_no_raw_controls() {
         Vec::<char>::new()
     );
 }
+
+#[test]
+fn an_output_named_among_the_desks_own_files_is_refused_and_they_stay_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = closed_hostile_case(&d);
+    let key = std::fs::read(d.join("audit.key")).unwrap();
+    let settings = std::fs::read(d.join("settings.toml")).unwrap();
+    for target in [
+        d.join("audit.key"),
+        d.join("settings.toml"),
+        d.join("store").join("conf"),
+        d.join("new-file-beside-the-key.pdf"),
+    ] {
+        let t = target.to_str().unwrap();
+        for args in [
+            vec!["case", "letter", id.as_str(), "--pdf", t],
+            vec!["backup", "--out", t],
+            vec!["closures", "export", "--out", t],
+        ] {
+            let out = run(&d, &args);
+            assert!(!out.status.success(), "{args:?} was written");
+            let why = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                why.contains("among the desk's own files"),
+                "{args:?}: {why}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(d.join("audit.key")).unwrap(), key);
+    assert_eq!(std::fs::read(d.join("settings.toml")).unwrap(), settings);
+    assert!(!d.join("new-file-beside-the-key.pdf").exists());
+    ok(&d, &["audit", "verify"]);
+    // A folder of its own under the data directory is fine (the default
+    // export folder is one).
+    let pdf = d.join("letters").join("letter.pdf");
+    ok(&d, &["case", "letter", &id, "--pdf", pdf.to_str().unwrap()]);
+    assert!(pdf.is_file());
+}
+
+#[test]
+fn another_users_file_in_an_open_folder_is_not_replaced() {
+    use std::os::unix::fs::MetadataExt;
+    // Only root can make a file that belongs to someone else.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to give a file to another user");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = closed_hostile_case(&d);
+    let shared = t.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let theirs = victim(&shared);
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let out = run(
+        &d,
+        &["case", "letter", &id, "--pdf", theirs.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belongs to another user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&theirs).unwrap(),
+        "someone else's file\n"
+    );
+    assert_eq!(std::fs::metadata(&theirs).unwrap().uid(), 65534);
+}

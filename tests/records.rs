@@ -271,6 +271,7 @@ fn purge_counts_from_the_response_and_keeps_the_pseudonym_of_an_erased_case() {
             "backup-marks".into(),
             "the 2018 backups are long gone".into(),
         ),
+        ("no-work".into(), "erased by hand in 2018".into()),
     ];
     desk.step(c.id, Step::Close(closing), None).unwrap();
     let erased = desk.case(c.id).unwrap().case;

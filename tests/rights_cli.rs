@@ -642,6 +642,94 @@ fn notices_are_written_recorded_and_owed_from_the_shell() {
 }
 
 #[test]
+fn a_fee_asked_before_acting_stops_the_clock_until_it_is_paid() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Işıl Öztürk",
+            "--email",
+            "isil@example.com.tr",
+            "--channel",
+            "email",
+            "--received",
+            "2026-11-02",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        &d,
+        &[
+            "case",
+            "verify",
+            &id,
+            "--method",
+            "known-details",
+            "--on",
+            "2026-11-03",
+        ],
+    );
+    let fee = [
+        "case",
+        "fee",
+        &id,
+        "--amount",
+        "€ 10",
+        "--reason",
+        "the fourth copy of the same data this month?",
+        "--on",
+        "2026-11-04",
+    ];
+    ok(&d, &fee);
+    let v = json(&d, &["case", "show", &id, "--json"]);
+    assert_eq!(v["due"], serde_json::Value::Null, "on hold: {v}");
+    assert!(
+        v["clock"]
+            .as_str()
+            .unwrap()
+            .contains("fee requested 4 Nov 2026"),
+        "{v}"
+    );
+    // A second fee while one is awaited is refused.
+    assert_eq!(rightsdesk(&d, &fee).status.code(), Some(3));
+    let letter = ok(&d, &["case", "letter", &id, "fee-request"]);
+    assert!(letter.contains("a reasonable fee of € 10"), "{letter}");
+    assert!(letter.contains("the same data this month (Art. 12(5)(a)"), "{letter}");
+    assert!(!letter.contains("?."), "{letter}");
+    ok(
+        &d,
+        &[
+            "case",
+            "sent",
+            &id,
+            "fee-request",
+            "--via",
+            "email",
+            "--on",
+            "2026-11-04",
+        ],
+    );
+    ok(&d, &["case", "fee-paid", &id, "--on", "2026-11-20"]);
+    let v = json(&d, &["case", "show", &id, "--json"]);
+    // A fresh month from the day it was paid.
+    assert_eq!(v["due"], "2026-12-21", "{v}");
+    assert!(
+        v["clock"]
+            .as_str()
+            .unwrap()
+            .contains("fee paid 20 Nov 2026"),
+        "{v}"
+    );
+}
+
+#[test]
 fn an_access_package_with_nothing_searched_goes_only_with_a_reason_it_states() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();

@@ -84,6 +84,44 @@ fn crafted_purge_and_pseudonymise_steps_are_refused() {
 }
 
 #[test]
+fn a_client_cannot_record_a_package_the_desk_would_not_have_made() {
+    let svc = Service::start();
+    let c = svc.client();
+    let mut new = common::new_case("Ann Lee", "ann@example.ie", vec![Right::Access]);
+    new.received = common::today();
+    let case = c.open_case(new).unwrap();
+    // Not verified: no package goes out.
+    let why = refused(c.record_package_sent(case.id, None));
+    assert!(why.contains("no source has been searched"), "{why}");
+    c.take_step(
+        case.id,
+        Step::Verify {
+            method: VerificationMethod::KnownDetails,
+            outcome: VerificationOutcome::Verified,
+            note: String::new(),
+        },
+        None,
+        None,
+    )
+    .unwrap();
+    // Nothing searched and no reason: the same refusal as the export's.
+    let why = refused(c.record_package_sent(case.id, None));
+    assert!(why.contains("no source has been searched"), "{why}");
+    assert!(c.load_case(case.id).unwrap().package_sent().is_none());
+    // So a fulfilled close still finds the package missing.
+    let why = refused(c.take_step(
+        case.id,
+        Step::Close(rightsdesk::domain::closure::Closing::new(
+            rightsdesk::domain::Outcome::Fulfilled,
+            "sent",
+        )),
+        None,
+        None,
+    ));
+    assert!(why.contains("[access-package]"), "{why}");
+}
+
+#[test]
 fn a_crafted_plan_cannot_write_registers_where_they_do_not_belong() {
     let mut svc = Service::start();
     let c = svc.client();

@@ -315,11 +315,31 @@ pub enum CaseCommand {
         #[command(flatten)]
         common: StepArgs,
     },
+    /// Asks a reasonable fee before acting on a manifestly unfounded or
+    /// excessive request (Art. 12(5)(a)): the clock waits until it is paid.
+    Fee {
+        id: String,
+        /// The amount, e.g. "EUR 25"
+        #[arg(long)]
+        amount: String,
+        /// Why the request is manifestly unfounded or excessive (the letter states it)
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
+    /// The fee was paid: the time to answer starts again from that day.
+    FeePaid {
+        id: String,
+        #[command(flatten)]
+        common: StepArgs,
+    },
     /// Records that a notice went out: the request for identity, the request
-    /// for clarification or the extension notice (`--on` the day it was sent).
+    /// for clarification, the extension notice or the request for a fee
+    /// (`--on` the day it was sent).
     Sent {
         id: String,
-        /// id-request, clarification, extension
+        /// id-request, clarification, extension, fee-request
         letter: Letter,
         /// How it went out: email, web-form, chatbot, phone, post, in-person
         #[arg(long)]
@@ -397,7 +417,7 @@ pub enum CaseCommand {
     Close {
         id: String,
         /// fulfilled, partly-fulfilled, refused-unfounded, refused-excessive,
-        /// refused-identity, withdrawn
+        /// refused-identity, refused-compelling-grounds, withdrawn
         #[arg(long)]
         outcome: Outcome,
         /// Why, in words (kept in the case; the letter states it where the person is told)
@@ -477,7 +497,7 @@ pub enum CaseCommand {
     /// (for a refused case, the Art. 12(4) refusal), or a notice on the way.
     Letter {
         id: String,
-        /// response (default), id-request, clarification, extension
+        /// response (default), id-request, clarification, extension, fee-request
         #[arg(default_value = "response")]
         letter: Letter,
         /// Also write it as a PDF (every name as stored; not encrypted: it

@@ -200,6 +200,7 @@ fn served_message(store: &std::path::Path, socket: &std::path::Path) -> String {
 /// Runs one subcommand; `Ok` carries what to print on stdout.
 pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
     let dir = data_dir(cli);
+    crate::store::files::keep_outputs_out_of(&dir);
     match command {
         Command::Deadline {
             received,
@@ -551,6 +552,21 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
             common.json,
         ),
         CaseCommand::Resume { id, common } => to_step(id, Step::Resume, common.on, common.json),
+        CaseCommand::Fee {
+            id,
+            amount,
+            reason,
+            common,
+        } => to_step(
+            id,
+            Step::RequestFee {
+                amount: amount.clone(),
+                reason: reason.clone(),
+            },
+            common.on,
+            common.json,
+        ),
+        CaseCommand::FeePaid { id, common } => to_step(id, Step::FeePaid, common.on, common.json),
         CaseCommand::Sent {
             id,
             letter,
@@ -731,7 +747,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             let letter = desk.letter(parse_id(id)?, *letter)?;
             if let Some(path) = pdf {
                 let io = |e: std::io::Error| fail(exit::FAILED, format!("{}: {e}", path.display()));
-                crate::store::files::prepare_output(path).map_err(io)?;
+                crate::store::files::prepare_officer_output(path).map_err(io)?;
                 crate::service::package::write_pdf(&letter, None, path).map_err(io)?;
                 crate::errln!("wrote {}", path.display());
             }

@@ -291,6 +291,14 @@ pub enum Action {
         portability: bool,
         unsearched: Vec<String>,
     },
+    /// Art. 12(5)(a): a reasonable fee asked for before acting on a
+    /// manifestly unfounded or excessive request; the clock waits.
+    FeeRequested {
+        amount: String,
+        reason: String,
+    },
+    /// The fee arrived: the period starts again.
+    FeePaid,
     /// A notice on the way (ID request, clarification, extension) went out.
     NoticeSent {
         letter: super::notice::Letter,
@@ -315,6 +323,10 @@ impl Action {
         match self {
             Action::Opened => "opened",
             Action::IdRequested { .. } => "id-requested",
+            Action::Verified {
+                outcome: VerificationOutcome::Failed,
+                ..
+            } => "verification-failed",
             Action::Verified { .. } => "verified",
             Action::Paused { .. } => "paused",
             Action::Resumed => "resumed",
@@ -328,6 +340,8 @@ impl Action {
             Action::Rectified { .. } => "rectified",
             Action::RestrictionLifted { .. } => "restriction-lifted",
             Action::NoticeSent { .. } => "notice-sent",
+            Action::FeeRequested { .. } => "fee-requested",
+            Action::FeePaid => "fee-paid",
             Action::PackageSent { .. } => "access-exported",
             Action::Pseudonymised => "pseudonymised",
             Action::Purged => "purged",
@@ -389,6 +403,8 @@ impl Case {
                 Action::Paused { .. } => out.push(ClockEvent::Paused(ev.on)),
                 Action::Resumed => out.push(ClockEvent::Resumed(ev.on)),
                 Action::Extended { .. } => out.push(ClockEvent::Extended(ev.on)),
+                Action::FeeRequested { .. } => out.push(ClockEvent::FeeRequested(ev.on)),
+                Action::FeePaid => out.push(ClockEvent::FeePaid(ev.on)),
                 _ => {}
             }
         }
@@ -534,6 +550,7 @@ impl Case {
             match &mut e.action {
                 Action::IdRequested { note } | Action::Verified { note, .. } => note.clear(),
                 Action::Paused { reason } | Action::Extended { reason } => reason.clear(),
+                Action::FeeRequested { reason, .. } => reason.clear(),
                 Action::TaskRecorded { note, .. } => note.clear(),
                 Action::Noted { text } => text.clear(),
                 Action::Finding { text, .. } => text.clear(),

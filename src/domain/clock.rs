@@ -26,6 +26,10 @@ pub enum ClockEvent {
     Paused(NaiveDate),
     Resumed(NaiveDate),
     Extended(NaiveDate),
+    /// A fee was asked for before acting (Art. 12(5)(a)): the clock stops.
+    FeeRequested(NaiveDate),
+    /// The fee was paid: the period starts again from this day.
+    FeePaid(NaiveDate),
 }
 
 /// Why the clock is not running.
@@ -34,6 +38,7 @@ pub enum ClockEvent {
 pub enum Hold {
     AwaitingId(NaiveDate),
     Paused(NaiveDate),
+    AwaitingFee(NaiveDate),
 }
 
 /// The clock of one case as of one day.
@@ -84,6 +89,7 @@ impl Clock {
         let mut received = None;
         let mut start = None;
         let mut id_arrived = None;
+        let mut fee_paid = None;
         let mut hold: Option<Hold> = None;
         let mut paused_days: u32 = 0;
         let mut extended_on = None;
@@ -118,6 +124,22 @@ impl Clock {
                     }
                 }
                 ClockEvent::Extended(d) => extended_on = Some(d),
+                ClockEvent::FeeRequested(d) => {
+                    if hold.is_none() {
+                        hold = Some(Hold::AwaitingFee(d));
+                    }
+                }
+                ClockEvent::FeePaid(d) => {
+                    if matches!(hold, Some(Hold::AwaitingFee(_))) {
+                        hold = None;
+                        // As for ID: a fresh period from the day it was paid.
+                        if start.is_none_or(|s| d > s) {
+                            start = Some(d);
+                            fee_paid = Some(d);
+                            paused_days = 0;
+                        }
+                    }
+                }
             }
         }
 
@@ -126,7 +148,7 @@ impl Clock {
         if let Some(Hold::Paused(p)) = hold {
             paused_days += days_between(p, as_of);
         }
-        let running = !matches!(hold, Some(Hold::AwaitingId(_)));
+        let running = !matches!(hold, Some(Hold::AwaitingId(_) | Hold::AwaitingFee(_)));
         let due = running.then(|| due_date(start, 1, paused_days, cal));
         let extended_due = match (running, extended_on) {
             (true, Some(_)) => Some(due_date(start, 3, paused_days, cal)),
@@ -144,7 +166,7 @@ impl Clock {
             as_of,
             explanation: String::new(),
         };
-        clock.explanation = clock.explain_with(cal, id_arrived);
+        clock.explanation = clock.explain_with(cal, id_arrived, fee_paid);
         clock
     }
 
@@ -188,10 +210,25 @@ impl Clock {
         &self.explanation
     }
 
-    fn explain_with(&self, cal: &HolidayCalendar, id_arrived: Option<NaiveDate>) -> String {
+    fn explain_with(
+        &self,
+        cal: &HolidayCalendar,
+        id_arrived: Option<NaiveDate>,
+        fee_paid: Option<NaiveDate>,
+    ) -> String {
         let mut s = format!("received {}", short(self.received));
         if let Some(a) = id_arrived {
             s.push_str(&format!(", ID arrived {}", short(a)));
+        }
+        if let Some(p) = fee_paid {
+            s.push_str(&format!(", fee paid {}", short(p)));
+        }
+        if let Some(Hold::AwaitingFee(since)) = self.hold {
+            s.push_str(&format!(
+                ", fee requested {} → clock stopped until it is paid",
+                short(since)
+            ));
+            return s;
         }
         if let Some(Hold::AwaitingId(since)) = self.hold {
             s.push_str(&format!(

@@ -60,6 +60,7 @@ impl Closing {
 
 pub const KEY_BACKUP_MARKS: &str = "backup-marks";
 pub const KEY_PACKAGE: &str = "access-package";
+pub const KEY_NO_WORK: &str = "no-work";
 
 /// Required work still open on a case: pending tasks (unsent Art. 19 notices
 /// among them), for erasure backups never marked, and for access or
@@ -82,6 +83,44 @@ pub fn open_gaps(case: &Case) -> Vec<Gap> {
         .tasks
         .iter()
         .any(|t| t.action == ACTION_MARK_BACKUP && t.status == TaskStatus::Done);
+    // The package answers what was found: one sent before the last search
+    // result or finding is out of date.
+    let sent_at = case
+        .history
+        .iter()
+        .rposition(|e| matches!(e.action, super::case::Action::PackageSent { .. }));
+    if let Some(at) = sent_at.filter(|_| case.wants_package()) {
+        let later = case.history[at + 1..]
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.action,
+                    super::case::Action::TaskRecorded { .. } | super::case::Action::Finding { .. }
+                )
+            })
+            .count();
+        if later > 0 {
+            gaps.push(Gap {
+                key: KEY_PACKAGE.into(),
+                what: format!(
+                    "package out of date: {later} search result(s) or finding(s) recorded since it was exported; export it again"
+                ),
+            });
+        }
+    }
+    // Rights that change something in the sources are fulfilled by work
+    // recorded there.
+    let needs_work = case
+        .rights
+        .iter()
+        .any(|r| !matches!(r, Right::Access | Right::Portability));
+    if needs_work && case.tasks.is_empty() {
+        gaps.push(Gap {
+            key: KEY_NO_WORK.into(),
+            what: "no work recorded: no source has a task (accept the plan, or record the work)"
+                .into(),
+        });
+    }
     if case.wants_package() && case.package_sent().is_none() {
         let what = if case.rights.contains(&Right::Portability) {
             "package not sent: no access package or machine-readable copy was exported (E in the desk, `export access`)"
@@ -201,7 +240,15 @@ mod tests {
             [KEY_PACKAGE],
             "fulfilling access is sending the package"
         );
-        assert!(open_gaps(&case(&[Right::Objection])).is_empty());
+        let objection: Vec<String> = open_gaps(&case(&[Right::Objection]))
+            .into_iter()
+            .map(|g| g.key)
+            .collect();
+        assert_eq!(
+            objection,
+            [KEY_NO_WORK],
+            "an objection is fulfilled by work"
+        );
     }
 
     #[test]
@@ -237,12 +284,20 @@ mod tests {
             ),
             ("backup-marks".into(), "no backups of this system".into()),
         ];
+        // A response dated before the plan it answers is refused.
         closing.responded_on = Some(d("2026-03-09"));
+        let e = step(&mut c, Step::Close(closing.clone())).unwrap_err();
+        assert!(
+            e.why
+                .contains("before the case's last step (planned, 2026-03-10)"),
+            "{e}"
+        );
+        closing.responded_on = Some(d("2026-03-10"));
         step(&mut c, Step::Close(closing)).unwrap();
         let closure = c.closure.unwrap();
         assert_eq!(closure.gaps.len(), 3);
         assert_eq!(closure.gaps[0].reason, "customer deleted it themselves");
-        assert_eq!(closure.responded(), d("2026-03-09"));
+        assert_eq!(closure.responded(), d("2026-03-10"));
         assert_eq!(closure.via, Some(Channel::Post), "the channel it came by");
     }
 

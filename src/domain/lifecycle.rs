@@ -57,13 +57,13 @@ pub enum Step {
         new: String,
         reason: String,
     },
-    /// Lifts a restriction; the subject must have been told on or before `on`.
     /// What staff found in a source, written for the subject: it goes into
     /// the access package (task notes and case notes never do).
     Finding {
         source: String,
         text: String,
     },
+    /// Lifts a restriction; the subject must have been told on or before `on`.
     LiftRestriction {
         told_on: NaiveDate,
         how: String,
@@ -78,6 +78,14 @@ pub enum Step {
         records: usize,
         portability: bool,
     },
+    /// Asks a reasonable fee before acting on a manifestly unfounded or
+    /// excessive request (Art. 12(5)(a)); the clock waits until it is paid.
+    RequestFee {
+        amount: String,
+        reason: String,
+    },
+    /// The fee was paid: the period starts again from that day.
+    FeePaid,
     /// A notice on the way went out (dated the day it was sent).
     NoticeSent {
         letter: super::notice::Letter,
@@ -113,6 +121,8 @@ impl Step {
             Step::LiftRestriction { .. } => "lift the restriction on",
             Step::NoticeSent { .. } => "record a notice sent on",
             Step::PackageSent { .. } => "record the package sent for",
+            Step::RequestFee { .. } => "ask a fee for",
+            Step::FeePaid => "record the fee paid for",
             Step::Pseudonymise { .. } => "pseudonymise",
             Step::Purge { .. } => "purge",
         }
@@ -326,6 +336,7 @@ impl Case {
         let after_closure = matches!(
             step,
             Step::Note { .. }
+                | Step::NoticeSent { .. }
                 | Step::LiftRestriction { .. }
                 | Step::Pseudonymise { .. }
                 | Step::Purge { .. }
@@ -352,6 +363,8 @@ impl Case {
             matches!(
                 a,
                 Action::Opened
+                    | Action::FeeRequested { .. }
+                    | Action::FeePaid
                     | Action::IdRequested { .. }
                     | Action::Verified { .. }
                     | Action::Paused { .. }
@@ -360,7 +373,14 @@ impl Case {
                     | Action::Closed { .. }
             )
         };
-        if let Some(last) = self.history.iter().rev().find(|e| clock_step(&e.action)) {
+        // A notice keeps its own order (after its occasion, see below).
+        let ordered = !matches!(step, Step::NoticeSent { .. });
+        if let Some(last) = self
+            .history
+            .iter()
+            .rev()
+            .find(|e| ordered && clock_step(&e.action))
+        {
             if cx.on < last.on {
                 return Err(refuse(format!(
                     "{} is before the case's last step ({}, {})",
@@ -756,6 +776,31 @@ impl Case {
                     self.state,
                 )
             }
+            Step::RequestFee { amount, reason } => {
+                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
+                    return Err(refuse(format!(
+                        "a fee is asked once identity is verified and before the response; the case is {}",
+                        self.state
+                    )));
+                }
+                if self.fee_awaited().is_some() {
+                    return Err(refuse(
+                        "a fee was already asked for and is not yet paid".into(),
+                    ));
+                }
+                let amount = need_text("amount", &amount)?;
+                let reason = need_text(
+                    "why the request is manifestly unfounded or excessive",
+                    &reason,
+                )?;
+                (Action::FeeRequested { amount, reason }, self.state)
+            }
+            Step::FeePaid => {
+                if self.fee_awaited().is_none() {
+                    return Err(refuse("no fee is awaited on this case".into()));
+                }
+                (Action::FeePaid, self.state)
+            }
             Step::PackageSent {
                 sources,
                 records,
@@ -791,7 +836,7 @@ impl Case {
             Step::NoticeSent { letter, via } => {
                 if letter == super::notice::Letter::Response {
                     return Err(refuse(
-                        "the response's day and channel are recorded when the case is closed (`--responded-on`, `--via`)".into(),
+                        "the response's day and channel are recorded when the case is closed (`--responded`, `--via`)".into(),
                     ));
                 }
                 if let Some(why) = letter.not_yet(self) {
@@ -805,6 +850,35 @@ impl Case {
                             occasion.action.kind(),
                             occasion.on
                         )));
+                    }
+                    // Nor after what it asked for came: ID asked for after
+                    // it arrived, a question after it was answered.
+                    let answered = self
+                        .history
+                        .iter()
+                        .skip_while(|e| !std::ptr::eq(*e, occasion))
+                        .find(|e| {
+                            matches!(
+                                (letter, &e.action),
+                                (
+                                    super::notice::Letter::IdRequest,
+                                    Action::Verified {
+                                        outcome: VerificationOutcome::Verified,
+                                        ..
+                                    }
+                                ) | (super::notice::Letter::Clarification, Action::Resumed)
+                                    | (super::notice::Letter::FeeRequest, Action::FeePaid)
+                            )
+                        });
+                    if let Some(end) = answered {
+                        if cx.on > end.on {
+                            return Err(refuse(format!(
+                                "{} cannot go out after it was answered ({}, {})",
+                                letter.describe(),
+                                end.action.kind(),
+                                end.on
+                            )));
+                        }
                     }
                 }
                 if let Some((e, via)) = self.notice_sent(letter) {
@@ -866,6 +940,26 @@ impl Case {
                         self.received
                     )));
                 }
+                // The response answers the work done: it cannot go out before
+                // the case's last step (a note excepted), nor make a late case
+                // look on time.
+                if let Some(last) = self
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|e| !matches!(e.action, Action::Noted { .. }))
+                {
+                    if responded_on < last.on {
+                        return Err(refuse(format!(
+                            "the response date {responded_on} is before the case's last step ({}, {})",
+                            last.action.kind(),
+                            last.on
+                        )));
+                    }
+                }
+                for (_, r) in &gap_reasons {
+                    text("gap reason", r, false).map_err(|e| refuse(e.to_string()))?;
+                }
                 // A reason for a gap that is not open is a typo, or work
                 // that was since done: said, never silently dropped.
                 let open = super::closure::open_gaps(self);
@@ -874,7 +968,7 @@ impl Case {
                     .map(|(k, _)| k.as_str())
                     .filter(|k| !open.iter().any(|g| g.key == *k))
                     .collect();
-                if outcome.is_granted() && !unknown.is_empty() {
+                if !unknown.is_empty() {
                     let keys: Vec<&str> = open.iter().map(|g| g.key.as_str()).collect();
                     return Err(refuse(format!(
                         "no open gap is called {}; {}",
@@ -912,6 +1006,14 @@ impl Case {
                     return Err(refuse(format!(
                         "a fee is charged only for a manifestly unfounded or excessive request, not when {outcome}"
                     )));
+                }
+                if outcome == Outcome::Fulfilled
+                    && self.tasks.iter().any(|t| {
+                        t.action == super::task_action::ACTION_WEIGH
+                            && t.status == TaskStatus::Exempt
+                    })
+                {
+                    return Err(refuse("processing goes on in a source for compelling grounds, so the objection was not upheld in full: close as partly-fulfilled or refused-compelling-grounds".into()));
                 }
                 let allowed = match outcome {
                     Outcome::Fulfilled | Outcome::PartlyFulfilled => {
@@ -982,26 +1084,33 @@ impl Case {
     /// if it would: the person must first be asked for proof and then either
     /// fail the check or let the time allowed (`ID_REPLY_DAYS`) pass.
     pub fn identity_refusal_early(&self, on: NaiveDate) -> Option<String> {
-        let Some(asked) = Letter::IdRequest.occasion(self) else {
+        if Letter::IdRequest.occasion(self).is_none() {
             return Some("the person was never asked for proof of identity: request ID first (the clock waits), then refuse if it does not come or does not match".into());
+        }
+        let Some((asked, failed)) = self.identity_refusal_facts() else {
+            return Some("the request for identity was never recorded as sent (`case sent ID id-request`): the time allowed runs from the day it went out".into());
         };
-        let failed_since = self.history.iter().any(|e| {
-            e.on >= asked.on
-                && matches!(
-                    e.action,
-                    Action::Verified {
-                        outcome: VerificationOutcome::Failed,
-                        ..
-                    }
-                )
-        });
-        let deadline = asked.on + chrono::Days::new(ID_REPLY_DAYS);
-        (!failed_since && on < deadline).then(|| {
+        let deadline = asked + chrono::Days::new(ID_REPLY_DAYS);
+        (!failed && on < deadline).then(|| {
             format!(
-                "the person has until {deadline} to send proof of identity (asked on {}); refuse after that, or once a check failed",
-                asked.on
+                "the person has until {deadline} to send proof of identity (asked on {asked}); refuse after that, or once a check of what they sent failed"
             )
         })
+    }
+
+    /// The fee asked for and not yet paid: (asked on, amount, why).
+    pub fn fee_awaited(&self) -> Option<(NaiveDate, &str, &str)> {
+        let mut awaited = None;
+        for e in &self.history {
+            match &e.action {
+                Action::FeeRequested { amount, reason } => {
+                    awaited = Some((e.on, amount.as_str(), reason.as_str()))
+                }
+                Action::FeePaid => awaited = None,
+                _ => {}
+            }
+        }
+        awaited
     }
 
     /// Why an Art. 21(1) objection cannot (yet) be refused for compelling
@@ -1011,6 +1120,18 @@ impl Case {
         use super::task_action::ACTION_WEIGH;
         if !self.rights.contains(&Right::ObjectionLegitimate) {
             return Some("only an objection to processing on legitimate interests (Art. 21(1)) is refused for compelling grounds".into());
+        }
+        let others: Vec<&str> = self
+            .rights
+            .iter()
+            .filter(|r| **r != Right::ObjectionLegitimate)
+            .map(|r| r.as_str())
+            .collect();
+        if !others.is_empty() {
+            return Some(format!(
+                "the case also asks for {}, which compelling grounds do not answer: close it as partly-fulfilled, with the grounds in the weighing tasks",
+                others.join(", ")
+            ));
         }
         let weighed: Vec<&Task> = self
             .tasks
@@ -1034,14 +1155,27 @@ impl Case {
         None
     }
 
-    /// The identity refusal's facts for the letter: (asked on, the check failed).
+    /// The identity refusal's facts for the letter: (the day the request
+    /// for identity went out, a check failed after it). None until the
+    /// request was recorded as sent: a refusal never claims an unsent one.
     pub fn identity_refusal_facts(&self) -> Option<(NaiveDate, bool)> {
-        let asked = Letter::IdRequest.occasion(self)?;
+        let (sent, _) = self.notice_sent(Letter::IdRequest)?;
+        // After it in the case's history, not merely on a later day: a check
+        // that failed before the request does not answer it.
         let failed = self
-            .verifications
+            .history
             .iter()
-            .any(|v| v.outcome == VerificationOutcome::Failed && v.on >= asked.on);
-        Some((asked.on, failed))
+            .skip_while(|e| !std::ptr::eq(*e, sent))
+            .any(|e| {
+                matches!(
+                    e.action,
+                    Action::Verified {
+                        outcome: VerificationOutcome::Failed,
+                        ..
+                    }
+                )
+            });
+        Some((sent.on, failed))
     }
 }
 
@@ -1082,7 +1216,16 @@ mod tests {
             .open(CaseId::new(2024, 1), "alice", at)
     }
 
-    fn step(c: &mut Case, s: Step, on: &str) -> Result<(), Refusal> {
+    fn step(c: &mut Case, mut s: Step, on: &str) -> Result<(), Refusal> {
+        // `close` gives "*": a reason for whatever gaps the case has open.
+        if let Step::Close(closing) = &mut s {
+            if closing.gap_reasons.iter().any(|(k, _)| k == "*") {
+                closing.gap_reasons = super::super::closure::open_gaps(c)
+                    .into_iter()
+                    .map(|g| (g.key, "handled outside the desk".into()))
+                    .collect();
+            }
+        }
         let cal = cal();
         let at = Utc.from_utc_datetime(&d(on).and_hms_opt(10, 0, 0).unwrap());
         let cx = StepContext {
@@ -1105,13 +1248,7 @@ mod tests {
     fn close(outcome: Outcome) -> Step {
         let mut c = super::super::closure::Closing::new(outcome, "all sources done");
         // These tests are about the state machine: every gap has its reason.
-        c.gap_reasons = vec![
-            ("backup-marks".into(), "no backups hold this subject".into()),
-            (
-                "access-package".into(),
-                "sent by post before the desk".into(),
-            ),
-        ];
+        c.gap_reasons = vec![("*".into(), String::new())];
         Step::Close(c)
     }
 
@@ -1361,14 +1498,29 @@ mod tests {
             "2024-09-04",
         )
         .unwrap();
+        // Never recorded as sent: no refusal may claim it was asked.
+        let e = step(&mut c, close(Outcome::RefusedIdentity), "2024-10-30").unwrap_err();
+        assert!(e.why.contains("never recorded as sent"), "{e}");
+        let sent = Step::NoticeSent {
+            letter: Letter::IdRequest,
+            via: Channel::Post,
+        };
+        step(&mut c, sent.clone(), "2024-09-04").unwrap();
         let e = step(&mut c, close(Outcome::RefusedIdentity), "2024-10-03").unwrap_err();
         assert!(e.why.contains("until 2024-10-04"), "{e}");
         assert_eq!(c.state, State::AwaitingIdentity, "nothing changed");
         step(&mut c, close(Outcome::RefusedIdentity), "2024-10-04").unwrap();
         assert_eq!(c.identity_refusal_facts(), Some((d("2024-09-04"), false)));
 
-        // A check that failed after the request ends the wait at once.
+        // A check that failed after the request ends the wait at once; one
+        // that failed before it does not answer it.
         let mut c = open("2024-09-03");
+        let failed = Step::Verify {
+            method: VerificationMethod::CallBack,
+            outcome: VerificationOutcome::Failed,
+            note: "no answer".into(),
+        };
+        step(&mut c, failed, "2024-09-04").unwrap();
         step(
             &mut c,
             Step::RequestId {
@@ -1377,6 +1529,9 @@ mod tests {
             "2024-09-04",
         )
         .unwrap();
+        step(&mut c, sent, "2024-09-04").unwrap();
+        let e = step(&mut c, close(Outcome::RefusedIdentity), "2024-09-05").unwrap_err();
+        assert!(e.why.contains("until 2024-10-04"), "{e}");
         step(
             &mut c,
             Step::Verify {

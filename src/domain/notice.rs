@@ -17,6 +17,7 @@ named_enum!(
         IdRequest => "id-request",
         Clarification => "clarification",
         Extension => "extension",
+        FeeRequest => "fee-request",
     }
 );
 
@@ -27,8 +28,12 @@ pub const ID_REPLY_DAYS: u64 = 30;
 impl Letter {
     /// The notices whose sending is recorded on the case (the response's
     /// day and channel are recorded when the case is closed).
-    pub const NOTICES: &'static [Letter] =
-        &[Letter::IdRequest, Letter::Clarification, Letter::Extension];
+    pub const NOTICES: &'static [Letter] = &[
+        Letter::IdRequest,
+        Letter::Clarification,
+        Letter::Extension,
+        Letter::FeeRequest,
+    ];
 
     /// In words, for lists and refusals.
     pub fn describe(self) -> &'static str {
@@ -37,6 +42,7 @@ impl Letter {
             Letter::IdRequest => "the request for identity",
             Letter::Clarification => "the request for clarification",
             Letter::Extension => "the extension notice",
+            Letter::FeeRequest => "the request for a fee",
         }
     }
 
@@ -49,6 +55,7 @@ impl Letter {
                 (Letter::IdRequest, Action::IdRequested { .. })
                     | (Letter::Clarification, Action::Paused { .. })
                     | (Letter::Extension, Action::Extended { .. })
+                    | (Letter::FeeRequest, Action::FeeRequested { .. })
             )
         })
     }
@@ -80,6 +87,7 @@ impl Letter {
             Letter::IdRequest => "no ID was requested on this case",
             Letter::Clarification => "the case never waited for clarification",
             Letter::Extension => "the time to answer was not extended",
+            Letter::FeeRequest => "no fee was asked for on this case",
         };
         self.occasion(case).is_none().then(|| missing.to_string())
     }
@@ -92,6 +100,7 @@ impl Case {
             Letter::IdRequest,
             Letter::Clarification,
             Letter::Extension,
+            Letter::FeeRequest,
             Letter::Response,
         ]
         .into_iter()
@@ -160,6 +169,14 @@ pub fn notices_owed(case: &Case, cal: &HolidayCalendar) -> Vec<String> {
     out
 }
 
+/// Free text set inside a sentence: without the full stop or question
+/// mark it may end with, so the sentence does not end twice ("?.").
+pub(super) fn clause(text: &str) -> &str {
+    text.trim()
+        .trim_end_matches(['.', '?', '!', ';', ':'])
+        .trim_end()
+}
+
 fn day(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
@@ -168,7 +185,7 @@ fn opening(case: &Case) -> Section {
     let rights = case
         .rights
         .iter()
-        .map(|r| format!("{} ({})", r.as_str(), r.article()))
+        .map(|r| format!("{} under {}", r.words(), r.article()))
         .collect::<Vec<_>>()
         .join(", ");
     let (dear, whose) = super::response::addressee(case);
@@ -210,13 +227,20 @@ pub fn notice_letter(
     let title = match letter {
         Letter::Response => return Err("the response is the closing letter".into()),
         Letter::IdRequest => {
-            let mut accepted = vec![
-                "a reply to this letter from the e-mail address we already hold for you;"
-                    .to_string(),
-                "answers to a few details we already hold about you;".into(),
-                "a call back on the phone number we already hold for you;".into(),
-                "an identity document shown to us: we look at it and keep no copy.".into(),
-            ];
+            // Only the ways open with what the case holds of the person.
+            let mut accepted = Vec::new();
+            if !case.subject.emails.is_empty() {
+                accepted.push(
+                    "a reply to this letter from the e-mail address we already hold for you;"
+                        .to_string(),
+                );
+            }
+            accepted.push("answers to a few details we already hold about you;".into());
+            if !case.subject.phones.is_empty() {
+                accepted.push("a call back on the phone number we already hold for you;".into());
+            }
+            accepted
+                .push("an identity document shown to us: we look at it and keep no copy.".into());
             if case.requester.relation != Relation::Subject {
                 accepted.push(
                     "As you act for someone else, also proof of your authority to do so (a signed authority, or proof of parental responsibility).".into(),
@@ -230,12 +254,15 @@ pub fn notice_letter(
                 heading: "What we accept".into(),
                 lines: accepted,
             });
-            let by = occasion.on + Days::new(ID_REPLY_DAYS);
+            // The time allowed runs from the day the letter went out.
+            let by = match case.notice_sent(Letter::IdRequest) {
+                Some((sent, _)) => format!("by {}", day(sent.on + Days::new(ID_REPLY_DAYS))),
+                None => format!("within {ID_REPLY_DAYS} days of the date of this letter"),
+            };
             sections.push(Section {
                 heading: "The time to answer".into(),
                 lines: vec![format!(
-                    "The month we have to answer your request starts on the day your proof reaches us; until then it does not run. If we have not heard from you by {}, we may close the request; you can make it again at any time.",
-                    day(by)
+                    "The month we have to answer your request starts on the day your proof reaches us; until then it does not run. If we have not heard from you {by}, we may close the request; you can make it again at any time."
                 )],
             });
             format!("{org}: please confirm your identity (request {})", case.id)
@@ -247,7 +274,10 @@ pub fn notice_letter(
             sections.push(Section {
                 heading: "What we need to know".into(),
                 lines: vec![
-                    format!("To answer your request we need you to tell us more: {reason}."),
+                    format!(
+                        "To answer your request we need you to tell us more: {}.",
+                        clause(reason)
+                    ),
                     "Please reply to this letter; you need not send anything else.".into(),
                 ],
             });
@@ -266,7 +296,8 @@ pub fn notice_letter(
             };
             let clock = case.clock(cal, occasion.on);
             let mut lines = vec![format!(
-                "We need more time to answer your request, because {reason}. The law allows two further months where a request is complex or we receive many (Art. 12(3) GDPR)."
+                "We need more time to answer your request, because {}. The law allows two further months where a request is complex or we receive many (Art. 12(3) GDPR).",
+                clause(reason)
             )];
             if let Some(by) = clock.extended_due {
                 lines.push(format!("We will answer by {}.", day(by)));
@@ -276,6 +307,22 @@ pub fn notice_letter(
                 lines,
             });
             format!("{org}: more time to answer your request {}", case.id)
+        }
+        Letter::FeeRequest => {
+            let Action::FeeRequested { amount, reason } = &occasion.action else {
+                return Err("no occasion".into());
+            };
+            sections.push(Section {
+                heading: "A fee before we act".into(),
+                lines: vec![
+                    format!(
+                        "We will act on your request once a reasonable fee of {amount} is paid, because {} (Art. 12(5)(a) GDPR allows a fee for a request that is manifestly unfounded or excessive).",
+                        clause(reason)
+                    ),
+                    "The time we have to answer starts again on the day your payment reaches us; until then it does not run.".into(),
+                ],
+            });
+            format!("{org}: a fee for your request {}", case.id)
         }
     };
     sections.push(your_rights(settings));

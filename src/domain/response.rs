@@ -482,7 +482,7 @@ pub fn closing_letter(
             sections.push(Section {
                 heading: "Our decision".into(),
                 lines: vec![
-                    format!("We will not act on your request because it is {kind} (Art. 12(5)): {}.", c.reason),
+                    format!("We will not act on your request because it is {kind} (Art. 12(5)): {}.", super::notice::clause(&c.reason)),
                 ]
                 .into_iter()
                 .chain(c.fee.as_ref().map(|f| format!("If you wish us to act on it all the same, we charge a reasonable fee of {f} (Art. 12(5)(a)).")))
@@ -509,7 +509,7 @@ pub fn closing_letter(
             let rights = case
                 .rights
                 .iter()
-                .map(|r| format!("{} ({})", r.as_str(), r.article()))
+                .map(|r| format!("{} under {}", r.words(), r.article()))
                 .collect::<Vec<_>>()
                 .join(", ");
             // The decision first, in words: every letter states it.
@@ -517,13 +517,14 @@ pub fn closing_letter(
                 Some(Outcome::Fulfilled) => format!("We have done what you asked: {rights}."),
                 Some(Outcome::PartlyFulfilled) => format!(
                     "We have done part of what you asked ({rights}): {}.",
-                    closure.map(|c| c.reason.as_str()).unwrap_or_default()
+                    super::notice::clause(closure.map(|c| c.reason.as_str()).unwrap_or_default())
                 ),
                 Some(Outcome::RefusedCompellingGrounds) => "We considered your objection to our processing of your data on our legitimate interests (Art. 21(1) GDPR). Where we have compelling legitimate grounds that override your interests, rights and freedoms we go on with that processing; each such source and its grounds are stated below.".to_string(),
                 Some(Outcome::Withdrawn) => format!(
                     "You withdrew your request, so we stopped work on it on {}.",
                     closure.map_or(case.received, |c| c.closed_at.date_naive()).format("%-d %B %Y")
                 ),
+                _ if case.state == super::case::State::ReadyToRespond => format!("We have finished the work on your request ({rights}): this letter says what we did."),
                 _ => format!("We have not yet finished your request ({rights}); this letter says where it stands."),
             };
             sections.push(Section {
@@ -587,9 +588,10 @@ pub fn closing_letter(
     }
     if let Some((e, told_on, _, reason)) = case.lift() {
         told.push(format!(
-            "We lifted the restriction on {}, as we told you on {}: {reason}.",
+            "We lifted the restriction on {}, as we told you on {}: {}.",
             e.on.format("%-d %B %Y"),
-            told_on.format("%-d %B %Y")
+            told_on.format("%-d %B %Y"),
+            super::notice::clause(reason)
         ));
     }
     // Art. 19, second sentence: the person may learn which recipients were told.

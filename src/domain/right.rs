@@ -60,6 +60,22 @@ impl Right {
         }
     }
 
+    /// What the person asked for, in words for a letter.
+    pub fn words(self) -> &'static str {
+        match self {
+            Right::Access => "a copy of your data",
+            Right::Rectification => "the correction of your data",
+            Right::Erasure => "the erasure of your data",
+            Right::Restriction => "a restriction on the use of your data",
+            Right::Portability => "your data in a form you can take elsewhere",
+            Right::Objection => "an end to direct marketing",
+            Right::ObjectionLegitimate => {
+                "an end to processing your data on our legitimate interests"
+            }
+            Right::WithdrawConsent => "the withdrawal of your consent",
+        }
+    }
+
     /// A three-letter code for narrow tables.
     pub fn code(self) -> &'static str {
         match self {

@@ -346,7 +346,7 @@ impl Backend {
         let package = self.access_package(id, unsearched_reason.map(str::to_string))?;
         let written = package.write(out_dir, password)?;
         // Logged once the files are there: never a package that did not leave.
-        self.record_package_sent(id)?;
+        self.record_package_sent(id, unsearched_reason.map(str::to_string))?;
         Ok(written)
     }
 

@@ -43,7 +43,7 @@ pub fn backup_file(
         path: path.to_path_buf(),
         source,
     };
-    crate::store::files::prepare_output(path).map_err(io)?;
+    crate::store::files::prepare_officer_output(path).map_err(io)?;
     let snap = ops.backup_snapshot()?;
     crate::store::files::write_whole(path, |w| std::io::Write::write_all(w, snap.text.as_bytes()))
         .map_err(io)?;

@@ -188,7 +188,9 @@ operations! {
     /// Records on the case (and in the chain, counts only) that its package
     /// left, once its files are written. The counts are the store's, never
     /// the caller's; a granted access or portability closes only after.
-    Case fn record_package_sent(id: CaseId) -> Case;
+    /// Refused by the same rule as the package itself (sources unsearched
+    /// without a reason).
+    Case fn record_package_sent(id: CaseId, unsearched_reason: Option<String>) -> Case;
     /// The closure log's rows (names only when asked for).
     Read fn closure_rows(from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> Vec<ClosureRow>;
     /// Records in the audit chain that the closure log was exported, once

@@ -169,8 +169,12 @@ impl Operations for Desk {
         Desk::access_package(self, id, unsearched_reason.as_deref())
     }
 
-    fn record_package_sent(&self, id: CaseId) -> Result<Case, DeskError> {
-        Desk::record_package_sent(self, id)
+    fn record_package_sent(
+        &self,
+        id: CaseId,
+        unsearched_reason: Option<String>,
+    ) -> Result<Case, DeskError> {
+        Desk::record_package_sent(self, id, unsearched_reason.as_deref())
     }
 
     fn closure_rows(

@@ -98,7 +98,7 @@ impl Desk {
 /// Writes the rows to `path` (0600; a directory it has to make, 0700); returns how many.
 /// Checks the closure log's file can be written, before the export is logged.
 pub fn prepare_log_file(path: &std::path::Path) -> Result<(), DeskError> {
-    crate::store::files::prepare_output(path).map_err(|source| DeskError::Read {
+    crate::store::files::prepare_officer_output(path).map_err(|source| DeskError::Read {
         path: path.to_path_buf(),
         source,
     })

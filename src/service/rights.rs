@@ -250,7 +250,7 @@ impl AccessPackage {
     pub fn prepare(id: CaseId, out_dir: &Path) -> Result<(), DeskError> {
         for name in [format!("{id}-access.pdf"), format!("{id}-portability.zip")] {
             let p = out_dir.join(name);
-            crate::store::files::prepare_output(&p)
+            crate::store::files::prepare_officer_output(&p)
                 .map_err(|source| DeskError::Read { path: p, source })?;
         }
         Ok(())
@@ -345,8 +345,21 @@ impl Desk {
     /// Records on the case that its package went out (the `access-exported`
     /// entry: counts only, never the content); called once the package's
     /// files are written. A granted access or portability closes only after.
-    pub fn record_package_sent(&self, id: CaseId) -> Result<Case, DeskError> {
+    pub fn record_package_sent(
+        &self,
+        id: CaseId,
+        unsearched_reason: Option<&str>,
+    ) -> Result<Case, DeskError> {
         let c = self.store.case(id)?;
+        // The same rule the package was made by: a caller cannot record a
+        // package the desk would not have made.
+        crate::domain::response::may_send_package(&c, unsearched_reason).map_err(|why| {
+            DeskError::Refused(crate::domain::Refusal {
+                case: id,
+                step: "record the package sent for",
+                why,
+            })
+        })?;
         let held = self.holdings(&c);
         let ask = crate::domain::change::Ask::PackageSent {
             sources: held.by_source.len(),

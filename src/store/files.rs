@@ -9,7 +9,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates `dir` and any missing parents as 0700. A directory that already
 /// exists is left exactly as it is: a shared `/tmp` (1777) or `/dev` must not
@@ -151,13 +151,72 @@ pub fn tighten_files(dir: &Path) -> io::Result<()> {
 /// `/dev/null` as root replaces the device with a regular file; renaming over
 /// a symlink or directory would replace something that is not an output.
 pub fn check_replaceable(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     match fs::symlink_metadata(path) {
         Ok(m) if !m.file_type().is_file() => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a plain file: give the path of a file to write (it is replaced whole)",
         )),
+        // Another user's file in a folder open to all is theirs: never replaced.
+        // SAFETY: geteuid has no preconditions.
+        Ok(m) if m.uid() != unsafe { libc::geteuid() } => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "it belongs to another user: not replaced (choose another name)",
+        )),
         _ => Ok(()),
     }
+}
+
+/// The data directory this process works on: no output the officer names
+/// may replace the desk's own files there (a PDF written over the chain's
+/// key, the settings or the store would destroy them).
+static PRIVATE_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Sets the data directory whose own files outputs must leave alone (once,
+/// at start).
+pub fn keep_outputs_out_of(data_dir: &Path) {
+    let root = fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let _ = PRIVATE_ROOT.set(root);
+}
+
+/// Whether `path` would land among the desk's own files: directly in the
+/// data directory (its key, settings, logs) or in its store folders
+/// (`store`, `store.rebuilding`, ...). Sub-folders for exports are fine.
+fn among_own_files(path: &Path) -> bool {
+    let Some(root) = PRIVATE_ROOT.get() else {
+        return false;
+    };
+    let dir = folder_of(path);
+    // The nearest folder that exists, resolved (symlinks, `..`): the one a
+    // missing folder would be made in.
+    let mut probe = dir.to_path_buf();
+    let resolved = loop {
+        if let Ok(c) = fs::canonicalize(&probe) {
+            break c.join(dir.strip_prefix(&probe).unwrap_or(Path::new("")));
+        }
+        if !probe.pop() || probe.as_os_str().is_empty() {
+            break dir.to_path_buf();
+        }
+    };
+    match resolved.strip_prefix(root) {
+        Ok(rest) => match rest.components().next() {
+            None => true,
+            Some(first) => first.as_os_str().to_string_lossy().starts_with("store"),
+        },
+        Err(_) => false,
+    }
+}
+
+/// `prepare_output` for a file the officer names (a PDF, a backup, an
+/// export): never among the desk's own files.
+pub fn prepare_officer_output(path: &Path) -> io::Result<()> {
+    if among_own_files(path) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "among the desk's own files (its data directory or store): write it elsewhere, e.g. in a folder under the data directory",
+        ));
+    }
+    prepare_output(path)
 }
 
 /// A path as C wants it (for the libc calls below).
