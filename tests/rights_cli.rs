@@ -701,7 +701,10 @@ fn a_fee_asked_before_acting_stops_the_clock_until_it_is_paid() {
     assert_eq!(rightsdesk(&d, &fee).status.code(), Some(3));
     let letter = ok(&d, &["case", "letter", &id, "fee-request"]);
     assert!(letter.contains("a reasonable fee of € 10"), "{letter}");
-    assert!(letter.contains("the same data this month (Art. 12(5)(a)"), "{letter}");
+    assert!(
+        letter.contains("the same data this month (Art. 12(5)(a)"),
+        "{letter}"
+    );
     assert!(!letter.contains("?."), "{letter}");
     ok(
         &d,
