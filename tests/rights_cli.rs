@@ -1004,3 +1004,135 @@ fn the_package_holds_only_the_persons_own_records_and_none_from_an_exempt_source
     assert!(!text.contains("Record 5101"), "{text}");
     assert!(text.contains("not searched, exempt (Art. 15(4)"), "{text}");
 }
+
+/// Records every pending task of `id` through the shell: `choose` gives the
+/// status and evidence for (source, action).
+fn work_every_task(d: &Path, id: &str, choose: &dyn Fn(&str, &str) -> (&'static str, String)) {
+    let c = json(d, &["case", "show", id, "--json"]);
+    for t in c["tasks"].as_array().unwrap() {
+        if t["status"] != "pending" {
+            continue;
+        }
+        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
+        let (status, note) = choose(source, action);
+        ok(
+            d,
+            &[
+                "case", "task", id, source, "--action", action, "--status", status, "--note", &note,
+            ],
+        );
+    }
+}
+
+#[test]
+fn rectification_objection_and_consent_worked_through_the_shell_to_their_letters() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+
+    // Rectification (Art. 16): the correction, its letter, and the recipients told.
+    let id = verified_case(d, &["rectification"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    ok(
+        d,
+        &[
+            "case",
+            "rectify",
+            &id,
+            "--field",
+            "phone",
+            "--old",
+            "+49 30 1234567",
+            "--new",
+            "+49 30 7654321",
+            "--reason",
+            "the person's new number, confirmed by call-back",
+        ],
+    );
+    work_every_task(d, &id, &|source, _| match source {
+        "web-forms" => ("done", "corrected in HubSpot".into()),
+        _ => ("not-found", "searched: nothing held".into()),
+    });
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "corrected",
+        ],
+    );
+    let letter = ok(d, &["case", "letter", &id]);
+    assert!(
+        letter.contains("We corrected your phone from \"+49 30 1234567\" to \"+49 30 7654321\""),
+        "{letter}"
+    );
+
+    // Objection on legitimate interests (Art. 21(1)): upheld only if every
+    // source stopped; refused with the grounds stated.
+    let id = verified_case(d, &["objection-legitimate-interests"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let grounds = "the project files are needed to defend a claim you brought";
+    work_every_task(d, &id, &|source, _| match source {
+        "customers" => ("exempt", grounds.into()),
+        _ => ("done", "internal: stopped the processing".into()),
+    });
+    let upheld = rightsdesk(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "stopped",
+        ],
+    );
+    assert_eq!(upheld.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&upheld.stderr).contains("not upheld in full"));
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "refused-compelling-grounds",
+            "--reason",
+            "claim pending",
+        ],
+    );
+    let letter = ok(d, &["case", "letter", &id]);
+    assert!(letter.contains(grounds), "{letter}");
+    assert!(!letter.contains("internal:"), "{letter}");
+
+    // Withdrawal of consent (Art. 7(3)): suppressed at once, every consent
+    // source's task recorded, then closed.
+    let id = verified_case(d, &["withdraw-consent"]);
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let hits = json(d, &["lookup", "mueller", "--json"]);
+    assert_eq!(hits[0]["flags"]["do-not-market"], true, "{hits}");
+    work_every_task(d, &id, &|_, _| {
+        ("done", "consent-based processing stopped".into())
+    });
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "stopped",
+        ],
+    );
+    let letter = ok(d, &["case", "letter", &id]);
+    assert!(
+        letter.contains("the withdrawal of your consent under Art. 7(3)"),
+        "{letter}"
+    );
+}

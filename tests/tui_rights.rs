@@ -631,3 +631,40 @@ fn the_letters_popup_shows_each_notice_and_records_it_as_sent() {
     assert_eq!(sent[0].0.on, today());
     assert_eq!(sent[0].2, rightsdesk::domain::Channel::WebForm);
 }
+
+#[test]
+fn f_asks_a_fee_and_then_records_it_paid() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, id) = desk_with_case(t.path(), &[Right::Access]);
+    verify_and_see_plan(&mut app);
+    key(&mut app, Esc);
+    key(&mut app, Char('f'));
+    assert!(matches!(
+        top(&app),
+        Some(Popup::Form {
+            purpose: Purpose::Fee(_),
+            ..
+        })
+    ));
+    typ(&mut app, "EUR 25");
+    key(&mut app, Tab);
+    typ(&mut app, "the fourth identical request this month");
+    ctrl(&mut app, 's');
+    assert!(app.popups.is_empty(), "{:?}", app.popups);
+    let v = app.desk.case(id).unwrap();
+    assert_eq!(
+        v.case.fee_awaited().map(|(_, a, _)| a.to_string()),
+        Some("EUR 25".into())
+    );
+    assert_eq!(v.clock.due, None, "the clock waits for the fee");
+    // Asked: f now records it paid, after a confirmation.
+    key(&mut app, Char('f'));
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(body.contains("fee of EUR 25"), "{body}");
+    key(&mut app, Char('y'));
+    let v = app.desk.case(id).unwrap();
+    assert!(v.case.fee_awaited().is_none());
+    assert!(v.clock.due.is_some(), "{}", v.clock.explain());
+}

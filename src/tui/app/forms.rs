@@ -177,6 +177,14 @@ impl App {
                 },
                 None,
             ),
+            Purpose::Fee(id) => self.take_step(
+                id,
+                Step::RequestFee {
+                    amount: form.get("amount").text.clone(),
+                    reason: form.get("reason").text.clone(),
+                },
+                None,
+            ),
             Purpose::Extend(id) => self.take_step(
                 id,
                 Step::Extend {

@@ -52,6 +52,8 @@ pub enum Purpose {
     LiftRestriction(CaseId),
     /// Records that a notice (ID request, clarification, extension) went out.
     NoticeSent(CaseId, crate::domain::notice::Letter),
+    /// A fee asked before acting (Art. 12(5)(a)).
+    Fee(CaseId),
     /// A restored data set (true) or a campaign list (false) to check.
     Check {
         restore: bool,
@@ -688,6 +690,46 @@ impl App {
                         },
                     };
                     self.popups.push(Popup::Form { form, purpose });
+                }
+            }
+            Fee => {
+                if let Some(id) = self.current_case() {
+                    let awaited = self
+                        .case
+                        .as_ref()
+                        .filter(|v| v.case.id == id)
+                        .and_then(|v| v.case.fee_awaited())
+                        .map(|(on, amount, _)| (on, amount.to_string()));
+                    match awaited {
+                        // A fee is awaited: f records it paid (confirmed:
+                        // the clock starts again from today).
+                        Some((on, amount)) => self.popups.push(Popup::Confirm {
+                            title: "Fee paid".into(),
+                            body: format!("Record that the fee of {amount} asked on {on} for {id} was paid today?\nThe time to answer starts again from today."),
+                            case: id,
+                            step: Step::FeePaid,
+                        }),
+                        None => self.popups.push(Popup::Form {
+                            form: Form::new(
+                                format!("Ask a fee before acting on {id}"),
+                                vec![
+                                    crate::tui::form::Field::text(
+                                        "amount",
+                                        "Amount",
+                                        "",
+                                        "a reasonable fee, e.g. EUR 25",
+                                    ),
+                                    crate::tui::form::Field::text(
+                                        "reason",
+                                        "Why",
+                                        "",
+                                        "why the request is manifestly unfounded or excessive (the letter states it)",
+                                    ),
+                                ],
+                            ),
+                            purpose: Purpose::Fee(id),
+                        }),
+                    }
                 }
             }
             RequestId => {
