@@ -200,6 +200,7 @@ fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
         sha256: String::new(),
         records,
         exported_on: None,
+        skipped: Vec::new(),
     }
 }
 

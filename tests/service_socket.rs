@@ -565,6 +565,7 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
                 sha256: String::new(),
                 records,
                 exported_on: None,
+                skipped: Vec::new(),
             },
         },
     };

@@ -285,14 +285,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 print_json(&report);
             } else {
                 outln!(
-                    "imported {} rows from {} ({}) into {}: {} new, {} updated{}",
+                    "imported {} rows from {} ({}) into {}: {} new, {} updated{}{}",
                     report.rows,
                     crate::domain::text::inert(&report.file),
                     report.format,
                     report.source,
                     report.new,
                     report.updated,
-                    crate::service::ImportReport::kept_words(report.older, report.undated)
+                    crate::service::ImportReport::kept_words(report.older, report.undated),
+                    report.skipped_words()
                 );
             }
             Ok(())

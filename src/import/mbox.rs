@@ -10,23 +10,61 @@ use crate::domain::record::SourceRecord;
 
 const ADDRESS_HEADERS: &[&str] = &["from", "to", "cc", "reply-to"];
 
-pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, ImportError> {
+/// A message the import could not read: left out, and said with its line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Skipped {
+    pub line: u64,
+    pub why: String,
+}
+
+/// One header line as text: UTF-8 where it is, else (undeclared 8-bit, as
+/// old mailers wrote) Windows-1252, the superset of Latin-1 that mail
+/// clients assume. Bodies are never read, so their charsets never matter.
+fn header_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.into(),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+    }
+}
+
+/// Reads the headers of every message of an mbox, whatever the charsets
+/// of their bodies. A message whose headers cannot be read is skipped and
+/// named by its line; the rest land.
+pub fn parse(
+    file: &str,
+    bytes: &[u8],
+    source: &str,
+) -> Result<(Vec<SourceRecord>, Vec<Skipped>), ImportError> {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut line_no = 0u64;
     let mut msg_start = 0u64;
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut in_headers = false;
+    // The message being read was found unreadable: its lines are passed over.
+    let mut broken: Option<String> = None;
     let mut seen_any = false;
-    let flush = |headers: &mut Vec<(String, String)>, start: u64, out: &mut Vec<SourceRecord>| {
-        if !headers.is_empty() {
+    let flush = |headers: &mut Vec<(String, String)>,
+                 broken: &mut Option<String>,
+                 start: u64,
+                 out: &mut Vec<SourceRecord>,
+                 skipped: &mut Vec<Skipped>| {
+        if let Some(why) = broken.take() {
+            headers.clear();
+            skipped.push(Skipped { line: start, why });
+        } else if !headers.is_empty() {
             message(start, std::mem::take(headers), source, out);
         }
     };
-    for line in text.split('\n') {
+    for raw in bytes.split(|&b| b == b'\n') {
         line_no += 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with("From ") && (!in_headers || headers.is_empty()) {
-            flush(&mut headers, msg_start, &mut out);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.starts_with(b"From ") && (!in_headers || headers.is_empty()) {
+            flush(&mut headers, &mut broken, msg_start, &mut out, &mut skipped);
             msg_start = line_no;
             in_headers = true;
             seen_any = true;
@@ -35,19 +73,25 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
         if !in_headers {
             continue;
         }
-        if line.is_empty() {
+        if raw.is_empty() {
             in_headers = false;
-            flush(&mut headers, msg_start, &mut out);
+            flush(&mut headers, &mut broken, msg_start, &mut out, &mut skipped);
             continue;
         }
-        if line.len() > MAX_CELL {
-            return Err(ImportError::at(
-                file,
-                Some(line_no),
-                None,
-                "a header line is larger than 32 KiB",
-            ));
+        if broken.is_some() {
+            continue;
         }
+        if raw.len() > MAX_CELL {
+            broken = Some(format!(
+                "line {line_no}: a header line is larger than 32 KiB"
+            ));
+            continue;
+        }
+        if raw.contains(&0) {
+            broken = Some(format!("line {line_no}: a header holds a NUL byte"));
+            continue;
+        }
+        let line = header_text(raw);
         if line.starts_with([' ', '\t']) {
             if let Some(last) = headers.last_mut() {
                 last.1.push(' ');
@@ -58,16 +102,13 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
         match line.split_once(':') {
             Some((k, v)) => headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string())),
             None => {
-                return Err(ImportError::at(
-                    file,
-                    Some(line_no),
-                    None,
-                    "a header line without ':' (not an mbox message header)",
+                broken = Some(format!(
+                    "line {line_no}: a header line without ':' (not a message header)"
                 ))
             }
         }
     }
-    flush(&mut headers, msg_start, &mut out);
+    flush(&mut headers, &mut broken, msg_start, &mut out, &mut skipped);
     if !seen_any {
         return Err(ImportError::at(
             file,
@@ -81,10 +122,13 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
             file,
             None,
             None,
-            "no message has an address",
+            match skipped.first() {
+                Some(s) => format!("no message could be read (the first: {})", s.why),
+                None => "no message has an address".to_string(),
+            },
         ));
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 fn message(line: u64, headers: Vec<(String, String)>, source: &str, out: &mut Vec<SourceRecord>) {
@@ -159,105 +203,12 @@ fn split_addresses(v: &str) -> Vec<String> {
         .collect()
 }
 
-/// Decodes RFC 2047 encoded words (`=?UTF-8?B?…?=`, `=?ISO-8859-1?Q?…?=`).
+/// Decodes RFC 2047 encoded words (`=?UTF-8?B?…?=`, `=?ISO-8859-2?Q?…?=`, any
+/// charset `encoding_rs` knows) with the `rfc2047-decoder` crate; a word it
+/// cannot decode is kept as written rather than lose the header.
 pub fn decode_words(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    let mut last_was_word = false;
-    while let Some(start) = rest.find("=?") {
-        let before = &rest[..start];
-        let after = &rest[start + 2..];
-        let parsed = (|| {
-            let (charset, after) = after.split_once('?')?;
-            let (enc, after) = after.split_once('?')?;
-            let end = after.find("?=")?;
-            let payload = &after[..end];
-            let bytes = match enc.to_ascii_uppercase().as_str() {
-                "B" => base64_decode(payload)?,
-                "Q" => q_decode(payload),
-                _ => return None,
-            };
-            let text = match charset.to_ascii_lowercase().as_str() {
-                "utf-8" | "utf8" | "us-ascii" => String::from_utf8_lossy(&bytes).into_owned(),
-                "iso-8859-1" | "latin1" | "windows-1252" | "iso-8859-15" => {
-                    bytes.iter().map(|&b| b as char).collect()
-                }
-                _ => return None,
-            };
-            Some((text, &after[end + 2..]))
-        })();
-        match parsed {
-            Some((text, tail)) => {
-                // Whitespace between two encoded words is not part of the text.
-                if !(last_was_word && before.trim().is_empty()) {
-                    out.push_str(before);
-                }
-                out.push_str(&text);
-                rest = tail;
-                last_was_word = true;
-            }
-            None => {
-                out.push_str(&rest[..start + 2]);
-                rest = after;
-                last_was_word = false;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.trim().trim_matches('"').to_string()
-}
-
-fn q_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'=' && i + 2 < b.len())
-            .then(|| {
-                std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .flatten();
-        match (b[i], hex) {
-            (b'=', Some(v)) => {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-            (b'_', _) => out.push(b' '),
-            (c, _) => out.push(c),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let clean: Vec<u8> = s
-        .bytes()
-        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
-        .collect();
-    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
-    for chunk in clean.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= val(c)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
-    }
-    Some(out)
+    let decoded = rfc2047_decoder::decode(s.as_bytes()).unwrap_or_else(|_| s.to_string());
+    decoded.trim().trim_matches('"').to_string()
 }
 
 #[cfg(test)]

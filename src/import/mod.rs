@@ -3,7 +3,7 @@
 
 mod csvfmt;
 mod dates;
-mod mbox;
+pub mod mbox;
 pub mod text;
 mod zoom;
 
@@ -143,13 +143,37 @@ pub fn parse(
     format: Option<Format>,
     map: Option<&ColumnMap>,
 ) -> Result<(Format, Vec<SourceRecord>), ImportError> {
+    parse_with_skipped(file, bytes, source, format, map).map(|(f, r, _)| (f, r))
+}
+
+/// `parse`, with the mailbox messages that could not be read (an mbox is
+/// never refused whole for one message; every other format lands whole).
+pub fn parse_with_skipped(
+    file: &str,
+    bytes: &[u8],
+    source: &str,
+    format: Option<Format>,
+    map: Option<&ColumnMap>,
+) -> Result<(Format, Vec<SourceRecord>, Vec<mbox::Skipped>), ImportError> {
+    // A mailbox holds bodies in every charset: it is read as bytes, and
+    // only its headers are decoded (see `mbox::parse`).
+    let is_mbox = format == Some(Format::Mbox)
+        || (format.is_none()
+            && bytes
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(bytes)
+                .starts_with(b"From "));
+    if is_mbox {
+        let (records, skipped) = mbox::parse(file, bytes, source)?;
+        return Ok((Format::Mbox, records, skipped));
+    }
     let text = text::checked_text(file, bytes)?;
     let format = match format {
         Some(f) => f,
         None => detect(file, text, map.is_some())?,
     };
     let records = match format {
-        Format::Mbox => mbox::parse(file, text, source)?,
+        Format::Mbox => unreachable!("read as bytes above"),
         Format::Zoom => zoom::parse(file, text, source)?,
         Format::Json => {
             let map = map.ok_or_else(|| {
@@ -164,7 +188,7 @@ pub fn parse(
         }
         f => csvfmt::parse(file, text, source, f, map)?,
     };
-    Ok((format, records))
+    Ok((format, records, Vec::new()))
 }
 
 /// Recognises an export by its first line.

@@ -137,6 +137,9 @@ pub struct ParsedImport {
     /// the date of rows that carry none.
     #[serde(default)]
     pub exported_on: Option<NaiveDate>,
+    /// Mailbox messages that could not be read, each with its line.
+    #[serde(default)]
+    pub skipped: Vec<crate::import::mbox::Skipped>,
 }
 
 /// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
@@ -182,8 +185,13 @@ impl ParsedImport {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (format, records) =
-            crate::import::parse(&path.display().to_string(), &bytes, source, format, map)?;
+        let (format, records, skipped) = crate::import::parse_with_skipped(
+            &path.display().to_string(),
+            &bytes,
+            source,
+            format,
+            map,
+        )?;
         progress("parsed", records.len());
         Ok(ParsedImport {
             exported_on: date_in_name(&file),
@@ -191,6 +199,7 @@ impl ParsedImport {
             format,
             sha256: crate::domain::audit::sha256_hex(&bytes),
             records,
+            skipped,
         })
     }
 }
@@ -490,9 +499,29 @@ pub struct ImportReport {
     /// held: kept as held.
     #[serde(default)]
     pub undated: u64,
+    /// Mailbox messages left out because they could not be read.
+    #[serde(default)]
+    pub skipped: Vec<crate::import::mbox::Skipped>,
 }
 
 impl ImportReport {
+    /// The mailbox messages left out, in words (none: nothing).
+    pub fn skipped_words(&self) -> String {
+        match self.skipped.as_slice() {
+            [] => String::new(),
+            s => format!(
+                "; {} message(s) could not be read and were left out: {}",
+                s.len(),
+                s.iter()
+                    .take(5)
+                    .map(|m| crate::domain::text::inert(&m.why).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    + if s.len() > 5 { "; …" } else { "" }
+            ),
+        }
+    }
+
     /// The rows kept as held, in words for the shell and the desk.
     pub fn kept_words(older: u64, undated: u64) -> String {
         let mut s = String::new();
@@ -948,6 +977,7 @@ impl Desk {
             updated: counts.updated,
             older: counts.older,
             undated: counts.undated,
+            skipped: parsed.skipped.clone(),
         })
     }
 

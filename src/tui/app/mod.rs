@@ -463,14 +463,15 @@ impl App {
                         self.popups.push(Popup::Message {
                             title: "Import done".into(),
                             body: format!(
-                                "{} rows from {} ({}) into {}: {} new, {} updated{}.",
+                                "{} rows from {} ({}) into {}: {} new, {} updated{}{}.",
                                 r.rows,
                                 r.file,
                                 r.format,
                                 r.source,
                                 r.new,
                                 r.updated,
-                                crate::service::ImportReport::kept_words(r.older, r.undated)
+                                crate::service::ImportReport::kept_words(r.older, r.undated),
+                                r.skipped_words()
                             ),
                             error: false,
                         });
