@@ -361,6 +361,23 @@ pub fn parse(
                 sha256_hex(cells.join("\u{1f}").as_bytes())[..24].to_string()
             }
         };
+        // A date read outside 1990–2100 was misread or mistyped: said with
+        // its line and column rather than stored as year 26.
+        let mut last_activity = None;
+        for &i in &cols.date {
+            match super::dates::checked_date(cells[i]) {
+                Ok(Some(d)) if last_activity.is_none() => last_activity = Some(d),
+                Ok(_) => {}
+                Err(why) => {
+                    return Err(ImportError::at(
+                        file,
+                        Some(line),
+                        headers.get(i).map(String::as_str),
+                        why,
+                    ))
+                }
+            }
+        }
         let status = if format == Format::Mailchimp {
             let set = |i: Option<usize>| i.is_some_and(|i| !cells[i].is_empty());
             Some(
@@ -383,7 +400,7 @@ pub fn parse(
             emails,
             phones,
             company: get(&cols.company).into_iter().next(),
-            last_activity: get(&cols.date).iter().find_map(|d| parse_date(d)),
+            last_activity,
             status,
             raw: headers
                 .iter()
