@@ -351,7 +351,7 @@ fn letters_go_to_whoever_asked_and_say_for_whom() {
     .unwrap();
     let notice = desk.letter(c.id, Letter::IdRequest).unwrap().to_text();
     assert!(
-        notice.contains("Dear Brennan & Co Solicitors, we received the request you made as authorised agent of Γιώργος Παπαδόπουλος:"),
+        notice.contains("Dear Brennan & Co Solicitors, we received the request you made as authorised agent of Γιώργος Παπαδόπουλος,"),
         "{notice}"
     );
     assert!(notice.contains("proof of your authority"), "{notice}");
@@ -371,7 +371,7 @@ fn letters_go_to_whoever_asked_and_say_for_whom() {
     .unwrap();
     let c = close(&desk, &c, Outcome::Withdrawn, "the firm withdrew it", None);
     let text = letter(&desk, &c);
-    assert!(text.contains("Dear Brennan & Co Solicitors, this letter answers the request you made as authorised agent of Γιώργος Παπαδόπουλος:"), "{text}");
+    assert!(text.contains("Dear Brennan & Co Solicitors, this letter answers the request you made as authorised agent of Γιώργος Παπαδόπουλος,"), "{text}");
 }
 
 #[test]

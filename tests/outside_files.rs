@@ -406,6 +406,9 @@ fn an_output_named_among_the_desks_own_files_is_refused_and_they_stay_whole() {
         d.join("settings.toml"),
         d.join("store").join("conf"),
         d.join("new-file-beside-the-key.pdf"),
+        // Through a folder that does not exist yet, and back out of it.
+        d.join("nope").join("..").join("audit.key"),
+        d.join("letters").join("..").join("settings.toml"),
     ] {
         let t = target.to_str().unwrap();
         for args in [

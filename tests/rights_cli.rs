@@ -697,8 +697,11 @@ fn a_fee_asked_before_acting_stops_the_clock_until_it_is_paid() {
             .contains("fee requested 4 Nov 2026"),
         "{v}"
     );
-    // A second fee while one is awaited is refused.
+    // A second fee is refused; the work waits until the fee is paid.
     assert_eq!(rightsdesk(&d, &fee).status.code(), Some(3));
+    let waits = rightsdesk(&d, &["case", "plan", &id, "--accept"]);
+    assert_eq!(waits.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&waits.stderr).contains("not yet paid"));
     let letter = ok(&d, &["case", "letter", &id, "fee-request"]);
     assert!(letter.contains("a reasonable fee of € 10"), "{letter}");
     assert!(
@@ -729,6 +732,12 @@ fn a_fee_asked_before_acting_stops_the_clock_until_it_is_paid() {
             .unwrap()
             .contains("fee paid 20 Nov 2026"),
         "{v}"
+    );
+    ok(&d, &["case", "plan", &id, "--accept"]);
+    assert_eq!(
+        rightsdesk(&d, &fee).status.code(),
+        Some(3),
+        "one fee per request"
     );
 }
 

@@ -391,6 +391,23 @@ impl Case {
             }
         }
 
+        // Art. 12(5)(a): with a fee asked, the work waits until it is paid.
+        let work = match &step {
+            Step::Plan { .. }
+            | Step::RecordTask { .. }
+            | Step::Finding { .. }
+            | Step::Rectify { .. }
+            | Step::MarkReady => true,
+            Step::Close(c) => c.outcome.is_granted(),
+            _ => false,
+        };
+        if work {
+            if let Some((on, amount, _)) = self.fee_awaited() {
+                return Err(refuse(format!(
+                    "the fee of {amount} asked on {on} is not yet paid: the work waits until it is (record it paid first), or close the request as refused or withdrawn"
+                )));
+            }
+        }
         let (action, next) = match step.clone() {
             Step::RequestId { note } => {
                 match self.state {
@@ -783,10 +800,15 @@ impl Case {
                         self.state
                     )));
                 }
-                if self.fee_awaited().is_some() {
-                    return Err(refuse(
-                        "a fee was already asked for and is not yet paid".into(),
-                    ));
+                if let Some(e) = self
+                    .history
+                    .iter()
+                    .find(|e| matches!(e.action, Action::FeeRequested { .. }))
+                {
+                    return Err(refuse(format!(
+                        "a fee was already asked for on {} (one fee per request)",
+                        e.on
+                    )));
                 }
                 let amount = need_text("amount", &amount)?;
                 let reason = need_text(

@@ -227,28 +227,40 @@ pub fn notice_letter(
     let title = match letter {
         Letter::Response => return Err("the response is the closing letter".into()),
         Letter::IdRequest => {
+            // Whose details: the subject's, also when a parent or agent asks.
+            let whose = match case.requester.on_behalf() {
+                None => "you".to_string(),
+                Some(_) => case.subject.name.clone(),
+            };
             // Only the ways open with what the case holds of the person.
             let mut accepted = Vec::new();
             if !case.subject.emails.is_empty() {
-                accepted.push(
-                    "a reply to this letter from the e-mail address we already hold for you;"
-                        .to_string(),
-                );
+                accepted.push(format!(
+                    "a reply to this letter from the e-mail address we already hold for {whose};"
+                ));
             }
             accepted.push("answers to a few details we already hold about you;".into());
             if !case.subject.phones.is_empty() {
-                accepted.push("a call back on the phone number we already hold for you;".into());
+                accepted.push(format!(
+                    "a call back on the phone number we already hold for {whose};"
+                ));
             }
             accepted
                 .push("an identity document shown to us: we look at it and keep no copy.".into());
             if case.requester.relation != Relation::Subject {
                 accepted.push(
-                    "As you act for someone else, also proof of your authority to do so (a signed authority, or proof of parental responsibility).".into(),
+                    match case.requester.relation {
+                        Relation::Parent => "As you ask for your child, also proof of your parental responsibility (or a court order).".into(),
+                        _ => "As you act for someone else, also proof of your authority to do so (their signed authorisation, a power of attorney or a court order).".into(),
+                    },
                 );
             }
             sections.push(Section {
                 heading: "Why we ask".into(),
-                lines: vec!["Before we act on your request we must be sure that you are the person the data is about, so that we never give your data to someone else or change it at their word (Art. 12(6) GDPR). We ask only for what we need.".into()],
+                lines: vec![match case.requester.on_behalf() {
+                    None => "Before we act on your request we must be sure that you are the person the data is about, so that we never give your data to someone else or change it at their word (Art. 12(6) GDPR). We ask only for what we need.".to_string(),
+                    Some(_) => format!("Before we act on the request we must be sure that {whose} is the person the data is about and that you may act for them, so that we never give anyone's data to someone else (Art. 12(6) GDPR). We ask only for what we need."),
+                }],
             });
             sections.push(Section {
                 heading: "What we accept".into(),

@@ -418,7 +418,7 @@ pub(super) fn addressee(case: &Case) -> (String, String) {
         Some((who, relation)) => (
             who.to_string(),
             format!(
-                "the request you made as {} of {}:",
+                "the request you made as {} of {},",
                 relation_words(relation),
                 case.subject.name
             ),

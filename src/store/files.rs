@@ -186,18 +186,40 @@ fn among_own_files(path: &Path) -> bool {
     let Some(root) = PRIVATE_ROOT.get() else {
         return false;
     };
-    let dir = folder_of(path);
-    // The nearest folder that exists, resolved (symlinks, `..`): the one a
-    // missing folder would be made in.
+    // Where the write lands once the missing folders are made: the nearest
+    // folder that exists, resolved (symlinks, `..` through real folders),
+    // then what remains taken a part at a time, `..` stepping back (so
+    // `nope/../audit.key` is the key itself once `nope` is made).
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let dir = folder_of(&absolute);
     let mut probe = dir.to_path_buf();
-    let resolved = loop {
+    let mut resolved = loop {
         if let Ok(c) = fs::canonicalize(&probe) {
-            break c.join(dir.strip_prefix(&probe).unwrap_or(Path::new("")));
+            break c;
         }
         if !probe.pop() || probe.as_os_str().is_empty() {
-            break dir.to_path_buf();
+            break PathBuf::from("/");
         }
     };
+    for c in dir
+        .strip_prefix(&probe)
+        .unwrap_or(Path::new(""))
+        .components()
+    {
+        match c {
+            std::path::Component::ParentDir => {
+                resolved.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => resolved.push(other),
+        }
+    }
     match resolved.strip_prefix(root) {
         Ok(rest) => match rest.components().next() {
             None => true,
