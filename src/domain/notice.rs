@@ -169,6 +169,28 @@ pub fn notices_owed(case: &Case, cal: &HolidayCalendar) -> Vec<String> {
     out
 }
 
+/// The day a letter bears: the day it went out where that is recorded (a
+/// notice sent, the response of a closed case), else `today` (a draft).
+pub fn letter_day(case: &Case, letter: Letter, today: NaiveDate) -> NaiveDate {
+    match letter {
+        Letter::Response => case.closure.as_ref().map_or(today, |c| c.responded()),
+        notice => case.notice_sent(notice).map_or(today, |(e, _)| e.on),
+    }
+}
+
+/// The letter with its date as its first line.
+pub fn dated(mut report: Report, day: NaiveDate) -> Report {
+    let line = super::notice::day(day);
+    match report.sections.first_mut() {
+        Some(first) => first.lines.insert(0, line),
+        None => report.sections.push(Section {
+            heading: String::new(),
+            lines: vec![line],
+        }),
+    }
+    report
+}
+
 /// Free text set inside a sentence: without the full stop or question
 /// mark it may end with, so the sentence does not end twice ("?.").
 pub(super) fn clause(text: &str) -> &str {

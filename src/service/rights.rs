@@ -385,25 +385,31 @@ impl Desk {
                 why,
             }));
         }
+        let day = crate::domain::notice::letter_day(&case, letter, self.today());
         if letter != Letter::Response {
-            return notice_letter(&case, letter, &self.settings, &self.calendar).map_err(|why| {
-                DeskError::Refused(crate::domain::Refusal {
-                    case: id,
-                    step: "write the letter for",
-                    why,
-                })
-            });
+            return notice_letter(&case, letter, &self.settings, &self.calendar)
+                .map(|r| crate::domain::notice::dated(r, day))
+                .map_err(|why| {
+                    DeskError::Refused(crate::domain::Refusal {
+                        case: id,
+                        step: "write the letter for",
+                        why,
+                    })
+                });
         }
         let extended = case.history.iter().find_map(|e| match &e.action {
             crate::domain::Action::Extended { reason } => Some(reason.clone()),
             _ => None,
         });
-        Ok(crate::domain::response::closing_letter(
-            &case,
-            &self.catalogue,
-            &self.store.marks()?,
-            &self.settings,
-            extended.as_deref(),
+        Ok(crate::domain::notice::dated(
+            crate::domain::response::closing_letter(
+                &case,
+                &self.catalogue,
+                &self.store.marks()?,
+                &self.settings,
+                extended.as_deref(),
+            ),
+            day,
         ))
     }
 }

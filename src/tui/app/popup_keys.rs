@@ -54,7 +54,15 @@ impl App {
                             scroll,
                         });
                         self.popups.push(Popup::Form {
-                            form: super::rights::sent_form(case, letter, self.desk.today()),
+                            form: super::rights::sent_form(
+                                case,
+                                letter,
+                                self.case
+                                    .as_ref()
+                                    .filter(|v| v.case.id == case)
+                                    .map_or(crate::domain::Channel::Email, |v| v.case.channel),
+                                self.desk.today(),
+                            ),
                             purpose: Purpose::NoticeSent(case, letter),
                         });
                         return vec![];

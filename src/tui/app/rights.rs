@@ -336,12 +336,19 @@ pub(super) fn rectify_form(id: CaseId) -> Form {
 
 /// When and how a notice went out: the day is typed (today by default),
 /// the channel chosen.
-pub(super) fn sent_form(id: CaseId, letter: Letter, today: chrono::NaiveDate) -> Form {
+pub(super) fn sent_form(
+    id: CaseId,
+    letter: Letter,
+    channel: Channel,
+    today: chrono::NaiveDate,
+) -> Form {
     let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    // By default, the channel the request came by.
+    let via = Channel::ALL.iter().position(|c| *c == channel).unwrap_or(0);
     Form::new(
         format!("{id}: {} went out", letter.describe()),
         vec![
-            Field::choice("via", "Sent by", &channels, 0),
+            Field::choice("via", "Sent by", &channels, via),
             Field::text(
                 "on",
                 "Sent on",
