@@ -201,6 +201,7 @@ fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
         records,
         exported_on: None,
         skipped: Vec::new(),
+        columns: None,
     }
 }
 

@@ -566,6 +566,7 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
                 records,
                 exported_on: None,
                 skipped: Vec::new(),
+                columns: None,
             },
         },
     };

@@ -206,6 +206,8 @@ pub struct ReadArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: a variant larger than another costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum BackupsCommand {
     /// Every backup exclusion mark: case, set, until when.
     List {

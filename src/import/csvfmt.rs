@@ -91,6 +91,9 @@ const PROFILES: &[Profile] = &[
 pub struct ColumnMap {
     pub key: Option<String>,
     pub name: Vec<String>,
+    /// A first and a last name column, joined into one name.
+    pub first: Option<String>,
+    pub last: Option<String>,
     pub email: Vec<String>,
     pub phone: Vec<String>,
     pub company: Option<String>,
@@ -109,22 +112,237 @@ impl std::str::FromStr for ColumnMap {
             match k.trim() {
                 "key" => m.key = Some(v),
                 "name" => m.name.push(v),
+                "first" => m.first = Some(v),
+                "last" => m.last = Some(v),
                 "email" => m.email.push(v),
                 "phone" => m.phone.push(v),
                 "company" => m.company = Some(v),
                 "date" => m.date = Some(v),
                 other => {
                     return Err(format!(
-                        "unknown field '{other}' (key, name, email, phone, company, date)"
-                    ))
+                    "unknown field '{other}' (key, name, first, last, email, phone, company, date)"
+                ))
                 }
             }
         }
-        if m.name.is_empty() && m.email.is_empty() && m.phone.is_empty() {
+        if m.name.is_empty() && m.first.is_none() && m.email.is_empty() && m.phone.is_empty() {
             return Err("map at least one of name, email, phone".into());
         }
         Ok(m)
     }
+}
+
+impl std::fmt::Display for ColumnMap {
+    /// As `--map` takes it, so the map used can be given back and changed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        let mut one = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        };
+        one("key", &self.key);
+        one("first", &self.first);
+        one("last", &self.last);
+        one("company", &self.company);
+        one("date", &self.date);
+        for (k, vs) in [
+            ("name", &self.name),
+            ("email", &self.email),
+            ("phone", &self.phone),
+        ] {
+            for v in vs {
+                parts.push(format!("{k}={v}"));
+            }
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// The usual names of each field in the header of a plain export, in
+/// English and the main EU languages, compared folded (case, accents,
+/// spaces, `-`, `_` and `.` ignored).
+const USUAL: &[(&str, &[&str])] = &[
+    (
+        "name",
+        &[
+            "name",
+            "fullname",
+            "contactname",
+            "nomcomplet",
+            "nombrecompleto",
+            "nomecompleto",
+            "imieinazwisko",
+            "naam",
+            "navn",
+            "namn",
+            "jmenoaprijmeni",
+            "vollername",
+        ],
+    ),
+    (
+        "first",
+        &[
+            "firstname",
+            "givenname",
+            "forename",
+            "vorname",
+            "prenom",
+            "nombre",
+            "nome",
+            "imie",
+            "voornaam",
+            "fornavn",
+            "fornamn",
+            "jmeno",
+        ],
+    ),
+    (
+        "last",
+        &[
+            "lastname",
+            "surname",
+            "familyname",
+            "nachname",
+            "nom",
+            "apellido",
+            "apellidos",
+            "cognome",
+            "nazwisko",
+            "achternaam",
+            "efternavn",
+            "efternamn",
+            "prijmeni",
+        ],
+    ),
+    (
+        "email",
+        &[
+            "email",
+            "emailaddress",
+            "mail",
+            "emailadresse",
+            "courriel",
+            "adresseemail",
+            "adressemail",
+            "correo",
+            "correoelectronico",
+            "adrese-mail",
+            "adresemail",
+            "emailadres",
+            "epost",
+            "epostadress",
+        ],
+    ),
+    (
+        "phone",
+        &[
+            "phone",
+            "phonenumber",
+            "tel",
+            "telephone",
+            "telefon",
+            "telefonnummer",
+            "telefono",
+            "mobile",
+            "mobilephone",
+            "mobil",
+            "cell",
+            "cellphone",
+            "handy",
+            "portable",
+            "movil",
+            "cellulare",
+            "telefonkomorkowy",
+            "gsm",
+        ],
+    ),
+    (
+        "company",
+        &[
+            "company",
+            "organisation",
+            "organization",
+            "firma",
+            "societe",
+            "entreprise",
+            "empresa",
+            "azienda",
+            "unternehmen",
+            "bedrijf",
+            "foretag",
+            "companyname",
+        ],
+    ),
+    (
+        "key",
+        &[
+            "id",
+            "key",
+            "recordid",
+            "contactid",
+            "kontaktid",
+            "sourcekey",
+            "customerid",
+            "kundennummer",
+        ],
+    ),
+    (
+        "date",
+        &[
+            "date",
+            "lastactivity",
+            "lastactivitydate",
+            "updated",
+            "updatedat",
+            "modified",
+            "lastmodified",
+            "datum",
+            "fecha",
+            "geandert",
+            "aktualisiert",
+        ],
+    ),
+];
+
+fn folded_header(h: &str) -> String {
+    crate::domain::fold::folded(h)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.'))
+        .collect()
+}
+
+/// A column map read from a plain CSV's header by the usual names, when it
+/// names at least a person (a name, or an e-mail or phone); `None` when it
+/// cannot tell (then `--map` is asked for).
+pub fn guess_map(first_line: &str) -> Option<ColumnMap> {
+    let headers = split_header(first_line);
+    let mut m = ColumnMap::default();
+    for h in &headers {
+        let f = folded_header(h);
+        let Some((field, _)) = USUAL.iter().find(|(_, names)| names.contains(&f.as_str())) else {
+            continue;
+        };
+        let h = h.clone();
+        match *field {
+            "name" => m.name.push(h),
+            "first" if m.first.is_none() => m.first = Some(h),
+            "last" if m.last.is_none() => m.last = Some(h),
+            "email" => m.email.push(h),
+            "phone" => m.phone.push(h),
+            "company" if m.company.is_none() => m.company = Some(h),
+            "key" if m.key.is_none() => m.key = Some(h),
+            "date" if m.date.is_none() => m.date = Some(h),
+            _ => {}
+        }
+    }
+    // A last name alone is no person; nor is a company.
+    if m.first.is_none() {
+        m.last = None;
+    }
+    let person =
+        !m.name.is_empty() || m.first.is_some() || !m.email.is_empty() || !m.phone.is_empty();
+    person.then_some(m)
 }
 
 fn split_header(first: &str) -> Vec<String> {
@@ -195,8 +413,8 @@ fn columns(
         return Ok(Columns {
             key: find_owned(file, headers, &m.key.iter().cloned().collect::<Vec<_>>())?,
             full_name: find_owned(file, headers, &m.name)?,
-            first_name: vec![],
-            last_name: vec![],
+            first_name: find_owned(file, headers, &m.first.iter().cloned().collect::<Vec<_>>())?,
+            last_name: find_owned(file, headers, &m.last.iter().cloned().collect::<Vec<_>>())?,
             emails: find_owned(file, headers, &m.email)?,
             phones: find_owned(file, headers, &m.phone)?,
             company: find_owned(

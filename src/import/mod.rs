@@ -143,8 +143,17 @@ pub fn parse(
     format: Option<Format>,
     map: Option<&ColumnMap>,
 ) -> Result<(Format, Vec<SourceRecord>), ImportError> {
-    parse_with_skipped(file, bytes, source, format, map).map(|(f, r, _)| (f, r))
+    parse_with_skipped(file, bytes, source, format, map).map(|(f, r, _, _)| (f, r))
 }
+
+/// What `parse_with_skipped` gives: the format, the records, the mailbox
+/// messages left out, and the column map read from a plain CSV's header.
+pub type Parsed = (
+    Format,
+    Vec<SourceRecord>,
+    Vec<mbox::Skipped>,
+    Option<ColumnMap>,
+);
 
 /// `parse`, with the mailbox messages that could not be read (an mbox is
 /// never refused whole for one message; every other format lands whole).
@@ -154,7 +163,7 @@ pub fn parse_with_skipped(
     source: &str,
     format: Option<Format>,
     map: Option<&ColumnMap>,
-) -> Result<(Format, Vec<SourceRecord>, Vec<mbox::Skipped>), ImportError> {
+) -> Result<Parsed, ImportError> {
     // A mailbox holds bodies in every charset: it is read as bytes, and
     // only its headers are decoded (see `mbox::parse`).
     let is_mbox = format == Some(Format::Mbox)
@@ -165,13 +174,29 @@ pub fn parse_with_skipped(
                 .starts_with(b"From "));
     if is_mbox {
         let (records, skipped) = mbox::parse(file, bytes, source)?;
-        return Ok((Format::Mbox, records, skipped));
+        return Ok((Format::Mbox, records, skipped, None));
     }
     let text = text::checked_text(file, bytes)?;
-    let format = match format {
-        Some(f) => f,
-        None => detect(file, text, map.is_some())?,
+    let first = text.lines().next().unwrap_or("");
+    // A plain CSV whose header names its columns by their usual names needs
+    // no --map: the map read from it is said back (`--map` when unsure).
+    let guess = || {
+        (map.is_none() && first.contains(','))
+            .then(|| csvfmt::guess_map(first))
+            .flatten()
     };
+    let (format, guessed) = match format {
+        Some(Format::Csv) if map.is_none() => (Format::Csv, guess()),
+        Some(f) => (f, None),
+        None => match detect(file, text, map.is_some()) {
+            Ok(f) => (f, None),
+            Err(e) => match guess() {
+                Some(g) => (Format::Csv, Some(g)),
+                None => return Err(e),
+            },
+        },
+    };
+    let map = map.or(guessed.as_ref());
     let records = match format {
         Format::Mbox => unreachable!("read as bytes above"),
         Format::Zoom => zoom::parse(file, text, source)?,
@@ -188,7 +213,7 @@ pub fn parse_with_skipped(
         }
         f => csvfmt::parse(file, text, source, f, map)?,
     };
-    Ok((format, records, Vec::new()))
+    Ok((format, records, Vec::new(), guessed))
 }
 
 /// Recognises an export by its first line.

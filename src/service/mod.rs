@@ -140,6 +140,9 @@ pub struct ParsedImport {
     /// Mailbox messages that could not be read, each with its line.
     #[serde(default)]
     pub skipped: Vec<crate::import::mbox::Skipped>,
+    /// The column map read from a plain CSV's header (as `--map` takes it).
+    #[serde(default)]
+    pub columns: Option<String>,
 }
 
 /// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
@@ -185,7 +188,7 @@ impl ParsedImport {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (format, records, skipped) = crate::import::parse_with_skipped(
+        let (format, records, skipped, guessed) = crate::import::parse_with_skipped(
             &path.display().to_string(),
             &bytes,
             source,
@@ -200,6 +203,7 @@ impl ParsedImport {
             sha256: crate::domain::audit::sha256_hex(&bytes),
             records,
             skipped,
+            columns: guessed.map(|m| m.to_string()),
         })
     }
 }
@@ -502,24 +506,39 @@ pub struct ImportReport {
     /// Mailbox messages left out because they could not be read.
     #[serde(default)]
     pub skipped: Vec<crate::import::mbox::Skipped>,
+    /// The column map read from a plain CSV's header, as `--map` takes it.
+    #[serde(default)]
+    pub columns: Option<String>,
 }
 
 impl ImportReport {
-    /// The mailbox messages left out, in words (none: nothing).
+    /// The mailbox messages left out, and the column map read from a plain
+    /// CSV's header, in words (neither: nothing).
     pub fn skipped_words(&self) -> String {
-        match self.skipped.as_slice() {
-            [] => String::new(),
-            s => format!(
-                "; {} message(s) could not be read and were left out: {}",
-                s.len(),
-                s.iter()
-                    .take(5)
-                    .map(|m| crate::domain::text::inert(&m.why).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-                    + if s.len() > 5 { "; …" } else { "" }
-            ),
-        }
+        let columns = self
+            .columns
+            .as_ref()
+            .map(|m| {
+                format!(
+                    "; columns read from the header: --map {} (give --map to change it)",
+                    crate::domain::text::inert(m)
+                )
+            })
+            .unwrap_or_default();
+        columns
+            + &match self.skipped.as_slice() {
+                [] => String::new(),
+                s => format!(
+                    "; {} message(s) could not be read and were left out: {}",
+                    s.len(),
+                    s.iter()
+                        .take(5)
+                        .map(|m| crate::domain::text::inert(&m.why).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                        + if s.len() > 5 { "; …" } else { "" }
+                ),
+            }
     }
 
     /// The rows kept as held, in words for the shell and the desk.
@@ -978,6 +997,7 @@ impl Desk {
             older: counts.older,
             undated: counts.undated,
             skipped: parsed.skipped.clone(),
+            columns: parsed.columns.clone(),
         })
     }
 
