@@ -45,6 +45,8 @@ pub enum Ask {
         sources: usize,
         records: usize,
         portability: bool,
+        /// Why it went with sources unsearched, if it did.
+        unsearched_reason: Option<String>,
     },
     /// Reduction of a closed case past retention to its stub.
     Purge { retention_years: u32 },
@@ -76,7 +78,7 @@ pub enum Refused {
 
 /// Decides one step on `case` (as stored). The change's case is one version
 /// on, whatever the step applied on its way.
-pub fn decide(mut case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
+pub fn decide(case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
     let base = case.version;
     let mut change = match ask {
         Ask::Step {
@@ -89,23 +91,23 @@ pub fn decide(mut case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused
             sources,
             records,
             portability,
+            unsearched_reason,
         } => {
+            // The rule the package itself was made by: a caller cannot
+            // record a package the desk would not have made.
+            super::response::may_send_package(&case, unsearched_reason.as_deref()).map_err(
+                |why| Refusal {
+                    case: case.id,
+                    step: "record the package sent for",
+                    why,
+                },
+            )?;
             let step = Step::PackageSent {
                 sources,
                 records,
                 portability,
             };
-            let on = facts.today;
-            let event = case.apply(step, &cx(facts, on))?.clone();
-            Change {
-                kind: event.action.kind().to_string(),
-                detail: audit_detail(&event.action, event.on),
-                case,
-                remove_records: Vec::new(),
-                suppress: Vec::new(),
-                marks: Vec::new(),
-                moves_flags: false,
-            }
+            recorded(case, step, facts.today, facts)?
         }
         Ask::Purge { retention_years } => purge(case, retention_years, facts)?,
     };
@@ -148,7 +150,7 @@ fn day(
 }
 
 fn step_on(
-    mut case: Case,
+    case: Case,
     step: Step,
     on: Option<NaiveDate>,
     facts: &Facts,
@@ -176,6 +178,11 @@ fn step_on(
         }
     }
     let on = day(&case, &step, on, facts)?;
+    recorded(case, step, on, facts)
+}
+
+/// A step whose only side effect is its record (and, for a lift, the flags).
+fn recorded(mut case: Case, step: Step, on: NaiveDate, facts: &Facts) -> Result<Change, Refused> {
     let moves_flags = matches!(step, Step::LiftRestriction { .. });
     let event = case.apply(step, &cx(facts, on))?.clone();
     Ok(Change {

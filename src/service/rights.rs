@@ -351,20 +351,12 @@ impl Desk {
         unsearched_reason: Option<&str>,
     ) -> Result<Case, DeskError> {
         let c = self.store.case(id)?;
-        // The same rule the package was made by: a caller cannot record a
-        // package the desk would not have made.
-        crate::domain::response::may_send_package(&c, unsearched_reason).map_err(|why| {
-            DeskError::Refused(crate::domain::Refusal {
-                case: id,
-                step: "record the package sent for",
-                why,
-            })
-        })?;
         let held = self.holdings(&c);
         let ask = crate::domain::change::Ask::PackageSent {
             sources: held.by_source.len(),
             records: held.store_keys.len(),
             portability: c.rights.contains(&Right::Portability),
+            unsearched_reason: unsearched_reason.map(str::to_string),
         };
         self.carry_out(id, ask)
     }

@@ -428,6 +428,22 @@ pub fn intake_form(today: NaiveDate) -> Form {
     )
 }
 
+/// A fee asked before acting (Art. 12(5)(a)): how much, and why.
+pub fn fee_form(id: CaseId) -> Form {
+    Form::new(
+        format!("Ask a fee before acting on {id}"),
+        vec![
+            Field::text("amount", "Amount", "", "a reasonable fee, e.g. EUR 25"),
+            Field::text(
+                "reason",
+                "Why",
+                "",
+                "why the request is manifestly unfounded or excessive (the letter states it)",
+            ),
+        ],
+    )
+}
+
 pub fn verify_form(id: CaseId, today: NaiveDate) -> Form {
     let methods: Vec<&str> = VerificationMethod::ALL.iter().map(|m| m.as_str()).collect();
     Form::new(

@@ -10,7 +10,7 @@ mod rights;
 pub use records::AuditView;
 pub use rights::PendingExport;
 
-use forms::{close_form, reason_form};
+use forms::{close_form, fee_form, reason_form};
 pub use forms::{intake_form, parse_day, verify_form};
 
 use super::form::{Field, Form};
@@ -711,23 +711,7 @@ impl App {
                             step: Step::FeePaid,
                         }),
                         None => self.popups.push(Popup::Form {
-                            form: Form::new(
-                                format!("Ask a fee before acting on {id}"),
-                                vec![
-                                    crate::tui::form::Field::text(
-                                        "amount",
-                                        "Amount",
-                                        "",
-                                        "a reasonable fee, e.g. EUR 25",
-                                    ),
-                                    crate::tui::form::Field::text(
-                                        "reason",
-                                        "Why",
-                                        "",
-                                        "why the request is manifestly unfounded or excessive (the letter states it)",
-                                    ),
-                                ],
-                            ),
+                            form: fee_form(id),
                             purpose: Purpose::Fee(id),
                         }),
                     }
