@@ -47,7 +47,7 @@ impl Running {
             let mut w = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
             rightsdesk::service::synth::write_hubspot(&mut w, records, 7).unwrap();
             drop(w);
-            desk.import("web-forms", &csv, None, None, &mut |_, _| {})
+            desk.import("web-forms", &csv, &Default::default(), &mut |_, _| {})
                 .unwrap();
         }
         let socket = dir.path().join("bench.sock");

@@ -15,7 +15,7 @@ fn backup_and_restore_round_trip() {
         rightsdesk::service::demo::seed(&mut desk, common::today()).unwrap();
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/import/hubspot-contacts.csv");
-        desk.import("web-forms", &fixture, None, None, &mut |_, _| {})
+        desk.import("web-forms", &fixture, &Default::default(), &mut |_, _| {})
             .unwrap();
         desk.split_record("web-forms", "5103").unwrap();
     }

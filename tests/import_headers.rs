@@ -17,7 +17,7 @@ fn a_plain_csv_is_read_by_its_header_and_the_map_is_said() {
     )
     .unwrap();
     let said = ok(&d, &["import", "customers", plain.to_str().unwrap()]);
-    assert!(said.contains("(csv)"), "{said}");
+    assert!(said.contains("(csv, UTF-8, comma-separated)"), "{said}");
     assert!(
         said.contains("--map key=source_key,company=company,name=name,email=email,phone=phone"),
         "{said}"

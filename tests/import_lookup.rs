@@ -14,7 +14,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn import(desk: &Desk, source: &str, name: &str) -> rightsdesk::service::ImportReport {
-    desk.import(source, &fixture(name), None, None, &mut |_, _| {})
+    desk.import(source, &fixture(name), &Default::default(), &mut |_, _| {})
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -166,8 +166,11 @@ fn generic_csv_and_json_with_a_column_map() {
         .import(
             "customers",
             &fixture("generic-crm.csv"),
-            None,
-            Some(&map),
+            &rightsdesk::import::ReadAs {
+                format: None,
+                map: Some(map.clone()),
+                encoding: None,
+            },
             &mut |_, _| {},
         )
         .unwrap();
@@ -176,8 +179,7 @@ fn generic_csv_and_json_with_a_column_map() {
         .import(
             "customers",
             &fixture("generic-crm.csv"),
-            None,
-            None,
+            &Default::default(),
             &mut |_, _| {},
         )
         .unwrap();
@@ -192,8 +194,11 @@ fn generic_csv_and_json_with_a_column_map() {
         .import(
             "customers",
             &fixture("generic-crm.csv"),
-            Some(Format::Csv),
-            Some(&bad),
+            &rightsdesk::import::ReadAs {
+                format: Some(Format::Csv),
+                map: Some(bad.clone()),
+                encoding: None,
+            },
             &mut |_, _| {},
         )
         .unwrap_err()
@@ -210,8 +215,11 @@ fn generic_csv_and_json_with_a_column_map() {
         .import(
             "customers",
             &json,
-            Some(Format::Json),
-            Some(&m),
+            &rightsdesk::import::ReadAs {
+                format: Some(Format::Json),
+                map: Some(m.clone()),
+                encoding: None,
+            },
             &mut |_, _| {},
         )
         .unwrap();
@@ -227,17 +235,14 @@ fn hostile_files_are_refused_whole_naming_file_line_and_field() {
     let before = desk.verify_audit().unwrap();
     let expect: &[(&str, &str)] = &[
         ("invalid-utf8.csv", "line 2: is not valid UTF-8"),
-        ("latin1.csv", "line 2: is not UTF-8 (it looks like Latin-1"),
+        ("latin1.csv", "line 2: is not UTF-8 (it looks like Windows-1252 / Latin-1: give --encoding windows-1252"),
         (
             "huge-cell.csv",
             "line 2, field 'First Name': the cell is larger than 32 KiB",
         ),
         ("ragged.csv", "line 3"),
         ("nul.csv", "line 2: holds a NUL byte"),
-        (
-            "semicolons.csv",
-            "line 1: the header is separated by semicolons",
-        ),
+        ("pipes.csv", "line 1: the header is separated by pipes"),
         ("empty.csv", "the file is empty"),
         ("unterminated-quote.csv", "a quoted cell is never closed"),
         ("header-only.csv", "no rows"),
@@ -247,7 +252,7 @@ fn hostile_files_are_refused_whole_naming_file_line_and_field() {
     for (file, want) in expect {
         let path = fixture(&format!("hostile/{file}"));
         let e = desk
-            .import("web-forms", &path, None, None, &mut |_, _| {})
+            .import("web-forms", &path, &Default::default(), &mut |_, _| {})
             .unwrap_err()
             .to_string();
         assert!(

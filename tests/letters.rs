@@ -384,8 +384,7 @@ fn the_access_package_as_the_subject_reads_it() {
             "{}/tests/fixtures/import/hubspot-contacts.csv",
             env!("CARGO_MANIFEST_DIR")
         )),
-        None,
-        None,
+        &Default::default(),
         &mut |_, _| {},
     )
     .unwrap();

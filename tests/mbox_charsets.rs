@@ -52,7 +52,7 @@ fn a_mailbox_in_every_charset_lands_and_names_what_it_left_out() {
     let file = t.path().join("takeout-mail.mbox");
     std::fs::write(&file, mailbox()).unwrap();
     let said = ok(&d, &["import", "correspondence", file.to_str().unwrap()]);
-    assert!(said.contains("(mbox)"), "{said}");
+    assert!(said.contains("(mbox, per message)"), "{said}");
     assert!(
         said.contains(
             "1 message(s) could not be read and were left out: line 33: a header line without ':'"

@@ -197,6 +197,8 @@ fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
         exported_on: None,
         skipped: Vec::new(),
         columns: None,
+        encoding: "UTF-8".into(),
+        delimiter: Some("comma".into()),
     }
 }
 

@@ -567,6 +567,8 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
                 exported_on: None,
                 skipped: Vec::new(),
                 columns: None,
+                encoding: "UTF-8".into(),
+                delimiter: Some("comma".into()),
             },
         },
     };

@@ -32,7 +32,7 @@ fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
         app.desk
             .local()
             .unwrap()
-            .import(source, &fixture(file), None, None, &mut |_, _| {})
+            .import(source, &fixture(file), &Default::default(), &mut |_, _| {})
             .unwrap();
     }
     let (tx, rx) = mpsc::channel();
@@ -205,7 +205,7 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     key(&mut app, Tab);
     typ(&mut app, "/no/such/export.csv");
     key(&mut app, Tab);
-    let none = key(&mut app, Enter);
+    let none = ctrl(&mut app, 's');
     assert!(none.is_empty(), "a missing file is refused in the form");
     let Some(Popup::Form { form, .. }) = app.popups.last() else {
         panic!()
@@ -222,11 +222,11 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     let path = fixture("hubspot-contacts.csv");
     typ(&mut app, &path.display().to_string());
     keys(&mut app, &[Tab]);
-    let effects = key(&mut app, Enter);
+    let effects = ctrl(&mut app, 's');
     let Some(Effect::StartImport {
         source,
         path: p,
-        format,
+        how,
     }) = effects.first().cloned()
     else {
         panic!("{effects:?}")
@@ -235,7 +235,7 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     // What the run loop does on its worker thread, with progress coming back.
     let desk = app.desk.clone();
     let mut events = Vec::new();
-    let result = desk.import(&source, &p, format, None, &mut |stage, rows| {
+    let result = desk.import(&source, &p, &how, &mut |stage, rows| {
         events.push(ImportEvent::Progress {
             file: "hubspot-contacts.csv".into(),
             stage: stage.into(),

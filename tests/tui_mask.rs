@@ -70,8 +70,7 @@ fn masking_leaves_no_name_address_or_phone_on_any_screen() {
         "web-forms",
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/import/hubspot-contacts.csv"),
-        None,
-        None,
+        &Default::default(),
         &mut |_, _| {},
     )
     .unwrap();

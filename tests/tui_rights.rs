@@ -26,16 +26,14 @@ fn desk_with_case(dir: &std::path::Path, rights: &[Right]) -> (App, CaseId) {
     d.import(
         "web-forms",
         &fixture("hubspot-contacts.csv"),
-        None,
-        None,
+        &Default::default(),
         &mut |_, _| {},
     )
     .unwrap();
     d.import(
         "marketing",
         &fixture("mailchimp-subscribed.csv"),
-        None,
-        None,
+        &Default::default(),
         &mut |_, _| {},
     )
     .unwrap();

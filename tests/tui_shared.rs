@@ -6,7 +6,7 @@
 mod common;
 
 use common::service::Service;
-use common::{key, typ, work};
+use common::{ctrl, key, typ, work};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode::*;
 use ratatui::Terminal;
@@ -267,8 +267,7 @@ fn exports_and_checks_from_a_desk_on_the_service_write_where_the_officer_works()
         desk.import(
             "web-forms",
             std::path::Path::new(&hubspot),
-            None,
-            None,
+            &Default::default(),
             &mut |_, _| {},
         )
         .unwrap();
@@ -413,7 +412,7 @@ fn the_lookup_asks_the_services_one_index_and_an_intake_from_it_opens_there() {
             ("events", "eventbrite-attendees.csv"),
             ("marketing", "mailchimp-unsubscribed.csv"),
         ] {
-            desk.import(source, &fixture(file), None, None, &mut |_, _| {})
+            desk.import(source, &fixture(file), &Default::default(), &mut |_, _| {})
                 .unwrap();
         }
         stored = desk.record_reader().len();
@@ -494,22 +493,15 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
     key(&mut app, Tab);
     typ(&mut app, &path);
     key(&mut app, Tab);
-    let effects = key(&mut app, Enter);
-    let Some(Effect::StartImport {
-        source,
-        path,
-        format,
-    }) = effects.first().cloned()
-    else {
+    let effects = ctrl(&mut app, 's');
+    let Some(Effect::StartImport { source, path, how }) = effects.first().cloned() else {
         panic!("{effects:?}")
     };
     // What the run loop's import thread does.
     let mut stages = Vec::new();
-    let result = app
-        .desk
-        .import(&source, &path, format, None, &mut |stage, _| {
-            stages.push(stage.to_string())
-        });
+    let result = app.desk.import(&source, &path, &how, &mut |stage, _| {
+        stages.push(stage.to_string())
+    });
     assert_eq!(stages.first().map(String::as_str), Some("reading"));
     assert!(stages.iter().any(|s| s == "sent"), "{stages:?}");
     app.update(Msg::Import(ImportEvent::Done(

@@ -61,6 +61,10 @@ pub enum Command {
         /// "key=ID,name=Full Name,email=E-mail,phone=Tel,company=Org,date=Updated".
         #[arg(long)]
         map: Option<crate::import::ColumnMap>,
+        /// The charset of a file with no byte-order mark, e.g. windows-1252
+        /// (default UTF-8; UTF-16 with a BOM, as Excel's "Unicode Text", is read as it says).
+        #[arg(long)]
+        encoding: Option<crate::import::text::Charset>,
         /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
@@ -200,9 +204,23 @@ pub struct ReadArgs {
     /// For csv/json: which columns hold what (see `import --help`).
     #[arg(long)]
     pub map: Option<crate::import::ColumnMap>,
+    /// The charset of a file with no byte-order mark (default UTF-8).
+    #[arg(long)]
+    pub encoding: Option<crate::import::text::Charset>,
     /// Print JSON instead of text (outside text escaped)
     #[arg(long)]
     pub json: bool,
+}
+
+impl ReadArgs {
+    /// How the file is to be read, as the officer asked.
+    pub fn how(&self) -> crate::import::ReadAs {
+        crate::import::ReadAs {
+            format: self.format,
+            map: self.map.clone(),
+            encoding: self.encoding,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +259,10 @@ pub enum SuppressionCommand {
         /// The export's format (detected from its header when not given)
         #[arg(long)]
         format: Option<crate::import::Format>,
+        /// The charset of a file with no byte-order mark, e.g. windows-1252
+        /// (default UTF-8; UTF-16 with a BOM, as Excel's "Unicode Text", is read as it says).
+        #[arg(long)]
+        encoding: Option<crate::import::text::Charset>,
     },
 }
 

@@ -266,6 +266,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             file,
             format,
             map,
+            encoding,
             json,
         } => {
             // Through the service when it runs: the file is read here (it is
@@ -280,7 +281,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     );
                 }
             };
-            let report = desk.import(source, file, *format, map.as_ref(), &mut progress)?;
+            let how = crate::import::ReadAs {
+                format: *format,
+                map: map.clone(),
+                encoding: *encoding,
+            };
+            let report = desk.import(source, file, &how, &mut progress)?;
             if *json {
                 print_json(&report);
             } else {
@@ -288,7 +294,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     "imported {} rows from {} ({}) into {}: {} new, {} updated{}{}",
                     report.rows,
                     crate::domain::text::inert(&report.file),
-                    report.format,
+                    report.read_as(),
                     report.source,
                     report.new,
                     report.updated,

@@ -158,7 +158,7 @@ pub fn backups(desk: &Backend, cmd: &BackupsCommand) -> Result<(), Failure> {
         }
         BackupsCommand::Check(a) => {
             let hits: Vec<crate::service::BackupHit> = desk
-                .check_file(true, &a.file, a.format, a.map.as_ref())?
+                .check_file(true, &a.file, &a.how())?
                 .into_iter()
                 .filter_map(|h| {
                     Some(crate::service::BackupHit {
@@ -243,7 +243,7 @@ pub fn suppression(desk: &Backend, cmd: &SuppressionCommand) -> Result<(), Failu
         }
         SuppressionCommand::Check(a) => {
             let hits: Vec<crate::service::SuppressionHit> = desk
-                .check_file(false, &a.file, a.format, a.map.as_ref())?
+                .check_file(false, &a.file, &a.how())?
                 .into_iter()
                 .map(|h| crate::service::SuppressionHit {
                     line: h.line,
@@ -267,8 +267,14 @@ pub fn suppression(desk: &Backend, cmd: &SuppressionCommand) -> Result<(), Failu
             source,
             file,
             format,
+            encoding,
         } => {
-            let done = desk.suppress_file(source, file, *format)?;
+            let how = crate::import::ReadAs {
+                format: *format,
+                map: None,
+                encoding: *encoding,
+            };
+            let done = desk.suppress_file(source, file, &how)?;
             outln!(
                 "{} unsubscribed or cleaned row(s): {} new suppression entries",
                 done.rows,

@@ -315,8 +315,8 @@ fn folded_header(h: &str) -> String {
 /// A column map read from a plain CSV's header by the usual names, when it
 /// names at least a person (a name, or an e-mail or phone); `None` when it
 /// cannot tell (then `--map` is asked for).
-pub fn guess_map(first_line: &str) -> Option<ColumnMap> {
-    let headers = split_header(first_line);
+pub fn guess_map(first_line: &str, sep: u8) -> Option<ColumnMap> {
+    let headers = split_header(first_line, sep);
     let mut m = ColumnMap::default();
     for h in &headers {
         let f = folded_header(h);
@@ -345,9 +345,10 @@ pub fn guess_map(first_line: &str) -> Option<ColumnMap> {
     person.then_some(m)
 }
 
-fn split_header(first: &str) -> Vec<String> {
+fn split_header(first: &str, sep: u8) -> Vec<String> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(sep)
         .from_reader(first.as_bytes());
     r.records()
         .next()
@@ -356,8 +357,8 @@ fn split_header(first: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub fn detect(first: &str) -> Option<Format> {
-    let headers = split_header(first);
+pub fn detect(first: &str, sep: u8) -> Option<Format> {
+    let headers = split_header(first, sep);
     PROFILES
         .iter()
         .find(|p| {
@@ -491,6 +492,7 @@ fn unterminated_quote(text: &str) -> Option<u64> {
 pub fn parse(
     file: &str,
     text: &str,
+    sep: u8,
     source: &str,
     format: Format,
     map: Option<&ColumnMap>,
@@ -505,6 +507,7 @@ pub fn parse(
     }
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
+        .delimiter(sep)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
@@ -514,10 +517,8 @@ pub fn parse(
         .collect();
     if headers.len() == 1 {
         let h = &headers[0];
-        for (d, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
-            if h.contains(d) {
-                return Err(ImportError::at(file, Some(1), None, format!("the header is separated by {name}, not commas: export as comma-separated CSV")));
-            }
+        if h.contains('|') {
+            return Err(ImportError::at(file, Some(1), None, "the header is separated by pipes: export as comma-, semicolon- or tab-separated text"));
         }
     }
     let cols = columns(file, &headers, format, map)?;

@@ -132,6 +132,26 @@ impl fmt::Display for Format {
     }
 }
 
+/// How the officer asks for an export to be read; what is not given is
+/// detected from the content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAs {
+    pub format: Option<Format>,
+    /// For csv/json, or to override the map read from a plain CSV's header.
+    pub map: Option<ColumnMap>,
+    /// The charset of a file with no byte-order mark (default UTF-8).
+    pub encoding: Option<text::Charset>,
+}
+
+impl ReadAs {
+    pub fn format(format: Option<Format>) -> ReadAs {
+        ReadAs {
+            format,
+            ..ReadAs::default()
+        }
+    }
+}
+
 /// Parses a whole export. Nothing is returned unless every row passed.
 ///
 /// `format` is detected from the content when `None`; `Csv` and `Json` need a
@@ -143,17 +163,28 @@ pub fn parse(
     format: Option<Format>,
     map: Option<&ColumnMap>,
 ) -> Result<(Format, Vec<SourceRecord>), ImportError> {
-    parse_with_skipped(file, bytes, source, format, map).map(|(f, r, _, _)| (f, r))
+    let how = ReadAs {
+        format,
+        map: map.cloned(),
+        encoding: None,
+    };
+    parse_with_skipped(file, bytes, source, &how).map(|p| (p.format, p.records))
 }
 
-/// What `parse_with_skipped` gives: the format, the records, the mailbox
-/// messages left out, and the column map read from a plain CSV's header.
-pub type Parsed = (
-    Format,
-    Vec<SourceRecord>,
-    Vec<mbox::Skipped>,
-    Option<ColumnMap>,
-);
+/// An export read whole, and how it was read (said back to the officer).
+#[derive(Debug)]
+pub struct Parsed {
+    pub format: Format,
+    pub records: Vec<SourceRecord>,
+    /// Mailbox messages left out because they could not be read.
+    pub skipped: Vec<mbox::Skipped>,
+    /// The column map read from a plain CSV's header.
+    pub columns: Option<ColumnMap>,
+    /// The charset the file was read in ("per message" for a mailbox).
+    pub encoding: String,
+    /// "comma", "semicolon" or "tab" for a delimited export.
+    pub delimiter: Option<&'static str>,
+}
 
 /// `parse`, with the mailbox messages that could not be read (an mbox is
 /// never refused whole for one message; every other format lands whole).
@@ -161,9 +192,9 @@ pub fn parse_with_skipped(
     file: &str,
     bytes: &[u8],
     source: &str,
-    format: Option<Format>,
-    map: Option<&ColumnMap>,
+    how: &ReadAs,
 ) -> Result<Parsed, ImportError> {
+    let (format, map) = (how.format, how.map.as_ref());
     // A mailbox holds bodies in every charset: it is read as bytes, and
     // only its headers are decoded (see `mbox::parse`).
     let is_mbox = format == Some(Format::Mbox)
@@ -174,15 +205,24 @@ pub fn parse_with_skipped(
                 .starts_with(b"From "));
     if is_mbox {
         let (records, skipped) = mbox::parse(file, bytes, source)?;
-        return Ok((Format::Mbox, records, skipped, None));
+        return Ok(Parsed {
+            format: Format::Mbox,
+            records,
+            skipped,
+            columns: None,
+            encoding: "per message".into(),
+            delimiter: None,
+        });
     }
-    let text = text::checked_text(file, bytes)?;
+    let decoded = text::decoded(file, bytes, how.encoding)?;
+    let text: &str = &decoded.text;
     let first = text.lines().next().unwrap_or("");
+    let sep = text::delimiter(first);
     // A plain CSV whose header names its columns by their usual names needs
     // no --map: the map read from it is said back (`--map` when unsure).
     let guess = || {
-        (map.is_none() && first.contains(','))
-            .then(|| csvfmt::guess_map(first))
+        (map.is_none() && first.as_bytes().contains(&sep))
+            .then(|| csvfmt::guess_map(first, sep))
             .flatten()
     };
     let (format, guessed) = match format {
@@ -197,9 +237,9 @@ pub fn parse_with_skipped(
         },
     };
     let map = map.or(guessed.as_ref());
-    let records = match format {
+    let (records, delimiter) = match format {
         Format::Mbox => unreachable!("read as bytes above"),
-        Format::Zoom => zoom::parse(file, text, source)?,
+        Format::Zoom => (zoom::parse(file, text, source)?, None),
         Format::Json => {
             let map = map.ok_or_else(|| {
                 ImportError::at(
@@ -209,11 +249,21 @@ pub fn parse_with_skipped(
                     "a JSON import needs a column map (--map name=…,email=…)",
                 )
             })?;
-            csvfmt::parse_json(file, text, source, map)?
+            (csvfmt::parse_json(file, text, source, map)?, None)
         }
-        f => csvfmt::parse(file, text, source, f, map)?,
+        f => (
+            csvfmt::parse(file, text, sep, source, f, map)?,
+            Some(text::delimiter_name(sep)),
+        ),
     };
-    Ok((format, records, Vec::new(), guessed))
+    Ok(Parsed {
+        format,
+        records,
+        skipped: Vec::new(),
+        columns: guessed,
+        encoding: decoded.encoding,
+        delimiter,
+    })
 }
 
 /// Recognises an export by its first line.
@@ -238,14 +288,16 @@ pub fn detect(file: &str, text: &str, have_map: bool) -> Result<Format, ImportEr
             ))
         };
     }
-    if !first.contains(',') {
-        for (d, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
-            if first.contains(d) {
-                return Err(ImportError::at(file, Some(1), None, format!("the header is separated by {name}, not commas: export as comma-separated CSV")));
-            }
-        }
+    let sep = text::delimiter(first);
+    if sep == b',' && !first.contains(',') && first.contains('|') {
+        return Err(ImportError::at(
+            file,
+            Some(1),
+            None,
+            "the header is separated by pipes: export as comma-, semicolon- or tab-separated text",
+        ));
     }
-    if let Some(f) = csvfmt::detect(first) {
+    if let Some(f) = csvfmt::detect(first, sep) {
         return Ok(f);
     }
     if have_map {

@@ -302,8 +302,7 @@ impl Backend {
         &self,
         source: &str,
         path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
+        how: &crate::import::ReadAs,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<crate::service::ImportReport, DeskError> {
         crate::service::files_at_hand::import_file(
@@ -311,8 +310,7 @@ impl Backend {
             self.catalogue(),
             source,
             path,
-            format,
-            map,
+            how,
             progress,
         )
     }
@@ -323,10 +321,9 @@ impl Backend {
         &self,
         source: &str,
         path: &Path,
-        format: Option<crate::import::Format>,
+        how: &crate::import::ReadAs,
     ) -> Result<crate::service::ops::Suppressed, DeskError> {
-        let parsed =
-            crate::service::ParsedImport::read(source, path, format, None, &mut |_, _| {})?;
+        let parsed = crate::service::ParsedImport::read(source, path, how, &mut |_, _| {})?;
         self.suppress_unsubscribed(source.to_string(), parsed.records)
     }
 
@@ -384,12 +381,11 @@ impl Backend {
         &self,
         restore: bool,
         path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
+        how: &crate::import::ReadAs,
     ) -> Result<Vec<crate::service::CheckHit>, DeskError> {
         let flags = self.hashed_flags()?;
         let source = if restore { "restore" } else { "campaign" };
-        let parsed = crate::service::ParsedImport::read(source, path, format, map, &mut |_, _| {})?;
+        let parsed = crate::service::ParsedImport::read(source, path, how, &mut |_, _| {})?;
         let hashes: HashSet<String> = parsed
             .records
             .iter()

@@ -16,15 +16,14 @@ pub fn import_file(
     catalogue: &Catalogue,
     source: &str,
     path: &Path,
-    format: Option<crate::import::Format>,
-    map: Option<&crate::import::ColumnMap>,
+    how: &crate::import::ReadAs,
     progress: &mut dyn FnMut(&str, usize),
 ) -> Result<ImportReport, DeskError> {
     // Refused before a large file is read, not after.
     if catalogue.get(source).is_none() {
         return Err(DeskError::unknown_source(catalogue, source));
     }
-    let parsed = ParsedImport::read(source, path, format, map, progress)?;
+    let parsed = ParsedImport::read(source, path, how, progress)?;
     progress("sent", parsed.records.len());
     let report = ops.write_import(source.to_string(), parsed)?;
     progress("written", report.rows);

@@ -143,6 +143,11 @@ pub struct ParsedImport {
     /// The column map read from a plain CSV's header (as `--map` takes it).
     #[serde(default)]
     pub columns: Option<String>,
+    /// The charset it was read in, and a delimited file's separator.
+    #[serde(default)]
+    pub encoding: String,
+    #[serde(default)]
+    pub delimiter: Option<String>,
 }
 
 /// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
@@ -175,8 +180,7 @@ impl ParsedImport {
     pub fn read(
         source: &str,
         path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
+        how: &crate::import::ReadAs,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ParsedImport, DeskError> {
         progress("reading", 0);
@@ -188,22 +192,19 @@ impl ParsedImport {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (format, records, skipped, guessed) = crate::import::parse_with_skipped(
-            &path.display().to_string(),
-            &bytes,
-            source,
-            format,
-            map,
-        )?;
-        progress("parsed", records.len());
+        let parsed =
+            crate::import::parse_with_skipped(&path.display().to_string(), &bytes, source, how)?;
+        progress("parsed", parsed.records.len());
         Ok(ParsedImport {
             exported_on: date_in_name(&file),
             file,
-            format,
+            format: parsed.format,
             sha256: crate::domain::audit::sha256_hex(&bytes),
-            records,
-            skipped,
-            columns: guessed.map(|m| m.to_string()),
+            records: parsed.records,
+            skipped: parsed.skipped,
+            columns: parsed.columns.map(|m| m.to_string()),
+            encoding: parsed.encoding,
+            delimiter: parsed.delimiter.map(str::to_string),
         })
     }
 }
@@ -509,9 +510,27 @@ pub struct ImportReport {
     /// The column map read from a plain CSV's header, as `--map` takes it.
     #[serde(default)]
     pub columns: Option<String>,
+    /// The charset it was read in ("per message" for a mailbox).
+    #[serde(default)]
+    pub encoding: String,
+    /// A delimited file's separator: comma, semicolon or tab.
+    #[serde(default)]
+    pub delimiter: Option<String>,
 }
 
 impl ImportReport {
+    /// How the file was read, in words: "hubspot, UTF-16LE (BOM), tab-separated".
+    pub fn read_as(&self) -> String {
+        let mut words = vec![self.format.clone()];
+        if !self.encoding.is_empty() {
+            words.push(self.encoding.clone());
+        }
+        if let Some(d) = &self.delimiter {
+            words.push(format!("{d}-separated"));
+        }
+        words.join(", ")
+    }
+
     /// The mailbox messages left out, and the column map read from a plain
     /// CSV's header, in words (neither: nothing).
     pub fn skipped_words(&self) -> String {
@@ -859,11 +878,10 @@ impl Desk {
         &self,
         source: &str,
         path: &Path,
-        format: Option<crate::import::Format>,
-        map: Option<&crate::import::ColumnMap>,
+        how: &crate::import::ReadAs,
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ImportReport, DeskError> {
-        files_at_hand::import_file(self, &self.catalogue, source, path, format, map, progress)
+        files_at_hand::import_file(self, &self.catalogue, source, path, how, progress)
     }
 
     /// A handle a worker thread can load the source records through.
@@ -998,6 +1016,8 @@ impl Desk {
             undated: counts.undated,
             skipped: parsed.skipped.clone(),
             columns: parsed.columns.clone(),
+            encoding: parsed.encoding.clone(),
+            delimiter: parsed.delimiter.clone(),
         })
     }
 

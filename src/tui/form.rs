@@ -180,6 +180,11 @@ impl Form {
             .expect("field exists")
     }
 
+    /// The position of a field, to move the focus to it.
+    pub fn index_of(&self, key: &str) -> usize {
+        self.fields.iter().position(|f| f.key == key).unwrap_or(0)
+    }
+
     pub fn get_mut(&mut self, key: &str) -> &mut Field {
         self.fields
             .iter_mut()

@@ -150,11 +150,9 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                             Effect::Copy(text) => {
                                 let _ = term::write_osc52(terminal.backend_mut(), &text);
                             }
-                            Effect::StartImport {
-                                source,
-                                path,
-                                format,
-                            } => spawn_import(app.desk.clone(), source, path, format, tx.clone()),
+                            Effect::StartImport { source, path, how } => {
+                                spawn_import(app.desk.clone(), source, path, *how, tx.clone())
+                            }
                             other => {
                                 if let Ok(job) = work::job(&mut app, other) {
                                     let tx = tx.clone();
@@ -256,7 +254,7 @@ fn spawn_import(
     desk: Backend,
     source: String,
     path: std::path::PathBuf,
-    format: Option<crate::import::Format>,
+    how: crate::import::ReadAs,
     tx: Sender<Input>,
 ) {
     let file = path
@@ -277,7 +275,7 @@ fn spawn_import(
                 }));
             };
             let result = desk
-                .import(&source, &path, format, None, &mut progress)
+                .import(&source, &path, &how, &mut progress)
                 .map_err(|e| e.to_string());
             let _ = tx.send(Input::Import(app::ImportEvent::Done(result)));
         });

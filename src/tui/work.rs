@@ -23,7 +23,7 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         } => Box::new(move || Msg::Checked {
             restore,
             result: desk
-                .check_file(restore, &path, format, None)
+                .check_file(restore, &path, &crate::import::ReadAs::format(format))
                 .map_err(|e| e.to_string()),
         }),
         Effect::ExportClosures {

@@ -125,6 +125,19 @@ impl App {
             Purpose::Import => {
                 let path = std::path::PathBuf::from(form.get("file").text.trim());
                 let format = form.get("format").value().parse().ok();
+                let map = match form.get("columns").text.trim() {
+                    "" => None,
+                    m => match m.parse::<crate::import::ColumnMap>() {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            form.error = Some(format!("columns: {e}"));
+                            form.focus = form.index_of("columns");
+                            self.popups.push(Popup::Form { form, purpose });
+                            return;
+                        }
+                    },
+                };
+                let encoding = form.get("encoding").value().parse().ok();
                 if !path.is_file() {
                     form.error = Some(format!(
                         "{} is not a readable file",
@@ -137,7 +150,11 @@ impl App {
                 self.pending_effects.push(Effect::StartImport {
                     source: form.get("source").value().to_string(),
                     path,
-                    format,
+                    how: Box::new(crate::import::ReadAs {
+                        format,
+                        map,
+                        encoding,
+                    }),
                 });
                 return;
             }

@@ -139,6 +139,10 @@ pub struct IndexInfo {
     pub failed: Option<String>,
 }
 
+/// The charsets the import form offers for a file with no byte-order mark
+/// (one with a BOM, as Excel's "Unicode Text", is read as it says).
+const ENCODINGS: [&str; 4] = ["detect", "windows-1252", "iso-8859-2", "windows-1250"];
+
 /// What the run loop must do outside the app's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -148,7 +152,7 @@ pub enum Effect {
     StartImport {
         source: String,
         path: std::path::PathBuf,
-        format: Option<crate::import::Format>,
+        how: Box<crate::import::ReadAs>,
     },
     /// Propose a plan on a worker; the answer comes back as `Msg::Plan`.
     ProposePlan(CaseId),
@@ -465,8 +469,8 @@ impl App {
                             body: format!(
                                 "{} rows from {} ({}) into {}: {} new, {} updated{}{}.",
                                 r.rows,
-                                r.file,
-                                r.format,
+                                crate::domain::text::inert(&r.file),
+                                r.read_as(),
                                 r.source,
                                 r.new,
                                 r.updated,
@@ -585,6 +589,13 @@ impl App {
                             Field::choice("source", "Source", &sources, 0),
                             Field::text("file", "File", "", "path to the export on this server"),
                             Field::choice("format", "Format", &formats, 0),
+                            Field::text(
+                                "columns",
+                                "Columns",
+                                "",
+                                "empty: read from the header; else name=Full Name,email=E-mail",
+                            ),
+                            Field::choice("encoding", "Encoding", &ENCODINGS, 0),
                         ],
                     );
                     self.popups.push(Popup::Form {
