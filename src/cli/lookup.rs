@@ -102,6 +102,13 @@ fn show(q: &str, groups: &[Group], json: bool, stream: bool) {
                 inert(&h.name),
                 inert(&h.emails.join(", "))
             );
+            if let Some(m) = &h.mentions {
+                outln!(
+                    "  {:<20} MENTIONS (found in its title, not a record of theirs): {}",
+                    "",
+                    inert(m)
+                );
+            }
         }
     }
 }

@@ -20,6 +20,11 @@ pub struct SourceRecord {
     /// A status the system gave the row (Mailchimp: subscribed, unsubscribed, cleaned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Titles and topics that may name a person without being theirs (a
+    /// Zoom recording's topic): searched by the lookup, which then flags the
+    /// record as mentioning the person; never used to link records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
     /// Every column of the row, for access packages.
     pub raw: Vec<(String, String)>,
     /// The export format and line the row came from.

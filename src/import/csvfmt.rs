@@ -621,6 +621,7 @@ pub fn parse(
             company: get(&cols.company).into_iter().next(),
             last_activity,
             status,
+            mentions: vec![],
             raw: headers
                 .iter()
                 .cloned()
@@ -749,6 +750,7 @@ pub fn parse_json(
                 .and_then(cell)
                 .and_then(|d| parse_date(&d)),
             status: None,
+            mentions: vec![],
             raw,
             format: "json".into(),
             line: i as u64 + 1,

@@ -171,6 +171,7 @@ fn message(line: u64, headers: Vec<(String, String)>, source: &str, out: &mut Ve
                 company: None,
                 last_activity: date,
                 status: None,
+                mentions: vec![],
                 raw,
                 format: "mbox".into(),
                 line,

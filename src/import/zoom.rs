@@ -93,6 +93,9 @@ pub fn parse(file: &str, text: &str, source: &str) -> Result<Vec<SourceRecord>, 
             phones: vec![],
             company: None,
             last_activity: s("start_time").and_then(|d| parse_date(&d)),
+            // "Discovery call – Jürgen Müller (Müller Logistik GmbH)": the
+            // topic names a guest the export lists nowhere else.
+            mentions: s("topic").into_iter().collect(),
             status: None,
             raw,
             format: "zoom".into(),

@@ -176,6 +176,10 @@ pub struct Hit {
     pub phones: Vec<String>,
     pub company: Option<String>,
     pub last_activity: Option<NaiveDate>,
+    /// Found only in a title or topic (a Zoom recording's): the record
+    /// mentions the person, it is not theirs. The titles, as stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<String>,
     pub score: i64,
     pub subject: String,
     pub flags: Flags,
@@ -202,7 +206,19 @@ fn ids_of(r: &SourceRecord, cc: &str) -> Vec<String> {
     ids
 }
 
+/// What is shown and matched: the record's own words, then the titles that
+/// may mention someone.
 fn label_of(r: &SourceRecord) -> String {
+    let mut label = own_label(r);
+    for m in &r.mentions {
+        label.push_str(" · ");
+        label.push_str(m);
+    }
+    label
+}
+
+/// Name · e-mails · phones · company · key: the words that are the record's own.
+fn own_label(r: &SourceRecord) -> String {
     let mut parts: Vec<&str> = Vec::new();
     parts.extend(r.names.iter().map(String::as_str));
     parts.extend(r.emails.iter().map(String::as_str));
@@ -244,7 +260,7 @@ fn prepare(records: &[SourceRecord], offset: u32, cc: &str) -> Prepared {
     for (i, r) in records.iter().enumerate() {
         let i = offset + i as u32;
         let mut toks: Vec<String> = Vec::new();
-        for n in r.names.iter().chain(r.company.iter()) {
+        for n in r.names.iter().chain(r.company.iter()).chain(&r.mentions) {
             toks.extend(
                 folded(n)
                     .split(|c: char| !c.is_alphanumeric())
@@ -591,7 +607,7 @@ impl Index {
                 .unwrap_or_else(|| digits.clone());
             (e164, digits.clone())
         });
-        let mut hits: Vec<(i64, u32, Vec<usize>)> = Vec::new();
+        let mut hits: Vec<(i64, u32, Vec<usize>, bool)> = Vec::new();
         for i in self.candidates(&tokens, phone.clone()) {
             let e = &self.entries[i as usize];
             if live.hides(&e.record) {
@@ -611,12 +627,20 @@ impl Index {
                 None => score(matcher, &e.label, &tokens),
             };
             if let Some((s, hl)) = scored {
-                hits.push((s, i, hl));
+                // Found only in a title: the record mentions the person
+                // rather than being theirs (fuzzy, so a topic that merely
+                // contains the letters is not found as them).
+                let by_mention = !e.record.mentions.is_empty()
+                    && score(matcher, &own_label(&e.record), &tokens).is_none();
+                if by_mention && !words_start_with(&e.record, &tokens) {
+                    continue;
+                }
+                hits.push((s, i, hl, by_mention));
             }
         }
         // Best subjects first; within a subject, best records first.
         let mut best: HashMap<u32, i64> = HashMap::new();
-        for (s, i, _) in &hits {
+        for (s, i, _, _) in &hits {
             let subj = self.entries[*i as usize].subject;
             let b = best.entry(subj).or_insert(*s);
             *b = (*b).max(*s);
@@ -638,10 +662,10 @@ impl Index {
             })
             .collect();
         hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for (s, i, hl) in hits {
+        for (s, i, hl, by_mention) in hits {
             let e = &self.entries[i as usize];
             if let Some(&pos) = keep.get(&e.subject) {
-                let mut hit = self.hit(e, s, hl);
+                let mut hit = self.hit(e, s, hl, by_mention);
                 hit.flags = groups[pos].flags;
                 groups[pos].hits.push(hit);
             }
@@ -649,7 +673,7 @@ impl Index {
         groups
     }
 
-    fn hit(&self, e: &Entry, score: i64, highlight: Vec<usize>) -> Hit {
+    fn hit(&self, e: &Entry, score: i64, highlight: Vec<usize>, by_mention: bool) -> Hit {
         let r = &e.record;
         Hit {
             source: r.source.clone(),
@@ -659,6 +683,7 @@ impl Index {
             phones: r.phones.clone(),
             company: r.company.clone(),
             last_activity: r.last_activity,
+            mentions: by_mention.then(|| r.mentions.join(" · ")),
             score,
             subject: self.subject_ids[e.subject as usize].clone(),
             flags: self.subject_flags[e.subject as usize],
@@ -706,6 +731,20 @@ impl Index {
             flags: self.flags_of(s, live),
         })
     }
+}
+
+/// Whether every query word starts a word of the record (its own or its
+/// titles'): how a title is held to name someone, since a fuzzy match of a
+/// long title finds scattered letters of almost any name.
+fn words_start_with(r: &SourceRecord, tokens: &[String]) -> bool {
+    let text = folded(&label_of(r));
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    tokens
+        .iter()
+        .all(|t| words.iter().any(|w| w.starts_with(t.as_str())))
 }
 
 /// Sum of each query word's fuzzy score against the folded label; `None` if a

@@ -484,6 +484,10 @@ fn lookup(
         lines.push(Line::from(head));
         for h in g.hits.iter().take(3) {
             let mut row = vec![Span::styled(format!("  {:<19}", h.source), t.muted())];
+            if h.mentions.is_some() {
+                // Not the person's record: a title that names them.
+                row.push(Span::styled("MENTIONS ", t.flag()));
+            }
             row.extend(highlighted(app, h, width));
             if let Some(d) = h.last_activity {
                 row.push(Span::styled(format!("  last {d}"), t.muted()));
