@@ -501,6 +501,28 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Adds identities found to be the subject's to the case (audited): a
+    /// record of the lookup, an e-mail, a phone. The plan, the erasure, the
+    /// suppression list and the backup marks then cover them.
+    Link {
+        id: String,
+        /// A record as the lookup shows it, SOURCE:KEY; its e-mails and
+        /// phones come with it (repeatable).
+        #[arg(long = "record", value_name = "SOURCE:KEY")]
+        records: Vec<String>,
+        /// Another e-mail of the person (repeatable).
+        #[arg(long = "email")]
+        emails: Vec<String>,
+        /// Another phone of the person (repeatable).
+        #[arg(long = "phone")]
+        phones: Vec<String>,
+        /// Why these are the same person (kept in the case).
+        #[arg(long)]
+        note: String,
+        /// Print JSON instead of text (outside text escaped)
+        #[arg(long)]
+        json: bool,
+    },
     /// Lifts a restriction; the subject must have been told first (Art. 18(3)).
     LiftRestriction {
         id: String,

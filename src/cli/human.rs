@@ -163,7 +163,18 @@ pub fn case_detail(v: &CaseView) -> String {
     }
     let _ = writeln!(s, "history:");
     for e in &c.history {
-        let _ = writeln!(s, "  {} {:<14} {}", e.on, e.action.kind(), inert(&e.actor));
+        let gist = e
+            .action
+            .gist()
+            .map(|g| format!("  {}", inert(&g)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {} {:<14} {}{gist}",
+            e.on,
+            e.action.kind(),
+            inert(&e.actor)
+        );
     }
     s
 }

@@ -32,6 +32,11 @@ pub fn case_json(v: &CaseView) -> serde_json::Value {
         "requester": c.requester,
         "child": c.child,
         "subject": c.subject,
+        // Records of the lookup staff attached or linked (SOURCE:KEY).
+        "records": c.records,
+        "history": c.history.iter().map(|e| serde_json::json!({
+            "on": e.on, "kind": e.action.kind(), "by": e.actor, "gist": e.action.gist(),
+        })).collect::<Vec<_>>(),
         "verification": c.verifications.last().map(|x| serde_json::json!({
             "method": x.method, "outcome": x.outcome, "by": x.by, "on": x.on, "note": x.note,
         })),

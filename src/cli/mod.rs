@@ -650,6 +650,24 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
             None,
             *json,
         ),
+        CaseCommand::Link {
+            id,
+            records,
+            emails,
+            phones,
+            note,
+            json,
+        } => to_step(
+            id,
+            Step::LinkIdentity {
+                emails: emails.clone(),
+                phones: phones.clone(),
+                records: records.clone(),
+                note: note.clone(),
+            },
+            None,
+            *json,
+        ),
         CaseCommand::LiftRestriction {
             id,
             told_on,

@@ -304,6 +304,16 @@ pub enum Action {
         letter: super::notice::Letter,
         via: Channel,
     },
+    /// Identities found to be the same person's added to the case: how many
+    /// e-mails and phones, the sources of the records (the identifiers
+    /// themselves are on the subject, where pseudonymisation reaches them),
+    /// and why staff hold them the same person's.
+    IdentityLinked {
+        emails: usize,
+        phones: usize,
+        sources: Vec<String>,
+        note: String,
+    },
     /// The subject's identifiers in the case replaced by keyed hashes after erasure.
     Pseudonymised,
     /// Reduced to its stub once past the desk's own retention.
@@ -318,6 +328,32 @@ pub struct PlannedRef {
 }
 
 impl Action {
+    /// What a step did, in a few words beside its kind in a timeline
+    /// (none for steps whose kind says it all).
+    pub fn gist(&self) -> Option<String> {
+        match self {
+            Action::IdentityLinked {
+                emails,
+                phones,
+                sources,
+                note,
+            } => {
+                let mut parts = Vec::new();
+                if *emails > 0 {
+                    parts.push(format!("{emails} e-mail(s)"));
+                }
+                if *phones > 0 {
+                    parts.push(format!("{phones} phone(s)"));
+                }
+                if !sources.is_empty() {
+                    parts.push(format!("record(s) from {}", sources.join(", ")));
+                }
+                Some(format!("{}: {note}", parts.join(", ")))
+            }
+            _ => None,
+        }
+    }
+
     /// A short kebab-case name for audit logs and timelines.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -343,6 +379,7 @@ impl Action {
             Action::FeeRequested { .. } => "fee-requested",
             Action::FeePaid => "fee-paid",
             Action::PackageSent { .. } => "access-exported",
+            Action::IdentityLinked { .. } => "identity-linked",
             Action::Pseudonymised => "pseudonymised",
             Action::Purged => "purged",
         }
@@ -553,6 +590,7 @@ impl Case {
                 Action::FeeRequested { reason, .. } => reason.clear(),
                 Action::TaskRecorded { note, .. } => note.clear(),
                 Action::Noted { text } => text.clear(),
+                Action::IdentityLinked { note, .. } => note.clear(),
                 Action::Finding { text, .. } => text.clear(),
                 Action::Closed { reason, .. } => *reason = GONE.into(),
                 Action::Rectified {

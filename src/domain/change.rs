@@ -31,6 +31,9 @@ pub struct Facts<'a> {
     /// The store keys of the records the desk holds about the case's
     /// subject (read only by a step that removes them).
     pub held: &'a dyn Fn(&Case) -> Vec<Vec<u8>>,
+    /// A record of the lookup by its `source:key` (read only by a step that
+    /// links it to a case).
+    pub record: &'a dyn Fn(&str) -> Option<super::record::SourceRecord>,
 }
 
 /// What staff ask of one case.
@@ -85,6 +88,10 @@ pub fn decide(case: Case, ask: Ask, facts: &Facts) -> Result<Change, Refused> {
             step: Step::Close(closing),
             on,
         } => close(case, closing, on, facts)?,
+        Ask::Step {
+            step: step @ Step::LinkIdentity { .. },
+            on,
+        } => link_identity(case, step, on, facts)?,
         Ask::Step { step, on } => step_on(case, step, on, facts)?,
         Ask::AcceptPlan(tasks) => accept_plan(case, &tasks, facts)?,
         Ask::PackageSent {
@@ -196,6 +203,147 @@ fn recorded(mut case: Case, step: Step, on: NaiveDate, facts: &Facts) -> Result<
     })
 }
 
+/// Linking an identity: a record named by `source:key` brings its e-mails
+/// and phones; the desk's registers already written for the case (the
+/// suppression list, the backup marks) are written again to cover the new
+/// identities, in the same change, so nothing the case promised misses them.
+fn link_identity(
+    mut case: Case,
+    step: Step,
+    on: Option<NaiveDate>,
+    facts: &Facts,
+) -> Result<Change, Refused> {
+    let Step::LinkIdentity {
+        mut emails,
+        mut phones,
+        records,
+        note,
+    } = step
+    else {
+        unreachable!("decide sends only a link here")
+    };
+    for r in &records {
+        let Some(found) = (facts.record)(r) else {
+            return Err(Refusal {
+                case: case.id,
+                step: "link an identity to",
+                why: format!(
+                    "no record '{r}' in the lookup (give SOURCE:KEY as the lookup shows it)"
+                ),
+            }
+            .into());
+        };
+        // An address the system stored oddly is still the person's: it
+        // is added as written only when it reads as one.
+        emails.extend(
+            found
+                .emails
+                .into_iter()
+                .filter(|e| super::identifier::check_email(e).is_ok()),
+        );
+        phones.extend(
+            found
+                .phones
+                .into_iter()
+                .filter(|p| super::identifier::check_phone(p).is_ok()),
+        );
+    }
+    let before: std::collections::BTreeSet<String> = facts
+        .pseudo
+        .all(&case.subject.emails, &case.subject.phones)
+        .into_iter()
+        .map(|(_, h)| h)
+        .collect();
+    let step = Step::LinkIdentity {
+        emails,
+        phones,
+        records,
+        note,
+    };
+    let on = day(&case, &step, on, facts)?;
+    let cx = cx(facts, on);
+    let event = case.apply(step, &cx)?.clone();
+    let all = facts.pseudo.all(&case.subject.emails, &case.subject.phones);
+    let new: Vec<_> = all
+        .iter()
+        .filter(|(_, h)| !before.contains(h))
+        .cloned()
+        .collect();
+    let done = |action: &str| {
+        case.tasks
+            .iter()
+            .filter(|t| t.action == action && t.status == TaskStatus::Done)
+            .map(|t| t.source.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let mut suppress = Vec::new();
+    if !done(ACTION_SUPPRESS).is_empty() {
+        suppress = suppression_entries(case.id, &new, facts.today);
+    }
+    let mut marks = Vec::new();
+    if !new.is_empty() {
+        for source in done(ACTION_MARK_BACKUP) {
+            if let Some(src) = facts.catalogue.get(&source) {
+                marks.extend(backup_marks(case.id, src, &all, facts.today));
+            }
+        }
+    }
+    let mut detail = audit_detail(&event.action, event.on);
+    detail["suppressed"] = serde_json::json!(suppress.len());
+    detail["backup_marks"] = serde_json::json!(marks.len());
+    Ok(Change {
+        kind: event.action.kind().to_string(),
+        detail,
+        case,
+        remove_records: Vec::new(),
+        suppress,
+        marks,
+        // Restricted, DO NOT MARKET and ERASED follow the case's identities.
+        moves_flags: true,
+    })
+}
+
+/// The suppression entries of a case's identities (keyed hashes).
+fn suppression_entries(
+    case: CaseId,
+    hashes: &[(super::pseudonym::IdKind, String)],
+    today: NaiveDate,
+) -> Vec<Suppression> {
+    hashes
+        .iter()
+        .map(|(kind, hash)| Suppression {
+            hash: hash.clone(),
+            id_kind: *kind,
+            added: today,
+            origin: SuppressionOrigin::Case { case },
+        })
+        .collect()
+}
+
+/// One backup exclusion mark per backup set of a source, holding every
+/// identity of the case (a mark is kept per case and set: written again,
+/// it replaces the one before).
+fn backup_marks(
+    case: CaseId,
+    src: &super::source::Source,
+    hashes: &[(super::pseudonym::IdKind, String)],
+    today: NaiveDate,
+) -> Vec<BackupMark> {
+    let expires = overwrite_date(today, src.retention.months);
+    src.systems
+        .iter()
+        .map(|set| BackupMark {
+            case,
+            source: src.id.clone(),
+            set: set.clone(),
+            marked_on: today,
+            expires,
+            re_erase_on_restore: true,
+            hashes: hashes.to_vec(),
+        })
+        .collect()
+}
+
 /// Closing. An erasure granted in full or in part also removes the
 /// subject's records the desk holds (every source: exempt sources keep
 /// theirs in the source system, not in the desk) and, unless staff keep
@@ -295,14 +443,7 @@ fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<C
             if hashes.is_empty() {
                 continue; // no e-mail or phone to suppress: staff do it by hand
             }
-            for (kind, hash) in &hashes {
-                suppress.push(Suppression {
-                    hash: hash.clone(),
-                    id_kind: *kind,
-                    added: today,
-                    origin: SuppressionOrigin::Case { case: id },
-                });
-            }
+            suppress.extend(suppression_entries(id, &hashes, today));
             done.push((
                 t.source.clone(),
                 t.action.clone(),
@@ -314,17 +455,7 @@ fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<C
         } else if t.action == ACTION_MARK_BACKUP {
             let src = facts.catalogue.get(&t.source).expect("checked above");
             let expires = overwrite_date(today, src.retention.months);
-            for set in &src.systems {
-                marks.push(BackupMark {
-                    case: id,
-                    source: src.id.clone(),
-                    set: set.clone(),
-                    marked_on: today,
-                    expires,
-                    re_erase_on_restore: true,
-                    hashes: hashes.clone(),
-                });
-            }
+            marks.extend(backup_marks(id, src, &hashes, today));
             let until = expires
                 .map(|d| format!("until {d}"))
                 .unwrap_or_else(|| "until overwritten".into());
@@ -404,6 +535,12 @@ pub fn audit_detail(action: &Action, on: NaiveDate) -> serde_json::Value {
         RestrictionLifted { told_on, .. } => serde_json::json!({ "told_on": told_on }),
         Finding { source, .. } => serde_json::json!({ "source": source }),
         NoticeSent { letter, via } => serde_json::json!({ "letter": letter, "via": via }),
+        IdentityLinked {
+            emails,
+            phones,
+            sources,
+            ..
+        } => serde_json::json!({ "emails": emails, "phones": phones, "sources": sources }),
         PackageSent {
             sources,
             records,

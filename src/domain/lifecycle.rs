@@ -91,6 +91,20 @@ pub enum Step {
         letter: super::notice::Letter,
         via: Channel,
     },
+    /// Adds to the case identities staff found to be the same person's: an
+    /// e-mail, a phone, or a record of the lookup (`source:key`, whose
+    /// identifiers come with it). From then on the plan, the erasure, the
+    /// suppression list and the backup marks cover them. `note` says why
+    /// they are the same person (audited).
+    LinkIdentity {
+        #[serde(default)]
+        emails: Vec<String>,
+        #[serde(default)]
+        phones: Vec<String>,
+        #[serde(default)]
+        records: Vec<String>,
+        note: String,
+    },
     /// Replaces the subject's e-mails and phones by keyed hashes (`hashes`,
     /// computed by the caller who holds the key) once erasure is done.
     Pseudonymise {
@@ -123,6 +137,7 @@ impl Step {
             Step::PackageSent { .. } => "record the package sent for",
             Step::RequestFee { .. } => "ask a fee for",
             Step::FeePaid => "record the fee paid for",
+            Step::LinkIdentity { .. } => "link an identity to",
             Step::Pseudonymise { .. } => "pseudonymise",
             Step::Purge { .. } => "purge",
         }
@@ -691,6 +706,54 @@ impl Case {
                     Action::Finding {
                         source,
                         text: found,
+                    },
+                    self.state,
+                )
+            }
+            Step::LinkIdentity {
+                emails,
+                phones,
+                records,
+                note,
+            } => {
+                let note = need_text("note", &note)?;
+                let mut added = (0, 0, Vec::new());
+                for e in &emails {
+                    let e = normalise_email(e).map_err(|why| refuse(format!("e-mail: {why}")))?;
+                    if !self.subject.emails.contains(&e) {
+                        self.subject.emails.push(e);
+                        added.0 += 1;
+                    }
+                }
+                for p in &phones {
+                    let p = normalise_phone(p).map_err(|why| refuse(format!("phone: {why}")))?;
+                    if !self.subject.phones.contains(&p) {
+                        self.subject.phones.push(p);
+                        added.1 += 1;
+                    }
+                }
+                for r in &records {
+                    let Some((source, key)) = r
+                        .split_once(':')
+                        .filter(|(s, k)| !s.is_empty() && !k.is_empty())
+                    else {
+                        return Err(refuse(format!("'{r}' is not SOURCE:KEY")));
+                    };
+                    let r = format!("{source}:{key}");
+                    if !self.records.contains(&r) {
+                        self.records.push(r);
+                        added.2.push(source.to_string());
+                    }
+                }
+                if added.0 + added.1 + added.2.len() == 0 {
+                    return Err(refuse("every identity given is already on the case".into()));
+                }
+                (
+                    Action::IdentityLinked {
+                        emails: added.0,
+                        phones: added.1,
+                        sources: added.2,
+                        note,
                     },
                     self.state,
                 )

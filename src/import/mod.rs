@@ -221,7 +221,8 @@ pub fn parse_with_skipped(
     // A plain CSV whose header names its columns by their usual names needs
     // no --map: the map read from it is said back (`--map` when unsure).
     let guess = || {
-        (map.is_none() && first.as_bytes().contains(&sep))
+        // (A one-column list, `email`, is a header too.)
+        map.is_none()
             .then(|| csvfmt::guess_map(first, sep))
             .flatten()
     };

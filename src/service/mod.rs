@@ -799,6 +799,13 @@ impl Desk {
     pub(crate) fn carry_out(&self, id: CaseId, ask: Ask) -> Result<Case, DeskError> {
         let case = self.store.case(id)?;
         let held = |c: &Case| self.holdings(c).store_keys;
+        let record = |r: &str| {
+            let (source, key) = r.split_once(':')?;
+            let mut k = source.as_bytes().to_vec();
+            k.push(0);
+            k.extend_from_slice(key.as_bytes());
+            self.record_reader().get(&k)
+        };
         let facts = Facts {
             actor: &self.actor,
             at: self.now(),
@@ -807,6 +814,7 @@ impl Desk {
             catalogue: &self.catalogue,
             pseudo: &self.pseudo,
             held: &held,
+            record: &record,
         };
         let change = decide(case, ask, &facts)?;
         let beside = crate::store::Beside {

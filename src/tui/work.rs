@@ -49,7 +49,7 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         } => Box::new(move || Msg::Stepped {
             case,
             result: desk
-                .take_step(case, step, None, expected)
+                .take_step(case, *step, None, expected)
                 .map(Box::new)
                 .map_err(StepFailure::from),
         }),

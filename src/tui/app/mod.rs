@@ -172,7 +172,7 @@ pub enum Effect {
     /// the answer is `Msg::Stepped`.
     SlowStep {
         case: CaseId,
-        step: Step,
+        step: Box<Step>,
         /// The case's version when the officer confirmed.
         expected: Option<u64>,
     },

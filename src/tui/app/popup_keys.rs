@@ -105,7 +105,7 @@ impl App {
                         let expected = self.base_version(case);
                         self.pending_effects.push(Effect::SlowStep {
                             case,
-                            step,
+                            step: Box::new(step),
                             expected,
                         });
                     } else {

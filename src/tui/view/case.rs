@@ -214,8 +214,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::from(Span::styled("Timeline", t.header())));
     for e in &c.history {
+        let gist = e
+            .action
+            .gist()
+            .map(|g| format!("  {}", inert(&g)))
+            .unwrap_or_default();
         lines.push(Line::from(format!(
-            "  {} {:<14} {}",
+            "  {} {:<14} {}{gist}",
             e.on,
             e.action.kind(),
             inert(&e.actor)
