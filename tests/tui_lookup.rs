@@ -21,14 +21,22 @@ fn fixture(name: &str) -> std::path::PathBuf {
 
 /// A desk with four sources imported and a real lookup worker attached.
 fn desk_with_index(dir: &Path) -> (App, Receiver<LookupEvent>) {
+    desk_with_sources(dir, &[])
+}
+
+/// The same, with more exports imported before the worker starts.
+fn desk_with_sources(dir: &Path, more: &[(&str, &str)]) -> (App, Receiver<LookupEvent>) {
     let mut app = app(dir, false);
-    for (source, file) in [
+    for &(source, file) in [
         ("web-forms", "hubspot-contacts.csv"),
         ("events", "eventbrite-attendees.csv"),
         ("correspondence", "takeout.mbox"),
         ("meeting-recordings", "zoom-recordings.json"),
         ("marketing", "mailchimp-unsubscribed.csv"),
-    ] {
+    ]
+    .iter()
+    .chain(more)
+    {
         app.desk
             .local()
             .unwrap()
@@ -264,4 +272,101 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     assert!(body.contains("3 rows") && body.contains("3 new"), "{body}");
     assert!(!app.importing);
     assert_eq!(app.desk.local().unwrap().record_reader().len(), 3);
+}
+
+/// The group holding a record of `source`, as the lookup lists it.
+fn group_with(app: &App, source: &str) -> usize {
+    results(app)
+        .unwrap()
+        .iter()
+        .position(|g| g.hits.iter().any(|h| h.source == source))
+        .unwrap_or_else(|| panic!("no group with {source}"))
+}
+
+#[test]
+fn a_record_the_lookup_could_not_link_is_offered_and_added_to_the_open_case() {
+    let t = tempfile::tempdir().unwrap();
+    let (mut app, rx) =
+        desk_with_sources(t.path(), &[("marketing", "mailchimp-second-address.csv")]);
+    pump(&mut app, &rx, |a| !a.index.loading);
+
+    // Open a case for Jürgen from his HubSpot group.
+    let find = |app: &mut App| {
+        key(app, Char('/'));
+        typ(app, "jurgen muller");
+        pump(app, &rx, |a| {
+            results(a).is_some_and(|g| g.len() >= 2) && !a.index.loading
+        });
+        for _ in 0..group_with(app, "web-forms") {
+            key(app, Down);
+        }
+        key(app, Enter);
+        pump(app, &rx, |a| {
+            matches!(a.popups.last(), Some(Popup::Subject { .. }))
+        });
+    };
+    find(&mut app);
+    key(&mut app, Char('n'));
+    keys(&mut app, &[Tab, Tab, Char(' ')]);
+    ctrl(&mut app, 's');
+    let Screen::Case(id) = app.screen else {
+        panic!("the case opened")
+    };
+    // The desk goes on to identity; that can wait.
+    key(&mut app, Esc);
+    assert!(app.popups.is_empty());
+
+    // From the case, the person view names the Mailchimp record as possibly
+    // the same person — a hint, not a link.
+    find(&mut app);
+    let Some(Popup::Subject { view, .. }) = app.popups.last() else {
+        unreachable!()
+    };
+    assert!(view.records.iter().all(|r| !r
+        .emails
+        .contains(&"juergen.mueller@web.example".to_string())));
+    let hint = view
+        .similar
+        .iter()
+        .position(|s| s.record.source == "marketing")
+        .expect("the Mailchimp record is offered as possibly the same person");
+    let own = view.records.len();
+    let mut term = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let screen = format!("{}", term.backend());
+    assert!(
+        screen.contains("Possibly the same person")
+            && screen.contains(&format!("add the selected record to {id}")),
+        "{screen}"
+    );
+    for _ in 0..own + hint {
+        key(&mut app, Char('j'));
+    }
+    key(&mut app, Char('a'));
+    let Some(Popup::Form {
+        purpose: Purpose::LinkIdentity(to),
+        form,
+    }) = app.popups.last()
+    else {
+        panic!("the add form opens")
+    };
+    assert_eq!(*to, id);
+    assert_eq!(form.get("record").text, "marketing:444");
+    // Without a reason it stays open and says why.
+    ctrl(&mut app, 's');
+    assert!(matches!(
+        app.popups.last(),
+        Some(Popup::Form {
+            purpose: Purpose::LinkIdentity(_),
+            ..
+        })
+    ));
+    typ(&mut app, "he wrote from both addresses");
+    ctrl(&mut app, 's');
+    let case = app.desk.case(id).unwrap().case;
+    assert!(case.records.contains(&"marketing:444".to_string()));
+    assert!(case
+        .subject
+        .emails
+        .contains(&"juergen.mueller@web.example".to_string()));
 }

@@ -164,7 +164,24 @@ pub struct SubjectView {
     /// Identifiers shared by more than one record, and by how many: why they are linked.
     pub links: Vec<(String, usize)>,
     pub flags: Flags,
+    /// Records of other people with the same full name (folded) and no
+    /// shared e-mail or phone: possibly the same person. A hint for staff
+    /// to check, never a link.
+    #[serde(default)]
+    pub similar: Vec<Similar>,
 }
+
+/// A record that may be the same person's: why it is only a hint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Similar {
+    pub subject: String,
+    pub record: SourceRecord,
+    /// The company agrees too (a stronger hint).
+    pub same_company: bool,
+}
+
+/// Most hints shown for one person.
+const MAX_SIMILAR: usize = 10;
 
 /// One matching record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -724,12 +741,62 @@ impl Index {
             .map(|(k, c)| (k.to_string(), c))
             .collect();
         links.sort();
+        let similar = self.similar(s, &members, live);
         Some(SubjectView {
             id: subject.to_string(),
             records: members.iter().map(|e| e.record.clone()).collect(),
             links,
             flags: self.flags_of(s, live),
+            similar,
         })
+    }
+
+    /// Other people's records with a full name (two words or more, folded)
+    /// that one of this person's records bears: possibly the same person
+    /// under an address the lookup could not link.
+    fn similar(&self, s: u32, members: &[&Entry], live: &Live) -> Vec<Similar> {
+        let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
+        let names: HashSet<String> = members
+            .iter()
+            .flat_map(|e| e.record.names.iter().map(|n| norm(n)))
+            .filter(|n| n.split(' ').count() >= 2)
+            .collect();
+        let companies: HashSet<String> = members
+            .iter()
+            .filter_map(|e| e.record.company.as_deref().map(norm))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let mut out: Vec<Similar> = Vec::new();
+        'names: for name in &names {
+            let tokens: Vec<String> = name.split(' ').map(str::to_string).collect();
+            for i in self.candidates(&tokens, None) {
+                let e = &self.entries[i as usize];
+                if e.subject == s
+                    || live.hides(&e.record)
+                    || !e.record.names.iter().any(|n| norm(n) == *name)
+                    || out
+                        .iter()
+                        .any(|x| x.record.store_key() == e.record.store_key())
+                {
+                    continue;
+                }
+                out.push(Similar {
+                    subject: self.subject_ids[e.subject as usize].clone(),
+                    same_company: e
+                        .record
+                        .company
+                        .as_deref()
+                        .is_some_and(|c| companies.contains(&norm(c))),
+                    record: e.record.clone(),
+                });
+                if out.len() >= MAX_SIMILAR {
+                    break 'names;
+                }
+            }
+        }
+        // The company agreeing first.
+        out.sort_by_key(|x| !x.same_company);
+        out
     }
 }
 

@@ -80,6 +80,16 @@ impl App {
                     ))
                 }
             }
+            Purpose::LinkIdentity(id) => self.take_step(
+                id,
+                Step::LinkIdentity {
+                    emails: vec![],
+                    phones: vec![],
+                    records: vec![form.get("record").text.trim().to_string()],
+                    note: form.get("note").text.clone(),
+                },
+                None,
+            ),
             Purpose::Rectify(id) => self.take_step(
                 id,
                 Step::Rectify {

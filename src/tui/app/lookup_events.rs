@@ -115,6 +115,62 @@ impl App {
     }
 
     /// Opens intake with the subject's identifiers filled in and its records attached.
+    /// The form that adds a record of the lookup to the case on screen as
+    /// the same person's; with no case open, says how to get one.
+    pub(super) fn link_form(&mut self, record: &crate::domain::record::SourceRecord) {
+        let open = match self.screen {
+            Screen::Case(id) => self
+                .case
+                .as_ref()
+                .filter(|v| v.case.id == id && v.case.state.is_open())
+                .map(|_| id),
+            Screen::Queue => None,
+        };
+        let Some(id) = open else {
+            self.say("to add a record to a case, open the case (Enter in the queue), then / to find the record");
+            return;
+        };
+        let mut form = Form::new(
+            format!("Add to {id} as the same person"),
+            vec![
+                Field::text(
+                    "record",
+                    "Record",
+                    &format!("{}:{}", record.source, record.key),
+                    "SOURCE:KEY as the lookup shows it",
+                ),
+                Field::text(
+                    "note",
+                    "Why",
+                    "",
+                    "why this is the same person (kept in the case, audited)",
+                ),
+            ],
+        );
+        form.intro = vec![
+            {
+                use crate::tui::view::mask;
+                let emails: Vec<String> = record
+                    .emails
+                    .iter()
+                    .map(|e| mask::shown(self.masked, e, mask::email))
+                    .collect();
+                format!(
+                    "{} · {}",
+                    mask::shown(self.masked, record.display_name(), mask::name),
+                    emails.join(", ")
+                )
+            },
+            "Its e-mails and phones join the case: the plan, the erasure, the".into(),
+            "suppression list and the backup marks will cover them.".into(),
+        ];
+        form.focus = 1;
+        self.popups.push(Popup::Form {
+            form,
+            purpose: Purpose::LinkIdentity(id),
+        });
+    }
+
     pub(super) fn intake_for(&mut self, view: &SubjectView) {
         let mut form = intake_form(self.desk.today());
         // The name most records give; on a tie, the one with its accents (a

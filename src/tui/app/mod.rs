@@ -54,6 +54,8 @@ pub enum Purpose {
     NoticeSent(CaseId, crate::domain::notice::Letter),
     /// A fee asked before acting (Art. 12(5)(a)).
     Fee(CaseId),
+    /// A record of the lookup added to the case as the same person's.
+    LinkIdentity(CaseId),
     /// A restored data set (true) or a campaign list (false) to check.
     Check {
         restore: bool,

@@ -242,8 +242,25 @@ impl App {
                 KeyCode::Esc | KeyCode::Char('q') => {}
                 KeyCode::Char('c') if ctrl => {}
                 KeyCode::Char('j') | KeyCode::Down => {
-                    selected = (selected + 1).min(view.records.len().saturating_sub(1));
+                    // Down the person's records, then the possible matches.
+                    let rows = view.records.len() + view.similar.len();
+                    selected = (selected + 1).min(rows.saturating_sub(1));
                     self.popups.push(Popup::Subject { view, selected });
+                }
+                KeyCode::Char('a') => {
+                    let record = view
+                        .records
+                        .get(selected)
+                        .or_else(|| {
+                            view.similar
+                                .get(selected - view.records.len().min(selected))
+                                .map(|s| &s.record)
+                        })
+                        .cloned();
+                    self.popups.push(Popup::Subject { view, selected });
+                    if let Some(r) = record {
+                        self.link_form(&r);
+                    }
                 }
                 KeyCode::Char('k') | KeyCode::Up => {
                     selected = selected.saturating_sub(1);

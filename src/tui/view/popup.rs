@@ -555,7 +555,7 @@ fn subject(
         ]));
     }
     lines.push(Line::from(""));
-    for (i, rec) in view.records.iter().enumerate() {
+    let row = |i: usize, rec: &crate::domain::record::SourceRecord, extra: &str| {
         let who = super::mask::shown(app.masked, rec.display_name(), super::mask::name);
         let emails: Vec<String> = rec
             .emails
@@ -572,7 +572,7 @@ fn subject(
             .map(|d| format!(" · last {d}"))
             .unwrap_or_default();
         let text = format!(
-            "{:<19} {} · {}{}{}",
+            "{:<19} {} · {}{}{}{extra}",
             rec.source,
             who,
             emails.join(", "),
@@ -588,17 +588,42 @@ fn subject(
         } else {
             ratatui::style::Style::default()
         };
-        lines.push(Line::from(Span::styled(text, style)));
+        Line::from(Span::styled(text, style))
+    };
+    for (i, rec) in view.records.iter().enumerate() {
+        lines.push(row(i, rec, ""));
+    }
+    if !view.similar.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "Possibly the same person: same name, no shared e-mail or phone (check before adding)",
+            t.header(),
+        )));
+        for (j, s) in view.similar.iter().enumerate() {
+            let extra = if s.same_company {
+                " · same company"
+            } else {
+                ""
+            };
+            lines.push(row(view.records.len() + j, &s.record, extra));
+        }
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(vec![
+    let mut keys = vec![
         Span::styled("n", t.key()),
         Span::raw(" open a case for this person   "),
+    ];
+    if let crate::tui::app::Screen::Case(id) = app.screen {
+        keys.push(Span::styled("a", t.key()));
+        keys.push(Span::raw(format!(" add the selected record to {id}   ")));
+    }
+    keys.extend([
         Span::styled("x", t.key()),
         Span::raw(" split the selected record off   "),
         Span::styled("esc", t.key()),
         Span::raw(" back"),
-    ]));
+    ]);
+    lines.push(Line::from(keys));
     Clear.render(r, buf);
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
