@@ -35,6 +35,40 @@ impl Suppression {
     }
 }
 
+/// The status a marketing tool gives a contact who must not be sent to
+/// (Mailchimp: unsubscribed, cleaned), folded; `None` for any other. The
+/// lookup shows such a person DO NOT MARKET and the import puts the row's
+/// identifiers on the suppression list: one rule for both.
+pub fn marketing_stopped(status: Option<&str>) -> Option<String> {
+    let s = status?.trim().to_ascii_lowercase();
+    matches!(s.as_str(), "unsubscribed" | "cleaned").then_some(s)
+}
+
+/// The suppression entries of a marketing tool's row whose status stops
+/// marketing (none for any other row).
+pub fn suppression_of_row(
+    pseudo: &super::pseudonym::Pseudonymiser,
+    record: &super::record::SourceRecord,
+    today: NaiveDate,
+) -> Vec<Suppression> {
+    let Some(status) = marketing_stopped(record.status.as_deref()) else {
+        return Vec::new();
+    };
+    pseudo
+        .all(&record.emails, &record.phones)
+        .into_iter()
+        .map(|(id_kind, hash)| Suppression {
+            hash,
+            id_kind,
+            added: today,
+            origin: SuppressionOrigin::Import {
+                source: record.source.clone(),
+                status: status.clone(),
+            },
+        })
+        .collect()
+}
+
 /// A backup exclusion mark: a backup set that may hold an erased person, until
 /// when, and the hashes a restore must be checked against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -409,10 +409,7 @@ impl Index {
                 f.do_not_market |= flags.do_not_market.contains(id);
                 f.erased |= flags.erased.contains(id);
             }
-            if matches!(
-                e.record.status.as_deref(),
-                Some("unsubscribed") | Some("cleaned")
-            ) {
+            if crate::domain::register::marketing_stopped(e.record.status.as_deref()).is_some() {
                 f.do_not_market = true;
                 status_dnm[s as usize] = true;
             }
@@ -707,6 +704,32 @@ impl Index {
             label: e.label.clone(),
             highlight,
         }
+    }
+
+    /// The identifier keys (e-mail and phone keys) of every person the
+    /// lookup shows as DO NOT MARKET now: what a campaign check must catch,
+    /// whatever the flag came from (a case, the suppression list, a
+    /// marketing tool's unsubscribed row, a record linked to any of them).
+    pub fn do_not_market_ids(&self, live: &Live) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in 0..self.subject_ids.len() {
+            let (a, b) = (
+                self.members_start[s] as usize,
+                self.members_start[s + 1] as usize,
+            );
+            if !self.flags_of(s as u32, live).do_not_market {
+                continue;
+            }
+            for &i in &self.members[a..b] {
+                let e = &self.entries[i as usize];
+                if !live.hides(&e.record) {
+                    out.extend(e.ids.iter().cloned());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Every record of a subject, with the identifiers that link them.

@@ -218,6 +218,16 @@ impl LookupIndex {
         MATCHER.with(|m| index.lookup_live(m, query, limit, &l.live))
     }
 
+    /// The identifier keys of everyone the lookup shows DO NOT MARKET
+    /// (none before the first build: the caller waits for it).
+    pub fn do_not_market_ids(&self) -> Vec<String> {
+        let Some(index) = self.current() else {
+            return Vec::new();
+        };
+        let l = self.live.read().unwrap_or_else(|p| p.into_inner());
+        index.do_not_market_ids(&l.live)
+    }
+
     pub fn subject(&self, id: &str) -> Option<crate::lookup::SubjectView> {
         let index = self.current()?;
         let l = self.live.read().unwrap_or_else(|p| p.into_inner());

@@ -504,6 +504,10 @@ pub struct ImportReport {
     /// held: kept as held.
     #[serde(default)]
     pub undated: u64,
+    /// Identifiers of unsubscribed or cleaned rows newly put on the
+    /// suppression list.
+    #[serde(default)]
+    pub suppressed: u64,
     /// Mailbox messages left out because they could not be read.
     #[serde(default)]
     pub skipped: Vec<crate::import::mbox::Skipped>,
@@ -534,16 +538,25 @@ impl ImportReport {
     /// The mailbox messages left out, and the column map read from a plain
     /// CSV's header, in words (neither: nothing).
     pub fn skipped_words(&self) -> String {
-        let columns = self
-            .columns
-            .as_ref()
-            .map(|m| {
-                format!(
-                    "; columns read from the header: --map {} (give --map to change it)",
-                    crate::domain::text::inert(m)
-                )
-            })
-            .unwrap_or_default();
+        let suppressed = if self.suppressed > 0 {
+            format!(
+                "; {} identifier(s) of unsubscribed or cleaned rows put on the suppression list",
+                self.suppressed
+            )
+        } else {
+            String::new()
+        };
+        let columns = suppressed
+            + &self
+                .columns
+                .as_ref()
+                .map(|m| {
+                    format!(
+                        "; columns read from the header: --map {} (give --map to change it)",
+                        crate::domain::text::inert(m)
+                    )
+                })
+                .unwrap_or_default();
         columns
             + &match self.skipped.as_slice() {
                 [] => String::new(),
@@ -1007,10 +1020,17 @@ impl Desk {
             "rows": parsed.records.len(),
             "file_sha256": parsed.sha256,
         });
+        let today = self.today();
+        let suppress: Vec<_> = parsed
+            .records
+            .iter()
+            .flat_map(|r| crate::domain::register::suppression_of_row(&self.pseudo, r, today))
+            .collect();
         let (counts, _) = self.store.import_records(
             &parsed.records,
             &self.note("imported", detail),
             parsed.exported_on,
+            &suppress,
         )?;
         self.relink_index();
         Ok(ImportReport {
@@ -1022,6 +1042,7 @@ impl Desk {
             updated: counts.updated,
             older: counts.older,
             undated: counts.undated,
+            suppressed: counts.suppressed,
             skipped: parsed.skipped.clone(),
             columns: parsed.columns.clone(),
             encoding: parsed.encoding.clone(),

@@ -7,7 +7,7 @@ use crate::domain::identifier::{email_key, phone_key};
 use crate::domain::plan::{self, PlannedTask};
 use crate::domain::pseudonym::{IdKind, Pseudonymiser};
 use crate::domain::record::SourceRecord;
-use crate::domain::register::{BackupMark, Suppression, SuppressionOrigin};
+use crate::domain::register::{BackupMark, Suppression};
 use crate::domain::{Case, CaseId, Outcome, Right};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -169,22 +169,13 @@ impl Desk {
         let mut entries = Vec::new();
         let mut rows = 0;
         for r in records {
-            let status = r.status.as_deref().unwrap_or("").to_ascii_lowercase();
-            if !matches!(status.as_str(), "unsubscribed" | "cleaned") {
-                continue;
+            let mut r = r.clone();
+            r.source = source.to_string();
+            let row = crate::domain::register::suppression_of_row(&self.pseudo, &r, today);
+            if crate::domain::register::marketing_stopped(r.status.as_deref()).is_some() {
+                rows += 1;
             }
-            rows += 1;
-            for (kind, hash) in self.pseudo.all(&r.emails, &r.phones) {
-                entries.push(Suppression {
-                    hash,
-                    id_kind: kind,
-                    added: today,
-                    origin: SuppressionOrigin::Import {
-                        source: source.to_string(),
-                        status: status.clone(),
-                    },
-                });
-            }
+            entries.extend(row);
         }
         let detail = serde_json::json!({ "source": source, "rows": rows });
         let (new, _) = self
@@ -440,10 +431,27 @@ impl Desk {
                 })
                 .collect()
         } else {
-            self.suppressed()?
+            let mut table: BTreeMap<String, CheckRef> = self
+                .suppressed()?
                 .into_iter()
                 .map(|(h, case)| (h, CheckRef { case, set: None }))
-                .collect()
+                .collect();
+            // One list: whoever the lookup shows DO NOT MARKET is caught too
+            // (an open objection before its plan, a marketing tool's
+            // unsubscribed row and every record linked to it).
+            self.start_index();
+            self.index.wait_built();
+            for id in self.index.do_not_market_ids() {
+                if let Some(h) = self.pseudo.of_key(&id) {
+                    table
+                        .entry(crate::domain::pseudonym::hex(&h))
+                        .or_insert(CheckRef {
+                            case: None,
+                            set: None,
+                        });
+                }
+            }
+            table
         };
         if let Some(only) = only {
             table.retain(|h, _| only.contains(h));

@@ -175,6 +175,8 @@ pub struct ImportCounts {
     /// Rows with no date of their own nor an export date, for a record held
     /// with one: kept as held.
     pub undated: u64,
+    /// Identifiers newly put on the suppression list (unsubscribed rows).
+    pub suppressed: u64,
 }
 
 /// A read-only handle on the source records, for a worker thread.
@@ -764,6 +766,7 @@ impl Store {
         records: &[crate::domain::record::SourceRecord],
         note: &AuditNote,
         exported_on: Option<chrono::NaiveDate>,
+        suppress: &[crate::domain::register::Suppression],
     ) -> Result<(ImportCounts, AuditEntry), StoreError> {
         let encoded: Vec<(Vec<u8>, Vec<u8>, Option<chrono::NaiveDate>)> = records
             .iter()
@@ -775,10 +778,37 @@ impl Store {
                 )
             })
             .collect();
-        self.room_for(encoded.iter().map(|(k, v, _)| k.len() + v.len()).sum())?;
-        let out = (&self.records, &self.audit, &self.meta)
-            .transaction(|(recs, audit, meta)| {
-                let mut counts = ImportCounts::default();
+        let sup: Vec<(&[u8], Vec<u8>)> = suppress
+            .iter()
+            .map(|x| {
+                (
+                    x.hash.as_bytes(),
+                    serde_json::to_vec(x).expect("serialises"),
+                )
+            })
+            .collect();
+        self.room_for(
+            encoded
+                .iter()
+                .map(|(k, v, _)| k.len() + v.len())
+                .sum::<usize>()
+                + sup.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>(),
+        )?;
+        let out = (&self.records, &self.suppression, &self.audit, &self.meta)
+            .transaction(|(recs, suppression, audit, meta)| {
+                // A marketing tool's unsubscribed rows join the one
+                // suppression list with the rows themselves, or neither does.
+                let mut suppressed = 0u64;
+                for (k, v) in &sup {
+                    if suppression.get(k)?.is_none() {
+                        suppression.insert(*k, v.as_slice())?;
+                        suppressed += 1;
+                    }
+                }
+                let mut counts = ImportCounts {
+                    suppressed,
+                    ..ImportCounts::default()
+                };
                 let mut batch = sled::Batch::default();
                 let mut seen = std::collections::HashSet::new();
                 for (k, v, when) in &encoded {
@@ -815,6 +845,7 @@ impl Store {
                 note.detail["updated"] = serde_json::json!(counts.updated);
                 note.detail["older"] = serde_json::json!(counts.older);
                 note.detail["undated"] = serde_json::json!(counts.undated);
+                note.detail["suppressed"] = serde_json::json!(counts.suppressed);
                 let entry =
                     append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
                 Ok((counts, entry))

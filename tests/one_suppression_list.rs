@@ -1,0 +1,97 @@
+//! One suppression list: whoever the desk shows DO NOT MARKET, a campaign
+//! check catches — a marketing tool's unsubscribed row (which the import
+//! puts on the list itself), an objection still open, and a record linked
+//! to either.
+
+mod common;
+
+use common::cli::{json, ok, run};
+use std::path::Path;
+
+/// The `key`s of a campaign list's rows the check says not to send to.
+fn not_to_send(d: &Path, list: &Path) -> Vec<String> {
+    let out = run(
+        d,
+        &["suppression", "check", list.to_str().unwrap(), "--json"],
+    );
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let keys: Vec<String> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(out.status.code(), Some(if keys.is_empty() { 0 } else { 6 }));
+    keys
+}
+
+fn dnm(d: &Path, query: &str) -> bool {
+    let hits = json(d, &["lookup", query, "--json"]);
+    hits[0]["flags"]["do-not-market"] == true
+}
+
+#[test]
+fn what_the_lookup_shows_do_not_market_the_campaign_check_catches() {
+    let t = tempfile::tempdir().unwrap();
+    let d = &t.path().join("data");
+    let files = t.path();
+    // Ingrid unsubscribed in Mailchimp; her phone also sits on a CRM row
+    // under her work address, which the lookup links to her.
+    let mailchimp = files.join("members_unsubscribed.csv");
+    std::fs::write(
+        &mailchimp,
+        "Email Address,First Name,Last Name,Phone Number,LAST_CHANGED,LEID,UNSUB_TIME\n\
+         ingrid@example.se,Ingrid,Straße,+46 70 123 45 67,2024-04-01 12:00:00,222,2024-04-01 12:00:00\n",
+    )
+    .unwrap();
+    let crm = files.join("crm.csv");
+    std::fs::write(
+        &crm,
+        "id,name,email,phone\nc-1,Ingrid Straße,ingrid.strasse@work.example,+46701234567\nc-2,Ana García,ana@example.es,\nc-3,Tomás Ó Briain,tomas@example.ie,\n",
+    )
+    .unwrap();
+    let said = ok(d, &["import", "marketing", mailchimp.to_str().unwrap()]);
+    assert!(
+        said.contains(
+            "2 identifier(s) of unsubscribed or cleaned rows put on the suppression list"
+        ),
+        "{said}"
+    );
+    ok(d, &["import", "customers", crm.to_str().unwrap()]);
+    assert!(dnm(d, "ingrid.strasse@work.example"));
+
+    // The list itself holds the unsubscribed row: marketing tools get it.
+    let list = json(d, &["suppression", "export", "--format", "json"]);
+    assert_eq!(list["entries"].as_array().unwrap().len(), 2, "{list}");
+
+    // An objection opened today, its plan not yet accepted.
+    let id = ok(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "objection",
+            "--name",
+            "Tomás Ó Briain",
+            "--email",
+            "tomas@example.ie",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    assert!(!id.is_empty());
+    assert!(dnm(d, "tomas@example.ie"));
+
+    let campaign = files.join("campaign.csv");
+    std::fs::write(
+        &campaign,
+        "key,email\n1,ingrid@example.se\n2,ingrid.strasse@work.example\n3,ana@example.es\n4,tomas@example.ie\n",
+    )
+    .unwrap();
+    assert_eq!(not_to_send(d, &campaign), ["1", "2", "4"]);
+    assert!(!dnm(d, "ana@example.es"));
+}
