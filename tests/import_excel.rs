@@ -136,3 +136,37 @@ fn a_campaign_list_from_excel_is_checked_as_it_is_imported() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_desks_form_tells_the_same_reading_from_the_first_bytes() {
+    // What the import form shows on leaving the file field: the reading the
+    // import will use, from the head of the file only.
+    let how = rightsdesk::import::ReadAs::default();
+    let bytes = std::fs::read(fixture("excel-unicode-text.txt")).unwrap();
+    let s = rightsdesk::import::sniff("kunden.txt", &bytes, &how).unwrap();
+    assert_eq!(
+        s.words(),
+        "csv · UTF-16LE (BOM) · tab-separated · columns key=Kundennummer,first=Vorname,last=Nachname,company=Firma,email=E-Mail-Adresse,phone=Telefon"
+    );
+    // A head cut mid-line (a large file) reads the same.
+    let mut big = bytes.clone();
+    while big.len() < rightsdesk::import::SNIFF_BYTES + 10 {
+        big.extend_from_slice(&bytes[2..]);
+    }
+    let head = &big[..rightsdesk::import::SNIFF_BYTES + 1];
+    assert_eq!(
+        rightsdesk::import::sniff("kunden.txt", head, &how).unwrap(),
+        s
+    );
+    let s = rightsdesk::import::sniff(
+        "kunden.csv",
+        &std::fs::read(fixture("excel-semikolon-1252.csv")).unwrap(),
+        &rightsdesk::import::ReadAs {
+            encoding: Some("windows-1252".parse().unwrap()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(s.delimiter, Some("semicolon"));
+    assert_eq!(s.encoding, "windows-1252");
+}

@@ -210,7 +210,6 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
             ..
         })
     ));
-    key(&mut app, Tab);
     typ(&mut app, "/no/such/export.csv");
     key(&mut app, Tab);
     let none = ctrl(&mut app, 's');
@@ -272,6 +271,88 @@ fn import_from_the_desk_runs_as_an_effect_and_reports() {
     assert!(body.contains("3 rows") && body.contains("3 new"), "{body}");
     assert!(!app.importing);
     assert_eq!(app.desk.local().unwrap().record_reader().len(), 3);
+}
+
+#[test]
+fn the_import_form_completes_paths_says_how_a_file_reads_and_remembers() {
+    use rightsdesk::tui::app::Effect;
+    let t = tempfile::tempdir().unwrap();
+    let exports = t.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    for name in ["members_export_unsub.csv", "eventbrite-attendees.csv"] {
+        let from = if name.starts_with("members") {
+            "mailchimp-unsubscribed.csv"
+        } else {
+            name
+        };
+        std::fs::copy(fixture(from), exports.join(name)).unwrap();
+    }
+    let mut app = app(&t.path().join("data"), false);
+    let form = |app: &App| match app.popups.last() {
+        Some(Popup::Form { form, .. }) => form.clone(),
+        other => panic!("{other:?}"),
+    };
+    key(&mut app, Char('I'));
+    assert_eq!(form(&app).focused().key, "file", "the file comes first");
+    // Tab completes the folder, then the file.
+    typ(&mut app, &format!("{}/exp", t.path().display()));
+    key(&mut app, Tab);
+    assert_eq!(
+        form(&app).get("file").text,
+        format!("{}/", exports.display())
+    );
+    typ(&mut app, "mem");
+    key(&mut app, Tab);
+    assert_eq!(
+        form(&app).get("file").text,
+        exports
+            .join("members_export_unsub.csv")
+            .display()
+            .to_string()
+    );
+    // Complete: Tab moves on, and the form says how the file reads and
+    // which source a Mailchimp audience belongs to.
+    key(&mut app, Tab);
+    let f = form(&app);
+    assert_eq!(f.focused().key, "source");
+    assert_eq!(f.get("source").value(), "marketing");
+    let intro = f.intro.join("\n");
+    assert!(
+        intro.contains("Reads as: mailchimp · UTF-8 · comma-separated"),
+        "{intro}"
+    );
+    let effects = ctrl(&mut app, 's');
+    assert!(
+        matches!(effects.as_slice(), [Effect::StartImport { source, .. }] if source == "marketing")
+    );
+    app.importing = false;
+
+    // The next import starts in the same folder; a relative path that is not
+    // there is said in full.
+    key(&mut app, Char('I'));
+    assert_eq!(
+        form(&app).get("file").text,
+        format!("{}/", exports.display())
+    );
+    for _ in 0..form(&app).get("file").text.chars().count() {
+        key(&mut app, Backspace);
+    }
+    typ(&mut app, "eventbrite-attendees.csv");
+    key(&mut app, Tab);
+    let cwd = std::env::current_dir().unwrap();
+    let err = form(&app).get("file").error.clone().unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "{} is not a readable file",
+            cwd.join("eventbrite-attendees.csv").display()
+        )
+    );
+    // And the remembered folder outlives the desk.
+    assert_eq!(
+        app.prefs().import_folder.as_deref(),
+        Some(exports.display().to_string().as_str())
+    );
 }
 
 /// The group holding a record of `source`, as the lookup lists it.

@@ -490,7 +490,6 @@ fn an_import_from_the_desk_is_read_here_and_written_by_the_service_whole() {
         env!("CARGO_MANIFEST_DIR")
     );
     key(&mut app, Char('I'));
-    key(&mut app, Tab);
     typ(&mut app, &path);
     key(&mut app, Tab);
     let effects = ctrl(&mut app, 's');

@@ -267,6 +267,117 @@ pub fn parse_with_skipped(
     })
 }
 
+/// How a file would be read, told from its first bytes: what the import
+/// form says before anything is imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sniffed {
+    pub format: Format,
+    pub encoding: String,
+    pub delimiter: Option<&'static str>,
+    /// The column map a plain CSV's header gives (as `--map` takes it).
+    pub columns: Option<String>,
+}
+
+impl Sniffed {
+    /// "mailchimp · UTF-8 · comma-separated · columns …".
+    pub fn words(&self) -> String {
+        let mut w = vec![self.format.to_string(), self.encoding.clone()];
+        if let Some(d) = self.delimiter {
+            w.push(format!("{d}-separated"));
+        }
+        if let Some(c) = &self.columns {
+            w.push(format!("columns {c}"));
+        }
+        w.join(" · ")
+    }
+}
+
+/// Bytes read to tell a file's format: its header is near the start.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Tells how `head` (the first `SNIFF_BYTES` of a file, or all of it) would
+/// be read, by the same rules as the import; refused as the import would
+/// refuse it.
+pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportError> {
+    let is_mbox = how.format == Some(Format::Mbox)
+        || (how.format.is_none()
+            && head
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(head)
+                .starts_with(b"From "));
+    if is_mbox {
+        return Ok(Sniffed {
+            format: Format::Mbox,
+            encoding: "per message".into(),
+            delimiter: None,
+            columns: None,
+        });
+    }
+    // Whole lines only (and whole UTF-16 units).
+    let cut = if head.len() < SNIFF_BYTES {
+        head.len()
+    } else {
+        head.iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(head.len(), |i| i + 1)
+    };
+    let cut = if matches!(head, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) {
+        cut + cut % 2
+    } else {
+        cut
+    }
+    .min(head.len());
+    let decoded = text::decoded(file, &head[..cut], how.encoding)?;
+    let text: &str = &decoded.text;
+    let first = text.lines().next().unwrap_or("");
+    let sep = text::delimiter(first);
+    let (format, columns) = match how.format {
+        Some(Format::Csv) if how.map.is_none() => (Format::Csv, csvfmt::guess_map(first, sep)),
+        Some(f) => (f, None),
+        None => match detect(file, text, how.map.is_some()) {
+            Ok(f) => (f, None),
+            Err(e) => match csvfmt::guess_map(first, sep).filter(|_| how.map.is_none()) {
+                Some(g) => (Format::Csv, Some(g)),
+                None => return Err(e),
+            },
+        },
+    };
+    let delimited = !matches!(format, Format::Zoom | Format::Json | Format::Mbox);
+    Ok(Sniffed {
+        format,
+        encoding: decoded.encoding,
+        delimiter: delimited.then(|| text::delimiter_name(sep)),
+        columns: columns.map(|m| m.to_string()),
+    })
+}
+
+/// The catalogue source an export of `format` most likely belongs to: the
+/// first whose systems name the tool (a Mailchimp audience: the marketing
+/// source). `None` for a plain CSV or JSON.
+pub fn suggested_source(
+    format: Format,
+    catalogue: &crate::domain::source::Catalogue,
+) -> Option<String> {
+    let named = |word: &str| {
+        catalogue
+            .sources
+            .iter()
+            .find(|s| s.systems.iter().any(|x| x.to_lowercase().contains(word)))
+    };
+    let found = match format {
+        Format::Hubspot => named("hubspot"),
+        Format::Eventbrite => named("eventbrite"),
+        Format::Mailchimp => {
+            named("mailchimp").or_else(|| catalogue.sources.iter().find(|s| s.marketing))
+        }
+        Format::Flamingo | Format::Wpforms => named("wordpress"),
+        Format::Mbox => named("mailbox"),
+        Format::Zoom => named("zoom"),
+        Format::Csv | Format::Json => None,
+    };
+    found.map(|s| s.id.clone())
+}
+
 /// Recognises an export by its first line.
 pub fn detect(file: &str, text: &str, have_map: bool) -> Result<Format, ImportError> {
     let first = text.lines().next().unwrap_or("");

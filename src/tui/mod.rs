@@ -7,6 +7,7 @@ pub mod app;
 pub mod form;
 pub mod keymap;
 pub mod lookup;
+pub mod path_complete;
 pub mod prefs;
 pub mod term;
 pub mod view;

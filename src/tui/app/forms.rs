@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::case::AuthorityKind;
+use crate::tui::form::FieldKind;
 
 impl App {
     /// The task form opens on the case's first pending task (its source and
@@ -41,6 +42,91 @@ impl App {
                 ),
             ],
         )
+    }
+
+    /// Tab in the import form's file field: completes the path, listing the
+    /// choices when several remain. False when there is nothing to complete
+    /// (Tab then moves on, as everywhere).
+    pub(super) fn complete_import_path(&mut self, form: &mut Form) -> bool {
+        let typed = form.get("file").text.clone();
+        let done = crate::tui::path_complete::complete(&typed);
+        let field = form.get_mut("file");
+        if done.choices.len() > 1 {
+            let shown: Vec<String> = done
+                .choices
+                .iter()
+                .take(8)
+                .map(|c| crate::domain::text::inert(c).into_owned())
+                .collect();
+            field.hint = format!(
+                "{}{}",
+                shown.join("  "),
+                if done.choices.len() > 8 { "  …" } else { "" }
+            )
+            .into();
+        }
+        if done.text != typed {
+            field.text = done.text;
+            return true;
+        }
+        done.choices.len() > 1
+    }
+
+    /// Leaving the import form's file field: reads its first bytes and says
+    /// how it will be read (format, charset, separator, columns), and picks
+    /// the source that format went to last, or the one the catalogue names.
+    pub(super) fn read_import_head(&mut self, form: &mut Form) {
+        use std::io::Read;
+        let path = crate::tui::path_complete::resolved(&form.get("file").text);
+        let shown = crate::domain::text::inert(&path.display().to_string()).into_owned();
+        if !path.is_file() {
+            form.get_mut("file").error = Some(format!("{shown} is not a readable file"));
+            return;
+        }
+        let mut head = Vec::new();
+        let read = std::fs::File::open(&path).and_then(|f| {
+            f.take(crate::import::SNIFF_BYTES as u64)
+                .read_to_end(&mut head)
+        });
+        if let Err(e) = read {
+            form.get_mut("file").error = Some(format!("{shown}: {e}"));
+            return;
+        }
+        let how = crate::import::ReadAs {
+            format: form.get("format").value().parse().ok(),
+            map: form.get("columns").text.trim().parse().ok(),
+            encoding: form.get("encoding").value().parse().ok(),
+        };
+        match crate::import::sniff(&shown, &head, &how) {
+            Ok(s) => {
+                let source = self
+                    .import_sources
+                    .get(s.format.as_str())
+                    .cloned()
+                    .or_else(|| crate::import::suggested_source(s.format, self.desk.catalogue()));
+                let mut intro = vec![format!(
+                    "Reads as: {}",
+                    crate::domain::text::inert(&s.words())
+                )];
+                if let Some(src) = source {
+                    let f = form.get_mut("source");
+                    if let FieldKind::Choice(opts) = &f.kind {
+                        if let Some(i) = opts.iter().position(|o| *o == src) {
+                            f.index = i;
+                            intro
+                                .push(format!("Source suggested for a {} export: {src}", s.format));
+                        }
+                    }
+                }
+                form.intro = intro;
+            }
+            Err(e) => {
+                form.intro = vec![format!(
+                    "Cannot be read as it is: {}",
+                    crate::domain::text::inert(&e.to_string())
+                )];
+            }
+        }
     }
 
     /// Turns a submitted form into a service call; a refusal stays in the form.
@@ -133,7 +219,7 @@ impl App {
                 self.take_step(id, Step::NoticeSent { letter, via }, Some(on))
             }
             Purpose::Import => {
-                let path = std::path::PathBuf::from(form.get("file").text.trim());
+                let path = crate::tui::path_complete::resolved(&form.get("file").text);
                 let format = form.get("format").value().parse().ok();
                 let map = match form.get("columns").text.trim() {
                     "" => None,
@@ -156,6 +242,7 @@ impl App {
                     self.popups.push(Popup::Form { form, purpose });
                     return;
                 }
+                self.import_folder = path.parent().map(|p| p.display().to_string());
                 self.importing = true;
                 self.pending_effects.push(Effect::StartImport {
                     source: form.get("source").value().to_string(),

@@ -359,6 +359,10 @@ pub struct App {
     /// Versions a step in progress is based on, recorded when another
     /// officer's change arrived while a form or confirmation was open.
     editing_base: std::collections::HashMap<CaseId, u64>,
+    /// Where the last import came from, and the source each format went to
+    /// (remembered between runs).
+    pub import_folder: Option<String>,
+    pub import_sources: std::collections::BTreeMap<String, String>,
 }
 
 impl App {
@@ -395,6 +399,8 @@ impl App {
             pending_export: None,
             case_flags: crate::lookup::Flags::default(),
             editing_base: Default::default(),
+            import_folder: prefs.import_folder.clone(),
+            import_sources: prefs.import_sources.clone(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
@@ -413,6 +419,8 @@ impl App {
             show_closed: self.queue.show_closed,
             selected: self.queue.selected_view().map(|v| v.case.id.to_string()),
             masked: self.masked,
+            import_folder: self.import_folder.clone(),
+            import_sources: self.import_sources.clone(),
         }
     }
 
@@ -466,6 +474,9 @@ impl App {
                 match result {
                     Ok(r) => {
                         self.status = None;
+                        // The next export of this format is offered this source.
+                        self.import_sources
+                            .insert(r.format.clone(), r.source.clone());
                         self.popups.push(Popup::Message {
                             title: "Import done".into(),
                             body: format!(
@@ -585,11 +596,22 @@ impl App {
                 } else {
                     let sources: Vec<&str> = self.desk.catalogue().ids();
                     let formats = rights::format_choices();
-                    let form = Form::new(
+                    // The file first: how it reads suggests its source.
+                    let folder = self
+                        .import_folder
+                        .as_deref()
+                        .map(|f| format!("{}/", f.trim_end_matches('/')))
+                        .unwrap_or_default();
+                    let mut form = Form::new(
                         "Import an export into the lookup",
                         vec![
+                            Field::text(
+                                "file",
+                                "File",
+                                &folder,
+                                "path on this server; Tab completes it",
+                            ),
                             Field::choice("source", "Source", &sources, 0),
-                            Field::text("file", "File", "", "path to the export on this server"),
                             Field::choice("format", "Format", &formats, 0),
                             Field::text(
                                 "columns",
@@ -600,6 +622,8 @@ impl App {
                             Field::choice("encoding", "Encoding", &ENCODINGS, 0),
                         ],
                     );
+                    form.intro =
+                        vec!["Leaving the file says how it reads and suggests its source.".into()];
                     self.popups.push(Popup::Form {
                         form,
                         purpose: Purpose::Import,

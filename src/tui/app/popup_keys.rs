@@ -296,11 +296,28 @@ impl App {
                 KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
                 _ => self.popups.push(Popup::ConfirmSplit { source, key }),
             },
+            Popup::Form { mut form, purpose }
+                if purpose == Purpose::Import
+                    && ev.code == KeyCode::Tab
+                    && form.focused().key == "file" =>
+            {
+                // Tab completes the path; with nothing to complete it moves on.
+                if !self.complete_import_path(&mut form) {
+                    if let FormInput::Moved { from } = form.handle(&ev) {
+                        check_field(&mut form, from, purpose, self.desk.today());
+                        self.read_import_head(&mut form);
+                    }
+                }
+                self.popups.push(Popup::Form { form, purpose });
+            }
             Popup::Form { mut form, purpose } => match form.handle(&ev) {
                 FormInput::Cancel => {}
                 FormInput::Submit => self.submit(form, purpose),
                 FormInput::Moved { from } => {
                     check_field(&mut form, from, purpose, self.desk.today());
+                    if purpose == Purpose::Import && form.fields[from].key == "file" {
+                        self.read_import_head(&mut form);
+                    }
                     self.popups.push(Popup::Form { form, purpose });
                 }
                 FormInput::Edited | FormInput::Ignored => {
