@@ -118,12 +118,19 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("enter".into(), "person".into()),
             ("esc".into(), "close".into()),
         ],
-        Some(Popup::Subject { .. }) => vec![
-            ("n".into(), "new case".into()),
-            ("x".into(), "split".into()),
-            ("j/k".into(), "move".into()),
-            ("esc".into(), "back".into()),
-        ],
+        Some(Popup::Subject { .. }) => {
+            let mut keys = vec![("n".into(), "new case".into())];
+            // Adding a record needs a case to add it to.
+            if let crate::tui::app::Screen::Case(id) = app.screen {
+                keys.push(("a".into(), format!("add to {id}")));
+            }
+            keys.extend([
+                ("x".into(), "split".into()),
+                ("j/k".into(), "move".into()),
+                ("esc".into(), "back".into()),
+            ]);
+            keys
+        }
         Some(Popup::ConfirmSplit { .. }) => vec![
             ("y/enter".into(), "yes".into()),
             ("n/esc".into(), "no".into()),
