@@ -430,7 +430,10 @@ fn a_killed_import_lands_whole_or_not_at_all() {
         &prepare,
         &["import", "events", &extra],
         &|dir, finished, tally| {
-            if let Some((_, after)) = open_whole(dir, &f.whole, tally, "import") {
+            if let Some((desk, after)) = open_whole(dir, &f.whole, tally, "import") {
+                // The start that opened it finished or dropped what the
+                // kill cut off: no staging is left behind.
+                assert_eq!(desk.imports_in_progress(), 0, "staging left after a start");
                 assert!(
                     after.records == f.whole.records || after.records == imported,
                     "half an import is visible: {} records (before {}, whole {imported})",

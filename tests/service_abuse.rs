@@ -12,6 +12,7 @@ use rightsdesk::domain::{Case, Outcome, Right, Step, VerificationMethod, Verific
 use rightsdesk::remote::backend::Backend;
 use rightsdesk::remote::client::Client;
 use rightsdesk::remote::{ErrorKind, Request, Response};
+use rightsdesk::service::files_at_hand::write_parsed;
 use rightsdesk::service::{DeskError, ParsedImport};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -207,13 +208,12 @@ fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
 fn an_oversized_import_is_refused_and_the_service_answers_on() {
     let mut svc = Service::start();
     let c = svc.client();
-    // About 300 MiB of records in one import: more than one request may be.
-    let why = refused(c.write_import(
-        "web-forms".into(),
-        parsed(bulky_records(9_600, 32 << 10, 0)),
-    ));
+    // About 300 MiB of rows in one batch (a crafted client: the desk's own
+    // batches are a few MiB): more than one request may be.
+    let id = c.import_begin("web-forms".into()).unwrap();
+    let why = refused(c.import_batch(id, "web-forms".into(), bulky_records(9_600, 32 << 10, 0)));
     assert!(
-        why.contains("MiB") && why.contains("split the file"),
+        why.contains("MiB") && why.contains("travels in batches"),
         "{why}"
     );
     // The service answers this client and others.
@@ -230,10 +230,14 @@ fn an_oversized_import_is_refused_and_the_service_answers_on() {
 fn an_import_larger_than_one_frame_lands_whole() {
     let svc = Service::start();
     let c = svc.client();
-    // About 12 MiB: three frames' worth, one request.
-    let report = c
-        .write_import("web-forms".into(), parsed(bulky_records(384, 32 << 10, 0)))
-        .unwrap();
+    // About 12 MiB: sent as batches, each several frames' worth.
+    let report = write_parsed(
+        &*c,
+        "web-forms",
+        parsed(bulky_records(384, 32 << 10, 0)),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!((report.rows, report.new), (384, 384));
 }
 
@@ -353,8 +357,7 @@ fn a_dated_erasure_closed_through_the_service_leaves_every_desks_lookup() {
         format: "hubspot".into(),
         line: 2,
     };
-    c.write_import("web-forms".into(), parsed(vec![record]))
-        .unwrap();
+    write_parsed(&*c, "web-forms", parsed(vec![record]), &mut |_, _| {}).unwrap();
     // The import is acknowledged once the index holds it: no waiting here.
     let other_desk = svc.client();
     assert_eq!(hits(&other_desk, "quartermain"), 1);

@@ -554,31 +554,31 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
     let (format, records) =
         rightsdesk::import::parse("hubspot-contacts.csv", &bytes, "web-forms", None, None).unwrap();
     assert!(!records.is_empty());
-    // The import's one request, cut off after its first half: the service
-    // only runs a request it read whole.
-    let call = Request::Call {
-        call: Call::write_import {
-            source: "web-forms".into(),
-            import: rightsdesk::service::ParsedImport {
-                file: "hubspot-contacts.csv".into(),
-                format,
-                sha256: String::new(),
-                records,
-                exported_on: None,
-                skipped: Vec::new(),
-                columns: None,
-                encoding: "UTF-8".into(),
-                delimiter: Some("comma".into()),
-            },
-        },
-    };
-    let mut whole = Vec::new();
-    rightsdesk::remote::write_frame(&mut whole, &call).unwrap();
+    let _ = format;
+    // An import's first batch goes in; its second request is cut off
+    // half-way, and its commit never comes.
     {
+        let c = svc.client();
+        let id = c.import_begin("web-forms".into()).unwrap();
+        c.import_batch(id.clone(), "web-forms".into(), records[..1].to_vec())
+            .unwrap();
+        let call = Request::Call {
+            call: Call::import_batch {
+                id,
+                source: "web-forms".into(),
+                records: records[1..].to_vec(),
+            },
+        };
+        let mut whole = Vec::new();
+        rightsdesk::remote::write_frame(&mut whole, &call).unwrap();
         let mut g = greeted(&svc.socket);
         g.write_all(&whole[..whole.len() / 2]).unwrap();
-        // dropped here, mid-request
+        // both dropped here, mid-import
     }
+    // Nobody sees any of it.
+    let probe = svc.client();
+    assert!(probe.lookup("mueller".into(), 5).unwrap().groups.is_empty());
+    drop(probe);
     let c = svc.client();
     let entries = c.audit_tail(None, 10).unwrap();
     assert!(entries.iter().all(|e| e.kind != "imported"));
@@ -587,6 +587,8 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
     svc.stop();
     let desk = common::desk(svc.dir.path());
     assert_eq!(desk.record_reader().len(), 0, "nothing was written");
+    // The next start dropped what was staged.
+    assert_eq!(desk.imports_in_progress(), 0);
     assert!(desk
         .audit_log(None)
         .unwrap()

@@ -474,21 +474,8 @@ pub fn split_mailbox(s: &str) -> (String, String) {
     }
 }
 
-/// An unterminated quote leaves an odd number of quote characters in the file
-/// (escaped quotes come in pairs); find the line of the last opening one.
-fn unterminated_quote(text: &str) -> Option<u64> {
-    let mut open: Option<usize> = None;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'"' {
-            open = match open {
-                Some(_) => None,
-                None => Some(i),
-            };
-        }
-    }
-    open.map(|i| super::text::line_of(text.as_bytes(), i))
-}
-
+/// Parses a whole delimited export held in memory (tests, small files):
+/// the rows of `Rows` collected.
 pub fn parse(
     file: &str,
     text: &str,
@@ -497,150 +484,312 @@ pub fn parse(
     format: Format,
     map: Option<&ColumnMap>,
 ) -> Result<Vec<SourceRecord>, ImportError> {
-    if let Some(line) = unterminated_quote(text) {
+    Rows::new(file, text.as_bytes(), sep, source, format, map)?.collect()
+}
+
+/// Watches the bytes a CSV reader reads: the line of a quote still open,
+/// so a cell never closed is named at the end without holding the file.
+pub struct QuoteWatch<R> {
+    inner: R,
+    line: u64,
+    open_at: Option<u64>,
+}
+
+impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'\n' => self.line += 1,
+                b'"' => {
+                    self.open_at = match self.open_at {
+                        Some(_) => None,
+                        None => Some(self.line),
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The rows of a delimited export, read as they come: one record at a time
+/// from any reader, so a file of any size is never held whole. The first
+/// refusal (with file, line and field) ends the rows.
+pub struct Rows<R: std::io::Read> {
+    file: String,
+    reader: csv::Reader<QuoteWatch<R>>,
+    headers: Vec<String>,
+    cols: Columns,
+    format: Format,
+    source: String,
+    rows: usize,
+    record: csv::ByteRecord,
+    done: bool,
+}
+
+impl<R: std::io::Read> Rows<R> {
+    /// Reads the header and finds the columns; the rows follow on demand.
+    pub fn new(
+        file: &str,
+        reader: R,
+        sep: u8,
+        source: &str,
+        format: Format,
+        map: Option<&ColumnMap>,
+    ) -> Result<Rows<R>, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .delimiter(sep)
+            .from_reader(QuoteWatch {
+                inner: reader,
+                line: 1,
+                open_at: None,
+            });
+        let raw = reader
+            .byte_headers()
+            .map_err(|e| csv_error(file, &e, &[]))?
+            .clone();
+        let mut headers = Vec::with_capacity(raw.len());
+        for (i, h) in raw.iter().enumerate() {
+            let h = utf8(file, 1, None, h)?;
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            headers.push(unguard(h.trim()).to_string());
+        }
+        if headers.len() == 1 && headers[0].contains('|') {
+            return Err(ImportError::at(file, Some(1), None, "the header is separated by pipes: export as comma-, semicolon- or tab-separated text"));
+        }
+        let cols = columns(file, &headers, format, map)?;
+        Ok(Rows {
+            file: file.to_string(),
+            reader,
+            headers,
+            cols,
+            format,
+            source: source.to_string(),
+            rows: 0,
+            record: csv::ByteRecord::new(),
+            done: false,
+        })
+    }
+
+    fn end(&mut self) -> Option<Result<SourceRecord, ImportError>> {
+        self.done = true;
+        if let Some(line) = self.reader.get_ref().open_at {
+            return Some(Err(ImportError::at(
+                &self.file,
+                Some(line),
+                None,
+                "a quoted cell is never closed",
+            )));
+        }
+        (self.rows == 0).then(|| {
+            Err(ImportError::at(
+                &self.file,
+                None,
+                None,
+                "the file has a header but no rows",
+            ))
+        })
+    }
+}
+
+impl<R: std::io::Read> Iterator for Rows<R> {
+    type Item = Result<SourceRecord, ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => return self.end(),
+                Err(e) => {
+                    self.done = true;
+                    // A quote never closed swallows the rest of the file:
+                    // say that, not what it did to the row's shape.
+                    if let Some(line) = self.reader.get_ref().open_at {
+                        return Some(Err(ImportError::at(
+                            &self.file,
+                            Some(line),
+                            None,
+                            "a quoted cell is never closed",
+                        )));
+                    }
+                    return Some(Err(csv_error(&self.file, &e, &self.headers)));
+                }
+                Ok(true) => match record_of(self) {
+                    Ok(Some(r)) => {
+                        self.rows += 1;
+                        return Some(Ok(r));
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+            }
+        }
+        None
+    }
+}
+
+/// A cell's text: UTF-8 (a charset given with `--encoding` is decoded
+/// before the reader), else refused with its line and a hint.
+fn utf8<'a>(
+    file: &str,
+    line: u64,
+    field: Option<&str>,
+    bytes: &'a [u8],
+) -> Result<&'a str, ImportError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let rest = &bytes[e.valid_up_to()..];
+        let why = if matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
+            || matches!(rest, [b] if (0xC0..=0xFE).contains(b))
+        {
+            "is not UTF-8 (it looks like Windows-1252 / Latin-1: give --encoding windows-1252, or export it as UTF-8)"
+        } else {
+            "is not valid UTF-8 (give --encoding with the charset it was saved in)"
+        };
+        ImportError::at(file, Some(line), field, why)
+    })?;
+    if text.contains('\0') {
         return Err(ImportError::at(
             file,
             Some(line),
-            None,
-            "a quoted cell is never closed",
+            field,
+            "holds a NUL byte (not a text export; UTF-16 without a byte-order mark? give --encoding utf-16le)",
         ));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .delimiter(sep)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(file, &e, &[]))?
-        .iter()
-        .map(|h| unguard(h.trim()).to_string())
-        .collect();
-    if headers.len() == 1 {
-        let h = &headers[0];
-        if h.contains('|') {
-            return Err(ImportError::at(file, Some(1), None, "the header is separated by pipes: export as comma-, semicolon- or tab-separated text"));
-        }
+    // A decoder's replacement character: the bytes were not in the charset.
+    if text.contains('\u{fffd}') {
+        return Err(ImportError::at(
+            file,
+            Some(line),
+            field,
+            "holds bytes its charset cannot read (give --encoding with the charset it was saved in)",
+        ));
     }
-    let cols = columns(file, &headers, format, map)?;
-    let mut out = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| csv_error(file, &e, &headers))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let cells: Vec<&str> = rec.iter().map(|c| unguard(c.trim())).collect();
-        if let Some((i, _)) = cells.iter().enumerate().find(|(_, c)| c.len() > MAX_CELL) {
+    Ok(text)
+}
+
+/// One row as a source record (`None` for an empty row).
+fn record_of<R: std::io::Read>(rows: &Rows<R>) -> Result<Option<SourceRecord>, ImportError> {
+    let (file, headers, cols, format) = (&rows.file, &rows.headers, &rows.cols, rows.format);
+    let rec = &rows.record;
+    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    let mut cells: Vec<&str> = Vec::with_capacity(rec.len());
+    for (i, c) in rec.iter().enumerate() {
+        let field = headers.get(i).map(String::as_str);
+        if c.len() > MAX_CELL {
             return Err(ImportError::at(
                 file,
                 Some(line),
-                headers.get(i).map(String::as_str),
+                field,
                 format!("the cell is larger than {} KiB", MAX_CELL / 1024),
             ));
         }
-        if cells.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let get = |idx: &[usize]| -> Vec<String> {
-            idx.iter()
-                .map(|&i| cells[i])
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let mut names = get(&cols.full_name);
-        let first = get(&cols.first_name).join(" ");
-        let last = get(&cols.last_name).join(" ");
-        let joined = format!("{first} {last}").trim().to_string();
-        if !joined.is_empty() {
-            names.insert(0, joined);
-        }
-        let mut emails = Vec::new();
-        for cell in get(&cols.emails) {
-            // HubSpot puts several values in one cell separated by ';'.
-            for part in cell.split(';') {
-                let (name, addr) = split_mailbox(part);
-                if !name.is_empty() && names.is_empty() {
-                    names.push(name);
-                }
-                if !addr.is_empty() && !emails.contains(&addr) {
-                    emails.push(addr);
-                }
+        cells.push(unguard(utf8(file, line, field, c)?.trim()));
+    }
+    if cells.iter().all(|c| c.is_empty()) {
+        return Ok(None);
+    }
+    let get = |idx: &[usize]| -> Vec<String> {
+        idx.iter()
+            .map(|&i| cells[i])
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut names = get(&cols.full_name);
+    let first = get(&cols.first_name).join(" ");
+    let last = get(&cols.last_name).join(" ");
+    let joined = format!("{first} {last}").trim().to_string();
+    if !joined.is_empty() {
+        names.insert(0, joined);
+    }
+    let mut emails = Vec::new();
+    for cell in get(&cols.emails) {
+        // HubSpot puts several values in one cell separated by ';'.
+        for part in cell.split(';') {
+            let (name, addr) = split_mailbox(part);
+            if !name.is_empty() && names.is_empty() {
+                names.push(name);
+            }
+            if !addr.is_empty() && !emails.contains(&addr) {
+                emails.push(addr);
             }
         }
-        let phones: Vec<String> = get(&cols.phones)
-            .iter()
-            .flat_map(|c| c.split(';').map(|p| p.trim().to_string()))
-            .filter(|p| !p.is_empty())
-            .collect();
-        let key = {
-            let k = get(&cols.key).join("-");
-            if !k.is_empty() {
-                k
-            } else {
-                // No id column (Flamingo): the row itself is the key, so a
-                // re-import of the same file updates rather than duplicates.
-                sha256_hex(cells.join("\u{1f}").as_bytes())[..24].to_string()
-            }
-        };
-        // A date read outside 1990–2100 was misread or mistyped: said with
-        // its line and column rather than stored as year 26.
-        let mut last_activity = None;
-        for &i in &cols.date {
-            match super::dates::checked_date(cells[i]) {
-                Ok(Some(d)) if last_activity.is_none() => last_activity = Some(d),
-                Ok(_) => {}
-                Err(why) => {
-                    return Err(ImportError::at(
-                        file,
-                        Some(line),
-                        headers.get(i).map(String::as_str),
-                        why,
-                    ))
-                }
-            }
-        }
-        let status = if format == Format::Mailchimp {
-            let set = |i: Option<usize>| i.is_some_and(|i| !cells[i].is_empty());
-            Some(
-                if set(cols.unsub) {
-                    "unsubscribed"
-                } else if set(cols.clean) {
-                    "cleaned"
-                } else {
-                    "subscribed"
-                }
-                .to_string(),
-            )
+    }
+    let phones: Vec<String> = get(&cols.phones)
+        .iter()
+        .flat_map(|c| c.split(';').map(|p| p.trim().to_string()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let key = {
+        let k = get(&cols.key).join("-");
+        if !k.is_empty() {
+            k
         } else {
-            None
-        };
-        out.push(SourceRecord {
-            source: source.to_string(),
-            key,
-            names,
-            emails,
-            phones,
-            company: get(&cols.company).into_iter().next(),
-            last_activity,
-            status,
-            mentions: vec![],
-            raw: headers
-                .iter()
-                .cloned()
-                .zip(cells.iter().map(|c| c.to_string()))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-            format: format.as_str().to_string(),
-            line,
-        });
+            // No id column (Flamingo): the row itself is the key, so a
+            // re-import of the same file updates rather than duplicates.
+            sha256_hex(cells.join("\u{1f}").as_bytes())[..24].to_string()
+        }
+    };
+    // A date read outside 1990–2100 was misread or mistyped: said with
+    // its line and column rather than stored as year 26.
+    let mut last_activity = None;
+    for &i in &cols.date {
+        match super::dates::checked_date(cells[i]) {
+            Ok(Some(d)) if last_activity.is_none() => last_activity = Some(d),
+            Ok(_) => {}
+            Err(why) => {
+                return Err(ImportError::at(
+                    file,
+                    Some(line),
+                    headers.get(i).map(String::as_str),
+                    why,
+                ))
+            }
+        }
     }
-    if out.is_empty() {
-        return Err(ImportError::at(
-            file,
-            None,
-            None,
-            "the file has a header but no rows",
-        ));
-    }
-    Ok(out)
+    let status = if format == Format::Mailchimp {
+        let set = |i: Option<usize>| i.is_some_and(|i| !cells[i].is_empty());
+        Some(
+            if set(cols.unsub) {
+                "unsubscribed"
+            } else if set(cols.clean) {
+                "cleaned"
+            } else {
+                "subscribed"
+            }
+            .to_string(),
+        )
+    } else {
+        None
+    };
+    Ok(Some(SourceRecord {
+        source: rows.source.clone(),
+        key,
+        names,
+        emails,
+        phones,
+        company: get(&cols.company).into_iter().next(),
+        last_activity,
+        status,
+        mentions: vec![],
+        raw: headers
+            .iter()
+            .cloned()
+            .zip(cells.iter().map(|c| c.to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+        format: format.as_str().to_string(),
+        line,
+    }))
 }
 
 fn csv_error(file: &str, e: &csv::Error, headers: &[String]) -> ImportError {

@@ -10,7 +10,7 @@ mod zoom;
 use crate::domain::record::SourceRecord;
 use std::fmt;
 
-pub use csvfmt::ColumnMap;
+pub use csvfmt::{ColumnMap, Rows};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ImportError {
@@ -276,6 +276,8 @@ pub struct Sniffed {
     pub delimiter: Option<&'static str>,
     /// The column map a plain CSV's header gives (as `--map` takes it).
     pub columns: Option<String>,
+    /// The separator's byte (a comma when not delimited).
+    pub sep: u8,
 }
 
 impl Sniffed {
@@ -311,6 +313,7 @@ pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportErr
             encoding: "per message".into(),
             delimiter: None,
             columns: None,
+            sep: b',',
         });
     }
     // Whole lines only (and whole UTF-16 units).
@@ -348,6 +351,7 @@ pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportErr
         encoding: decoded.encoding,
         delimiter: delimited.then(|| text::delimiter_name(sep)),
         columns: columns.map(|m| m.to_string()),
+        sep,
     })
 }
 

@@ -102,6 +102,30 @@ fn looks_latin1(rest: &[u8]) -> bool {
     matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
 }
 
+/// A reader giving an export's text as UTF-8, as `decoded` would read it:
+/// the file itself when it is UTF-8 (its cells are checked as they come),
+/// else decoded as it streams (a UTF-16 byte-order mark, or the charset
+/// asked for). Bytes a charset cannot read become U+FFFD, which the rows
+/// refuse with their line.
+pub fn reader<R: std::io::Read + 'static>(
+    raw: R,
+    head: &[u8],
+    asked: Option<Charset>,
+) -> Box<dyn std::io::Read> {
+    let utf16_bom = matches!(head, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]);
+    let asked = asked.map(|c| c.0).filter(|e| *e != encoding_rs::UTF_8);
+    if !utf16_bom && asked.is_none() {
+        return Box::new(std::io::BufReader::with_capacity(1 << 16, raw));
+    }
+    Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(asked)
+            .bom_override(true)
+            .strip_bom(true)
+            .build(raw),
+    )
+}
+
 /// The separator of a delimited export, read from its header: the most
 /// frequent of comma, semicolon (Excel in German, French and other locales
 /// whose decimal mark is a comma) and tab (Excel's "Unicode Text"), counted

@@ -495,7 +495,7 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
                     _ => (
                         ErrorKind::Refused,
                         format!(
-                            "a request of more than {} MiB is refused (an import that large: split the file)",
+                            "a request of more than {} MiB is refused (an import travels in batches of at most a few MiB)",
                             MAX_REQUEST >> 20
                         ),
                     ),

@@ -150,6 +150,41 @@ pub struct ParsedImport {
     pub delimiter: Option<String>,
 }
 
+/// What an import says of its file besides the rows (which travel in
+/// batches): where the report and the audit entry get it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ImportSummary {
+    pub file: String,
+    pub format: crate::import::Format,
+    pub sha256: String,
+    #[serde(default)]
+    pub exported_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub skipped: Vec<crate::import::mbox::Skipped>,
+    #[serde(default)]
+    pub columns: Option<String>,
+    #[serde(default)]
+    pub encoding: String,
+    #[serde(default)]
+    pub delimiter: Option<String>,
+}
+
+impl ParsedImport {
+    /// Everything but the rows.
+    pub fn summary(&self) -> ImportSummary {
+        ImportSummary {
+            file: self.file.clone(),
+            format: self.format,
+            sha256: self.sha256.clone(),
+            exported_on: self.exported_on,
+            skipped: self.skipped.clone(),
+            columns: self.columns.clone(),
+            encoding: self.encoding.clone(),
+            delimiter: self.delimiter.clone(),
+        }
+    }
+}
+
 /// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
 pub fn date_in_name(name: &str) -> Option<NaiveDate> {
     let b = name.as_bytes();
@@ -715,6 +750,11 @@ impl Desk {
             &store.pseudonym_key()?,
             crate::domain::identifier::default_country_code(&settings.calendar),
         );
+        // An import killed after its commit is finished; one killed before
+        // it is dropped: never half of one.
+        let today = Local::now().date_naive();
+        store
+            .recover_imports(&|r| crate::domain::register::suppression_of_row(&pseudo, r, today))?;
         Ok(Desk {
             _lock: lock,
             pseudo,
@@ -1004,50 +1044,86 @@ impl Desk {
         Ok(())
     }
 
-    /// Writes an export read and checked by the caller, whole, with its
-    /// audit entry; its records are found by the next lookup.
-    pub fn write_import(
+    /// Begins an import into `source`: its id. Rows go in with
+    /// `import_batch` and become visible, whole, at `import_commit`.
+    pub fn import_begin(&self, source: &str) -> Result<String, DeskError> {
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::unknown_source(&self.catalogue, source));
+        }
+        Ok(self.store.import_begin()?)
+    }
+
+    /// Stages one batch of an import's rows (nothing reads them yet); they
+    /// belong to `source` whatever the rows say.
+    pub fn import_batch(
         &self,
+        id: &str,
         source: &str,
-        parsed: &ParsedImport,
+        mut records: Vec<crate::domain::record::SourceRecord>,
+    ) -> Result<(), DeskError> {
+        if self.catalogue.get(source).is_none() {
+            return Err(DeskError::unknown_source(&self.catalogue, source));
+        }
+        for r in &mut records {
+            r.source = source.to_string();
+        }
+        Ok(self.store.import_stage(id, &records)?)
+    }
+
+    /// Makes a staged import visible, whole, with its audit entry (the
+    /// counts are the store's); its records are found by the next lookup.
+    pub fn import_commit(
+        &self,
+        id: &str,
+        source: &str,
+        summary: &ImportSummary,
     ) -> Result<ImportReport, DeskError> {
         if self.catalogue.get(source).is_none() {
             return Err(DeskError::unknown_source(&self.catalogue, source));
         }
         let detail = serde_json::json!({
             "source": source,
-            "format": parsed.format.as_str(),
-            "rows": parsed.records.len(),
-            "file_sha256": parsed.sha256,
+            "format": summary.format.as_str(),
+            "file_sha256": summary.sha256,
         });
         let today = self.today();
-        let suppress: Vec<_> = parsed
-            .records
-            .iter()
-            .flat_map(|r| crate::domain::register::suppression_of_row(&self.pseudo, r, today))
-            .collect();
-        let (counts, _) = self.store.import_records(
-            &parsed.records,
+        let pseudo = &self.pseudo;
+        let suppress_of = |r: &crate::domain::record::SourceRecord| {
+            crate::domain::register::suppression_of_row(pseudo, r, today)
+        };
+        let (counts, _) = self.store.import_commit(
+            id,
             &self.note("imported", detail),
-            parsed.exported_on,
-            &suppress,
+            summary.exported_on,
+            &suppress_of,
         )?;
         self.relink_index();
         Ok(ImportReport {
-            file: parsed.file.clone(),
+            file: summary.file.clone(),
             source: source.to_string(),
-            format: parsed.format.to_string(),
-            rows: parsed.records.len(),
+            format: summary.format.to_string(),
+            rows: (counts.new + counts.updated + counts.older + counts.undated) as usize,
             new: counts.new,
             updated: counts.updated,
             older: counts.older,
             undated: counts.undated,
             suppressed: counts.suppressed,
-            skipped: parsed.skipped.clone(),
-            columns: parsed.columns.clone(),
-            encoding: parsed.encoding.clone(),
-            delimiter: parsed.delimiter.clone(),
+            skipped: summary.skipped.clone(),
+            columns: summary.columns.clone(),
+            encoding: summary.encoding.clone(),
+            delimiter: summary.delimiter.clone(),
         })
+    }
+
+    /// Imports begun and neither committed nor dropped: what a kill left
+    /// (the next start clears them).
+    pub fn imports_in_progress(&self) -> usize {
+        self.store.imports_in_progress()
+    }
+
+    /// Drops an import not committed (its file was refused part-way).
+    pub fn import_abandon(&self, id: &str) -> Result<(), DeskError> {
+        Ok(self.store.import_abandon(id)?)
     }
 
     /// Waits for a lookup index build in progress (it holds the store open):

@@ -15,7 +15,7 @@
 //! (`remote::backend::Backend`, which derefs to `dyn Operations`) and never
 //! learn which transport is behind it.
 
-use super::{DeskError, ImportReport, ParsedImport, PlanProposal};
+use super::{DeskError, ImportReport, ImportSummary, PlanProposal};
 use crate::domain::audit::AuditEntry;
 use crate::domain::closure_log::ClosureRow;
 use crate::domain::plan::PlannedTask;
@@ -198,8 +198,15 @@ operations! {
     /// The row count is the store's, never the caller's.
     Logged fn log_closures_export(from: Option<NaiveDate>, to: Option<NaiveDate>, with_subjects: bool) -> ();
     Records fn split_record(source: String, key: String) -> ();
-    /// Writes an export read by the caller, whole, with its audit entry.
-    Records fn write_import(source: String, import: ParsedImport) -> ImportReport;
+    /// Begins an import into a source: its id. The caller reads its file
+    /// and sends the rows in batches; nothing is visible until the commit.
+    Records fn import_begin(source: String) -> String;
+    /// Stages one batch of an import's rows.
+    Records fn import_batch(id: String, source: String, records: Vec<SourceRecord>) -> ();
+    /// Makes a staged import visible, whole, with its audit entry.
+    Records fn import_commit(id: String, source: String, summary: ImportSummary) -> ImportReport;
+    /// Drops an import not committed (its file was refused part-way).
+    Records fn import_abandon(id: String) -> ();
     /// Puts the unsubscribed and cleaned rows on the suppression list.
     Records fn suppress_unsubscribed(source: String, records: Vec<SourceRecord>) -> Suppressed;
     /// Closed cases past retention (a dry run).

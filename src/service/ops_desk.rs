@@ -6,7 +6,7 @@ use super::ops::{
     AuditCheck, BackupSnapshot, CasesPage, CheckRef, Found, HashedFlagLists, IndexState,
     Operations, Suppressed, SuppressionList,
 };
-use super::{AccessPackage, Desk, DeskError, ImportReport, ParsedImport, PlanProposal};
+use super::{AccessPackage, Desk, DeskError, ImportReport, ImportSummary, PlanProposal};
 use crate::domain::audit::AuditEntry;
 use crate::domain::closure_log::ClosureRow;
 use crate::domain::plan::PlannedTask;
@@ -200,12 +200,30 @@ impl Operations for Desk {
         Desk::split_record(self, &source, &key)
     }
 
-    fn write_import(
+    fn import_begin(&self, source: String) -> Result<String, DeskError> {
+        Desk::import_begin(self, &source)
+    }
+
+    fn import_batch(
         &self,
+        id: String,
         source: String,
-        import: ParsedImport,
+        records: Vec<SourceRecord>,
+    ) -> Result<(), DeskError> {
+        Desk::import_batch(self, &id, &source, records)
+    }
+
+    fn import_commit(
+        &self,
+        id: String,
+        source: String,
+        summary: ImportSummary,
     ) -> Result<ImportReport, DeskError> {
-        Desk::write_import(self, &source, &import)
+        Desk::import_commit(self, &id, &source, &summary)
+    }
+
+    fn import_abandon(&self, id: String) -> Result<(), DeskError> {
+        Desk::import_abandon(self, &id)
     }
 
     fn suppress_unsubscribed(

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod doctor;
 pub mod files;
 pub mod layout;
+mod staging;
 
 pub use files::{ensure_private_dir, tighten_files};
 
@@ -71,6 +72,9 @@ pub enum StoreError {
     ChainKeyMissing { path: PathBuf },
     #[error("the disk holding the store {} is full ({} KiB free; a change needs {} KiB spare): nothing was changed. Free some space and try again", .path.display(), .free / 1024, .need / 1024)]
     DiskFull { path: PathBuf, free: u64, need: u64 },
+    /// An import in batches asked for something its state does not allow.
+    #[error("import: {0}")]
+    Import(String),
     /// sled writes a snapshot as it opens a store, so even a read needs room.
     #[error("the disk holding the store {} is full ({} KiB free): the store cannot be opened, even to read, until some space is freed; nothing was changed and nothing is lost", .path.display(), .free / 1024)]
     NoRoomToOpen { path: PathBuf, free: u64 },
@@ -754,106 +758,6 @@ impl Store {
             },
             TransactionError::Storage(e) => self.sled_err(e),
         }
-    }
-
-    /// Lands a whole import, and its audit entry, in one transaction: a file is
-    /// in the index entirely or not at all. Same source and key update in place.
-    /// Writes an import's records whole. A row takes the date of its own
-    /// last activity, else `exported_on` (the export's date); a row older
-    /// than the record held, or undated against a dated one, is kept as held.
-    pub fn import_records(
-        &self,
-        records: &[crate::domain::record::SourceRecord],
-        note: &AuditNote,
-        exported_on: Option<chrono::NaiveDate>,
-        suppress: &[crate::domain::register::Suppression],
-    ) -> Result<(ImportCounts, AuditEntry), StoreError> {
-        let encoded: Vec<(Vec<u8>, Vec<u8>, Option<chrono::NaiveDate>)> = records
-            .iter()
-            .map(|r| {
-                (
-                    r.store_key(),
-                    serde_json::to_vec(r).expect("record serialises"),
-                    r.last_activity.or(exported_on),
-                )
-            })
-            .collect();
-        let sup: Vec<(&[u8], Vec<u8>)> = suppress
-            .iter()
-            .map(|x| {
-                (
-                    x.hash.as_bytes(),
-                    serde_json::to_vec(x).expect("serialises"),
-                )
-            })
-            .collect();
-        self.room_for(
-            encoded
-                .iter()
-                .map(|(k, v, _)| k.len() + v.len())
-                .sum::<usize>()
-                + sup.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>(),
-        )?;
-        let out = (&self.records, &self.suppression, &self.audit, &self.meta)
-            .transaction(|(recs, suppression, audit, meta)| {
-                // A marketing tool's unsubscribed rows join the one
-                // suppression list with the rows themselves, or neither does.
-                let mut suppressed = 0u64;
-                for (k, v) in &sup {
-                    if suppression.get(k)?.is_none() {
-                        suppression.insert(*k, v.as_slice())?;
-                        suppressed += 1;
-                    }
-                }
-                let mut counts = ImportCounts {
-                    suppressed,
-                    ..ImportCounts::default()
-                };
-                let mut batch = sled::Batch::default();
-                let mut seen = std::collections::HashSet::new();
-                for (k, v, when) in &encoded {
-                    let held = recs.get(k)?;
-                    // A row from an older export does not replace what a
-                    // newer one brought (dates where both records have one).
-                    let held_when = held.as_ref().and_then(|h| {
-                        serde_json::from_slice::<crate::domain::record::SourceRecord>(h)
-                            .ok()
-                            .and_then(|r| r.last_activity)
-                    });
-                    match (when, held_when) {
-                        (Some(new), Some(old)) if *new < old => {
-                            counts.older += 1;
-                            continue;
-                        }
-                        // Nothing says this row is newer than a dated record.
-                        (None, Some(_)) => {
-                            counts.undated += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if !seen.insert(k.as_slice()) || held.is_some() {
-                        counts.updated += 1;
-                    } else {
-                        counts.new += 1;
-                    }
-                    batch.insert(k.as_slice(), v.as_slice());
-                }
-                recs.apply_batch(&batch)?;
-                let mut note = note.clone();
-                note.detail["new"] = serde_json::json!(counts.new);
-                note.detail["updated"] = serde_json::json!(counts.updated);
-                note.detail["older"] = serde_json::json!(counts.older);
-                note.detail["undated"] = serde_json::json!(counts.undated);
-                note.detail["suppressed"] = serde_json::json!(counts.suppressed);
-                let entry =
-                    append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)?;
-                Ok((counts, entry))
-            })
-            .map_err(|e| self.tx_error(e, None))?;
-        self.flush()?;
-        self.log_line(&out.1);
-        Ok(out)
     }
 
     /// Marks a record as not linked to anyone else (a wrong link split by staff).
