@@ -155,7 +155,7 @@ fn a_second_identity_from_the_lookup_is_erased_suppressed_and_marked_with_the_fi
             .unwrap()
             .iter()
             .any(|t| t["source"] == "marketing"
-                && t["note"].as_str().unwrap().starts_with("2 identifier(s)")),
+                && t["note"].as_str().unwrap().starts_with("5 identifier(s)")),
         "{c}"
     );
     for t in c["tasks"].as_array().unwrap() {
@@ -256,4 +256,117 @@ fn an_identity_linked_after_the_plan_is_suppressed_and_marked_at_once() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"line\": 2"));
     let out = run(d, &["backups", "check", list.to_str().unwrap(), "--json"]);
     assert_eq!(out.status.code(), Some(6));
+}
+
+#[test]
+fn an_erasure_reaches_every_record_the_lookup_links_to_the_person() {
+    let t = tempfile::tempdir().unwrap();
+    let d = &t.path().join("data");
+    // HubSpot: his work address, two more, and his phone; the CRM: another
+    // address, linked to him only through that phone (and his name).
+    ok(
+        d,
+        &["import", "web-forms", &fixture("hubspot-contacts.csv")],
+    );
+    let crm = t.path().join("crm.csv");
+    std::fs::write(
+        &crm,
+        "id,name,email,phone\nK-1001,Jürgen Müller,j.mueller@mueller-logistik.example,+49 30 1234567\n",
+    )
+    .unwrap();
+    ok(d, &["import", "customers", crm.to_str().unwrap()]);
+    let id = ok(
+        d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "erasure",
+            "--name",
+            "Jürgen Müller",
+            "--email",
+            WORK,
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(
+        d,
+        &["case", "verify", &id, "--method", "reply-from-address"],
+    );
+    ok(d, &["case", "plan", &id, "--accept"]);
+    let c = json(d, &["case", "show", &id, "--json"]);
+    // Found there (not "search and erase"): the lookup's link by phone.
+    assert!(
+        c["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["source"] == "customers" && t["action"] == "erase"),
+        "{c}"
+    );
+    for t in c["tasks"].as_array().unwrap() {
+        if t["status"] != "pending" {
+            continue;
+        }
+        let status = if t["action"].as_str().unwrap().starts_with("keep: exempt") {
+            "exempt"
+        } else {
+            "done"
+        };
+        ok(
+            d,
+            &[
+                "case",
+                "task",
+                &id,
+                t["source"].as_str().unwrap(),
+                "--action",
+                t["action"].as_str().unwrap(),
+                "--status",
+                status,
+                "--note",
+                "deleted; invoices kept under tax law",
+            ],
+        );
+    }
+    ok(d, &["case", "ready", &id]);
+    ok(
+        d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "erased",
+        ],
+    );
+    for q in [
+        "j.mueller@mueller-logistik.example",
+        "juergen@privat.example",
+        "+49 30 1234567",
+    ] {
+        assert_eq!(
+            json(d, &["lookup", q, "--json"]).as_array().unwrap().len(),
+            0,
+            "{q} still found"
+        );
+    }
+    let list = t.path().join("campaign.csv");
+    std::fs::write(
+        &list,
+        "key,email\n1,juergen@privat.example\n2,jm@old.example\n3,j.mueller@mueller-logistik.example\n4,ana.garcia@example.es\n",
+    )
+    .unwrap();
+    assert_eq!(
+        flagged(
+            d,
+            &["suppression", "check", list.to_str().unwrap(), "--json"]
+        ),
+        ["1", "2", "3"]
+    );
 }

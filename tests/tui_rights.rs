@@ -192,7 +192,9 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
         .iter()
         .all(|m| m.case == id && m.re_erase_on_restore && m.expires.is_some()));
     let list = app.desk.local().unwrap().suppression_list().unwrap();
-    assert_eq!(list.len(), 2, "the e-mail and the phone, hashed");
+    // The case's e-mail and phone, and the two other addresses of the
+    // HubSpot record the person was found under: hashed.
+    assert_eq!(list.len(), 4, "every identity the person was found under");
 
     let c = work_and_close(&mut app, id);
     assert!(c.tasks.iter().all(|t| t.status != TaskStatus::Pending));
@@ -366,15 +368,24 @@ fn objection_reaches_marketing_only_and_suppresses_at_once() {
     assert!(plan.iter().all(|(s, _)| s == "marketing"), "{plan:?}");
     key(&mut app, Enter);
     let list = app.desk.local().unwrap().suppression_list().unwrap();
-    assert_eq!(list.len(), 2);
+    // The case's e-mail and phone, and the HubSpot record's other two
+    // addresses the lookup found him under.
+    assert_eq!(list.len(), 4);
     assert!(list.iter().all(|s| s.case() == Some(id)));
     let c = work_and_close(&mut app, id);
     assert!(c
         .tasks
         .iter()
         .any(|t| t.action.contains("stop remarketing") && t.status == TaskStatus::Done));
-    assert_eq!(c.subject.emails, ["j.mueller@example.de"]);
-    assert!(app.flag_sets().hashed.unwrap().do_not_market.len() == 2);
+    assert_eq!(
+        c.subject.emails,
+        [
+            "j.mueller@example.de",
+            "juergen@privat.example",
+            "jm@old.example"
+        ]
+    );
+    assert!(app.flag_sets().hashed.unwrap().do_not_market.len() == 4);
     assert!(app.case_flags.do_not_market && !app.case_flags.restricted);
     assert!(screen(&app).contains("DO NOT MARKET"));
     assert!(audit_kinds(&app, id).contains(&"planned".to_string()));
@@ -559,7 +570,11 @@ fn an_erasure_closed_with_keep_ids_keeps_the_address_as_evidence() {
     assert_eq!(c.state, State::Closed);
     assert_eq!(
         c.subject.emails,
-        ["j.mueller@example.de"],
+        [
+            "j.mueller@example.de",
+            "juergen@privat.example",
+            "jm@old.example"
+        ],
         "kept, as staff chose"
     );
     assert!(!c.pseudonymised());

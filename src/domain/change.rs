@@ -19,6 +19,9 @@ use super::task_action::{ACTION_MARK_BACKUP, ACTION_SUPPRESS};
 use super::CaseId;
 use chrono::{DateTime, NaiveDate, Utc};
 
+/// E-mails and phones (normalised) a person was found under.
+pub type Identities = (Vec<String>, Vec<String>);
+
 /// What a step is decided with, besides the case.
 pub struct Facts<'a> {
     pub actor: &'a str,
@@ -31,6 +34,9 @@ pub struct Facts<'a> {
     /// The store keys of the records the desk holds about the case's
     /// subject (read only by a step that removes them).
     pub held: &'a dyn Fn(&Case) -> Vec<Vec<u8>>,
+    /// The e-mails and phones on those records: every identity the person
+    /// was found under (read only by the steps that write registers).
+    pub identities: &'a dyn Fn(&Case) -> Identities,
     /// A record of the lookup by its `source:key` (read only by a step that
     /// links it to a case).
     pub record: &'a dyn Fn(&str) -> Option<super::record::SourceRecord>,
@@ -185,7 +191,29 @@ fn step_on(
         }
     }
     let on = day(&case, &step, on, facts)?;
-    recorded(case, step, on, facts)
+    let mut change = recorded(case, step, on, facts)?;
+    // A register task recorded done by hand is done: the desk writes what
+    // it says (the case's identities as keyed hashes), as the plan would.
+    if let Some(Action::TaskRecorded {
+        source,
+        action,
+        status: TaskStatus::Done,
+        ..
+    }) = change.case.history.last().map(|e| &e.action)
+    {
+        let hashes = facts
+            .pseudo
+            .all(&change.case.subject.emails, &change.case.subject.phones);
+        if action == ACTION_SUPPRESS {
+            change.suppress = suppression_entries(change.case.id, &hashes, facts.today);
+            change.moves_flags = true;
+        } else if action == ACTION_MARK_BACKUP && !hashes.is_empty() {
+            if let Some(src) = facts.catalogue.get(source) {
+                change.marks = backup_marks(change.case.id, src, &hashes, facts.today);
+            }
+        }
+    }
+    Ok(change)
 }
 
 /// A step whose only side effect is its record (and, for a lift, the flags).
@@ -233,6 +261,12 @@ fn link_identity(
             }
             .into());
         };
+        // A record found by a title naming the person (a recording's
+        // topic) is theirs to erase or hand over, but its identifiers are
+        // its host's: it joins the case without them.
+        if !found.mentions.is_empty() {
+            continue;
+        }
         // An address the system stored oddly is still the person's: it
         // is added as written only when it reads as one.
         emails.extend(
@@ -269,10 +303,12 @@ fn link_identity(
         .filter(|(_, h)| !before.contains(h))
         .cloned()
         .collect();
+    // The plan holds the task (done, or still pending because the case
+    // had no identifier to suppress then): the new identities go on now.
     let done = |action: &str| {
         case.tasks
             .iter()
-            .filter(|t| t.action == action && t.status == TaskStatus::Done)
+            .filter(|t| t.action == action && t.status != TaskStatus::Dropped)
             .map(|t| t.source.clone())
             .collect::<std::collections::BTreeSet<_>>()
     };
@@ -301,6 +337,39 @@ fn link_identity(
         // Restricted, DO NOT MARKET and ERASED follow the case's identities.
         moves_flags: true,
     })
+}
+
+/// Adds to the case the e-mails and phones of the records the person was
+/// found under that it does not hold yet (a `LinkIdentity` step, in its
+/// history): what erasure, suppression and the backup marks cover.
+fn take_in_found(case: &mut Case, facts: &Facts, cx: &StepContext) -> Result<(), Refused> {
+    use super::identifier::{check_email, check_phone};
+    let (emails, phones) = (facts.identities)(case);
+    let mut new_emails: Vec<String> = Vec::new();
+    for e in emails.iter().filter_map(|e| check_email(e).ok()) {
+        if !case.subject.emails.contains(&e) && !new_emails.contains(&e) {
+            new_emails.push(e);
+        }
+    }
+    let mut new_phones: Vec<String> = Vec::new();
+    for p in phones.iter().filter_map(|p| check_phone(p).ok()) {
+        if !case.subject.phones.contains(&p) && !new_phones.contains(&p) {
+            new_phones.push(p);
+        }
+    }
+    if new_emails.is_empty() && new_phones.is_empty() {
+        return Ok(());
+    }
+    case.apply(
+        Step::LinkIdentity {
+            emails: new_emails,
+            phones: new_phones,
+            records: Vec::new(),
+            note: "found on the person's records in the lookup".into(),
+        },
+        cx,
+    )?;
+    Ok(())
 }
 
 /// The suppression entries of a case's identities (keyed hashes).
@@ -359,8 +428,20 @@ fn close(
     let step = Step::Close(closing);
     let on = day(&case, &step, on, facts)?;
     let cx = cx(facts, on);
-    case.apply(step, &cx)?;
     let erasing = case.rights.contains(&Right::Erasure) && outcome.is_granted();
+    if erasing {
+        // Every identity the erased records carried stays erased (the
+        // lookup's flag, the case's keyed hashes), not only those typed in;
+        // taken in while the case is open, then closed in the same change.
+        let before = case.clone();
+        take_in_found(&mut case, facts, &cx)?;
+        if let Err(e) = case.clone().apply(step.clone(), &cx) {
+            // Refused as the case stood: nothing taken in.
+            let _ = before;
+            return Err(e.into());
+        }
+    }
+    case.apply(step, &cx)?;
     let mut remove_records = Vec::new();
     if erasing {
         remove_records = (facts.held)(&case);
@@ -433,6 +514,15 @@ fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<C
         })
         .collect();
     case.apply(Step::Plan { tasks: refs }, &cx)?;
+    if case.rights.iter().any(|r| {
+        matches!(
+            r,
+            Right::Erasure | Right::Restriction | Right::Objection | Right::WithdrawConsent
+        )
+    }) {
+        // The registers cover every identity the person was found under.
+        take_in_found(&mut case, facts, &cx)?;
+    }
     let id: CaseId = case.id;
     let hashes = facts.pseudo.all(&case.subject.emails, &case.subject.phones);
     let mut suppress = Vec::new();

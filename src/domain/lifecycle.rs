@@ -1026,14 +1026,15 @@ impl Case {
                     )));
                 }
                 // The response answers the work done: it cannot go out before
-                // the case's last step (a note excepted), nor make a late case
-                // look on time.
-                if let Some(last) = self
-                    .history
-                    .iter()
-                    .rev()
-                    .find(|e| !matches!(e.action, Action::Noted { .. }))
-                {
+                // the case's last step (a note, or an identity the desk took
+                // in from the records it erases, excepted), nor make a late
+                // case look on time.
+                if let Some(last) = self.history.iter().rev().find(|e| {
+                    !matches!(
+                        e.action,
+                        Action::Noted { .. } | Action::IdentityLinked { .. }
+                    )
+                }) {
                     if responded_on < last.on {
                         return Err(refuse(format!(
                             "the response date {responded_on} is before the case's last step ({}, {})",

@@ -424,8 +424,10 @@ fn columns(
                 &m.company.iter().cloned().collect::<Vec<_>>(),
             )?,
             date: find_owned(file, headers, &m.date.iter().cloned().collect::<Vec<_>>())?,
-            unsub: None,
-            clean: None,
+            // A marketing tool's own status columns count whatever map is
+            // given: an unsubscribe is never lost to a --map.
+            unsub: find(headers, &["UNSUB_TIME"]).first().copied(),
+            clean: find(headers, &["CLEAN_TIME"]).first().copied(),
         });
     }
     let p = PROFILES
@@ -491,24 +493,45 @@ pub fn parse(
 /// so a cell never closed is named at the end without holding the file.
 pub struct QuoteWatch<R> {
     inner: R,
+    sep: u8,
     line: u64,
     open_at: Option<u64>,
+    /// The byte before this one: a quote opens a cell only at its start
+    /// (after the separator or a line break); one inside an unquoted cell,
+    /// as in O"Brien, is a letter.
+    prev: Option<u8>,
+    just_closed: bool,
+    /// The line of the last quote leaving an odd count: when the rows go
+    /// wrong, a stray quote is the likely cause and is named.
+    odd_at: Option<u64>,
 }
 
 impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         for &b in &buf[..n] {
+            let closed = self.open_at.is_some() && b == b'"';
+            if b == b'"' {
+                self.odd_at = match self.odd_at {
+                    Some(_) => None,
+                    None => Some(self.line),
+                };
+            }
             match b {
                 b'\n' => self.line += 1,
-                b'"' => {
-                    self.open_at = match self.open_at {
-                        Some(_) => None,
-                        None => Some(self.line),
-                    }
+                b'"' if closed => self.open_at = None,
+                // At a cell's start, or right after a closing quote (a
+                // doubled quote inside a quoted cell): the quote opens.
+                b'"' if self.just_closed
+                    || matches!(self.prev, None | Some(b'\n' | b'\r'))
+                    || self.prev == Some(self.sep) =>
+                {
+                    self.open_at = Some(self.line)
                 }
                 _ => {}
             }
+            self.just_closed = closed;
+            self.prev = Some(b);
         }
         Ok(n)
     }
@@ -544,8 +567,12 @@ impl<R: std::io::Read> Rows<R> {
             .delimiter(sep)
             .from_reader(QuoteWatch {
                 inner: reader,
+                sep,
                 line: 1,
                 open_at: None,
+                prev: None,
+                just_closed: false,
+                odd_at: None,
             });
         let raw = reader
             .byte_headers()
@@ -610,7 +637,8 @@ impl<R: std::io::Read> Iterator for Rows<R> {
                     self.done = true;
                     // A quote never closed swallows the rest of the file:
                     // say that, not what it did to the row's shape.
-                    if let Some(line) = self.reader.get_ref().open_at {
+                    let w = self.reader.get_ref();
+                    if let Some(line) = w.open_at.or(w.odd_at) {
                         return Some(Err(ImportError::at(
                             &self.file,
                             Some(line),

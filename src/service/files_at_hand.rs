@@ -48,6 +48,13 @@ fn read_rows(
         source,
     };
     let shown = path.display().to_string();
+    // A FIFO would wait for ever and a device never ends: only a file.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(DeskError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is not a regular file"),
+        });
+    }
     let file = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -219,6 +219,19 @@ impl ParsedImport {
         progress: &mut dyn FnMut(&str, usize),
     ) -> Result<ParsedImport, DeskError> {
         progress("reading", 0);
+        // A FIFO would wait for ever and a device never ends: only a file.
+        let regular = std::fs::metadata(path)
+            .map(|m| m.is_file())
+            .map_err(|source| DeskError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if !regular {
+            return Err(DeskError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("is not a regular file"),
+            });
+        }
         let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
             path: path.to_path_buf(),
             source,
@@ -852,6 +865,10 @@ impl Desk {
     pub(crate) fn carry_out(&self, id: CaseId, ask: Ask) -> Result<Case, DeskError> {
         let case = self.store.case(id)?;
         let held = |c: &Case| self.holdings(c).store_keys;
+        let identities = |c: &Case| {
+            let h = self.holdings(c);
+            (h.emails, h.phones)
+        };
         let record = |r: &str| {
             let (source, key) = r.split_once(':')?;
             let mut k = source.as_bytes().to_vec();
@@ -867,6 +884,7 @@ impl Desk {
             catalogue: &self.catalogue,
             pseudo: &self.pseudo,
             held: &held,
+            identities: &identities,
             record: &record,
         };
         let change = decide(case, ask, &facts)?;

@@ -19,6 +19,10 @@ pub struct Holdings {
     pub by_source: BTreeMap<String, Vec<SourceRecord>>,
     /// Store keys of those records (what erasure removes from the index).
     pub store_keys: Vec<Vec<u8>>,
+    /// Every e-mail and phone on those records (normalised keys): the
+    /// identities the person was found under.
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
 }
 
 impl Holdings {
@@ -98,18 +102,43 @@ impl Desk {
             .collect();
         let reader = self.record_reader();
         let mut h = Holdings::default();
-        // A record is the person's when it shares an e-mail with the case;
-        // one that shares only a phone (a household, an office switchboard)
-        // must also carry the person's name: never another person's data in
-        // their package, nor their record erased.
-        let mut found = reader.holding(&emails, &phones, cc);
-        found.retain(|(_, r)| {
-            r.emails
-                .iter()
-                .filter_map(|e| email_key(e))
-                .any(|e| emails.contains(&e))
-                || same_person(&case.subject.name, &r.names)
-        });
+        let (mut emails, mut phones) = (emails, phones);
+        // A record is the person's when it shares an e-mail with the case
+        // or with a record already found (as the lookup links them); one
+        // that shares only a phone (a household, an office switchboard)
+        // must also carry the person's name: never another person's data
+        // in their package, nor their record erased.
+        let mut found: Vec<(Vec<u8>, SourceRecord)> = Vec::new();
+        for _hop in 0..MAX_HOPS {
+            let mut more = reader.holding(&emails, &phones, cc);
+            more.retain(|(k, r)| {
+                !found.iter().any(|(fk, _)| fk == k)
+                    && (r
+                        .emails
+                        .iter()
+                        .filter_map(|e| email_key(e))
+                        .any(|e| emails.contains(&e))
+                        || same_person(&case.subject.name, &r.names))
+            });
+            if more.is_empty() {
+                break;
+            }
+            for (_, r) in &more {
+                for e in r.emails.iter().filter_map(|e| email_key(e)) {
+                    if !emails.contains(&e) {
+                        emails.push(e);
+                    }
+                }
+                for p in r.phones.iter().filter_map(|p| phone_key(p, cc)) {
+                    if !phones.contains(&p) {
+                        phones.push(p);
+                    }
+                }
+            }
+            found.extend(more);
+        }
+        h.emails = emails;
+        h.phones = phones;
         for attached in &case.records {
             if let Some((src, key)) = attached.split_once(':') {
                 let mut k = src.as_bytes().to_vec();
@@ -210,6 +239,11 @@ impl Desk {
             .collect())
     }
 }
+
+/// Links followed from the case's identifiers to records and on to theirs:
+/// as far as the lookup's grouping goes in practice, bounded so a long
+/// chain of shared switchboards cannot walk the whole store.
+const MAX_HOPS: usize = 4;
 
 /// What an access export wrote.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -441,7 +475,10 @@ impl Desk {
             // unsubscribed row and every record linked to it).
             self.start_index();
             self.index.wait_built();
-            for id in self.index.do_not_market_ids() {
+            // The cases' own identifiers too (an objection opened with an
+            // address no import holds yet).
+            let cases = super::flag_sets_of(&self.store.cases()?, self.default_cc()).do_not_market;
+            for id in self.index.do_not_market_ids().into_iter().chain(cases) {
                 if let Some(h) = self.pseudo.of_key(&id) {
                     table
                         .entry(crate::domain::pseudonym::hex(&h))

@@ -1,6 +1,7 @@
 //! What the desk remembers between runs: filters, selection, masking, and
-//! where imports come from (the folder, and the source each format went
-//! to). Holds a case id at most, never personal data: a folder, not a file.
+//! the source each export format went to. Holds a case id at most, never
+//! personal data (the import folder, which may be named after a person, is
+//! remembered for the session only).
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -15,8 +16,6 @@ pub struct Prefs {
     pub show_closed: bool,
     pub selected: Option<String>,
     pub masked: bool,
-    /// The folder the last import was read from.
-    pub import_folder: Option<String>,
     /// The source each export format was last imported into.
     pub import_sources: std::collections::BTreeMap<String, String>,
 }

@@ -359,7 +359,8 @@ pub struct App {
     /// Versions a step in progress is based on, recorded when another
     /// officer's change arrived while a form or confirmation was open.
     editing_base: std::collections::HashMap<CaseId, u64>,
-    /// Where the last import came from, and the source each format went to
+    /// Where the last import came from (this session only: a folder may be
+    /// named after a person), and the source each format went to
     /// (remembered between runs).
     pub import_folder: Option<String>,
     pub import_sources: std::collections::BTreeMap<String, String>,
@@ -399,7 +400,7 @@ impl App {
             pending_export: None,
             case_flags: crate::lookup::Flags::default(),
             editing_base: Default::default(),
-            import_folder: prefs.import_folder.clone(),
+            import_folder: None,
             import_sources: prefs.import_sources.clone(),
         };
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
@@ -419,7 +420,6 @@ impl App {
             show_closed: self.queue.show_closed,
             selected: self.queue.selected_view().map(|v| v.case.id.to_string()),
             masked: self.masked,
-            import_folder: self.import_folder.clone(),
             import_sources: self.import_sources.clone(),
         }
     }
