@@ -95,6 +95,9 @@ fn a_second_identity_from_the_lookup_is_erased_suppressed_and_marked_with_the_fi
     assert_eq!(subjects("jurgen muller").len(), 2);
 
     let record = private_record(d);
+    // The shell's lookup names the record as `case link --record` takes it.
+    let said = ok(d, &["lookup", PRIVATE]);
+    assert!(said.contains(&format!("[{record}]")), "{said}");
     let said = ok(
         d,
         &[

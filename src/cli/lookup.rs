@@ -96,11 +96,14 @@ fn show(q: &str, groups: &[Group], json: bool, stream: bool) {
                 .last_activity
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "-".into());
+            // The record as `case link --record` takes it.
             outln!(
-                "  {:<20} {:<30} {} (last activity {last})",
+                "  {:<20} {:<30} {} (last activity {last})  [{}:{}]",
                 h.source,
                 inert(&h.name),
-                inert(&h.emails.join(", "))
+                inert(&h.emails.join(", ")),
+                h.source,
+                inert(&h.record)
             );
             if let Some(m) = &h.mentions {
                 outln!(

@@ -771,7 +771,12 @@ fn record_of<R: std::io::Read>(rows: &Rows<R>) -> Result<Option<SourceRecord>, I
     // its line and column rather than stored as year 26.
     let mut last_activity = None;
     for &i in &cols.date {
-        match super::dates::checked_date(cells[i]) {
+        // The US tools write month first; any other export is European.
+        let day_first = !matches!(
+            format,
+            Format::Hubspot | Format::Eventbrite | Format::Mailchimp
+        );
+        match super::dates::checked_date(cells[i], day_first) {
             Ok(Some(d)) if last_activity.is_none() => last_activity = Some(d),
             Ok(_) => {}
             Err(why) => {
