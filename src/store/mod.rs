@@ -80,6 +80,10 @@ pub enum StoreError {
     NoRoomToOpen { path: PathBuf, free: u64 },
 }
 
+/// sled's page cache: what the store holds in memory at most, whatever
+/// its size (measured in the issue 18 note).
+const STORE_CACHE_BYTES: u64 = 64 << 20;
+
 /// Space a change must leave free on the store's disk. sled does not fail
 /// cleanly when the disk fills under it (a write can wait for ever, or leave
 /// an unfinished snapshot), so the desk refuses a change that could bring it
@@ -319,6 +323,10 @@ impl Store {
             .map(std::sync::Arc::new);
         let db = sled::Config::new()
             .path(dir)
+            // sled's page cache defaults to 1 GiB: the desk's memory would
+            // grow with the store up to it. The index and the OS's file
+            // cache do the reading; this bounds the store's share.
+            .cache_capacity(STORE_CACHE_BYTES)
             .open()
             .map_err(|e| open_error(dir, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
