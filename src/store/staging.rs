@@ -154,10 +154,8 @@ impl Store {
         let mut new_hashes = std::collections::HashSet::new();
         for kv in tree.iter() {
             let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            let when = serde_json::from_slice::<SourceRecord>(&v)
-                .ok()
-                .and_then(|r| r.last_activity)
-                .or(exported_on);
+            let record: SourceRecord = serde_json::from_slice(&v).map_err(|e| self.sled_err(e))?;
+            let when = record.last_activity.or(exported_on);
             let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
             match fate(held.as_deref(), when) {
                 Fate::New => counts.new += 1,
@@ -165,7 +163,6 @@ impl Store {
                 Fate::Older => counts.older += 1,
                 Fate::Undated => counts.undated += 1,
             }
-            let record: SourceRecord = serde_json::from_slice(&v).map_err(|e| self.sled_err(e))?;
             for sup in suppress_of(&record) {
                 let held = self
                     .suppression
