@@ -450,3 +450,31 @@ fn a_record_the_lookup_could_not_link_is_offered_and_added_to_the_open_case() {
         .emails
         .contains(&"juergen.mueller@web.example".to_string()));
 }
+
+#[test]
+fn the_import_form_reads_a_windows_1252_file_once_its_encoding_is_chosen() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(&t.path().join("data"), false);
+    let intro = |app: &App| match app.popups.last() {
+        Some(Popup::Form { form, .. }) => form.intro.join("\n"),
+        other => panic!("{other:?}"),
+    };
+    key(&mut app, Char('I'));
+    typ(
+        &mut app,
+        &fixture("excel-semikolon-1252.csv").display().to_string(),
+    );
+    key(&mut app, Tab);
+    let said = intro(&app);
+    assert!(
+        said.contains("line 2") && said.contains("choose an Encoding, e.g. windows-1252"),
+        "{said}"
+    );
+    // Source, Format, Columns, then Encoding: windows-1252 is its second choice.
+    keys(&mut app, &[Tab, Tab, Tab, Right]);
+    let said = intro(&app);
+    assert!(
+        said.contains("Reads as: csv · windows-1252 · semicolon-separated"),
+        "{said}"
+    );
+}

@@ -170,7 +170,7 @@ pub fn case_detail(v: &CaseView) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "  {} {:<14} {}{gist}",
+            "  {} {:<16} {}{gist}",
             e.on,
             e.action.kind(),
             inert(&e.actor)

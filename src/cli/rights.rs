@@ -110,11 +110,18 @@ fn report_rows<T: serde::Serialize>(
         for l in lines {
             outln!("{l}");
         }
-        outln!(
-            "{} row(s) of {} {what}",
-            hits.len(),
-            inert(&a.file.display().to_string())
-        );
+        if hits.is_empty() {
+            outln!(
+                "no row of {} is flagged",
+                inert(&a.file.display().to_string())
+            );
+        } else {
+            outln!(
+                "{} row(s) of {} {what}",
+                hits.len(),
+                inert(&a.file.display().to_string())
+            );
+        }
     }
     if hits.is_empty() {
         Ok(())

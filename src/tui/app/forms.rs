@@ -74,8 +74,9 @@ impl App {
 
     /// Leaving the import form's file field: reads its first bytes and says
     /// how it will be read (format, charset, separator, columns), and picks
-    /// the source that format went to last, or the one the catalogue names.
-    pub(super) fn read_import_head(&mut self, form: &mut Form) {
+    /// the source that format went to last, or the one the catalogue names
+    /// (`suggest`: only on leaving the file, never over a source chosen).
+    pub(super) fn read_import_head(&mut self, form: &mut Form, suggest: bool) {
         use std::io::Read;
         let path = crate::tui::path_complete::resolved(&form.get("file").text);
         let shown = crate::domain::text::inert(&path.display().to_string()).into_owned();
@@ -108,7 +109,7 @@ impl App {
                     "Reads as: {}",
                     crate::domain::text::inert(&s.words())
                 )];
-                if let Some(src) = source {
+                if let Some(src) = source.filter(|_| suggest) {
                     let f = form.get_mut("source");
                     if let FieldKind::Choice(opts) = &f.kind {
                         if let Some(i) = opts.iter().position(|o| *o == src) {
@@ -121,9 +122,14 @@ impl App {
                 form.intro = intro;
             }
             Err(e) => {
+                // The desk's words for the shell's flags.
+                let why = e
+                    .to_string()
+                    .replace("give --encoding", "choose an Encoding, e.g.")
+                    .replace("--map", "Columns");
                 form.intro = vec![format!(
                     "Cannot be read as it is: {}",
-                    crate::domain::text::inert(&e.to_string())
+                    crate::domain::text::inert(&why)
                 )];
             }
         }

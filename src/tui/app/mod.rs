@@ -488,7 +488,9 @@ impl App {
                                 r.new,
                                 r.updated,
                                 crate::service::ImportReport::kept_words(r.older, r.undated),
+                                // The desk's words for the shell's flag.
                                 r.skipped_words()
+                                    .replace("give --map to change it", "change it in Columns")
                             ),
                             error: false,
                         });

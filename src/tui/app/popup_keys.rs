@@ -305,7 +305,7 @@ impl App {
                 if !self.complete_import_path(&mut form) {
                     if let FormInput::Moved { from } = form.handle(&ev) {
                         check_field(&mut form, from, purpose, self.desk.today());
-                        self.read_import_head(&mut form);
+                        self.read_import_head(&mut form, true);
                     }
                 }
                 self.popups.push(Popup::Form { form, purpose });
@@ -315,14 +315,28 @@ impl App {
                 FormInput::Submit => self.submit(form, purpose),
                 FormInput::Moved { from } => {
                     check_field(&mut form, from, purpose, self.desk.today());
-                    if purpose == Purpose::Import && form.fields[from].key == "file" {
-                        self.read_import_head(&mut form);
+                    // How the file reads follows what says how to read it.
+                    if purpose == Purpose::Import
+                        && matches!(
+                            form.fields[from].key,
+                            "file" | "format" | "columns" | "encoding"
+                        )
+                    {
+                        let suggest = form.fields[from].key == "file";
+                        self.read_import_head(&mut form, suggest);
                     }
                     self.popups.push(Popup::Form { form, purpose });
                 }
                 FormInput::Edited | FormInput::Ignored => {
                     if purpose == Purpose::Intake && form.get("requester").value() == "subject" {
                         form.get_mut("requester_name").error = None;
+                    }
+                    // A format or charset chosen: the file is read again at once.
+                    if purpose == Purpose::Import
+                        && matches!(form.focused().key, "format" | "encoding")
+                        && matches!(ev.code, KeyCode::Left | KeyCode::Right | KeyCode::Char(' '))
+                    {
+                        self.read_import_head(&mut form, false);
                     }
                     self.popups.push(Popup::Form { form, purpose });
                 }

@@ -220,7 +220,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|g| format!("  {}", inert(&g)))
             .unwrap_or_default();
         lines.push(Line::from(format!(
-            "  {} {:<14} {}{gist}",
+            "  {} {:<16} {}{gist}",
             e.on,
             e.action.kind(),
             inert(&e.actor)
