@@ -51,3 +51,23 @@ fn a_plain_csv_is_read_by_its_header_and_the_map_is_said() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn columns_the_header_map_leaves_unread_are_named() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("data");
+    let dutch = t.path().join("klanten.csv");
+    std::fs::write(
+        &dutch,
+        "Naam;E-mailadres;Telefoonnummer;Notities\nSanne de Vries;sanne@example.nl;+31 20 123 4567;vaste klant\n",
+    )
+    .unwrap();
+    let said = ok(&d, &["import", "customers", dutch.to_str().unwrap()]);
+    assert!(said.contains("phone=Telefoonnummer"), "{said}");
+    assert!(said.contains("columns not read: Notities"), "{said}");
+    let r = json(
+        &d,
+        &["import", "customers", dutch.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(r["unread_columns"], serde_json::json!(["Notities"]), "{r}");
+}

@@ -243,6 +243,10 @@ const USUAL: &[(&str, &[&str])] = &[
             "telephone",
             "telefon",
             "telefonnummer",
+            "telefoonnummer",
+            "mobiel",
+            "numerodetelephone",
+            "numerotelephone",
             "telefono",
             "mobile",
             "mobilephone",
@@ -343,6 +347,26 @@ pub fn guess_map(first_line: &str, sep: u8) -> Option<ColumnMap> {
     let person =
         !m.name.is_empty() || m.first.is_some() || !m.email.is_empty() || !m.phone.is_empty();
     person.then_some(m)
+}
+
+/// The header's columns a map leaves unread (said with the map, so a
+/// column of identifiers the usual names missed is not dropped unseen).
+pub fn unread_columns(first_line: &str, sep: u8, map: &ColumnMap) -> Vec<String> {
+    let read: Vec<&String> = map
+        .name
+        .iter()
+        .chain(&map.email)
+        .chain(&map.phone)
+        .chain(map.first.iter())
+        .chain(map.last.iter())
+        .chain(map.company.iter())
+        .chain(map.key.iter())
+        .chain(map.date.iter())
+        .collect();
+    split_header(first_line, sep)
+        .into_iter()
+        .filter(|h| !h.is_empty() && !read.iter().any(|r| r.eq_ignore_ascii_case(h)))
+        .collect()
 }
 
 fn split_header(first: &str, sep: u8) -> Vec<String> {

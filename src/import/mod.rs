@@ -278,6 +278,8 @@ pub struct Sniffed {
     pub columns: Option<String>,
     /// The separator's byte (a comma when not delimited).
     pub sep: u8,
+    /// Columns of a plain CSV's header its map leaves unread.
+    pub unread: Vec<String>,
 }
 
 impl Sniffed {
@@ -289,6 +291,9 @@ impl Sniffed {
         }
         if let Some(c) = &self.columns {
             w.push(format!("columns {c}"));
+        }
+        if !self.unread.is_empty() {
+            w.push(format!("not read: {}", self.unread.join(", ")));
         }
         w.join(" · ")
     }
@@ -314,6 +319,7 @@ pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportErr
             delimiter: None,
             columns: None,
             sep: b',',
+            unread: Vec::new(),
         });
     }
     // Whole lines only (and whole UTF-16 units).
@@ -346,7 +352,12 @@ pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportErr
         },
     };
     let delimited = !matches!(format, Format::Zoom | Format::Json | Format::Mbox);
+    let unread = columns
+        .as_ref()
+        .map(|m| csvfmt::unread_columns(first, sep, m))
+        .unwrap_or_default();
     Ok(Sniffed {
+        unread,
         format,
         encoding: decoded.encoding,
         delimiter: delimited.then(|| text::delimiter_name(sep)),

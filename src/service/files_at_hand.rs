@@ -104,6 +104,7 @@ fn read_rows(
         columns: sniffed.columns,
         encoding: sniffed.encoding,
         delimiter: sniffed.delimiter.map(str::to_string),
+        unread_columns: sniffed.unread,
     };
     Ok((summary, Box::new(rows.map(|r| r.map_err(DeskError::from)))))
 }

@@ -167,6 +167,9 @@ pub struct ImportSummary {
     pub encoding: String,
     #[serde(default)]
     pub delimiter: Option<String>,
+    /// Columns of a plain CSV's header its map left unread.
+    #[serde(default)]
+    pub unread_columns: Vec<String>,
 }
 
 impl ParsedImport {
@@ -181,6 +184,7 @@ impl ParsedImport {
             columns: self.columns.clone(),
             encoding: self.encoding.clone(),
             delimiter: self.delimiter.clone(),
+            unread_columns: Vec::new(),
         }
     }
 }
@@ -568,6 +572,9 @@ pub struct ImportReport {
     /// A delimited file's separator: comma, semicolon or tab.
     #[serde(default)]
     pub delimiter: Option<String>,
+    /// Columns of a plain CSV's header the map read from it left unread.
+    #[serde(default)]
+    pub unread_columns: Vec<String>,
 }
 
 impl ImportReport {
@@ -600,8 +607,16 @@ impl ImportReport {
                 .as_ref()
                 .map(|m| {
                     format!(
-                        "; columns read from the header: --map {} (give --map to change it)",
-                        crate::domain::text::inert(m)
+                        "; columns read from the header: --map {} (give --map to change it){}",
+                        crate::domain::text::inert(m),
+                        if self.unread_columns.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                "; columns not read: {}",
+                                crate::domain::text::inert(&self.unread_columns.join(", "))
+                            )
+                        }
                     )
                 })
                 .unwrap_or_default();
@@ -1130,6 +1145,7 @@ impl Desk {
             columns: summary.columns.clone(),
             encoding: summary.encoding.clone(),
             delimiter: summary.delimiter.clone(),
+            unread_columns: summary.unread_columns.clone(),
         })
     }
 
