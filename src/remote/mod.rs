@@ -29,6 +29,9 @@ const MORE: u32 = 1 << 31;
 /// operation (`service::ops::Call`, the one definition of every operation).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "kebab-case")]
+// One request is built per call and written out at once: a variant larger
+// than another costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 pub enum Request {
     Hello {
         protocol: u32,
