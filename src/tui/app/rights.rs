@@ -227,7 +227,7 @@ impl App {
                         h.matched.as_str(),
                         h.case
                             .map(|c| c.to_string())
-                            .unwrap_or_else(|| "an unsubscribe".into())
+                            .unwrap_or_else(|| "the list or the lookup (DO NOT MARKET)".into())
                     ));
                 }
                 if hits.len() > 200 {
