@@ -34,8 +34,12 @@ const TREE_MARKS: &str = "marks";
 const KEY_PSEUDONYM: &[u8] = b"pseudonym_key";
 const KEY_SCHEMA: &[u8] = b"schema_version";
 /// Beside sled's files: the length of sled's `db` file when the desk last
-/// used the store. sled repairs a short file by rewriting it, so a truncated
-/// store must be caught before sled opens it.
+/// closed the store cleanly. sled repairs a short file by rewriting it, so a
+/// truncated store must be caught before sled opens it. It is written only
+/// at a clean close and removed at open: after a kill sled's own recovery
+/// may shorten the file (it drops the torn tail and freed segments), which
+/// is no truncation; a store rolled back after a kill is caught by the
+/// chain's seen head instead (`chain.rs`).
 const SIZE_FILE: &str = "rightsdesk.size";
 /// The desk's operations log, beside the store (see `Store::log_line`).
 pub const LOG_FILE: &str = "rightsdesk.log";
@@ -151,8 +155,10 @@ pub struct Store {
     splits: sled::Tree,
     suppression: sled::Tree,
     marks: sled::Tree,
-    /// The `db` length last written to `SIZE_FILE`.
+    /// The `db` length last seen (written to `SIZE_FILE` at a clean close).
     recorded_len: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Writes `SIZE_FILE` when the last clone of the store goes.
+    _close: std::sync::Arc<CloseMark>,
     /// Seals new audit entries (see `chain`); none for a store not yet
     /// given one (a restore in progress, a store from before the key).
     chain_key: Option<std::sync::Arc<crate::domain::audit::ChainKey>>,
@@ -330,6 +336,13 @@ impl Store {
             .open()
             .map_err(|e| open_error(dir, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_error(dir, e));
+        // Checked above; from now on a kill leaves no size to check against
+        // (sled's recovery may shorten the file), a clean close writes it.
+        let _ = std::fs::remove_file(dir.join(SIZE_FILE));
+        let close = std::sync::Arc::new(CloseMark {
+            path: dir.to_path_buf(),
+            db: db.clone(),
+        });
         let store = Store {
             cases: tree(TREE_CASES)?,
             audit: tree(TREE_AUDIT)?,
@@ -341,6 +354,7 @@ impl Store {
             db,
             path,
             recorded_len: Default::default(),
+            _close: close,
             chain_key,
             continues_seen: true,
         };
@@ -538,16 +552,11 @@ impl Store {
         let _ = files::append_private(&dir.join(LOG_FILE), line.as_bytes());
     }
 
-    /// Notes sled's `db` length beside it when it grew (see `SIZE_FILE`).
+    /// Notes sled's `db` length (written beside it at a clean close).
     fn record_len(&self) {
         use std::sync::atomic::Ordering;
-        let Ok(meta) = std::fs::metadata(self.path.join("db")) else {
-            return;
-        };
-        let len = meta.len();
-        if self.recorded_len.swap(len, Ordering::Relaxed) != len {
-            let _ =
-                files::write_private_small(&self.path.join(SIZE_FILE), len.to_string().as_bytes());
+        if let Ok(meta) = std::fs::metadata(self.path.join("db")) {
+            self.recorded_len.store(meta.len(), Ordering::Relaxed);
         }
     }
 
@@ -1142,6 +1151,26 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Refuses a store whose `db` file is shorter than when it was last used,
 /// before sled can "repair" it (and so overwrite what is left).
+/// At a clean close (the last clone of the store dropped): the store is
+/// flushed and its `db` length noted for the next open's check.
+struct CloseMark {
+    path: PathBuf,
+    db: sled::Db,
+}
+
+impl Drop for CloseMark {
+    fn drop(&mut self) {
+        if self.db.flush().is_ok() {
+            if let Ok(m) = std::fs::metadata(self.path.join("db")) {
+                let _ = files::write_private_small(
+                    &self.path.join(SIZE_FILE),
+                    m.len().to_string().as_bytes(),
+                );
+            }
+        }
+    }
+}
+
 pub(crate) fn check_not_truncated(dir: &Path) -> Result<(), StoreError> {
     let Ok(text) = std::fs::read_to_string(dir.join(SIZE_FILE)) else {
         return Ok(()); // a new store, or one from before this check

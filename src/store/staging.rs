@@ -377,4 +377,21 @@ mod tests {
         assert!(s.import_stage("../cases", &[]).is_err());
         assert!(s.import_commit(&c, &note(), None, &none).is_err());
     }
+
+    #[test]
+    fn a_kill_leaves_no_size_for_sleds_own_recovery_to_be_mistaken_for_truncation() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("store");
+        let size = dir.join(super::super::SIZE_FILE);
+        drop(Store::open(&dir).unwrap());
+        assert!(size.exists(), "a clean close notes the size");
+        let s = Store::open(&dir).unwrap();
+        assert!(!size.exists(), "an open store has none to go stale");
+        let id = s.import_begin().unwrap();
+        s.import_stage(&id, &[record("1", "a@example.es")]).unwrap();
+        // A kill: no clean close, so no size for the next open to hold
+        // sled's recovery (which may shorten the file) against.
+        std::mem::forget(s);
+        assert!(!size.exists());
+    }
 }
