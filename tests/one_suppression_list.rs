@@ -48,7 +48,7 @@ fn what_the_lookup_shows_do_not_market_the_campaign_check_catches() {
     let crm = files.join("crm.csv");
     std::fs::write(
         &crm,
-        "id,name,email,phone\nc-1,Ingrid Straße,ingrid.strasse@work.example,+46701234567\nc-2,Ana García,ana@example.es,\nc-3,Tomás Ó Briain,tomas@example.ie,\n",
+        "id,name,email,phone\nc-1,Ingrid Straße,ingrid.strasse@work.example,+46701234567\nc-2,Ana García,ana@example.es,\nc-3,Tomás Ó Briain,tomas@example.ie,\nc-4,Per Svensson,per@work.example,+46701234567\n",
     )
     .unwrap();
     let said = ok(d, &["import", "marketing", mailchimp.to_str().unwrap()]);
@@ -89,9 +89,11 @@ fn what_the_lookup_shows_do_not_market_the_campaign_check_catches() {
     let campaign = files.join("campaign.csv");
     std::fs::write(
         &campaign,
-        "key,email\n1,ingrid@example.se\n2,ingrid.strasse@work.example\n3,ana@example.es\n4,tomas@example.ie\n",
+        "key,email\n1,ingrid@example.se\n2,ingrid.strasse@work.example\n3,ana@example.es\n4,tomas@example.ie\n5,per@work.example\n",
     )
     .unwrap();
+    // Per shares only the office phone with Ingrid: a colleague on the
+    // switchboard is not unsubscribed.
     assert_eq!(not_to_send(d, &campaign), ["1", "2", "4"]);
     assert!(!dnm(d, "ana@example.es"));
 }

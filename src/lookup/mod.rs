@@ -706,23 +706,47 @@ impl Index {
         }
     }
 
-    /// The identifier keys (e-mail and phone keys) of every person the
-    /// lookup shows as DO NOT MARKET now: what a campaign check must catch,
-    /// whatever the flag came from (a case, the suppression list, a
-    /// marketing tool's unsubscribed row, a record linked to any of them).
+    /// The identifier keys (e-mail and phone keys) a marketing tool's
+    /// unsubscribe reaches: the unsubscribed or cleaned records' own, and
+    /// those of the records the lookup links to them that are the same
+    /// person's — sharing an e-mail, or bearing the same name (a phone
+    /// alone is a household or a switchboard: a colleague on it is not
+    /// unsubscribed). Cases and the list are checked by their own
+    /// identifiers beside these.
     pub fn do_not_market_ids(&self, live: &Live) -> Vec<String> {
+        use crate::domain::register::marketing_stopped;
+        let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
         for s in 0..self.subject_ids.len() {
+            if !self.status_dnm[s] {
+                continue;
+            }
             let (a, b) = (
                 self.members_start[s] as usize,
                 self.members_start[s + 1] as usize,
             );
-            if !self.flags_of(s as u32, live).do_not_market {
-                continue;
-            }
-            for &i in &self.members[a..b] {
-                let e = &self.entries[i as usize];
-                if !live.hides(&e.record) {
+            let members: Vec<&Entry> = self.members[a..b]
+                .iter()
+                .map(|&i| &self.entries[i as usize])
+                .filter(|e| !live.hides(&e.record))
+                .collect();
+            let stopped: Vec<&&Entry> = members
+                .iter()
+                .filter(|e| marketing_stopped(e.record.status.as_deref()).is_some())
+                .collect();
+            let names: HashSet<String> = stopped
+                .iter()
+                .flat_map(|e| e.record.names.iter().map(|n| norm(n)))
+                .collect();
+            let emails: HashSet<&String> = stopped
+                .iter()
+                .flat_map(|e| e.ids.iter().filter(|i| i.contains('@')))
+                .collect();
+            for e in &members {
+                let same = marketing_stopped(e.record.status.as_deref()).is_some()
+                    || e.ids.iter().any(|i| emails.contains(i))
+                    || e.record.names.iter().any(|n| names.contains(&norm(n)));
+                if same {
                     out.extend(e.ids.iter().cloned());
                 }
             }
