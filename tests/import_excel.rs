@@ -118,8 +118,24 @@ fn windows_1252_is_refused_naming_its_line_until_the_encoding_is_given() {
 fn a_campaign_list_from_excel_is_checked_as_it_is_imported() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("data");
-    // The same reading serves the suppression check: a German campaign list.
-    let out = run(
+    // Renée objected to marketing; the German campaign list (Windows-1252,
+    // semicolons) is read as the import reads it, and her row is caught.
+    ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "objection",
+            "--name",
+            "Renée Dupont",
+            "--email",
+            "renee.dupont@example.fr",
+            "--channel",
+            "email",
+        ],
+    );
+    let keys = common::cli::flagged_keys(
         &d,
         &[
             "suppression",
@@ -130,11 +146,7 @@ fn a_campaign_list_from_excel_is_checked_as_it_is_imported() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(keys, ["K-1004"]);
 }
 
 #[test]

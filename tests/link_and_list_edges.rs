@@ -7,27 +7,13 @@
 
 mod common;
 
-use common::cli::{json, ok, run};
-use std::path::Path;
+use common::cli::{flagged_keys, json, ok, run};
 
 fn fixture(name: &str) -> String {
     format!(
         "{}/tests/fixtures/import/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-fn caught(d: &Path, list: &Path) -> Vec<String> {
-    let out = run(
-        d,
-        &["suppression", "check", list.to_str().unwrap(), "--json"],
-    );
-    let hits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    hits.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["key"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -117,7 +103,13 @@ fn an_identity_linked_to_a_case_planned_without_one_reaches_the_list() {
     );
     let list = t.path().join("c.csv");
     std::fs::write(&list, "key,email\n1,obi@x.example\n2,ana@example.es\n").unwrap();
-    assert_eq!(caught(d, &list), ["1"]);
+    assert_eq!(
+        flagged_keys(
+            d,
+            &["suppression", "check", list.to_str().unwrap(), "--json"]
+        ),
+        ["1"]
+    );
     let exported = json(d, &["suppression", "export", "--format", "json"]);
     assert_eq!(
         exported["entries"].as_array().unwrap().len(),
@@ -147,7 +139,13 @@ fn an_open_objection_is_caught_before_any_import_holds_the_address() {
     );
     let list = t.path().join("c.csv");
     std::fs::write(&list, "key,email\n1,tomas@example.ie\n").unwrap();
-    assert_eq!(caught(d, &list), ["1"]);
+    assert_eq!(
+        flagged_keys(
+            d,
+            &["suppression", "check", list.to_str().unwrap(), "--json"]
+        ),
+        ["1"]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli::{files_holding, json, ok, run as rightsdesk, succeeded};
+use common::cli::{files_holding, json, ok, run as rightsdesk, succeeded, work_every_task};
 use std::path::Path;
 use std::process::Command;
 
@@ -1018,23 +1018,6 @@ fn the_package_holds_only_the_persons_own_records_and_none_from_an_exempt_source
 
 /// Records every pending task of `id` through the shell: `choose` gives the
 /// status and evidence for (source, action).
-fn work_every_task(d: &Path, id: &str, choose: &dyn Fn(&str, &str) -> (&'static str, String)) {
-    let c = json(d, &["case", "show", id, "--json"]);
-    for t in c["tasks"].as_array().unwrap() {
-        if t["status"] != "pending" {
-            continue;
-        }
-        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
-        let (status, note) = choose(source, action);
-        ok(
-            d,
-            &[
-                "case", "task", id, source, "--action", action, "--status", status, "--note", &note,
-            ],
-        );
-    }
-}
-
 #[test]
 fn rectification_objection_and_consent_worked_through_the_shell_to_their_letters() {
     let t = tempfile::tempdir().unwrap();

@@ -13,7 +13,7 @@ use rightsdesk::remote::backend::Backend;
 use rightsdesk::remote::client::Client;
 use rightsdesk::remote::{ErrorKind, Request, Response};
 use rightsdesk::service::files_at_hand::write_parsed;
-use rightsdesk::service::{DeskError, ParsedImport};
+use rightsdesk::service::{DeskError, ImportSummary, ParsedImport};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
@@ -192,15 +192,18 @@ fn bulky_records(n: usize, bytes_each: usize, from: usize) -> Vec<SourceRecord> 
 
 fn parsed(records: Vec<SourceRecord>) -> ParsedImport {
     ParsedImport {
-        file: "big.csv".into(),
-        format: rightsdesk::import::Format::Csv,
-        sha256: String::new(),
+        summary: ImportSummary {
+            file: "big.csv".into(),
+            format: rightsdesk::import::Format::Csv,
+            sha256: String::new(),
+            exported_on: None,
+            skipped: Vec::new(),
+            columns: None,
+            encoding: "UTF-8".into(),
+            delimiter: Some("comma".into()),
+            unread_columns: Vec::new(),
+        },
         records,
-        exported_on: None,
-        skipped: Vec::new(),
-        columns: None,
-        encoding: "UTF-8".into(),
-        delimiter: Some("comma".into()),
     }
 }
 

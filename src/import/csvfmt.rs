@@ -698,14 +698,7 @@ fn utf8<'a>(
     bytes: &'a [u8],
 ) -> Result<&'a str, ImportError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let rest = &bytes[e.valid_up_to()..];
-        let why = if matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
-            || matches!(rest, [b] if (0xC0..=0xFE).contains(b))
-        {
-            "is not UTF-8 (it looks like Windows-1252 / Latin-1: give --encoding windows-1252, or export it as UTF-8)"
-        } else {
-            "is not valid UTF-8 (give --encoding with the charset it was saved in)"
-        };
+        let why = super::text::not_utf8(&bytes[e.valid_up_to()..]);
         ImportError::at(file, Some(line), field, why)
     })?;
     if text.contains('\0') {
@@ -713,7 +706,7 @@ fn utf8<'a>(
             file,
             Some(line),
             field,
-            "holds a NUL byte (not a text export; UTF-16 without a byte-order mark? give --encoding utf-16le)",
+            super::text::NUL_WHY,
         ));
     }
     // A decoder's replacement character: the bytes were not in the charset.

@@ -194,16 +194,7 @@ pub fn parse_with_skipped(
     source: &str,
     how: &ReadAs,
 ) -> Result<Parsed, ImportError> {
-    let (format, map) = (how.format, how.map.as_ref());
-    // A mailbox holds bodies in every charset: it is read as bytes, and
-    // only its headers are decoded (see `mbox::parse`).
-    let is_mbox = format == Some(Format::Mbox)
-        || (format.is_none()
-            && bytes
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .unwrap_or(bytes)
-                .starts_with(b"From "));
-    if is_mbox {
+    if is_mbox(bytes, how) {
         let (records, skipped) = mbox::parse(file, bytes, source)?;
         return Ok(Parsed {
             format: Format::Mbox,
@@ -216,28 +207,8 @@ pub fn parse_with_skipped(
     }
     let decoded = text::decoded(file, bytes, how.encoding)?;
     let text: &str = &decoded.text;
-    let first = text.lines().next().unwrap_or("");
-    let sep = text::delimiter(first);
-    // A plain CSV whose header names its columns by their usual names needs
-    // no --map: the map read from it is said back (`--map` when unsure).
-    let guess = || {
-        // (A one-column list, `email`, is a header too.)
-        map.is_none()
-            .then(|| csvfmt::guess_map(first, sep))
-            .flatten()
-    };
-    let (format, guessed) = match format {
-        Some(Format::Csv) if map.is_none() => (Format::Csv, guess()),
-        Some(f) => (f, None),
-        None => match detect(file, text, map.is_some()) {
-            Ok(f) => (f, None),
-            Err(e) => match guess() {
-                Some(g) => (Format::Csv, Some(g)),
-                None => return Err(e),
-            },
-        },
-    };
-    let map = map.or(guessed.as_ref());
+    let (format, guessed, sep) = reading(file, text, how)?;
+    let map = how.map.as_ref().or(guessed.as_ref());
     let (records, delimiter) = match format {
         Format::Mbox => unreachable!("read as bytes above"),
         Format::Zoom => (zoom::parse(file, text, source)?, None),
@@ -299,6 +270,49 @@ impl Sniffed {
     }
 }
 
+/// A mailbox holds bodies in every charset: it is read as bytes, and only
+/// its headers are decoded (see `mbox::parse`).
+fn is_mbox(bytes: &[u8], how: &ReadAs) -> bool {
+    how.format == Some(Format::Mbox)
+        || (how.format.is_none()
+            && bytes
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(bytes)
+                .starts_with(b"From "))
+}
+
+/// How a text export is to be read: its format, the column map read from a
+/// plain CSV's header, and its separator. One rule for the import and for
+/// what the desk's form says before it (`sniff`). A plain CSV whose header
+/// names its columns by their usual names needs no --map; a one-column
+/// list (`email`) is a header too.
+fn reading(
+    file: &str,
+    text: &str,
+    how: &ReadAs,
+) -> Result<(Format, Option<ColumnMap>, u8), ImportError> {
+    let first = text.lines().next().unwrap_or("");
+    let sep = text::delimiter(first);
+    let guess = || {
+        how.map
+            .is_none()
+            .then(|| csvfmt::guess_map(first, sep))
+            .flatten()
+    };
+    let (format, guessed) = match how.format {
+        Some(Format::Csv) => (Format::Csv, guess()),
+        Some(f) => (f, None),
+        None => match detect(file, text, how.map.is_some()) {
+            Ok(f) => (f, None),
+            Err(e) => match guess() {
+                Some(g) => (Format::Csv, Some(g)),
+                None => return Err(e),
+            },
+        },
+    };
+    Ok((format, guessed, sep))
+}
+
 /// Bytes read to tell a file's format: its header is near the start.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -306,13 +320,7 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 /// be read, by the same rules as the import; refused as the import would
 /// refuse it.
 pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportError> {
-    let is_mbox = how.format == Some(Format::Mbox)
-        || (how.format.is_none()
-            && head
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .unwrap_or(head)
-                .starts_with(b"From "));
-    if is_mbox {
+    if is_mbox(head, how) {
         return Ok(Sniffed {
             format: Format::Mbox,
             encoding: "per message".into(),
@@ -339,18 +347,7 @@ pub fn sniff(file: &str, head: &[u8], how: &ReadAs) -> Result<Sniffed, ImportErr
     let decoded = text::decoded(file, &head[..cut], how.encoding)?;
     let text: &str = &decoded.text;
     let first = text.lines().next().unwrap_or("");
-    let sep = text::delimiter(first);
-    let (format, columns) = match how.format {
-        Some(Format::Csv) if how.map.is_none() => (Format::Csv, csvfmt::guess_map(first, sep)),
-        Some(f) => (f, None),
-        None => match detect(file, text, how.map.is_some()) {
-            Ok(f) => (f, None),
-            Err(e) => match csvfmt::guess_map(first, sep).filter(|_| how.map.is_none()) {
-                Some(g) => (Format::Csv, Some(g)),
-                None => return Err(e),
-            },
-        },
-    };
+    let (format, columns, sep) = reading(file, text, how)?;
     let delimited = !matches!(format, Format::Zoom | Format::Json | Format::Mbox);
     let unread = columns
         .as_ref()

@@ -3,6 +3,10 @@
 use super::ImportError;
 use std::borrow::Cow;
 
+/// Why a NUL is refused: no text export holds one.
+pub const NUL_WHY: &str =
+    "holds a NUL byte (not a text export; UTF-16 without a byte-order mark? give --encoding utf-16le)";
+
 /// Largest cell (or header value) accepted, in bytes.
 pub const MAX_CELL: usize = 32 * 1024;
 
@@ -59,7 +63,7 @@ pub fn decoded<'a>(
             file,
             Some(line_of(text.as_bytes(), pos)),
             None,
-            "holds a NUL byte (not a text export; UTF-16 without a byte-order mark? give --encoding utf-16le)",
+            NUL_WHY,
         ));
     }
     Ok(Decoded { text, encoding })
@@ -88,18 +92,26 @@ fn decode_strict<'a>(
 fn checked_utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let pos = e.valid_up_to();
-        let why = if looks_latin1(&bytes[pos..]) {
-            "is not UTF-8 (it looks like Windows-1252 / Latin-1: give --encoding windows-1252, or export it as UTF-8)"
-        } else {
-            "is not valid UTF-8 (give --encoding with the charset it was saved in)"
-        };
-        ImportError::at(file, Some(line_of(bytes, pos)), None, why)
+        ImportError::at(
+            file,
+            Some(line_of(bytes, pos)),
+            None,
+            not_utf8(&bytes[pos..]),
+        )
     })
 }
 
-/// A lone accented Latin-1 letter (0xC0–0xFE) followed by plain ASCII.
-fn looks_latin1(rest: &[u8]) -> bool {
-    matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
+/// Why bytes starting at `rest` are not UTF-8, naming the likely charset:
+/// a lone accented Latin-1 letter (0xC0–0xFE) followed by plain ASCII, or
+/// ending the text, is Windows-1252 / Latin-1.
+pub fn not_utf8(rest: &[u8]) -> &'static str {
+    let latin1 = matches!(rest, [b, next, ..] if (0xC0..=0xFE).contains(b) && next.is_ascii())
+        || matches!(rest, [b] if (0xC0..=0xFE).contains(b));
+    if latin1 {
+        "is not UTF-8 (it looks like Windows-1252 / Latin-1: give --encoding windows-1252, or export it as UTF-8)"
+    } else {
+        "is not valid UTF-8 (give --encoding with the charset it was saved in)"
+    }
 }
 
 /// A reader giving an export's text as UTF-8, as `decoded` would read it:

@@ -69,8 +69,7 @@ fn read_rows(
     let sniffed = crate::import::sniff(&shown, &head, how)?;
     if matches!(sniffed.format, Format::Mbox | Format::Zoom | Format::Json) {
         let parsed = ParsedImport::read(source, path, how, &mut |_, _| {})?;
-        let summary = parsed.summary();
-        return Ok((summary, Box::new(parsed.records.into_iter().map(Ok))));
+        return Ok((parsed.summary, Box::new(parsed.records.into_iter().map(Ok))));
     }
     // The file's fingerprint for the audit entry, read through once
     // without holding it.
@@ -134,11 +133,10 @@ pub fn write_parsed(
     parsed: ParsedImport,
     progress: &mut dyn FnMut(&str, usize),
 ) -> Result<ImportReport, DeskError> {
-    let summary = parsed.summary();
     write_batches(
         ops,
         source,
-        summary,
+        parsed.summary,
         batched(parsed.records.into_iter().map(Ok)),
         progress,
     )

@@ -124,15 +124,24 @@ pub fn sort_queue(views: &mut [CaseView]) {
     });
 }
 
-/// An export read and checked, not yet written: where the officer runs the
-/// desk (their file), before it goes to the store (the service's).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// An export read and checked whole, not yet written: where the officer
+/// runs the desk (their file), before it goes to the store (the
+/// service's), in batches. (A delimited export is streamed instead: see
+/// `files_at_hand::import_file`.)
+#[derive(Debug, Clone)]
 pub struct ParsedImport {
+    pub summary: ImportSummary,
+    pub records: Vec<crate::domain::record::SourceRecord>,
+}
+
+/// What an import says of its file besides the rows (which travel in
+/// batches): where the report and the audit entry get it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ImportSummary {
     /// The file's name (no directories: those say nothing to the audit log).
     pub file: String,
     pub format: crate::import::Format,
     pub sha256: String,
-    pub records: Vec<crate::domain::record::SourceRecord>,
     /// The export's own date, from its file name (e.g. contacts-2026-10-02.csv):
     /// the date of rows that carry none.
     #[serde(default)]
@@ -148,45 +157,9 @@ pub struct ParsedImport {
     pub encoding: String,
     #[serde(default)]
     pub delimiter: Option<String>,
-}
-
-/// What an import says of its file besides the rows (which travel in
-/// batches): where the report and the audit entry get it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ImportSummary {
-    pub file: String,
-    pub format: crate::import::Format,
-    pub sha256: String,
-    #[serde(default)]
-    pub exported_on: Option<NaiveDate>,
-    #[serde(default)]
-    pub skipped: Vec<crate::import::mbox::Skipped>,
-    #[serde(default)]
-    pub columns: Option<String>,
-    #[serde(default)]
-    pub encoding: String,
-    #[serde(default)]
-    pub delimiter: Option<String>,
     /// Columns of a plain CSV's header its map left unread.
     #[serde(default)]
     pub unread_columns: Vec<String>,
-}
-
-impl ParsedImport {
-    /// Everything but the rows.
-    pub fn summary(&self) -> ImportSummary {
-        ImportSummary {
-            file: self.file.clone(),
-            format: self.format,
-            sha256: self.sha256.clone(),
-            exported_on: self.exported_on,
-            skipped: self.skipped.clone(),
-            columns: self.columns.clone(),
-            encoding: self.encoding.clone(),
-            delimiter: self.delimiter.clone(),
-            unread_columns: Vec::new(),
-        }
-    }
 }
 
 /// A date in a file name: YYYY-MM-DD, else YYYY-MM (its first day).
@@ -248,15 +221,18 @@ impl ParsedImport {
             crate::import::parse_with_skipped(&path.display().to_string(), &bytes, source, how)?;
         progress("parsed", parsed.records.len());
         Ok(ParsedImport {
-            exported_on: date_in_name(&file),
-            file,
-            format: parsed.format,
-            sha256: crate::domain::audit::sha256_hex(&bytes),
+            summary: ImportSummary {
+                exported_on: date_in_name(&file),
+                file,
+                format: parsed.format,
+                sha256: crate::domain::audit::sha256_hex(&bytes),
+                skipped: parsed.skipped,
+                columns: parsed.columns.map(|m| m.to_string()),
+                encoding: parsed.encoding,
+                delimiter: parsed.delimiter.map(str::to_string),
+                unread_columns: Vec::new(),
+            },
             records: parsed.records,
-            skipped: parsed.skipped,
-            columns: parsed.columns.map(|m| m.to_string()),
-            encoding: parsed.encoding,
-            delimiter: parsed.delimiter.map(str::to_string),
         })
     }
 }

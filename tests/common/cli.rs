@@ -156,3 +156,47 @@ pub fn export_access_args<'a>(
     args.extend(extra);
     args
 }
+
+/// Records every pending task of a case with the status and note `choose`
+/// gives for its source and action.
+pub fn work_every_task(
+    dir: &Path,
+    id: &str,
+    choose: &dyn Fn(&str, &str) -> (&'static str, String),
+) {
+    let c = json(dir, &["case", "show", id, "--json"]);
+    for t in c["tasks"].as_array().unwrap() {
+        if t["status"] != "pending" {
+            continue;
+        }
+        let (source, action) = (t["source"].as_str().unwrap(), t["action"].as_str().unwrap());
+        let (status, note) = choose(source, action);
+        ok(
+            dir,
+            &[
+                "case", "task", id, source, "--action", action, "--status", status, "--note", &note,
+            ],
+        );
+    }
+}
+
+/// The `key`s of the rows a check (`suppression check`, `backups check`,
+/// with `--json`) flags; its exit status must say the same (6 when any).
+pub fn flagged_keys(dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = run(dir, args);
+    let hits: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let keys: Vec<String> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        out.status.code(),
+        Some(if keys.is_empty() { 0 } else { 6 }),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    keys
+}
