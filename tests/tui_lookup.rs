@@ -312,7 +312,9 @@ fn the_import_form_completes_paths_says_how_a_file_reads_and_remembers() {
     );
     // Complete: Tab moves on, and the form says how the file reads and
     // which source a Mailchimp audience belongs to.
-    key(&mut app, Tab);
+    // The file is read on a worker; run inline here.
+    let read = key(&mut app, Tab);
+    work(&mut app, read);
     let f = form(&app);
     assert_eq!(f.focused().key, "source");
     assert_eq!(f.get("source").value(), "marketing");
@@ -338,7 +340,9 @@ fn the_import_form_completes_paths_says_how_a_file_reads_and_remembers() {
         key(&mut app, Backspace);
     }
     typ(&mut app, "eventbrite-attendees.csv");
-    key(&mut app, Tab);
+    // The file is read on a worker; run inline here.
+    let read = key(&mut app, Tab);
+    work(&mut app, read);
     let cwd = std::env::current_dir().unwrap();
     let err = form(&app).get("file").error.clone().unwrap();
     assert_eq!(
@@ -464,14 +468,18 @@ fn the_import_form_reads_a_windows_1252_file_once_its_encoding_is_chosen() {
         &mut app,
         &fixture("excel-semikolon-1252.csv").display().to_string(),
     );
-    key(&mut app, Tab);
+    // The file is read on a worker; run inline here.
+    let read = key(&mut app, Tab);
+    work(&mut app, read);
     let said = intro(&app);
     assert!(
         said.contains("line 2") && said.contains("choose an Encoding, e.g. windows-1252"),
         "{said}"
     );
     // Source, Format, Columns, then Encoding: windows-1252 is its second choice.
-    keys(&mut app, &[Tab, Tab, Tab, Right]);
+    keys(&mut app, &[Tab, Tab, Tab]);
+    let read = key(&mut app, Right);
+    work(&mut app, read);
     let said = intro(&app);
     assert!(
         said.contains("Reads as: csv · windows-1252 · semicolon-separated"),

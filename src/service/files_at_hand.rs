@@ -30,6 +30,40 @@ pub fn import_file(
     Ok(report)
 }
 
+/// How an export will be read, told from its first bytes (what the desk's
+/// import form says before anything is imported).
+pub fn sniff_file(
+    path: &Path,
+    how: &crate::import::ReadAs,
+) -> Result<crate::import::Sniffed, DeskError> {
+    read_head(path, how).map(|(_, s)| s)
+}
+
+/// The first `SNIFF_BYTES` of a regular file, and how they read.
+fn read_head(
+    path: &Path,
+    how: &crate::import::ReadAs,
+) -> Result<(Vec<u8>, crate::import::Sniffed), DeskError> {
+    use std::io::Read;
+    let io = |source| DeskError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    // A FIFO would wait for ever and a device never ends: only a file.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(io(std::io::Error::other("is not a regular file")));
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(crate::import::SNIFF_BYTES as u64)
+                .read_to_end(&mut head)
+        })
+        .map_err(io)?;
+    let sniffed = crate::import::sniff(&path.display().to_string(), &head, how)?;
+    Ok((head, sniffed))
+}
+
 type RowStream = Box<dyn Iterator<Item = Result<crate::domain::record::SourceRecord, DeskError>>>;
 
 /// Opens an export to be read as it goes: what it is (from its first
@@ -42,31 +76,16 @@ fn read_rows(
     how: &crate::import::ReadAs,
 ) -> Result<(crate::service::ImportSummary, RowStream), DeskError> {
     use crate::import::Format;
-    use std::io::Read;
     let io = |source| DeskError::Read {
         path: path.to_path_buf(),
         source,
     };
     let shown = path.display().to_string();
-    // A FIFO would wait for ever and a device never ends: only a file.
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(DeskError::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("is not a regular file"),
-        });
-    }
     let file = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(crate::import::SNIFF_BYTES as u64)
-                .read_to_end(&mut head)
-        })
-        .map_err(io)?;
-    let sniffed = crate::import::sniff(&shown, &head, how)?;
+    let (head, sniffed) = read_head(path, how)?;
     if matches!(sniffed.format, Format::Mbox | Format::Zoom | Format::Json) {
         let parsed = ParsedImport::read(source, path, how, &mut |_, _| {})?;
         return Ok((parsed.summary, Box::new(parsed.records.into_iter().map(Ok))));

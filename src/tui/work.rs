@@ -16,6 +16,19 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
         Effect::ProposePlan(id) => {
             Box::new(move || Msg::Plan(desk.propose_plan(id).map_err(|e| e.to_string())))
         }
+        Effect::ReadImportHead { path, how, suggest } => Box::new(move || {
+            use super::app::HeadRefusal;
+            let result =
+                crate::service::files_at_hand::sniff_file(&path, &how).map_err(|e| match e {
+                    crate::service::DeskError::Read { .. } => HeadRefusal::NotReadable,
+                    other => HeadRefusal::Refused(other.to_string()),
+                });
+            Msg::ImportHead {
+                path,
+                suggest,
+                result,
+            }
+        }),
         Effect::StartCheck {
             restore,
             path,

@@ -77,28 +77,47 @@ impl App {
     /// the source that format went to last, or the one the catalogue names
     /// (`suggest`: only on leaving the file, never over a source chosen).
     pub(super) fn read_import_head(&mut self, form: &mut Form, suggest: bool) {
-        use std::io::Read;
-        let path = crate::tui::path_complete::resolved(&form.get("file").text);
-        let shown = crate::domain::text::inert(&path.display().to_string()).into_owned();
-        if !path.is_file() {
-            form.get_mut("file").error = Some(format!("{shown} is not a readable file"));
-            return;
-        }
-        let mut head = Vec::new();
-        let read = std::fs::File::open(&path).and_then(|f| {
-            f.take(crate::import::SNIFF_BYTES as u64)
-                .read_to_end(&mut head)
-        });
-        if let Err(e) = read {
-            form.get_mut("file").error = Some(format!("{shown}: {e}"));
-            return;
-        }
+        // Read on a worker: a file (on a network share, say) never holds
+        // the keys up. The answer is `Msg::ImportHead`.
         let how = crate::import::ReadAs {
             format: form.get("format").value().parse().ok(),
             map: form.get("columns").text.trim().parse().ok(),
             encoding: form.get("encoding").value().parse().ok(),
         };
-        match crate::import::sniff(&shown, &head, &how) {
+        form.intro = vec!["Reading the file…".into()];
+        self.pending_effects.push(Effect::ReadImportHead {
+            path: crate::tui::path_complete::resolved(&form.get("file").text),
+            how: Box::new(how),
+            suggest,
+        });
+    }
+
+    /// How the file chosen in the import form reads, back from the worker:
+    /// said in the form, with the source suggested (`suggest`: only on
+    /// leaving the file, never over a source chosen). An answer for a file
+    /// no longer in the form is dropped.
+    pub(super) fn on_import_head(
+        &mut self,
+        path: std::path::PathBuf,
+        suggest: bool,
+        result: Result<crate::import::Sniffed, HeadRefusal>,
+    ) {
+        let Some(Popup::Form { form, .. }) = self.popups.iter_mut().rev().find(|p| {
+            matches!(
+                p,
+                Popup::Form {
+                    purpose: Purpose::Import,
+                    ..
+                }
+            )
+        }) else {
+            return;
+        };
+        if crate::tui::path_complete::resolved(&form.get("file").text) != path {
+            return;
+        }
+        let shown = crate::domain::text::inert(&path.display().to_string()).into_owned();
+        match result {
             Ok(s) => {
                 let source = self
                     .import_sources
@@ -121,10 +140,13 @@ impl App {
                 }
                 form.intro = intro;
             }
-            Err(e) => {
+            Err(HeadRefusal::NotReadable) => {
+                form.intro.clear();
+                form.get_mut("file").error = Some(format!("{shown} is not a readable file"));
+            }
+            Err(HeadRefusal::Refused(why)) => {
                 // The desk's words for the shell's flags.
-                let why = e
-                    .to_string()
+                let why = why
                     .replace("give --encoding", "choose an Encoding, e.g.")
                     .replace("--map", "Columns");
                 form.intro = vec![format!(

@@ -141,6 +141,15 @@ pub struct IndexInfo {
     pub failed: Option<String>,
 }
 
+/// Why the import form's file could not be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadRefusal {
+    /// Not there, not a regular file, or not ours to read.
+    NotReadable,
+    /// Read, and refused as the import would refuse it.
+    Refused(String),
+}
+
 /// The charsets the import form offers for a file with no byte-order mark
 /// (one with a BOM, as Excel's "Unicode Text", is read as it says).
 const ENCODINGS: [&str; 4] = ["detect", "windows-1252", "iso-8859-2", "windows-1250"];
@@ -155,6 +164,13 @@ pub enum Effect {
         source: String,
         path: std::path::PathBuf,
         how: Box<crate::import::ReadAs>,
+    },
+    /// Read the first bytes of the file chosen in the import form on a
+    /// worker; the answer comes back as `Msg::ImportHead`.
+    ReadImportHead {
+        path: std::path::PathBuf,
+        how: Box<crate::import::ReadAs>,
+        suggest: bool,
     },
     /// Propose a plan on a worker; the answer comes back as `Msg::Plan`.
     ProposePlan(CaseId),
@@ -226,6 +242,12 @@ pub enum Msg {
     Import(ImportEvent),
     Plan(Result<crate::service::PlanProposal, String>),
     Exported(Result<crate::service::AccessExport, String>),
+    /// How the file chosen in the import form reads.
+    ImportHead {
+        path: std::path::PathBuf,
+        suggest: bool,
+        result: Result<crate::import::Sniffed, HeadRefusal>,
+    },
     /// Rows found by a check: (line, key, matched by, case), or why it failed.
     Checked {
         restore: bool,
@@ -509,6 +531,14 @@ impl App {
             }
             Msg::Exported(result) => {
                 self.on_exported(result);
+                vec![]
+            }
+            Msg::ImportHead {
+                path,
+                suggest,
+                result,
+            } => {
+                self.on_import_head(path, suggest, result);
                 vec![]
             }
             Msg::Checked { restore, result } => {
