@@ -189,6 +189,18 @@ fn erasure_marks_backups_finds_restored_rows_and_leaves_no_address_on_disk() {
     let d = t.path();
     let id = verified_case(d, &["erasure"]);
     ok(d, &["case", "plan", &id, "--accept"]);
+    // A lookup writes the index's file beside the store, with the person in it.
+    let index_file = d.join("store").join("lookup.idx");
+    ok(d, &["lookup", "mueller"]);
+    let in_index = |needle: &[u8]| {
+        files_holding(&d.join("store"), needle)
+            .iter()
+            .any(|p| p.ends_with("lookup.idx"))
+    };
+    assert!(
+        in_index(b"j.mueller@example.de") && in_index(b"49301234567"),
+        "precondition: indexed"
+    );
     let c = json(d, &["case", "show", &id, "--json"]);
     let task = |src: &str, action: &str| -> serde_json::Value {
         c["tasks"]
@@ -259,6 +271,24 @@ fn erasure_marks_backups_finds_restored_rows_and_leaves_no_address_on_disk() {
             "erased",
         ],
     );
+    // The erasure took the person's words out of the index's file at once
+    // (the shell has no index of its own running: the file goes, and the
+    // next lookup writes it again without them).
+    // (The phone as the index holds it: its digits, and reversed.)
+    let gone = [
+        &b"j.mueller@example.de"[..],
+        b"juergen@privat.example",
+        b"49301234567",
+        b"76543210394",
+    ];
+    assert!(
+        !gone.iter().any(|n| in_index(n)),
+        "the erased person is still in {}",
+        index_file.display()
+    );
+    ok(d, &["lookup", "mueller"]);
+    assert!(index_file.exists(), "the next lookup wrote the index again");
+    assert!(!gone.iter().any(|n| in_index(n)));
     let letter = ok(d, &["case", "letter", &id]);
     assert!(
         letter.contains("backup set(s)") && letter.contains("expire by"),

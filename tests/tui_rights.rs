@@ -172,6 +172,23 @@ fn audit_kinds(app: &App, id: CaseId) -> Vec<String> {
 fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
     let t = tempfile::tempdir().unwrap();
     let (mut app, id) = desk_with_case(t.path(), &[Right::Erasure]);
+    // The desk's index is running and its file holds the person.
+    let index_file = t.path().join("store").join("lookup.idx");
+    let in_index = |needle: &[u8]| {
+        common::cli::files_holding(&t.path().join("store"), needle)
+            .iter()
+            .any(|p| p.ends_with("lookup.idx"))
+    };
+    {
+        use rightsdesk::service::ops::Operations;
+        let d = app.desk.local().unwrap();
+        // The first lookup starts the index; the next finds the person.
+        Operations::lookup(d, "mueller".into(), 5).unwrap();
+        d.settle();
+        let found = Operations::lookup(d, "mueller".into(), 5).unwrap();
+        assert!(!found.groups.is_empty());
+    }
+    assert!(in_index(b"j.mueller@example.de"), "precondition: indexed");
     let plan = verify_and_see_plan(&mut app);
     assert_eq!(plan[0], ("web-forms".into(), "erase".into()), "found first");
     assert!(plan.contains(&(
@@ -201,8 +218,23 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
     let exempt = c.tasks.iter().find(|t| t.source == "invoicing").unwrap();
     assert_eq!(exempt.status, TaskStatus::Exempt);
     assert!(c.subject.emails[0].starts_with("hash:") && c.subject.phones.is_empty());
-    // The person's records left the desk's index.
+    // The person's records left the desk's index, and once its file is
+    // written again (behind the scenes) their bytes are in no file of it.
     assert!(app.desk.local().unwrap().holdings(&c).by_source.is_empty());
+    app.desk.local().unwrap().settle();
+    for needle in [
+        &b"j.mueller@example.de"[..],
+        b"juergen@privat.example",
+        b"49301234567",
+    ] {
+        assert!(
+            !in_index(needle),
+            "{} still in {}",
+            String::from_utf8_lossy(needle),
+            index_file.display()
+        );
+    }
+    assert!(index_file.exists(), "written again, not just removed");
     assert!(app.case_flags.erased && app.case_flags.do_not_market);
     assert!(screen(&app).contains("ERASED"), "{}", screen(&app));
     let kinds = audit_kinds(&app, id);

@@ -11,6 +11,9 @@ use fuzzy_matcher::FuzzyMatcher;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
+pub mod compact;
+pub mod generation;
+
 /// Below this many records every query scans them all (true fuzzy, typos and
 /// all); above it, candidates come from word prefixes first.
 pub const FULL_SCAN_LIMIT: usize = 20_000;
@@ -131,28 +134,11 @@ impl Live {
     }
 }
 
-struct Entry {
-    record: SourceRecord,
-    /// Name · e-mails · phones · company · key, as shown and matched.
-    label: String,
-    ids: Vec<String>,
-    subject: u32,
-}
-
+/// The lookup index: a file opened by memory map (see `generation`), with
+/// the flags it was opened with.
 pub struct Index {
-    entries: Vec<Entry>,
-    /// (folded token, entry) sorted by token, for prefix search.
-    tokens: Vec<(Box<str>, u32)>,
-    subject_ids: Vec<String>,
-    subject_flags: Vec<Flags>,
-    /// DO NOT MARKET from a record's own status (unsubscribed, cleaned): the
-    /// part of a subject's flags that does not come from cases or registers.
-    status_dnm: Vec<bool>,
-    /// Subject s's entries are `members[members_start[s]..members_start[s+1]]`.
-    members_start: Vec<u32>,
-    members: Vec<u32>,
-    /// Registers held as keyed hashes, checked per shown subject.
-    hashed: Option<HashedFlags>,
+    gen: generation::Generation,
+    built: std::sync::Arc<FlagSets>,
     default_cc: String,
 }
 
@@ -267,253 +253,160 @@ fn phone_tokens(p: &str, cc: &str) -> Vec<String> {
     out
 }
 
-/// Tokens (sorted) and, per record, its identifiers and label.
-type Prepared = (Vec<(Box<str>, u32)>, Vec<(Vec<String>, String)>);
-
-/// The searchable words of a run of records, numbered from `offset`.
-fn prepare(records: &[SourceRecord], offset: u32, cc: &str) -> Prepared {
-    let mut tokens: Vec<(Box<str>, u32)> = Vec::with_capacity(records.len() * 6);
-    let mut per_record = Vec::with_capacity(records.len());
-    for (i, r) in records.iter().enumerate() {
-        let i = offset + i as u32;
-        let mut toks: Vec<String> = Vec::new();
-        for n in r.names.iter().chain(r.company.iter()).chain(&r.mentions) {
-            toks.extend(
-                folded(n)
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string),
-            );
-        }
-        for e in &r.emails {
-            let f = folded(e.trim());
-            if let Some((local, domain)) = f.split_once('@') {
-                toks.push(local.to_string());
-                toks.push(domain.to_string());
-            }
-            toks.push(f);
-        }
-        for p in &r.phones {
-            toks.extend(phone_tokens(p, cc));
-        }
-        toks.push(folded(&r.key));
-        toks.sort();
-        toks.dedup();
-        tokens.extend(toks.into_iter().map(|t| (t.into_boxed_str(), i)));
-        per_record.push((ids_of(r, cc), label_of(r)));
+/// A record's searchable words (folded) and the identifiers that link it.
+pub fn prepare(r: &SourceRecord, cc: &str) -> generation::Prepared {
+    let mut toks: Vec<String> = Vec::new();
+    for n in r.names.iter().chain(r.company.iter()).chain(&r.mentions) {
+        toks.extend(
+            folded(n)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        );
     }
-    tokens.sort_unstable();
-    (tokens, per_record)
+    for e in &r.emails {
+        let f = folded(e.trim());
+        if let Some((local, domain)) = f.split_once('@') {
+            toks.push(local.to_string());
+            toks.push(domain.to_string());
+        }
+        toks.push(f);
+    }
+    for p in &r.phones {
+        toks.extend(phone_tokens(p, cc));
+    }
+    toks.push(folded(&r.key));
+    toks.sort();
+    toks.dedup();
+    generation::Prepared {
+        tokens: toks,
+        ids: ids_of(r, cc),
+    }
 }
 
-/// Merges two sorted runs into one.
-fn merge_sorted<T: Ord>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-        if x <= y {
-            out.push(a.next().expect("peeked"));
-        } else {
-            out.push(b.next().expect("peeked"));
-        }
-    }
-    out.extend(a);
-    out.extend(b);
-    out
+/// One record read from the index, with what the query needs of it.
+struct Entry {
+    record: SourceRecord,
+    ids: Vec<String>,
+    subject: u32,
 }
 
-struct UnionFind(Vec<u32>);
-
-impl UnionFind {
-    fn find(&mut self, mut x: u32) -> u32 {
-        while self.0[x as usize] != x {
-            let p = self.0[x as usize];
-            self.0[x as usize] = self.0[p as usize];
-            x = p;
-        }
-        x
-    }
-    fn union(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.0[hi as usize] = lo;
-        }
+impl Entry {
+    fn label(&self) -> String {
+        label_of(&self.record)
     }
 }
 
 impl Index {
-    /// Builds the index. `splits` holds store keys of records not to be linked.
+    /// Writes an index file of `records` into `file` (new and empty), with
+    /// sorted runs spilled into `scratch`. Memory stays bounded whatever the
+    /// number of records. Returns (records, subjects).
+    pub fn write_file(
+        file: impl std::io::Write,
+        scratch: &std::path::Path,
+        records: impl IntoIterator<Item = SourceRecord>,
+        splits: &HashSet<Vec<u8>>,
+        default_cc: &str,
+        stamp: [u8; 16],
+    ) -> std::io::Result<(usize, usize)> {
+        let mut b = generation::Builder::new(file, scratch);
+        for r in records {
+            let split = !splits.is_empty() && splits.contains(&r.store_key());
+            let prep = prepare(&r, default_cc);
+            b.add(&r, prep, split)?;
+        }
+        b.finish(stamp, default_cc)
+    }
+
+    /// Opens an index file; `flags` are the flags as they were when it was
+    /// opened (a lookup given newer ones in `Live` uses those).
+    pub fn open(
+        file: &std::fs::File,
+        flags: &FlagSets,
+    ) -> Result<Index, generation::GenerationError> {
+        let gen = generation::Generation::open(file)?;
+        Ok(Index {
+            default_cc: gen.cc.clone(),
+            gen,
+            built: std::sync::Arc::new(flags.clone()),
+        })
+    }
+
+    /// Builds an index of records in memory's stead: an unnamed temporary
+    /// file (benches, tests). The desk writes its index beside the store.
     pub fn build(
         records: Vec<SourceRecord>,
         splits: &HashSet<Vec<u8>>,
         flags: &FlagSets,
         default_cc: &str,
     ) -> Index {
-        let n = records.len();
-        // Folding and tokenising is most of the work: split it over two threads
-        // (the machines this runs on have two cores), each sorting its tokens;
-        // the two sorted runs are merged below.
-        let mid = n / 2;
-        let (front, back) = records.split_at(mid);
-        let ((toks_a, prep_a), (toks_b, prep_b)) = std::thread::scope(|scope| {
-            let back_half = scope.spawn(|| prepare(back, mid as u32, default_cc));
-            let front_half = prepare(front, 0, default_cc);
-            (front_half, back_half.join().expect("index worker thread"))
-        });
-        let tokens = merge_sorted(toks_a, toks_b);
-        let mut uf = UnionFind((0..n as u32).collect());
-        let mut first_with: HashMap<String, u32> = HashMap::new();
-        let mut entries = Vec::with_capacity(n);
-        for (i, (r, (ids, label))) in records
-            .into_iter()
-            .zip(prep_a.into_iter().chain(prep_b))
-            .enumerate()
-        {
-            let i = i as u32;
-            if !splits.contains(&r.store_key()) {
-                for id in &ids {
-                    match first_with.get(id) {
-                        Some(&j) => uf.union(i, j),
-                        None => {
-                            first_with.insert(id.clone(), i);
-                        }
-                    }
-                }
-            }
-            entries.push(Entry {
-                record: r,
-                label,
-                ids,
-                subject: 0,
-            });
-        }
-        // Subjects: one per linked group, named by a hash of its smallest identifier.
-        let mut root_to_subject: HashMap<u32, u32> = HashMap::new();
-        let mut subject_ids = Vec::new();
-        let mut subject_flags: Vec<Flags> = Vec::new();
-        let mut status_dnm: Vec<bool> = Vec::new();
-        for i in 0..n as u32 {
-            let root = uf.find(i);
-            let s = *root_to_subject.entry(root).or_insert_with(|| {
-                subject_ids.push(String::new());
-                subject_flags.push(Flags::default());
-                status_dnm.push(false);
-                (subject_ids.len() - 1) as u32
-            });
-            let e = &mut entries[i as usize];
-            e.subject = s;
-            let f = &mut subject_flags[s as usize];
-            for id in &e.ids {
-                f.restricted |= flags.restricted.contains(id);
-                f.do_not_market |= flags.do_not_market.contains(id);
-                f.erased |= flags.erased.contains(id);
-            }
-            if crate::domain::register::marketing_stopped(e.record.status.as_deref()).is_some() {
-                f.do_not_market = true;
-                status_dnm[s as usize] = true;
-            }
-            let name = e
-                .ids
-                .first()
-                .cloned()
-                .unwrap_or_else(|| String::from_utf8_lossy(&e.record.store_key()).into_owned());
-            let cur = &mut subject_ids[s as usize];
-            if cur.is_empty() || name < *cur {
-                *cur = name;
-            }
-        }
-        for id in &mut subject_ids {
-            *id = format!(
-                "S-{}",
-                &crate::domain::audit::sha256_hex(id.as_bytes())[..10]
-            );
-        }
-        // Each subject's entries, in one flat array (for flags by keyed hash,
-        // computed only for the subjects a query shows: hashing every
-        // identifier at build took 3–5 s at 1M records).
-        let mut members_start = vec![0u32; subject_ids.len() + 1];
-        for e in &entries {
-            members_start[e.subject as usize + 1] += 1;
-        }
-        for i in 1..members_start.len() {
-            members_start[i] += members_start[i - 1];
-        }
-        let mut fill = members_start.clone();
-        let mut members = vec![0u32; entries.len()];
-        for (i, e) in entries.iter().enumerate() {
-            let slot = &mut fill[e.subject as usize];
-            members[*slot as usize] = i as u32;
-            *slot += 1;
-        }
-        // Free the build's scratch space before warming up (see `warm_up`).
-        drop(first_with);
-        drop(root_to_subject);
-        drop(uf);
-        let index = Index {
-            entries,
-            tokens,
-            subject_ids,
-            subject_flags,
-            status_dnm,
-            members_start,
-            members,
-            hashed: flags.hashed.clone(),
-            default_cc: default_cc.to_string(),
-        };
-        index.warm_up();
-        index
+        let dir = std::env::temp_dir();
+        let file = tempfile::tempfile_in(&dir).expect("a temporary file for the index");
+        Index::write_file(&file, &dir, records, splits, default_cc, [0; 16])
+            .expect("the index is written");
+        Index::open(&file, flags).expect("the index just written opens")
     }
 
-    /// Building frees millions of small temporary strings; glibc sorts those
-    /// free chunks lazily, on the next allocations. Measured at 1M records, that
-    /// made the first query take ~0.7 s (93% in `_int_malloc`) and later ones
-    /// ~30 ms. One throwaway query here pays it during the (background) load
-    /// instead of on the officer's first keystroke.
-    fn warm_up(&self) {
-        if self.entries.len() > FULL_SCAN_LIMIT {
-            let _ = self.lookup(&matcher(), "e", 1);
-        }
+    /// The store's records stamp the index was written at.
+    pub fn stamp(&self) -> [u8; 16] {
+        self.gen.stamp
+    }
+
+    /// The country code national phone numbers were read with.
+    pub fn country_code(&self) -> &str {
+        &self.default_cc
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.gen.records
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.gen.records == 0
     }
 
-    /// A subject's flags: from cases at build, plus the keyed-hash registers
-    /// checked over every identifier of every record of the subject.
+    pub fn subjects(&self) -> usize {
+        self.gen.subjects
+    }
+
+    fn entry(&self, i: u32) -> Option<Entry> {
+        let (record, ids) = self.gen.record(i)?;
+        Some(Entry {
+            record,
+            ids,
+            subject: self.gen.subject_of(i),
+        })
+    }
+
+    fn members(&self, s: u32, live: &Live) -> Vec<Entry> {
+        self.gen
+            .members(s)
+            .into_iter()
+            .filter_map(|i| self.entry(i))
+            .filter(|e| !live.hides(&e.record))
+            .collect()
+    }
+
+    /// A subject's flags now: the records' own status, plus every
+    /// identifier of its records checked against the flag sets (those in
+    /// `live`, else those the index was opened with) and the keyed-hash
+    /// registers.
     fn flags_of(&self, s: u32, live: &Live) -> Flags {
-        let (a, b) = (
-            self.members_start[s as usize] as usize,
-            self.members_start[s as usize + 1] as usize,
-        );
-        let members = &self.members[a..b];
-        let Some(flags) = &live.flags else {
-            return self.built_flags_of(s, members);
-        };
-        // The flags as they are now: the record's own status, plus every
-        // identifier of the subject checked against the current sets.
+        let flags = live.flags.as_deref().unwrap_or(&self.built);
         let mut f = Flags {
-            do_not_market: self.status_dnm[s as usize],
+            do_not_market: self.gen.status_dnm(s),
             ..Flags::default()
         };
-        for &i in members {
-            let e = &self.entries[i as usize];
-            if live.hides(&e.record) {
-                continue;
-            }
+        let hashed = flags
+            .hashed
+            .as_ref()
+            .filter(|h| !(h.do_not_market.is_empty() && h.erased.is_empty()));
+        for e in self.members(s, live) {
             for id in &e.ids {
                 f.restricted |= flags.restricted.contains(id);
                 f.do_not_market |= flags.do_not_market.contains(id);
                 f.erased |= flags.erased.contains(id);
-                if let Some(h) = &flags.hashed {
-                    if h.do_not_market.is_empty() && h.erased.is_empty() {
-                        continue;
-                    }
+                if let Some(h) = hashed {
                     if let Some(hash) = h.pseudo.of_key(id) {
                         f.do_not_market |= h.do_not_market.contains(&hash);
                         f.erased |= h.erased.contains(&hash);
@@ -522,72 +415,50 @@ impl Index {
             }
         }
         f
-    }
-
-    /// The flags as they were when the index was built.
-    fn built_flags_of(&self, s: u32, members: &[u32]) -> Flags {
-        let mut f = self.subject_flags[s as usize];
-        if let Some(h) = &self.hashed {
-            if h.do_not_market.is_empty() && h.erased.is_empty() {
-                return f;
-            }
-            for &i in members {
-                for id in &self.entries[i as usize].ids {
-                    if let Some(hash) = h.pseudo.of_key(id) {
-                        f.do_not_market |= h.do_not_market.contains(&hash);
-                        f.erased |= h.erased.contains(&hash);
-                    }
-                }
-            }
-        }
-        f
-    }
-
-    pub fn subjects(&self) -> usize {
-        self.subject_ids.len()
-    }
-
-    fn prefix<'a>(&'a self, t: &'a str) -> impl Iterator<Item = u32> + 'a {
-        let start = self.tokens.partition_point(|(k, _)| k.as_ref() < t);
-        self.tokens[start..]
-            .iter()
-            .take_while(move |(k, _)| k.starts_with(t))
-            .map(|(_, i)| *i)
     }
 
     fn candidates(&self, tokens: &[String], phone: Option<(String, String)>) -> Vec<u32> {
-        if self.entries.len() <= FULL_SCAN_LIMIT {
-            return (0..self.entries.len() as u32).collect();
+        if self.gen.records <= FULL_SCAN_LIMIT {
+            return (0..self.gen.records as u32).collect();
         }
         if let Some((e164, digits)) = phone {
             let tail = format!("~{}", digits.chars().rev().collect::<String>());
-            let mut set: Vec<u32> = self
-                .prefix(&e164)
-                .chain(self.prefix(&digits))
-                .chain(self.prefix(&tail))
-                .take(MAX_CANDIDATES)
-                .collect();
+            let mut set: Vec<u32> = Vec::new();
+            for t in [&e164, &digits, &tail] {
+                set.extend(self.gen.prefixed(t, MAX_CANDIDATES));
+            }
             set.sort_unstable();
             set.dedup();
+            set.truncate(MAX_CANDIDATES);
             return set;
         }
-        // Every query word must start some word of the record.
-        let mut sets: Vec<HashSet<u32>> = tokens
+        // Every query word must start some word of the record. One word
+        // needs no more candidates than are scored; with more, each word's
+        // records are gathered wider and intersected (sorted lists).
+        let cap = if tokens.len() == 1 {
+            MAX_CANDIDATES
+        } else {
+            MAX_CANDIDATES * 20
+        };
+        let mut lists: Vec<Vec<u32>> = tokens
             .iter()
-            .map(|t| self.prefix(t).take(MAX_CANDIDATES * 20).collect())
+            .map(|t| {
+                let mut l = self.gen.prefixed(t, cap);
+                l.sort_unstable();
+                l.dedup();
+                l
+            })
             .collect();
-        sets.sort_by_key(HashSet::len);
-        let Some(first) = sets.first() else {
+        lists.sort_by_key(Vec::len);
+        let Some((first, rest)) = lists.split_first() else {
             return vec![];
         };
-        let mut out: Vec<u32> = first
+        first
             .iter()
             .copied()
-            .filter(|i| sets[1..].iter().all(|s| s.contains(i)))
-            .collect();
-        out.sort_unstable();
-        out.truncate(MAX_CANDIDATES);
-        out
+            .filter(|i| rest.iter().all(|l| l.binary_search(i).is_ok()))
+            .take(MAX_CANDIDATES)
+            .collect()
     }
 
     /// The best `limit` subjects for a query, hits grouped by subject.
@@ -621,12 +492,13 @@ impl Index {
                 .unwrap_or_else(|| digits.clone());
             (e164, digits.clone())
         });
-        let mut hits: Vec<(i64, u32, Vec<usize>, bool)> = Vec::new();
+        let mut hits: Vec<(i64, Entry, String, Vec<usize>, bool)> = Vec::new();
         for i in self.candidates(&tokens, phone.clone()) {
-            let e = &self.entries[i as usize];
+            let Some(e) = self.entry(i) else { continue };
             if live.hides(&e.record) {
                 continue;
             }
+            let label = e.label();
             let scored = match &phone {
                 Some((e164, d)) => {
                     let found = e.record.phones.iter().any(|p| {
@@ -636,9 +508,11 @@ impl Index {
                                 || (!t.starts_with('~') && t.ends_with(d.as_str()))
                         })
                     });
-                    found.then(|| (100 + d.len() as i64, highlight_digits(&e.label, d)))
+                    found.then(|| (100 + d.len() as i64, highlight_digits(&label, d)))
                 }
-                None => score(matcher, &e.label, &tokens),
+                // Scored without highlights: those are worked out below for
+                // the hits shown only (most candidates are not).
+                None => score_only(matcher, &label, &tokens).map(|s| (s, Vec::new())),
             };
             if let Some((s, hl)) = scored {
                 // Found only in a title: the record mentions the person
@@ -649,14 +523,13 @@ impl Index {
                 if by_mention && !words_start_with(&e.record, &tokens) {
                     continue;
                 }
-                hits.push((s, i, hl, by_mention));
+                hits.push((s, e, label, hl, by_mention));
             }
         }
         // Best subjects first; within a subject, best records first.
         let mut best: HashMap<u32, i64> = HashMap::new();
-        for (s, i, _, _) in &hits {
-            let subj = self.entries[*i as usize].subject;
-            let b = best.entry(subj).or_insert(*s);
+        for (s, e, ..) in &hits {
+            let b = best.entry(e.subject).or_insert(*s);
             *b = (*b).max(*s);
         }
         let mut order: Vec<(u32, i64)> = best.into_iter().collect();
@@ -670,16 +543,21 @@ impl Index {
         let mut groups: Vec<Group> = order
             .iter()
             .map(|(s, _)| Group {
-                subject: self.subject_ids[*s as usize].clone(),
+                subject: self.gen.subject_id(*s),
                 flags: self.flags_of(*s, live),
                 hits: vec![],
             })
             .collect();
-        hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for (s, i, hl, by_mention) in hits {
-            let e = &self.entries[i as usize];
+        // Ties in record order, as the index holds them.
+        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+        for (s, e, label, mut hl, by_mention) in hits {
             if let Some(&pos) = keep.get(&e.subject) {
-                let mut hit = self.hit(e, s, hl, by_mention);
+                if phone.is_none() {
+                    hl = score(matcher, &label, &tokens)
+                        .map(|x| x.1)
+                        .unwrap_or_default();
+                }
+                let mut hit = self.hit(e, label, s, hl, by_mention);
                 hit.flags = groups[pos].flags;
                 groups[pos].hits.push(hit);
             }
@@ -687,21 +565,29 @@ impl Index {
         groups
     }
 
-    fn hit(&self, e: &Entry, score: i64, highlight: Vec<usize>, by_mention: bool) -> Hit {
-        let r = &e.record;
+    fn hit(
+        &self,
+        e: Entry,
+        label: String,
+        score: i64,
+        highlight: Vec<usize>,
+        by_mention: bool,
+    ) -> Hit {
+        let subject = self.gen.subject_id(e.subject);
+        let r = e.record;
         Hit {
-            source: r.source.clone(),
-            record: r.key.clone(),
             name: r.display_name().to_string(),
-            emails: r.emails.clone(),
-            phones: r.phones.clone(),
-            company: r.company.clone(),
-            last_activity: r.last_activity,
             mentions: by_mention.then(|| r.mentions.join(" · ")),
+            source: r.source,
+            record: r.key,
+            emails: r.emails,
+            phones: r.phones,
+            company: r.company,
+            last_activity: r.last_activity,
             score,
-            subject: self.subject_ids[e.subject as usize].clone(),
-            flags: self.subject_flags[e.subject as usize],
-            label: e.label.clone(),
+            subject,
+            flags: Flags::default(),
+            label,
             highlight,
         }
     }
@@ -717,20 +603,12 @@ impl Index {
         use crate::domain::register::marketing_stopped;
         let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
-        for s in 0..self.subject_ids.len() {
-            if !self.status_dnm[s] {
+        for s in 0..self.gen.subjects as u32 {
+            if !self.gen.status_dnm(s) {
                 continue;
             }
-            let (a, b) = (
-                self.members_start[s] as usize,
-                self.members_start[s + 1] as usize,
-            );
-            let members: Vec<&Entry> = self.members[a..b]
-                .iter()
-                .map(|&i| &self.entries[i as usize])
-                .filter(|e| !live.hides(&e.record))
-                .collect();
-            let stopped: Vec<&&Entry> = members
+            let members = self.members(s, live);
+            let stopped: Vec<&Entry> = members
                 .iter()
                 .filter(|e| marketing_stopped(e.record.status.as_deref()).is_some())
                 .collect();
@@ -763,16 +641,8 @@ impl Index {
 
     /// A subject's records still held (none: gone since the build).
     pub fn subject_live(&self, subject: &str, live: &Live) -> Option<SubjectView> {
-        let s = self.subject_ids.iter().position(|x| x == subject)? as u32;
-        let (a, b) = (
-            self.members_start[s as usize] as usize,
-            self.members_start[s as usize + 1] as usize,
-        );
-        let members: Vec<&Entry> = self.members[a..b]
-            .iter()
-            .map(|&i| &self.entries[i as usize])
-            .filter(|e| !live.hides(&e.record))
-            .collect();
+        let s = self.gen.subject_named(subject)?;
+        let members = self.members(s, live);
         if members.is_empty() {
             return None;
         }
@@ -791,9 +661,9 @@ impl Index {
         let similar = self.similar(s, &members, live);
         Some(SubjectView {
             id: subject.to_string(),
-            records: members.iter().map(|e| e.record.clone()).collect(),
-            links,
             flags: self.flags_of(s, live),
+            records: members.into_iter().map(|e| e.record).collect(),
+            links,
             similar,
         })
     }
@@ -801,7 +671,7 @@ impl Index {
     /// Other people's records with a full name (two words or more, folded)
     /// that one of this person's records bears: possibly the same person
     /// under an address the lookup could not link.
-    fn similar(&self, s: u32, members: &[&Entry], live: &Live) -> Vec<Similar> {
+    fn similar(&self, s: u32, members: &[Entry], live: &Live) -> Vec<Similar> {
         let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
         let names: HashSet<String> = members
             .iter()
@@ -814,12 +684,16 @@ impl Index {
             .filter(|c| !c.is_empty())
             .collect();
         let mut out: Vec<Similar> = Vec::new();
+        let mut names: Vec<String> = names.into_iter().collect();
+        names.sort();
         'names: for name in &names {
             let tokens: Vec<String> = name.split(' ').map(str::to_string).collect();
             for i in self.candidates(&tokens, None) {
-                let e = &self.entries[i as usize];
-                if e.subject == s
-                    || live.hides(&e.record)
+                if self.gen.subject_of(i) == s {
+                    continue;
+                }
+                let Some(e) = self.entry(i) else { continue };
+                if live.hides(&e.record)
                     || !e.record.names.iter().any(|n| norm(n) == *name)
                     || out
                         .iter()
@@ -828,13 +702,13 @@ impl Index {
                     continue;
                 }
                 out.push(Similar {
-                    subject: self.subject_ids[e.subject as usize].clone(),
+                    subject: self.gen.subject_id(e.subject),
                     same_company: e
                         .record
                         .company
                         .as_deref()
                         .is_some_and(|c| companies.contains(&norm(c))),
-                    record: e.record.clone(),
+                    record: e.record,
                 });
                 if out.len() >= MAX_SIMILAR {
                     break 'names;
@@ -878,6 +752,16 @@ fn score(matcher: &SkimMatcherV2, label: &str, tokens: &[String]) -> Option<(i64
     hl.sort_unstable();
     hl.dedup();
     Some((total, hl))
+}
+
+/// `score` without the highlights (cheaper: most candidates are not shown).
+fn score_only(matcher: &SkimMatcherV2, label: &str, tokens: &[String]) -> Option<i64> {
+    let f = folded(label);
+    let mut total = 0;
+    for t in tokens {
+        total += matcher.fuzzy_match(&f, t)?;
+    }
+    Some(total)
 }
 
 /// Highlights the typed digits inside the label's phone numbers.

@@ -1015,20 +1015,36 @@ impl Desk {
         &self,
         flags: &crate::lookup::FlagSets,
     ) -> Result<crate::lookup::Index, DeskError> {
-        let reader = self.record_reader();
         let started = std::time::Instant::now();
-        let (records, _) = reader.load();
-        let read = started.elapsed();
-        let index =
-            crate::lookup::Index::build(records, &reader.splits(), flags, self.default_cc());
-        if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
-            crate::errln!(
-                "index: records read in {:.2}s, index built in {:.2}s",
-                read.as_secs_f64(),
-                (started.elapsed() - read).as_secs_f64()
-            );
+        let path = self.store.lookup_index_path();
+        let cc = self.default_cc();
+        // The stamp is read before the records: a change while they are
+        // read gives the store a new one, and this file is then never
+        // taken for the records as they are.
+        let mut stamp = self.store.records_stamp()?;
+        if stamp == [0; 16] {
+            self.store.stamp_records()?;
+            stamp = self.store.records_stamp()?;
         }
-        Ok(index)
+        if let Some(index) = open_index_file(&path, stamp, cc, flags) {
+            timing("index: opened", started);
+            return Ok(index);
+        }
+        let reader = self.record_reader();
+        let splits = reader.splits();
+        let scratch = self.store.path().to_path_buf();
+        let io = |source: std::io::Error| DeskError::Read {
+            path: path.clone(),
+            source,
+        };
+        crate::store::files::write_whole(&path, |w| {
+            crate::lookup::Index::write_file(w, &scratch, reader.each(), &splits, cc, stamp)
+        })
+        .map_err(io)?;
+        timing("index: written", started);
+        let file = open_plain(&path).map_err(io)?;
+        crate::lookup::Index::open(&file, flags)
+            .map_err(|e| io(std::io::Error::other(e.to_string())))
     }
 
     /// Splits a record off its linked subject (a wrong link), with an audit
@@ -1162,6 +1178,12 @@ impl Desk {
     /// is built again instead, so no lookup shows the old flags for long.
     pub(crate) fn follow_in_index(&self, removed: &[Vec<u8>]) {
         if !self.index.started() {
+            // No index in this process (a shell command): the file a desk
+            // wrote still holds the removed records' words; it goes now,
+            // and the next lookup writes it again without them.
+            if !removed.is_empty() {
+                let _ = remove_index_file(&self.store.lookup_index_path());
+            }
             return;
         }
         if !removed.is_empty() {
@@ -1170,6 +1192,12 @@ impl Desk {
         match self.flag_sets() {
             Ok(flags) => self.index.set_flags(flags),
             Err(_) => self.index.rebuild(IndexSource(self.clone())),
+        }
+        // The removed records are hidden at once; the index's file is
+        // written again without them behind the scenes, so their bytes
+        // leave it (the old file goes when the new one replaces it).
+        if !removed.is_empty() {
+            self.index.rebuild(IndexSource(self.clone()));
         }
     }
 
@@ -1270,6 +1298,51 @@ impl Desk {
 
 /// What the lookup index is built from: this desk's store as it is now.
 struct IndexSource(Desk);
+
+/// With `RIGHTSDESK_TIMINGS` set, how long a step took (to standard error).
+fn timing(what: &str, since: std::time::Instant) {
+    if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
+        crate::errln!("{what} in {:.2}s", since.elapsed().as_secs_f64());
+    }
+}
+
+/// Removes the lookup index's file if it is a plain file (the desk's own;
+/// a symlink planted in its place is left as it is, and never followed).
+fn remove_index_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => std::fs::remove_file(path),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens a plain file of the desk's own, never through a symlink.
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a plain file"));
+    }
+    Ok(f)
+}
+
+/// The lookup index file written at exactly this stamp, for this country
+/// code; `None` (it is then written again) if there is none, or it is of
+/// other records, or it cannot be read.
+fn open_index_file(
+    path: &Path,
+    stamp: [u8; 16],
+    cc: &str,
+    flags: &crate::lookup::FlagSets,
+) -> Option<crate::lookup::Index> {
+    let file = open_plain(path).ok()?;
+    let index = crate::lookup::Index::open(&file, flags).ok()?;
+    (index.stamp() == stamp && index.country_code() == cc).then_some(index)
+}
 
 impl index::Source for IndexSource {
     fn build(&self) -> Result<(crate::lookup::Index, crate::lookup::FlagSets), DeskError> {

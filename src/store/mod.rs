@@ -231,6 +231,16 @@ impl RecordReader {
         (a, unreadable + bad_a + bad_b)
     }
 
+    /// Every record readable, one at a time (memory does not grow with
+    /// the store).
+    pub fn each(&self) -> impl Iterator<Item = crate::domain::record::SourceRecord> + '_ {
+        self.records
+            .iter()
+            .values()
+            .filter_map(Result::ok)
+            .filter_map(|v| serde_json::from_slice(&v).ok())
+    }
+
     /// Store keys of records staff split off from their linked subject.
     pub fn splits(&self) -> std::collections::HashSet<Vec<u8>> {
         self.splits
@@ -663,6 +673,9 @@ impl Store {
                 for k in &beside.remove_records {
                     records.remove(k.as_slice())?;
                 }
+                if !beside.remove_records.is_empty() {
+                    meta.insert(RECORDS_STAMP, &new_stamp()[..])?;
+                }
                 write_case_and_entry(self.chain_key.as_deref(), cases, audit, meta, case, note)
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
@@ -787,6 +800,7 @@ impl Store {
         let entry = (&self.splits, &self.audit, &self.meta)
             .transaction(|(splits, audit, meta)| {
                 splits.insert(store_key, &[][..])?;
+                meta.insert(RECORDS_STAMP, &new_stamp()[..])?;
                 append_entry(self.chain_key.as_deref(), audit, meta, note, None, None)
             })
             .map_err(|e| self.tx_error(e, None))?;
@@ -1053,6 +1067,56 @@ fn write_case_and_entry(
     cases.insert(&case.id.to_key(), bytes)?;
     Ok(entry)
 }
+
+/// Where the records' stamp is kept: a random value given anew by every
+/// change to the records or their splits, so a lookup index written at one
+/// stamp is known to be of exactly those records.
+const RECORDS_STAMP: &[u8] = b"records-stamp";
+
+fn new_stamp() -> [u8; 16] {
+    let mut s = [0u8; 16];
+    // Without randomness, a stamp that cannot repeat across starts still
+    // does: the time in nanoseconds.
+    if getrandom::fill(&mut s).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        s = t.to_le_bytes();
+    }
+    s
+}
+
+impl Store {
+    /// The records' stamp now (all zeros: never stamped, so no index
+    /// written before can claim it — an index file's stamp is never zero).
+    pub fn records_stamp(&self) -> Result<[u8; 16], StoreError> {
+        let mut s = [0u8; 16];
+        if let Some(v) = self.meta.get(RECORDS_STAMP).map_err(|e| self.sled_err(e))? {
+            if v.len() == 16 {
+                s.copy_from_slice(&v);
+            }
+        }
+        Ok(s)
+    }
+
+    /// Gives the records a new stamp (their change has begun or ended).
+    pub(crate) fn stamp_records(&self) -> Result<(), StoreError> {
+        self.meta
+            .insert(RECORDS_STAMP, &new_stamp()[..])
+            .map_err(|e| self.sled_err(e))?;
+        Ok(())
+    }
+
+    /// Where the lookup index's file lives: in the store's own directory,
+    /// so a rebuild or restore, which replaces the directory, takes it too.
+    pub fn lookup_index_path(&self) -> PathBuf {
+        self.path.join(LOOKUP_INDEX)
+    }
+}
+
+/// The lookup index's file, in the store's directory.
+pub const LOOKUP_INDEX: &str = "lookup.idx";
 
 /// Appends one entry to the chain inside a transaction and moves the head.
 fn append_entry(

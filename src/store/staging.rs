@@ -105,6 +105,9 @@ impl Store {
             )));
         }
         let tree = self.staging(id)?;
+        // The records change from here: an index written from them now is
+        // of a state that never lasts (stamped again when the rows are in).
+        self.stamp_records()?;
         let mut batch = sled::Batch::default();
         let mut bytes = 0;
         for r in records {
@@ -246,6 +249,7 @@ impl Store {
         self.suppression
             .apply_batch(sup)
             .map_err(|e| self.sled_err(e))?;
+        self.stamp_records()?;
         // The rows are there before the marker goes.
         self.flush()?;
         self.meta
