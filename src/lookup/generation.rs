@@ -44,6 +44,19 @@ const RUN_TOKENS: usize = 1 << 20;
 pub struct Prepared {
     pub tokens: Vec<String>,
     pub ids: Vec<String>,
+    /// SHA-256 of each identifier key, in the order of `ids`.
+    pub hashes: Vec<[u8; 32]>,
+}
+
+impl Prepared {
+    pub fn new(tokens: Vec<String>, ids: Vec<String>) -> Prepared {
+        let hashes = ids.iter().map(|i| hash16(i.as_bytes())).collect();
+        Prepared {
+            tokens,
+            ids,
+            hashes,
+        }
+    }
 }
 
 /// The bytes of one section of a mapped file (or of a buffer).
@@ -227,6 +240,20 @@ impl Generation {
         (a..b).map(|k| u32_at(m, k)).collect()
     }
 
+    /// How many postings the tokens starting with `prefix` hold (a record
+    /// may count more than once): what gathering them would cost.
+    pub fn prefix_count(&self, prefix: &str) -> u64 {
+        let aut = fst::automaton::Str::new(prefix).starts_with();
+        let mut stream = self.tokens.search(aut).into_stream();
+        let post = self.slice(self.postings);
+        let mut n = 0;
+        while let Some((_, at)) = stream.next() {
+            let mut at = at as usize;
+            n += get_varint(post, &mut at).unwrap_or(0);
+        }
+        n
+    }
+
     /// Records with a token starting with `prefix`, at most `cap`.
     pub fn prefixed(&self, prefix: &str, cap: usize) -> Vec<u32> {
         let aut = fst::automaton::Str::new(prefix).starts_with();
@@ -249,6 +276,62 @@ impl Generation {
             }
         }
         out
+    }
+}
+
+/// Records made ready for the builder (encoded, tokenised, their
+/// identifiers hashed) on another thread, kept flat: a few buffers cross
+/// between threads, not every record's strings.
+#[derive(Default)]
+pub struct Batch {
+    records: Vec<u8>,
+    ends: Vec<usize>,
+    /// Each token as a u16 length and its bytes.
+    tokens: Vec<u8>,
+    tok_ends: Vec<usize>,
+    hashes: Vec<[u8; 16]>,
+    hash_ends: Vec<usize>,
+    /// The record's name when it stands alone (a hash of its store key).
+    alone: Vec<u64>,
+    dnm: Vec<bool>,
+    split: Vec<bool>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Adds a record; `split` keeps it out of every link.
+    pub fn push(&mut self, r: &SourceRecord, prep: &Prepared, split: bool) {
+        compact::encode(r, &prep.ids, &mut self.records);
+        self.ends.push(self.records.len());
+        for t in &prep.tokens {
+            // A token longer than a run can hold is no word anyone types.
+            if let Ok(n) = u16::try_from(t.len()) {
+                self.tokens.extend_from_slice(&n.to_le_bytes());
+                self.tokens.extend_from_slice(t.as_bytes());
+            }
+        }
+        self.tok_ends.push(self.tokens.len());
+        for h in &prep.hashes {
+            let mut k = [0u8; 16];
+            k.copy_from_slice(&h[..16]);
+            self.hashes.push(k);
+        }
+        self.hash_ends.push(self.hashes.len());
+        let mut key = b"record:".to_vec();
+        key.extend_from_slice(&r.store_key());
+        let h = hash16(&key);
+        self.alone
+            .push(u64::from_be_bytes(h[..8].try_into().expect("8 bytes")));
+        self.dnm
+            .push(crate::domain::register::marketing_stopped(r.status.as_deref()).is_some());
+        self.split.push(split);
     }
 }
 
@@ -276,7 +359,9 @@ pub struct Builder<W: Write> {
     out: BufWriter<W>,
     written: u64,
     offsets: Vec<u64>,
-    tokens: Vec<(Box<str>, u32)>,
+    /// The run being gathered: (where in `run_text`, length, record).
+    run: Vec<(u32, u16, u32)>,
+    run_text: Vec<u8>,
     runs: Vec<File>,
     /// Where temporary runs go (unnamed files: gone with the process).
     scratch: std::path::PathBuf,
@@ -287,7 +372,6 @@ pub struct Builder<W: Write> {
     name_of: Vec<u64>,
     dnm: Vec<bool>,
     split: Vec<bool>,
-    buf: Vec<u8>,
 }
 
 fn hash16(s: &[u8]) -> [u8; 32] {
@@ -301,7 +385,8 @@ impl<W: Write> Builder<W> {
             out: BufWriter::with_capacity(1 << 20, out),
             written: 0,
             offsets: vec![0],
-            tokens: Vec::new(),
+            run: Vec::new(),
+            run_text: Vec::new(),
             runs: Vec::new(),
             scratch: scratch.to_path_buf(),
             parent: Vec::new(),
@@ -309,7 +394,6 @@ impl<W: Write> Builder<W> {
             name_of: Vec::new(),
             dnm: Vec::new(),
             split: Vec::new(),
-            buf: Vec::new(),
         }
     }
 
@@ -330,72 +414,79 @@ impl<W: Write> Builder<W> {
         }
     }
 
-    /// Adds one record; `split` keeps it out of every link.
-    pub fn add(&mut self, r: &SourceRecord, prep: Prepared, split: bool) -> io::Result<()> {
-        let i = self.parent.len() as u32;
-        self.parent.push(i);
-        self.buf.clear();
-        compact::encode(r, &prep.ids, &mut self.buf);
-        self.out.write_all(&self.buf)?;
-        self.written += self.buf.len() as u64;
-        self.offsets.push(self.written);
-        // The subject's name: the smallest hash of a linking identifier, or
-        // of the store key for a record alone (split, or with none).
-        let mut name = u64::MAX;
-        for id in &prep.ids {
-            let h = hash16(id.as_bytes());
-            let mut k = [0u8; 16];
-            k.copy_from_slice(&h[..16]);
-            name = name.min(u64::from_be_bytes(k[..8].try_into().expect("8 bytes")));
-            if split {
-                continue;
-            }
-            match self.first_with.get(&k) {
-                Some(&j) => self.union(i, j),
-                None => {
-                    self.first_with.insert(k, i);
+    /// Adds a batch of records made ready on another thread.
+    pub fn add_batch(&mut self, b: &Batch) -> io::Result<()> {
+        let (mut rec_at, mut tok_at, mut hash_at) = (0, 0, 0);
+        for k in 0..b.ends.len() {
+            let i = self.parent.len() as u32;
+            self.parent.push(i);
+            let rec = &b.records[rec_at..b.ends[k]];
+            rec_at = b.ends[k];
+            self.out.write_all(rec)?;
+            self.written += rec.len() as u64;
+            self.offsets.push(self.written);
+            let split = b.split[k];
+            // The subject's name: the smallest hash of a linking identifier,
+            // or of the store key for a record alone (split, or with none).
+            let hashes = &b.hashes[hash_at..b.hash_ends[k]];
+            hash_at = b.hash_ends[k];
+            let mut name = u64::MAX;
+            for h in hashes {
+                name = name.min(u64::from_be_bytes(h[..8].try_into().expect("8 bytes")));
+                if split {
+                    continue;
+                }
+                match self.first_with.get(h) {
+                    Some(&j) => self.union(i, j),
+                    None => {
+                        self.first_with.insert(*h, i);
+                    }
                 }
             }
-        }
-        if split || prep.ids.is_empty() {
-            let mut key = b"record:".to_vec();
-            key.extend_from_slice(&r.store_key());
-            let h = hash16(&key);
-            name = u64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
-        }
-        self.name_of.push(name);
-        self.split.push(split);
-        self.dnm
-            .push(crate::domain::register::marketing_stopped(r.status.as_deref()).is_some());
-        for t in prep.tokens {
-            // A token longer than a run can hold is no word anyone types.
-            if t.len() <= u16::MAX as usize {
-                self.tokens.push((t.into_boxed_str(), i));
+            if split || hashes.is_empty() {
+                name = b.alone[k];
+            }
+            self.name_of.push(name);
+            self.split.push(split);
+            self.dnm.push(b.dnm[k]);
+            let mut t = &b.tokens[tok_at..b.tok_ends[k]];
+            tok_at = b.tok_ends[k];
+            while t.len() >= 2 {
+                let n = u16::from_le_bytes([t[0], t[1]]) as usize;
+                let word = &t[2..2 + n];
+                self.run.push((self.run_text.len() as u32, n as u16, i));
+                self.run_text.extend_from_slice(word);
+                t = &t[2 + n..];
             }
         }
-        if self.tokens.len() >= RUN_TOKENS {
+        if self.run.len() >= RUN_TOKENS {
             self.spill()?;
         }
         Ok(())
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        if self.tokens.is_empty() {
+        if self.run.is_empty() {
             return Ok(());
         }
-        self.tokens.sort_unstable();
-        self.tokens.dedup();
+        let text = std::mem::take(&mut self.run_text);
+        let word = |&(at, n, _): &(u32, u16, u32)| &text[at as usize..at as usize + n as usize];
+        self.run
+            .sort_unstable_by(|a, b| word(a).cmp(word(b)).then(a.2.cmp(&b.2)));
+        self.run.dedup_by(|a, b| a.2 == b.2 && word(a) == word(b));
         let f = tempfile::tempfile_in(&self.scratch)?;
         {
             let mut w = BufWriter::with_capacity(1 << 20, &f);
-            for (t, i) in self.tokens.drain(..) {
-                w.write_all(&(t.len() as u16).to_le_bytes())?;
-                w.write_all(t.as_bytes())?;
-                w.write_all(&i.to_le_bytes())?;
+            for e in &self.run {
+                w.write_all(&e.1.to_le_bytes())?;
+                w.write_all(word(e))?;
+                w.write_all(&e.2.to_le_bytes())?;
             }
             w.flush()?;
         }
-        self.tokens.shrink_to(RUN_TOKENS);
+        self.run.clear();
+        self.run_text = text;
+        self.run_text.clear();
         self.runs.push(f);
         Ok(())
     }

@@ -19,6 +19,10 @@ pub mod generation;
 pub const FULL_SCAN_LIMIT: usize = 20_000;
 /// Most candidates scored for one query.
 pub const MAX_CANDIDATES: usize = 2_500;
+/// Records passed at a time from the reading thread to the writing one.
+const BUILD_BATCH: usize = 1_000;
+/// Most records gathered for one word of a query of several words.
+const MAX_GATHER: u64 = 400_000;
 
 /// Flags that must never be missed on a hit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,10 +282,7 @@ pub fn prepare(r: &SourceRecord, cc: &str) -> generation::Prepared {
     toks.push(folded(&r.key));
     toks.sort();
     toks.dedup();
-    generation::Prepared {
-        tokens: toks,
-        ids: ids_of(r, cc),
-    }
+    generation::Prepared::new(toks, ids_of(r, cc))
 }
 
 /// One record read from the index, with what the query needs of it.
@@ -304,18 +305,33 @@ impl Index {
     pub fn write_file(
         file: impl std::io::Write,
         scratch: &std::path::Path,
-        records: impl IntoIterator<Item = SourceRecord>,
+        records: impl IntoIterator<Item = SourceRecord, IntoIter: Send>,
         splits: &HashSet<Vec<u8>>,
         default_cc: &str,
         stamp: [u8; 16],
     ) -> std::io::Result<(usize, usize)> {
-        let mut b = generation::Builder::new(file, scratch);
-        for r in records {
-            let split = !splits.is_empty() && splits.contains(&r.store_key());
-            let prep = prepare(&r, default_cc);
-            b.add(&r, prep, split)?;
-        }
-        b.finish(stamp, default_cc)
+        // Two cores: one reads and tokenises the records, the other writes
+        // the file; batches in between are bounded, so memory is too.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<generation::Batch>(4);
+        let records = records.into_iter();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut batch = generation::Batch::default();
+                for r in records {
+                    let split = !splits.is_empty() && splits.contains(&r.store_key());
+                    batch.push(&r, &prepare(&r, default_cc), split);
+                    if batch.len() == BUILD_BATCH && tx.send(std::mem::take(&mut batch)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(batch);
+            });
+            let mut b = generation::Builder::new(file, scratch);
+            for batch in rx {
+                b.add_batch(&batch)?;
+            }
+            b.finish(stamp, default_cc)
+        })
     }
 
     /// Opens an index file; `flags` are the flags as they were when it was
@@ -433,23 +449,34 @@ impl Index {
             return set;
         }
         // Every query word must start some word of the record. One word
-        // needs no more candidates than are scored; with more, each word's
-        // records are gathered wider and intersected (sorted lists).
-        let cap = if tokens.len() == 1 {
-            MAX_CANDIDATES
-        } else {
-            MAX_CANDIDATES * 20
-        };
-        let mut lists: Vec<Vec<u32>> = tokens
+        // needs no more candidates than are scored (exact tokens come
+        // first, they sort first). With more, each word's records are
+        // gathered whole and intersected, so no real hit is cut off; a word
+        // so common that gathering it would cost more than it narrows
+        // (`MAX_GATHER`) is left to the scoring, which still needs it.
+        if tokens.len() == 1 {
+            return self.gen.prefixed(&tokens[0], MAX_CANDIDATES);
+        }
+        let mut counted: Vec<(u64, &String)> = tokens
+            .iter()
+            .map(|t| (self.gen.prefix_count(t), t))
+            .collect();
+        counted.sort();
+        let narrowing: Vec<&String> = counted
+            .iter()
+            .enumerate()
+            .filter(|(k, (n, _))| *k == 0 || *n <= MAX_GATHER)
+            .map(|(_, (_, t))| *t)
+            .collect();
+        let lists: Vec<Vec<u32>> = narrowing
             .iter()
             .map(|t| {
-                let mut l = self.gen.prefixed(t, cap);
+                let mut l = self.gen.prefixed(t, MAX_GATHER as usize);
                 l.sort_unstable();
                 l.dedup();
                 l
             })
             .collect();
-        lists.sort_by_key(Vec::len);
         let Some((first, rest)) = lists.split_first() else {
             return vec![];
         };
