@@ -65,31 +65,43 @@ fn the_index_is_written_once_and_opened_at_every_later_start() {
 }
 
 #[test]
-fn records_changed_by_another_process_make_the_index_be_written_again() {
+fn records_changed_by_another_process_are_found_and_a_stale_file_is_not_trusted() {
     let t = tempfile::tempdir().unwrap();
     let desk = common::desk(t.path());
     import(&desk, "web-forms", "hubspot-contacts.csv");
     assert!(names_found(&desk, "kierkegaard").is_empty());
-    let before = std::fs::metadata(index_file(t.path())).unwrap().ino();
+    let before = std::fs::metadata(index_file(t.path())).unwrap();
     drop(desk);
 
-    // A shell import: no index runs in that process.
-    common::cli::ok(
-        t.path(),
-        &[
-            "import",
-            "events",
-            fixture("eventbrite-attendees.csv").to_str().unwrap(),
-        ],
-    );
+    // A shell import: no index runs in that process; it lays a delta over
+    // the file the desk wrote.
+    let csv = fixture("eventbrite-attendees.csv");
+    common::cli::ok(t.path(), &["import", "events", csv.to_str().unwrap()]);
+    let delta = t.path().join("store").join("lookup.delta");
+    assert!(delta.exists(), "the shell's import wrote a delta");
     let desk = common::desk(t.path());
-    let found = names_found(&desk, "kierkegaard");
-    assert!(
-        found.iter().any(|n| n.contains("Kierkegaard")),
-        "the new rows are found: {found:?}"
+    assert_eq!(names_found(&desk, "kierkegaard"), ["Søren Kierkegaard"]);
+    let same = std::fs::metadata(index_file(t.path())).unwrap();
+    assert_eq!(
+        (same.ino(), same.mtime_nsec()),
+        (before.ino(), before.mtime_nsec())
     );
-    let after = std::fs::metadata(index_file(t.path())).unwrap().ino();
-    assert_ne!(before, after, "a new file took the old one's place");
+    drop(desk);
+
+    // Records changed with no delta to say how (an import killed after its
+    // commit, before its delta): the files are of other records and are
+    // written again, never used as they are.
+    let csv = fixture("mailchimp-subscribed.csv");
+    common::cli::ok(t.path(), &["import", "marketing", csv.to_str().unwrap()]);
+    std::fs::remove_file(&delta).unwrap();
+    let desk = common::desk(t.path());
+    assert_eq!(names_found(&desk, "kierkegaard"), ["Søren Kierkegaard"]);
+    let after = std::fs::metadata(index_file(t.path())).unwrap();
+    assert_ne!(
+        (after.ino(), after.mtime_nsec()),
+        (before.ino(), before.mtime_nsec()),
+        "a new file took the old one's place"
+    );
 }
 
 #[test]
@@ -142,4 +154,66 @@ fn a_symlink_where_the_index_goes_is_never_followed() {
         .unwrap()
         .file_type()
         .is_symlink());
+}
+
+#[test]
+fn an_import_into_a_running_desk_is_found_at_once_through_a_delta() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    import(&desk, "web-forms", "hubspot-contacts.csv");
+    assert_eq!(names_found(&desk, "muller"), ["Jürgen Müller"]);
+    let whole = std::fs::metadata(index_file(t.path())).unwrap();
+
+    // Eventbrite holds Jürgen again (his e-mail) and Søren, new.
+    import(&desk, "events", "eventbrite-attendees.csv");
+    let found = Operations::lookup(&desk, "kierkegaard".into(), 10).unwrap();
+    assert_eq!(
+        found.groups.len(),
+        1,
+        "found as soon as the import returned"
+    );
+    let found = Operations::lookup(&desk, "muller".into(), 10).unwrap();
+    assert_eq!(
+        found.groups.len(),
+        1,
+        "one person across both files: {found:?}"
+    );
+    let sources: Vec<&str> = found.groups[0]
+        .hits
+        .iter()
+        .map(|h| h.hit.source.as_str())
+        .collect();
+    assert!(
+        sources.contains(&"web-forms") && sources.contains(&"events"),
+        "{sources:?}"
+    );
+    let person = Operations::subject(&desk, found.groups[0].subject.clone())
+        .unwrap()
+        .expect("the person view opens");
+    assert_eq!(person.records.len(), 2);
+    assert_eq!(
+        Operations::index_state(&desk).unwrap().builds,
+        1,
+        "the import did not write the whole index again"
+    );
+    let delta = t.path().join("store").join("lookup.delta");
+    assert!(delta.exists());
+    drop(desk);
+
+    // The next start opens the whole file and the delta, writes neither.
+    let desk = common::desk(t.path());
+    assert_eq!(names_found(&desk, "kierkegaard").len(), 1);
+    let found = Operations::lookup(&desk, "muller".into(), 10).unwrap();
+    assert_eq!(found.groups.len(), 1);
+    assert_eq!(found.groups[0].hits.len(), 2);
+    let again = std::fs::metadata(index_file(t.path())).unwrap();
+    assert_eq!(
+        (again.ino(), again.mtime_nsec()),
+        (whole.ino(), whole.mtime_nsec())
+    );
+
+    // A second import lays a new delta that keeps the first one's records.
+    import(&desk, "marketing", "mailchimp-subscribed.csv");
+    assert_eq!(names_found(&desk, "kierkegaard").len(), 1);
+    assert_eq!(Operations::index_state(&desk).unwrap().builds, 1);
 }

@@ -33,10 +33,11 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"RDLOOK01";
+const MAGIC: &[u8; 8] = b"RDLOOK02";
 const SECTIONS: usize = 10;
-/// magic, n, subjects, stamp (16), cc (8), sections (offset, len).
-const TRAILER_LEN: usize = 8 + 8 + 8 + 16 + 8 + SECTIONS * 16;
+/// magic, n, subjects, stamp (16), cc (8), sections (offset, len), base
+/// stamp (16: for a delta, the stamp of the file it lies on; else zeros).
+const TRAILER_LEN: usize = 8 + 8 + 8 + 16 + 8 + SECTIONS * 16 + 16;
 /// Tokens sorted in memory before a run is spilled to disk.
 const RUN_TOKENS: usize = 1 << 20;
 
@@ -89,6 +90,8 @@ pub struct Generation {
     pub records: usize,
     pub subjects: usize,
     pub stamp: [u8; 16],
+    /// For a delta: the stamp of the whole index it lies on.
+    pub base: [u8; 16],
     pub cc: String,
     map: Arc<memmap2::Mmap>,
     rec_offsets: (usize, usize),
@@ -136,6 +139,8 @@ impl Generation {
         let cc = String::from_utf8_lossy(&t[40..48])
             .trim_end_matches('\0')
             .to_string();
+        let mut base = [0u8; 16];
+        base.copy_from_slice(&t[TRAILER_LEN - 16..]);
         let body = len - TRAILER_LEN;
         let mut sections = [(0usize, 0usize); SECTIONS];
         for (k, s) in sections.iter_mut().enumerate() {
@@ -171,6 +176,7 @@ impl Generation {
             records,
             subjects,
             stamp,
+            base,
             cc,
             map,
             rec_offsets,
@@ -252,6 +258,20 @@ impl Generation {
             n += get_varint(post, &mut at).unwrap_or(0);
         }
         n
+    }
+
+    /// Records with exactly this token.
+    pub fn exact(&self, token: &str) -> Vec<u32> {
+        let Some(at) = self.tokens.get(token) else {
+            return Vec::new();
+        };
+        let post = self.slice(self.postings);
+        let mut at = at as usize;
+        let n = get_varint(post, &mut at).unwrap_or(0) as usize;
+        (0..n)
+            .map_while(|k| post.get(at + k * 4..at + k * 4 + 4))
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
     }
 
     /// Records with a token starting with `prefix`, at most `cap`.
@@ -492,7 +512,12 @@ impl<W: Write> Builder<W> {
     }
 
     /// Finishes the file: sections after the records, then the trailer.
-    pub fn finish(mut self, stamp: [u8; 16], cc: &str) -> io::Result<(usize, usize)> {
+    pub fn finish(
+        mut self,
+        stamp: [u8; 16],
+        base: [u8; 16],
+        cc: &str,
+    ) -> io::Result<(usize, usize)> {
         self.spill()?;
         let n = self.parent.len();
         let mut sections = [(0u64, 0u64); SECTIONS];
@@ -605,6 +630,7 @@ impl<W: Write> Builder<W> {
             t.extend_from_slice(&off.to_le_bytes());
             t.extend_from_slice(&len.to_le_bytes());
         }
+        t.extend_from_slice(&base);
         debug_assert_eq!(t.len(), TRAILER_LEN);
         self.out.write_all(&t)?;
         self.out.flush()?;

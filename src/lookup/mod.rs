@@ -141,7 +141,8 @@ impl Live {
 /// The lookup index: a file opened by memory map (see `generation`), with
 /// the flags it was opened with.
 pub struct Index {
-    gen: generation::Generation,
+    whole: generation::Generation,
+    delta: Option<Delta>,
     built: std::sync::Arc<FlagSets>,
     default_cc: String,
 }
@@ -269,6 +270,10 @@ pub fn prepare(r: &SourceRecord, cc: &str) -> generation::Prepared {
         );
     }
     for e in &r.emails {
+        // The key it links by, as a token too (a delta finds links by it).
+        if let Some(k) = email_key(e) {
+            toks.push(folded(&k));
+        }
         let f = folded(e.trim());
         if let Some((local, domain)) = f.split_once('@') {
             toks.push(local.to_string());
@@ -289,7 +294,7 @@ pub fn prepare(r: &SourceRecord, cc: &str) -> generation::Prepared {
 struct Entry {
     record: SourceRecord,
     ids: Vec<String>,
-    subject: u32,
+    subject: At,
 }
 
 impl Entry {
@@ -298,10 +303,35 @@ impl Entry {
     }
 }
 
+/// Which file of the index a record or subject number is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Part {
+    Whole,
+    Delta,
+}
+
+/// A record or subject: its part and its number there.
+type At = (Part, u32);
+
+/// The records an import changed, indexed beside the whole file with the
+/// subjects they touch: those subjects' records in the whole file are
+/// superseded (hidden), so a person is never shown twice or half.
+struct Delta {
+    gen: generation::Generation,
+    superseded: HashSet<u32>,
+    hidden_records: usize,
+}
+
+/// Above this many records a delta is not worth it: the whole file is
+/// written again.
+pub const MAX_DELTA: usize = 50_000;
+
 impl Index {
     /// Writes an index file of `records` into `file` (new and empty), with
     /// sorted runs spilled into `scratch`. Memory stays bounded whatever the
-    /// number of records. Returns (records, subjects).
+    /// number of records. `base` is zeros for a whole index, and for a
+    /// delta the stamp of the whole index it lies on. Returns (records,
+    /// subjects).
     pub fn write_file(
         file: impl std::io::Write,
         scratch: &std::path::Path,
@@ -309,6 +339,7 @@ impl Index {
         splits: &HashSet<Vec<u8>>,
         default_cc: &str,
         stamp: [u8; 16],
+        base: [u8; 16],
     ) -> std::io::Result<(usize, usize)> {
         // Two cores: one reads and tokenises the records, the other writes
         // the file; batches in between are bounded, so memory is too.
@@ -330,7 +361,7 @@ impl Index {
             for batch in rx {
                 b.add_batch(&batch)?;
             }
-            b.finish(stamp, default_cc)
+            b.finish(stamp, base, default_cc)
         })
     }
 
@@ -343,9 +374,106 @@ impl Index {
         let gen = generation::Generation::open(file)?;
         Ok(Index {
             default_cc: gen.cc.clone(),
-            gen,
+            whole: gen,
+            delta: None,
             built: std::sync::Arc::new(flags.clone()),
         })
+    }
+
+    /// Lays a delta file over this index (`None` if it is not a delta of
+    /// this very file). The whole file's subjects that hold a record the
+    /// delta holds too are superseded by the delta's.
+    pub fn with_delta(mut self, file: &std::fs::File) -> Option<Index> {
+        let gen = generation::Generation::open(file).ok()?;
+        if gen.base != self.whole.stamp || gen.cc != self.whole.cc {
+            return None;
+        }
+        let mut superseded = HashSet::new();
+        for i in 0..gen.records as u32 {
+            let (r, _) = gen.record(i)?;
+            for j in self.same_record_in_whole(&r) {
+                superseded.insert(self.whole.subject_of(j));
+            }
+        }
+        let hidden_records = superseded
+            .iter()
+            .map(|&s| self.whole.members(s).len())
+            .sum();
+        self.delta = Some(Delta {
+            gen,
+            superseded,
+            hidden_records,
+        });
+        Some(self)
+    }
+
+    /// The whole file's record with this record's store key, if any.
+    fn same_record_in_whole(&self, r: &SourceRecord) -> Vec<u32> {
+        let key = r.store_key();
+        self.whole
+            .exact(&folded(&r.key))
+            .into_iter()
+            .filter(|&j| {
+                self.whole
+                    .record(j)
+                    .is_some_and(|(w, _)| w.store_key() == key)
+            })
+            .collect()
+    }
+
+    /// Store keys of the whole file's records a delta of `changed` must
+    /// hold too: every record of each subject a changed record was in
+    /// (same store key) or now links to (a shared identifier), and those
+    /// already in the delta. The caller reads them from the store as they
+    /// now are.
+    pub fn delta_with(&self, changed: &[SourceRecord]) -> Vec<Vec<u8>> {
+        let mut subjects: HashSet<u32> = HashSet::new();
+        for r in changed {
+            subjects.extend(
+                self.same_record_in_whole(r)
+                    .into_iter()
+                    .map(|j| self.whole.subject_of(j)),
+            );
+            let prep = prepare(r, &self.default_cc);
+            for id in &prep.ids {
+                // The token an identifier is indexed under: the folded
+                // e-mail, or the phone's digits.
+                let token = match id.strip_prefix('+') {
+                    Some(digits) => digits.to_string(),
+                    None => folded(id),
+                };
+                for j in self.whole.exact(&token) {
+                    let linked = self
+                        .whole
+                        .record(j)
+                        .is_some_and(|(_, ids)| ids.iter().any(|x| x == id));
+                    if linked {
+                        subjects.insert(self.whole.subject_of(j));
+                    }
+                }
+            }
+        }
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        if let Some(d) = &self.delta {
+            subjects.extend(d.superseded.iter().copied());
+            keys.extend(
+                (0..d.gen.records as u32)
+                    .filter_map(|i| d.gen.record(i))
+                    .map(|(r, _)| r.store_key()),
+            );
+        }
+        for s in subjects {
+            keys.extend(
+                self.whole
+                    .members(s)
+                    .into_iter()
+                    .filter_map(|j| self.whole.record(j))
+                    .map(|(r, _)| r.store_key()),
+            );
+        }
+        keys.sort();
+        keys.dedup();
+        keys
     }
 
     /// Builds an index of records in memory's stead: an unnamed temporary
@@ -358,14 +486,26 @@ impl Index {
     ) -> Index {
         let dir = std::env::temp_dir();
         let file = tempfile::tempfile_in(&dir).expect("a temporary file for the index");
-        Index::write_file(&file, &dir, records, splits, default_cc, [0; 16])
+        Index::write_file(&file, &dir, records, splits, default_cc, [1; 16], [0; 16])
             .expect("the index is written");
         Index::open(&file, flags).expect("the index just written opens")
     }
 
-    /// The store's records stamp the index was written at.
+    /// The store's records stamp the index (with its delta) is of.
     pub fn stamp(&self) -> [u8; 16] {
-        self.gen.stamp
+        self.delta
+            .as_ref()
+            .map_or(self.whole.stamp, |d| d.gen.stamp)
+    }
+
+    /// The stamp of the whole file (a delta lies on it).
+    pub fn whole_stamp(&self) -> [u8; 16] {
+        self.whole.stamp
+    }
+
+    /// Records in the delta (none: the whole file only).
+    pub fn delta_len(&self) -> usize {
+        self.delta.as_ref().map_or(0, |d| d.gen.records)
     }
 
     /// The country code national phone numbers were read with.
@@ -374,31 +514,65 @@ impl Index {
     }
 
     pub fn len(&self) -> usize {
-        self.gen.records
+        match &self.delta {
+            None => self.whole.records,
+            Some(d) => self.whole.records - d.hidden_records + d.gen.records,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.gen.records == 0
+        self.len() == 0
     }
 
     pub fn subjects(&self) -> usize {
-        self.gen.subjects
+        match &self.delta {
+            None => self.whole.subjects,
+            Some(d) => self.whole.subjects - d.superseded.len() + d.gen.subjects,
+        }
     }
 
-    fn entry(&self, i: u32) -> Option<Entry> {
-        let (record, ids) = self.gen.record(i)?;
+    fn part(&self, p: Part) -> &generation::Generation {
+        match (p, &self.delta) {
+            (Part::Delta, Some(d)) => &d.gen,
+            _ => &self.whole,
+        }
+    }
+
+    fn parts(&self) -> Vec<Part> {
+        match self.delta {
+            None => vec![Part::Whole],
+            Some(_) => vec![Part::Whole, Part::Delta],
+        }
+    }
+
+    /// Whether a subject is shown (not superseded by the delta).
+    fn shown(&self, (p, s): At) -> bool {
+        p == Part::Delta
+            || self
+                .delta
+                .as_ref()
+                .is_none_or(|d| !d.superseded.contains(&s))
+    }
+
+    fn subject_id(&self, (p, s): At) -> String {
+        self.part(p).subject_id(s)
+    }
+
+    fn entry(&self, (p, i): At) -> Option<Entry> {
+        let gen = self.part(p);
+        let (record, ids) = gen.record(i)?;
         Some(Entry {
             record,
             ids,
-            subject: self.gen.subject_of(i),
+            subject: (p, gen.subject_of(i)),
         })
     }
 
-    fn members(&self, s: u32, live: &Live) -> Vec<Entry> {
-        self.gen
+    fn members(&self, (p, s): At, live: &Live) -> Vec<Entry> {
+        self.part(p)
             .members(s)
             .into_iter()
-            .filter_map(|i| self.entry(i))
+            .filter_map(|i| self.entry((p, i)))
             .filter(|e| !live.hides(&e.record))
             .collect()
     }
@@ -407,10 +581,10 @@ impl Index {
     /// identifier of its records checked against the flag sets (those in
     /// `live`, else those the index was opened with) and the keyed-hash
     /// registers.
-    fn flags_of(&self, s: u32, live: &Live) -> Flags {
+    fn flags_of(&self, s: At, live: &Live) -> Flags {
         let flags = live.flags.as_deref().unwrap_or(&self.built);
         let mut f = Flags {
-            do_not_market: self.gen.status_dnm(s),
+            do_not_market: self.part(s.0).status_dnm(s.1),
             ..Flags::default()
         };
         let hashed = flags
@@ -433,59 +607,19 @@ impl Index {
         f
     }
 
-    fn candidates(&self, tokens: &[String], phone: Option<(String, String)>) -> Vec<u32> {
-        if self.gen.records <= FULL_SCAN_LIMIT {
-            return (0..self.gen.records as u32).collect();
+    /// Candidate records in both parts, those of superseded subjects left out.
+    fn candidates(&self, tokens: &[String], phone: Option<(String, String)>) -> Vec<At> {
+        let mut out = Vec::new();
+        for p in self.parts() {
+            let gen = self.part(p);
+            out.extend(
+                candidates_in(gen, tokens, phone.clone())
+                    .into_iter()
+                    .map(|i| (p, i))
+                    .filter(|&(p, i)| self.shown((p, gen.subject_of(i)))),
+            );
         }
-        if let Some((e164, digits)) = phone {
-            let tail = format!("~{}", digits.chars().rev().collect::<String>());
-            let mut set: Vec<u32> = Vec::new();
-            for t in [&e164, &digits, &tail] {
-                set.extend(self.gen.prefixed(t, MAX_CANDIDATES));
-            }
-            set.sort_unstable();
-            set.dedup();
-            set.truncate(MAX_CANDIDATES);
-            return set;
-        }
-        // Every query word must start some word of the record. One word
-        // needs no more candidates than are scored (exact tokens come
-        // first, they sort first). With more, each word's records are
-        // gathered whole and intersected, so no real hit is cut off; a word
-        // so common that gathering it would cost more than it narrows
-        // (`MAX_GATHER`) is left to the scoring, which still needs it.
-        if tokens.len() == 1 {
-            return self.gen.prefixed(&tokens[0], MAX_CANDIDATES);
-        }
-        let mut counted: Vec<(u64, &String)> = tokens
-            .iter()
-            .map(|t| (self.gen.prefix_count(t), t))
-            .collect();
-        counted.sort();
-        let narrowing: Vec<&String> = counted
-            .iter()
-            .enumerate()
-            .filter(|(k, (n, _))| *k == 0 || *n <= MAX_GATHER)
-            .map(|(_, (_, t))| *t)
-            .collect();
-        let lists: Vec<Vec<u32>> = narrowing
-            .iter()
-            .map(|t| {
-                let mut l = self.gen.prefixed(t, MAX_GATHER as usize);
-                l.sort_unstable();
-                l.dedup();
-                l
-            })
-            .collect();
-        let Some((first, rest)) = lists.split_first() else {
-            return vec![];
-        };
-        first
-            .iter()
-            .copied()
-            .filter(|i| rest.iter().all(|l| l.binary_search(i).is_ok()))
-            .take(MAX_CANDIDATES)
-            .collect()
+        out
     }
 
     /// The best `limit` subjects for a query, hits grouped by subject.
@@ -554,15 +688,15 @@ impl Index {
             }
         }
         // Best subjects first; within a subject, best records first.
-        let mut best: HashMap<u32, i64> = HashMap::new();
+        let mut best: HashMap<At, i64> = HashMap::new();
         for (s, e, ..) in &hits {
             let b = best.entry(e.subject).or_insert(*s);
             *b = (*b).max(*s);
         }
-        let mut order: Vec<(u32, i64)> = best.into_iter().collect();
+        let mut order: Vec<(At, i64)> = best.into_iter().collect();
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         order.truncate(limit);
-        let keep: HashMap<u32, usize> = order
+        let keep: HashMap<At, usize> = order
             .iter()
             .enumerate()
             .map(|(pos, (s, _))| (*s, pos))
@@ -570,7 +704,7 @@ impl Index {
         let mut groups: Vec<Group> = order
             .iter()
             .map(|(s, _)| Group {
-                subject: self.gen.subject_id(*s),
+                subject: self.subject_id(*s),
                 flags: self.flags_of(*s, live),
                 hits: vec![],
             })
@@ -600,7 +734,7 @@ impl Index {
         highlight: Vec<usize>,
         by_mention: bool,
     ) -> Hit {
-        let subject = self.gen.subject_id(e.subject);
+        let subject = self.subject_id(e.subject);
         let r = e.record;
         Hit {
             name: r.display_name().to_string(),
@@ -630,10 +764,12 @@ impl Index {
         use crate::domain::register::marketing_stopped;
         let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
         let mut out = Vec::new();
-        for s in 0..self.gen.subjects as u32 {
-            if !self.gen.status_dnm(s) {
-                continue;
-            }
+        let subjects = self.parts().into_iter().flat_map(|p| {
+            (0..self.part(p).subjects as u32)
+                .map(move |s| (p, s))
+                .filter(|&(p, s)| self.part(p).status_dnm(s) && self.shown((p, s)))
+        });
+        for s in subjects {
             let members = self.members(s, live);
             let stopped: Vec<&Entry> = members
                 .iter()
@@ -668,7 +804,16 @@ impl Index {
 
     /// A subject's records still held (none: gone since the build).
     pub fn subject_live(&self, subject: &str, live: &Live) -> Option<SubjectView> {
-        let s = self.gen.subject_named(subject)?;
+        let in_delta = self
+            .delta
+            .as_ref()
+            .and_then(|d| d.gen.subject_named(subject))
+            .map(|s| (Part::Delta, s));
+        let s = match in_delta {
+            Some(s) => s,
+            None => Some((Part::Whole, self.whole.subject_named(subject)?))
+                .filter(|&s| self.shown(s))?,
+        };
         let members = self.members(s, live);
         if members.is_empty() {
             return None;
@@ -698,7 +843,7 @@ impl Index {
     /// Other people's records with a full name (two words or more, folded)
     /// that one of this person's records bears: possibly the same person
     /// under an address the lookup could not link.
-    fn similar(&self, s: u32, members: &[Entry], live: &Live) -> Vec<Similar> {
+    fn similar(&self, s: At, members: &[Entry], live: &Live) -> Vec<Similar> {
         let norm = |n: &str| folded(n).split_whitespace().collect::<Vec<_>>().join(" ");
         let names: HashSet<String> = members
             .iter()
@@ -716,10 +861,10 @@ impl Index {
         'names: for name in &names {
             let tokens: Vec<String> = name.split(' ').map(str::to_string).collect();
             for i in self.candidates(&tokens, None) {
-                if self.gen.subject_of(i) == s {
+                let Some(e) = self.entry(i) else { continue };
+                if e.subject == s {
                     continue;
                 }
-                let Some(e) = self.entry(i) else { continue };
                 if live.hides(&e.record)
                     || !e.record.names.iter().any(|n| norm(n) == *name)
                     || out
@@ -729,7 +874,7 @@ impl Index {
                     continue;
                 }
                 out.push(Similar {
-                    subject: self.gen.subject_id(e.subject),
+                    subject: self.subject_id(e.subject),
                     same_company: e
                         .record
                         .company
@@ -746,6 +891,64 @@ impl Index {
         out.sort_by_key(|x| !x.same_company);
         out
     }
+}
+
+/// Candidate records of one file for a query.
+fn candidates_in(
+    gen: &generation::Generation,
+    tokens: &[String],
+    phone: Option<(String, String)>,
+) -> Vec<u32> {
+    if gen.records <= FULL_SCAN_LIMIT {
+        return (0..gen.records as u32).collect();
+    }
+    if let Some((e164, digits)) = phone {
+        let tail = format!("~{}", digits.chars().rev().collect::<String>());
+        let mut set: Vec<u32> = Vec::new();
+        for t in [&e164, &digits, &tail] {
+            set.extend(gen.prefixed(t, MAX_CANDIDATES));
+        }
+        set.sort_unstable();
+        set.dedup();
+        set.truncate(MAX_CANDIDATES);
+        return set;
+    }
+    // Every query word must start some word of the record. One word
+    // needs no more candidates than are scored (exact tokens come
+    // first, they sort first). With more, each word's records are
+    // gathered whole and intersected, so no real hit is cut off; a word
+    // so common that gathering it would cost more than it narrows
+    // (`MAX_GATHER`) is left to the scoring, which still needs it.
+    if tokens.len() == 1 {
+        return gen.prefixed(&tokens[0], MAX_CANDIDATES);
+    }
+    let mut counted: Vec<(u64, &String)> =
+        tokens.iter().map(|t| (gen.prefix_count(t), t)).collect();
+    counted.sort();
+    let narrowing: Vec<&String> = counted
+        .iter()
+        .enumerate()
+        .filter(|(k, (n, _))| *k == 0 || *n <= MAX_GATHER)
+        .map(|(_, (_, t))| *t)
+        .collect();
+    let lists: Vec<Vec<u32>> = narrowing
+        .iter()
+        .map(|t| {
+            let mut l = gen.prefixed(t, MAX_GATHER as usize);
+            l.sort_unstable();
+            l.dedup();
+            l
+        })
+        .collect();
+    let Some((first, rest)) = lists.split_first() else {
+        return vec![];
+    };
+    first
+        .iter()
+        .copied()
+        .filter(|i| rest.iter().all(|l| l.binary_search(i).is_ok()))
+        .take(MAX_CANDIDATES)
+        .collect()
 }
 
 /// Whether every query word starts a word of the record (its own or its

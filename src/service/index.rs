@@ -163,6 +163,29 @@ impl LookupIndex {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(index));
     }
 
+    /// Puts in place an index made from the current one by `make` (an
+    /// import's delta), while no build runs; `false` if a build is running,
+    /// none is in place, or `make` gave none (the caller builds instead).
+    /// Records removed and flags changed stay applied on top: the delta
+    /// lies on the same whole file, which still holds removed records.
+    pub fn follow_delta(&self, make: impl FnOnce(&Index) -> Option<Index>) -> bool {
+        let mut b = self.builds.lock().unwrap_or_else(|p| p.into_inner());
+        if b.building {
+            return false;
+        }
+        let Some(current) = self.current() else {
+            return false;
+        };
+        let Some(index) = make(&current) else {
+            return false;
+        };
+        b.records = index.len();
+        b.subjects = index.subjects();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(index));
+        drop(b);
+        true
+    }
+
     /// Waits until no build is running (the import's caller waits for its
     /// records to be found).
     pub fn wait_built(&self) {

@@ -1026,7 +1026,8 @@ impl Desk {
             self.store.stamp_records()?;
             stamp = self.store.records_stamp()?;
         }
-        if let Some(index) = open_index_file(&path, stamp, cc, flags) {
+        let delta = self.store.lookup_delta_path();
+        if let Some(index) = open_index_file(&path, &delta, stamp, cc, flags) {
             timing("index: opened", started);
             return Ok(index);
         }
@@ -1038,13 +1039,113 @@ impl Desk {
             source,
         };
         crate::store::files::write_whole(&path, |w| {
-            crate::lookup::Index::write_file(w, &scratch, reader.each(), &splits, cc, stamp)
+            crate::lookup::Index::write_file(
+                w,
+                &scratch,
+                reader.each(),
+                &splits,
+                cc,
+                stamp,
+                [0; 16],
+            )
         })
         .map_err(io)?;
+        // A delta of the old file is of nothing now.
+        let _ = remove_index_file(&delta);
         timing("index: written", started);
         let file = open_plain(&path).map_err(io)?;
         crate::lookup::Index::open(&file, flags)
             .map_err(|e| io(std::io::Error::other(e.to_string())))
+    }
+
+    /// The index with the records an import changed laid over its whole
+    /// file as a delta (`lookup.delta`, written whole like the file): the
+    /// changed records and every record of the subjects they touch, read
+    /// from the store as they now are. `None` when a delta would be too
+    /// large, or cannot be written: the whole file is written again then.
+    fn write_delta(
+        &self,
+        current: &crate::lookup::Index,
+        changed: &[Vec<u8>],
+        flags: &crate::lookup::FlagSets,
+    ) -> Option<crate::lookup::Index> {
+        use crate::lookup::MAX_DELTA;
+        let started = std::time::Instant::now();
+        if changed.len() + current.delta_len() > MAX_DELTA {
+            return None;
+        }
+        let stamp = self.store.records_stamp().ok()?;
+        let reader = self.record_reader();
+        let records: Vec<_> = changed.iter().filter_map(|k| reader.get(k)).collect();
+        let mut keys = current.delta_with(&records);
+        keys.extend(changed.iter().cloned());
+        keys.sort();
+        keys.dedup();
+        if keys.len() > MAX_DELTA {
+            return None;
+        }
+        let all: Vec<_> = keys.iter().filter_map(|k| reader.get(k)).collect();
+        let splits = reader.splits();
+        let (path, delta) = (
+            self.store.lookup_index_path(),
+            self.store.lookup_delta_path(),
+        );
+        let scratch = self.store.path().to_path_buf();
+        let cc = self.default_cc();
+        crate::store::files::write_whole(&delta, |w| {
+            crate::lookup::Index::write_file(
+                w,
+                &scratch,
+                all,
+                &splits,
+                cc,
+                stamp,
+                current.whole_stamp(),
+            )
+        })
+        .ok()?;
+        let whole = crate::lookup::Index::open(&open_plain(&path).ok()?, flags).ok()?;
+        let index = whole.with_delta(&open_plain(&delta).ok()?)?;
+        timing("index: delta written", started);
+        (index.stamp() == stamp).then_some(index)
+    }
+
+    /// After an import: the index follows the records it changed by a
+    /// delta (well under a second for an import of hundreds of rows into
+    /// a million), or, for a large import, by writing its file again; the
+    /// import is acknowledged once its records are found.
+    fn follow_import(&self, before: [u8; 16], changed: Option<Vec<Vec<u8>>>) {
+        if !self.index.started() {
+            // No index runs here (a shell command); one written before the
+            // import follows it by a delta now, so the next lookup opens
+            // the files instead of writing the whole index again.
+            let flags = crate::lookup::FlagSets::default();
+            let (path, delta) = (
+                self.store.lookup_index_path(),
+                self.store.lookup_delta_path(),
+            );
+            if let Some(keys) = changed {
+                if let Some(current) =
+                    open_index_file(&path, &delta, before, self.default_cc(), &flags)
+                {
+                    let _ = self.write_delta(&current, &keys, &flags);
+                }
+            }
+            return;
+        }
+        if let Some(keys) = changed {
+            let flags = match self.flag_sets() {
+                Ok(f) => f,
+                Err(_) => return self.relink_index(),
+            };
+            if self
+                .index
+                .follow_delta(|current| self.write_delta(current, &keys, &flags))
+            {
+                return;
+            }
+        }
+        self.relink_index();
     }
 
     /// Splits a record off its linked subject (a wrong link), with an audit
@@ -1116,13 +1217,15 @@ impl Desk {
         let suppress_of = |r: &crate::domain::record::SourceRecord| {
             crate::domain::register::suppression_of_row(pseudo, r, today)
         };
-        let (counts, _) = self.store.import_commit(
+        let before = self.store.records_stamp()?;
+        let (counts, _, changed) = self.store.import_commit(
             id,
             &self.note("imported", detail),
             summary.exported_on,
             &suppress_of,
+            crate::lookup::MAX_DELTA,
         )?;
-        self.relink_index();
+        self.follow_import(before, changed);
         Ok(ImportReport {
             file: summary.file.clone(),
             source: source.to_string(),
@@ -1183,6 +1286,7 @@ impl Desk {
             // and the next lookup writes it again without them.
             if !removed.is_empty() {
                 let _ = remove_index_file(&self.store.lookup_index_path());
+                let _ = remove_index_file(&self.store.lookup_delta_path());
             }
             return;
         }
@@ -1335,13 +1439,24 @@ fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
 /// other records, or it cannot be read.
 fn open_index_file(
     path: &Path,
+    delta: &Path,
     stamp: [u8; 16],
     cc: &str,
     flags: &crate::lookup::FlagSets,
 ) -> Option<crate::lookup::Index> {
     let file = open_plain(path).ok()?;
     let index = crate::lookup::Index::open(&file, flags).ok()?;
-    (index.stamp() == stamp && index.country_code() == cc).then_some(index)
+    if index.country_code() != cc {
+        return None;
+    }
+    if index.stamp() == stamp {
+        // A delta left from before the whole file was written is stale.
+        let _ = remove_index_file(delta);
+        return Some(index);
+    }
+    // The whole file and the delta the last imports laid over it.
+    let index = index.with_delta(&open_plain(delta).ok()?)?;
+    (index.stamp() == stamp).then_some(index)
 }
 
 impl index::Source for IndexSource {

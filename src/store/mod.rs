@@ -1113,10 +1113,17 @@ impl Store {
     pub fn lookup_index_path(&self) -> PathBuf {
         self.path.join(LOOKUP_INDEX)
     }
+
+    /// Where the lookup index's delta lives (the records imports changed
+    /// since its whole file was written).
+    pub fn lookup_delta_path(&self) -> PathBuf {
+        self.path.join(LOOKUP_DELTA)
+    }
 }
 
 /// The lookup index's file, in the store's directory.
 pub const LOOKUP_INDEX: &str = "lookup.idx";
+pub const LOOKUP_DELTA: &str = "lookup.delta";
 
 /// Appends one entry to the chain inside a transaction and moves the head.
 fn append_entry(

@@ -31,6 +31,9 @@ struct Marker {
     exported_on: Option<NaiveDate>,
 }
 
+/// Store keys of the records an import added or changed.
+pub type ChangedKeys = Vec<Vec<u8>>;
+
 /// What one staged row will do to the records held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -105,9 +108,6 @@ impl Store {
             )));
         }
         let tree = self.staging(id)?;
-        // The records change from here: an index written from them now is
-        // of a state that never lasts (stamped again when the rows are in).
-        self.stamp_records()?;
         let mut batch = sled::Batch::default();
         let mut bytes = 0;
         for r in records {
@@ -134,13 +134,16 @@ impl Store {
     /// Makes a staged import visible: counts, then the marker and the audit
     /// entry in one transaction, then the rows (and, for a marketing tool's
     /// unsubscribed rows, their suppression entries from `suppress_of`).
+    /// Also returns the store keys of the records it added or changed, if
+    /// there were at most `keep` (for the lookup index to follow them).
     pub fn import_commit(
         &self,
         id: &str,
         note: &AuditNote,
         exported_on: Option<NaiveDate>,
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
-    ) -> Result<(ImportCounts, AuditEntry), StoreError> {
+        keep: usize,
+    ) -> Result<(ImportCounts, AuditEntry, Option<ChangedKeys>), StoreError> {
         if !self.staged_ids().iter().any(|s| s == id) {
             return Err(StoreError::Import(format!(
                 "'{id}' is no import in progress"
@@ -192,8 +195,8 @@ impl Store {
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         self.log_line(&entry);
-        self.import_apply(id, exported_on, suppress_of)?;
-        Ok((counts, entry))
+        let changed = self.import_apply(id, exported_on, suppress_of, keep)?;
+        Ok((counts, entry, changed))
     }
 
     /// Applies a committed import's staged rows in bounded batches, then
@@ -203,8 +206,13 @@ impl Store {
         id: &str,
         exported_on: Option<NaiveDate>,
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
-    ) -> Result<(), StoreError> {
+        keep: usize,
+    ) -> Result<Option<ChangedKeys>, StoreError> {
         let tree = self.staging(id)?;
+        // The records change from here: an index written from them now is
+        // of a state that never lasts (stamped again when the rows are in).
+        self.stamp_records()?;
+        let mut changed: Option<ChangedKeys> = Some(Vec::new());
         let mut batch = sled::Batch::default();
         let mut sup = sled::Batch::default();
         let mut n = 0;
@@ -215,6 +223,13 @@ impl Store {
             let when = record.last_activity.or(exported_on);
             let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
             if matches!(fate(held.as_deref(), when), Fate::New | Fate::Updated) {
+                if let Some(c) = &mut changed {
+                    if c.len() < keep {
+                        c.push(k.to_vec());
+                    } else {
+                        changed = None;
+                    }
+                }
                 bytes += k.len() + v.len();
                 batch.insert(k, v);
             }
@@ -259,7 +274,8 @@ impl Store {
         self.db
             .drop_tree(format!("{STAGING_PREFIX}{id}"))
             .map_err(|e| self.sled_err(e))?;
-        self.flush()
+        self.flush()?;
+        Ok(changed)
     }
 
     /// At every start: an import committed before a kill is finished, one
@@ -277,7 +293,7 @@ impl Store {
             match marker {
                 Some(m) => {
                     let m: Marker = serde_json::from_slice(&m).map_err(|e| self.sled_err(e))?;
-                    self.import_apply(&id, m.exported_on, suppress_of)?;
+                    self.import_apply(&id, m.exported_on, suppress_of, 0)?;
                     finished += 1;
                 }
                 None => {
@@ -372,14 +388,14 @@ mod tests {
             &[record("3", "c@example.es"), record("4", "d@example.es")],
         )
         .unwrap();
-        let (counts, entry) = s.import_commit(&c, &note(), None, &none).unwrap();
+        let (counts, entry, _) = s.import_commit(&c, &note(), None, &none, 0).unwrap();
         assert_eq!((counts.new, counts.updated), (1, 1));
         assert_eq!(entry.detail["new"], 1);
         assert_eq!(s.records.len(), 3);
         assert_eq!(s.imports_in_progress(), 0);
         // An id that is not an import in progress is refused.
         assert!(s.import_stage("../cases", &[]).is_err());
-        assert!(s.import_commit(&c, &note(), None, &none).is_err());
+        assert!(s.import_commit(&c, &note(), None, &none, 0).is_err());
     }
 
     #[test]
