@@ -610,10 +610,13 @@ impl Index {
     /// Candidate records in both parts, those of superseded subjects left out.
     fn candidates(&self, tokens: &[String], phone: Option<(String, String)>) -> Vec<At> {
         let mut out = Vec::new();
+        // Both parts are searched alike: typos are forgiven in a small
+        // index, in neither part of a large one.
+        let scan_all = self.len() <= FULL_SCAN_LIMIT;
         for p in self.parts() {
             let gen = self.part(p);
             out.extend(
-                candidates_in(gen, tokens, phone.clone())
+                candidates_in(gen, scan_all, tokens, phone.clone())
                     .into_iter()
                     .map(|i| (p, i))
                     .filter(|&(p, i)| self.shown((p, gen.subject_of(i)))),
@@ -896,10 +899,11 @@ impl Index {
 /// Candidate records of one file for a query.
 fn candidates_in(
     gen: &generation::Generation,
+    scan_all: bool,
     tokens: &[String],
     phone: Option<(String, String)>,
 ) -> Vec<u32> {
-    if gen.records <= FULL_SCAN_LIMIT {
+    if scan_all {
         return (0..gen.records as u32).collect();
     }
     if let Some((e164, digits)) = phone {
