@@ -478,3 +478,55 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
     assert_eq!(log.last().unwrap().kind, "closures-exported");
     assert_eq!(log.last().unwrap().detail["with_subjects"], false);
 }
+
+/// A queue of any size: the desk shows its first page at once and the rest
+/// pages in behind it, sorted as one queue, each case once.
+#[test]
+fn the_queue_pages_in_behind_the_first_frame() {
+    let t = tempfile::tempdir().unwrap();
+    let mut whole = common::desk(t.path());
+    rightsdesk::service::demo::seed(&mut whole, today()).unwrap();
+    let whole = common::desk_again(whole);
+    let all = rightsdesk::tui::app::App::new(
+        whole,
+        rightsdesk::tui::keymap::KeyMap::default(),
+        rightsdesk::tui::view::theme::Theme { mono: false },
+        &rightsdesk::tui::prefs::Prefs::default(),
+    )
+    .unwrap();
+    assert!(!all.queue.loading, "the demo's queue fits one page");
+    let every: Vec<_> = all.queue.views.iter().map(|v| v.case.id).collect();
+    drop(all);
+
+    let mut d = common::desk(t.path());
+    d.set_cases_page_for_tests(4 << 10);
+    let mut app = rightsdesk::tui::app::App::new(
+        d,
+        rightsdesk::tui::keymap::KeyMap::default(),
+        rightsdesk::tui::view::theme::Theme { mono: false },
+        &rightsdesk::tui::prefs::Prefs::default(),
+    )
+    .unwrap();
+    assert!(app.queue.loading);
+    assert!(app.queue.views.len() < every.len(), "only the first page");
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    let top: String = (0..80)
+        .map(|x| term.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    assert!(top.contains("reading cases"), "{top}");
+
+    let pending = app.take_effects();
+    assert_eq!(pending.len(), 1, "the next page is asked for");
+    // Ran twice (a page answered twice): no case is shown twice.
+    work(&mut app, pending.clone());
+    work(&mut app, pending);
+    assert!(!app.queue.loading);
+    let mut got: Vec<_> = app.queue.views.iter().map(|v| v.case.id).collect();
+    let mut want = every.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "every case once");
+    let order: Vec<_> = app.queue.views.iter().map(|v| v.case.id).collect();
+    assert_eq!(order, every, "sorted as one queue");
+}

@@ -663,7 +663,13 @@ pub struct Desk {
     /// The lookup index (built the first time someone looks; shared by
     /// every clone of this desk, and so by every desk of the team service).
     index: std::sync::Arc<index::LookupIndex>,
+    /// Stored bytes of cases per page of the queue.
+    pub(crate) cases_page_bytes: usize,
 }
+
+/// Stored bytes of cases per page of the queue: the desk shows the first
+/// page at once and the rest arrive behind it.
+pub const CASES_PAGE_BYTES: usize = 1 << 20;
 
 /// One case with its clock as of today, as both faces show it.
 #[derive(Debug, Clone)]
@@ -770,6 +776,7 @@ impl Desk {
             actor: actor::os_user(),
             now: Now::System,
             index: Default::default(),
+            cases_page_bytes: CASES_PAGE_BYTES,
         })
     }
 
@@ -1333,6 +1340,12 @@ impl Desk {
     /// Records steps under another actor. Only for tests that need stable output
     /// across machines; the faces never call it (the actor is the OS user).
     #[doc(hidden)]
+    /// Smaller pages of the queue (a test of paging need not store a
+    /// megabyte of cases).
+    pub fn set_cases_page_for_tests(&mut self, bytes: usize) {
+        self.cases_page_bytes = bytes;
+    }
+
     pub fn set_actor_for_tests(&mut self, actor: &str) {
         self.actor = actor.to_string();
     }

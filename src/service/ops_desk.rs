@@ -20,8 +20,6 @@ use crate::store::VerifyError;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
-/// Stored bytes of cases per page.
-const CASES_PAGE: usize = 1 << 20;
 /// Most subjects one lookup returns.
 const MAX_LOOKUP: usize = 200;
 
@@ -31,7 +29,7 @@ impl Operations for Desk {
     }
 
     fn cases_page(&self, after: Option<CaseId>) -> Result<CasesPage, DeskError> {
-        let (cases, next) = Desk::cases_page(self, after, CASES_PAGE)?;
+        let (cases, next) = Desk::cases_page(self, after, self.cases_page_bytes)?;
         Ok(CasesPage { cases, next })
     }
 

@@ -88,6 +88,9 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     if app.desk.is_shared() {
         spawn_feed(app.desk.clone(), tx.clone());
     }
+    // The queue's further pages, and whatever else waited for the loop.
+    let first = app.take_effects();
+    dispatch(&mut app, first, &mut terminal, &tx);
     let mut dirty = true;
     let exit = loop {
         if hangup.load(Ordering::Relaxed) || tty_hung_up() {
@@ -117,7 +120,8 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                 continue;
             }
             Ok(Input::Msg(m)) => {
-                app.update(m);
+                let effects = app.update(m);
+                dispatch(&mut app, effects, &mut terminal, &tx);
                 dirty = true;
                 continue;
             }
@@ -146,24 +150,8 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                             panic!("test panic requested by RIGHTSDESK_TEST_PANIC_KEY");
                         }
                     }
-                    for effect in app.update(Msg::Key(k)) {
-                        match effect {
-                            Effect::Copy(text) => {
-                                let _ = term::write_osc52(terminal.backend_mut(), &text);
-                            }
-                            Effect::StartImport { source, path, how } => {
-                                spawn_import(app.desk.clone(), source, path, *how, tx.clone())
-                            }
-                            other => {
-                                if let Ok(job) = work::job(&mut app, other) {
-                                    let tx = tx.clone();
-                                    std::thread::spawn(move || {
-                                        let _ = tx.send(Input::Msg(job()));
-                                    });
-                                }
-                            }
-                        }
-                    }
+                    let effects = app.update(Msg::Key(k));
+                    dispatch(&mut app, effects, &mut terminal, &tx);
                 }
                 dirty = true;
             }
@@ -211,6 +199,34 @@ enum Input {
 }
 
 pub use work::export_closures;
+
+/// Carries out what an update asked for: the clipboard here, an import and
+/// every slow job on a thread of its own, whose answer comes back as a `Msg`.
+fn dispatch(
+    app: &mut App,
+    effects: Vec<Effect>,
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    tx: &mpsc::Sender<Input>,
+) {
+    for effect in effects {
+        match effect {
+            Effect::Copy(text) => {
+                let _ = term::write_osc52(terminal.backend_mut(), &text);
+            }
+            Effect::StartImport { source, path, how } => {
+                spawn_import(app.desk.clone(), source, path, *how, tx.clone())
+            }
+            other => {
+                if let Ok(job) = work::job(app, other) {
+                    let tx = tx.clone();
+                    std::thread::spawn(move || {
+                        let _ = tx.send(Input::Msg(job()));
+                    });
+                }
+            }
+        }
+    }
+}
 
 /// Listens for the service's change pushes; when the service goes away, says
 /// so and keeps trying to reconnect (once a second), then reloads the queue.

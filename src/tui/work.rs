@@ -13,6 +13,16 @@ pub type Job = Box<dyn FnOnce() -> Msg + Send>;
 pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
     let desk = app.desk.clone();
     Ok(match effect {
+        Effect::LoadQueue { after } => Box::new(move || {
+            Msg::QueuePage(
+                desk.cases_page(Some(after))
+                    .map(|p| {
+                        let views = p.cases.into_iter().map(|c| desk.view(c)).collect();
+                        (views, p.next)
+                    })
+                    .map_err(|e| e.to_string()),
+            )
+        }),
         Effect::ProposePlan(id) => {
             Box::new(move || Msg::Plan(desk.propose_plan(id).map_err(|e| e.to_string())))
         }

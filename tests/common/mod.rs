@@ -73,7 +73,8 @@ pub fn work(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
         match rightsdesk::tui::work::job(app, e) {
             Ok(job) => {
                 let msg = job();
-                app.update(msg);
+                let more = app.update(msg);
+                rest.extend(work(app, more));
             }
             Err(other) => rest.push(other),
         }

@@ -159,6 +159,9 @@ const ENCODINGS: [&str; 4] = ["detect", "windows-1252", "iso-8859-2", "windows-1
 pub enum Effect {
     /// Put text on the staff member's clipboard via OSC 52 (works over SSH).
     Copy(String),
+    /// Read the queue's next page of cases on a worker; the answer comes
+    /// back as `Msg::QueuePage`.
+    LoadQueue { after: CaseId },
     /// Run an import on a worker thread; progress comes back as `Msg::Import`.
     StartImport {
         source: String,
@@ -234,6 +237,8 @@ pub enum ImportEvent {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A page of the queue, and the case after which the next begins.
+    QueuePage(Result<(Vec<CaseView>, Option<CaseId>), String>),
     Resize {
         width: u16,
         height: u16,
@@ -287,6 +292,8 @@ pub struct Queue {
     pub state_filter: Option<State>,
     pub right_filter: Option<Right>,
     pub show_closed: bool,
+    /// More pages of cases are on their way (the header says so).
+    pub loading: bool,
 }
 
 /// Figures for the queue's header.
@@ -428,10 +435,23 @@ impl App {
         app.queue.state_filter = prefs.state_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.right_filter = prefs.right_filter.as_deref().and_then(|s| s.parse().ok());
         app.queue.show_closed = prefs.show_closed;
-        app.queue.views = app.desk.queue()?;
+        // The first page only: the first frame never waits for a queue of
+        // any size; the rest pages in behind it (`Msg::QueuePage`).
+        let first = app.desk.cases_page(None)?;
+        app.queue.views = first.cases.into_iter().map(|c| app.desk.view(c)).collect();
+        crate::service::sort_queue(&mut app.queue.views);
+        if let Some(after) = first.next {
+            app.queue.loading = true;
+            app.pending_effects.push(Effect::LoadQueue { after });
+        }
         let keep = prefs.selected.as_deref().and_then(|s| s.parse().ok());
         app.queue.refilter(keep);
         Ok(app)
+    }
+
+    /// Work to start as soon as the desk runs (the queue's next pages).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.pending_effects)
     }
 
     /// What to remember for the next run: filters, selection, masking.
@@ -469,6 +489,26 @@ impl App {
         match msg {
             Msg::Resize { width, height } => {
                 self.size = (width, height);
+                vec![]
+            }
+            Msg::QueuePage(Ok((views, next))) => {
+                let keep = self.queue.selected_view().map(|v| v.case.id);
+                // A case changed while its page was on its way is already
+                // shown as it now is.
+                let known: std::collections::HashSet<CaseId> =
+                    self.queue.views.iter().map(|v| v.case.id).collect();
+                self.queue
+                    .views
+                    .extend(views.into_iter().filter(|v| !known.contains(&v.case.id)));
+                crate::service::sort_queue(&mut self.queue.views);
+                self.queue.refilter(keep);
+                self.queue.loading = next.is_some();
+                next.map(|after| vec![Effect::LoadQueue { after }])
+                    .unwrap_or_default()
+            }
+            Msg::QueuePage(Err(e)) => {
+                self.queue.loading = false;
+                self.status = Some((format!("the queue could not be read whole: {e}"), true));
                 vec![]
             }
             Msg::Lookup(ev) => {

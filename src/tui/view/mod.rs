@@ -82,6 +82,13 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
         },
     ));
     spans.push(Span::raw(format!(" · {} awaiting ID", c.awaiting_id)));
+    if app.queue.loading {
+        // The figures count the cases read so far.
+        spans.push(Span::styled(
+            format!(" · reading cases… {}", app.queue.views.len()),
+            t.muted(),
+        ));
+    }
     Line::from(spans).render(area, buf);
 }
 
