@@ -94,8 +94,17 @@ impl Store {
     }
 
     /// Fills an empty store from a backup; refuses a damaged or foreign file
-    /// before writing anything.
-    pub fn read_backup(&self, file: &str, input: impl BufRead) -> Result<u64, BackupError> {
+    /// before writing anything. The file is read twice — checked whole
+    /// first, then written in batches — so memory does not grow with it
+    /// (holding every row made a rebuild of a million records take 11 GB).
+    /// The store being filled is a new one beside the old (`store.rebuilding`,
+    /// `store.restoring`) that appears only once whole: a kill between
+    /// batches leaves nothing anyone opens.
+    pub fn read_backup<R: BufRead + std::io::Seek>(
+        &self,
+        file: &str,
+        mut input: R,
+    ) -> Result<u64, BackupError> {
         let bad = |why: String| BackupError::Bad {
             file: file.to_string(),
             why,
@@ -105,72 +114,117 @@ impl Store {
                 "the target store is not empty: restore into a new data directory".into(),
             ));
         }
-        let mut hasher = Sha256::new();
-        let mut rows: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
-        let mut trailer = None;
-        for (i, line) in input.lines().enumerate() {
-            let line = line.map_err(|source| BackupError::Io {
-                file: file.to_string(),
-                source,
-            })?;
-            let v: Value = serde_json::from_str(&line)
-                .map_err(|e| bad(format!("line {}: not JSON ({e})", i + 1)))?;
-            if i == 0 {
-                if v["format"] != FORMAT || v["version"] != VERSION {
-                    return Err(bad(
-                        "line 1: not a rightsdesk backup of a version this desk reads".into(),
-                    ));
-                }
-                if v["schema"] != SCHEMA_VERSION {
-                    return Err(bad(format!(
-                        "line 1: store schema {} (this desk reads {SCHEMA_VERSION})",
-                        v["schema"]
-                    )));
-                }
-            } else if v.get("end").is_some() {
-                trailer = Some(v);
-                continue;
-            } else {
-                let tree = v["tree"]
-                    .as_str()
-                    .filter(|t| TREES.contains(t))
-                    .ok_or_else(|| bad(format!("line {}: unknown tree", i + 1)))?;
-                let key = v["key"]
-                    .as_str()
-                    .and_then(unhex)
-                    .ok_or_else(|| bad(format!("line {}: bad key", i + 1)))?;
-                let value = match (v["value"]["text"].as_str(), v["value"]["hex"].as_str()) {
-                    (Some(t), _) => t.as_bytes().to_vec(),
-                    (None, Some(h)) => {
-                        unhex(h).ok_or_else(|| bad(format!("line {}: bad value", i + 1)))?
-                    }
-                    _ => return Err(bad(format!("line {}: no value", i + 1))),
-                };
-                rows.push((tree.to_string(), key, value));
-            }
-            if trailer.is_some() {
-                return Err(bad(format!("line {}: data after the end marker", i + 1)));
-            }
-            hasher.update(line.as_bytes());
-            hasher.update(b"\n");
-        }
-        let trailer = trailer.ok_or_else(|| bad("no end marker: the file is truncated".into()))?;
-        if trailer["records"].as_u64() != Some(rows.len() as u64)
-            || trailer["sha256"].as_str() != Some(hex(&hasher.finalize()).as_str())
-        {
-            return Err(bad(
-                "the content does not match its end marker (altered or truncated)".into(),
-            ));
-        }
+        let checked = each_row(file, &mut input, &mut |_, _, _| Ok(()))?;
+        input.rewind().map_err(|source| BackupError::Io {
+            file: file.to_string(),
+            source,
+        })?;
+        let mut trees: Vec<(sled::Tree, sled::Batch, usize)> = Vec::new();
         for name in TREES {
             let tree = self.db.open_tree(name).map_err(|e| self.sled_err(e))?;
-            let mut batch = sled::Batch::default();
-            for (_, k, v) in rows.iter().filter(|(t, _, _)| t == name) {
-                batch.insert(k.as_slice(), v.as_slice());
+            trees.push((tree, sled::Batch::default(), 0));
+        }
+        let written = each_row(file, &mut input, &mut |tree, k, v| {
+            let at = TREES.iter().position(|t| *t == tree).expect("checked");
+            let (t, batch, n) = &mut trees[at];
+            batch.insert(k, v);
+            *n += 1;
+            if *n == RESTORE_BATCH {
+                t.apply_batch(std::mem::take(batch))
+                    .map_err(|e| BackupError::Store(self.sled_err(e)))?;
+                *n = 0;
             }
-            tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+            Ok(())
+        })?;
+        // The file changed between the two reads: what was written is not
+        // what was checked.
+        if written != checked {
+            return Err(bad("the file changed while it was read".into()));
+        }
+        for (t, batch, _) in trees {
+            t.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         }
         self.flush()?;
-        Ok(rows.len() as u64)
+        Ok(checked.0)
     }
+}
+
+/// What takes each row of a backup: (tree, key, value).
+type RowSink<'a> = dyn FnMut(&str, Vec<u8>, Vec<u8>) -> Result<(), BackupError> + 'a;
+
+/// Rows written to the store at a time during a restore or rebuild.
+const RESTORE_BATCH: usize = 10_000;
+
+/// Reads a backup's lines, checking the header, each row and the trailer
+/// (count and SHA-256 of the lines before it), and hands each row (tree,
+/// key, value) to `row`. Returns the count and the digest.
+fn each_row<R: BufRead>(
+    file: &str,
+    input: &mut R,
+    row: &mut RowSink<'_>,
+) -> Result<(u64, String), BackupError> {
+    let bad = |why: String| BackupError::Bad {
+        file: file.to_string(),
+        why,
+    };
+    let mut hasher = Sha256::new();
+    let mut rows = 0u64;
+    let mut trailer = None;
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(|source| BackupError::Io {
+            file: file.to_string(),
+            source,
+        })?;
+        if trailer.is_some() {
+            return Err(bad(format!("line {}: data after the end marker", i + 1)));
+        }
+        let v: Value = serde_json::from_str(&line)
+            .map_err(|e| bad(format!("line {}: not JSON ({e})", i + 1)))?;
+        if i == 0 {
+            if v["format"] != FORMAT || v["version"] != VERSION {
+                return Err(bad(
+                    "line 1: not a rightsdesk backup of a version this desk reads".into(),
+                ));
+            }
+            if v["schema"] != SCHEMA_VERSION {
+                return Err(bad(format!(
+                    "line 1: store schema {} (this desk reads {SCHEMA_VERSION})",
+                    v["schema"]
+                )));
+            }
+        } else if v.get("end").is_some() {
+            trailer = Some(v);
+            continue;
+        } else {
+            let tree = v["tree"]
+                .as_str()
+                .filter(|t| TREES.contains(t))
+                .ok_or_else(|| bad(format!("line {}: unknown tree", i + 1)))?;
+            let key = v["key"]
+                .as_str()
+                .and_then(unhex)
+                .ok_or_else(|| bad(format!("line {}: bad key", i + 1)))?;
+            let value = match (v["value"]["text"].as_str(), v["value"]["hex"].as_str()) {
+                (Some(t), _) => t.as_bytes().to_vec(),
+                (None, Some(h)) => {
+                    unhex(h).ok_or_else(|| bad(format!("line {}: bad value", i + 1)))?
+                }
+                _ => return Err(bad(format!("line {}: no value", i + 1))),
+            };
+            rows += 1;
+            row(tree, key, value)?;
+        }
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    let trailer = trailer.ok_or_else(|| bad("no end marker: the file is truncated".into()))?;
+    let digest = hex(&hasher.finalize());
+    if trailer["records"].as_u64() != Some(rows)
+        || trailer["sha256"].as_str() != Some(digest.as_str())
+    {
+        return Err(bad(
+            "the content does not match its end marker (altered or truncated)".into(),
+        ));
+    }
+    Ok((rows, digest))
 }
