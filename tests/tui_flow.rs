@@ -530,3 +530,32 @@ fn the_queue_pages_in_behind_the_first_frame() {
     let order: Vec<_> = app.queue.views.iter().map(|v| v.case.id).collect();
     assert_eq!(order, every, "sorted as one queue");
 }
+
+/// A case due today says so: not "DUE SOON 0d".
+#[test]
+fn a_case_due_today_says_due_today() {
+    use chrono::TimeZone;
+    let t = tempfile::tempdir().unwrap();
+    let mut d = common::desk(t.path());
+    // A Monday: a working day a deadline can fall on.
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    d.set_now(rightsdesk::service::Now::Fixed(
+        chrono::Utc.from_utc_datetime(&monday.and_hms_opt(12, 0, 0).unwrap()),
+    ));
+    let mut said = None;
+    for back in 25..45 {
+        let mut new = new_case(
+            &format!("Due Test {back}"),
+            &format!("due{back}@example.ie"),
+            vec![rightsdesk::domain::Right::Access],
+        );
+        new.received = monday - chrono::Duration::days(back);
+        let case = d.open_case(new).unwrap();
+        let view = d.view(case);
+        if view.clock.days_left() == Some(0) {
+            said = Some(view.urgency().to_string());
+            break;
+        }
+    }
+    assert_eq!(said.as_deref(), Some("DUE TODAY"));
+}

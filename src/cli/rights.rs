@@ -80,11 +80,12 @@ pub fn export(desk: &Backend, cmd: &ExportCommand) -> Result<(), Failure> {
             if *json {
                 print_json(&r);
             } else {
+                use crate::domain::text::counted;
                 outln!(
-                    "wrote {} ({} records from {} sources)",
+                    "wrote {} ({} from {})",
                     r.pdf.display(),
-                    r.records,
-                    r.sources
+                    counted(r.records, "record", "records"),
+                    counted(r.sources, "source", "sources")
                 );
                 if let Some(z) = &r.zip {
                     outln!("wrote {}", z.display());

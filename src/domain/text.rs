@@ -8,6 +8,11 @@
 use std::borrow::Cow;
 
 /// Whether a character must not reach a terminal as itself.
+/// "1 record", "2 records": a count with its noun in the right number.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn is_unsafe(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (incl. U+009B CSI, U+009D OSC)
         || matches!(c,

@@ -724,6 +724,8 @@ impl std::fmt::Display for Urgency {
             Urgency::Closed => f.write_str("closed"),
             Urgency::OnHold => f.write_str("on hold"),
             Urgency::Overdue(d) => write!(f, "OVERDUE {d}d"),
+            // Due today is said so: "0d" reads as no time, or as a glitch.
+            Urgency::DueSoon(0) => f.write_str("DUE TODAY"),
             Urgency::DueSoon(d) => write!(f, "DUE SOON {d}d"),
             Urgency::Due(d) => write!(f, "{d}d left"),
         }

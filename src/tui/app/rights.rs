@@ -180,10 +180,11 @@ impl App {
                 if let Ok(v) = self.desk.case(r.case) {
                     self.refresh_case(v);
                 }
+                use crate::domain::text::counted;
                 let mut body = format!(
-                    "{} records from {} sources.\nPDF: {}",
-                    r.records,
-                    r.sources,
+                    "{} from {}.\nPDF: {}",
+                    counted(r.records, "record", "records"),
+                    counted(r.sources, "source", "sources"),
                     r.pdf.display()
                 );
                 if let Some(z) = &r.zip {

@@ -425,9 +425,11 @@ fn lookup(
     } else if app.index.loading {
         "loading the index…".to_string()
     } else {
+        use crate::domain::text::counted;
         let mut s = format!(
-            "{} records · {} people",
-            app.index.records, app.index.subjects
+            "{} · {}",
+            counted(app.index.records, "record", "records"),
+            counted(app.index.subjects, "person", "people")
         );
         if let Some(us) = micros {
             s.push_str(&format!(" · {:.1} ms", us as f64 / 1000.0));
@@ -524,7 +526,11 @@ fn subject(
         area.height.saturating_sub(2),
     );
     let mut head = vec![Span::styled(
-        format!("{} · {} records", view.id, view.records.len()),
+        format!(
+            "{} · {}",
+            view.id,
+            crate::domain::text::counted(view.records.len(), "record", "records")
+        ),
         t.title(),
     )];
     head.extend(flag_spans(app, &view.flags));
