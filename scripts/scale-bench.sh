@@ -11,6 +11,9 @@
 # second only opens it. Then a one-row import (which lays a delta over the
 # index's file), and the queries again.
 set -euo pipefail
+# The whole script is one function, read before it runs: editing this file
+# during a long run cannot change what the run does.
+main() {
 N=${1:-1000000}
 WORK=${2:-/tmp/rightsdesk-scale}
 cd "$(dirname "$0")/.."
@@ -72,3 +75,6 @@ echo "| per query, 400 queries | $(line lookup-open 'lookup:' | sed 's/.*queries
 echo "| a one-row import, its delta included | ${one_s} s ($(line import-one 'index: delta written')) |"
 echo "| after it: index ready at the next start | $(line lookup-after-import 'index: ') |"
 echo "| after it: per query | $(line lookup-after-import 'lookup:' | sed 's/.*queries: //') |"
+}
+main "$@"
+exit

@@ -113,10 +113,31 @@ fn a_damaged_index_file_is_written_again_not_trusted() {
     drop(desk);
     let path = index_file(t.path());
     let bytes = std::fs::read(&path).unwrap();
+    // Its tables and maps ruined under an intact trailer (the trailer is
+    // the last 224 bytes).
+    let mut body = bytes.clone();
+    let end = body.len() - 224;
+    body[end / 3..end].fill(0xff);
+    // One table ruined, everything else intact: the records' subjects, the
+    // subjects' records (sections 2 and 8, as the trailer places them).
+    let section = |k: usize| {
+        let at = end + 48 + k * 16;
+        let n = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap()) as usize;
+        (n(at), n(at) + n(at + 8))
+    };
+    let ruined = |k: usize| {
+        let (a, b) = section(k);
+        let mut v = bytes.clone();
+        v[a..b].fill(0xff);
+        v
+    };
     for damaged in [
+        ruined(2),
+        ruined(8),
         bytes[..bytes.len() / 2].to_vec(),
         bytes.iter().map(|b| b ^ 0x5a).collect::<Vec<u8>>(),
         Vec::new(),
+        body,
     ] {
         std::fs::write(&path, &damaged).unwrap();
         let desk = common::desk(t.path());
@@ -216,4 +237,78 @@ fn an_import_into_a_running_desk_is_found_at_once_through_a_delta() {
     import(&desk, "marketing", "mailchimp-subscribed.csv");
     assert_eq!(names_found(&desk, "kierkegaard").len(), 1);
     assert_eq!(Operations::index_state(&desk).unwrap().builds, 1);
+}
+
+#[test]
+fn a_fifo_where_the_index_goes_never_holds_the_lookup_up() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    import(&desk, "web-forms", "hubspot-contacts.csv");
+    assert_eq!(names_found(&desk, "garcia"), ["Ana García"]);
+    drop(desk);
+    let fifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    // In the delta's place, with the whole file stale: the lookup reads on.
+    let csv = fixture("eventbrite-attendees.csv");
+    common::cli::ok(t.path(), &["import", "events", csv.to_str().unwrap()]);
+    let delta = t.path().join("store").join("lookup.delta");
+    std::fs::remove_file(&delta).unwrap();
+    fifo(&delta);
+    let desk = common::desk(t.path());
+    assert_eq!(names_found(&desk, "kierkegaard"), ["Søren Kierkegaard"]);
+    drop(desk);
+    // In the whole file's place: refused, and said so.
+    std::fs::remove_file(index_file(t.path())).unwrap();
+    fifo(&index_file(t.path()));
+    let desk = common::desk(t.path());
+    assert!(names_found(&desk, "garcia").is_empty());
+    let why = Operations::index_state(&desk).unwrap().failed.unwrap();
+    assert!(why.contains("lookup.idx"), "{why}");
+}
+
+/// What a lookup shows through a delta is what a freshly written index
+/// shows: the same people, in the same order (ties included, which decide
+/// who is shown under a limit).
+#[test]
+fn a_delta_shows_what_a_fresh_index_shows_in_the_same_order() {
+    let t = tempfile::tempdir().unwrap();
+    let csv = t.path().join("contacts.csv");
+    let write = |rows: &str| {
+        std::fs::write(
+            &csv,
+            format!("\"Record ID\",\"First Name\",\"Last Name\",\"Email\"\n{rows}"),
+        )
+        .unwrap()
+    };
+    let data = t.path().join("desk");
+    let desk = common::desk(&data);
+    write("\"C-1\",\"Sam\",\"Smith\",\"sam1@example.ie\"\n\"C-2\",\"Sam\",\"Smith\",\"sam2@example.ie\"\n\"C-3\",\"Sam\",\"Smith\",\"sam3@example.ie\"\n\"C-4\",\"Ann\",\"Lee\",\"ann@example.ie\"\n");
+    desk.import("web-forms", &csv, &Default::default(), &mut |_, _| {})
+        .unwrap();
+    names_found(&desk, "smith");
+    // C-1 changes its address; C-4 now shares C-3's (one person, linked).
+    write("\"C-1\",\"Sam\",\"Smith\",\"sam.smith@example.ie\"\n\"C-4\",\"Ann\",\"Lee\",\"sam3@example.ie\"\n");
+    desk.import("web-forms", &csv, &Default::default(), &mut |_, _| {})
+        .unwrap();
+    assert!(data.join("store").join("lookup.delta").exists());
+    let shown = |desk: &Desk, q: &str, limit: usize| -> Vec<Vec<String>> {
+        Operations::lookup(desk, q.into(), limit)
+            .unwrap()
+            .groups
+            .iter()
+            .map(|g| g.hits.iter().map(|h| h.hit.record.clone()).collect())
+            .collect()
+    };
+    let queries = [("sam smith", 2), ("smith", 10), ("sam3", 10), ("lee", 10)];
+    let through_delta: Vec<_> = queries.iter().map(|(q, n)| shown(&desk, q, *n)).collect();
+    drop(desk);
+    std::fs::remove_file(index_file(&data)).unwrap();
+    std::fs::remove_file(data.join("store").join("lookup.delta")).unwrap();
+    let desk = common::desk(&data);
+    names_found(&desk, "smith");
+    let fresh: Vec<_> = queries.iter().map(|(q, n)| shown(&desk, q, *n)).collect();
+    assert_eq!(through_delta, fresh);
+    assert_eq!(fresh[0].len(), 2, "a limit cuts the ties");
 }

@@ -235,6 +235,25 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
         );
     }
     assert!(index_file.exists(), "written again, not just removed");
+    // An import at once after: it lays no delta over an index of the
+    // records as they were before the erasure.
+    {
+        let d = app.desk.local().unwrap();
+        d.import(
+            "marketing",
+            std::path::Path::new(&format!(
+                "{}/tests/fixtures/import/mailchimp-subscribed.csv",
+                env!("CARGO_MANIFEST_DIR")
+            )),
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        d.settle();
+    }
+    for needle in [&b"j.mueller@example.de"[..], b"49301234567"] {
+        assert!(!in_index(needle), "{}", String::from_utf8_lossy(needle));
+    }
     assert!(app.case_flags.erased && app.case_flags.do_not_market);
     assert!(screen(&app).contains("ERASED"), "{}", screen(&app));
     let kinds = audit_kinds(&app, id);
@@ -288,6 +307,22 @@ fn erasure_plans_marks_backups_suppresses_and_reduces_the_case() {
     term.draw(|f| f.render_widget(&app, f.area())).unwrap();
     let shown = format!("{:?}", term.backend());
     assert!(shown.contains("supervisory"), "{shown}");
+
+    // After a restart, the lookup has no record of the erased person.
+    drop(app);
+    let d = common::desk(t.path());
+    use rightsdesk::service::ops::Operations;
+    Operations::lookup(&d, "mueller".into(), 10).unwrap();
+    d.settle();
+    let found = Operations::lookup(&d, "j.mueller".into(), 10).unwrap();
+    assert!(
+        !found
+            .groups
+            .iter()
+            .flat_map(|g| &g.hits)
+            .any(|h| h.hit.source == "web-forms"),
+        "{found:?}"
+    );
 }
 
 #[test]

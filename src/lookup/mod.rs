@@ -554,6 +554,17 @@ impl Index {
                 .is_none_or(|d| !d.superseded.contains(&s))
     }
 
+    /// The store key of a subject's first record (its records are in
+    /// store-key order, as the index was written).
+    fn first_key(&self, (p, s): At) -> Vec<u8> {
+        let gen = self.part(p);
+        gen.members(s)
+            .first()
+            .and_then(|&i| gen.record(i))
+            .map(|(r, _)| r.store_key())
+            .unwrap_or_default()
+    }
+
     fn subject_id(&self, (p, s): At) -> String {
         self.part(p).subject_id(s)
     }
@@ -697,7 +708,26 @@ impl Index {
             *b = (*b).max(*s);
         }
         let mut order: Vec<(At, i64)> = best.into_iter().collect();
-        order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Ties in the order a freshly written index gives: by the subject's
+        // first store key. Within one part, subject numbers are in that
+        // order already; only a delta's subjects need their key read.
+        let first_keys: HashMap<At, Vec<u8>> = if self.delta.is_some() {
+            order
+                .iter()
+                .map(|(s, _)| (*s, self.first_key(*s)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        order.sort_by(|a, b| {
+            b.1.cmp(&a.1).then_with(|| {
+                if a.0 .0 == b.0 .0 {
+                    a.0.cmp(&b.0)
+                } else {
+                    first_keys.get(&a.0).cmp(&first_keys.get(&b.0))
+                }
+            })
+        });
         order.truncate(limit);
         let keep: HashMap<At, usize> = order
             .iter()

@@ -2,9 +2,12 @@
 //! someone looks a person up, then kept current. Every change that moves a
 //! flag (a restriction, an objection, an erasure, a suppression) or removes
 //! records is applied to the index before the change is acknowledged, so the
-//! next lookup — from any desk of the service — shows it. An import or a
-//! split (new links between records) builds the index again, and the import
-//! is acknowledged once that build is in place.
+//! next lookup — from any desk of the service — shows it. An import lays a
+//! delta over the index's file (`follow_delta`; a large one builds the index
+//! again) and is acknowledged once its records are found; a split (new
+//! links) builds the index again. The index lives in files beside the store
+//! (`lookup/generation.rs`): a build opens them when they are of the records
+//! as they are, and writes them otherwise.
 //!
 //! Queries read the current index and what changed since it was built
 //! (`lookup::Live`); they never wait for the store's lock.

@@ -1075,12 +1075,16 @@ impl Desk {
     fn write_delta(
         &self,
         current: &crate::lookup::Index,
+        before: [u8; 16],
         changed: &[Vec<u8>],
         flags: &crate::lookup::FlagSets,
     ) -> Option<crate::lookup::Index> {
         use crate::lookup::MAX_DELTA;
         let started = std::time::Instant::now();
-        if changed.len() + current.delta_len() > MAX_DELTA {
+        // A delta lies on the index as it was just before the import; one
+        // of older records (an erasure since, its rewrite not yet done or
+        // failed) would bring them back under a current stamp.
+        if current.stamp() != before || changed.len() + current.delta_len() > MAX_DELTA {
             return None;
         }
         let stamp = self.store.records_stamp().ok()?;
@@ -1137,7 +1141,7 @@ impl Desk {
                 if let Some(current) =
                     open_index_file(&path, &delta, before, self.default_cc(), &flags)
                 {
-                    let _ = self.write_delta(&current, &keys, &flags);
+                    let _ = self.write_delta(&current, before, &keys, &flags);
                 }
             }
             return;
@@ -1149,7 +1153,7 @@ impl Desk {
             };
             if self
                 .index
-                .follow_delta(|current| self.write_delta(current, &keys, &flags))
+                .follow_delta(|current| self.write_delta(current, before, &keys, &flags))
             {
                 return;
             }
@@ -1306,10 +1310,13 @@ impl Desk {
             Ok(flags) => self.index.set_flags(flags),
             Err(_) => self.index.rebuild(IndexSource(self.clone())),
         }
-        // The removed records are hidden at once; the index's file is
-        // written again without them behind the scenes, so their bytes
-        // leave it (the old file goes when the new one replaces it).
+        // The removed records are hidden at once; the index's files, which
+        // hold them, go now (the mapped index reads on from the unlinked
+        // file) and are written again without them behind the scenes — if
+        // that fails, no file of the index still holds the person.
         if !removed.is_empty() {
+            let _ = remove_index_file(&self.store.lookup_index_path());
+            let _ = remove_index_file(&self.store.lookup_delta_path());
             self.index.rebuild(IndexSource(self.clone()));
         }
     }
@@ -1439,9 +1446,11 @@ fn remove_index_file(path: &Path) -> std::io::Result<()> {
 /// Opens a plain file of the desk's own, never through a symlink.
 fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: a FIFO planted in its place must not hold the open up
+    // (it is then refused as no plain file; for a file it changes nothing).
     let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)?;
     if !f.metadata()?.is_file() {
         return Err(std::io::Error::other("not a plain file"));
