@@ -285,7 +285,9 @@ impl Generation {
 
     /// How many postings the tokens starting with `prefix` hold (a record
     /// may count more than once): what gathering them would cost.
-    pub fn prefix_count(&self, prefix: &str) -> u64 {
+    /// Counting stops once past `stop` (the caller only asks whether it
+    /// is more: a common prefix spans a million e-mail tokens).
+    pub fn prefix_count(&self, prefix: &str, stop: u64) -> u64 {
         let aut = fst::automaton::Str::new(prefix).starts_with();
         let mut stream = self.tokens.search(aut).into_stream();
         let post = self.slice(self.postings);
@@ -293,6 +295,9 @@ impl Generation {
         while let Some((_, at)) = stream.next() {
             let mut at = at as usize;
             n += get_varint(post, &mut at).unwrap_or(0);
+            if n > stop {
+                break;
+            }
         }
         n
     }

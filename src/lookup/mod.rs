@@ -22,7 +22,7 @@ pub const MAX_CANDIDATES: usize = 2_500;
 /// Records passed at a time from the reading thread to the writing one.
 const BUILD_BATCH: usize = 1_000;
 /// Most records gathered for one word of a query of several words.
-const MAX_GATHER: u64 = 400_000;
+const MAX_GATHER: u64 = 100_000;
 
 /// Flags that must never be missed on a hit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -953,27 +953,48 @@ fn candidates_in(
     // gathered whole and intersected, so no real hit is cut off; a word
     // so common that gathering it would cost more than it narrows
     // (`MAX_GATHER`) is left to the scoring, which still needs it.
+    // A record comes once, however many of its words a prefix starts (an
+    // e-mail's local part and the whole address).
+    let once = |mut l: Vec<u32>| {
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
     if tokens.len() == 1 {
-        return gen.prefixed(&tokens[0], MAX_CANDIDATES);
+        return once(gen.prefixed(&tokens[0], MAX_CANDIDATES));
     }
-    let mut counted: Vec<(u64, &String)> =
-        tokens.iter().map(|t| (gen.prefix_count(t), t)).collect();
-    counted.sort();
-    let narrowing: Vec<&String> = counted
-        .iter()
-        .enumerate()
-        .filter(|(k, (n, _))| *k == 0 || *n <= MAX_GATHER)
-        .map(|(_, (_, t))| *t)
-        .collect();
-    let lists: Vec<Vec<u32>> = narrowing
-        .iter()
-        .map(|t| {
+    // Each word's records, sorted: every record a word starts, or, for a
+    // word that starts too many (a first name starts a million e-mail
+    // addresses), the records holding it as a whole word. A word common
+    // even so, and with no whole-word records, is left to the scoring.
+    let mut lists: Vec<Vec<u32>> = Vec::new();
+    let mut widest: Option<(u64, &String)> = None;
+    for t in tokens {
+        let n = gen.prefix_count(t, MAX_GATHER);
+        let list = if n <= MAX_GATHER {
             let mut l = gen.prefixed(t, MAX_GATHER as usize);
             l.sort_unstable();
             l.dedup();
             l
-        })
-        .collect();
+        } else {
+            // One token's postings are in record order already.
+            gen.exact(t)
+        };
+        if list.is_empty() && n > MAX_GATHER {
+            if widest.is_none_or(|(m, _)| n < m) {
+                widest = Some((n, t));
+            }
+            continue;
+        }
+        lists.push(list);
+    }
+    if lists.is_empty() {
+        // Every word too common: the records the least common starts.
+        return widest
+            .map(|(_, t)| once(gen.prefixed(t, MAX_CANDIDATES)))
+            .unwrap_or_default();
+    }
+    lists.sort_by_key(Vec::len);
     let Some((first, rest)) = lists.split_first() else {
         return vec![];
     };
