@@ -580,19 +580,24 @@ impl<W: Write> Builder<W> {
             self.out.write_all(&o.to_le_bytes())?;
         }
         section(1, self.offsets.len() as u64 * 8, &mut at);
+        // Linking is done: its map goes before the subject tables are made.
+        drop(std::mem::take(&mut self.first_with));
         // Subjects: one per linked group, numbered in order of first record.
-        let mut subject_of_root: HashMap<u32, u32> = HashMap::new();
+        // A group's root is its smallest record (see `union`), met first at
+        // that record: a plain array holds each root's subject.
+        let mut subject_of_root: Vec<u32> = vec![u32::MAX; n];
         let mut rec_subject = Vec::with_capacity(n);
         let mut subj_name: Vec<u64> = Vec::new();
         let mut subj_dnm: Vec<u8> = Vec::new();
         for i in 0..n as u32 {
             let root = self.find(i);
-            let next = subj_name.len() as u32;
-            let s = *subject_of_root.entry(root).or_insert(next);
-            if s == next {
+            let slot = &mut subject_of_root[root as usize];
+            if *slot == u32::MAX {
+                *slot = subj_name.len() as u32;
                 subj_name.push(u64::MAX);
                 subj_dnm.push(0);
             }
+            let s = *slot;
             let named = &mut subj_name[s as usize];
             // A split record is alone: its own name stands.
             *named = (*named).min(self.name_of[i as usize]);
@@ -602,7 +607,7 @@ impl<W: Write> Builder<W> {
             rec_subject.push(s);
         }
         drop(subject_of_root);
-        drop(std::mem::take(&mut self.first_with));
+        drop(std::mem::take(&mut self.name_of));
         for s in &rec_subject {
             self.out.write_all(&s.to_le_bytes())?;
         }
