@@ -339,6 +339,21 @@ impl Case {
     /// Applies one step if the rules allow it, recording it in the history.
     ///
     /// On refusal the case is left exactly as it was.
+    /// Why a step only an open case takes is refused (the case is closed),
+    /// or `None`: what the desk says instead of opening the step's form.
+    pub fn closed_refusal(&self) -> Option<String> {
+        let c = self
+            .closure
+            .as_ref()
+            .filter(|_| self.state == State::Closed)?;
+        Some(format!(
+            "it was closed ({}) on {} by {}",
+            c.outcome,
+            c.closed_at.date_naive(),
+            c.closed_by
+        ))
+    }
+
     pub fn apply(&mut self, step: Step, cx: &StepContext<'_>) -> Result<&CaseEvent, Refusal> {
         let refuse = |why: String| Refusal {
             case: self.id,
@@ -356,14 +371,10 @@ impl Case {
                 | Step::Pseudonymise { .. }
                 | Step::Purge { .. }
         );
-        if self.state == State::Closed && !after_closure {
-            let c = self.closure.as_ref().expect("closed case has a closure");
-            return Err(refuse(format!(
-                "it was closed ({}) on {} by {}",
-                c.outcome,
-                c.closed_at.date_naive(),
-                c.closed_by
-            )));
+        if !after_closure {
+            if let Some(why) = self.closed_refusal() {
+                return Err(refuse(why));
+            }
         }
         if cx.on < self.received {
             return Err(refuse(format!(

@@ -21,7 +21,9 @@ pub fn today() -> NaiveDate {
 
 /// A desk whose clock reads noon UTC on `TODAY` and whose actor is "alice".
 pub fn desk(dir: &std::path::Path) -> Desk {
-    let mut d = Desk::open(dir).unwrap();
+    // A desk of this test dropped just before may still hold sled's lock
+    // for a moment (its background writes): wait for it, as the service does.
+    let mut d = rightsdesk::service::once_released(|| Desk::open(dir)).unwrap();
     d.set_now(Now::Fixed(
         Utc.from_utc_datetime(&today().and_hms_opt(12, 0, 0).unwrap()),
     ));

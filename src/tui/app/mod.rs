@@ -767,6 +767,21 @@ impl App {
             }
             Verify | Pause | Extend | RecordTask | AddNote | CloseCase => {
                 if let Some(id) = self.current_case() {
+                    // A step the case's state forbids opens no form: the
+                    // desk says why at once (a note is taken after closure).
+                    if action != AddNote {
+                        let closed = match self.desk.case(id) {
+                            Ok(v) => v.case.closed_refusal(),
+                            Err(_) => None,
+                        };
+                        if let Some(why) = closed {
+                            self.show_error(
+                                &format!("{id} is closed"),
+                                &format!("Not now: {why}."),
+                            );
+                            return vec![];
+                        }
+                    }
                     let today = self.desk.today();
                     let (form, purpose) = match action {
                         Verify => (verify_form(id, today), Purpose::Verify(id)),
