@@ -145,7 +145,13 @@ fn one_officers_change_reaches_the_other_desk_as_it_is_made() {
     .unwrap();
     let (opened, _) = receive(&mut bob, &mut bob_feed);
     assert!(bob.queue.views.iter().any(|v| v.case.id == opened));
-    assert!(screen(&bob).contains("Zofia Nowak"));
+    let text = screen(&bob);
+    assert!(text.contains("Zofia Nowak"));
+    // Said as what happened: opened, not "changed".
+    assert!(
+        text.contains(&format!("{opened} opened by")),
+        "the status line: {text}"
+    );
 
     // The audit log names the officer the kernel reported, not the client.
     let entries = bob.desk.audit_tail(Some(id), 10).unwrap();

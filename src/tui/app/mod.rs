@@ -1133,12 +1133,18 @@ impl App {
             self.editing_base.entry(id).or_insert(s);
         }
         // Newer than shown, so made elsewhere: another officer, or the same
-        // login at another desk or the command line.
-        self.say(&format!(
-            "{id} was changed by {} — now {}",
-            crate::domain::text::inert(&by),
-            view.case.state
-        ));
+        // login at another desk or the command line. A case this desk has
+        // never shown was opened, not changed (this desk's own intake too,
+        // when the echo comes before its answer).
+        let by = crate::domain::text::inert(&by);
+        if shown.is_none() {
+            self.say(&format!("{id} opened by {by} — {}", view.case.state));
+        } else {
+            self.say(&format!(
+                "{id} was changed by {by} — now {}",
+                view.case.state
+            ));
+        }
         self.refresh_case(*view);
     }
 
