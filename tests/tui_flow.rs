@@ -562,3 +562,66 @@ fn a_case_due_today_says_due_today() {
     }
     assert_eq!(said.as_deref(), Some("DUE TODAY"));
 }
+
+/// Extending and closing cannot be undone: the domain is asked before the
+/// confirmation, a refusal keeps the form with its words, and an extension
+/// is confirmed with its new due date in front of the officer (issue 19).
+#[test]
+fn extend_and_close_are_checked_then_confirmed() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    let row = app
+        .queue
+        .rows
+        .iter()
+        .position(|&i| {
+            let v = &app.queue.views[i];
+            v.case.state == State::InProgress
+                && !v.clock.is_overdue()
+                && v.clock.extended_on.is_none()
+        })
+        .expect("the demo has a case in progress, in time");
+    app.queue.selected = row;
+    let id = app.queue.selected_view().unwrap().case.id;
+    let due = app.queue.selected_view().unwrap().clock.effective_due();
+    key(&mut app, Enter);
+
+    // Close with no reason: the form stays, saying what is missing.
+    key(&mut app, Char('c'));
+    ctrl(&mut app, 's');
+    match top(&app) {
+        Some(Popup::Form { form, .. }) => {
+            assert!(
+                form.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("reason: is required")),
+                "{:?}",
+                form.error
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    key(&mut app, Esc);
+    app.popups.clear();
+
+    // Extend: confirmed with the new due date; "n" leaves the case as it was.
+    key(&mut app, Char('e'));
+    typ(&mut app, "the request covers eleven systems");
+    key(&mut app, Enter);
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        body.contains("new due date is") && body.contains("cannot be undone"),
+        "{body}"
+    );
+    key(&mut app, Char('n'));
+    assert_eq!(app.desk.case(id).unwrap().clock.effective_due(), due);
+    key(&mut app, Char('e'));
+    typ(&mut app, "the request covers eleven systems");
+    key(&mut app, Enter);
+    key(&mut app, Char('y'));
+    let after = app.desk.case(id).unwrap();
+    assert!(after.clock.extended_on.is_some());
+    assert!(after.clock.effective_due() > due, "two months more");
+}

@@ -225,6 +225,33 @@ impl Backend {
         }
     }
 
+    /// The domain's answer to a step before it is confirmed: the same rules
+    /// (`Case::apply`) on a copy of the case, today, as this desk's officer.
+    /// The case as it would be, or why the step is refused. Nothing is
+    /// written: the step itself still goes through `take_step`.
+    pub fn dry_run(
+        &self,
+        case: &crate::domain::Case,
+        step: &crate::domain::Step,
+    ) -> Result<crate::domain::Case, String> {
+        let at = match &self.held {
+            Held::Store(d) => d.now(),
+            Held::Service(l) => l.now.resolve(),
+        };
+        let cx = crate::domain::lifecycle::StepContext {
+            actor: self.actor(),
+            at,
+            on: self.today(),
+            calendar: self.calendar(),
+        };
+        let mut after = case.clone();
+        after
+            .apply(step.clone(), &cx)
+            .map(|_| ())
+            .map_err(|r| r.why.clone())?;
+        Ok(after)
+    }
+
     pub fn calendar(&self) -> &HolidayCalendar {
         match &self.held {
             Held::Store(d) => d.calendar(),

@@ -327,13 +327,38 @@ impl App {
                 },
                 None,
             ),
-            Purpose::Extend(id) => self.take_step(
-                id,
-                Step::Extend {
+            Purpose::Extend(id) => {
+                // Only one extension is allowed: the domain is asked first
+                // (the form stays, with its words, on a refusal), and the
+                // officer confirms with the new due date in front of them.
+                let step = Step::Extend {
                     reason: form.get("reason").text.clone(),
-                },
-                None,
-            ),
+                };
+                match self.desk.case(id) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(v) => match self.desk.dry_run(&v.case, &step) {
+                        Err(why) => Err(why),
+                        Ok(after) => {
+                            let due = self
+                                .desk
+                                .view(after)
+                                .clock
+                                .effective_due()
+                                .map(|d| d.to_string())
+                                .unwrap_or_else(|| "—".into());
+                            self.popups.push(Popup::Confirm {
+                                title: "Extend the deadline".into(),
+                                body: format!(
+                                    "Extend {id} by two months? The new due date is {due}.\nOnly one extension is allowed, and the requester must be told, with the reasons, within the first month.\nAn extension cannot be undone."
+                                ),
+                                case: id,
+                                step,
+                            });
+                            Ok(())
+                        }
+                    },
+                }
+            }
             Purpose::Note(id) => self.take_step(
                 id,
                 Step::Note {
@@ -377,12 +402,20 @@ impl App {
                             outcome,
                             &closing.gap_reasons,
                         );
-                        match checked {
-                            Err(missing) => Err(format!(
+                        // The domain is asked before the confirmation (a
+                        // reason missing, a fee unpaid…): a refusal is said
+                        // in the form, which stays open.
+                        let refused = self
+                            .desk
+                            .dry_run(&v.case, &Step::Close(closing.clone()))
+                            .err();
+                        match (checked, refused) {
+                            (Err(missing), _) => Err(format!(
                                 "work is still open: give a reason for each gap ({} without one)",
                                 missing.len()
                             )),
-                            Ok(explained) => {
+                            (Ok(_), Some(why)) => Err(why),
+                            (Ok(explained), None) => {
                                 let fee_line = closing
                                     .fee
                                     .as_ref()
