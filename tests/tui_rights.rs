@@ -518,6 +518,16 @@ fn restriction_is_flagged_and_lifted_only_after_telling_the_subject() {
     key(&mut app, Tab);
     typ(&mut app, "the address was checked and is right");
     key(&mut app, Enter);
+    // Lifting cannot be undone: it is confirmed first (issue 19).
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(body.contains("cannot be put back"), "{body}");
+    assert!(
+        app.desk.case(id).unwrap().case.lift().is_none(),
+        "not before yes"
+    );
+    key(&mut app, Char('y'));
     assert!(app.popups.is_empty(), "{:?}", app.popups);
     let lifted = app.desk.case(id).unwrap().case;
     let (_, told_on, how, why) = lifted.lift().expect("lifted");

@@ -226,15 +226,14 @@ impl App {
                     });
                     return;
                 };
-                self.take_step(
-                    id,
-                    Step::LiftRestriction {
-                        told_on,
-                        how: form.get("how").text.clone(),
-                        reason: form.get("reason").text.clone(),
-                    },
-                    None,
-                )
+                let step = Step::LiftRestriction {
+                    told_on,
+                    how: form.get("how").text.clone(),
+                    reason: form.get("reason").text.clone(),
+                };
+                self.check_then_confirm(id, step, "Lift the restriction", |_| {
+                    format!("Lift the restriction on {id}? The processing it held back may go on.\nThe subject was told on {told_on}.\nA lifted restriction cannot be put back: a new request would be needed.")
+                })
             }
             Purpose::NoticeSent(id, letter) => {
                 let Some(on) = parse_day(&form.get("on").text) else {
@@ -328,36 +327,21 @@ impl App {
                 None,
             ),
             Purpose::Extend(id) => {
-                // Only one extension is allowed: the domain is asked first
-                // (the form stays, with its words, on a refusal), and the
-                // officer confirms with the new due date in front of them.
+                // Only one extension is allowed: the officer confirms with
+                // the new due date in front of them.
                 let step = Step::Extend {
                     reason: form.get("reason").text.clone(),
                 };
-                match self.desk.case(id) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(v) => match self.desk.dry_run(&v.case, &step) {
-                        Err(why) => Err(why),
-                        Ok(after) => {
-                            let due = self
-                                .desk
-                                .view(after)
-                                .clock
-                                .effective_due()
-                                .map(|d| d.to_string())
-                                .unwrap_or_else(|| "—".into());
-                            self.popups.push(Popup::Confirm {
-                                title: "Extend the deadline".into(),
-                                body: format!(
-                                    "Extend {id} by two months? The new due date is {due}.\nOnly one extension is allowed, and the requester must be told, with the reasons, within the first month.\nAn extension cannot be undone."
-                                ),
-                                case: id,
-                                step,
-                            });
-                            Ok(())
-                        }
-                    },
-                }
+                self.check_then_confirm(id, step, "Extend the deadline", |after| {
+                    let due = after
+                        .clock
+                        .effective_due()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "—".into());
+                    format!(
+                        "Extend {id} by two months? The new due date is {due}.\nOnly one extension is allowed, and the requester must be told, with the reasons, within the first month.\nAn extension cannot be undone."
+                    )
+                })
             }
             Purpose::Note(id) => self.take_step(
                 id,
@@ -446,6 +430,28 @@ impl App {
             form.error = Some(msg);
             self.popups.push(Popup::Form { form, purpose });
         }
+    }
+
+    /// A step that cannot be undone: the domain is asked first (a refusal
+    /// comes back as the form's error, and the form stays), then the
+    /// officer confirms, with what the case would be in front of them.
+    fn check_then_confirm(
+        &mut self,
+        id: crate::domain::CaseId,
+        step: Step,
+        title: &str,
+        body: impl FnOnce(&crate::service::CaseView) -> String,
+    ) -> Result<(), String> {
+        let v = self.desk.case(id).map_err(|e| e.to_string())?;
+        let after = self.desk.dry_run(&v.case, &step)?;
+        let body = body(&self.desk.view(after));
+        self.popups.push(Popup::Confirm {
+            title: title.into(),
+            body,
+            case: id,
+            step,
+        });
+        Ok(())
     }
 
     pub(super) fn submit_intake(&mut self, mut form: Form) {
