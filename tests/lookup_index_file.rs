@@ -114,9 +114,9 @@ fn a_damaged_index_file_is_written_again_not_trusted() {
     let path = index_file(t.path());
     let bytes = std::fs::read(&path).unwrap();
     // Its tables and maps ruined under an intact trailer (the trailer is
-    // the last 224 bytes).
+    // the last 232 bytes).
     let mut body = bytes.clone();
-    let end = body.len() - 224;
+    let end = body.len() - rightsdesk::lookup::generation::TRAILER_LEN;
     body[end / 3..end].fill(0xff);
     // One table ruined, everything else intact: the records' subjects, the
     // subjects' records (sections 2 and 8, as the trailer places them).
@@ -132,8 +132,18 @@ fn a_damaged_index_file_is_written_again_not_trusted() {
         v
     };
     for damaged in [
+        // Every section alone: the records, their offsets and subjects,
+        // the postings, the token map, the subjects' ids, flags and records.
+        ruined(0),
+        ruined(1),
         ruined(2),
+        ruined(3),
+        ruined(4),
+        ruined(5),
+        ruined(6),
+        ruined(7),
         ruined(8),
+        ruined(9),
         bytes[..bytes.len() / 2].to_vec(),
         bytes.iter().map(|b| b ^ 0x5a).collect::<Vec<u8>>(),
         Vec::new(),
@@ -142,12 +152,32 @@ fn a_damaged_index_file_is_written_again_not_trusted() {
         std::fs::write(&path, &damaged).unwrap();
         let desk = common::desk(t.path());
         assert_eq!(names_found(&desk, "garcia"), ["Ana García"]);
-        assert_eq!(
-            std::fs::read(&path).unwrap().len(),
-            bytes.len(),
-            "written whole again"
+        assert!(
+            std::fs::read(&path).unwrap() == bytes,
+            "refused and written whole again, as it was"
         );
     }
+}
+
+/// An index whose rewrite fails (here: a folder planted where its file
+/// goes) answers no more: the lookup says why, never answers from records
+/// as they were.
+#[test]
+fn an_index_that_cannot_be_written_again_stops_answering_and_says_why() {
+    let t = tempfile::tempdir().unwrap();
+    let desk = common::desk(t.path());
+    import(&desk, "web-forms", "hubspot-contacts.csv");
+    assert_eq!(names_found(&desk, "garcia"), ["Ana García"]);
+    let path = index_file(t.path());
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    // A split makes the index be written again.
+    Operations::split_record(&desk, "web-forms".into(), "5102".into()).unwrap();
+    desk.settle();
+    let found = Operations::lookup(&desk, "garcia".into(), 10).unwrap();
+    assert!(found.groups.is_empty(), "no answer from the old index");
+    let why = Operations::index_state(&desk).unwrap().failed.unwrap();
+    assert!(why.contains("lookup.idx"), "{why}");
 }
 
 #[test]

@@ -532,6 +532,10 @@ fn the_queue_pages_in_behind_the_first_frame() {
     assert_eq!(got, want, "every case once");
     let order: Vec<_> = app.queue.views.iter().map(|v| v.case.id).collect();
     assert_eq!(order, every, "sorted as one queue");
+    assert_eq!(
+        app.queue.selected, 0,
+        "an officer at the top stays at the top: the most urgent case"
+    );
 }
 
 /// A case due today says so: not "DUE SOON 0d".

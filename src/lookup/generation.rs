@@ -33,11 +33,12 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"RDLOOK02";
+const MAGIC: &[u8; 8] = b"RDLOOK03";
 const SECTIONS: usize = 10;
 /// magic, n, subjects, stamp (16), cc (8), sections (offset, len), base
-/// stamp (16: for a delta, the stamp of the file it lies on; else zeros).
-const TRAILER_LEN: usize = 8 + 8 + 8 + 16 + 8 + SECTIONS * 16 + 16;
+/// stamp (16: for a delta, the stamp of the file it lies on; else zeros),
+/// CRC-32 of everything before the trailer (8, zero-padded).
+pub const TRAILER_LEN: usize = 8 + 8 + 8 + 16 + 8 + SECTIONS * 16 + 16 + 8;
 /// Tokens sorted in memory before a run is spilled to disk.
 const RUN_TOKENS: usize = 1 << 20;
 
@@ -140,8 +141,14 @@ impl Generation {
             .trim_end_matches('\0')
             .to_string();
         let mut base = [0u8; 16];
-        base.copy_from_slice(&t[TRAILER_LEN - 16..]);
+        base.copy_from_slice(&t[TRAILER_LEN - 24..TRAILER_LEN - 8]);
         let body = len - TRAILER_LEN;
+        // Damage anywhere in the body is refused, not read as records: a
+        // CRC-32 over it (tens of milliseconds for a million records).
+        let crc = u64_at(&t[TRAILER_LEN - 8..], 0);
+        if u64::from(crc32fast::hash(&map[..body])) != crc {
+            return Err(GenerationError::Damaged("its checksum"));
+        }
         let mut sections = [(0usize, 0usize); SECTIONS];
         for (k, s) in sections.iter_mut().enumerate() {
             let off = u64_at(&t[48..], k * 2) as usize;
@@ -403,6 +410,20 @@ impl Batch {
     }
 }
 
+/// A writer that sums what passes through it (the body's CRC-32).
+pub struct Summed<W: Write>(W, crc32fast::Hasher);
+
+impl<W: Write> Write for Summed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        self.1.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// A spilled run of sorted (token, record) pairs.
 struct Run(BufReader<File>);
 
@@ -424,7 +445,7 @@ impl Run {
 
 /// Makes an index file from records given one at a time.
 pub struct Builder<W: Write> {
-    out: BufWriter<W>,
+    out: BufWriter<Summed<W>>,
     written: u64,
     offsets: Vec<u64>,
     /// The run being gathered: (where in `run_text`, length, record).
@@ -450,7 +471,7 @@ impl<W: Write> Builder<W> {
     /// Writes into `out` (an empty file); runs spill into `scratch`.
     pub fn new(out: W, scratch: &std::path::Path) -> Builder<W> {
         Builder {
-            out: BufWriter::with_capacity(1 << 20, out),
+            out: BufWriter::with_capacity(1 << 20, Summed(out, crc32fast::Hasher::new())),
             written: 0,
             offsets: vec![0],
             run: Vec::new(),
@@ -684,6 +705,9 @@ impl<W: Write> Builder<W> {
             t.extend_from_slice(&len.to_le_bytes());
         }
         t.extend_from_slice(&base);
+        self.out.flush()?;
+        let crc = self.out.get_ref().1.clone().finalize();
+        t.extend_from_slice(&u64::from(crc).to_le_bytes());
         debug_assert_eq!(t.len(), TRAILER_LEN);
         self.out.write_all(&t)?;
         self.out.flush()?;

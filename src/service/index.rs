@@ -114,7 +114,13 @@ impl LookupIndex {
                         b.failed = None;
                         me.install(index, flags, seen);
                     }
-                    Err(e) => b.failed = Some(e.to_string()),
+                    Err(e) => {
+                        // The index in place is of records as they were
+                        // (an import or erasure it has not taken in): it
+                        // answers no more, and lookups say why instead.
+                        b.failed = Some(e.to_string());
+                        *me.current.write().unwrap_or_else(|p| p.into_inner()) = None;
+                    }
                 }
                 if std::mem::take(&mut b.again) {
                     continue;

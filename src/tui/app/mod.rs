@@ -493,6 +493,9 @@ impl App {
             }
             Msg::QueuePage(Ok((views, next))) => {
                 let keep = self.queue.selected_view().map(|v| v.case.id);
+                // An officer at the top stays at the top: the most urgent
+                // case may be on a page that came later.
+                let at_top = self.queue.selected == 0;
                 // A case changed while its page was on its way is already
                 // shown as it now is.
                 let known: std::collections::HashSet<CaseId> =
@@ -502,6 +505,9 @@ impl App {
                     .extend(views.into_iter().filter(|v| !known.contains(&v.case.id)));
                 crate::service::sort_queue(&mut self.queue.views);
                 self.queue.refilter(keep);
+                if at_top {
+                    self.queue.selected = 0;
+                }
                 self.queue.loading = next.is_some();
                 next.map(|after| vec![Effect::LoadQueue { after }])
                     .unwrap_or_default()

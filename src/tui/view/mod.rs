@@ -63,6 +63,14 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     if app.live {
         spans.push(Span::styled("[SHARED] ", t.key()));
     }
+    if app.queue.loading {
+        // First, so it shows at 80 columns: the figures after it count
+        // only the cases read so far.
+        spans.push(Span::styled(
+            format!("reading cases… {} · ", app.queue.views.len()),
+            t.muted(),
+        ));
+    }
     spans.push(Span::raw(format!("{} open · ", c.open)));
     spans.push(Span::styled(
         format!("{} OVERDUE", c.overdue),
@@ -82,13 +90,6 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
         },
     ));
     spans.push(Span::raw(format!(" · {} awaiting ID", c.awaiting_id)));
-    if app.queue.loading {
-        // The figures count the cases read so far.
-        spans.push(Span::styled(
-            format!(" · reading cases… {}", app.queue.views.len()),
-            t.muted(),
-        ));
-    }
     Line::from(spans).render(area, buf);
 }
 
