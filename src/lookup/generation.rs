@@ -106,6 +106,24 @@ pub struct Generation {
     subject_map: fst::Map<Bytes>,
 }
 
+/// The CRC-32 of a file's first `len` bytes, read (not mapped).
+fn crc_of(file: &File, len: usize) -> io::Result<u32> {
+    use std::os::unix::fs::FileExt;
+    let mut h = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0usize;
+    while at < len {
+        let want = (len - at).min(buf.len());
+        let n = file.read_at(&mut buf[..want], at as u64)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        h.update(&buf[..n]);
+        at += n;
+    }
+    Ok(h.finalize())
+}
+
 fn u32_at(buf: &[u8], i: usize) -> u32 {
     let b = &buf[i * 4..i * 4 + 4];
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
@@ -144,9 +162,11 @@ impl Generation {
         base.copy_from_slice(&t[TRAILER_LEN - 24..TRAILER_LEN - 8]);
         let body = len - TRAILER_LEN;
         // Damage anywhere in the body is refused, not read as records: a
-        // CRC-32 over it (tens of milliseconds for a million records).
+        // CRC-32 over it (tens of milliseconds for a million records), read
+        // through the file rather than the mapping, which stays untouched
+        // until queries need its pages.
         let crc = u64_at(&t[TRAILER_LEN - 8..], 0);
-        if u64::from(crc32fast::hash(&map[..body])) != crc {
+        if u64::from(crc_of(file, body)?) != crc {
             return Err(GenerationError::Damaged("its checksum"));
         }
         let mut sections = [(0usize, 0usize); SECTIONS];
