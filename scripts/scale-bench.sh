@@ -19,8 +19,19 @@ WORK=${2:-/tmp/rightsdesk-scale}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 BIN=$PWD/target/release/rightsdesk
-rm -rf "$WORK"
-mkdir -m 0700 -p "$WORK"
+# Only a folder this script made is ever emptied (it carries the mark
+# below); any other existing path is refused, never deleted.
+MARK=.rightsdesk-scale-bench
+if [ -e "$WORK" ] || [ -L "$WORK" ]; then
+  if [ -d "$WORK" ] && [ ! -L "$WORK" ] && [ -f "$WORK/$MARK" ]; then
+    rm -rf "$WORK"
+  else
+    echo "scale-bench: $WORK exists and is not a folder this script made; give another" >&2
+    exit 2
+  fi
+fi
+mkdir -m 0700 "$WORK"
+touch "$WORK/$MARK"
 export RIGHTSDESK_DATA_DIR=$WORK/data RIGHTSDESK_TIMINGS=1
 CSV=$WORK/contacts.csv
 "$BIN" demo generate --records "$N" --out "$CSV" > /dev/null

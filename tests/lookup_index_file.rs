@@ -20,6 +20,18 @@ fn index_file(dir: &Path) -> PathBuf {
     dir.join("store").join("lookup.idx")
 }
 
+fn delta_file(dir: &Path) -> PathBuf {
+    dir.join("store").join("lookup.delta")
+}
+
+/// Which file is at the index's path, and when it was written: the same
+/// pair after a start means the file was opened, not written again.
+fn written(dir: &Path) -> (u64, i64) {
+    let m = std::fs::symlink_metadata(index_file(dir)).expect("the index file");
+    assert!(m.is_file());
+    (m.ino(), m.mtime_nsec())
+}
+
 fn import(desk: &Desk, source: &str, name: &str) {
     desk.import(source, &fixture(name), &Default::default(), &mut |_, _| {})
         .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -45,8 +57,8 @@ fn the_index_is_written_once_and_opened_at_every_later_start() {
     import(&desk, "web-forms", "hubspot-contacts.csv");
     let first = names_found(&desk, "muller");
     assert_eq!(first, ["Jürgen Müller"]);
-    let meta = std::fs::symlink_metadata(index_file(t.path())).expect("written");
-    assert!(meta.is_file());
+    let first_written = written(t.path());
+    let meta = std::fs::symlink_metadata(index_file(t.path())).unwrap();
     assert_eq!(
         meta.permissions().mode() & 0o777,
         0o600,
@@ -56,10 +68,9 @@ fn the_index_is_written_once_and_opened_at_every_later_start() {
 
     let desk = common::desk(t.path());
     assert_eq!(names_found(&desk, "muller"), first);
-    let again = std::fs::symlink_metadata(index_file(t.path())).unwrap();
     assert_eq!(
-        (again.ino(), again.mtime_nsec()),
-        (meta.ino(), meta.mtime_nsec()),
+        written(t.path()),
+        first_written,
         "the second start opened the file: it did not write it again"
     );
 }
@@ -70,21 +81,21 @@ fn records_changed_by_another_process_are_found_and_a_stale_file_is_not_trusted(
     let desk = common::desk(t.path());
     import(&desk, "web-forms", "hubspot-contacts.csv");
     assert!(names_found(&desk, "kierkegaard").is_empty());
-    let before = std::fs::metadata(index_file(t.path())).unwrap();
+    let before = written(t.path());
     drop(desk);
 
     // A shell import: no index runs in that process; it lays a delta over
     // the file the desk wrote.
     let csv = fixture("eventbrite-attendees.csv");
     common::cli::ok(t.path(), &["import", "events", csv.to_str().unwrap()]);
-    let delta = t.path().join("store").join("lookup.delta");
+    let delta = delta_file(t.path());
     assert!(delta.exists(), "the shell's import wrote a delta");
     let desk = common::desk(t.path());
     assert_eq!(names_found(&desk, "kierkegaard"), ["Søren Kierkegaard"]);
-    let same = std::fs::metadata(index_file(t.path())).unwrap();
     assert_eq!(
-        (same.ino(), same.mtime_nsec()),
-        (before.ino(), before.mtime_nsec())
+        written(t.path()),
+        before,
+        "the whole file was not written again"
     );
     drop(desk);
 
@@ -96,10 +107,9 @@ fn records_changed_by_another_process_are_found_and_a_stale_file_is_not_trusted(
     std::fs::remove_file(&delta).unwrap();
     let desk = common::desk(t.path());
     assert_eq!(names_found(&desk, "kierkegaard"), ["Søren Kierkegaard"]);
-    let after = std::fs::metadata(index_file(t.path())).unwrap();
     assert_ne!(
-        (after.ino(), after.mtime_nsec()),
-        (before.ino(), before.mtime_nsec()),
+        written(t.path()),
+        before,
         "a new file took the old one's place"
     );
 }
@@ -213,7 +223,7 @@ fn an_import_into_a_running_desk_is_found_at_once_through_a_delta() {
     let desk = common::desk(t.path());
     import(&desk, "web-forms", "hubspot-contacts.csv");
     assert_eq!(names_found(&desk, "muller"), ["Jürgen Müller"]);
-    let whole = std::fs::metadata(index_file(t.path())).unwrap();
+    let whole = written(t.path());
 
     // Eventbrite holds Jürgen again (his e-mail) and Søren, new.
     import(&desk, "events", "eventbrite-attendees.csv");
@@ -247,8 +257,7 @@ fn an_import_into_a_running_desk_is_found_at_once_through_a_delta() {
         1,
         "the import did not write the whole index again"
     );
-    let delta = t.path().join("store").join("lookup.delta");
-    assert!(delta.exists());
+    assert!(delta_file(t.path()).exists());
     drop(desk);
 
     // The next start opens the whole file and the delta, writes neither.
@@ -257,11 +266,7 @@ fn an_import_into_a_running_desk_is_found_at_once_through_a_delta() {
     let found = Operations::lookup(&desk, "muller".into(), 10).unwrap();
     assert_eq!(found.groups.len(), 1);
     assert_eq!(found.groups[0].hits.len(), 2);
-    let again = std::fs::metadata(index_file(t.path())).unwrap();
-    assert_eq!(
-        (again.ino(), again.mtime_nsec()),
-        (whole.ino(), whole.mtime_nsec())
-    );
+    assert_eq!(written(t.path()), whole);
 
     // A second import lays a new delta that keeps the first one's records.
     import(&desk, "marketing", "mailchimp-subscribed.csv");
@@ -283,7 +288,7 @@ fn a_fifo_where_the_index_goes_never_holds_the_lookup_up() {
     // In the delta's place, with the whole file stale: the lookup reads on.
     let csv = fixture("eventbrite-attendees.csv");
     common::cli::ok(t.path(), &["import", "events", csv.to_str().unwrap()]);
-    let delta = t.path().join("store").join("lookup.delta");
+    let delta = delta_file(t.path());
     std::fs::remove_file(&delta).unwrap();
     fifo(&delta);
     let desk = common::desk(t.path());
@@ -322,7 +327,7 @@ fn a_delta_shows_what_a_fresh_index_shows_in_the_same_order() {
     write("\"C-1\",\"Sam\",\"Smith\",\"sam.smith@example.ie\"\n\"C-4\",\"Ann\",\"Lee\",\"sam3@example.ie\"\n");
     desk.import("web-forms", &csv, &Default::default(), &mut |_, _| {})
         .unwrap();
-    assert!(data.join("store").join("lookup.delta").exists());
+    assert!(delta_file(&data).exists());
     let shown = |desk: &Desk, q: &str, limit: usize| -> Vec<Vec<String>> {
         Operations::lookup(desk, q.into(), limit)
             .unwrap()
@@ -335,7 +340,7 @@ fn a_delta_shows_what_a_fresh_index_shows_in_the_same_order() {
     let through_delta: Vec<_> = queries.iter().map(|(q, n)| shown(&desk, q, *n)).collect();
     drop(desk);
     std::fs::remove_file(index_file(&data)).unwrap();
-    std::fs::remove_file(data.join("store").join("lookup.delta")).unwrap();
+    std::fs::remove_file(delta_file(&data)).unwrap();
     let desk = common::desk(&data);
     names_found(&desk, "smith");
     let fresh: Vec<_> = queries.iter().map(|(q, n)| shown(&desk, q, *n)).collect();

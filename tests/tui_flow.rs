@@ -487,29 +487,14 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
 #[test]
 fn the_queue_pages_in_behind_the_first_frame() {
     let t = tempfile::tempdir().unwrap();
-    let mut whole = common::desk(t.path());
-    rightsdesk::service::demo::seed(&mut whole, today()).unwrap();
-    let whole = common::desk_again(whole);
-    let all = rightsdesk::tui::app::App::new(
-        whole,
-        rightsdesk::tui::keymap::KeyMap::default(),
-        rightsdesk::tui::view::theme::Theme { mono: false },
-        &rightsdesk::tui::prefs::Prefs::default(),
-    )
-    .unwrap();
+    let all = app(t.path(), true);
     assert!(!all.queue.loading, "the demo's queue fits one page");
     let every: Vec<_> = all.queue.views.iter().map(|v| v.case.id).collect();
     drop(all);
 
     let mut d = common::desk(t.path());
     d.set_cases_page_for_tests(4 << 10);
-    let mut app = rightsdesk::tui::app::App::new(
-        d,
-        rightsdesk::tui::keymap::KeyMap::default(),
-        rightsdesk::tui::view::theme::Theme { mono: false },
-        &rightsdesk::tui::prefs::Prefs::default(),
-    )
-    .unwrap();
+    let mut app = app_of(d);
     assert!(app.queue.loading);
     assert!(app.queue.views.len() < every.len(), "only the first page");
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();

@@ -45,13 +45,7 @@ fn desk_with_case(dir: &std::path::Path, rights: &[Right]) -> (App, CaseId) {
             new
         })
         .unwrap();
-    let mut app = App::new(
-        d,
-        rightsdesk::tui::keymap::KeyMap::default(),
-        rightsdesk::tui::view::theme::Theme { mono: false },
-        &rightsdesk::tui::prefs::Prefs::default(),
-    )
-    .unwrap();
+    let mut app = app_of(d);
     key(&mut app, Enter);
     assert_eq!(app.screen, Screen::Case(case.id));
     (app, case.id)

@@ -240,9 +240,8 @@ impl Clock {
         if self.paused_days > 0 {
             let open = matches!(self.hold, Some(Hold::Paused(_)));
             s.push_str(&format!(
-                ", paused {} day{}{}",
-                self.paused_days,
-                if self.paused_days == 1 { "" } else { "s" },
+                ", paused {}{}",
+                super::text::counted(self.paused_days as usize, "day", "days"),
                 if open { " so far" } else { "" }
             ));
         }

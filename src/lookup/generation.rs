@@ -28,7 +28,7 @@ use super::compact::{self, get_varint, put_varint};
 use crate::domain::record::SourceRecord;
 use fst::{Automaton, IntoStreamer, Streamer};
 use sha2::{Digest, Sha256};
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(tokens: Vec<String>, ids: Vec<String>) -> Prepared {
-        let hashes = ids.iter().map(|i| hash16(i.as_bytes())).collect();
+        let hashes = ids.iter().map(|i| sha256(i.as_bytes())).collect();
         Prepared {
             tokens,
             ids,
@@ -421,7 +421,7 @@ impl Batch {
         self.hash_ends.push(self.hashes.len());
         let mut key = b"record:".to_vec();
         key.extend_from_slice(&r.store_key());
-        let h = hash16(&key);
+        let h = sha256(&key);
         self.alone
             .push(u64::from_be_bytes(h[..8].try_into().expect("8 bytes")));
         self.dnm
@@ -483,7 +483,7 @@ pub struct Builder<W: Write> {
     split: Vec<bool>,
 }
 
-fn hash16(s: &[u8]) -> [u8; 32] {
+fn sha256(s: &[u8]) -> [u8; 32] {
     Sha256::digest(s).into()
 }
 
@@ -804,6 +804,3 @@ fn copy_into<W: Write>(out: &mut BufWriter<W>, mut from: File) -> io::Result<()>
     io::copy(&mut from, out)?;
     Ok(())
 }
-
-/// The store keys of records staff split off, as the builder asks for them.
-pub type Splits = HashSet<Vec<u8>>;

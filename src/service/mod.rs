@@ -5,6 +5,7 @@ pub mod actor;
 pub mod demo;
 pub mod files_at_hand;
 pub mod index;
+mod index_files;
 pub mod ops;
 mod ops_desk;
 pub use ops_desk::{offline, once_released};
@@ -1020,147 +1021,6 @@ impl Desk {
         self.load_index_with(&self.flag_sets()?)
     }
 
-    fn load_index_with(
-        &self,
-        flags: &crate::lookup::FlagSets,
-    ) -> Result<crate::lookup::Index, DeskError> {
-        let started = std::time::Instant::now();
-        let path = self.store.lookup_index_path();
-        let cc = self.default_cc();
-        // The stamp is read before the records: a change while they are
-        // read gives the store a new one, and this file is then never
-        // taken for the records as they are.
-        let mut stamp = self.store.records_stamp()?;
-        if stamp == [0; 16] {
-            self.store.stamp_records()?;
-            stamp = self.store.records_stamp()?;
-        }
-        let delta = self.store.lookup_delta_path();
-        if let Some(index) = open_index_file(&path, &delta, stamp, cc, flags) {
-            timing("index: opened", started);
-            return Ok(index);
-        }
-        let reader = self.record_reader();
-        let splits = reader.splits();
-        let scratch = self.store.path().to_path_buf();
-        let io = |source: std::io::Error| DeskError::Read {
-            path: path.clone(),
-            source,
-        };
-        crate::store::files::write_whole(&path, |w| {
-            crate::lookup::Index::write_file(
-                w,
-                &scratch,
-                reader.each(),
-                &splits,
-                cc,
-                stamp,
-                [0; 16],
-            )
-        })
-        .map_err(io)?;
-        // A delta of the old file is of nothing now.
-        let _ = remove_index_file(&delta);
-        timing("index: written", started);
-        let file = open_plain(&path).map_err(io)?;
-        crate::lookup::Index::open(&file, flags)
-            .map_err(|e| io(std::io::Error::other(e.to_string())))
-    }
-
-    /// The index with the records an import changed laid over its whole
-    /// file as a delta (`lookup.delta`, written whole like the file): the
-    /// changed records and every record of the subjects they touch, read
-    /// from the store as they now are. `None` when a delta would be too
-    /// large, or cannot be written: the whole file is written again then.
-    fn write_delta(
-        &self,
-        current: &crate::lookup::Index,
-        before: [u8; 16],
-        changed: &[Vec<u8>],
-        flags: &crate::lookup::FlagSets,
-    ) -> Option<crate::lookup::Index> {
-        use crate::lookup::MAX_DELTA;
-        let started = std::time::Instant::now();
-        // A delta lies on the index as it was just before the import; one
-        // of older records (an erasure since, its rewrite not yet done or
-        // failed) would bring them back under a current stamp.
-        if current.stamp() != before || changed.len() + current.delta_len() > MAX_DELTA {
-            return None;
-        }
-        let stamp = self.store.records_stamp().ok()?;
-        let reader = self.record_reader();
-        let records: Vec<_> = changed.iter().filter_map(|k| reader.get(k)).collect();
-        let mut keys = current.delta_with(&records);
-        keys.extend(changed.iter().cloned());
-        keys.sort();
-        keys.dedup();
-        if keys.len() > MAX_DELTA {
-            return None;
-        }
-        let all: Vec<_> = keys.iter().filter_map(|k| reader.get(k)).collect();
-        let splits = reader.splits();
-        let (path, delta) = (
-            self.store.lookup_index_path(),
-            self.store.lookup_delta_path(),
-        );
-        let scratch = self.store.path().to_path_buf();
-        let cc = self.default_cc();
-        crate::store::files::write_whole(&delta, |w| {
-            crate::lookup::Index::write_file(
-                w,
-                &scratch,
-                all,
-                &splits,
-                cc,
-                stamp,
-                current.whole_stamp(),
-            )
-        })
-        .ok()?;
-        let whole = crate::lookup::Index::open(&open_plain(&path).ok()?, flags).ok()?;
-        let index = whole.with_delta(&open_plain(&delta).ok()?)?;
-        timing("index: delta written", started);
-        (index.stamp() == stamp).then_some(index)
-    }
-
-    /// After an import: the index follows the records it changed by a
-    /// delta (well under a second for an import of hundreds of rows into
-    /// a million), or, for a large import, by writing its file again; the
-    /// import is acknowledged once its records are found.
-    fn follow_import(&self, before: [u8; 16], changed: Option<Vec<Vec<u8>>>) {
-        if !self.index.started() {
-            // No index runs here (a shell command); one written before the
-            // import follows it by a delta now, so the next lookup opens
-            // the files instead of writing the whole index again.
-            let flags = crate::lookup::FlagSets::default();
-            let (path, delta) = (
-                self.store.lookup_index_path(),
-                self.store.lookup_delta_path(),
-            );
-            if let Some(keys) = changed {
-                if let Some(current) =
-                    open_index_file(&path, &delta, before, self.default_cc(), &flags)
-                {
-                    let _ = self.write_delta(&current, before, &keys, &flags);
-                }
-            }
-            return;
-        }
-        if let Some(keys) = changed {
-            let flags = match self.flag_sets() {
-                Ok(f) => f,
-                Err(_) => return self.relink_index(),
-            };
-            if self
-                .index
-                .follow_delta(|current| self.write_delta(current, before, &keys, &flags))
-            {
-                return;
-            }
-        }
-        self.relink_index();
-    }
-
     /// Splits a record off its linked subject (a wrong link), with an audit
     /// entry; the index links again behind the scenes (the desk asks for the
     /// split on its input thread: it must not wait for a whole build).
@@ -1293,14 +1153,14 @@ impl Desk {
     /// The change is already durable; if the flags cannot be read, the index
     /// is built again instead, so no lookup shows the old flags for long.
     pub(crate) fn follow_in_index(&self, removed: &[Vec<u8>]) {
+        // The index's files hold the removed records' words: they go now
+        // (if rewriting them fails, no file of the index holds the person),
+        // and are written again without them — behind the scenes here, at
+        // the next lookup after a shell command (which runs no index).
+        if !removed.is_empty() {
+            self.store.drop_lookup_files();
+        }
         if !self.index.started() {
-            // No index in this process (a shell command): the file a desk
-            // wrote still holds the removed records' words; it goes now,
-            // and the next lookup writes it again without them.
-            if !removed.is_empty() {
-                let _ = remove_index_file(&self.store.lookup_index_path());
-                let _ = remove_index_file(&self.store.lookup_delta_path());
-            }
             return;
         }
         if !removed.is_empty() {
@@ -1310,13 +1170,7 @@ impl Desk {
             Ok(flags) => self.index.set_flags(flags),
             Err(_) => self.index.rebuild(IndexSource(self.clone())),
         }
-        // The removed records are hidden at once; the index's files, which
-        // hold them, go now (the mapped index reads on from the unlinked
-        // file) and are written again without them behind the scenes — if
-        // that fails, no file of the index still holds the person.
         if !removed.is_empty() {
-            let _ = remove_index_file(&self.store.lookup_index_path());
-            let _ = remove_index_file(&self.store.lookup_delta_path());
             self.index.rebuild(IndexSource(self.clone()));
         }
     }
@@ -1346,15 +1200,16 @@ impl Desk {
         Ok(self.store.flush()?)
     }
 
-    /// Records steps under another actor. Only for tests that need stable output
-    /// across machines; the faces never call it (the actor is the OS user).
-    #[doc(hidden)]
     /// Smaller pages of the queue (a test of paging need not store a
     /// megabyte of cases).
+    #[doc(hidden)]
     pub fn set_cases_page_for_tests(&mut self, bytes: usize) {
         self.cases_page_bytes = bytes;
     }
 
+    /// Records steps under another actor. Only for tests that need stable output
+    /// across machines; the faces never call it (the actor is the OS user).
+    #[doc(hidden)]
     pub fn set_actor_for_tests(&mut self, actor: &str) {
         self.actor = actor.to_string();
     }
@@ -1424,64 +1279,6 @@ impl Desk {
 
 /// What the lookup index is built from: this desk's store as it is now.
 struct IndexSource(Desk);
-
-/// With `RIGHTSDESK_TIMINGS` set, how long a step took (to standard error).
-fn timing(what: &str, since: std::time::Instant) {
-    if std::env::var_os("RIGHTSDESK_TIMINGS").is_some() {
-        crate::errln!("{what} in {:.2}s", since.elapsed().as_secs_f64());
-    }
-}
-
-/// Removes the lookup index's file if it is a plain file (the desk's own;
-/// a symlink planted in its place is left as it is, and never followed).
-fn remove_index_file(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() => std::fs::remove_file(path),
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Opens a plain file of the desk's own, never through a symlink.
-fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: a FIFO planted in its place must not hold the open up
-    // (it is then refused as no plain file; for a file it changes nothing).
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a plain file"));
-    }
-    Ok(f)
-}
-
-/// The lookup index file written at exactly this stamp, for this country
-/// code; `None` (it is then written again) if there is none, or it is of
-/// other records, or it cannot be read.
-fn open_index_file(
-    path: &Path,
-    delta: &Path,
-    stamp: [u8; 16],
-    cc: &str,
-    flags: &crate::lookup::FlagSets,
-) -> Option<crate::lookup::Index> {
-    let file = open_plain(path).ok()?;
-    let index = crate::lookup::Index::open(&file, flags).ok()?;
-    if index.country_code() != cc {
-        return None;
-    }
-    if index.stamp() == stamp {
-        // A delta left from before the whole file was written is stale.
-        let _ = remove_index_file(delta);
-        return Some(index);
-    }
-    // The whole file and the delta the last imports laid over it.
-    let index = index.with_delta(&open_plain(delta).ok()?)?;
-    (index.stamp() == stamp).then_some(index)
-}
 
 impl index::Source for IndexSource {
     fn build(&self) -> Result<(crate::lookup::Index, crate::lookup::FlagSets), DeskError> {

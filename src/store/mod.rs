@@ -1119,6 +1119,13 @@ impl Store {
     pub fn lookup_delta_path(&self) -> PathBuf {
         self.path.join(LOOKUP_DELTA)
     }
+
+    /// Removes the lookup index's files (after records were removed: they
+    /// hold their words). A mapped index reads on from the unlinked file.
+    pub fn drop_lookup_files(&self) {
+        let _ = files::remove_own_plain(&self.lookup_index_path());
+        let _ = files::remove_own_plain(&self.lookup_delta_path());
+    }
 }
 
 /// The lookup index's file, in the store's directory.

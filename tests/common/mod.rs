@@ -45,6 +45,11 @@ pub fn app(dir: &std::path::Path, demo_cases: bool) -> App {
         demo::seed(&mut d, today()).unwrap();
         d = desk_again(d);
     }
+    app_of(d)
+}
+
+/// The desk on `d`, with the default keys, colours and preferences.
+pub fn app_of(d: Desk) -> App {
     App::new(
         d,
         KeyMap::default(),

@@ -776,10 +776,7 @@ impl App {
                     // A step the case's state forbids opens no form: the
                     // desk says why at once (a note is taken after closure).
                     if action != AddNote {
-                        let closed = match self.desk.case(id) {
-                            Ok(v) => v.case.closed_refusal(),
-                            Err(_) => None,
-                        };
+                        let closed = self.shown(id).and_then(|v| v.case.closed_refusal());
                         if let Some(why) = closed {
                             self.show_error(
                                 &format!("{id} is closed"),
@@ -1076,14 +1073,15 @@ impl App {
 
     /// The version of a case as this desk shows it.
     fn shown_version(&self, id: CaseId) -> Option<u64> {
+        self.shown(id).map(|v| v.case.version)
+    }
+
+    /// The case as this desk shows it (its screen, else the queue): read
+    /// from memory, never from the store.
+    fn shown(&self, id: CaseId) -> Option<&CaseView> {
         match &self.case {
-            Some(v) if v.case.id == id => Some(v.case.version),
-            _ => self
-                .queue
-                .views
-                .iter()
-                .find(|v| v.case.id == id)
-                .map(|v| v.case.version),
+            Some(v) if v.case.id == id => Some(v),
+            _ => self.queue.views.iter().find(|v| v.case.id == id),
         }
     }
 

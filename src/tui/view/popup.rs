@@ -475,10 +475,9 @@ fn lookup(
         };
         let mut head = vec![Span::styled(
             format!(
-                "{} · {} record{}",
+                "{} · {}",
                 g.subject,
-                g.hits.len(),
-                if g.hits.len() == 1 { "" } else { "s" }
+                crate::domain::text::counted(g.hits.len(), "record", "records")
             ),
             head_style,
         )];
