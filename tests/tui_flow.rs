@@ -250,19 +250,20 @@ fn a_late_extension_is_refused_in_words() {
     let first = app.queue.selected_view().unwrap();
     assert!(first.clock.is_overdue());
     key(&mut app, Enter);
+    // The rules say no before a form is opened: nothing typed is lost.
     key(&mut app, Char('e'));
-    typ(&mut app, "complex");
-    key(&mut app, Enter);
-    let Some(Popup::Form { form, .. }) = top(&app) else {
-        panic!()
+    let Some(Popup::Message { body, error, .. }) = top(&app) else {
+        panic!("{:?}", top(&app))
     };
     assert!(
-        form.error
-            .as_deref()
-            .unwrap()
-            .contains("before the first month ends"),
-        "{:?}",
-        form.error
+        *error && body.contains("before the first month ends"),
+        "{body}"
+    );
+    assert!(
+        !app.guide
+            .moves
+            .contains(&rightsdesk::domain::guide::Move::Extend),
+        "and the hint bar does not offer it"
     );
 }
 

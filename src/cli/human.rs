@@ -2,6 +2,7 @@
 //! `inert` so nothing a requester typed can drive the terminal.
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::guide::{Guide, Move};
 use crate::domain::text::{aside, clip, inert};
 use crate::service::CaseView;
 use std::fmt::Write;
@@ -38,7 +39,35 @@ pub fn queue_table(views: &[CaseView]) -> String {
     s
 }
 
-pub fn case_detail(v: &CaseView) -> String {
+/// The shell command that takes a move on case `id`.
+fn shell_move(m: Move, c: &crate::domain::Case) -> String {
+    let id = c.id;
+    match m {
+        Move::ExportAccess => format!("rightsdesk export access {id}"),
+        Move::Fee if c.fee_awaited().is_some() => format!("rightsdesk case fee-paid {id}"),
+        _ => format!("rightsdesk case {} {id}", m.name()),
+    }
+}
+
+/// "next: verify identity (rightsdesk case verify DSR-…)": the domain's next
+/// step with the commands that take it.
+pub fn next_line(v: &CaseView, g: &Guide) -> String {
+    let mut s = g.next.waiting.clone().unwrap_or_default();
+    let moves: Vec<String> = g
+        .next
+        .moves
+        .iter()
+        .map(|(m, what)| format!("{what} ({})", shell_move(*m, &v.case)))
+        .collect();
+    if !s.is_empty() && !moves.is_empty() {
+        s.push_str(" — ");
+    }
+    s.push_str(&moves.join(" · "));
+    // The fee's amount is staff's text.
+    inert(&s).into_owned()
+}
+
+pub fn case_detail(v: &CaseView, g: &Guide) -> String {
     let c = &v.case;
     let mut s = String::new();
     let _ = writeln!(s, "{}  {}  [{}]", c.id, inert(&c.subject.name), c.state);
@@ -72,6 +101,7 @@ pub fn case_detail(v: &CaseView) -> String {
     }
     let _ = writeln!(s, "clock:      {}", v.clock.explain());
     let _ = writeln!(s, "status:     {}", v.urgency());
+    let _ = writeln!(s, "next:       {}", next_line(v, g));
     match c.verifications.last() {
         Some(x) => {
             let _ = writeln!(

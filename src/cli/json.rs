@@ -62,3 +62,15 @@ pub fn case_json(v: &CaseView) -> serde_json::Value {
         "version": c.version,
     })
 }
+
+/// The next step as data: what the case waits for, the moves that take it
+/// on, and every move the rules allow now (by name).
+pub fn next_json(g: &crate::domain::guide::Guide) -> serde_json::Value {
+    serde_json::json!({
+        "waiting": g.next.waiting,
+        "moves": g.next.moves.iter().map(|(m, what)| serde_json::json!({
+            "move": m.name(), "what": what,
+        })).collect::<Vec<_>>(),
+        "allowed": g.moves.iter().map(|m| m.name()).collect::<Vec<_>>(),
+    })
+}

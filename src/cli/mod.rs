@@ -750,10 +750,13 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
         }
         CaseCommand::Show { id, json } => {
             let v = desk.case(parse_id(id)?)?;
+            let g = v.case.guide(desk.calendar(), desk.today());
             if *json {
-                print_json(&json::case_json(&v));
+                let mut j = json::case_json(&v);
+                j["next"] = json::next_json(&g);
+                print_json(&j);
             } else {
-                out!("{}", human::case_detail(&v));
+                out!("{}", human::case_detail(&v, &g));
             }
             Ok(())
         }

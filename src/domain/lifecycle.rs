@@ -417,53 +417,50 @@ impl Case {
             }
         }
 
-        // Art. 12(5)(a): with a fee asked, the work waits until it is paid.
+        // When a step may be taken is decided once, in `forbids` (the desk
+        // asks it too before opening a form); the arms below check the
+        // step's own arguments.
+        use super::guide::Move;
+        let mv = match &step {
+            Step::RequestId { .. } => Some(Move::RequestId),
+            Step::Verify { .. } => Some(Move::Verify),
+            Step::Pause { .. } => Some(Move::Pause),
+            Step::Resume => Some(Move::Resume),
+            Step::Extend { .. } => Some(Move::Extend),
+            Step::RecordTask { .. } => Some(Move::RecordTask),
+            Step::MarkReady => Some(Move::MarkReady),
+            Step::Plan { .. } => Some(Move::Plan),
+            Step::Rectify { .. } => Some(Move::Rectify),
+            Step::LiftRestriction { .. } => Some(Move::LiftRestriction),
+            Step::PackageSent { .. } => Some(Move::ExportAccess),
+            _ => None,
+        };
+        if let Some(why) = mv.and_then(|m| self.forbids(m, cx.calendar, cx.on)) {
+            return Err(refuse(why));
+        }
+        // Art. 12(5)(a): with a fee asked, the work waits until it is paid
+        // (the moves above ask `forbids`; a finding and a granted closing
+        // here).
         let work = match &step {
-            Step::Plan { .. }
-            | Step::RecordTask { .. }
-            | Step::Finding { .. }
-            | Step::Rectify { .. }
-            | Step::MarkReady => true,
+            Step::Finding { .. } => true,
             Step::Close(c) => c.outcome.is_granted(),
             _ => false,
         };
-        if work {
-            if let Some((on, amount, _)) = self.fee_awaited() {
-                return Err(refuse(format!(
-                    "the fee of {amount} asked on {on} is not yet paid: the work waits until it is (record it paid first), or close the request as refused or withdrawn"
-                )));
-            }
+        if let Some(why) = self.fee_blocks_work().filter(|_| work) {
+            return Err(refuse(why));
         }
         let (action, next) = match step.clone() {
-            Step::RequestId { note } => {
-                match self.state {
-                    State::Received => {}
-                    State::AwaitingIdentity => {
-                        return Err(refuse(
-                            "ID has already been requested and not yet received".into(),
-                        ))
-                    }
-                    _ => return Err(refuse("identity is already verified".into())),
-                }
-                (
-                    Action::IdRequested {
-                        note: text("note", &note, false).map_err(|e| refuse(e.to_string()))?,
-                    },
-                    State::AwaitingIdentity,
-                )
-            }
+            Step::RequestId { note } => (
+                Action::IdRequested {
+                    note: text("note", &note, false).map_err(|e| refuse(e.to_string()))?,
+                },
+                State::AwaitingIdentity,
+            ),
             Step::Verify {
                 method,
                 outcome,
                 note,
             } => {
-                if !matches!(self.state, State::Received | State::AwaitingIdentity) {
-                    let when = self
-                        .verified()
-                        .map(|v| format!(" on {} by {}", v.on, v.by))
-                        .unwrap_or_default();
-                    return Err(refuse(format!("identity is already verified{when}")));
-                }
                 let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
                 // For a parent or agent, their authority is checked like identity.
                 if outcome == VerificationOutcome::Verified
@@ -499,49 +496,25 @@ impl Case {
                     next,
                 )
             }
-            Step::Pause { reason } => {
-                if self.state != State::InProgress {
-                    return Err(refuse(format!(
-                        "only a case in progress can wait for clarification; it is {}",
-                        self.state
-                    )));
-                }
-                (
-                    Action::Paused {
-                        reason: need_text("reason", &reason)?,
-                    },
-                    State::AwaitingClarification,
-                )
-            }
-            Step::Resume => {
-                if self.state != State::AwaitingClarification {
-                    return Err(refuse(format!("it is not paused; it is {}", self.state)));
-                }
-                (Action::Resumed, State::InProgress)
-            }
-            Step::Extend { reason } => {
-                let reason = need_text("reason", &reason)?;
-                let clock = self.clock(cx.calendar, cx.on);
-                if let Some(why) = clock.extension_refusal(cx.on) {
-                    return Err(refuse(why));
-                }
-                (Action::Extended { reason }, self.state)
-            }
+            Step::Pause { reason } => (
+                Action::Paused {
+                    reason: need_text("reason", &reason)?,
+                },
+                State::AwaitingClarification,
+            ),
+            Step::Resume => (Action::Resumed, State::InProgress),
+            Step::Extend { reason } => (
+                Action::Extended {
+                    reason: need_text("reason", &reason)?,
+                },
+                self.state,
+            ),
             Step::RecordTask {
                 source,
                 action,
                 status,
                 note,
             } => {
-                if !matches!(
-                    self.state,
-                    State::InProgress | State::AwaitingClarification | State::ReadyToRespond
-                ) {
-                    return Err(refuse(format!(
-                        "work starts once identity is verified; the case is {}",
-                        self.state
-                    )));
-                }
                 let note = text("note", &note, false).map_err(|e| refuse(e.to_string()))?;
                 if status == TaskStatus::Exempt && note.is_empty() {
                     let weighing = action.as_deref() == Some(super::task_action::ACTION_WEIGH)
@@ -634,22 +607,7 @@ impl Case {
                     next,
                 )
             }
-            Step::MarkReady => {
-                if self.state != State::InProgress {
-                    return Err(refuse(format!(
-                        "only a case in progress can be made ready; it is {}",
-                        self.state
-                    )));
-                }
-                let pending: Vec<_> = self.pending_tasks().map(|t| t.source.as_str()).collect();
-                if !pending.is_empty() {
-                    return Err(refuse(format!(
-                        "tasks still pending in: {}",
-                        pending.join(", ")
-                    )));
-                }
-                (Action::Ready, State::ReadyToRespond)
-            }
+            Step::MarkReady => (Action::Ready, State::ReadyToRespond),
             Step::Note { text: t } => {
                 let t = need_text("note", &t)?;
                 self.notes.push(Note {
@@ -660,12 +618,6 @@ impl Case {
                 (Action::Noted { text: t }, self.state)
             }
             Step::Plan { tasks } => {
-                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
-                    return Err(refuse(format!(
-                        "tasks are planned once identity is verified and before the response; the case is {}",
-                        self.state
-                    )));
-                }
                 let mut added = Vec::new();
                 for t in tasks {
                     if t.source.trim().is_empty() || t.action.trim().is_empty() {
@@ -775,15 +727,6 @@ impl Case {
                 new,
                 reason,
             } => {
-                if !self.rights.contains(&Right::Rectification) {
-                    return Err(refuse("the case does not ask for rectification".into()));
-                }
-                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
-                    return Err(refuse(format!(
-                        "work starts once identity is verified; the case is {}",
-                        self.state
-                    )));
-                }
                 let field = need_text("field", &field)?;
                 let new = need_text("new value", &new)?;
                 let old = text("old value", &old, false).map_err(|e| refuse(e.to_string()))?;
@@ -806,44 +749,6 @@ impl Case {
                 how,
                 reason,
             } => {
-                if !self.rights.contains(&Right::Restriction) {
-                    return Err(refuse("the case does not ask for restriction".into()));
-                }
-                if let Some(day) = self.restriction_lifted() {
-                    return Err(refuse(format!(
-                        "the restriction was already lifted on {day}"
-                    )));
-                }
-                // A restriction is lifted only once it was put in place: the
-                // person verified, the plan accepted, and each source's
-                // marking recorded (or dropped with a reason).
-                if self.verified().is_none() {
-                    return Err(refuse(
-                        "the restriction was never put in place: identity is not verified".into(),
-                    ));
-                }
-                if !self
-                    .tasks
-                    .iter()
-                    .any(|t| t.action.contains("mark restricted"))
-                {
-                    return Err(refuse(
-                        "the restriction was never put in place: accept the plan and mark each source first".into(),
-                    ));
-                }
-                let mut unmarked: Vec<&str> = self
-                    .pending_tasks()
-                    .filter(|t| t.action.contains("mark restricted"))
-                    .map(|t| t.source.as_str())
-                    .collect();
-                unmarked.dedup();
-                if !unmarked.is_empty() {
-                    return Err(refuse(format!(
-                        "the restriction is not yet recorded as in place in {} source(s) ({}): record each (done, not-found, or dropped with a reason) before lifting it",
-                        unmarked.len(),
-                        unmarked.join(", ")
-                    )));
-                }
                 let how = need_text("how the subject was told", &how)?;
                 let reason = need_text("why the restriction ends", &reason)?;
                 if told_on > cx.on {
@@ -868,21 +773,8 @@ impl Case {
                 )
             }
             Step::RequestFee { amount, reason } => {
-                if !matches!(self.state, State::InProgress | State::AwaitingClarification) {
-                    return Err(refuse(format!(
-                        "a fee is asked once identity is verified and before the response; the case is {}",
-                        self.state
-                    )));
-                }
-                if let Some(e) = self
-                    .history
-                    .iter()
-                    .find(|e| matches!(e.action, Action::FeeRequested { .. }))
-                {
-                    return Err(refuse(format!(
-                        "a fee was already asked for on {} (one fee per request)",
-                        e.on
-                    )));
+                if let Some(why) = self.fee_request_refusal() {
+                    return Err(refuse(why));
                 }
                 let amount = need_text("amount", &amount)?;
                 let reason = need_text(
@@ -902,17 +794,6 @@ impl Case {
                 records,
                 portability,
             } => {
-                if !self.wants_package() {
-                    return Err(refuse(
-                        "only an access or portability case sends a package".into(),
-                    ));
-                }
-                if self.verified().is_none() {
-                    return Err(refuse(
-                        "identity is not verified: the package goes only to the verified person"
-                            .into(),
-                    ));
-                }
                 // Which sources went out unsearched (their reason is free
                 // text, so it stays in the package, not in the history).
                 let unsearched = match super::response::unsearched(self) {

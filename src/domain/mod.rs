@@ -8,6 +8,7 @@ pub mod clock;
 pub mod closure;
 pub mod closure_log;
 pub mod fold;
+pub mod guide;
 pub mod identifier;
 pub mod ids;
 pub mod lifecycle;

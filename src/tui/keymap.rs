@@ -2,6 +2,7 @@
 //! help and the `:` palette, so they cannot disagree. Staff may override keys in
 //! `keys.toml` in the data directory.
 
+use crate::domain::guide::Move;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -187,8 +188,47 @@ impl Action {
             Extend => "extend",
             AddNote => "note",
             ToggleClosed => "closed",
+            RequestId => "ask ID",
+            Resume => "resume",
+            MarkReady => "ready",
+            ExportAccess => "export",
+            Letter => "letters",
+            LiftRestriction => "lift",
             _ => self.name(),
         }
+    }
+
+    /// The case move an action takes, if it takes one: the domain says
+    /// whether it applies now (the hint bar, the form's guard).
+    pub fn case_move(self) -> Option<Move> {
+        use Action::*;
+        Some(match self {
+            Verify => Move::Verify,
+            RequestId => Move::RequestId,
+            Pause => Move::Pause,
+            Resume => Move::Resume,
+            Extend => Move::Extend,
+            Fee => Move::Fee,
+            RecordTask => Move::RecordTask,
+            AddNote => Move::Note,
+            MarkReady => Move::MarkReady,
+            CloseCase => Move::Close,
+            Plan => Move::Plan,
+            ExportAccess => Move::ExportAccess,
+            Letter => Move::Letter,
+            Rectify => Move::Rectify,
+            LiftRestriction => Move::LiftRestriction,
+            _ => return None,
+        })
+    }
+
+    /// The action that takes a case move.
+    pub fn of_move(m: Move) -> Action {
+        ALL_ACTIONS
+            .iter()
+            .copied()
+            .find(|a| a.case_move() == Some(m))
+            .expect("every move has an action")
     }
 
     fn from_name(s: &str) -> Option<Action> {
@@ -445,6 +485,16 @@ impl KeyMap {
             })
             .map(|b| (b.keys[0].to_string(), b.action.hint()))
             .collect()
+    }
+
+    /// The first key of an action in a scope (or global), if it has one.
+    pub fn first_key(&self, scope: Scope, action: Action) -> Option<Key> {
+        [scope, Scope::Global].into_iter().find_map(|s| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == s && b.action == action)
+                .and_then(|b| b.keys.first().copied())
+        })
     }
 
     /// Keys of an action in a scope (or global), joined for help and palette.

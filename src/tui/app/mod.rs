@@ -385,6 +385,12 @@ pub struct App {
     /// RESTRICTED / DO NOT MARKET / ERASED for the open case's subject, from
     /// every case and the registers (not only this case).
     pub case_flags: crate::lookup::Flags,
+    /// The open case's next step and the moves its rules allow now (the
+    /// domain's, read when the case is loaded; the views only draw it).
+    pub guide: crate::domain::guide::Guide,
+    /// The furthest the case screen scrolls, as last drawn (a view's
+    /// measure, so `G` and scrolling stop at the last line).
+    pub case_scroll_max: std::cell::Cell<u16>,
     /// Versions a step in progress is based on, recorded when another
     /// officer's change arrived while a form or confirmation was open.
     editing_base: std::collections::HashMap<CaseId, u64>,
@@ -428,6 +434,8 @@ impl App {
             pending_effects: Vec::new(),
             pending_export: None,
             case_flags: crate::lookup::Flags::default(),
+            guide: Default::default(),
+            case_scroll_max: std::cell::Cell::new(u16::MAX),
             editing_base: Default::default(),
             import_folder: None,
             import_sources: prefs.import_sources.clone(),
@@ -665,6 +673,20 @@ impl App {
     pub fn perform(&mut self, action: Action) -> Vec<Effect> {
         use Action::*;
         self.status = None;
+        // A step the case's rules forbid now opens no form: the desk says
+        // why at once, in the domain's words.
+        if let (Some(m), Some(id)) = (action.case_move(), self.current_case()) {
+            let why = self
+                .shown(id)
+                .and_then(|v| v.case.forbids(m, self.desk.calendar(), self.desk.today()));
+            if let Some(why) = why {
+                self.show_error(
+                    &format!("Not now: {}", action.hint()),
+                    &format!("{id}: {why}."),
+                );
+                return vec![];
+            }
+        }
         match action {
             Quit => self.quit = true,
             Help => self.popups.push(Popup::Help { scroll: 0 }),
@@ -773,18 +795,6 @@ impl App {
             }
             Verify | Pause | Extend | RecordTask | AddNote | CloseCase => {
                 if let Some(id) = self.current_case() {
-                    // A step the case's state forbids opens no form: the
-                    // desk says why at once (a note is taken after closure).
-                    if action != AddNote {
-                        let closed = self.shown(id).and_then(|v| v.case.closed_refusal());
-                        if let Some(why) = closed {
-                            self.show_error(
-                                &format!("{id} is closed"),
-                                &format!("Not now: {why}."),
-                            );
-                            return vec![];
-                        }
-                    }
                     let today = self.desk.today();
                     let (form, purpose) = match action {
                         Verify => (verify_form(id, today), Purpose::Verify(id)),
@@ -889,14 +899,6 @@ impl App {
             }
             ExportAccess | Rectify | LiftRestriction => {
                 if let Some(id) = self.current_case() {
-                    let wants = self.case.as_ref().is_none_or(|v| v.case.wants_package());
-                    if action == ExportAccess && !wants {
-                        self.show_error(
-                            "No access package",
-                            &format!("{id} does not ask for access or portability."),
-                        );
-                        return vec![];
-                    }
                     let (form, purpose) = match action {
                         ExportAccess => (self.export_form(id), Purpose::Export(id)),
                         Rectify => (rights::rectify_form(id), Purpose::Rectify(id)),
@@ -924,10 +926,12 @@ impl App {
                 Action::Up => self.case_scroll.saturating_sub(1),
                 Action::Down => self.case_scroll.saturating_add(1),
                 Action::Top => 0,
+                Action::Bottom => u16::MAX,
                 Action::PageUp => self.case_scroll.saturating_sub(10),
                 Action::PageDown => self.case_scroll.saturating_add(10),
                 _ => self.case_scroll,
-            };
+            }
+            .min(self.case_scroll_max.get());
             return;
         }
         let n = self.queue.rows.len();
@@ -1015,6 +1019,10 @@ impl App {
 
     /// Recomputes the open case's subject flags (on open and after a change).
     fn refresh_case_flags(&mut self) {
+        self.guide = match &self.case {
+            Some(v) => v.case.guide(self.desk.calendar(), self.desk.today()),
+            None => Default::default(),
+        };
         self.case_flags = match &self.case {
             Some(v) => self.flag_sets().of_person(
                 &v.case.subject.emails,

@@ -5,6 +5,7 @@ use super::queue::urgency_style;
 use crate::domain::text::{aside, clip, inert};
 use crate::domain::TaskStatus;
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, Scope};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -79,6 +80,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(u.to_string(), urgency_style(app, u)),
         Span::raw(format!(" — {}", v.clock.explain())),
     ]));
+    lines.push(next_step(app, label("Next")));
     let identity = match (c.verified(), c.verifications.last()) {
         (Some(x), _) => Line::from(vec![
             label("Identity"),
@@ -105,7 +107,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, None) => Line::from(vec![
             label("Identity"),
             Span::styled("NOT VERIFIED", t.error()),
-            Span::raw(" — press v to verify, i to request more ID"),
+            Span::raw(" — not yet checked"),
         ]),
     };
     lines.push(identity);
@@ -133,10 +135,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         t.header(),
     )));
     if c.tasks.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "  none yet — press t to record work in a source",
-            t.muted(),
-        )));
+        lines.push(Line::from(Span::styled("  none yet", t.muted())));
     }
     for x in &c.tasks {
         let mark = if x.status == TaskStatus::Pending {
@@ -245,13 +244,43 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         mask::shown(app.masked, &c.subject.name, mask::name),
         c.state
     );
-    Paragraph::new(lines)
+    let page = Paragraph::new(lines)
         .block(
             Block::default()
                 .borders(Borders::TOP)
                 .title(Span::styled(title, t.title())),
         )
-        .wrap(Wrap { trim: false })
-        .scroll((app.case_scroll, 0))
-        .render(area, buf);
+        .wrap(Wrap { trim: false });
+    // Scrolling stops with the last line at the bottom: the app keeps the
+    // furthest it may go (G, pgdn and j go no further than a full page).
+    let rows = page.line_count(area.width);
+    let max = u16::try_from(rows.saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
+    app.case_scroll_max.set(max);
+    page.scroll((app.case_scroll.min(max), 0)).render(area, buf);
+}
+
+/// "Next: verify identity (v) · or ask for more ID (i)": the domain's next
+/// step, with the keys this desk binds to its moves.
+fn next_step<'a>(app: &'a App, label: Span<'a>) -> Line<'a> {
+    let t = &app.theme;
+    let mut spans = vec![label];
+    let next = &app.guide.next;
+    if let Some(w) = &next.waiting {
+        spans.push(Span::styled(inert(w).into_owned(), t.due_soon()));
+        if !next.moves.is_empty() {
+            spans.push(Span::raw(" — "));
+        }
+    }
+    for (i, (m, what)) in next.moves.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        spans.push(Span::raw(what.clone()));
+        let action = Action::of_move(*m);
+        if let Some(k) = app.keymap.first_key(Scope::Case, action) {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(format!("({k})"), t.key()));
+        }
+    }
+    Line::from(spans)
 }

@@ -8,6 +8,7 @@ pub mod records;
 pub mod theme;
 
 use super::app::{App, Popup, Screen};
+use super::keymap::{Action, Scope};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -150,6 +151,7 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("esc".into(), "close".into()),
         ],
         Some(_) => vec![("q/esc/enter".into(), "close".into())],
+        None if app.scope() == Scope::Case => case_hints(app),
         None => app
             .keymap
             .hints(app.scope())
@@ -157,10 +159,52 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|(k, a)| (k, a.to_string()))
             .collect(),
     };
+    // What does not fit is left out whole (never cut mid-word); help
+    // comes last and always shows, since it lists the rest.
+    let width = usize::from(area.width);
+    let cost = |(k, a): &(String, String)| k.chars().count() + a.chars().count() + 3;
+    let (help, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(_, a)| a == "help");
+    let mut used: usize = help.iter().map(cost).sum();
+    let mut shown = Vec::new();
+    for p in rest {
+        if used + cost(&p) > width {
+            break;
+        }
+        used += cost(&p);
+        shown.push(p);
+    }
+    shown.extend(help);
     let mut spans = Vec::new();
-    for (k, a) in pairs {
+    for (k, a) in shown {
         spans.push(Span::styled(format!(" {k}"), t.key()));
         spans.push(Span::raw(format!(" {a} ")));
     }
     Line::from(spans).render(area, buf);
+}
+
+/// The case screen's keys: back, then the moves of the next step, then the
+/// other moves the case's rules allow now (none that would be refused),
+/// then lookup and help.
+fn case_hints(app: &App) -> Vec<(String, String)> {
+    let key = |a: Action| app.keymap.first_key(Scope::Case, a).map(|k| k.to_string());
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut push = |a: Action| {
+        if let Some(k) = key(a) {
+            let hint = a.hint().to_string();
+            if !pairs.iter().any(|(_, h)| *h == hint) {
+                pairs.push((k, hint));
+            }
+        }
+    };
+    push(Action::Back);
+    let g = &app.guide;
+    for (m, _) in &g.next.moves {
+        push(Action::of_move(*m));
+    }
+    for m in &g.moves {
+        push(Action::of_move(*m));
+    }
+    push(Action::Lookup);
+    push(Action::Help);
+    pairs
 }
