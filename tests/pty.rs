@@ -581,3 +581,42 @@ fn with_the_service_running_the_desk_works_through_it_and_sees_other_changes_liv
     // With the service stopped the store opens directly again, chain intact.
     cli(d, &["audit", "verify"]);
 }
+
+#[test]
+fn a_pasted_line_lands_in_the_field_and_the_shell_keys_edit_it() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let (id, mut term) =
+        verified_case_on_screen(d, "access", "Siobhán Ní Bhriain", "sio@example.ie");
+    term.send("a");
+    term.wait_for("Note on");
+    // A bracketed paste with line breaks inside and at its end: it lands
+    // as one line and does not submit the form.
+    term.send("\x1b[200~called the subject\r\nback\r\n\x1b[201~");
+    term.wait_for("called the subject back");
+    assert!(term.screen().contains("Note on"), "{}", term.screen());
+    term.send("\x1b[H"); // Home
+    term.send("We ");
+    term.send("\x1b[F"); // End
+    term.send(" todayy");
+    term.send("\x7f"); // Backspace
+    term.send(" and wrote");
+    term.send("\x17"); // ctrl-w: cuts "wrote"
+    term.send("\x17"); // and "and "
+    term.send("\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D\x1b[D"); // ← ×6: before "today "
+    term.send("\x0b"); // ctrl-k: cuts "today "
+    term.send(".");
+    term.wait_for("We called the subject back .");
+    term.send("\x13"); // ctrl-s
+    term.wait_for("Notes");
+    term.send("q");
+    term.send("q");
+    assert!(term.wait_exit().success());
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(d, &["case", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["notes"][0]["text"], "We called the subject back .");
+    assert!(
+        contains(&term.raw, b"\x1b[?2004h") && contains(&term.raw, b"\x1b[?2004l"),
+        "bracketed paste was asked for, and given back on the way out"
+    );
+}

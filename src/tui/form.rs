@@ -19,6 +19,9 @@ pub enum FieldKind {
     Secret,
 }
 
+/// The most characters a text field holds.
+pub const MAX_FIELD_CHARS: usize = 4000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub key: &'static str,
@@ -31,6 +34,10 @@ pub struct Field {
     pub checked: Vec<bool>,
     pub hint: std::borrow::Cow<'static, str>,
     pub error: Option<String>,
+    /// Characters before the cursor in a text field; `None` is the end
+    /// (where it stays when the text is set from outside, e.g. Tab
+    /// completing a path).
+    pub cursor: Option<usize>,
 }
 
 impl Field {
@@ -49,6 +56,7 @@ impl Field {
             checked: vec![],
             hint: hint.into(),
             error: None,
+            cursor: None,
         }
     }
 
@@ -77,6 +85,7 @@ impl Field {
             checked: vec![],
             hint: "←/→ to change".into(),
             error: None,
+            cursor: None,
         }
     }
 
@@ -90,6 +99,7 @@ impl Field {
             checked: vec![false; options.len()],
             hint: "←/→ move, space ticks".into(),
             error: None,
+            cursor: None,
         }
     }
 
@@ -103,6 +113,7 @@ impl Field {
             checked: vec![value],
             hint: "space to change".into(),
             error: None,
+            cursor: None,
         }
     }
 
@@ -128,6 +139,35 @@ impl Field {
 
     pub fn on(&self) -> bool {
         self.checked.first().copied().unwrap_or(false)
+    }
+
+    /// Where the cursor is, in characters from the start.
+    pub fn cursor_at(&self) -> usize {
+        let len = self.text.chars().count();
+        self.cursor.map_or(len, |c| c.min(len))
+    }
+
+    /// Edits a text field as a shell line: `f(line)` with the cursor, which
+    /// is kept (or `None` again at the end).
+    fn edit_line(
+        &mut self,
+        f: impl FnOnce(&mut super::line_edit::Line) -> Option<bool>,
+    ) -> Option<bool> {
+        let mut cur = self.cursor_at();
+        let mut line = super::line_edit::Line {
+            text: &mut self.text,
+            cursor: &mut cur,
+            max: MAX_FIELD_CHARS,
+        };
+        let out = f(&mut line);
+        self.cursor = (cur < self.text.chars().count()).then_some(cur);
+        out
+    }
+
+    /// A paste into a text field (one line, at the cursor).
+    pub fn paste(&mut self, s: &str) -> bool {
+        matches!(self.kind, FieldKind::Text | FieldKind::Secret)
+            && self.edit_line(|l| Some(l.paste(s))) == Some(true)
     }
 
     /// Comma-separated values of a text field.
@@ -226,18 +266,26 @@ impl Form {
             }
             _ => {}
         }
+        let f = &mut self.fields[self.focus];
+        if matches!(f.kind, FieldKind::Text | FieldKind::Secret) {
+            let before = f.text.len();
+            return match f.edit_line(|l| l.key(ev)) {
+                None => FormInput::Ignored,
+                Some(_) if f.text.len() == before && !matches!(ev.code, KeyCode::Char(_)) => {
+                    // The cursor moved (or nothing changed): the text stands.
+                    FormInput::Ignored
+                }
+                Some(_) => {
+                    f.error = None;
+                    self.error = None;
+                    FormInput::Edited
+                }
+            };
+        }
         if ctrl {
             return FormInput::Ignored;
         }
-        let f = &mut self.fields[self.focus];
         let changed = match (&f.kind, ev.code) {
-            (FieldKind::Text | FieldKind::Secret, KeyCode::Char(c)) => {
-                if f.text.chars().count() < 4000 {
-                    f.text.push(c);
-                }
-                true
-            }
-            (FieldKind::Text | FieldKind::Secret, KeyCode::Backspace) => f.text.pop().is_some(),
             (FieldKind::Choice(opts), KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l')) => {
                 f.index = (f.index + 1) % opts.len();
                 true

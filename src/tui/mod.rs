@@ -6,6 +6,7 @@
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod line_edit;
 pub mod lookup;
 pub mod path_complete;
 pub mod prefs;
@@ -153,6 +154,11 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                     let effects = app.update(Msg::Key(k));
                     dispatch(&mut app, effects, &mut terminal, &tx);
                 }
+                dirty = true;
+            }
+            Event::Paste(text) => {
+                let effects = app.update(Msg::Paste(text));
+                dispatch(&mut app, effects, &mut terminal, &tx);
                 dirty = true;
             }
             Event::Resize(w, h) => {

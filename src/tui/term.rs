@@ -2,6 +2,7 @@
 //! path including panics; OSC 52 for the clipboard.
 
 use ratatui::crossterm::cursor::{Hide, Show};
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -23,7 +24,14 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
-        if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, Hide) {
+        // Bracketed paste: a pasted line arrives whole, not as key presses
+        // (its line break would otherwise submit a form).
+        if let Err(e) = execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            Hide,
+            EnableBracketedPaste
+        ) {
             let _ = disable_raw_mode();
             return Err(e);
         }
@@ -42,7 +50,12 @@ impl TerminalGuard {
     pub fn resume(&mut self) -> io::Result<()> {
         if !self.active {
             enable_raw_mode()?;
-            execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+            execute!(
+                io::stdout(),
+                EnterAlternateScreen,
+                Hide,
+                EnableBracketedPaste
+            )?;
             TAKEN.store(true, Ordering::SeqCst);
             self.active = true;
         }
@@ -68,7 +81,12 @@ impl Drop for TerminalGuard {
 /// ignored because this runs on the way out.
 pub fn restore() {
     if TAKEN.swap(false, Ordering::SeqCst) {
-        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        let _ = execute!(
+            io::stdout(),
+            DisableBracketedPaste,
+            LeaveAlternateScreen,
+            Show
+        );
         let _ = disable_raw_mode();
     }
 }

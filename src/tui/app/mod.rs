@@ -237,6 +237,9 @@ pub enum ImportEvent {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted in one piece (bracketed paste): it goes into the field
+    /// or search being typed, never read as keys.
+    Paste(String),
     /// A page of the queue, and the case after which the next begins.
     QueuePage(Result<(Vec<CaseView>, Option<CaseId>), String>),
     Resize {
@@ -666,6 +669,43 @@ impl App {
                 effects.append(&mut self.pending_effects);
                 effects
             }
+            Msg::Paste(text) => self.paste(&text),
+        }
+    }
+
+    /// A paste goes whole into what is being typed: the focused text field
+    /// at its cursor, the palette's filter or the lookup's query (which
+    /// searches once, for the whole of it). Anywhere else it is dropped:
+    /// pasted text is never taken as key presses.
+    fn paste(&mut self, text: &str) -> Vec<Effect> {
+        let line = crate::tui::line_edit::one_line(text);
+        match self.popups.last_mut() {
+            Some(Popup::Form { form, .. }) => {
+                let focus = form.focus;
+                if form.fields[focus].paste(&line) {
+                    form.fields[focus].error = None;
+                    form.error = None;
+                }
+                vec![]
+            }
+            Some(Popup::Palette { filter, selected }) => {
+                filter.push_str(&line);
+                *selected = 0;
+                vec![]
+            }
+            Some(Popup::Lookup { query, .. }) => {
+                let mut cs = line.chars();
+                let Some(last) = cs.next_back() else {
+                    return vec![];
+                };
+                query.push_str(cs.as_str());
+                // The last character as a key: the query goes out once.
+                self.update(Msg::Key(KeyEvent::new(
+                    KeyCode::Char(last),
+                    ratatui::crossterm::event::KeyModifiers::NONE,
+                )))
+            }
+            _ => vec![],
         }
     }
 

@@ -18,6 +18,17 @@ pub const FORM_KEYS: &[(&str, &str)] = &[
     ("esc/ctrl-c", "cancel"),
 ];
 
+/// The line-editing keys of a text field (`tui/line_edit.rs`), for `?`.
+pub const FIELD_KEYS: &[(&str, &str)] = &[
+    ("←/→", "move the cursor"),
+    ("home/ctrl-a end/ctrl-e", "start, end of the line"),
+    ("ctrl-←/→ alt-b/alt-f", "a word back, forward"),
+    ("ctrl-w alt-backspace", "cut the word before the cursor"),
+    ("ctrl-u / ctrl-k", "cut to the start / to the end"),
+    ("delete/ctrl-d", "remove the letter under the cursor"),
+    ("paste", "lands whole at the cursor, as one line"),
+];
+
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
         .flex(Flex::Center)
@@ -170,6 +181,13 @@ fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
             Span::raw(*a),
         ]));
     }
+    lines.push(Line::from(Span::styled("In a text field", t.header())));
+    for (k, a) in FIELD_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {k:<22}"), t.key()),
+            Span::raw(*a),
+        ]));
+    }
     let r = centered(
         area,
         area.width.saturating_sub(4).min(70),
@@ -292,21 +310,33 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
         ];
         match &f.kind {
             FieldKind::Text | FieldKind::Secret => {
-                let shown = if f.kind == FieldKind::Secret {
-                    "•".repeat(f.text.chars().count())
+                let chars: Vec<String> = if f.kind == FieldKind::Secret {
+                    vec!["•".to_string(); f.text.chars().count()]
                 } else {
-                    inert(&f.text).into_owned()
+                    f.text
+                        .chars()
+                        .map(|c| inert(&c.to_string()).into_owned())
+                        .collect()
                 };
-                spans.push(Span::styled(
-                    shown,
-                    if focus {
-                        t.selected()
-                    } else {
-                        ratatui::style::Style::default()
-                    },
-                ));
+                let style = if focus {
+                    t.selected()
+                } else {
+                    ratatui::style::Style::default()
+                };
                 if focus {
+                    // The cursor stays in view: a line longer than the box
+                    // shows the part around it.
+                    let room = usize::from(area.width.saturating_sub(2).min(78))
+                        .saturating_sub(2 + 14 + 1)
+                        .max(8);
+                    let at = f.cursor_at();
+                    let from = at.saturating_sub(room.saturating_sub(1));
+                    let to = (from + room).min(chars.len());
+                    spans.push(Span::styled(chars[from..at].concat(), style));
                     spans.push(Span::styled("▏", t.key()));
+                    spans.push(Span::styled(chars[at..to].concat(), style));
+                } else {
+                    spans.push(Span::styled(chars.concat(), style));
                 }
             }
             FieldKind::Choice(opts) => {
