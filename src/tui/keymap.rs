@@ -565,8 +565,60 @@ impl KeyMap {
                 }
             }
         }
+        if let Some((a, b, key)) = self.clash() {
+            // Name the line staff wrote (the other side may be a default).
+            let line = [&a, &b]
+                .into_iter()
+                .find_map(|(scope, action)| line_of(text, scope.name(), action.name()))
+                .map(|n| format!("line {n}: "))
+                .unwrap_or_default();
+            let side =
+                |(scope, action): &(Scope, Action)| format!("[{}] {}", scope.name(), action.name());
+            return Err(err(format!(
+                "{line}{key} is bound to both {} and {}; one key, one action: give one of them another key",
+                side(&a),
+                side(&b)
+            )));
+        }
         Ok(self)
     }
+
+    /// Two actions one key would reach on the same screen: both in one
+    /// scope, or a screen's binding hiding a global one (the screen's
+    /// would win, and the other action could not be reached there).
+    pub fn clash(&self) -> Option<((Scope, Action), (Scope, Action), Key)> {
+        let all: Vec<(Scope, Action, Key)> = self
+            .bindings
+            .iter()
+            .flat_map(|b| b.keys.iter().map(move |k| (b.scope, b.action, *k)))
+            .collect();
+        for (i, (s1, a1, k1)) in all.iter().enumerate() {
+            for (s2, a2, k2) in &all[i + 1..] {
+                let same_screen = s1 == s2 || *s1 == Scope::Global || *s2 == Scope::Global;
+                if k1 == k2 && a1 != a2 && same_screen {
+                    return Some(((*s1, *a1), (*s2, *a2), *k1));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The line (from 1) of `action = …` in `[section]` of a keys file.
+fn line_of(text: &str, section: &str, action: &str) -> Option<usize> {
+    let mut here = false;
+    for (n, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            here = l.trim_matches(|c| c == '[' || c == ']').trim() == section;
+        } else if here
+            && l.strip_prefix(action)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -590,8 +642,41 @@ mod tests {
     }
 
     #[test]
+    fn a_clash_in_keys_toml_is_refused_naming_the_line_and_both_actions() {
+        let text = "[queue]\nnew-case = \"N\"\n\n[case]\nclose = \"t\"\n";
+        let e = KeyMap::default()
+            .with_overrides("/data/keys.toml", text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/data/keys.toml")
+                && e.contains("line 5")
+                && e.contains("[case] task")
+                && e.contains("[case] close"),
+            "{e}"
+        );
+        // A screen's key hiding a global one is a clash too.
+        let e = KeyMap::default()
+            .with_overrides("keys.toml", "[case]\nnote = \"j\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("[case] note") && e.contains("[global] down"),
+            "{e}"
+        );
+        // Moving an action to a free key, or swapping two, is fine.
+        KeyMap::default()
+            .with_overrides("keys.toml", "[case]\nclose = \"X\"\n")
+            .unwrap();
+        KeyMap::default()
+            .with_overrides("keys.toml", "[case]\nclose = \"t\"\ntask = \"c\"\n")
+            .unwrap();
+    }
+
+    #[test]
     fn no_key_is_bound_twice_in_one_scope() {
         let km = KeyMap::default();
+        assert_eq!(km.clash(), None, "the defaults never clash");
         for s in [Scope::Global, Scope::Queue, Scope::Case] {
             let mut seen: Vec<(Key, Action)> = Vec::new();
             for bd in km.bindings.iter().filter(|bd| bd.scope == s) {
