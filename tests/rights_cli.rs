@@ -98,7 +98,16 @@ fn access_and_portability_package_opens_only_with_the_password() {
         ok(
             d,
             &[
-                "case", "task", &id, source, "--action", action, "--status", status,
+                "case",
+                "task",
+                &id,
+                source,
+                "--action",
+                action,
+                "--status",
+                status,
+                "--note",
+                "searched by e-mail and name",
             ],
         );
     }
@@ -518,7 +527,16 @@ fn restriction_shows_on_lookup_until_lifted_after_telling_the_subject() {
         ok(
             d,
             &[
-                "case", "task", &id, source, "--action", action, "--status", "done",
+                "case",
+                "task",
+                &id,
+                source,
+                "--action",
+                action,
+                "--status",
+                "done",
+                "--note",
+                "marked restricted in the admin panel",
             ],
         );
     }

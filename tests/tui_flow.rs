@@ -363,12 +363,79 @@ fn request_id_stops_the_clock_after_confirmation() {
     intake(&mut app, "Ana García", "ana@example.ie");
     key(&mut app, Esc); // decline verification for now
     key(&mut app, Char('i'));
-    assert!(matches!(top(&app), Some(Popup::Confirm { .. })));
+    // The day it was asked and what was asked, then the clock's effect.
+    assert!(matches!(form_purpose(&app), Some(Purpose::RequestId(_))));
+    key(&mut app, Tab);
+    typ(&mut app, "a utility bill with the address");
+    ctrl(&mut app, 's');
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        body.contains("Clock now:") && body.contains("After:"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("⚠"),
+        "asked the day it came: no warning: {body}"
+    );
     key(&mut app, Char('y'));
     let v = app.case.as_ref().unwrap();
     assert_eq!(v.case.state, State::AwaitingIdentity);
     assert_eq!(v.clock.due, None);
     assert_eq!(app.queue.counters().awaiting_id, 1);
+}
+
+#[test]
+fn id_asked_late_is_said_with_the_clocks_effect_before_it_is_taken() {
+    let t = tempfile::tempdir().unwrap();
+    let d = desk(t.path());
+    let mut new = new_case(
+        "Ana García",
+        "ana@example.ie",
+        vec![rightsdesk::domain::Right::Access],
+    );
+    new.received = today() - chrono::Days::new(27);
+    let id = d.open_case(new).unwrap().id;
+    let mut app = app_of(d);
+    key(&mut app, Enter);
+    assert_eq!(app.case.as_ref().unwrap().case.id, id);
+    key(&mut app, Char('i'));
+    ctrl(&mut app, 's');
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        body.contains("⚠ asked 27 days after the request came")
+            && body.contains("ID should be asked for at once"),
+        "{body}"
+    );
+    // Recorded on the day it really went out: the form keeps a bad day.
+    key(&mut app, Char('n'));
+    key(&mut app, Char('i'));
+    ctrl(&mut app, 'u');
+    typ(&mut app, "2026-13-01");
+    ctrl(&mut app, 's');
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    let said = format!("{:?} {:?}", form.error, form.get("on").error);
+    assert!(said.contains("YYYY-MM-DD"), "never silently today: {said}");
+    ctrl(&mut app, 'u');
+    let asked = today() - chrono::Days::new(25);
+    typ(&mut app, &asked.to_string());
+    ctrl(&mut app, 's');
+    let Some(Popup::Confirm { body, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        !body.contains("⚠"),
+        "asked two days after it came: prompt: {body}"
+    );
+    key(&mut app, Char('y'));
+    let c = app.desk.case(id).unwrap().case;
+    assert_eq!(c.history.last().unwrap().on, asked);
+    assert_eq!(c.state, State::AwaitingIdentity);
 }
 
 #[test]

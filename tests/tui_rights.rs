@@ -660,6 +660,7 @@ fn the_letters_popup_shows_each_notice_and_records_it_as_sent() {
     let (mut app, id) = desk_with_case(t.path(), &[Right::Access]);
     // Ask for ID (confirmed), then the case owes the request's letter.
     key(&mut app, Char('i'));
+    ctrl(&mut app, 's');
     key(&mut app, Char('y'));
     let owed = app.desk.case(id).unwrap().owed;
     assert_eq!(owed.len(), 1, "{owed:?}");

@@ -14,6 +14,9 @@ use super::text::counted;
 use super::HolidayCalendar;
 use chrono::NaiveDate;
 
+/// Days after receipt beyond which asking for more ID is late.
+pub const ID_PROMPT_DAYS: i64 = 7;
+
 /// A step staff take on a case from the desk or the shell, named apart from
 /// its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,6 +231,20 @@ impl Case {
             counted(unmarked.len(), "source", "sources"),
             unmarked.join(", ")
         ))
+    }
+
+    /// A word when more ID is asked for late: it should be asked for at
+    /// once, and the month starts again only when the ID arrives, so a late
+    /// ask delays the answer by as long.
+    pub fn late_id_request(&self, on: NaiveDate) -> Option<String> {
+        let days = (on - self.received).num_days();
+        (days > ID_PROMPT_DAYS).then(|| {
+            format!(
+                "asked {} after the request came ({}): ID should be asked for at once. The month starts again only when the ID arrives, so the answer comes that much later; record the day it was really asked, or verify with what you have",
+                counted(usize::try_from(days).unwrap_or(0), "day", "days"),
+                self.received
+            )
+        })
     }
 
     /// What the officer should do next, read from the state, the tasks and

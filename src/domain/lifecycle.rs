@@ -533,6 +533,14 @@ impl Case {
                 if status == TaskStatus::Dropped && note.is_empty() {
                     return Err(refuse("dropping a task needs a reason in the note".into()));
                 }
+                // The record of the work is its evidence: what was done, or
+                // where and how the person was looked for.
+                if matches!(status, TaskStatus::Done | TaskStatus::NotFound) && note.is_empty() {
+                    return Err(refuse(format!(
+                        "say in the note what was {} (the evidence of the work: what was changed, or where and how the person was looked for)",
+                        if status == TaskStatus::Done { "done" } else { "searched" }
+                    )));
+                }
                 // A step names the task it completes: by source, and by action
                 // only where the source has several still to do. Without an
                 // action, the source's one pending task is completed (the
@@ -1453,7 +1461,7 @@ mod tests {
                 source: "crm".into(),
                 action: None,
                 status: TaskStatus::Done,
-                note: String::new(),
+                note: "searched by e-mail".into(),
             },
             "2024-09-03",
         )
@@ -1756,8 +1764,29 @@ mod tests {
             source: source.into(),
             action: action.map(str::to_string),
             status,
-            note: String::new(),
+            note: "searched by e-mail".into(),
         }
+    }
+
+    #[test]
+    fn work_recorded_done_or_not_found_says_what_was_done() {
+        let mut c = open("2024-09-03");
+        step(&mut c, verify(), "2024-09-03").unwrap();
+        for status in [TaskStatus::Done, TaskStatus::NotFound] {
+            let e = step(
+                &mut c,
+                Step::RecordTask {
+                    source: "web-forms".into(),
+                    action: None,
+                    status,
+                    note: "  ".into(),
+                },
+                "2024-09-04",
+            )
+            .unwrap_err();
+            assert!(e.why.contains("evidence"), "{e}");
+        }
+        assert!(c.tasks.is_empty(), "nothing recorded");
     }
 
     #[test]
@@ -1922,7 +1951,7 @@ mod tests {
                 source: "web-forms".into(),
                 action: None,
                 status: TaskStatus::Done,
-                note: String::new(),
+                note: "searched by e-mail".into(),
             },
             "2024-09-05",
         )
@@ -1993,7 +2022,7 @@ mod tests {
             source: "marketing".into(),
             action: action.map(str::to_string),
             status: TaskStatus::Done,
-            note: String::new(),
+            note: "searched by e-mail".into(),
         };
         step_on(
             &mut c,

@@ -233,6 +233,7 @@ impl Backend {
         &self,
         case: &crate::domain::Case,
         step: &crate::domain::Step,
+        on: Option<NaiveDate>,
     ) -> Result<crate::domain::Case, String> {
         let at = match &self.held {
             Held::Store(d) => d.now(),
@@ -241,7 +242,7 @@ impl Backend {
         let cx = crate::domain::lifecycle::StepContext {
             actor: self.actor(),
             at,
-            on: self.today(),
+            on: on.unwrap_or_else(|| self.today()),
             calendar: self.calendar(),
         };
         let mut after = case.clone();

@@ -586,7 +586,7 @@ impl KeyMap {
     /// Two actions one key would reach on the same screen: both in one
     /// scope, or a screen's binding hiding a global one (the screen's
     /// would win, and the other action could not be reached there).
-    pub fn clash(&self) -> Option<((Scope, Action), (Scope, Action), Key)> {
+    pub fn clash(&self) -> Option<(Bound, Bound, Key)> {
         let all: Vec<(Scope, Action, Key)> = self
             .bindings
             .iter()
@@ -603,6 +603,9 @@ impl KeyMap {
         None
     }
 }
+
+/// An action where it is bound.
+pub type Bound = (Scope, Action);
 
 /// The line (from 1) of `action = …` in `[section]` of a keys file.
 fn line_of(text: &str, section: &str, action: &str) -> Option<usize> {

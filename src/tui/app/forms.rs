@@ -231,7 +231,7 @@ impl App {
                     how: form.get("how").text.clone(),
                     reason: form.get("reason").text.clone(),
                 };
-                self.check_then_confirm(id, step, "Lift the restriction", |_| {
+                self.check_then_confirm(id, step, None, "Lift the restriction", |_, _| {
                     format!("Lift the restriction on {id}? The processing it held back may go on.\nThe subject was told on {told_on}.\nA lifted restriction cannot be put back: a new request would be needed.")
                 })
             }
@@ -289,7 +289,14 @@ impl App {
                     .parse()
                     .expect("choice from the list");
                 let note = form.get("checked").text.clone();
-                let on = parse_day(&form.get("on").text);
+                let on = match day_field(&form, "on") {
+                    Ok(on) => on,
+                    Err(e) => {
+                        form.error = Some(e);
+                        self.popups.push(Popup::Form { form, purpose });
+                        return;
+                    }
+                };
                 match form.get("outcome").value() {
                     "request more ID" => self.take_step(id, Step::RequestId { note }, on),
                     o => {
@@ -311,13 +318,43 @@ impl App {
                     }
                 }
             }
-            Purpose::Pause(id) => self.take_step(
-                id,
-                Step::Pause {
-                    reason: form.get("reason").text.clone(),
-                },
-                None,
-            ),
+            Purpose::Pause(id) => match day_field(&form, "on") {
+                Err(e) => Err(e),
+                Ok(on) => self.take_step(
+                    id,
+                    Step::Pause {
+                        reason: form.get("reason").text.clone(),
+                    },
+                    on,
+                ),
+            },
+            Purpose::Resume(id) => match day_field(&form, "on") {
+                Err(e) => Err(e),
+                Ok(on) => self.take_step(id, Step::Resume, on),
+            },
+            Purpose::RequestId(id) => match day_field(&form, "on") {
+                Err(e) => Err(e),
+                Ok(on) => {
+                    // The clock's effect, and a word if the ask comes late,
+                    // in front of the officer before it is taken.
+                    let step = Step::RequestId {
+                        note: form.get("note").text.clone(),
+                    };
+                    let day = on.unwrap_or(self.desk.today());
+                    self.check_then_confirm(id, step, on, "Request more ID", |before, after| {
+                        let late = before
+                            .case
+                            .late_id_request(day)
+                            .map(|w| format!("\n\n⚠ {w}"))
+                            .unwrap_or_default();
+                        format!(
+                            "Ask the requester of {id} for more identification, on {day}?\nClock now:  {}\nAfter:      {}{late}",
+                            before.clock.explain(),
+                            after.clock.explain()
+                        )
+                    })
+                }
+            },
             Purpose::Fee(id) => self.take_step(
                 id,
                 Step::RequestFee {
@@ -332,7 +369,7 @@ impl App {
                 let step = Step::Extend {
                     reason: form.get("reason").text.clone(),
                 };
-                self.check_then_confirm(id, step, "Extend the deadline", |after| {
+                self.check_then_confirm(id, step, None, "Extend the deadline", |_, after| {
                     let due = after
                         .clock
                         .effective_due()
@@ -391,7 +428,7 @@ impl App {
                         // in the form, which stays open.
                         let refused = self
                             .desk
-                            .dry_run(&v.case, &Step::Close(closing.clone()))
+                            .dry_run(&v.case, &Step::Close(closing.clone()), None)
                             .err();
                         match (checked, refused) {
                             (Err(missing), _) => Err(format!(
@@ -417,6 +454,7 @@ impl App {
                                     body: format!("Close {id} as {outcome}?\nReason: {reason}{fee_line}{open_line}{owed}\nA closed case cannot be reopened."),
                                     case: id,
                                     step: Step::Close(closing),
+                                    on: None,
                                 });
                                 Ok(())
                             }
@@ -439,17 +477,19 @@ impl App {
         &mut self,
         id: crate::domain::CaseId,
         step: Step,
+        on: Option<NaiveDate>,
         title: &str,
-        body: impl FnOnce(&crate::service::CaseView) -> String,
+        body: impl FnOnce(&crate::service::CaseView, &crate::service::CaseView) -> String,
     ) -> Result<(), String> {
         let v = self.desk.case(id).map_err(|e| e.to_string())?;
-        let after = self.desk.dry_run(&v.case, &step)?;
-        let body = body(&self.desk.view(after));
+        let after = self.desk.dry_run(&v.case, &step, on)?;
+        let body = body(&v, &self.desk.view(after));
         self.popups.push(Popup::Confirm {
             title: title.into(),
             body,
             case: id,
             step,
+            on,
         });
         Ok(())
     }
@@ -650,6 +690,69 @@ pub fn verify_form(id: CaseId, today: NaiveDate) -> Form {
                 "the day ID arrived / was checked",
             ),
         ],
+    )
+}
+
+/// A day typed in a form's field: `None` when left empty (today), an
+/// error naming the field when it is not a day (never silently today).
+pub(super) fn day_field(form: &Form, key: &str) -> Result<Option<NaiveDate>, String> {
+    let f = form.get(key);
+    let text = f.text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_day(text).map(Some).ok_or_else(|| {
+        format!(
+            "{}: '{}' is not a day (YYYY-MM-DD)",
+            f.label.trim(),
+            crate::domain::text::inert(text)
+        )
+    })
+}
+
+fn day(key: &'static str, label: &'static str, today: NaiveDate, hint: &'static str) -> Field {
+    Field::text(key, label, &today.format("%Y-%m-%d").to_string(), hint)
+}
+
+pub fn request_id_form(id: CaseId, today: NaiveDate) -> Form {
+    Form::new(
+        format!("Request more ID for {id}"),
+        vec![
+            day(
+                "on",
+                "Asked on",
+                today,
+                "the day the request for ID went out",
+            ),
+            Field::text(
+                "note",
+                "Asked for",
+                "",
+                "what was asked for (never a copy of a document)",
+            ),
+        ],
+    )
+}
+
+pub fn pause_form(id: CaseId, today: NaiveDate) -> Form {
+    Form::new(
+        format!("Pause {id} for clarification"),
+        vec![
+            Field::text("reason", "Reason", "", "what was asked of the requester"),
+            day("on", "Asked on", today, "the day the question went out"),
+        ],
+    )
+}
+
+pub fn resume_form(id: CaseId, today: NaiveDate) -> Form {
+    Form::new(
+        format!("Resume {id}"),
+        vec![day(
+            "on",
+            "Answered on",
+            today,
+            "the day the clarification came",
+        )],
     )
 }
 

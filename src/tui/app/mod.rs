@@ -11,7 +11,7 @@ pub use records::AuditView;
 pub use rights::PendingExport;
 
 use forms::{close_form, fee_form, reason_form};
-pub use forms::{intake_form, parse_day, verify_form};
+pub use forms::{intake_form, parse_day, pause_form, request_id_form, resume_form, verify_form};
 
 use super::form::{Field, Form};
 use super::keymap::{Action, KeyMap, Scope, ALL_ACTIONS};
@@ -43,6 +43,10 @@ pub enum Purpose {
     Import,
     Verify(CaseId),
     Pause(CaseId),
+    /// More ID asked for (the day and what was asked).
+    RequestId(CaseId),
+    /// The clarification came (the day).
+    Resume(CaseId),
     Extend(CaseId),
     Task(CaseId),
     Note(CaseId),
@@ -83,6 +87,8 @@ pub enum Popup {
         body: String,
         case: CaseId,
         step: Step,
+        /// The day the step counts from (`None`: today).
+        on: Option<NaiveDate>,
     },
     Message {
         title: String,
@@ -838,14 +844,7 @@ impl App {
                     let today = self.desk.today();
                     let (form, purpose) = match action {
                         Verify => (verify_form(id, today), Purpose::Verify(id)),
-                        Pause => (
-                            reason_form(
-                                &format!("Pause {id} for clarification"),
-                                "reason",
-                                "what was asked of the requester",
-                            ),
-                            Purpose::Pause(id),
-                        ),
+                        Pause => (pause_form(id, today), Purpose::Pause(id)),
                         Extend => (
                             reason_form(
                                 &format!("Extend {id} by two months"),
@@ -886,6 +885,7 @@ impl App {
                             body: format!("Record that the fee of {amount} asked on {on} for {id} was paid today?\nThe time to answer starts again from today."),
                             case: id,
                             step: Step::FeePaid,
+                            on: None,
                         }),
                         None => self.popups.push(Popup::Form {
                             form: fee_form(id),
@@ -896,17 +896,18 @@ impl App {
             }
             RequestId => {
                 if let Some(id) = self.current_case() {
-                    self.popups.push(Popup::Confirm {
-                        title: "Request more ID".into(),
-                        body: format!("Ask the requester of {id} for more identification?\nThe clock stops until it arrives."),
-                        case: id,
-                        step: Step::RequestId { note: String::new() },
+                    self.popups.push(Popup::Form {
+                        form: request_id_form(id, self.desk.today()),
+                        purpose: Purpose::RequestId(id),
                     });
                 }
             }
             Resume => {
                 if let Some(id) = self.current_case() {
-                    let _ = self.take_step(id, Step::Resume, None);
+                    self.popups.push(Popup::Form {
+                        form: resume_form(id, self.desk.today()),
+                        purpose: Purpose::Resume(id),
+                    });
                 }
             }
             MarkReady => {

@@ -95,6 +95,7 @@ impl App {
                 body,
                 case,
                 step,
+                on,
             } => match ev.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
                     if matches!(step, Step::Close(_)) {
@@ -109,7 +110,7 @@ impl App {
                             expected,
                         });
                     } else {
-                        let _ = self.take_step(case, step, None);
+                        let _ = self.take_step(case, step, on);
                     }
                 }
                 KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
@@ -119,6 +120,7 @@ impl App {
                     body,
                     case,
                     step,
+                    on,
                 }),
             },
             Popup::Palette {
