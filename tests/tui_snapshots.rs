@@ -70,10 +70,17 @@ fn help_and_palette() {
     let (_t, mut a) = demo();
     key(&mut a, Char('?'));
     snap("help_80x24", &a, 80, 24);
+    snap("help_40x10", &a, 40, 10);
+    // Searching the help: the queue's words are explained there too.
+    key(&mut a, Char('/'));
+    typ(&mut a, "era");
+    snap("help_search_80x24", &a, 80, 24);
+    key(&mut a, Esc);
     key(&mut a, Esc);
     key(&mut a, Char(':'));
     typ(&mut a, "ca");
     snap("palette_80x24", &a, 80, 24);
+    snap("palette_40x10", &a, 40, 10);
 }
 
 #[test]
@@ -223,6 +230,7 @@ fn records_and_audit_views() {
     let (_t, mut a) = demo();
     key(&mut a, Char('T'));
     snap("records_80x24", &a, 80, 24);
+    snap("records_40x10", &a, 40, 10);
     key(&mut a, Char('q'));
     key(&mut a, Char('A'));
     key(&mut a, Char('t')); // filter to the first kind (alphabetical): `closed` in the demo

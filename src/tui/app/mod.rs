@@ -72,6 +72,8 @@ pub enum Purpose {
 pub enum Popup {
     Help {
         scroll: u16,
+        /// What is typed after `/`: only matching keys are shown.
+        search: Option<String>,
     },
     Palette {
         filter: String,
@@ -400,6 +402,8 @@ pub struct App {
     /// The furthest the case screen scrolls, as last drawn (a view's
     /// measure, so `G` and scrolling stop at the last line).
     pub case_scroll_max: std::cell::Cell<u16>,
+    /// The same for the help popup.
+    pub popup_scroll_max: std::cell::Cell<u16>,
     /// Versions a step in progress is based on, recorded when another
     /// officer's change arrived while a form or confirmation was open.
     editing_base: std::collections::HashMap<CaseId, u64>,
@@ -445,6 +449,7 @@ impl App {
             case_flags: crate::lookup::Flags::default(),
             guide: Default::default(),
             case_scroll_max: std::cell::Cell::new(u16::MAX),
+            popup_scroll_max: std::cell::Cell::new(u16::MAX),
             editing_base: Default::default(),
             import_folder: None,
             import_sources: prefs.import_sources.clone(),
@@ -735,7 +740,10 @@ impl App {
         }
         match action {
             Quit => self.quit = true,
-            Help => self.popups.push(Popup::Help { scroll: 0 }),
+            Help => self.popups.push(Popup::Help {
+                scroll: 0,
+                search: None,
+            }),
             Import => {
                 if self.importing {
                     self.say("an import is already running");

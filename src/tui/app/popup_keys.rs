@@ -9,16 +9,73 @@ impl App {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         let top = self.popups.pop().expect("a popup is open");
         match top {
-            Popup::Help { scroll } => match ev.code {
-                KeyCode::Char('j') | KeyCode::Down => self.popups.push(Popup::Help {
-                    scroll: scroll.saturating_add(1),
+            Popup::Help {
+                scroll,
+                search: Some(mut s),
+            } => match ev.code {
+                // Typing searches; ↑/↓ scroll what matches; esc shows all.
+                KeyCode::Esc => self.popups.push(Popup::Help {
+                    scroll: 0,
+                    search: None,
                 }),
-                KeyCode::Char('k') | KeyCode::Up => self.popups.push(Popup::Help {
-                    scroll: scroll.saturating_sub(1),
+                KeyCode::Char('c') if ctrl => {}
+                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
+                    let scroll = help_scroll(scroll, ev.code, self.popup_scroll_max.get());
+                    self.popups.push(Popup::Help {
+                        scroll,
+                        search: Some(s),
+                    })
+                }
+                KeyCode::Backspace => {
+                    let search = s.pop().map(|_| s);
+                    self.popups.push(Popup::Help { scroll: 0, search })
+                }
+                KeyCode::Enter => self.popups.push(Popup::Help {
+                    scroll: 0,
+                    search: Some(s),
                 }),
+                KeyCode::Char(c) if !ctrl => {
+                    s.push(c);
+                    self.popups.push(Popup::Help {
+                        scroll: 0,
+                        search: Some(s),
+                    })
+                }
+                _ => self.popups.push(Popup::Help {
+                    scroll,
+                    search: Some(s),
+                }),
+            },
+            Popup::Help {
+                scroll,
+                search: None,
+            } => match ev.code {
+                KeyCode::Char('/') => self.popups.push(Popup::Help {
+                    scroll: 0,
+                    search: Some(String::new()),
+                }),
+                KeyCode::Char('j')
+                | KeyCode::Down
+                | KeyCode::Char('k')
+                | KeyCode::Up
+                | KeyCode::PageDown
+                | KeyCode::PageUp
+                | KeyCode::Char('g')
+                | KeyCode::Char('G')
+                | KeyCode::Home
+                | KeyCode::End => {
+                    let scroll = help_scroll(scroll, ev.code, self.popup_scroll_max.get());
+                    self.popups.push(Popup::Help {
+                        scroll,
+                        search: None,
+                    })
+                }
                 KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => {}
                 KeyCode::Char('c') if ctrl => {}
-                _ => self.popups.push(Popup::Help { scroll }),
+                _ => self.popups.push(Popup::Help {
+                    scroll,
+                    search: None,
+                }),
             },
             Popup::Plan {
                 proposal,
@@ -356,4 +413,18 @@ impl App {
             .filter(|a| f.is_empty() || a.name().contains(&f) || a.describe().contains(&f))
             .collect()
     }
+}
+
+/// Where a scroll key takes the help, stopping at its last page.
+fn help_scroll(scroll: u16, code: KeyCode, max: u16) -> u16 {
+    match code {
+        KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+        KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+        KeyCode::PageDown => scroll.saturating_add(10),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Char('g') | KeyCode::Home => 0,
+        KeyCode::Char('G') | KeyCode::End => max,
+        _ => scroll,
+    }
+    .min(max)
 }

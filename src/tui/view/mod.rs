@@ -144,6 +144,18 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("y/enter".into(), "yes".into()),
             ("n/esc".into(), "no".into()),
         ],
+        Some(Popup::Help { search: None, .. }) => vec![
+            ("/".into(), "search".into()),
+            ("j/k".into(), "scroll".into()),
+            ("q/esc".into(), "close".into()),
+        ],
+        Some(Popup::Help {
+            search: Some(_), ..
+        }) => vec![
+            ("type".into(), "search".into()),
+            ("↑/↓".into(), "scroll".into()),
+            ("esc".into(), "all keys".into()),
+        ],
         Some(Popup::Palette { .. }) => vec![
             ("type".into(), "filter".into()),
             ("↑/↓".into(), "choose".into()),

@@ -45,7 +45,7 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
 
 pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
     match popup {
-        Popup::Help { scroll } => help(app, *scroll, area, buf),
+        Popup::Help { scroll, search } => help(app, *scroll, search.as_deref(), area, buf),
         Popup::Letter {
             letter: kind,
             report,
@@ -151,52 +151,148 @@ fn sized_box(app: &App, title: &str, lines: Vec<Line>, w: u16, area: Rect, buf: 
     paragraph.render(r, buf);
 }
 
-fn help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
-    let mut lines = Vec::new();
+/// The help's sections: (title, rows of (keys, what they do)). The key
+/// table's bindings, the form and field keys, and the queue's legend.
+pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
     for scope in [Scope::Queue, Scope::Case, Scope::Global] {
-        lines.push(Line::from(Span::styled(scope.title(), t.header())));
-        for b in app
+        let rows = app
             .keymap
             .bindings
             .iter()
             .filter(|b| b.scope == scope && !b.keys.is_empty())
-        {
-            let keys = b
-                .keys
-                .iter()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<22}"), t.key()),
-                Span::raw(b.action.describe()),
-            ]));
+            .map(|b| {
+                let keys = b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+                (keys.join(" "), b.action.describe().to_string())
+            })
+            .collect();
+        out.push((scope.title().to_string(), rows));
+    }
+    let pairs = |p: &[(&str, &str)]| {
+        p.iter()
+            .map(|(k, a)| (k.to_string(), a.to_string()))
+            .collect::<Vec<_>>()
+    };
+    out.push(("In forms".into(), pairs(FORM_KEYS)));
+    out.push(("In a text field".into(), pairs(FIELD_KEYS)));
+    let mut legend: Vec<(String, String)> = crate::domain::Right::ALL
+        .iter()
+        .map(|r| (r.code().to_string(), format!("{r} ({})", r.article())))
+        .collect();
+    legend.extend(pairs(QUEUE_LEGEND));
+    out.push(("The queue's words".into(), legend));
+    out
+}
+
+/// The queue's columns and clock words, for `?`.
+const QUEUE_LEGEND: &[(&str, &str)] = &[
+    (
+        "RECVD",
+        "the day the request was received (the clock counts from it)",
+    ),
+    (
+        "DUE",
+        "the day the answer is due (after an extension, the new day)",
+    ),
+    ("OVERDUE 3d", "the due day passed three days ago"),
+    ("DUE TODAY", "due today"),
+    ("DUE SOON 4d", "due within a week"),
+    (
+        "on hold",
+        "the clock waits: ID or a fee was asked for and has not come",
+    ),
+    ("clarifying", "paused: the requester was asked to clarify"),
+];
+
+/// Rows of two columns, the second wrapped at word boundaries under itself.
+fn two_columns(
+    rows: &[(String, String)],
+    width: usize,
+    key: ratatui::style::Style,
+) -> Vec<Line<'static>> {
+    // The keys' column narrows on a narrow screen (keys longer than it
+    // get a line of their own).
+    let keys_col = 24.min(width * 2 / 5).max(8);
+    let room = width.saturating_sub(keys_col).max(12);
+    let mut out = Vec::new();
+    for (k, what) in rows {
+        let mut parts: Vec<String> = Vec::new();
+        for word in what.split(' ') {
+            match parts.last_mut() {
+                Some(l) if l.chars().count() + 1 + word.chars().count() <= room => {
+                    l.push(' ');
+                    l.push_str(word);
+                }
+                _ => parts.push(word.to_string()),
+            }
+        }
+        let pad = keys_col - 2;
+        let keys = format!("  {k:<pad$}");
+        let wide = keys.chars().count() > keys_col;
+        for (i, p) in parts.into_iter().enumerate() {
+            let lead = if i == 0 && !wide {
+                Span::styled(keys.clone(), key)
+            } else {
+                Span::raw(" ".repeat(keys_col))
+            };
+            if i == 0 && wide {
+                // Keys longer than their column get a line of their own.
+                out.push(Line::from(Span::styled(keys.clone(), key)));
+            }
+            out.push(Line::from(vec![lead, Span::raw(p)]));
         }
     }
-    lines.push(Line::from(Span::styled("In forms", t.header())));
-    for (k, a) in FORM_KEYS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {k:<22}"), t.key()),
-            Span::raw(*a),
-        ]));
-    }
-    lines.push(Line::from(Span::styled("In a text field", t.header())));
-    for (k, a) in FIELD_KEYS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {k:<22}"), t.key()),
-            Span::raw(*a),
-        ]));
-    }
+    out
+}
+
+fn help(app: &App, scroll: u16, search: Option<&str>, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
     let r = centered(
         area,
-        area.width.saturating_sub(4).min(70),
+        area.width.saturating_sub(4).min(76),
         area.height.saturating_sub(2),
     );
+    let width = usize::from(r.width.saturating_sub(2));
+    let needle = search.map(|s| s.to_lowercase()).unwrap_or_default();
+    let mut lines = Vec::new();
+    if let Some(s) = search {
+        lines.push(Line::from(vec![
+            Span::styled("/ ", t.key()),
+            Span::raw(inert(s).into_owned()),
+            Span::styled("▏", t.key()),
+        ]));
+    }
+    for (title, rows) in help_sections(app) {
+        let rows: Vec<(String, String)> = rows
+            .into_iter()
+            .filter(|(k, a)| {
+                needle.is_empty()
+                    || k.to_lowercase().contains(&needle)
+                    || a.to_lowercase().contains(&needle)
+                    || title.to_lowercase().contains(&needle)
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(title, t.header())));
+        lines.extend(two_columns(&rows, width, t.key()));
+    }
+    if lines.len() <= 1 && search.is_some() {
+        lines.push(Line::from(Span::styled(" nothing matches", t.muted())));
+    }
+    // Scrolling stops with the last line at the bottom.
+    let room = usize::from(r.height.saturating_sub(2));
+    let max = u16::try_from(lines.len().saturating_sub(room)).unwrap_or(u16::MAX);
+    app.popup_scroll_max.set(max);
+    let title = match search {
+        Some(_) => "Keys — type to search, esc: all",
+        None => "Keys — / search, j/k scroll, q close",
+    };
     Clear.render(r, buf);
     Paragraph::new(lines)
-        .block(frame(app, "Keys (j/k scroll, q close)"))
-        .scroll((scroll, 0))
+        .block(frame(app, title))
+        .scroll((scroll.min(max), 0))
         .render(r, buf);
 }
 
@@ -260,17 +356,31 @@ fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffe
         Span::raw(inert(filter).into_owned()),
         Span::styled("▏", t.key()),
     ])];
-    let want = u16::try_from(matches.len().clamp(1, ALL_ACTIONS.len()) + 3).unwrap_or(u16::MAX);
-    let r = centered(
-        area,
-        area.width.saturating_sub(4).min(64),
-        area.height.saturating_sub(2).min(want),
-    );
-    let room = usize::from(r.height.saturating_sub(3)).max(1);
+    let w = area.width.saturating_sub(4).min(76);
+    // The chosen action's whole description, wrapped, under the list.
+    let about = matches
+        .get(selected)
+        .map(|a| format!(" {}: {}", a.name(), a.describe()));
+    let about_rows = about.as_ref().map_or(0, |a| {
+        a.chars().count() / usize::from(w.saturating_sub(2)).max(1) + 1
+    });
+    let want = u16::try_from(matches.len().clamp(1, ALL_ACTIONS.len()) + 4 + about_rows)
+        .unwrap_or(u16::MAX);
+    let r = centered(area, w, area.height.saturating_sub(2).min(want));
+    // Rows: the filter, the actions, a blank and the chosen action's whole
+    // description (a row's is cut with "…" where the box is narrow).
+    let room = usize::from(r.height).saturating_sub(4 + about_rows).max(1);
     let start = selected.saturating_sub(room - 1);
+    let inner = usize::from(r.width.saturating_sub(2));
     for (i, a) in matches.iter().enumerate().skip(start).take(room) {
         let keys = app.keymap.keys_label(app.scope(), *a);
-        let text = format!(" {:<14} {:<34} {}", a.name(), a.describe(), keys);
+        let what = inner.saturating_sub(17 + keys.chars().count() + 1).max(8);
+        let text = format!(
+            " {:<15} {:<what$} {}",
+            a.name(),
+            crate::domain::text::clip(a.describe(), what),
+            keys
+        );
         let style = if i == selected {
             t.selected()
         } else {
@@ -281,8 +391,13 @@ fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffe
     if matches.is_empty() {
         lines.push(Line::from(Span::styled(" no action matches", t.muted())));
     }
+    if let Some(a) = about {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(a, t.muted())));
+    }
     Clear.render(r, buf);
     Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
         .block(frame(app, "Actions"))
         .render(r, buf);
 }

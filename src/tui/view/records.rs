@@ -6,7 +6,7 @@ use crate::tui::app::{App, AuditView};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use std::collections::BTreeMap;
 
 fn big(area: Rect) -> Rect {
@@ -108,13 +108,17 @@ pub fn records(
         lines.push(Line::from(Span::styled("no closed case yet", t.muted())));
     }
     Clear.render(r, buf);
-    Paragraph::new(lines)
-        .scroll((scroll, 0))
+    // The summary lines wrap at word boundaries rather than being cut;
+    // scrolling stops with the last line at the bottom.
+    let page = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
         .block(Block::bordered().title(Span::styled(
             " Records (j/k scroll, q close; X exports the closure log) ",
             t.title(),
-        )))
-        .render(r, buf);
+        )));
+    let rows = page.line_count(r.width.saturating_sub(2));
+    let max = u16::try_from(rows.saturating_sub(usize::from(r.height))).unwrap_or(u16::MAX);
+    page.scroll((scroll.min(max), 0)).render(r, buf);
 }
 
 pub fn audit(app: &App, v: &AuditView, area: Rect, buf: &mut Buffer) {
