@@ -136,6 +136,17 @@ fn case_popups() {
     key(&mut a, Esc);
     key(&mut a, Char('c'));
     snap("close_form_80x24", &a, 80, 24);
+    snap("close_form_40x10", &a, 40, 10);
+    // At 40×10 the focused field stays in view as the officer moves down.
+    keys(&mut a, &[Tab, Tab, Tab, Tab, Tab]);
+    snap("close_form_last_field_40x10", &a, 40, 10);
+    keys(&mut a, &[BackTab, BackTab, BackTab, BackTab, BackTab]);
+    // A refusal needs no reason for the open work, and the form says so.
+    key(&mut a, Right);
+    key(&mut a, Right);
+    snap("close_form_refused_80x24", &a, 80, 24);
+    key(&mut a, Left);
+    key(&mut a, Left);
     keys(&mut a, &[Tab, Tab, Tab]);
     typ(&mut a, "all sources done");
     keys(&mut a, &[Enter, Enter]);

@@ -819,21 +819,30 @@ pub(super) fn close_form(v: &crate::service::CaseView, today: NaiveDate) -> Form
         fields.push(Field::text(GAP_KEYS[i], GAP_LABELS[i], "", hint));
     }
     let mut form = Form::new(format!("Close {id}"), fields);
-    form.intro = if gaps.is_empty() {
-        vec!["Nothing is open: every task is done.".into()]
-    } else {
-        let mut l = vec![format!(
-            "Still open ({}) — to close as fulfilled, say why for each:",
-            gaps.len()
-        )];
-        l.extend(gaps.iter().map(|g| format!("• {}", g.what)));
-        l
-    };
-    // A notice owed and never sent does not bar the close; it is said first.
-    for owed in v.owed.iter().rev() {
-        form.intro.insert(0, format!("⚠ {owed}"));
-    }
+    form.intro = close_intro(v, Outcome::ALL[0]);
     form
+}
+
+/// What the close form says above its fields, for the outcome chosen: the
+/// work still open, and whether that outcome must explain it.
+pub(super) fn close_intro(v: &crate::service::CaseView, outcome: Outcome) -> Vec<String> {
+    let gaps = crate::domain::closure::open_gaps(&v.case);
+    let mut intro: Vec<String> = v.owed.iter().map(|o| format!("⚠ {o}")).collect();
+    if gaps.is_empty() {
+        intro.push("Nothing is open: every task is done.".into());
+    } else if outcome.is_granted() {
+        intro.push(format!(
+            "Still open ({}) — to close as {outcome}, say why for each:",
+            gaps.len()
+        ));
+        intro.extend(gaps.iter().map(|g| format!("• {}", g.what)));
+    } else {
+        intro.push(format!(
+            "Still open ({}) — closing as {outcome} needs no reason for it.",
+            gaps.len()
+        ));
+    }
+    intro
 }
 
 /// The gap reasons typed into a closure form, matched to the case's gaps.

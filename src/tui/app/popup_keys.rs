@@ -390,6 +390,15 @@ impl App {
                     if purpose == Purpose::Intake && form.get("requester").value() == "subject" {
                         form.get_mut("requester_name").error = None;
                     }
+                    // The close form says what the chosen outcome must explain.
+                    if let Purpose::Close(id) = purpose {
+                        if form.focused().key == "outcome" {
+                            let outcome = form.get("outcome").value().parse().ok();
+                            if let (Some(v), Some(o)) = (self.shown(id), outcome) {
+                                form.intro = super::forms::close_intro(v, o);
+                            }
+                        }
+                    }
                     // A format or charset chosen: the file is read again at once.
                     if purpose == Purpose::Import
                         && matches!(form.focused().key, "format" | "encoding")

@@ -138,6 +138,27 @@ fn box_text(app: &App, title: &str, lines: Vec<Line>, area: Rect, buf: &mut Buff
 
 /// A centred, bordered box as tall as its wrapped lines need.
 fn sized_box(app: &App, title: &str, lines: Vec<Line>, w: u16, area: Rect, buf: &mut Buffer) {
+    sized_box_showing(app, title, lines, None, w, area, buf)
+}
+
+/// A box sized to its lines; when the screen is shorter than them, it
+/// scrolls so that line `keep` (a form's focused field) stays in view.
+fn sized_box_showing(
+    app: &App,
+    title: &str,
+    lines: Vec<Line>,
+    keep: Option<usize>,
+    w: u16,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let inner = w.saturating_sub(2);
+    // Rows the lines before `keep` take once wrapped (and `keep` itself).
+    let upto = keep.map(|k| {
+        Paragraph::new(lines[..(k + 1).min(lines.len())].to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner)
+    });
     // Ask the paragraph how many rows its word wrapping takes: counting
     // characters underestimated wrapped lines and clipped the form's last line.
     let paragraph = Paragraph::new(lines)
@@ -145,10 +166,14 @@ fn sized_box(app: &App, title: &str, lines: Vec<Line>, w: u16, area: Rect, buf: 
         .block(frame(app, title));
     // (It wraps at the width it is given and adds the block's top and bottom,
     // so give it the width inside the borders.)
-    let rows = paragraph.line_count(w.saturating_sub(2));
+    let rows = paragraph.line_count(inner);
     let r = centered(area, w, u16::try_from(rows).unwrap_or(u16::MAX));
+    let room = usize::from(r.height.saturating_sub(2));
+    let scroll = upto.map_or(0, |u| u.saturating_sub(room));
     Clear.render(r, buf);
-    paragraph.render(r, buf);
+    paragraph
+        .scroll((u16::try_from(scroll).unwrap_or(0), 0))
+        .render(r, buf);
 }
 
 /// The help's sections: (title, rows of (keys, what they do)). The key
@@ -404,11 +429,22 @@ fn palette(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut Buffe
 
 fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let mut lines: Vec<Line> = form
-        .intro
+    // On a short screen the intro gives way to the fields: its first line,
+    // and how many more a taller window shows.
+    let intro: Vec<String> = if area.height < 20 && form.intro.len() > 1 {
+        vec![format!(
+            "{} (+{} lines in a taller window)",
+            form.intro[0],
+            form.intro.len() - 1
+        )]
+    } else {
+        form.intro.clone()
+    };
+    let mut lines: Vec<Line> = intro
         .iter()
         .map(|l| Line::from(Span::styled(inert(l).into_owned(), t.muted())))
         .collect();
+    let focus_line = lines.len() + form.focus;
     for (i, f) in form.fields.iter().enumerate() {
         let focus = i == form.focus;
         let marker = if focus {
@@ -503,10 +539,11 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
             t.error(),
         )));
     }
-    sized_box(
+    sized_box_showing(
         app,
         &form.title,
         lines,
+        Some(focus_line),
         area.width.saturating_sub(2).min(78),
         area,
         buf,

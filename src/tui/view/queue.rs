@@ -73,7 +73,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let (headers, widths): (Vec<&str>, Vec<Constraint>) = match width {
         Width::Narrow => (
-            vec!["ID", "SUBJECT", "DUE"],
+            // The column holds the clock's words ("OVERDUE 3d", "30d left").
+            vec!["ID", "SUBJECT", "LEFT"],
             vec![
                 Constraint::Length(13),
                 Constraint::Fill(1),
