@@ -620,3 +620,36 @@ fn a_pasted_line_lands_in_the_field_and_the_shell_keys_edit_it() {
         "bracketed paste was asked for, and given back on the way out"
     );
 }
+
+#[test]
+fn colours_come_in_the_form_the_terminal_declares() {
+    for (term_name, red, forbidden) in [
+        (
+            "linux",
+            Some(&b"31m"[..]),
+            &[&b"38;5;"[..], b"[59m", b";90m"][..],
+        ),
+        (
+            "xterm-16color",
+            Some(&b"31m"[..]),
+            &[&b"38;5;"[..], b"[59m"][..],
+        ),
+        ("vt100", None, &[&b"31m"[..], b"38;5;", b"[59m"][..]),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let mut term = Term::spawn(t.path(), &["--demo"], &[("TERM", term_name)]);
+        term.wait_for("OVERDUE");
+        term.send("q");
+        assert!(term.wait_exit().success());
+        for bad in forbidden {
+            assert!(
+                !contains(&term.raw, bad),
+                "TERM={term_name}: the desk wrote {:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        if let Some(red) = red {
+            assert!(contains(&term.raw, red), "TERM={term_name}: OVERDUE in red");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! [`keymap::Action`]s, one `update`, views that only draw, popups on a stack.
 
 pub mod app;
+pub mod colour;
 pub mod form;
 pub mod keymap;
 pub mod line_edit;
@@ -18,7 +19,6 @@ use crate::remote::backend::Backend;
 use app::{App, Effect, Msg};
 use keymap::KeyMap;
 use prefs::Prefs;
-use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,7 +70,8 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     let panic_key = std::env::var("RIGHTSDESK_TEST_PANIC_KEY").ok();
 
     let mut guard = term::TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let depth = colour::Depth::from_env();
+    let mut terminal = Terminal::new(colour::DepthBackend::new(std::io::stdout(), depth))?;
     if let Ok(s) = terminal.size() {
         app.update(Msg::Resize {
             width: s.width,
@@ -143,7 +144,7 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
                             ratatui::crossterm::terminal::ClearType::All
                         )
                     )?;
-                    terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+                    terminal = Terminal::new(colour::DepthBackend::new(std::io::stdout(), depth))?;
                 } else {
                     // A test hook: the pty test of the panic hook presses this key.
                     if let (Some(want), KeyCode::Char(c)) = (&panic_key, k.code) {
@@ -211,7 +212,7 @@ pub use work::export_closures;
 fn dispatch(
     app: &mut App,
     effects: Vec<Effect>,
-    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    terminal: &mut Terminal<colour::DepthBackend<std::io::Stdout>>,
     tx: &mpsc::Sender<Input>,
 ) {
     for effect in effects {

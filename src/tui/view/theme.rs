@@ -1,6 +1,8 @@
 //! Colours: the 16 named ones only, REVERSED for selection, and a monochrome
 //! theme when `NO_COLOR` is set. Meaning is never carried by colour alone:
-//! every coloured state also has its word (OVERDUE, DUE SOON).
+//! every coloured state also has its word (OVERDUE, DUE SOON). How a colour
+//! reaches the terminal (8, 16, 256 or true colour, from `TERM`) is
+//! `tui/colour.rs`'s business.
 
 use ratatui::style::{Color, Modifier, Style};
 
