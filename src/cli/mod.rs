@@ -330,8 +330,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Doctor { json } => {
-            use crate::store::doctor::{examine, Level};
-            let findings = examine(&dir);
+            use crate::store::doctor::{examine, Finding, Level};
+            let mut findings = examine(&dir);
+            findings.extend(crate::service::checkup::setup(
+                &dir,
+                chrono::Local::now().date_naive(),
+            ));
+            findings.sort_by_key(Finding::rank);
             if *json {
                 print_json(&findings);
             } else {
@@ -341,6 +346,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                         Level::Ok => "ok     ",
                         Level::Recoverable => "resumes",
                         Level::Problem => "PROBLEM",
+                        Level::Advice => "advice ",
                     };
                     outln!("  {tag} {}", f.what);
                 }

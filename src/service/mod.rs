@@ -2,6 +2,7 @@
 //! call. Each operation is one store transaction plus its audit entry.
 
 pub mod actor;
+pub mod checkup;
 pub mod demo;
 pub mod files_at_hand;
 pub mod index;

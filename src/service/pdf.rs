@@ -25,6 +25,21 @@ pub struct Font {
     cid_of: BTreeMap<char, u16>,
 }
 
+/// The characters of `sample` the shipped faces have no glyph for (the
+/// doctor's check that names in every script reach a PDF as themselves).
+pub fn missing_glyphs(sample: &str) -> Vec<char> {
+    [REGULAR, BOLD]
+        .into_iter()
+        .filter_map(|data| ttf_parser::Face::parse(data, 0).ok())
+        .flat_map(|face| {
+            sample
+                .chars()
+                .filter(|c| !c.is_whitespace() && face.glyph_index(*c).is_none())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 impl Font {
     pub fn regular() -> Font {
         Font::new(REGULAR, "DejaVuSans")

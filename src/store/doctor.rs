@@ -17,6 +17,8 @@ pub enum Level {
     Recoverable,
     /// Needs a person.
     Problem,
+    /// Works, but is worth a look (the shipped organisation's name, say).
+    Advice,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,9 +27,16 @@ pub struct Finding {
     pub what: String,
 }
 
-fn ok(what: impl Into<String>) -> Finding {
+pub(crate) fn ok(what: impl Into<String>) -> Finding {
     Finding {
         level: Level::Ok,
+        what: what.into(),
+    }
+}
+
+pub(crate) fn advice(what: impl Into<String>) -> Finding {
+    Finding {
+        level: Level::Advice,
         what: what.into(),
     }
 }
@@ -39,7 +48,7 @@ fn recoverable(what: impl Into<String>) -> Finding {
     }
 }
 
-fn problem(what: impl Into<String>) -> Finding {
+pub(crate) fn problem(what: impl Into<String>) -> Finding {
     Finding {
         level: Level::Problem,
         what: what.into(),
@@ -159,12 +168,20 @@ pub fn examine(data_dir: &Path) -> Vec<Finding> {
         Ok(free) => out.push(ok(format!("{} MiB free on the disk", free >> 20))),
         Err(_) => {}
     }
-    out.sort_by_key(|f| match f.level {
-        Level::Problem => 0,
-        Level::Recoverable => 1,
-        Level::Ok => 2,
-    });
+    out.sort_by_key(Finding::rank);
     out
+}
+
+impl Finding {
+    /// Most important first: problems, then what resumes, advice, and what is well.
+    pub fn rank(&self) -> u8 {
+        match self.level {
+            Level::Problem => 0,
+            Level::Recoverable => 1,
+            Level::Advice => 2,
+            Level::Ok => 3,
+        }
+    }
 }
 
 fn examine_store(store: &Path, out: &mut Vec<Finding>) {
