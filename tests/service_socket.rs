@@ -321,7 +321,8 @@ fn the_shell_goes_through_a_running_service_and_others_are_kept_out() {
     };
     let mut server = Stopped(cmd(&["serve"]).spawn().unwrap());
     let server = &mut server.0;
-    for _ in 0..300 {
+    // Until the socket answers, for up to a minute (a slow machine).
+    for _ in 0..6000 {
         if UnixStream::connect(&socket).is_ok() {
             break;
         }

@@ -110,6 +110,30 @@ pub enum Command {
     },
     /// Rewrites the store so deleted and overwritten bytes are gone from disk.
     Rebuild,
+    /// Sets up an organisation of your own: its name, holiday calendar,
+    /// supervisory authority and DPO contact (asked for when not given and
+    /// the terminal can answer), and a catalogue of sources to edit
+    /// (`sources.toml`, from --sources or the shipped one).
+    Init {
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Holiday calendar (the jurisdiction), e.g. ireland, england-and-wales.
+        #[arg(long)]
+        calendar: Option<String>,
+        /// The supervisory authority letters name for a complaint (default:
+        /// the calendar's jurisdiction's).
+        #[arg(long)]
+        authority: Option<String>,
+        /// How the subject reaches your Data Protection Officer.
+        #[arg(long)]
+        dpo: Option<String>,
+        /// A catalogue of sources to start from (checked before anything is written).
+        #[arg(long, value_name = "FILE")]
+        sources: Option<PathBuf>,
+    },
+    /// The catalogue of sources (the data map): check an edited one.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Says what state the data directory is in (interrupted operations,
     /// modes, the chain key, free space), from its files alone: it opens no
     /// store and changes nothing.
@@ -145,6 +169,19 @@ pub enum Command {
         /// Carry it out (without it, only list what would be done)
         #[arg(long)]
         apply: bool,
+        /// Print JSON instead of text (outside text escaped)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Checks a catalogue (default: the data directory's sources.toml, else
+    /// the shipped one) and lists its sources; a bad one is refused naming
+    /// the file and line.
+    Check {
+        file: Option<PathBuf>,
         /// Print JSON instead of text (outside text escaped)
         #[arg(long)]
         json: bool,
@@ -663,6 +700,7 @@ mod tests {
             "closures export",    // its own --format jsonl
             "demo churn",         // the crash harness's child
             "demo generate",      // writes a CSV
+            "init",               // writes settings.toml and sources.toml
             "help",
         ];
         fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, bool)>) {

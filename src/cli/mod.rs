@@ -24,7 +24,7 @@ use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
 use crate::remote::ErrorKind;
 use crate::service::{paths, Desk, DeskError};
 use crate::store::StoreError;
-use args::{AuditCommand, CaseCommand, Cli, Command};
+use args::{AuditCommand, CaseCommand, Cli, Command, SourcesCommand};
 use std::path::PathBuf;
 
 /// Exit codes, so scripts can tell failures apart.
@@ -326,6 +326,70 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             if let Some(h) = head {
                 // The head leaves with every backup, for a record staff cannot edit.
                 crate::errln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
+            }
+            Ok(())
+        }
+        Command::Init {
+            organisation,
+            calendar,
+            authority,
+            dpo,
+            sources,
+        } => {
+            let ask = |what: &str, given: &Option<String>, default: Option<&str>| {
+                init_value(what, given.as_deref(), default)
+            };
+            let d = crate::domain::Settings::default();
+            let mut s = crate::domain::Settings {
+                organisation: ask("organisation's name", organisation, None)?,
+                calendar: ask(
+                    &format!(
+                        "jurisdiction's holiday calendar ({})",
+                        crate::domain::calendar::builtin_names().join(", ")
+                    ),
+                    calendar,
+                    Some(&d.calendar),
+                )?,
+                supervisory_authority: ask(
+                    "supervisory authority for complaints (empty: the calendar's jurisdiction's)",
+                    authority,
+                    Some(""),
+                )?,
+                dpo_contact: ask("Data Protection Officer's contact", dpo, None)?,
+                ..d
+            };
+            s.organisation = s.organisation.trim().to_string();
+            let catalogue = match sources {
+                Some(f) => std::fs::read_to_string(f)
+                    .map_err(|e| fail(exit::USAGE, format!("{}: {e}", f.display())))?,
+                None => crate::domain::source::BUILTIN_CATALOGUE.to_string(),
+            };
+            crate::service::paths::init_organisation(&dir, &s, &catalogue)?;
+            outln!(
+                "{} is set up for {}: settings.toml and sources.toml written.\nNext: edit sources.toml (one [[source]] per place personal data lives), then `rightsdesk sources check`.",
+                dir.display(),
+                crate::domain::text::inert(&s.organisation)
+            );
+            Ok(())
+        }
+        Command::Sources(SourcesCommand::Check { file, json }) => {
+            let c = match file {
+                Some(f) => {
+                    let text = std::fs::read_to_string(f)
+                        .map_err(|e| fail(exit::USAGE, format!("{}: {e}", f.display())))?;
+                    crate::domain::Catalogue::parse(&f.display().to_string(), &text)
+                        .map_err(|e| fail(exit::REFUSED, e.to_string()))?
+                }
+                None => crate::service::paths::load_catalogue(&dir)
+                    .map_err(|e| fail(exit::REFUSED, e.to_string()))?,
+            };
+            if *json {
+                print_json(&c);
+            } else {
+                outln!("{} sources, each valid:", c.sources.len());
+                for s in &c.sources {
+                    outln!("  {:<22} {}", s.id, crate::domain::text::inert(&s.name));
+                }
             }
             Ok(())
         }
@@ -939,5 +1003,43 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
             let c = desk.step(case.id, step, None)?;
             ack(c.id, c.version);
         }
+    }
+}
+
+/// A value for `init`: given on the command line, else asked for on the
+/// terminal (the default shown in brackets); from a script, a missing one
+/// that has no default is an error naming its flag.
+fn init_value(what: &str, given: Option<&str>, default: Option<&str>) -> Result<String, Failure> {
+    if let Some(v) = given {
+        return Ok(v.to_string());
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return default.map(str::to_string).ok_or_else(|| {
+            fail(
+                exit::USAGE,
+                format!("init: give the {what} (see `rightsdesk init --help`)"),
+            )
+        });
+    }
+    use std::io::Write as _;
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "{what}{}: ",
+        default
+            .filter(|d| !d.is_empty())
+            .map(|d| format!(" [{d}]"))
+            .unwrap_or_default()
+    );
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+    let v = line.trim();
+    match (v.is_empty(), default) {
+        (true, Some(d)) => Ok(d.to_string()),
+        (true, None) => Err(fail(exit::USAGE, format!("init: the {what} is needed"))),
+        _ => Ok(v.to_string()),
     }
 }

@@ -433,15 +433,21 @@ fn relation_words(r: super::case::Relation) -> &'static str {
     }
 }
 
-pub(super) fn authority(settings: &Settings) -> &'static str {
+/// The supervisory authority the subject may complain to: the settings'
+/// own, else the one of the calendar's jurisdiction.
+pub(super) fn authority(settings: &Settings) -> &str {
+    if !settings.supervisory_authority.trim().is_empty() {
+        return settings.supervisory_authority.trim();
+    }
     match settings.calendar.as_str() {
         "england-and-wales" => "the Information Commissioner's Office, ico.org.uk",
         _ => "the Data Protection Commission, dataprotection.ie",
     }
 }
 
-pub(super) fn contact(_settings: &Settings) -> &'static str {
-    "contact@infotrode.site"
+/// How the subject reaches the organisation's Data Protection Officer.
+pub(super) fn contact(settings: &Settings) -> &str {
+    settings.dpo_contact.trim()
 }
 
 /// The closing letter: what was done, per source, and for erasure when the

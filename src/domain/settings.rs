@@ -20,6 +20,18 @@ pub struct Settings {
     /// through it; every staff member may read and verify the audit.
     #[serde(default)]
     pub admins: Vec<String>,
+    /// The supervisory authority letters name for a complaint (empty: the
+    /// calendar's jurisdiction's, e.g. the Data Protection Commission).
+    #[serde(default)]
+    pub supervisory_authority: String,
+    /// How the subject reaches the Data Protection Officer (letters and
+    /// packages say it).
+    #[serde(default = "default_dpo")]
+    pub dpo_contact: String,
+}
+
+fn default_dpo() -> String {
+    "contact@infotrode.site".into()
 }
 
 impl Default for Settings {
@@ -30,6 +42,8 @@ impl Default for Settings {
             retention_years: 6,
             export_dir: "exports".into(),
             admins: Vec::new(),
+            supervisory_authority: String::new(),
+            dpo_contact: default_dpo(),
         }
     }
 }
@@ -59,13 +73,45 @@ impl Settings {
              # admins: who administers the team service (`rightsdesk serve`) besides its own\n\
              # user and root, as \"group:NAME\" or \"user:NAME\"; only they may back up, purge\n\
              # or rebuild through it.\n\
-             admins = []\n",
+             admins = []\n\
+             # supervisory_authority: named in letters for a complaint; empty: the calendar's\n\
+             # jurisdiction's (the Data Protection Commission, or the ICO for england-and-wales).\n\
+             supervisory_authority = \"\"\n\
+             # dpo_contact: how the subject reaches your Data Protection Officer.\n\
+             dpo_contact = \"{}\"\n",
             d.organisation,
             builtin_names().join(", "),
             d.calendar,
             d.retention_years,
-            d.export_dir
+            d.export_dir,
+            d.dpo_contact
         )
+    }
+
+    /// The settings file for these values, with the same comments.
+    pub fn to_file(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let admins: Vec<String> = self.admins.iter().map(|a| q(a)).collect();
+        let mut out = String::new();
+        for line in Settings::default_file().lines() {
+            let (key, _) = line.split_once(" = ").unwrap_or(("", ""));
+            let value = match key {
+                "organisation" => q(&self.organisation),
+                "calendar" => q(&self.calendar),
+                "retention_years" => self.retention_years.to_string(),
+                "export_dir" => q(&self.export_dir),
+                "admins" => format!("[{}]", admins.join(", ")),
+                "supervisory_authority" => q(&self.supervisory_authority),
+                "dpo_contact" => q(&self.dpo_contact),
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                    continue;
+                }
+            };
+            out.push_str(&format!("{key} = {value}\n"));
+        }
+        out
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Settings, SettingsError> {
@@ -88,6 +134,12 @@ impl Settings {
         })?;
         if s.organisation.trim().is_empty() {
             return Err(err("organisation", "must not be empty".into()));
+        }
+        if s.dpo_contact.trim().is_empty() {
+            return Err(err(
+                "dpo_contact",
+                "must not be empty: letters tell the subject how to reach the Data Protection Officer".into(),
+            ));
         }
         if !builtin_names().contains(&s.calendar.as_str()) {
             return Err(err(

@@ -144,9 +144,20 @@ impl Catalogue {
             return Err(err("file".into(), "lists no sources".into()));
         }
         let mut seen = BTreeSet::new();
+        // The line each `[[source]]` starts on, to name it in an error.
+        let starts: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == "[[source]]")
+            .map(|(n, _)| n + 1)
+            .collect();
         for (i, s) in cat.sources.iter().enumerate() {
             let entry = format!(
-                "source #{} ({})",
+                "{}source #{} ({})",
+                starts
+                    .get(i)
+                    .map(|n| format!("line {n}, "))
+                    .unwrap_or_default(),
                 i + 1,
                 if s.id.is_empty() { "no id" } else { &s.id }
             );
@@ -278,7 +289,10 @@ mod tests {
             &one("erasure = \"exempt\"\nretention = { months = 12, from = \"collection\" }\n"),
         )
         .unwrap_err();
-        assert_eq!(e.entry, "source #1 (crm)");
+        assert_eq!(
+            e.entry, "line 1, source #1 (crm)",
+            "the line the entry starts on"
+        );
         assert!(e.to_string().contains("legal basis"), "{e}");
         let e = Catalogue::parse(
             "s.toml",

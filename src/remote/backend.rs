@@ -112,6 +112,7 @@ impl Link {
             now: Now::System,
         };
         link.settings = Operations::settings(&link)?;
+        link.catalogue = Operations::catalogue(&link)?;
         link.calendar = HolidayCalendar::builtin(&link.settings.calendar)?;
         Ok(link)
     }

@@ -757,7 +757,7 @@ impl Desk {
         }
         let settings = paths::load_or_create_settings(data_dir)?;
         let calendar = HolidayCalendar::builtin(&settings.calendar)?;
-        let catalogue = Catalogue::builtin();
+        let catalogue = paths::load_catalogue(data_dir)?;
         let mut store = Store::open(&data_dir.join(paths::STORE_DIR))?;
         store.ensure_chain_key()?;
         let pseudo = crate::domain::pseudonym::Pseudonymiser::new(

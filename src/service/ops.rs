@@ -150,6 +150,9 @@ macro_rules! operations {
 operations! {
     /// The settings the store runs by (calendar, organisation, admins).
     Read fn settings() -> Settings;
+    /// The catalogue of sources the store works by (the organisation's own
+    /// `sources.toml`, else the shipped one).
+    Read fn catalogue() -> crate::domain::Catalogue;
     /// The cases after `after` (id order), one page at a time.
     Read fn cases_page(after: Option<CaseId>) -> CasesPage;
     Read fn load_case(id: CaseId) -> Case;

@@ -28,6 +28,10 @@ impl Operations for Desk {
         Ok(Desk::settings(self).clone())
     }
 
+    fn catalogue(&self) -> Result<crate::domain::Catalogue, DeskError> {
+        Ok(Desk::catalogue(self).clone())
+    }
+
     fn cases_page(&self, after: Option<CaseId>) -> Result<CasesPage, DeskError> {
         let (cases, next) = Desk::cases_page(self, after, self.cases_page_bytes)?;
         Ok(CasesPage { cases, next })

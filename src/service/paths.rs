@@ -5,6 +5,34 @@ use crate::store::ensure_private_dir;
 use std::path::{Path, PathBuf};
 
 pub const SETTINGS_FILE: &str = "settings.toml";
+/// The organisation's own catalogue of sources; without it, the shipped one.
+pub const SOURCES_FILE: &str = "sources.toml";
+
+/// The catalogue of sources the desk works by: `sources.toml` in the data
+/// directory when there is one (validated: an error names the file and
+/// the line), else the shipped catalogue. Never read through a symlink.
+pub fn load_catalogue(data_dir: &Path) -> Result<crate::domain::Catalogue, super::DeskError> {
+    let path = data_dir.join(SOURCES_FILE);
+    match crate::store::files::open_own_plain(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(crate::domain::Catalogue::builtin())
+        }
+        Err(source) => Err(super::DeskError::Read { path, source }),
+        Ok(mut f) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).map_err(|source| {
+                super::DeskError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            Ok(crate::domain::Catalogue::parse(
+                &path.display().to_string(),
+                &text,
+            )?)
+        }
+    }
+}
 pub const STORE_DIR: &str = "store";
 
 /// `--data-dir`, else `RIGHTSDESK_DATA_DIR` (clap reads both), else the platform
@@ -66,6 +94,58 @@ fn read_settings(path: &Path) -> Result<Settings, SettingsLoadError> {
 }
 
 pub use crate::store::files::{check_replaceable, write_private};
+
+/// Sets a data directory up for an organisation of its own: its settings
+/// (name, calendar, supervisory authority, DPO contact) and a catalogue of
+/// sources to edit. Both are checked before either is written; the
+/// catalogue is written first, the settings last, each whole (0600, then
+/// renamed). Refused where the organisation was already set up: settings
+/// edited since the first start, or a catalogue already there.
+pub fn init_organisation(
+    data_dir: &Path,
+    settings: &Settings,
+    catalogue_text: &str,
+) -> Result<(), super::DeskError> {
+    let settings_path = data_dir.join(SETTINGS_FILE);
+    let sources_path = data_dir.join(SOURCES_FILE);
+    let text = settings.to_file();
+    Settings::parse(&settings_path.display().to_string(), &text)
+        .map_err(SettingsLoadError::from)?;
+    crate::domain::Catalogue::parse(&sources_path.display().to_string(), catalogue_text)?;
+    let refuse = |why: String| {
+        super::DeskError::Invalid(vec![crate::domain::lifecycle::FieldError {
+            field: "data directory",
+            why,
+        }])
+    };
+    match std::fs::read_to_string(&settings_path) {
+        Ok(t) if t != Settings::default_file() => {
+            return Err(refuse(format!(
+                "{} is set up already ({} was edited): change it there",
+                data_dir.display(),
+                settings_path.display()
+            )))
+        }
+        _ => {}
+    }
+    if std::fs::symlink_metadata(&sources_path).is_ok() {
+        return Err(refuse(format!(
+            "{} is there already: edit it, and check it with `rightsdesk sources check`",
+            sources_path.display()
+        )));
+    }
+    ensure_private_dir(data_dir).map_err(|source| SettingsLoadError::Io {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| super::DeskError::Read { path, source }
+    };
+    write_private(&sources_path, catalogue_text.as_bytes()).map_err(io(&sources_path))?;
+    write_private(&settings_path, text.as_bytes()).map_err(io(&settings_path))?;
+    Ok(())
+}
 
 #[cfg(test)]
 mod replace_tests {

@@ -1,0 +1,160 @@
+//! An organisation of its own: `rightsdesk init` writes its settings and
+//! catalogue; the desk then plans work in its sources only and writes its
+//! name, authority and DPO into letters; a bad catalogue is refused by line.
+
+mod common;
+
+use common::cli::{json, ok, open_verified, run};
+
+const TWO_SOURCES: &str = r#"
+[[source]]
+id = "shop"
+name = "Online shop"
+team = "Sales"
+systems = ["Shopify"]
+categories = ["name", "e-mail", "orders"]
+purposes = ["selling"]
+retention = { months = 72, from = "last-service-delivery" }
+erasure = "manual"
+policy = "2"
+
+[[source]]
+id = "newsletter"
+name = "Newsletter"
+team = "Marketing"
+systems = ["Brevo"]
+categories = ["e-mail"]
+purposes = ["direct marketing"]
+retention = { months = 24, from = "last-contact" }
+erasure = "suppression"
+marketing = true
+consent = true
+policy = "5"
+"#;
+
+fn private_dir() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        t.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    t
+}
+
+fn init(d: &std::path::Path, sources: &std::path::Path) -> std::process::Output {
+    run(
+        d,
+        &[
+            "init",
+            "--organisation",
+            "Acme Fietsen B.V.",
+            "--calendar",
+            "england-and-wales",
+            "--dpo",
+            "privacy@acme.example",
+            "--sources",
+            sources.to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn a_new_organisation_plans_work_in_its_own_two_sources_only() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    let out = init(&d, &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sources check"));
+    let listed = ok(&d, &["sources", "check"]);
+    assert!(
+        listed.contains("2 sources") && listed.contains("shop") && listed.contains("newsletter"),
+        "{listed}"
+    );
+
+    let id = open_verified(&d, &["erasure"], "Anna de Vries", "anna@example.nl");
+    let plan = json(&d, &["case", "plan", &id, "--json"]);
+    let mut sources: Vec<&str> = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["source"].as_str().unwrap())
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    assert_eq!(sources, ["newsletter", "shop"], "{plan}");
+
+    // The letters speak for the organisation, its authority and its DPO.
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Jan Jansen",
+            "--email",
+            "jan@example.nl",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(&d, &["case", "request-id", &id]);
+    let letter = ok(&d, &["case", "letter", &id, "id-request"]);
+    for said in [
+        "Acme Fietsen B.V.",
+        "privacy@acme.example",
+        "Information Commissioner's Office",
+    ] {
+        assert!(letter.contains(said), "{said}: {letter}");
+    }
+    assert!(!letter.contains("infotrode"), "{letter}");
+    let settings = std::fs::read_to_string(d.join("settings.toml")).unwrap();
+    assert!(
+        settings.contains("dpo_contact = \"privacy@acme.example\""),
+        "{settings}"
+    );
+
+    // Set up once: a second init is refused and changes nothing.
+    let again = init(&d, &file);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("set up already"));
+}
+
+#[test]
+fn a_bad_catalogue_is_refused_by_its_line_and_nothing_is_written() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    let file = t.path().join("bad.toml");
+    // The second source is a marketing channel erased in place: refused.
+    let bad = TWO_SOURCES.replace("erasure = \"suppression\"", "erasure = \"in-place\"");
+    std::fs::write(&file, &bad).unwrap();
+    let out = init(&d, &file);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let line = bad
+        .lines()
+        .position(|l| l.contains("id = \"newsletter\""))
+        .unwrap(); // the [[source]] line, from 1
+    assert!(
+        said.contains(&format!("line {line}"))
+            && said.contains("newsletter")
+            && said.contains("suppression"),
+        "{said}"
+    );
+    assert!(!d.join("settings.toml").exists() && !d.join("sources.toml").exists());
+
+    // `sources check` names the same line in an edited file.
+    let out = run(t.path(), &["sources", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("line {line}")));
+}
