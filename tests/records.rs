@@ -225,7 +225,7 @@ fn the_shell_exports_the_log_and_purges_as_a_dry_run_by_default() {
     assert!(csv.contains(",'@SUM(1),"), "{csv}");
     let dry = run(&["purge"]);
     assert!(
-        dry.contains("1 case(s) past 6 years would be reduced (dry run"),
+        dry.contains("1 case past 6 years would be reduced (dry run"),
         "{dry}"
     );
     let applied = run(&["purge", "--apply", "--json"]);

@@ -536,7 +536,7 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
         panic!("{:?}", app.popups)
     };
     assert!(!error, "{body}");
-    assert!(body.contains(&format!("{closed} closed case(s)")), "{body}");
+    assert!(body.contains(&format!("{closed} closed cases written")), "{body}");
     let file = t.path().join(format!("exports/closures-{}.csv", today()));
     let csv = std::fs::read_to_string(&file).unwrap();
     assert_eq!(csv.lines().count(), closed + 1);

@@ -322,7 +322,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             // Through the service when it runs: one consistent snapshot while
             // other desks' writes wait; the file is written here.
             let (n, head) = backend(&dir)?.backup(out)?;
-            outln!("wrote {n} records to {}", out.display());
+            outln!(
+                "wrote {} to {}",
+                crate::domain::text::counted(
+                    usize::try_from(n).unwrap_or(usize::MAX),
+                    "record",
+                    "records"
+                ),
+                out.display()
+            );
             if let Some(h) = head {
                 // The head leaves with every backup, for a record staff cannot edit.
                 crate::errln!("rightsdesk: audit chain head {h} (keep it apart from the backup; check with `audit verify --against`)");
@@ -522,8 +530,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 }
                 if *apply {
                     outln!(
-                        "{} case(s) past {} years reduced to their stub{}",
-                        report.reduced,
+                        "{} past {} years reduced to their stub{}",
+                        crate::domain::text::counted(report.reduced as usize, "case", "cases"),
                         report.retention_years,
                         if rebuilt.is_some() {
                             "; store rebuilt, removed bytes gone"
@@ -533,8 +541,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     );
                 } else {
                     outln!(
-                        "{} case(s) past {} years would be reduced (dry run: add --apply)",
-                        report.due.len(),
+                        "{} past {} years would be reduced (dry run: add --apply)",
+                        crate::domain::text::counted(report.due.len(), "case", "cases"),
                         report.retention_years
                     );
                 }

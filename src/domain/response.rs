@@ -8,6 +8,7 @@ use super::register::BackupMark;
 use super::right::Right;
 use super::settings::Settings;
 use super::source::{Catalogue, ErasureMethod, RetentionFrom};
+use super::text::counted;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -76,8 +77,11 @@ fn search_section(
         let n = records + written;
         let held = match (records, written) {
             (0, _) => "what we found is shown above".to_string(),
-            (r, 0) => format!("{r} record(s), shown above"),
-            (r, _) => format!("{r} record(s) and what we found, shown above"),
+            (r, 0) => format!("{}, shown above", counted(r, "record", "records")),
+            (r, _) => format!(
+                "{} and what we found, shown above",
+                counted(r, "record", "records")
+            ),
         };
         let line = if tasks.is_empty() {
             if n > 0 {
@@ -221,8 +225,8 @@ pub fn may_send_package(case: &Case, unsearched_reason: Option<&str>) -> Result<
         (None, None) => Err("no source has been searched yet (the case has no plan): accept a plan and record each source's search (`case task ID SOURCE --status done|not-found`), or give the reason the package goes out without (`--unsearched-reason`), which it then states".into()),
         (Some(v), None) if v.is_empty() => Ok(()),
         (Some(v), None) => Err(format!(
-            "{} source(s) not yet searched ({}): record each search first, or give the reason the package goes out without them (`--unsearched-reason`), which it then states",
-            v.len(),
+            "{} not yet searched ({}): record each search first, or give the reason the package goes out without them (`--unsearched-reason`), which it then states",
+            counted(v.len(), "source", "sources"),
             v.join(", ")
         )),
     }

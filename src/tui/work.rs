@@ -105,7 +105,12 @@ pub fn export_closures(
         .write_closure_log(None, None, with_subjects, format, path)
         .map_err(|e| e.to_string())?;
     Ok(format!(
-        "{n} closed case(s) written to {}{}",
+        "{} written to {}{}",
+        crate::domain::text::counted(
+            usize::try_from(n).unwrap_or(usize::MAX),
+            "closed case",
+            "closed cases"
+        ),
         path.display(),
         if with_subjects {
             " with names (logged)"

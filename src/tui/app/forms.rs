@@ -445,7 +445,14 @@ impl App {
                                 let open_line = if explained.is_empty() {
                                     String::new()
                                 } else {
-                                    format!("\nClosing with {} gap(s) explained.", explained.len())
+                                    format!(
+                                        "\nClosing with {} explained.",
+                                        crate::domain::text::counted(
+                                            explained.len(),
+                                            "gap",
+                                            "gaps"
+                                        )
+                                    )
                                 };
                                 let owed: String =
                                     v.owed.iter().map(|o| format!("\nWarning: {o}.")).collect();
