@@ -95,6 +95,11 @@ fn the_closing_letter_comes_as_json_and_as_a_pdf_with_every_name_as_stored() {
         "Małgorzata Wróblewska-Nowak",
         "m@example.pl",
     );
+    // Ready once the work is recorded: every planned source searched.
+    common::cli::ok(&dir, &["case", "plan", &id, "--accept"]);
+    common::cli::work_every_task(&dir, &id, &|_, _| {
+        ("not-found", "searched by name and e-mail".to_string())
+    });
     common::cli::ok(&dir, &["case", "ready", &id]);
     let letter = common::cli::json(&dir, &["case", "letter", &id, "--json"]);
     let headings: Vec<&str> = letter["sections"]

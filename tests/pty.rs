@@ -482,7 +482,7 @@ fn plans_and_the_closure_log_come_back_from_their_worker_threads() {
     term.send("X");
     term.wait_for("Export the closure log");
     term.send("\r\r\r");
-    term.wait_for("closed case written");
+    term.wait_for("written to");
     term.send("\r");
     term.send("q");
     assert!(term.wait_exit().success());

@@ -410,9 +410,10 @@ fn id_asked_late_is_said_with_the_clocks_effect_before_it_is_taken() {
             && body.contains("ID should be asked for at once"),
         "{body}"
     );
-    // Recorded on the day it really went out: the form keeps a bad day.
+    // "No" goes back to the form, to record the day it really went out;
+    // the form keeps a bad day.
     key(&mut app, Char('n'));
-    key(&mut app, Char('i'));
+    assert!(matches!(form_purpose(&app), Some(Purpose::RequestId(_))));
     ctrl(&mut app, 'u');
     typ(&mut app, "2026-13-01");
     ctrl(&mut app, 's');
@@ -536,7 +537,10 @@ fn records_audit_viewer_and_closure_log_from_the_desk() {
         panic!("{:?}", app.popups)
     };
     assert!(!error, "{body}");
-    assert!(body.contains(&format!("{closed} closed cases written")), "{body}");
+    assert!(
+        body.contains(&format!("{closed} closed cases written")),
+        "{body}"
+    );
     let file = t.path().join(format!("exports/closures-{}.csv", today()));
     let csv = std::fs::read_to_string(&file).unwrap();
     assert_eq!(csv.lines().count(), closed + 1);
@@ -674,11 +678,44 @@ fn extend_and_close_are_checked_then_confirmed() {
     );
     key(&mut app, Char('n'));
     assert_eq!(app.desk.case(id).unwrap().clock.effective_due(), due);
-    key(&mut app, Char('e'));
-    typ(&mut app, "the request covers eleven systems");
+    // "No" is back in the form, with the reason as typed.
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert_eq!(form.get("reason").text, "the request covers eleven systems");
     key(&mut app, Enter);
     key(&mut app, Char('y'));
     let after = app.desk.case(id).unwrap();
     assert!(after.clock.extended_on.is_some());
     assert!(after.clock.effective_due() > due, "two months more");
+}
+
+#[test]
+fn a_future_day_is_refused_in_the_form_and_a_refusal_after_yes_keeps_it() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), false);
+    intake(&mut app, "Ana García", "ana@example.ie");
+    key(&mut app, Esc);
+    // A day in the future is refused before any confirmation.
+    key(&mut app, Char('i'));
+    ctrl(&mut app, 'u');
+    typ(&mut app, &(today() + chrono::Days::new(30)).to_string());
+    key(&mut app, Tab);
+    typ(&mut app, "a utility bill");
+    ctrl(&mut app, 's');
+    let Some(Popup::Form { form, .. }) = top(&app) else {
+        panic!("{:?}", app.popups)
+    };
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("in the future")),
+        "{:?}",
+        form.error
+    );
+    assert_eq!(
+        form.get("note").text,
+        "a utility bill",
+        "what was typed stays"
+    );
 }

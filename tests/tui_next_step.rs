@@ -241,8 +241,22 @@ fn the_bar_offers_only_what_applies_and_the_rest_says_why() {
             else {
                 continue;
             };
-            let allowed = guide.moves.contains(&m);
-            if !allowed {
+            // Offered by the bar: what the guide offers; refused: what the
+            // rules forbid (planning again is allowed but not offered).
+            let offered = guide.moves.contains(&m);
+            let allowed = app
+                .case
+                .as_ref()
+                .unwrap()
+                .case
+                .forbids(m, app.desk.calendar(), app.desk.today())
+                .is_none();
+            assert!(
+                !offered || allowed,
+                "{state}: {} offered but forbidden",
+                m.name()
+            );
+            if !offered {
                 assert!(
                     !bar.contains(&c.to_string()),
                     "{state}: the bar offers {c} ({}) that the rules forbid: {bar:?}",

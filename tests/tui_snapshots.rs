@@ -161,7 +161,8 @@ fn case_popups() {
         }
     }
     snap("close_confirm_80x24", &a, 80, 24);
-    key(&mut a, Char('n'));
+    key(&mut a, Char('n')); // back to the form, as typed
+    key(&mut a, Esc);
     key(&mut a, Char('u')); // resume a case that is not paused
     snap("refusal_80x24", &a, 80, 24);
 }

@@ -39,14 +39,27 @@ pub fn queue_table(views: &[CaseView]) -> String {
     s
 }
 
-/// The shell command that takes a move on case `id`.
+/// The shell command that takes a move on case `id`, with what it needs
+/// in capitals (runnable once they are filled in).
 fn shell_move(m: Move, c: &crate::domain::Case) -> String {
     let id = c.id;
-    match m {
-        Move::ExportAccess => format!("rightsdesk export access {id}"),
-        Move::Fee if c.fee_awaited().is_some() => format!("rightsdesk case fee-paid {id}"),
-        _ => format!("rightsdesk case {} {id}", m.name()),
-    }
+    let rest = match m {
+        Move::ExportAccess => {
+            return format!("rightsdesk export access {id} --out DIR --password-file FILE")
+        }
+        Move::Fee if c.fee_awaited().is_some() => return format!("rightsdesk case fee-paid {id}"),
+        Move::Verify => " --method METHOD",
+        Move::RecordTask => " SOURCE --status done|not-found --note EVIDENCE",
+        Move::Close => " --outcome OUTCOME --reason TEXT",
+        Move::Pause | Move::Extend => " --reason TEXT",
+        Move::Fee => " --amount AMOUNT --reason TEXT",
+        Move::Rectify => " --field F --old OLD --new NEW --reason TEXT",
+        Move::LiftRestriction => " --told-on DATE --how HOW --reason TEXT",
+        Move::Note => " TEXT",
+        Move::Plan => " --accept",
+        Move::RequestId | Move::Resume | Move::MarkReady | Move::Letter => "",
+    };
+    format!("rightsdesk case {} {id}{rest}", m.name())
 }
 
 /// "next: verify identity (rightsdesk case verify DSR-…)": the domain's next

@@ -531,7 +531,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 if *apply {
                     outln!(
                         "{} past {} years reduced to their stub{}",
-                        crate::domain::text::counted(report.reduced as usize, "case", "cases"),
+                        crate::domain::text::counted(report.reduced, "case", "cases"),
                         report.retention_years,
                         if rebuilt.is_some() {
                             "; store rebuilt, removed bytes gone"
@@ -778,18 +778,27 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
             outln!("{}: {} — {}", v.case.id, v.case.state, v.clock.explain());
         }
     };
-    let step = |id: &str, step: Step, on, json: bool| -> Result<(), Failure> {
-        let closing = matches!(step, Step::Close(_));
-        let case = desk.take_step(parse_id(id)?, step, on, None)?;
-        if closing {
-            // Closed all the same: a missing notice is a warning, not a bar.
-            for owed in crate::domain::notice::notices_owed(&case, desk.calendar()) {
-                crate::errln!("warning: {owed}");
+    let step =
+        |id: &str, step: Step, on: Option<chrono::NaiveDate>, json: bool| -> Result<(), Failure> {
+            let closing = matches!(step, Step::Close(_));
+            let asking_id = matches!(step, Step::RequestId { .. });
+            let case = desk.take_step(parse_id(id)?, step, on, None)?;
+            if asking_id {
+                // Taken, and said: asked late, the month restarts only when the
+                // ID arrives (no personal data in the words).
+                if let Some(w) = case.late_id_request(on.unwrap_or(desk.today())) {
+                    crate::errln!("warning: {w}");
+                }
             }
-        }
-        show(case, json);
-        Ok(())
-    };
+            if closing {
+                // Closed all the same: a missing notice is a warning, not a bar.
+                for owed in crate::domain::notice::notices_owed(&case, desk.calendar()) {
+                    crate::errln!("warning: {owed}");
+                }
+            }
+            show(case, json);
+            Ok(())
+        };
     if let Some((id, s, on, json)) = as_step(cmd)? {
         return step(id, s, on, json);
     }

@@ -151,8 +151,19 @@ fn day(
     on: Option<NaiveDate>,
     facts: &Facts,
 ) -> Result<NaiveDate, Refusal> {
-    let on = on.unwrap_or(facts.today);
-    if on > facts.today {
+    recorded_on(case, step, on, facts.today)
+}
+
+/// The day a step is recorded on, as `decide` takes it (a face checking a
+/// step before its confirmation asks the same).
+pub fn recorded_on(
+    case: &Case,
+    step: &Step,
+    on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate, Refusal> {
+    let on = on.unwrap_or(today);
+    if on > today {
         return Err(Refusal {
             case: case.id,
             step: step.name(),

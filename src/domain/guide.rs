@@ -145,6 +145,12 @@ impl Case {
                     ));
                 }
                 let pending: Vec<_> = self.pending_tasks().map(|t| t.source.as_str()).collect();
+                if self.tasks.is_empty() {
+                    return Some(
+                        "no work is recorded yet: propose the tasks for each source, or record the work in each, first"
+                            .into(),
+                    );
+                }
                 (!pending.is_empty())
                     .then(|| format!("tasks still pending in: {}", pending.join(", ")))
             }
@@ -163,10 +169,18 @@ impl Case {
         }
     }
 
-    /// The moves the rules allow now, in `Move::ALL`'s order.
+    /// The moves to offer now, in `Move::ALL`'s order: those the rules
+    /// allow, less planning once the plan's work is on the case (it would
+    /// add nothing; it stays allowed, for a source found since).
     pub fn moves(&self, cal: &HolidayCalendar, on: NaiveDate) -> Vec<Move> {
+        let gaps = open_gaps(self);
+        let plan_adds = self.tasks.is_empty()
+            || gaps
+                .iter()
+                .any(|g| g.key == KEY_NO_WORK || g.key == KEY_BACKUP_MARKS);
         Move::ALL
             .into_iter()
+            .filter(|m| *m != Move::Plan || plan_adds)
             .filter(|m| self.forbids(*m, cal, on).is_none())
             .collect()
     }
@@ -248,8 +262,26 @@ impl Case {
     }
 
     /// What the officer should do next, read from the state, the tasks and
-    /// the work still open.
+    /// the work still open; a letter owed and not recorded as sent (the ID
+    /// request, the question, the extension notice) comes first.
     pub fn next_step(&self, cal: &HolidayCalendar, on: NaiveDate) -> NextStep {
+        let mut next = self.next_work(cal, on);
+        if self.state.is_open() && !super::notice::notices_owed(self, cal).is_empty() {
+            next.moves.insert(
+                0,
+                (
+                    Move::Letter,
+                    "send the letter owed and record it sent".to_string(),
+                ),
+            );
+            if let Some((_, what)) = next.moves.get_mut(1) {
+                *what = format!("then {what}");
+            }
+        }
+        next
+    }
+
+    fn next_work(&self, cal: &HolidayCalendar, on: NaiveDate) -> NextStep {
         let step = |m: Move, what: &str| (m, what.to_string());
         let last_on = |f: fn(&Action) -> bool| {
             self.history

@@ -240,10 +240,12 @@ impl Backend {
             Held::Store(d) => d.now(),
             Held::Service(l) => l.now.resolve(),
         };
+        let on =
+            crate::domain::change::recorded_on(case, step, on, self.today()).map_err(|r| r.why)?;
         let cx = crate::domain::lifecycle::StepContext {
             actor: self.actor(),
             at,
-            on: on.unwrap_or_else(|| self.today()),
+            on,
             calendar: self.calendar(),
         };
         let mut after = case.clone();

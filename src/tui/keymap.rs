@@ -497,14 +497,21 @@ impl KeyMap {
         })
     }
 
-    /// Keys of an action in a scope (or global), joined for help and palette.
+    /// Keys of an action in a scope (or global), joined for help and palette
+    /// (each once: quit is ctrl-c on the queue and everywhere).
     pub fn keys_label(&self, scope: Scope, action: Action) -> String {
-        self.bindings
+        let mut keys: Vec<String> = Vec::new();
+        for k in self
+            .bindings
             .iter()
             .filter(|b| b.action == action && (b.scope == scope || b.scope == Scope::Global))
             .flat_map(|b| b.keys.iter().map(|k| k.to_string()))
-            .collect::<Vec<_>>()
-            .join(" ")
+        {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys.join(" ")
     }
 
     /// Applies overrides from a TOML file of `[scope] action = "key"` or `["k1", "k2"]`.
@@ -514,7 +521,18 @@ impl KeyMap {
             why,
         };
         let table: BTreeMap<String, BTreeMap<String, toml::Value>> =
-            toml::from_str(text).map_err(|e| err(e.message().to_string()))?;
+            toml::from_str(text).map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|s| {
+                        format!(
+                            "line {}: ",
+                            text[..s.start.min(text.len())].lines().count().max(1)
+                        )
+                    })
+                    .unwrap_or_default();
+                err(format!("{line}{}", e.message()))
+            })?;
         for (scope_name, actions) in table {
             let scope = [Scope::Global, Scope::Queue, Scope::Case]
                 .into_iter()
@@ -525,8 +543,14 @@ impl KeyMap {
                     ))
                 })?;
             for (action_name, value) in actions {
-                let action = Action::from_name(&action_name)
-                    .ok_or_else(|| err(format!("[{scope_name}] {action_name}: unknown action")))?;
+                let at = line_of(text, &scope_name, &action_name)
+                    .map(|n| format!("line {n}: "))
+                    .unwrap_or_default();
+                let action = Action::from_name(&action_name).ok_or_else(|| {
+                    err(format!(
+                        "{at}[{scope_name}] {action_name}: unknown action (the names `:` lists)"
+                    ))
+                })?;
                 let texts: Vec<String> = match value {
                     toml::Value::String(s) => vec![s],
                     toml::Value::Array(a) => a

@@ -11,8 +11,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 /// Pasted text as one line: line breaks and tabs become spaces, a trailing
 /// line break is dropped, and no control character is kept.
 pub fn one_line(s: &str) -> String {
-    s.trim_end_matches(['\r', '\n'])
-        .replace("\r\n", " ")
+    s.split(['\r', '\n'])
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -106,11 +106,7 @@ pub fn export_closures(
         .map_err(|e| e.to_string())?;
     Ok(format!(
         "{} written to {}{}",
-        crate::domain::text::counted(
-            usize::try_from(n).unwrap_or(usize::MAX),
-            "closed case",
-            "closed cases"
-        ),
+        crate::domain::text::counted(n, "closed case", "closed cases"),
         path.display(),
         if with_subjects {
             " with names (logged)"

@@ -298,7 +298,7 @@ impl App {
                     }
                 };
                 match form.get("outcome").value() {
-                    "request more ID" => self.take_step(id, Step::RequestId { note }, on),
+                    "request more ID" => self.ask_for_id(id, note, on),
                     o => {
                         let outcome: VerificationOutcome = o.parse().expect("choice from the list");
                         let r = self.take_step(
@@ -334,26 +334,7 @@ impl App {
             },
             Purpose::RequestId(id) => match day_field(&form, "on") {
                 Err(e) => Err(e),
-                Ok(on) => {
-                    // The clock's effect, and a word if the ask comes late,
-                    // in front of the officer before it is taken.
-                    let step = Step::RequestId {
-                        note: form.get("note").text.clone(),
-                    };
-                    let day = on.unwrap_or(self.desk.today());
-                    self.check_then_confirm(id, step, on, "Request more ID", |before, after| {
-                        let late = before
-                            .case
-                            .late_id_request(day)
-                            .map(|w| format!("\n\n⚠ {w}"))
-                            .unwrap_or_default();
-                        format!(
-                            "Ask the requester of {id} for more identification, on {day}?\nClock now:  {}\nAfter:      {}{late}",
-                            before.clock.explain(),
-                            after.clock.explain()
-                        )
-                    })
-                }
+                Ok(on) => self.ask_for_id(id, form.get("note").text.clone(), on),
             },
             Purpose::Fee(id) => self.take_step(
                 id,
@@ -462,6 +443,7 @@ impl App {
                                     case: id,
                                     step: Step::Close(closing),
                                     on: None,
+                                    back: None,
                                 });
                                 Ok(())
                             }
@@ -470,11 +452,48 @@ impl App {
                 }
             }
         };
-        if let Err(msg) = result {
-            self.popups.truncate(depth);
-            form.error = Some(msg);
-            self.popups.push(Popup::Form { form, purpose });
+        match result {
+            Err(msg) => {
+                self.popups.truncate(depth);
+                form.error = Some(msg);
+                self.popups.push(Popup::Form { form, purpose });
+            }
+            // A confirmation came of the form: it keeps the form to go
+            // back to on "no" or a refusal.
+            Ok(()) => {
+                let just_asked = self.popups.len() == depth + 1;
+                if let Some(Popup::Confirm { back, .. }) = self.popups.last_mut() {
+                    if back.is_none() && just_asked {
+                        *back = Some(Box::new((form, purpose)));
+                    }
+                }
+            }
         }
+    }
+
+    /// Asking for more ID, from `i` or the verify form: confirmed with the
+    /// clock before and after, and a word if it comes late (the month
+    /// restarts only when the ID arrives).
+    fn ask_for_id(
+        &mut self,
+        id: crate::domain::CaseId,
+        note: String,
+        on: Option<NaiveDate>,
+    ) -> Result<(), String> {
+        let day = on.unwrap_or(self.desk.today());
+        let step = Step::RequestId { note };
+        self.check_then_confirm(id, step, on, "Request more ID", |before, after| {
+            let late = before
+                .case
+                .late_id_request(day)
+                .map(|w| format!("\n\n⚠ {w}"))
+                .unwrap_or_default();
+            format!(
+                "Ask the requester of {id} for more identification, on {day}?\nClock now:  {}\nAfter:      {}{late}",
+                before.clock.explain(),
+                after.clock.explain()
+            )
+        })
     }
 
     /// A step that cannot be undone: the domain is asked first (a refusal
@@ -497,6 +516,7 @@ impl App {
             case: id,
             step,
             on,
+            back: None,
         });
         Ok(())
     }
@@ -548,8 +568,21 @@ impl App {
 /// matter to the clock: the day of receipt counts).
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
-    let day = t.get(..10).unwrap_or(t);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+    // Exactly a day, or a day and a time: anything else ("+2026-11-20",
+    // "2025-12-200", "2025-12-20 junk") is no day, never part of one.
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return (t.len() == 10).then_some(d);
+    }
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
+    .filter(|_| t.as_bytes().first().is_some_and(u8::is_ascii_digit))
+    .map(|dt| dt.date())
 }
 
 /// The intake as typed so far, as the domain's `NewCase` (not yet validated).
@@ -863,4 +896,30 @@ pub(super) fn gap_reasons(form: &Form, case: &crate::domain::Case) -> Vec<(Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::parse_day;
+
+    #[test]
+    fn only_a_whole_day_is_a_day() {
+        let d = |s: &str| parse_day(s).map(|d| d.to_string());
+        assert_eq!(d(" 2026-11-20 ").as_deref(), Some("2026-11-20"));
+        assert_eq!(d("2026-11-20 14:05").as_deref(), Some("2026-11-20"));
+        assert_eq!(d("2026-11-20T14:05:09").as_deref(), Some("2026-11-20"));
+        for bad in [
+            "+2026-11-20",
+            "2025-12-200",
+            "2025-12-20x",
+            "2025-12-20T10",
+            "2025-12-20 junk",
+            "2026-13-01",
+            "20251220",
+            "today",
+            "",
+        ] {
+            assert_eq!(d(bad), None, "{bad:?}");
+        }
+    }
 }

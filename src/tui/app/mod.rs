@@ -91,6 +91,9 @@ pub enum Popup {
         step: Step,
         /// The day the step counts from (`None`: today).
         on: Option<NaiveDate>,
+        /// The form the step came from: "no" goes back to it, and so does a
+        /// refusal, with what the officer typed.
+        back: Option<Box<(Form, Purpose)>>,
     },
     Message {
         title: String,
@@ -693,9 +696,19 @@ impl App {
         match self.popups.last_mut() {
             Some(Popup::Form { form, .. }) => {
                 let focus = form.focus;
+                let room = crate::tui::form::MAX_FIELD_CHARS
+                    .saturating_sub(form.fields[focus].text.chars().count());
+                let given = line.chars().count();
                 if form.fields[focus].paste(&line) {
                     form.fields[focus].error = None;
                     form.error = None;
+                }
+                // Never cut without a word.
+                if given > room {
+                    self.say(&format!(
+                        "pasted {room} of {given} characters: a field holds {}",
+                        crate::tui::form::MAX_FIELD_CHARS
+                    ));
                 }
                 vec![]
             }
@@ -894,6 +907,7 @@ impl App {
                             case: id,
                             step: Step::FeePaid,
                             on: None,
+                            back: None,
                         }),
                         None => self.popups.push(Popup::Form {
                             form: fee_form(id),

@@ -19,6 +19,11 @@ impl App {
                     search: None,
                 }),
                 KeyCode::Char('c') if ctrl => {}
+                // ctrl-u clears the search, as in a shell line.
+                KeyCode::Char('u') if ctrl => self.popups.push(Popup::Help {
+                    scroll: 0,
+                    search: Some(String::new()),
+                }),
                 KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
                     let scroll = help_scroll(scroll, ev.code, self.popup_scroll_max.get());
                     self.popups.push(Popup::Help {
@@ -153,6 +158,7 @@ impl App {
                 case,
                 step,
                 on,
+                back,
             } => match ev.code {
                 KeyCode::Char('y') | KeyCode::Enter => {
                     if matches!(step, Step::Close(_)) {
@@ -167,10 +173,24 @@ impl App {
                             expected,
                         });
                     } else {
-                        let _ = self.take_step(case, step, on);
+                        if let (Err(msg), Some(b)) = (self.take_step(case, step, on), back) {
+                            // Refused after all: back to the form, as typed.
+                            if matches!(self.popups.last(), Some(Popup::Message { .. })) {
+                                self.popups.pop();
+                            }
+                            let (mut form, purpose) = *b;
+                            form.error = Some(msg);
+                            self.popups.push(Popup::Form { form, purpose });
+                        }
                     }
                 }
-                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
+                // "No": back to the form it came from, to change it.
+                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                    if let Some(b) = back {
+                        let (form, purpose) = *b;
+                        self.popups.push(Popup::Form { form, purpose });
+                    }
+                }
                 KeyCode::Char('c') if ctrl => {}
                 _ => self.popups.push(Popup::Confirm {
                     title,
@@ -178,6 +198,7 @@ impl App {
                     case,
                     step,
                     on,
+                    back,
                 }),
             },
             Popup::Palette {

@@ -226,7 +226,32 @@ const QUEUE_LEGEND: &[(&str, &str)] = &[
         "on hold",
         "the clock waits: ID or a fee was asked for and has not come",
     ),
-    ("clarifying", "paused: the requester was asked to clarify"),
+    (
+        "LEFT",
+        "days left to answer, or how late: the clock in words",
+    ),
+    (
+        "+",
+        "after the due day: the case was extended by two months",
+    ),
+    ("received", "state: opened, identity not yet checked"),
+    ("await ID", "state: more ID was asked for; the clock waits"),
+    (
+        "in progress",
+        "state: identity verified, the work in each source goes on",
+    ),
+    (
+        "clarifying",
+        "state: paused, the requester was asked to clarify",
+    ),
+    (
+        "ready",
+        "state: the work is done, the response is to go out",
+    ),
+    (
+        "closed",
+        "state: answered (or refused, or withdrawn) and logged",
+    ),
 ];
 
 /// Rows of two columns, the second wrapped at word boundaries under itself.
@@ -253,7 +278,8 @@ fn two_columns(
         }
         let pad = keys_col - 2;
         let keys = format!("  {k:<pad$}");
-        let wide = keys.chars().count() > keys_col;
+        // At least one space between the keys and what they do.
+        let wide = k.chars().count() + 3 > keys_col;
         for (i, p) in parts.into_iter().enumerate() {
             let lead = if i == 0 && !wide {
                 Span::styled(keys.clone(), key)
@@ -480,9 +506,20 @@ fn form_popup(app: &App, form: &Form, area: Rect, buf: &mut Buffer) {
                     let room = usize::from(area.width.saturating_sub(2).min(78))
                         .saturating_sub(2 + 14 + 1)
                         .max(8);
-                    let at = f.cursor_at();
-                    let from = at.saturating_sub(room.saturating_sub(1));
-                    let to = (from + room).min(chars.len());
+                    // Counted in the columns each piece takes once drawn
+                    // (an inert control shows as "<U+202E>", eight wide).
+                    let width = |s: &String| Span::raw(s.as_str()).width();
+                    let at = f.cursor_at().min(chars.len());
+                    let (mut from, mut used) = (at, 1);
+                    while from > 0 && used + width(&chars[from - 1]) <= room {
+                        from -= 1;
+                        used += width(&chars[from]);
+                    }
+                    let mut to = at;
+                    while to < chars.len() && used + width(&chars[to]) <= room {
+                        used += width(&chars[to]);
+                        to += 1;
+                    }
                     spans.push(Span::styled(chars[from..at].concat(), style));
                     spans.push(Span::styled("▏", t.key()));
                     spans.push(Span::styled(chars[at..to].concat(), style));
