@@ -158,3 +158,51 @@ fn a_bad_catalogue_is_refused_by_its_line_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("line {line}")));
 }
+
+#[test]
+fn an_organisation_counts_by_its_own_holiday_calendar() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    std::fs::create_dir_all(d.join("holidays")).unwrap();
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    // Berlin: International Women's Day is a public holiday there.
+    std::fs::write(
+        d.join("holidays/germany-berlin.toml"),
+        "name = \"germany-berlin\"\ntitle = \"Berlin public holidays\"\nfirst_year = 2026\nlast_year = 2027\n\n[[holiday]]\ndate = \"2027-03-08\"\nname = \"Internationaler Frauentag\"\n",
+    )
+    .unwrap();
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    let out = run(
+        &d,
+        &[
+            "init",
+            "--organisation",
+            "Acme GmbH",
+            "--calendar",
+            "germany-berlin",
+            "--dpo",
+            "datenschutz@acme.example",
+            "--sources",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Received 8 Feb 2027: due 8 Mar, a holiday in Berlin, so the 9th.
+    let due = json(&d, &["deadline", "--received", "2027-02-08", "--json"]);
+    assert_eq!(due["due"], "2027-03-09", "{due}");
+    assert_eq!(due["calendar"], "germany-berlin");
+
+    // A calendar that names no year it covers is refused, by its file.
+    std::fs::write(d.join("holidays/germany-berlin.toml"), "name = \"x\"\n").unwrap();
+    let out = run(&d, &["case", "list"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("holidays/germany-berlin.toml"),
+        "{said}"
+    );
+}

@@ -20,7 +20,7 @@ mod lookup;
 pub(crate) mod out;
 mod rights;
 
-use crate::domain::{CaseId, HolidayCalendar, NewCase, Requester, Step, Subject};
+use crate::domain::{CaseId, NewCase, Requester, Step, Subject};
 use crate::remote::ErrorKind;
 use crate::service::{paths, Desk, DeskError};
 use crate::store::StoreError;
@@ -215,7 +215,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     .unwrap_or_else(|| crate::domain::calendar::DEFAULT_CALENDAR.to_string()),
             };
             let cal =
-                HolidayCalendar::builtin(&name).map_err(|e| fail(exit::USAGE, e.to_string()))?;
+                paths::load_calendar(&dir, &name).map_err(|e| fail(exit::USAGE, e.to_string()))?;
             let due = crate::domain::clock::due_date(*received, 1, 0, &cal);
             let extended_due = crate::domain::clock::due_date(*received, 3, 0, &cal);
             if *json {

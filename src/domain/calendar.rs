@@ -4,7 +4,7 @@
 //! the binary so the desk works from any directory.
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The calendars shipped with the desk, by name.
@@ -19,7 +19,9 @@ const BUILTIN: &[(&str, &str)] = &[
 /// The organisation's default calendar (its data is hosted in Ireland, per the policy).
 pub const DEFAULT_CALENDAR: &str = "ireland";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialisable so the team service gives its clients the calendar it
+/// counts by (one of the organisation's own, perhaps).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HolidayCalendar {
     pub name: String,
     pub title: String,
@@ -30,7 +32,7 @@ pub struct HolidayCalendar {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    #[error("unknown holiday calendar '{0}' (known: {known})", known = builtin_names().join(", "))]
+    #[error("unknown holiday calendar '{0}' (shipped: {known}; or the organisation's own, holidays/NAME.toml in the data directory)", known = builtin_names().join(", "))]
     Unknown(String),
     #[error("holiday calendar '{name}': {detail}")]
     Invalid { name: String, detail: String },

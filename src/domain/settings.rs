@@ -141,11 +141,18 @@ impl Settings {
                 "must not be empty: letters tell the subject how to reach the Data Protection Officer".into(),
             ));
         }
-        if !builtin_names().contains(&s.calendar.as_str()) {
+        // A shipped calendar, or the organisation's own in the data
+        // directory (`holidays/NAME.toml`, checked when it is loaded).
+        if s.calendar.is_empty()
+            || !s
+                .calendar
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(err(
                 "calendar",
                 format!(
-                    "'{}' is not one of: {}",
+                    "'{}' is not a calendar name: one of {}, or your own holidays/NAME.toml (lowercase letters, digits, '-')",
                     s.calendar,
                     builtin_names().join(", ")
                 ),
@@ -192,7 +199,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let t = Settings::default_file().replace("\"ireland\"", "\"narnia\"");
+        // (An unknown calendar name is refused when it is loaded: it may be
+        // the organisation's own file.)
+        let t = Settings::default_file().replace("\"ireland\"", "\"Narnia!\"");
         let e = Settings::parse("settings.toml", &t).unwrap_err();
         assert_eq!(e.field, "calendar");
         let t = Settings::default_file().replace("retention_years = 6", "retention_years = 0");

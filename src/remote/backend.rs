@@ -113,7 +113,9 @@ impl Link {
         };
         link.settings = Operations::settings(&link)?;
         link.catalogue = Operations::catalogue(&link)?;
-        link.calendar = HolidayCalendar::builtin(&link.settings.calendar)?;
+        // The service's own calendar (perhaps the organisation's), not a
+        // shipped one looked up by name.
+        link.calendar = Operations::holiday_calendar(&link)?;
         Ok(link)
     }
 }

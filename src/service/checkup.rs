@@ -94,7 +94,7 @@ fn named_and_dated(
     }
     // A case received today may be due three months on (an extension):
     // the calendar must know that year's holidays.
-    match crate::domain::HolidayCalendar::builtin(&settings.calendar) {
+    match super::paths::load_calendar(file.parent().unwrap_or(Path::new(".")), &settings.calendar) {
         Err(e) => out.push(problem(e.to_string())),
         Ok(cal) => {
             let far = today + chrono::Months::new(3);

@@ -756,7 +756,19 @@ impl Desk {
             )));
         }
         let settings = paths::load_or_create_settings(data_dir)?;
-        let calendar = HolidayCalendar::builtin(&settings.calendar)?;
+        // An unknown name is the settings' mistake: said so, with the file.
+        let calendar = paths::load_calendar(data_dir, &settings.calendar).map_err(|e| match e {
+            DeskError::Calendar(c @ crate::domain::calendar::CalendarError::Unknown(_)) => {
+                DeskError::Settings(SettingsLoadError::from(
+                    crate::domain::settings::SettingsError {
+                        file: data_dir.join(paths::SETTINGS_FILE).display().to_string(),
+                        field: "calendar".into(),
+                        why: c.to_string(),
+                    },
+                ))
+            }
+            other => other,
+        })?;
         let catalogue = paths::load_catalogue(data_dir)?;
         let mut store = Store::open(&data_dir.join(paths::STORE_DIR))?;
         store.ensure_chain_key()?;

@@ -153,6 +153,8 @@ operations! {
     /// The catalogue of sources the store works by (the organisation's own
     /// `sources.toml`, else the shipped one).
     Read fn catalogue() -> crate::domain::Catalogue;
+    /// The holiday calendar the clock counts by.
+    Read fn holiday_calendar() -> crate::domain::HolidayCalendar;
     /// The cases after `after` (id order), one page at a time.
     Read fn cases_page(after: Option<CaseId>) -> CasesPage;
     Read fn load_case(id: CaseId) -> Case;

@@ -32,6 +32,10 @@ impl Operations for Desk {
         Ok(Desk::catalogue(self).clone())
     }
 
+    fn holiday_calendar(&self) -> Result<crate::domain::HolidayCalendar, DeskError> {
+        Ok(Desk::calendar(self).clone())
+    }
+
     fn cases_page(&self, after: Option<CaseId>) -> Result<CasesPage, DeskError> {
         let (cases, next) = Desk::cases_page(self, after, self.cases_page_bytes)?;
         Ok(CasesPage { cases, next })

@@ -8,6 +8,35 @@ pub const SETTINGS_FILE: &str = "settings.toml";
 /// The organisation's own catalogue of sources; without it, the shipped one.
 pub const SOURCES_FILE: &str = "sources.toml";
 
+/// The holiday calendar called `name`: the organisation's own
+/// (`holidays/NAME.toml` in the data directory, validated, never read
+/// through a symlink) before a shipped one of that name.
+pub fn load_calendar(
+    data_dir: &Path,
+    name: &str,
+) -> Result<crate::domain::HolidayCalendar, super::DeskError> {
+    let path = data_dir.join("holidays").join(format!("{name}.toml"));
+    match crate::store::files::open_own_plain(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(crate::domain::HolidayCalendar::builtin(name)?)
+        }
+        Err(source) => Err(super::DeskError::Read { path, source }),
+        Ok(mut f) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).map_err(|source| {
+                super::DeskError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            Ok(crate::domain::HolidayCalendar::parse(
+                &path.display().to_string(),
+                &text,
+            )?)
+        }
+    }
+}
+
 /// The catalogue of sources the desk works by: `sources.toml` in the data
 /// directory when there is one (validated: an error names the file and
 /// the line), else the shipped catalogue. Never read through a symlink.
@@ -112,6 +141,7 @@ pub fn init_organisation(
     Settings::parse(&settings_path.display().to_string(), &text)
         .map_err(SettingsLoadError::from)?;
     crate::domain::Catalogue::parse(&sources_path.display().to_string(), catalogue_text)?;
+    load_calendar(data_dir, &settings.calendar)?;
     let refuse = |why: String| {
         super::DeskError::Invalid(vec![crate::domain::lifecycle::FieldError {
             field: "data directory",
