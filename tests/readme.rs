@@ -11,6 +11,8 @@ fn readme_lists_every_default_key() {
             Scope::Queue => "| queue |",
             Scope::Case => "| case |",
             Scope::Global => "| everywhere |",
+            Scope::Confirm => "| confirmation |",
+            Scope::Person => "| person view |",
         };
         for k in &b.keys {
             let key = format!("`{k}`");

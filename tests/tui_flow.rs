@@ -719,3 +719,47 @@ fn a_future_day_is_refused_in_the_form_and_a_refusal_after_yes_keeps_it() {
         "what was typed stays"
     );
 }
+
+#[test]
+fn a_confirmations_keys_come_from_the_key_table() {
+    use rightsdesk::tui::keymap::KeyMap;
+    let t = tempfile::tempdir().unwrap();
+    let keys = KeyMap::default()
+        .with_overrides(
+            "keys.toml",
+            "[confirm]\nyes = \"o\"\nno = [\"x\", \"esc\"]\n",
+        )
+        .unwrap();
+    let mut app = rightsdesk::tui::app::App::new(
+        desk(t.path()),
+        keys,
+        rightsdesk::tui::view::theme::Theme { mono: true },
+        &rightsdesk::tui::prefs::Prefs::default(),
+    )
+    .unwrap();
+    intake(&mut app, "Ana García", "ana@example.ie");
+    key(&mut app, Esc);
+    key(&mut app, Char('i'));
+    ctrl(&mut app, 's');
+    assert!(matches!(top(&app), Some(Popup::Confirm { .. })));
+    let bar = {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..80).map(|x| buf[(x, 23)].symbol()).collect::<String>()
+    };
+    assert!(
+        bar.contains(" o yes") && bar.contains("x/esc no"),
+        "{bar}"
+    );
+    key(&mut app, Char('y'));
+    assert!(
+        matches!(top(&app), Some(Popup::Confirm { .. })),
+        "y is not yes any more"
+    );
+    key(&mut app, Char('o'));
+    assert_eq!(
+        app.case.as_ref().unwrap().case.state,
+        State::AwaitingIdentity
+    );
+}

@@ -7,13 +7,27 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Where a binding applies. Popups handle their own keys (typing, Enter, Esc).
+/// Where a binding applies. A confirmation and a person's view take their
+/// keys from the table too (forms, the lookup and the palette are typed in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     Global,
     Queue,
     Case,
+    /// A yes/no question on top of a screen; only its own keys apply.
+    Confirm,
+    /// A person found by the lookup; only its own keys apply.
+    Person,
 }
+
+/// Every scope, in the order `?` lists them.
+pub const ALL_SCOPES: [Scope; 5] = [
+    Scope::Queue,
+    Scope::Case,
+    Scope::Global,
+    Scope::Confirm,
+    Scope::Person,
+];
 
 impl Scope {
     pub fn title(self) -> &'static str {
@@ -21,14 +35,23 @@ impl Scope {
             Scope::Global => "Everywhere",
             Scope::Queue => "Queue",
             Scope::Case => "Case",
+            Scope::Confirm => "In a confirmation",
+            Scope::Person => "In a person's view (from the lookup)",
         }
     }
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Scope::Global => "global",
             Scope::Queue => "queue",
             Scope::Case => "case",
+            Scope::Confirm => "confirm",
+            Scope::Person => "person",
         }
+    }
+
+    /// A popup's scope: the screen's and the global keys do not reach it.
+    pub fn is_popup(self) -> bool {
+        matches!(self, Scope::Confirm | Scope::Person)
     }
 }
 
@@ -75,6 +98,11 @@ pub enum Action {
     Records,
     AuditLog,
     ExportClosures,
+    Yes,
+    No,
+    PersonNewCase,
+    PersonAddToCase,
+    PersonSplit,
 }
 
 impl Action {
@@ -121,6 +149,11 @@ impl Action {
             Records => "records",
             AuditLog => "audit",
             ExportClosures => "export-closures",
+            Yes => "yes",
+            No => "no",
+            PersonNewCase => "new-case-for",
+            PersonAddToCase => "add-to-case",
+            PersonSplit => "split",
         }
     }
 
@@ -167,7 +200,24 @@ impl Action {
             Records => "figures: per right, outcome, month; on time",
             AuditLog => "the audit chain (this case, or all); verify it",
             ExportClosures => "write the closure log (CSV or JSON lines)",
+            Yes => "yes: take the step",
+            No => "no: back to the form, or to the screen",
+            PersonNewCase => "open a case for this person",
+            PersonAddToCase => "add the chosen record to the open case (same person)",
+            PersonSplit => "split the chosen record off: not the same person",
         }
+    }
+
+    /// Only in a popup: never run from the palette.
+    pub fn in_popup_only(self) -> bool {
+        matches!(
+            self,
+            Action::Yes
+                | Action::No
+                | Action::PersonNewCase
+                | Action::PersonAddToCase
+                | Action::PersonSplit
+        )
     }
 
     /// A short label for the hint bar.
@@ -194,6 +244,10 @@ impl Action {
             ExportAccess => "export",
             Letter => "letters",
             LiftRestriction => "lift",
+            PersonNewCase => "new case",
+            PersonAddToCase => "add to case",
+            Up => "up",
+            Down => "move",
             _ => self.name(),
         }
     }
@@ -277,6 +331,11 @@ pub const ALL_ACTIONS: &[Action] = &[
     Action::Records,
     Action::AuditLog,
     Action::ExportClosures,
+    Action::Yes,
+    Action::No,
+    Action::PersonNewCase,
+    Action::PersonAddToCase,
+    Action::PersonSplit,
 ];
 
 /// One key with its modifiers, e.g. `ctrl-c`, `G`, `pgdn`.
@@ -453,6 +512,19 @@ impl Default for KeyMap {
                 b(Global, Palette, &[Key::ch(':')], false),
                 b(Global, Help, &[Key::ch('?')], true),
                 b(Global, Quit, &[Key::ctrl('c')], false),
+                b(Confirm, Yes, &[Key::ch('y'), Key::code(K::Enter)], true),
+                b(
+                    Confirm,
+                    No,
+                    &[Key::ch('n'), Key::code(K::Esc), Key::ch('q')],
+                    true,
+                ),
+                b(Person, PersonNewCase, &[Key::ch('n')], true),
+                b(Person, PersonAddToCase, &[Key::ch('a')], true),
+                b(Person, PersonSplit, &[Key::ch('x')], true),
+                b(Person, Down, &[Key::ch('j'), Key::code(K::Down)], true),
+                b(Person, Up, &[Key::ch('k'), Key::code(K::Up)], false),
+                b(Person, Back, &[Key::code(K::Esc), Key::ch('q')], true),
             ],
         }
     }
@@ -476,12 +548,24 @@ impl KeyMap {
         })
     }
 
-    /// Bindings of a scope plus the global ones, for the hint bar.
+    /// The action a key triggers in a popup's own scope (nothing else
+    /// reaches a popup).
+    pub fn action_in(&self, scope: Scope, ev: &KeyEvent) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|b| b.scope == scope && b.keys.iter().any(|k| k.matches(ev)))
+            .map(|b| b.action)
+    }
+
+    /// Bindings of a scope plus the global ones (a popup's: its own only),
+    /// for the hint bar.
     pub fn hints(&self, scope: Scope) -> Vec<(String, &'static str)> {
         self.bindings
             .iter()
             .filter(|b| {
-                b.hint && (b.scope == scope || b.scope == Scope::Global) && !b.keys.is_empty()
+                b.hint
+                    && (b.scope == scope || b.scope == Scope::Global && !scope.is_popup())
+                    && !b.keys.is_empty()
             })
             .map(|b| (b.keys[0].to_string(), b.action.hint()))
             .collect()
@@ -534,12 +618,12 @@ impl KeyMap {
                 err(format!("{line}{}", e.message()))
             })?;
         for (scope_name, actions) in table {
-            let scope = [Scope::Global, Scope::Queue, Scope::Case]
+            let scope = ALL_SCOPES
                 .into_iter()
                 .find(|s| s.name() == scope_name)
                 .ok_or_else(|| {
                     err(format!(
-                        "[{scope_name}]: unknown section (global, queue, case)"
+                        "[{scope_name}]: unknown section (global, queue, case, confirm, person)"
                     ))
                 })?;
             for (action_name, value) in actions {
@@ -618,7 +702,10 @@ impl KeyMap {
             .collect();
         for (i, (s1, a1, k1)) in all.iter().enumerate() {
             for (s2, a2, k2) in &all[i + 1..] {
-                let same_screen = s1 == s2 || *s1 == Scope::Global || *s2 == Scope::Global;
+                // Global keys reach the queue and the case, never a popup.
+                let same_screen = s1 == s2
+                    || (*s1 == Scope::Global && !s2.is_popup())
+                    || (*s2 == Scope::Global && !s1.is_popup());
                 if k1 == k2 && a1 != a2 && same_screen {
                     return Some(((*s1, *a1), (*s2, *a2), *k1));
                 }
@@ -704,7 +791,7 @@ mod tests {
     fn no_key_is_bound_twice_in_one_scope() {
         let km = KeyMap::default();
         assert_eq!(km.clash(), None, "the defaults never clash");
-        for s in [Scope::Global, Scope::Queue, Scope::Case] {
+        for s in ALL_SCOPES {
             let mut seen: Vec<(Key, Action)> = Vec::new();
             for bd in km.bindings.iter().filter(|bd| bd.scope == s) {
                 for k in &bd.keys {

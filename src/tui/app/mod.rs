@@ -942,6 +942,8 @@ impl App {
                     self.start_plan(id);
                 }
             }
+            // Keys of a popup: its handler takes them (popup_keys.rs).
+            Yes | No | PersonNewCase | PersonAddToCase | PersonSplit => {}
             Records => self.open_records(),
             AuditLog => self.open_audit(),
             ExportClosures => self.popups.push(Popup::Form {

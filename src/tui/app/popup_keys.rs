@@ -159,8 +159,9 @@ impl App {
                 step,
                 on,
                 back,
-            } => match ev.code {
-                KeyCode::Char('y') | KeyCode::Enter => {
+            } => match self.keymap.action_in(Scope::Confirm, &ev) {
+                _ if ctrl && ev.code == KeyCode::Char('c') => {}
+                Some(Action::Yes) => {
                     if matches!(step, Step::Close(_)) {
                         // Closing an erasure removes the person's records from
                         // the index (a scan of every record): never on the
@@ -185,13 +186,12 @@ impl App {
                     }
                 }
                 // "No": back to the form it came from, to change it.
-                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {
+                Some(Action::No) => {
                     if let Some(b) = back {
                         let (form, purpose) = *b;
                         self.popups.push(Popup::Form { form, purpose });
                     }
                 }
-                KeyCode::Char('c') if ctrl => {}
                 _ => self.popups.push(Popup::Confirm {
                     title,
                     body,
@@ -318,49 +318,53 @@ impl App {
                     micros,
                 }),
             },
-            Popup::Subject { view, mut selected } => match ev.code {
-                KeyCode::Esc | KeyCode::Char('q') => {}
-                KeyCode::Char('c') if ctrl => {}
-                KeyCode::Char('j') | KeyCode::Down => {
-                    // Down the person's records, then the possible matches.
-                    let rows = view.records.len() + view.similar.len();
-                    selected = (selected + 1).min(rows.saturating_sub(1));
-                    self.popups.push(Popup::Subject { view, selected });
-                }
-                KeyCode::Char('a') => {
-                    let record = view
-                        .records
-                        .get(selected)
-                        .or_else(|| {
-                            view.similar
-                                .get(selected - view.records.len().min(selected))
-                                .map(|s| &s.record)
-                        })
-                        .cloned();
-                    self.popups.push(Popup::Subject { view, selected });
-                    if let Some(r) = record {
-                        self.link_form(&r);
+            Popup::Subject { view, mut selected } => {
+                match self.keymap.action_in(Scope::Person, &ev) {
+                    _ if ctrl && ev.code == KeyCode::Char('c') => {}
+                    Some(Action::Back) => {}
+                    Some(Action::Down) => {
+                        // Down the person's records, then the possible matches.
+                        let rows = view.records.len() + view.similar.len();
+                        selected = (selected + 1).min(rows.saturating_sub(1));
+                        self.popups.push(Popup::Subject { view, selected });
                     }
-                }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    selected = selected.saturating_sub(1);
-                    self.popups.push(Popup::Subject { view, selected });
-                }
-                KeyCode::Char('n') => self.intake_for(&view),
-                KeyCode::Char('x') => {
-                    let split = view
-                        .records
-                        .get(selected)
-                        .map(|r| (r.source.clone(), r.key.clone()));
-                    self.popups.push(Popup::Subject { view, selected });
-                    if let Some((source, key)) = split {
-                        self.popups.push(Popup::ConfirmSplit { source, key });
+                    Some(Action::PersonAddToCase) => {
+                        let record = view
+                            .records
+                            .get(selected)
+                            .or_else(|| {
+                                view.similar
+                                    .get(selected - view.records.len().min(selected))
+                                    .map(|s| &s.record)
+                            })
+                            .cloned();
+                        self.popups.push(Popup::Subject { view, selected });
+                        if let Some(r) = record {
+                            self.link_form(&r);
+                        }
                     }
+                    Some(Action::Up) => {
+                        selected = selected.saturating_sub(1);
+                        self.popups.push(Popup::Subject { view, selected });
+                    }
+                    Some(Action::PersonNewCase) => self.intake_for(&view),
+                    Some(Action::PersonSplit) => {
+                        let split = view
+                            .records
+                            .get(selected)
+                            .map(|r| (r.source.clone(), r.key.clone()));
+                        self.popups.push(Popup::Subject { view, selected });
+                        if let Some((source, key)) = split {
+                            self.popups.push(Popup::ConfirmSplit { source, key });
+                        }
+                    }
+                    _ => self.popups.push(Popup::Subject { view, selected }),
                 }
-                _ => self.popups.push(Popup::Subject { view, selected }),
-            },
-            Popup::ConfirmSplit { source, key } => match ev.code {
-                KeyCode::Char('y') | KeyCode::Enter => {
+            }
+            Popup::ConfirmSplit { source, key } => match self.keymap.action_in(Scope::Confirm, &ev)
+            {
+                _ if ctrl && ev.code == KeyCode::Char('c') => {}
+                Some(Action::Yes) => {
                     match self.desk.split_record(source.clone(), key.clone()) {
                         Ok(()) => {
                             // Close the subject view: its grouping is stale now.
@@ -373,7 +377,7 @@ impl App {
                         Err(e) => self.show_error("Cannot split the record", &e.to_string()),
                     }
                 }
-                KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q') => {}
+                Some(Action::No) => {}
                 _ => self.popups.push(Popup::ConfirmSplit { source, key }),
             },
             Popup::Form { mut form, purpose }
@@ -440,6 +444,7 @@ impl App {
         ALL_ACTIONS
             .iter()
             .copied()
+            .filter(|a| !a.in_popup_only())
             .filter(|a| f.is_empty() || a.name().contains(&f) || a.describe().contains(&f))
             .collect()
     }

@@ -117,10 +117,9 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             .iter()
             .map(|(k, a)| (k.to_string(), a.to_string()))
             .collect(),
-        Some(Popup::Confirm { .. }) => vec![
-            ("y/enter".into(), "yes".into()),
-            ("n/esc".into(), "no".into()),
-        ],
+        Some(Popup::Confirm { .. } | Popup::ConfirmSplit { .. }) => {
+            popup_hints(app, Scope::Confirm)
+        }
         Some(Popup::Lookup { .. }) => vec![
             ("type".into(), "search".into()),
             ("↑/↓".into(), "choose".into()),
@@ -128,22 +127,20 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("esc".into(), "close".into()),
         ],
         Some(Popup::Subject { .. }) => {
-            let mut keys = vec![("n".into(), "new case".into())];
             // Adding a record needs a case to add it to.
-            if let crate::tui::app::Screen::Case(id) = app.screen {
-                keys.push(("a".into(), format!("add to {id}")));
-            }
-            keys.extend([
-                ("x".into(), "split".into()),
-                ("j/k".into(), "move".into()),
-                ("esc".into(), "back".into()),
-            ]);
-            keys
+            let on_case = match app.screen {
+                Screen::Case(id) => Some(id),
+                Screen::Queue => None,
+            };
+            popup_hints(app, Scope::Person)
+                .into_iter()
+                .filter_map(|(k, a)| match (a.as_str(), on_case) {
+                    ("add to case", None) => None,
+                    ("add to case", Some(id)) => Some((k, format!("add to {id}"))),
+                    _ => Some((k, a)),
+                })
+                .collect()
         }
-        Some(Popup::ConfirmSplit { .. }) => vec![
-            ("y/enter".into(), "yes".into()),
-            ("n/esc".into(), "no".into()),
-        ],
         Some(Popup::Help { search: None, .. }) => vec![
             ("/".into(), "search".into()),
             ("j/k".into(), "scroll".into()),
@@ -219,4 +216,18 @@ fn case_hints(app: &App) -> Vec<(String, String)> {
     push(Action::Lookup);
     push(Action::Help);
     pairs
+}
+
+/// A popup's keys for the hint bar, from the key table (keys.toml moves
+/// them; the first of each action's keys is shown, joined with "/" for two).
+fn popup_hints(app: &App, scope: Scope) -> Vec<(String, String)> {
+    app.keymap
+        .bindings
+        .iter()
+        .filter(|b| b.scope == scope && b.hint && !b.keys.is_empty())
+        .map(|b| {
+            let keys: Vec<String> = b.keys.iter().take(2).map(|k| k.to_string()).collect();
+            (keys.join("/"), b.action.hint().to_string())
+        })
+        .collect()
 }

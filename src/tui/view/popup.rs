@@ -3,7 +3,7 @@
 use crate::domain::text::inert;
 use crate::tui::app::{App, Popup};
 use crate::tui::form::{FieldKind, Form};
-use crate::tui::keymap::{Scope, ALL_ACTIONS};
+use crate::tui::keymap::ALL_ACTIONS;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -180,7 +180,7 @@ fn sized_box_showing(
 /// table's bindings, the form and field keys, and the queue's legend.
 pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
     let mut out = Vec::new();
-    for scope in [Scope::Queue, Scope::Case, Scope::Global] {
+    for scope in crate::tui::keymap::ALL_SCOPES {
         let rows = app
             .keymap
             .bindings
