@@ -748,10 +748,7 @@ fn a_confirmations_keys_come_from_the_key_table() {
         let buf = term.backend().buffer().clone();
         (0..80).map(|x| buf[(x, 23)].symbol()).collect::<String>()
     };
-    assert!(
-        bar.contains(" o yes") && bar.contains("x/esc no"),
-        "{bar}"
-    );
+    assert!(bar.contains(" o yes") && bar.contains("x/esc no"), "{bar}");
     key(&mut app, Char('y'));
     assert!(
         matches!(top(&app), Some(Popup::Confirm { .. })),

@@ -319,3 +319,28 @@ fn g_goes_to_the_last_line_and_scrolling_stops_there() {
     key(&mut app, Char('k'));
     assert_ne!(draw(&app), bottom, "and one line up moves at once");
 }
+
+#[test]
+fn the_tour_gives_a_tip_per_screen_and_hides_with_a_key() {
+    let (_t, mut app, cases) = setup();
+    app.tour = true;
+    let status = |app: &App| rows(app)[22].clone();
+    assert!(
+        status(&app).contains("Enter opens a case"),
+        "{}",
+        status(&app)
+    );
+    open_case(&mut app, cases[0].1);
+    assert!(
+        status(&app).contains("The Next line says what to do"),
+        "{}",
+        status(&app)
+    );
+    key(&mut app, Char('a'));
+    assert!(status(&app).contains("ctrl-s submits"), "{}", status(&app));
+    key(&mut app, Esc);
+    key(&mut app, Char('!'));
+    assert!(!app.tour);
+    key(&mut app, Char('j'));
+    assert!(!status(&app).contains("tip"), "hidden: {}", status(&app));
+}

@@ -57,6 +57,8 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     };
     let mut app = App::new(desk, keymap, view::theme::Theme::from_env(), &prefs)?;
     app.demo = demo;
+    // The demo is where a newcomer learns the desk: a tip per screen.
+    app.tour = demo;
 
     let hangup = Arc::new(AtomicBool::new(false));
     let terminate = Arc::new(AtomicBool::new(false));

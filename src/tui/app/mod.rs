@@ -382,6 +382,9 @@ pub struct App {
     pub status: Option<(String, bool)>,
     pub quit: bool,
     pub demo: bool,
+    /// A short tip per screen on the status line (on in `--demo`; `!`
+    /// hides or shows it).
+    pub tour: bool,
     pub size: (u16, u16),
     /// Where lookup queries go; `None` until a worker is attached.
     pub lookup_tx: Option<Sender<LookupRequest>>,
@@ -438,6 +441,7 @@ impl App {
             status: None,
             quit: false,
             demo: false,
+            tour: false,
             size: (80, 24),
             lookup_tx: None,
             index: IndexInfo {
@@ -944,6 +948,14 @@ impl App {
             }
             // Keys of a popup: its handler takes them (popup_keys.rs).
             Yes | No | PersonNewCase | PersonAddToCase | PersonSplit => {}
+            Tour => {
+                self.tour = !self.tour;
+                self.say(if self.tour {
+                    "tips on: one per screen, on this line"
+                } else {
+                    "tips off (! brings them back)"
+                });
+            }
             Records => self.open_records(),
             AuditLog => self.open_audit(),
             ExportClosures => self.popups.push(Popup::Form {

@@ -95,6 +95,17 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    if app.status.is_none() && app.tour {
+        if let Some(tip) = tour_tip(app) {
+            Line::from(vec![
+                Span::styled(" tip ", app.theme.flag()),
+                Span::raw(format!("{tip} ")),
+                Span::styled("(! hides tips)", app.theme.muted()),
+            ])
+            .render(area, buf);
+        }
+        return;
+    }
     if let Some((text, error)) = &app.status {
         let style = if *error {
             app.theme.error()
@@ -230,4 +241,31 @@ fn popup_hints(app: &App, scope: Scope) -> Vec<(String, String)> {
             (keys.join("/"), b.action.hint().to_string())
         })
         .collect()
+}
+
+/// The tour's tip for what is on screen: what it is and the one key to try.
+fn tour_tip(app: &App) -> Option<&'static str> {
+    Some(match (app.popups.last(), app.screen) {
+        (Some(Popup::Form { .. }), _) => {
+            "Tab moves between fields, ctrl-s submits, esc cancels; a refusal stays in the form."
+        }
+        (Some(Popup::Confirm { .. }), _) => "Read it, then y to take the step or n to go back.",
+        (Some(Popup::Lookup { .. }), _) => {
+            "Type part of a name, e-mail or phone; accents optional. Enter shows the person."
+        }
+        (Some(Popup::Subject { .. }), _) => {
+            "Every record of this person across sources; n opens a case for them."
+        }
+        (Some(Popup::Help { .. }), _) => "Every key; / searches them. q closes.",
+        (Some(_), _) => return None,
+        (None, Screen::Queue) if app.queue.rows.is_empty() => {
+            "No cases yet: n opens the first, / finds a person."
+        }
+        (None, Screen::Queue) => {
+            "Most urgent first. Enter opens a case; n starts a new one; ? lists every key."
+        }
+        (None, Screen::Case(_)) => {
+            "The Next line says what to do; the bar offers only keys that apply now."
+        }
+    })
 }
