@@ -60,7 +60,17 @@ fn a_bad_settings_file_and_a_dead_socket_are_problems() {
     let out = run(d, &["doctor"]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !out.status.success() && said.contains("nothing answers"),
+        out.status.success() && said.contains("advice") && said.contains("nothing answers"),
+        "a stale socket is worth a look, not a failure: {said}"
+    );
+    // A broken catalogue of the organisation's own is a problem.
+    std::fs::write(d.join("sources.toml"), "[[source]\n").unwrap();
+    let out = run(d, &["doctor"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success()
+            && said.contains("PROBLEM source catalogue")
+            && said.contains("sources.toml"),
         "{said}"
     );
 }

@@ -206,3 +206,139 @@ fn an_organisation_counts_by_its_own_holiday_calendar() {
         "{said}"
     );
 }
+
+#[test]
+fn an_erasure_closes_where_the_catalogue_lists_no_backup_set() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    assert!(init(&d, &file).status.success());
+    let id = open_verified(&d, &["erasure"], "Anna de Vries", "anna@example.nl");
+    ok(&d, &["case", "plan", &id, "--accept"]);
+    common::cli::work_every_task(&d, &id, &|_, _| {
+        ("done", "erased in the admin panel".to_string())
+    });
+    ok(&d, &["case", "ready", &id]);
+    let closed = ok(
+        &d,
+        &[
+            "case",
+            "close",
+            &id,
+            "--outcome",
+            "fulfilled",
+            "--reason",
+            "erased in both sources",
+        ],
+    );
+    assert!(
+        closed.contains("closed"),
+        "no backup marks are asked for: {closed}"
+    );
+}
+
+#[test]
+fn init_writes_nothing_over_a_strange_path_or_a_store_with_cases() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    // A dangling symlink where settings.toml goes: refused, nothing written.
+    std::os::unix::fs::symlink(t.path().join("nowhere"), d.join("settings.toml")).unwrap();
+    let out = init(&d, &file);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("not a plain file"),
+        "{said}"
+    );
+    assert!(!said.contains("case cannot be opened"), "{said}");
+    assert!(!d.join("sources.toml").exists(), "nothing half-written");
+    assert!(
+        !t.path().join("nowhere").exists(),
+        "the link was not followed"
+    );
+    std::fs::remove_file(d.join("settings.toml")).unwrap();
+    // A store that holds cases keeps the catalogue its cases were planned by.
+    ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Jan",
+            "--email",
+            "jan@example.nl",
+            "--channel",
+            "email",
+        ],
+    );
+    let out = init(&d, &file);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("holds cases already"),
+        "{said}"
+    );
+    assert!(!d.join("sources.toml").exists());
+}
+
+#[test]
+fn an_own_calendar_without_an_authority_never_names_another_countrys() {
+    let t = private_dir();
+    let d = t.path().join("data");
+    std::fs::create_dir_all(d.join("holidays")).unwrap();
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::write(
+        d.join("holidays/netherlands.toml"),
+        "name = \"netherlands\"\ntitle = \"Dutch public holidays\"\nfirst_year = 2026\nlast_year = 2030\n",
+    )
+    .unwrap();
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    let out = run(
+        &d,
+        &[
+            "init",
+            "--organisation",
+            "Acme B.V.",
+            "--calendar",
+            "netherlands",
+            "--dpo",
+            "dpo@acme.nl",
+            "--sources",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = ok(
+        &d,
+        &[
+            "case",
+            "open",
+            "--right",
+            "access",
+            "--name",
+            "Jan",
+            "--email",
+            "jan@example.nl",
+            "--channel",
+            "email",
+        ],
+    )
+    .trim()
+    .to_string();
+    ok(&d, &["case", "request-id", &id]);
+    let letter = ok(&d, &["case", "letter", &id, "id-request"]);
+    assert!(
+        !letter.contains("dataprotection.ie") && letter.contains("where you live or work"),
+        "{letter}"
+    );
+}

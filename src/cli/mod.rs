@@ -61,6 +61,7 @@ impl From<DeskError> for Failure {
             DeskError::Store(StoreError::Busy { .. }) => exit::BUSY,
             DeskError::Refused(_)
             | DeskError::Invalid(_)
+            | DeskError::SetUp(_)
             | DeskError::UnknownSource { .. }
             | DeskError::NoSuchRecord { .. } => exit::REFUSED,
             DeskError::Remote { kind, .. } => match kind {
@@ -291,8 +292,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 print_json(&report);
             } else {
                 outln!(
-                    "imported {} rows from {} ({}) into {}: {} new, {} updated{}{}",
-                    report.rows,
+                    "imported {} from {} ({}) into {}: {} new, {} updated{}{}",
+                    crate::domain::text::counted(report.rows, "row", "rows"),
                     crate::domain::text::inert(&report.file),
                     report.read_as(),
                     report.source,
@@ -913,7 +914,7 @@ fn run_audit(desk: &crate::remote::backend::Backend, cmd: &AuditCommand) -> Resu
                         );
                     } else {
                         outln!(
-                            "audit chain intact: {entries} entries, {cases} cases match their last entry"
+                            "audit chain intact: {entries} entries; every case matches its last entry ({cases})"
                         );
                         if unsealed > 0 {
                             outln!(

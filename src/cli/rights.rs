@@ -53,7 +53,10 @@ pub fn plan(
             );
         }
         if accept {
-            outln!("{id}: {} task(s) recorded", tasks.len());
+            outln!(
+                "{id}: {} recorded",
+                crate::domain::text::counted(tasks.len(), "task", "tasks")
+            );
         } else {
             outln!("(proposal only: add --accept to record these tasks)");
         }

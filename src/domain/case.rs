@@ -415,6 +415,10 @@ pub struct Case {
     /// Source records (`source:key`) staff attached from the lookup at intake.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<String>,
+    /// Set when a plan was accepted by a catalogue that lists no backup set:
+    /// an erasure then has no backups to mark (no gap for them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_backup_sets: bool,
     /// Bumped on every change; lets a later shared service detect conflicting edits.
     pub version: u64,
 }

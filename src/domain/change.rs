@@ -520,6 +520,9 @@ fn accept_plan(mut case: Case, tasks: &[PlannedTask], facts: &Facts) -> Result<C
         })
         .collect();
     case.apply(Step::Plan { tasks: refs }, &cx)?;
+    // An organisation whose catalogue lists no backup set has none to mark
+    // for an erasure (the plan was checked against that catalogue).
+    case.no_backup_sets = !facts.catalogue.sources.iter().any(|s| s.backup);
     if case.rights.iter().any(|r| {
         matches!(
             r,

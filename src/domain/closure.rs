@@ -132,7 +132,7 @@ pub fn open_gaps(case: &Case) -> Vec<Gap> {
             what: what.into(),
         });
     }
-    if case.rights.contains(&Right::Erasure) && !marked {
+    if case.rights.contains(&Right::Erasure) && !marked && !case.no_backup_sets {
         gaps.push(Gap {
             key: KEY_BACKUP_MARKS.into(),
             what: "backup marks missing: no backup set was marked for re-erasure".into(),

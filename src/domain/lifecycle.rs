@@ -330,6 +330,7 @@ impl NewCase {
                 action: Action::Opened,
             }],
             records: self.records,
+            no_backup_sets: false,
             version: 1,
         }
     }

@@ -234,6 +234,7 @@ mod tests {
             closure: None,
             history: vec![],
             records: vec![],
+            no_backup_sets: false,
             version: 1,
         }
     }

@@ -445,7 +445,10 @@ pub(super) fn authority(settings: &Settings) -> &str {
     }
     match settings.calendar.as_str() {
         "england-and-wales" => "the Information Commissioner's Office, ico.org.uk",
-        _ => "the Data Protection Commission, dataprotection.ie",
+        "ireland" => "the Data Protection Commission, dataprotection.ie",
+        // An organisation's own calendar names no authority: never a
+        // wrong one (Art. 77: where the person lives or works will do).
+        _ => "the data protection authority of the country where you live or work",
     }
 }
 
@@ -653,8 +656,9 @@ pub fn closing_letter(
     sections.push(Section {
         heading: "Your rights".into(),
         lines: vec![format!(
-            "If you are not satisfied you may complain to the supervisory authority ({}) or seek a judicial remedy.",
-            authority(settings)
+            "If you are not satisfied you may complain to the supervisory authority ({}) or seek a judicial remedy. Our Data Protection Officer can be reached at {}.",
+            authority(settings),
+            contact(settings)
         )],
     });
     Report {

@@ -44,6 +44,18 @@ pub fn setup(data_dir: &Path, today: NaiveDate) -> Vec<Finding> {
     if let Some(settings) = settings {
         named_and_dated(&settings, &file, today, &mut out);
     }
+    match super::paths::load_catalogue(data_dir) {
+        Ok(c) => out.push(ok(format!(
+            "the catalogue of sources reads: {} sources ({})",
+            c.sources.len(),
+            if data_dir.join(super::paths::SOURCES_FILE).exists() {
+                "the organisation's sources.toml"
+            } else {
+                "the shipped one"
+            }
+        ))),
+        Err(e) => out.push(problem(e.to_string())),
+    }
     let socket = crate::remote::socket_path(data_dir);
     match std::fs::symlink_metadata(&socket) {
         Err(_) => out.push(ok(format!(
@@ -58,8 +70,10 @@ pub fn setup(data_dir: &Path, today: NaiveDate) -> Vec<Finding> {
                 "a team service answers on {}: the desk and commands go through it",
                 socket.display()
             ))),
-            Err(e) => out.push(problem(format!(
-                "{} is there but nothing answers ({e}): start `rightsdesk serve` (or its systemd unit), or remove the stale socket",
+            // Commands open the store themselves meanwhile: worth a look,
+            // not a failure.
+            Err(e) => out.push(advice(format!(
+                "{} is there but nothing answers ({e}): start `rightsdesk serve` (or its systemd unit) if the team works through it, or remove the stale socket",
                 socket.display()
             ))),
         },

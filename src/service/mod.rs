@@ -42,6 +42,9 @@ pub enum DeskError {
     Invalid(Vec<FieldError>),
     #[error("unknown source '{id}' (the catalogue has: {known})")]
     UnknownSource { id: String, known: String },
+    /// `init` refused: the data directory is set up already, or not ours.
+    #[error("init: {0}")]
+    SetUp(String),
     #[error("there is no record '{}' from {} to split off", crate::domain::text::inert(.key), crate::domain::text::inert(.from))]
     NoSuchRecord { from: String, key: String },
     #[error(transparent)]
@@ -104,6 +107,7 @@ impl DeskError {
         match self {
             DeskError::Refused(_)
             | DeskError::Invalid(_)
+            | DeskError::SetUp(_)
             | DeskError::UnknownSource { .. }
             | DeskError::NoSuchRecord { .. } => ErrorKind::Refused,
             DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,

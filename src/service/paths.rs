@@ -142,27 +142,49 @@ pub fn init_organisation(
         .map_err(SettingsLoadError::from)?;
     crate::domain::Catalogue::parse(&sources_path.display().to_string(), catalogue_text)?;
     load_calendar(data_dir, &settings.calendar)?;
-    let refuse = |why: String| {
-        super::DeskError::Invalid(vec![crate::domain::lifecycle::FieldError {
-            field: "data directory",
-            why,
-        }])
+    let refuse = super::DeskError::SetUp;
+    // Everything is checked before anything is written: a path that is not
+    // a plain file of ours (a folder, a symlink, dangling or not) refuses.
+    let plain = |p: &Path| -> Result<bool, super::DeskError> {
+        match std::fs::symlink_metadata(p) {
+            Err(_) => Ok(false),
+            Ok(m) if m.file_type().is_file() => Ok(true),
+            Ok(_) => Err(refuse(format!(
+                "{} is not a plain file (a folder or a symlink): remove it first",
+                p.display()
+            ))),
+        }
     };
-    match std::fs::read_to_string(&settings_path) {
-        Ok(t) if t != Settings::default_file() => {
+    if plain(&settings_path)? {
+        let t =
+            std::fs::read_to_string(&settings_path).map_err(|source| super::DeskError::Read {
+                path: settings_path.clone(),
+                source,
+            })?;
+        if t != Settings::default_file() {
             return Err(refuse(format!(
                 "{} is set up already ({} was edited): change it there",
                 data_dir.display(),
                 settings_path.display()
-            )))
+            )));
         }
-        _ => {}
     }
-    if std::fs::symlink_metadata(&sources_path).is_ok() {
+    if plain(&sources_path)? {
         return Err(refuse(format!(
             "{} is there already: edit it, and check it with `rightsdesk sources check`",
             sources_path.display()
         )));
+    }
+    // Once cases exist they were planned by the catalogue they have:
+    // another one would leave their tasks in sources it does not know.
+    if data_dir.join(STORE_DIR).exists() {
+        let desk = super::Desk::open(data_dir)?;
+        if !desk.cases_page(None, 1)?.0.is_empty() {
+            return Err(refuse(format!(
+                "{} holds cases already: init sets up a new organisation before its first case (edit settings.toml and sources.toml instead, keeping the sources its cases name)",
+                data_dir.display()
+            )));
+        }
     }
     ensure_private_dir(data_dir).map_err(|source| SettingsLoadError::Io {
         path: data_dir.to_path_buf(),

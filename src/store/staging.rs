@@ -405,7 +405,17 @@ mod tests {
         let size = dir.join(super::super::SIZE_FILE);
         drop(Store::open(&dir).unwrap());
         assert!(size.exists(), "a clean close notes the size");
-        let s = Store::open(&dir).unwrap();
+        // sled lets go of its lock file a moment after the close (its
+        // flusher thread ends on its own): wait for it, within a bound.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let s = loop {
+            match Store::open(&dir) {
+                Err(super::super::StoreError::Busy { .. }) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => break other.unwrap(),
+            }
+        };
         assert!(!size.exists(), "an open store has none to go stale");
         let id = s.import_begin().unwrap();
         s.import_stage(&id, &[record("1", "a@example.es")]).unwrap();

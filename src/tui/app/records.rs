@@ -138,7 +138,9 @@ impl App {
         let said = match result {
             Ok((entries, cases)) => (
                 true,
-                format!("chain intact: {entries} entries, {cases} cases match their last entry"),
+                format!(
+                    "chain intact: {entries} entries; every case matches its last entry ({cases})"
+                ),
             ),
             Err(e) => (false, format!("CHAIN BROKEN: {e}")),
         };

@@ -84,7 +84,10 @@ impl App {
                 match self.desk.accept_plan(id, tasks.clone(), expected) {
                     Ok(case) => {
                         let v = self.desk.view(case);
-                        self.say(&format!("{id}: {} task(s) planned — saved", tasks.len()));
+                        self.say(&format!(
+                            "{id}: {} planned — saved",
+                            crate::domain::text::counted(tasks.len(), "task", "tasks")
+                        ));
                         self.refresh_case(v);
                     }
                     Err(e) => {
