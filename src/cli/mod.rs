@@ -345,12 +345,37 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             dpo,
             sources,
         } => {
-            let ask = |what: &str, given: &Option<String>, default: Option<&str>| {
-                init_value(what, given.as_deref(), default)
+            let ask = |what: &str,
+                       given: &Option<String>,
+                       default: Option<&str>,
+                       check: &dyn Fn(&str) -> Result<(), String>| {
+                init_value(what, given.as_deref(), default, check)
+            };
+            // One line of plain text: it goes into every letter's header.
+            let line = |v: &str| -> Result<(), String> {
+                if v.trim().is_empty() {
+                    Err("must not be empty".into())
+                } else if v.chars().any(char::is_control) {
+                    Err("must be one line, without control characters".into())
+                } else {
+                    Ok(())
+                }
+            };
+            let any_line = |v: &str| -> Result<(), String> {
+                if v.chars().any(char::is_control) {
+                    Err("must be one line, without control characters".into())
+                } else {
+                    Ok(())
+                }
+            };
+            let calendar_known = |v: &str| -> Result<(), String> {
+                paths::load_calendar(&dir, v)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             };
             let d = crate::domain::Settings::default();
             let mut s = crate::domain::Settings {
-                organisation: ask("organisation's name", organisation, None)?,
+                organisation: ask("organisation's name", organisation, None, &line)?,
                 calendar: ask(
                     &format!(
                         "jurisdiction's holiday calendar ({})",
@@ -358,13 +383,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     ),
                     calendar,
                     Some(&d.calendar),
+                    &calendar_known,
                 )?,
                 supervisory_authority: ask(
                     "supervisory authority for complaints (empty: the calendar's jurisdiction's)",
                     authority,
                     Some(""),
+                    &any_line,
                 )?,
-                dpo_contact: ask("Data Protection Officer's contact", dpo, None)?,
+                dpo_contact: ask("Data Protection Officer's contact", dpo, None, &line)?,
                 ..d
             };
             s.organisation = s.organisation.trim().to_string();
@@ -1025,10 +1052,17 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
 }
 
 /// A value for `init`: given on the command line, else asked for on the
-/// terminal (the default shown in brackets); from a script, a missing one
-/// that has no default is an error naming its flag.
-fn init_value(what: &str, given: Option<&str>, default: Option<&str>) -> Result<String, Failure> {
+/// terminal (the default shown in brackets) until `check` takes it; from a
+/// script, a missing one that has no default is an error naming it.
+fn init_value(
+    what: &str,
+    given: Option<&str>,
+    default: Option<&str>,
+    check: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<String, Failure> {
+    let bad = |why: String| fail(exit::USAGE, format!("init: the {what}: {why}"));
     if let Some(v) = given {
+        check(v).map_err(bad)?;
         return Ok(v.to_string());
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -1041,23 +1075,38 @@ fn init_value(what: &str, given: Option<&str>, default: Option<&str>) -> Result<
     }
     use std::io::Write as _;
     let mut err = std::io::stderr();
-    let _ = write!(
-        err,
-        "{what}{}: ",
-        default
-            .filter(|d| !d.is_empty())
-            .map(|d| format!(" [{d}]"))
-            .unwrap_or_default()
-    );
-    let _ = err.flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| fail(exit::FAILED, e.to_string()))?;
-    let v = line.trim();
-    match (v.is_empty(), default) {
-        (true, Some(d)) => Ok(d.to_string()),
-        (true, None) => Err(fail(exit::USAGE, format!("init: the {what} is needed"))),
-        _ => Ok(v.to_string()),
+    loop {
+        let _ = write!(
+            err,
+            "{what}{}: ",
+            default
+                .filter(|d| !d.is_empty())
+                .map(|d| format!(" [{d}]"))
+                .unwrap_or_default()
+        );
+        let _ = err.flush();
+        let mut line = String::new();
+        let n = std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+        if n == 0 {
+            return Err(fail(exit::USAGE, format!("init: the {what} is needed")));
+        }
+        let v = line.trim();
+        let v = match (v.is_empty(), default) {
+            (true, Some(d)) => d.to_string(),
+            (true, None) => {
+                let _ = writeln!(err, "  (needed: letters carry it)");
+                continue;
+            }
+            _ => v.to_string(),
+        };
+        // Asked again at once, never after the other questions.
+        match check(&v) {
+            Ok(()) => return Ok(v),
+            Err(why) => {
+                let _ = writeln!(err, "  {}", crate::domain::text::inert(&why));
+            }
+        }
     }
 }
