@@ -749,6 +749,15 @@ fn a_confirmations_keys_come_from_the_key_table() {
         (0..80).map(|x| buf[(x, 23)].symbol()).collect::<String>()
     };
     assert!(bar.contains(" o yes") && bar.contains("x/esc no"), "{bar}");
+    let screen = {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+        format!("{:?}", term.backend())
+    };
+    assert!(
+        screen.contains("o yes   x/esc no") && !screen.contains("y/enter"),
+        "the confirmation says the keys that work: {screen}"
+    );
     key(&mut app, Char('y'));
     assert!(
         matches!(top(&app), Some(Popup::Confirm { .. })),

@@ -60,12 +60,7 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
                 .map(|l| Line::from(inert(l).into_owned()))
                 .collect();
             lines.push(Line::from(""));
-            lines.push(Line::from(vec![
-                Span::styled("y/enter", app.theme.key()),
-                Span::raw(" yes   "),
-                Span::styled("n/esc", app.theme.key()),
-                Span::raw(" no"),
-            ]));
+            lines.push(yes_no(app));
             box_text(app, title, lines, area, buf);
         }
         Popup::Lookup {
@@ -96,12 +91,7 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
                 )),
                 Line::from("It will no longer be linked by its e-mails or phones."),
                 Line::from(""),
-                Line::from(vec![
-                    Span::styled("y/enter", app.theme.key()),
-                    Span::raw(" yes   "),
-                    Span::styled("n/esc", app.theme.key()),
-                    Span::raw(" no"),
-                ]),
+                yes_no(app),
             ];
             box_text(app, "Split a wrong link", lines, area, buf);
         }
@@ -927,4 +917,16 @@ fn plan(
             &format!("Plan for {}: {kept} of {} tasks", p.case, p.tasks.len()),
         ))
         .render(r, buf);
+}
+
+/// "y/enter yes   n/esc/q no", from the key table (keys.toml moves them).
+fn yes_no(app: &App) -> Line<'static> {
+    use crate::tui::keymap::{Action, Scope};
+    let keys = |a: Action| app.keymap.keys_label(Scope::Confirm, a).replace(' ', "/");
+    Line::from(vec![
+        Span::styled(keys(Action::Yes), app.theme.key()),
+        Span::raw(" yes   "),
+        Span::styled(keys(Action::No), app.theme.key()),
+        Span::raw(" no"),
+    ])
 }
