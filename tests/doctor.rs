@@ -3,17 +3,7 @@
 
 mod common;
 
-use common::cli::{ok, run};
-
-fn private_dir() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        t.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
-    t
-}
+use common::cli::{ok, private_dir, run};
 
 #[test]
 fn the_shipped_organisation_is_pointed_out_until_it_is_changed() {

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::cli::{json, ok, open_verified, run};
+use common::cli::{json, ok, open_case, open_verified, private_dir, run};
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 const TWO_SOURCES: &str = r#"
 [[source]]
@@ -32,54 +34,84 @@ consent = true
 policy = "5"
 "#;
 
-fn private_dir() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        t.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
-    t
+/// A private folder with a data directory in it (holding `holidays` files
+/// when given) and the two-source catalogue beside it, as `two.toml`.
+struct Org {
+    t: tempfile::TempDir,
+    d: PathBuf,
+    file: PathBuf,
 }
 
-fn init(d: &std::path::Path, sources: &std::path::Path) -> std::process::Output {
+fn org(holidays: &[(&str, &str)]) -> Org {
+    let t = private_dir();
+    let d = t.path().join("data");
+    std::fs::create_dir_all(d.join("holidays")).unwrap();
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    for (name, text) in holidays {
+        std::fs::write(d.join(format!("holidays/{name}.toml")), text).unwrap();
+    }
+    let file = t.path().join("two.toml");
+    std::fs::write(&file, TWO_SOURCES).unwrap();
+    Org { t, d, file }
+}
+
+/// `rightsdesk init` with flags: the organisation, its calendar and DPO.
+fn init_as(o: &Org, name: &str, calendar: &str, dpo: &str) -> Output {
     run(
-        d,
+        &o.d,
         &[
             "init",
             "--organisation",
-            "Acme Fietsen B.V.",
+            name,
             "--calendar",
-            "england-and-wales",
+            calendar,
             "--dpo",
-            "privacy@acme.example",
+            dpo,
             "--sources",
-            sources.to_str().unwrap(),
+            o.file.to_str().unwrap(),
         ],
     )
 }
 
-#[test]
-fn a_new_organisation_plans_work_in_its_own_two_sources_only() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    let file = t.path().join("two.toml");
-    std::fs::write(&file, TWO_SOURCES).unwrap();
-    let out = init(&d, &file);
+fn init(o: &Org) -> Output {
+    init_as(
+        o,
+        "Acme Fietsen B.V.",
+        "england-and-wales",
+        "privacy@acme.example",
+    )
+}
+
+fn succeeded(out: &Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The letter asking for ID on a new access case, as the subject reads it.
+fn id_request_letter(d: &Path) -> String {
+    let id = open_case(d, "Jan Jansen");
+    ok(d, &["case", "request-id", &id]);
+    ok(d, &["case", "letter", &id, "id-request"])
+}
+
+#[test]
+fn a_new_organisation_plans_work_in_its_own_two_sources_only() {
+    let o = org(&[]);
+    let d = &o.d;
+    let out = init(&o);
+    succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("sources check"));
-    let listed = ok(&d, &["sources", "check"]);
+    let listed = ok(d, &["sources", "check"]);
     assert!(
         listed.contains("2 sources") && listed.contains("shop") && listed.contains("newsletter"),
         "{listed}"
     );
 
-    let id = open_verified(&d, &["erasure"], "Anna de Vries", "anna@example.nl");
-    let plan = json(&d, &["case", "plan", &id, "--json"]);
+    let id = open_verified(d, &["erasure"], "Anna de Vries", "anna@example.nl");
+    let plan = json(d, &["case", "plan", &id, "--json"]);
     let mut sources: Vec<&str> = plan["tasks"]
         .as_array()
         .unwrap()
@@ -91,25 +123,7 @@ fn a_new_organisation_plans_work_in_its_own_two_sources_only() {
     assert_eq!(sources, ["newsletter", "shop"], "{plan}");
 
     // The letters speak for the organisation, its authority and its DPO.
-    let id = ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Jan Jansen",
-            "--email",
-            "jan@example.nl",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(&d, &["case", "request-id", &id]);
-    let letter = ok(&d, &["case", "letter", &id, "id-request"]);
+    let letter = id_request_letter(d);
     for said in [
         "Acme Fietsen B.V.",
         "privacy@acme.example",
@@ -125,20 +139,19 @@ fn a_new_organisation_plans_work_in_its_own_two_sources_only() {
     );
 
     // Set up once: a second init is refused and changes nothing.
-    let again = init(&d, &file);
+    let again = init(&o);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("set up already"));
 }
 
 #[test]
 fn a_bad_catalogue_is_refused_by_its_line_and_nothing_is_written() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    let file = t.path().join("bad.toml");
+    let o = org(&[]);
+    let (d, file) = (&o.d, &o.file);
     // The second source is a marketing channel erased in place: refused.
     let bad = TWO_SOURCES.replace("erasure = \"suppression\"", "erasure = \"in-place\"");
-    std::fs::write(&file, &bad).unwrap();
-    let out = init(&d, &file);
+    std::fs::write(file, &bad).unwrap();
+    let out = init(&o);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     let line = bad
@@ -154,52 +167,33 @@ fn a_bad_catalogue_is_refused_by_its_line_and_nothing_is_written() {
     assert!(!d.join("settings.toml").exists() && !d.join("sources.toml").exists());
 
     // `sources check` names the same line in an edited file.
-    let out = run(t.path(), &["sources", "check", file.to_str().unwrap()]);
+    let out = run(o.t.path(), &["sources", "check", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("line {line}")));
 }
 
 #[test]
 fn an_organisation_counts_by_its_own_holiday_calendar() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    std::fs::create_dir_all(d.join("holidays")).unwrap();
-    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     // Berlin: International Women's Day is a public holiday there.
-    std::fs::write(
-        d.join("holidays/germany-berlin.toml"),
+    let o = org(&[(
+        "germany-berlin",
         "name = \"germany-berlin\"\ntitle = \"Berlin public holidays\"\nfirst_year = 2026\nlast_year = 2027\n\n[[holiday]]\ndate = \"2027-03-08\"\nname = \"Internationaler Frauentag\"\n",
-    )
-    .unwrap();
-    let file = t.path().join("two.toml");
-    std::fs::write(&file, TWO_SOURCES).unwrap();
-    let out = run(
-        &d,
-        &[
-            "init",
-            "--organisation",
-            "Acme GmbH",
-            "--calendar",
-            "germany-berlin",
-            "--dpo",
-            "datenschutz@acme.example",
-            "--sources",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    )]);
+    let d = &o.d;
+    succeeded(&init_as(
+        &o,
+        "Acme GmbH",
+        "germany-berlin",
+        "datenschutz@acme.example",
+    ));
     // Received 8 Feb 2027: due 8 Mar, a holiday in Berlin, so the 9th.
-    let due = json(&d, &["deadline", "--received", "2027-02-08", "--json"]);
+    let due = json(d, &["deadline", "--received", "2027-02-08", "--json"]);
     assert_eq!(due["due"], "2027-03-09", "{due}");
     assert_eq!(due["calendar"], "germany-berlin");
 
     // A calendar that names no year it covers is refused, by its file.
     std::fs::write(d.join("holidays/germany-berlin.toml"), "name = \"x\"\n").unwrap();
-    let out = run(&d, &["case", "list"]);
+    let out = run(d, &["case", "list"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && said.contains("holidays/germany-berlin.toml"),
@@ -209,19 +203,17 @@ fn an_organisation_counts_by_its_own_holiday_calendar() {
 
 #[test]
 fn an_erasure_closes_where_the_catalogue_lists_no_backup_set() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    let file = t.path().join("two.toml");
-    std::fs::write(&file, TWO_SOURCES).unwrap();
-    assert!(init(&d, &file).status.success());
-    let id = open_verified(&d, &["erasure"], "Anna de Vries", "anna@example.nl");
-    ok(&d, &["case", "plan", &id, "--accept"]);
-    common::cli::work_every_task(&d, &id, &|_, _| {
+    let o = org(&[]);
+    let d = &o.d;
+    succeeded(&init(&o));
+    let id = open_verified(d, &["erasure"], "Anna de Vries", "anna@example.nl");
+    ok(d, &["case", "plan", &id, "--accept"]);
+    common::cli::work_every_task(d, &id, &|_, _| {
         ("done", "erased in the admin panel".to_string())
     });
-    ok(&d, &["case", "ready", &id]);
+    ok(d, &["case", "ready", &id]);
     let closed = ok(
-        &d,
+        d,
         &[
             "case",
             "close",
@@ -240,15 +232,11 @@ fn an_erasure_closes_where_the_catalogue_lists_no_backup_set() {
 
 #[test]
 fn init_writes_nothing_over_a_strange_path_or_a_store_with_cases() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    std::fs::create_dir(&d).unwrap();
-    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let file = t.path().join("two.toml");
-    std::fs::write(&file, TWO_SOURCES).unwrap();
+    let o = org(&[]);
+    let (t, d) = (&o.t, &o.d);
     // A dangling symlink where settings.toml goes: refused, nothing written.
     std::os::unix::fs::symlink(t.path().join("nowhere"), d.join("settings.toml")).unwrap();
-    let out = init(&d, &file);
+    let out = init(&o);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && said.contains("not a plain file"),
@@ -262,22 +250,8 @@ fn init_writes_nothing_over_a_strange_path_or_a_store_with_cases() {
     );
     std::fs::remove_file(d.join("settings.toml")).unwrap();
     // A store that holds cases keeps the catalogue its cases were planned by.
-    ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Jan",
-            "--email",
-            "jan@example.nl",
-            "--channel",
-            "email",
-        ],
-    );
-    let out = init(&d, &file);
+    open_case(d, "Jan");
+    let out = init(&o);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && said.contains("holds cases already"),
@@ -288,57 +262,34 @@ fn init_writes_nothing_over_a_strange_path_or_a_store_with_cases() {
 
 #[test]
 fn an_own_calendar_without_an_authority_never_names_another_countrys() {
-    let t = private_dir();
-    let d = t.path().join("data");
-    std::fs::create_dir_all(d.join("holidays")).unwrap();
-    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    std::fs::write(
-        d.join("holidays/netherlands.toml"),
+    let o = org(&[(
+        "netherlands",
         "name = \"netherlands\"\ntitle = \"Dutch public holidays\"\nfirst_year = 2026\nlast_year = 2030\n",
-    )
-    .unwrap();
-    let file = t.path().join("two.toml");
-    std::fs::write(&file, TWO_SOURCES).unwrap();
-    let out = run(
-        &d,
-        &[
-            "init",
-            "--organisation",
-            "Acme B.V.",
-            "--calendar",
-            "netherlands",
-            "--dpo",
-            "dpo@acme.nl",
-            "--sources",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id = ok(
-        &d,
-        &[
-            "case",
-            "open",
-            "--right",
-            "access",
-            "--name",
-            "Jan",
-            "--email",
-            "jan@example.nl",
-            "--channel",
-            "email",
-        ],
-    )
-    .trim()
-    .to_string();
-    ok(&d, &["case", "request-id", &id]);
-    let letter = ok(&d, &["case", "letter", &id, "id-request"]);
+    )]);
+    succeeded(&init_as(&o, "Acme B.V.", "netherlands", "dpo@acme.nl"));
+    let letter = id_request_letter(&o.d);
     assert!(
         !letter.contains("dataprotection.ie") && letter.contains("where you live or work"),
         "{letter}"
+    );
+}
+
+#[test]
+fn init_killed_between_its_two_files_finishes_when_run_again() {
+    let o = org(&[]);
+    // A kill after the catalogue and before the settings: the catalogue is
+    // there, the settings are not.
+    std::fs::write(o.d.join("sources.toml"), TWO_SOURCES).unwrap();
+    succeeded(&init(&o));
+    let settings = std::fs::read_to_string(o.d.join("settings.toml")).unwrap();
+    assert!(settings.contains("Acme Fietsen B.V."), "{settings}");
+    // Another catalogue there is staff's: refused, left as it was.
+    let o = org(&[]);
+    std::fs::write(o.d.join("sources.toml"), "# ours\n").unwrap();
+    let out = init(&o);
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(o.d.join("sources.toml")).unwrap(),
+        "# ours\n"
     );
 }

@@ -45,15 +45,7 @@ fn the_shell_example_runs_as_written() {
         .and_then(|b| b.split("\n```").next())
         .expect("the section opens with a sh block");
     let t = tempfile::tempdir().unwrap();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_binary();
     let out = std::process::Command::new("bash")
         .args(["-e", "-u", "-o", "pipefail", "-x", "-c", block])
         .env("PATH", path)
@@ -92,15 +84,7 @@ fn every_shell_block_runs_as_written() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/import"
     ));
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_rightsdesk"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_binary();
     let (mut ran, mut left) = (0, Vec::new());
     for block in &blocks {
         if block.contains("sudo ") || block.contains("cargo ") {
@@ -151,4 +135,18 @@ fn every_shell_block_runs_as_written() {
         4,
         "only the quick start, the scale bench, the install and the admin commands are left: {left:#?}"
     );
+}
+
+/// PATH with the built binary's folder first, so `rightsdesk` in a README
+/// block is the one under test.
+fn path_with_binary() -> String {
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }

@@ -42,7 +42,7 @@ pub fn setup(data_dir: &Path, today: NaiveDate) -> Vec<Finding> {
         },
     };
     if let Some(settings) = settings {
-        named_and_dated(&settings, &file, today, &mut out);
+        named_and_dated(&settings, data_dir, today, &mut out);
     }
     match super::paths::load_catalogue(data_dir) {
         Ok(c) => out.push(ok(format!(
@@ -95,7 +95,7 @@ pub fn setup(data_dir: &Path, today: NaiveDate) -> Vec<Finding> {
 /// The organisation's name, and whether the calendar reaches far enough.
 fn named_and_dated(
     settings: &crate::domain::Settings,
-    file: &Path,
+    data_dir: &Path,
     today: NaiveDate,
     out: &mut Vec<Finding>,
 ) {
@@ -103,12 +103,12 @@ fn named_and_dated(
         out.push(advice(format!(
             "letters and packages go out in the name of '{}', the shipped example: set `organisation` in {}",
             settings.organisation,
-            file.display()
+            data_dir.join(super::paths::SETTINGS_FILE).display()
         )));
     }
     // A case received today may be due three months on (an extension):
     // the calendar must know that year's holidays.
-    match super::paths::load_calendar(file.parent().unwrap_or(Path::new(".")), &settings.calendar) {
+    match super::paths::load_calendar(data_dir, &settings.calendar) {
         Err(e) => out.push(problem(e.to_string())),
         Ok(cal) => {
             let far = today + chrono::Months::new(3);

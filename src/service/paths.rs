@@ -8,60 +8,49 @@ pub const SETTINGS_FILE: &str = "settings.toml";
 /// The organisation's own catalogue of sources; without it, the shipped one.
 pub const SOURCES_FILE: &str = "sources.toml";
 
+/// The text of a file of the organisation's in the data directory, or
+/// `None` when it is not there. Never read through a symlink or a FIFO.
+fn read_own_if_there(path: &Path) -> Result<Option<String>, super::DeskError> {
+    let read = |source| super::DeskError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    match crate::store::files::open_own_plain(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(read(e)),
+        Ok(mut f) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut f, &mut text).map_err(read)?;
+            Ok(Some(text))
+        }
+    }
+}
+
 /// The holiday calendar called `name`: the organisation's own
-/// (`holidays/NAME.toml` in the data directory, validated, never read
-/// through a symlink) before a shipped one of that name.
+/// (`holidays/NAME.toml` in the data directory, validated) before a
+/// shipped one of that name.
 pub fn load_calendar(
     data_dir: &Path,
     name: &str,
 ) -> Result<crate::domain::HolidayCalendar, super::DeskError> {
     let path = data_dir.join("holidays").join(format!("{name}.toml"));
-    match crate::store::files::open_own_plain(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(crate::domain::HolidayCalendar::builtin(name)?)
-        }
-        Err(source) => Err(super::DeskError::Read { path, source }),
-        Ok(mut f) => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut f, &mut text).map_err(|source| {
-                super::DeskError::Read {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-            Ok(crate::domain::HolidayCalendar::parse(
-                &path.display().to_string(),
-                &text,
-            )?)
-        }
-    }
+    Ok(match read_own_if_there(&path)? {
+        None => crate::domain::HolidayCalendar::builtin(name)?,
+        Some(text) => crate::domain::HolidayCalendar::parse(&path.display().to_string(), &text)?,
+    })
 }
 
 /// The catalogue of sources the desk works by: `sources.toml` in the data
 /// directory when there is one (validated: an error names the file and
-/// the line), else the shipped catalogue. Never read through a symlink.
+/// the line), else the shipped catalogue.
 pub fn load_catalogue(data_dir: &Path) -> Result<crate::domain::Catalogue, super::DeskError> {
     let path = data_dir.join(SOURCES_FILE);
-    match crate::store::files::open_own_plain(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(crate::domain::Catalogue::builtin())
-        }
-        Err(source) => Err(super::DeskError::Read { path, source }),
-        Ok(mut f) => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut f, &mut text).map_err(|source| {
-                super::DeskError::Read {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-            Ok(crate::domain::Catalogue::parse(
-                &path.display().to_string(),
-                &text,
-            )?)
-        }
-    }
+    Ok(match read_own_if_there(&path)? {
+        None => crate::domain::Catalogue::builtin(),
+        Some(text) => crate::domain::Catalogue::parse(&path.display().to_string(), &text)?,
+    })
 }
+
 pub const STORE_DIR: &str = "store";
 
 /// `--data-dir`, else `RIGHTSDESK_DATA_DIR` (clap reads both), else the platform
@@ -129,7 +118,7 @@ pub use crate::store::files::{check_replaceable, write_private};
 /// sources to edit. Both are checked before either is written; the
 /// catalogue is written first, the settings last, each whole (0600, then
 /// renamed). Refused where the organisation was already set up: settings
-/// edited since the first start, or a catalogue already there.
+/// edited since the first start, or another catalogue already there.
 pub fn init_organisation(
     data_dir: &Path,
     settings: &Settings,
@@ -169,7 +158,12 @@ pub fn init_organisation(
             )));
         }
     }
-    if plain(&sources_path)? {
+    // The catalogue is written first and the settings last: a kill between
+    // leaves this catalogue with the settings untouched, and running the
+    // same init again finishes it. Any other catalogue there is staff's.
+    if plain(&sources_path)?
+        && std::fs::read_to_string(&sources_path).ok().as_deref() != Some(catalogue_text)
+    {
         return Err(refuse(format!(
             "{} is there already: edit it, and check it with `rightsdesk sources check`",
             sources_path.display()

@@ -200,3 +200,15 @@ pub fn flagged_keys(dir: &Path, args: &[&str]) -> Vec<String> {
     );
     keys
 }
+
+/// A temporary folder only its owner may enter (0700), as a data directory
+/// must be.
+pub fn private_dir() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        t.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    t
+}

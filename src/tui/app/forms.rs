@@ -866,21 +866,23 @@ pub(super) fn close_form(v: &crate::service::CaseView, today: NaiveDate) -> Form
 /// What the close form says above its fields, for the outcome chosen: the
 /// work still open, and whether that outcome must explain it.
 pub(super) fn close_intro(v: &crate::service::CaseView, outcome: Outcome) -> Vec<String> {
-    let gaps = crate::domain::closure::open_gaps(&v.case);
+    use crate::domain::closure::{check_gaps, open_gaps};
+    let gaps = open_gaps(&v.case);
     let mut intro: Vec<String> = v.owed.iter().map(|o| format!("⚠ {o}")).collect();
-    if gaps.is_empty() {
-        intro.push("Nothing is open: every task is done.".into());
-    } else if outcome.is_granted() {
-        intro.push(format!(
-            "Still open ({}) — to close as {outcome}, say why for each:",
-            gaps.len()
-        ));
-        intro.extend(gaps.iter().map(|g| format!("• {}", g.what)));
-    } else {
-        intro.push(format!(
+    // Which outcome must explain the open work is the domain's rule.
+    match check_gaps(&v.case, outcome, &[]) {
+        _ if gaps.is_empty() => intro.push("Nothing is open: every task is done.".into()),
+        Err(to_explain) => {
+            intro.push(format!(
+                "Still open ({}) — to close as {outcome}, say why for each:",
+                to_explain.len()
+            ));
+            intro.extend(to_explain.iter().map(|g| format!("• {}", g.what)));
+        }
+        Ok(_) => intro.push(format!(
             "Still open ({}) — closing as {outcome} needs no reason for it.",
             gaps.len()
-        ));
+        )),
     }
     intro
 }
