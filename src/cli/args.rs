@@ -42,6 +42,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deadlines: open cases overdue or due within DAYS, most urgent first
+    /// (exit 6 when any is overdue).
+    Due {
+        /// How many days ahead to list; overdue cases are always listed.
+        #[arg(long, default_value_t = 7, value_name = "DAYS")]
+        within: u32,
+        /// One line for a login banner ("rightsdesk: 2 OVERDUE, 3 due this
+        /// week — run rightsdesk"), nothing when nothing is due or no store is here.
+        #[arg(long, conflicts_with_all = ["json", "ics"])]
+        login: bool,
+        /// Writes every open case's due date to an iCalendar file for the
+        /// team's calendar (titles name the case and its rights, never the person).
+        #[arg(long, value_name = "FILE")]
+        ics: Option<PathBuf>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Open, list, show and work cases.
     #[command(subcommand)]
     Case(CaseCommand),
@@ -313,6 +331,17 @@ pub enum DemoCommand {
         #[arg(long)]
         out: PathBuf,
         /// Seed for the generator (the same seed gives the same data)
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Opens COUNT synthetic cases received over the past two years, closing
+    /// (as withdrawn) those received more than 60 days ago, as a queue of
+    /// that size looks: for measuring `due` and the login line at scale.
+    #[command(hide = true)]
+    Cases {
+        #[arg(long)]
+        count: usize,
+        /// Seed for the generator (the same seed gives the same cases)
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },

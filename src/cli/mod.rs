@@ -14,6 +14,7 @@ macro_rules! out {
 }
 
 pub mod args;
+mod due;
 mod human;
 pub(crate) mod json;
 mod lookup;
@@ -42,6 +43,9 @@ pub mod exit {
     pub const AUDIT_BROKEN: i32 = 5;
     /// `backups check` / `suppression check` found rows that must not go on.
     pub const ROWS_FOUND: i32 = 6;
+    /// `due` found an open case past its due date (the same code: a check
+    /// that found something a person must act on).
+    pub const OVERDUE: i32 = 6;
     /// Through the shared service: someone else changed the case first.
     pub const CONFLICT: i32 = 7;
     /// Through the shared service: only its administrators may do this.
@@ -238,6 +242,14 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Due {
+            within,
+            login,
+            ics,
+            json,
+        } => due::run(&dir, *within, *login, ics.as_deref(), *json, || {
+            backend(&dir)
+        }),
         // With `rightsdesk serve` running, cases go through it (the store is
         // its alone); otherwise the store is opened directly. One code path.
         Command::Case(c) => run_case(&backend(&dir)?, c),
@@ -507,6 +519,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Demo(args::DemoCommand::Churn { seed }) => churn(&local_desk(&dir)?, *seed),
+        Command::Demo(args::DemoCommand::Cases { count, seed }) => {
+            let desk = backend(&dir)?;
+            let (open, closed) = crate::service::synth::open_cases(&*desk, *count, *seed)?;
+            outln!("opened {open} open and {closed} closed cases");
+            Ok(())
+        }
         Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
             let f = std::fs::File::create(out)
                 .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;

@@ -109,6 +109,18 @@ impl HolidayCalendar {
         })
     }
 
+    /// A digest of what the calendar decides (its name and holidays): due
+    /// dates kept ordered by it are recomputed when it changes.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.name.as_bytes());
+        for d in self.holidays.keys() {
+            h.update(d.to_string().as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
     /// The holiday on this date, if any.
     pub fn holiday(&self, d: NaiveDate) -> Option<&str> {
         self.holidays.get(&d).map(String::as_str)

@@ -7,6 +7,7 @@ pub mod change;
 pub mod clock;
 pub mod closure;
 pub mod closure_log;
+pub mod deadline;
 pub mod fold;
 pub mod guide;
 pub mod identifier;

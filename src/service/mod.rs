@@ -695,46 +695,12 @@ impl CaseView {
     }
 }
 
-/// How urgent a case is, in words as well as colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Urgency {
-    Closed,
-    /// The clock is stopped until requested ID arrives.
-    OnHold,
-    Overdue(i64),
-    /// Due within a week.
-    DueSoon(i64),
-    Due(i64),
-}
-
-/// Days left at or under which a case is "due soon".
-pub const DUE_SOON_DAYS: i64 = 7;
+pub use crate::domain::deadline::{Urgency, DUE_SOON_DAYS};
 
 impl CaseView {
+    /// The queue's urgency: the domain's rule, on this case's clock.
     pub fn urgency(&self) -> Urgency {
-        if !self.case.state.is_open() {
-            return Urgency::Closed;
-        }
-        match self.clock.days_left() {
-            None => Urgency::OnHold,
-            Some(d) if d < 0 => Urgency::Overdue(-d),
-            Some(d) if d <= DUE_SOON_DAYS => Urgency::DueSoon(d),
-            Some(d) => Urgency::Due(d),
-        }
-    }
-}
-
-impl std::fmt::Display for Urgency {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Urgency::Closed => f.write_str("closed"),
-            Urgency::OnHold => f.write_str("on hold"),
-            Urgency::Overdue(d) => write!(f, "OVERDUE {d}d"),
-            // Due today is said so: "0d" reads as no time, or as a glitch.
-            Urgency::DueSoon(0) => f.write_str("DUE TODAY"),
-            Urgency::DueSoon(d) => write!(f, "DUE SOON {d}d"),
-            Urgency::Due(d) => write!(f, "{d}d left"),
-        }
+        Urgency::of(self.case.state, &self.clock)
     }
 }
 
@@ -776,6 +742,7 @@ impl Desk {
         let catalogue = paths::load_catalogue(data_dir)?;
         let mut store = Store::open(&data_dir.join(paths::STORE_DIR))?;
         store.ensure_chain_key()?;
+        store.keep_deadlines(std::sync::Arc::new(calendar.clone()))?;
         let pseudo = crate::domain::pseudonym::Pseudonymiser::new(
             &store.pseudonym_key()?,
             crate::domain::identifier::default_country_code(&settings.calendar),

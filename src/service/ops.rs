@@ -158,6 +158,10 @@ operations! {
     /// The cases after `after` (id order), one page at a time.
     Read fn cases_page(after: Option<CaseId>) -> CasesPage;
     Read fn load_case(id: CaseId) -> Case;
+    /// The open cases due within `within` days and the overdue, most urgent
+    /// first (every open case with a due date when `None`): `due`, the login
+    /// line and the team's calendar.
+    Read fn due(within: Option<u32>) -> crate::domain::deadline::DueList;
     Case fn open_case(new: NewCase) -> Case;
     /// One step, dated `on` (default today), taken only if the case is still
     /// at `expected` (the version the officer saw).

@@ -41,6 +41,18 @@ impl Operations for Desk {
         Ok(CasesPage { cases, next })
     }
 
+    fn due(&self, within: Option<u32>) -> Result<crate::domain::deadline::DueList, DeskError> {
+        let today = self.today();
+        let until = within.map(|w| today + chrono::Days::new(w.into()));
+        let entries = self.store.deadline_entries(until)?;
+        Ok(crate::domain::deadline::DueList::of(
+            &entries,
+            &self.calendar,
+            today,
+            within.unwrap_or(u32::MAX),
+        ))
+    }
+
     fn load_case(&self, id: CaseId) -> Result<Case, DeskError> {
         Ok(self.store.case(id)?)
     }

@@ -181,3 +181,48 @@ pub fn write_hubspot(out: &mut impl Write, n: usize, seed: u64) -> std::io::Resu
     }
     Ok(())
 }
+
+/// Opens `n` cases received over the past two years through the operations
+/// staff use (so through the team service when one runs), closing as
+/// withdrawn those received more than 60 days ago: a queue of that size as
+/// it looks after two years' work. Returns (left open, closed).
+pub fn open_cases(
+    ops: &dyn super::ops::Operations,
+    n: usize,
+    seed: u64,
+) -> Result<(usize, usize), super::DeskError> {
+    use crate::domain::closure::Closing;
+    use crate::domain::{Channel, NewCase, Outcome, Requester, Right, Step, Subject};
+    let mut rng = Rng(seed.max(1));
+    let today = chrono::Local::now().date_naive();
+    let (mut open, mut closed) = (0, 0);
+    for i in 0..n {
+        let ago = rng.next() % 730;
+        let received = today - chrono::Days::new(ago);
+        let (first, last) = (rng.pick(FIRST), rng.pick(LAST));
+        let case = ops.open_case(NewCase {
+            rights: vec![Right::ALL[(rng.next() % Right::ALL.len() as u64) as usize]],
+            channel: Channel::Email,
+            received,
+            requester: Requester::subject(),
+            child: false,
+            subject: Subject {
+                name: format!("{first} {last}"),
+                emails: vec![format!("{}.{}{i}@example.com", ascii(first), ascii(last))],
+                phones: vec![],
+            },
+            records: vec![],
+        })?;
+        if ago > 60 {
+            let step = Step::Close(Closing::new(
+                Outcome::Withdrawn,
+                "withdrawn by the requester",
+            ));
+            ops.take_step(case.id, step, None, Some(case.version))?;
+            closed += 1;
+        } else {
+            open += 1;
+        }
+    }
+    Ok((open, closed))
+}

@@ -144,6 +144,9 @@ impl Store {
         for (t, batch, _) in trees {
             t.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         }
+        // The cases came in around the deadlines tree: the next desk
+        // rebuilds it.
+        self.forget_deadlines()?;
         self.flush()?;
         Ok(checked.0)
     }

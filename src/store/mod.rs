@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod chain;
+mod deadlines;
 pub mod doctor;
 pub mod files;
 pub mod layout;
@@ -155,6 +156,11 @@ pub struct Store {
     splits: sled::Tree,
     suppression: sled::Tree,
     marks: sled::Tree,
+    /// One entry per open case by due date (`deadlines.rs`).
+    deadlines: sled::Tree,
+    /// The calendar the deadlines are kept with; none in a store opened
+    /// bare, whose case writes then mark the tree for a rebuild.
+    deadline_calendar: Option<std::sync::Arc<crate::domain::HolidayCalendar>>,
     /// The `db` length last seen (written to `SIZE_FILE` at a clean close).
     recorded_len: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Writes `SIZE_FILE` when the last clone of the store goes.
@@ -361,6 +367,8 @@ impl Store {
             splits: tree(TREE_SPLITS)?,
             suppression: tree(TREE_SUPPRESSION)?,
             marks: tree(TREE_MARKS)?,
+            deadlines: tree(deadlines::TREE_DEADLINES)?,
+            deadline_calendar: None,
             db,
             path,
             recorded_len: Default::default(),
@@ -580,8 +588,8 @@ impl Store {
     ) -> Result<(Case, AuditEntry), StoreError> {
         self.room_for(64 << 10)?;
         let counter_key = format!("next_case/{year}");
-        let out = (&self.cases, &self.audit, &self.meta)
-            .transaction(|(cases, audit, meta)| {
+        let out = (&self.cases, &self.audit, &self.meta, &self.deadlines)
+            .transaction(|(cases, audit, meta, deadlines)| {
                 let n = match meta.get(counter_key.as_bytes())? {
                     Some(v) => String::from_utf8_lossy(&v)
                         .parse::<u32>()
@@ -591,11 +599,13 @@ impl Store {
                 let id = CaseId::new(year, n);
                 let case = make(id);
                 meta.insert(counter_key.as_bytes(), (n + 1).to_string().as_bytes())?;
-                let entry = write_case_and_entry(
-                    self.chain_key.as_deref(),
-                    cases,
-                    audit,
-                    meta,
+                let entry = self.write_case_and_entry(
+                    Trees {
+                        cases,
+                        audit,
+                        meta,
+                        deadlines,
+                    },
                     &case,
                     note,
                 )?;
@@ -611,10 +621,16 @@ impl Store {
     /// entry, in one transaction. A different stored version is a conflict.
     pub fn update_case(&self, case: &Case, note: &AuditNote) -> Result<AuditEntry, StoreError> {
         self.room_for(case_size(case))?;
-        let entry = (&self.cases, &self.audit, &self.meta)
-            .transaction(|(cases, audit, meta)| {
+        let entry = (&self.cases, &self.audit, &self.meta, &self.deadlines)
+            .transaction(|(cases, audit, meta, deadlines)| {
                 check_version(cases, case)?;
-                write_case_and_entry(self.chain_key.as_deref(), cases, audit, meta, case, note)
+                let trees = Trees {
+                    cases,
+                    audit,
+                    meta,
+                    deadlines,
+                };
+                self.write_case_and_entry(trees, case, note)
             })
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
@@ -658,26 +674,35 @@ impl Store {
             &self.records,
             &self.suppression,
             &self.marks,
+            &self.deadlines,
         )
-            .transaction(|(cases, audit, meta, records, suppression, mark_tree)| {
-                check_version(cases, case)?;
-                for (k, v) in &sup {
-                    // The first reason a person was suppressed is kept.
-                    if suppression.get(k)?.is_none() {
-                        suppression.insert(k.as_slice(), v.as_slice())?;
+            .transaction(
+                |(cases, audit, meta, records, suppression, mark_tree, deadlines)| {
+                    check_version(cases, case)?;
+                    for (k, v) in &sup {
+                        // The first reason a person was suppressed is kept.
+                        if suppression.get(k)?.is_none() {
+                            suppression.insert(k.as_slice(), v.as_slice())?;
+                        }
                     }
-                }
-                for (k, v) in &marks {
-                    mark_tree.insert(k.as_slice(), v.as_slice())?;
-                }
-                for k in &beside.remove_records {
-                    records.remove(k.as_slice())?;
-                }
-                if !beside.remove_records.is_empty() {
-                    meta.insert(RECORDS_STAMP, &new_stamp()[..])?;
-                }
-                write_case_and_entry(self.chain_key.as_deref(), cases, audit, meta, case, note)
-            })
+                    for (k, v) in &marks {
+                        mark_tree.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    for k in &beside.remove_records {
+                        records.remove(k.as_slice())?;
+                    }
+                    if !beside.remove_records.is_empty() {
+                        meta.insert(RECORDS_STAMP, &new_stamp()[..])?;
+                    }
+                    let trees = Trees {
+                        cases,
+                        audit,
+                        meta,
+                        deadlines,
+                    };
+                    self.write_case_and_entry(trees, case, note)
+                },
+            )
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
         self.flush()?;
         self.log_line(&entry);
@@ -1047,25 +1072,36 @@ fn check_version(
     Ok(())
 }
 
-fn write_case_and_entry(
-    key: Option<&crate::domain::audit::ChainKey>,
-    cases: &TransactionalTree,
-    audit: &TransactionalTree,
-    meta: &TransactionalTree,
-    case: &Case,
-    note: &AuditNote,
-) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
-    let bytes = serde_json::to_vec(case).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
-    let entry = append_entry(
-        key,
-        audit,
-        meta,
-        note,
-        Some(case.id),
-        Some(sha256_hex(&bytes)),
-    )?;
-    cases.insert(&case.id.to_key(), bytes)?;
-    Ok(entry)
+/// The trees every case write touches, inside one transaction.
+struct Trees<'a> {
+    cases: &'a TransactionalTree,
+    audit: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
+    deadlines: &'a TransactionalTree,
+}
+
+impl Store {
+    /// The one way a case is written: the case, its audit entry and its
+    /// deadline entry, in the caller's transaction.
+    fn write_case_and_entry(
+        &self,
+        t: Trees<'_>,
+        case: &Case,
+        note: &AuditNote,
+    ) -> Result<AuditEntry, ConflictableTransactionError<TxAbort>> {
+        let bytes = serde_json::to_vec(case).map_err(|e| abort(TxAbort::Decode(e.to_string())))?;
+        let entry = append_entry(
+            self.chain_key.as_deref(),
+            t.audit,
+            t.meta,
+            note,
+            Some(case.id),
+            Some(sha256_hex(&bytes)),
+        )?;
+        t.cases.insert(&case.id.to_key(), bytes)?;
+        deadlines::write(t.deadlines, self.deadline_calendar.as_deref(), case)?;
+        Ok(entry)
+    }
 }
 
 /// Where the records' stamp is kept: a random value given anew by every
