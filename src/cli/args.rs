@@ -728,6 +728,7 @@ mod tests {
             "suppression import", // writes the list; says how many
             "closures export",    // its own --format jsonl
             "demo churn",         // the crash harness's child
+            "demo cases",         // opens synthetic cases for measuring
             "demo generate",      // writes a CSV
             "init",               // writes settings.toml and sources.toml
             "help",
