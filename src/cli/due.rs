@@ -151,6 +151,16 @@ pub fn run(
         }
     }
     let desk = open()?;
+    if login {
+        let counts = desk.due_counts(within)?;
+        if let Some(line) = counts.login_line() {
+            outln!("{line}");
+        }
+        if counts.overdue > 0 {
+            std::process::exit(exit::OVERDUE);
+        }
+        return Ok(());
+    }
     let list = match ics_file {
         Some(_) => desk.due(None)?,
         None => desk.due(Some(within))?,
@@ -163,10 +173,6 @@ pub fn run(
             crate::domain::text::counted(list.cases.len(), "due date", "due dates"),
             path.display()
         );
-    } else if login {
-        if let Some(line) = list.login_line() {
-            outln!("{line}");
-        }
     } else if json {
         print_json(&list);
     } else {

@@ -168,6 +168,48 @@ impl DueList {
         }
     }
 
+    pub fn counts(&self) -> DueCounts {
+        DueCounts {
+            today: self.today,
+            within: self.within,
+            overdue: self.overdue,
+            due_within: self.due_within,
+        }
+    }
+}
+
+/// How many open cases are overdue and due within a number of days: the
+/// login line, which must answer at once whatever the store's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueCounts {
+    pub today: NaiveDate,
+    pub within: u32,
+    pub overdue: usize,
+    pub due_within: usize,
+}
+
+impl DueCounts {
+    /// The counts from cases whose clock runs, counted by their fixed due
+    /// dates alone (`overdue`: before today; `due_within`: from today to
+    /// `within` days on — the same bounds `DueList::of` draws), and the
+    /// entries of the cases whose clock is held, whose dates are computed.
+    pub fn of(
+        overdue: usize,
+        due_within: usize,
+        held: &[DeadlineEntry],
+        cal: &HolidayCalendar,
+        today: NaiveDate,
+        within: u32,
+    ) -> DueCounts {
+        let held = DueList::of(held, cal, today, within);
+        DueCounts {
+            today,
+            within,
+            overdue: overdue + held.overdue,
+            due_within: due_within + held.due_within,
+        }
+    }
+
     /// The login line: "rightsdesk: 2 OVERDUE, 3 due this week — run
     /// rightsdesk", or `None` when nothing is due (a login says nothing).
     pub fn login_line(&self) -> Option<String> {
@@ -256,13 +298,14 @@ mod tests {
         assert_eq!(words, ["OVERDUE 11d", "DUE TODAY", "DUE SOON 1d"]);
         assert_eq!((list.overdue, list.due_within), (1, 2));
         assert_eq!(
-            list.login_line().as_deref(),
+            list.counts().login_line().as_deref(),
             Some("rightsdesk: 1 OVERDUE, 2 due this week — run rightsdesk")
         );
         let wide = DueList::of(&entries, &cal(), today, 40);
         assert_eq!(wide.cases.len(), 4, "case 1 is due within 40 days");
         assert_eq!(
             DueList::of(&entries[..1], &cal(), today, 3)
+                .counts()
                 .login_line()
                 .as_deref(),
             None,
@@ -270,6 +313,7 @@ mod tests {
         );
         assert_eq!(
             DueList::of(&entries[..2], &cal(), today, 3)
+                .counts()
                 .login_line()
                 .as_deref(),
             Some("rightsdesk: 1 due within 3 days — run rightsdesk")

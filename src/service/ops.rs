@@ -162,6 +162,9 @@ operations! {
     /// first (every open case with a due date when `None`): `due`, the login
     /// line and the team's calendar.
     Read fn due(within: Option<u32>) -> crate::domain::deadline::DueList;
+    /// How many open cases are overdue and due within `within` days (the
+    /// login line), counted without reading every entry.
+    Read fn due_counts(within: u32) -> crate::domain::deadline::DueCounts;
     Case fn open_case(new: NewCase) -> Case;
     /// One step, dated `on` (default today), taken only if the case is still
     /// at `expected` (the version the officer saw).

@@ -53,6 +53,20 @@ impl Operations for Desk {
         ))
     }
 
+    fn due_counts(&self, within: u32) -> Result<crate::domain::deadline::DueCounts, DeskError> {
+        let today = self.today();
+        let until = today + chrono::Days::new(within.into());
+        let (overdue, due_within, held) = self.store.deadline_counts(today, until)?;
+        Ok(crate::domain::deadline::DueCounts::of(
+            overdue,
+            due_within,
+            &held,
+            &self.calendar,
+            today,
+            within,
+        ))
+    }
+
     fn load_case(&self, id: CaseId) -> Result<Case, DeskError> {
         Ok(self.store.case(id)?)
     }

@@ -121,19 +121,62 @@ impl Store {
         Ok(())
     }
 
+    /// For the login line, without reading an entry whose clock runs:
+    /// how many such cases are due before `today`, how many from `today` to
+    /// `until`, and the entries of those whose clock is held.
+    pub fn deadline_counts(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<(usize, usize, Vec<DeadlineEntry>), StoreError> {
+        self.keeps_deadlines()?;
+        let bound = |d: NaiveDate| [b"d/".as_slice(), d.to_string().as_bytes()].concat();
+        let count = |range: sled::Iter| -> Result<usize, StoreError> {
+            let mut n = 0;
+            for k in range.keys() {
+                k.map_err(|e| self.sled_err(e))?;
+                n += 1;
+            }
+            Ok(n)
+        };
+        let overdue = count(self.deadlines.range(b"d/".to_vec()..bound(today)))?;
+        let end = until.succ_opt().unwrap_or(until);
+        let within = count(self.deadlines.range(bound(today)..bound(end)))?;
+        let held = self.decode_entries(self.deadlines.scan_prefix(b"h/"))?;
+        Ok((overdue, within, held))
+    }
+
+    fn keeps_deadlines(&self) -> Result<(), StoreError> {
+        match self.deadline_calendar {
+            Some(_) => Ok(()),
+            None => Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: "the deadlines are not kept by this store handle".into(),
+            }),
+        }
+    }
+
+    fn decode_entries(
+        &self,
+        iter: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    ) -> Result<Vec<DeadlineEntry>, StoreError> {
+        iter.map(|kv| {
+            let (_, v) = kv.map_err(|e| self.sled_err(e))?;
+            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("a deadline entry cannot be read: {e}"),
+            })
+        })
+        .collect()
+    }
+
     /// The entries of open cases due on or before `until` (every open case
     /// when `None`), and every case whose clock is held.
     pub fn deadline_entries(
         &self,
         until: Option<NaiveDate>,
     ) -> Result<Vec<DeadlineEntry>, StoreError> {
-        if self.deadline_calendar.is_none() {
-            return Err(StoreError::Corrupt {
-                path: self.path.clone(),
-                detail: "the deadlines are not kept by this store handle".into(),
-            });
-        }
-        let mut out = Vec::new();
+        self.keeps_deadlines()?;
         let dated = match until {
             // Keys sort by date; the day after `until` is the bound.
             Some(d) => {
@@ -143,13 +186,6 @@ impl Store {
             }
             None => self.deadlines.scan_prefix(b"d/"),
         };
-        for kv in dated.chain(self.deadlines.scan_prefix(b"h/")) {
-            let (_, v) = kv.map_err(|e| self.sled_err(e))?;
-            out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                path: self.path.clone(),
-                detail: format!("a deadline entry cannot be read: {e}"),
-            })?);
-        }
-        Ok(out)
+        self.decode_entries(dated.chain(self.deadlines.scan_prefix(b"h/")))
     }
 }
