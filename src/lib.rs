@@ -17,6 +17,7 @@ macro_rules! errln {
 pub mod cli;
 pub mod domain;
 pub mod import;
+pub mod inbox;
 pub mod lookup;
 pub mod remote;
 pub mod service;

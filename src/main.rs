@@ -88,7 +88,7 @@ fn open_desk(args: &Cli) -> Result<(), cli::Failure> {
             message: "the desk needs a terminal; use a subcommand (see --help) from scripts".into(),
         });
     }
-    rightsdesk::tui::run(desk, args.demo)
+    rightsdesk::tui::run(desk, args.demo, args.inbox.clone())
         .map(|_| ())
         .map_err(|e| failed(&e))
 }

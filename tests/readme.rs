@@ -104,6 +104,11 @@ fn every_shell_block_runs_as_written() {
         ] {
             std::fs::copy(fixtures.join(from), work.join(to)).unwrap();
         }
+        std::fs::copy(
+            fixtures.join("../inbox/corpus/takeout.mbox"),
+            work.join("privacy.mbox"),
+        )
+        .unwrap();
         std::fs::write(
             work.join("crm.csv"),
             "ID,Full Name,E-mail,Tel,Org,Updated\nC-1,Jürgen Müller,jurgen@example.de,+49 30 123456,Harbour & Co,2024-08-01\n",

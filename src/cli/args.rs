@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// The privacy mailbox the desk's `m` reads: an mbox (a Takeout
+    /// export), a Maildir or a folder of .eml files.
+    #[arg(long, env = "RIGHTSDESK_INBOX", value_name = "MAILBOX")]
+    pub inbox: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -56,6 +61,16 @@ pub enum Command {
         /// team's calendar (titles name the case and its rights, never the person).
         #[arg(long, value_name = "FILE")]
         ics: Option<PathBuf>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// The requests in a mailbox (an mbox such as a Takeout export, a
+    /// Maildir, a folder of .eml files or one .eml): the messages that look
+    /// like rights requests and are not cases yet, with the rights and the
+    /// words that matched; replies about cases, under each case.
+    Inbox {
+        mailbox: PathBuf,
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
@@ -635,22 +650,34 @@ pub struct StepArgs {
 #[derive(Debug, Args)]
 pub struct OpenArgs {
     /// A right requested; repeat for several (access, rectification, erasure,
-    /// restriction, portability, objection, withdraw-consent).
-    #[arg(long = "right", required = true)]
+    /// restriction, portability, objection, withdraw-consent). With
+    /// --from-message: default, the rights the message's words name.
+    #[arg(long = "right", required_unless_present = "from_message")]
     pub rights: Vec<Right>,
-    /// The data subject's name.
-    #[arg(long)]
-    pub name: String,
+    /// The data subject's name (with --from-message: default, the sender's,
+    /// or Reply-To's for a website form's notification).
+    #[arg(long, required_unless_present = "from_message")]
+    pub name: Option<String>,
     /// An e-mail address of the subject; repeat for several
     #[arg(long = "email")]
     pub emails: Vec<String>,
     /// A phone number of the subject, in any format; repeat for several
     #[arg(long = "phone")]
     pub phones: Vec<String>,
-    /// email, web-form, chatbot, phone, post, in-person
-    #[arg(long)]
-    pub channel: Channel,
-    /// The day it was received (default today).
+    /// email, web-form, chatbot, phone, post, in-person (with --from-message: email)
+    #[arg(long, required_unless_present = "from_message")]
+    pub channel: Option<Channel>,
+    /// Opens the request an e-mail makes: the mailbox holding it (an mbox,
+    /// a Maildir, a folder of .eml files or one .eml), with --message-id. It
+    /// is received on the organisation's day of its Date; its address is the
+    /// subject's; the case keeps the message's id, and a second case of the
+    /// same message is refused (exit 3).
+    #[arg(long, value_name = "MAILBOX", requires = "message_id")]
+    pub from_message: Option<PathBuf>,
+    /// The Message-ID of the e-mail in --from-message (as `rightsdesk inbox` lists it).
+    #[arg(long, value_name = "ID", requires = "from_message")]
+    pub message_id: Option<String>,
+    /// The day it was received (default today; with --from-message, the message's day).
     #[arg(long, value_parser = parse_date)]
     pub received: Option<NaiveDate>,
     /// Who asked: subject, parent, authorised-agent.

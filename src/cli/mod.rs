@@ -16,6 +16,7 @@ macro_rules! out {
 pub mod args;
 mod due;
 mod human;
+mod inbox;
 pub(crate) mod json;
 mod lookup;
 pub(crate) mod out;
@@ -67,7 +68,8 @@ impl From<DeskError> for Failure {
             | DeskError::Invalid(_)
             | DeskError::SetUp(_)
             | DeskError::UnknownSource { .. }
-            | DeskError::NoSuchRecord { .. } => exit::REFUSED,
+            | DeskError::NoSuchRecord { .. }
+            | DeskError::Store(StoreError::MessageTaken { .. }) => exit::REFUSED,
             DeskError::Remote { kind, .. } => match kind {
                 ErrorKind::Refused => exit::REFUSED,
                 ErrorKind::Conflict => exit::CONFLICT,
@@ -120,25 +122,72 @@ fn closing_from_args(
 }
 
 /// The intake `case open` describes (`received` defaults to `today`).
-pub(crate) fn new_case_from(a: &args::OpenArgs, today: chrono::NaiveDate) -> NewCase {
-    NewCase {
-        rights: a.rights.clone(),
-        channel: a.channel,
-        received: a.received.unwrap_or(today),
-        requester: Requester {
-            relation: a.requester,
-            name: a.requester_name.clone(),
-            authority: a.authority.clone(),
-            authority_kind: a.authority_kind,
+/// The intake the arguments make: from a message when given one (its
+/// intake, with what the arguments say on top), else from the arguments.
+pub(crate) fn new_case_from(
+    a: &args::OpenArgs,
+    today: chrono::NaiveDate,
+    settings: &crate::domain::Settings,
+    dir: &std::path::Path,
+) -> Result<NewCase, Failure> {
+    let mut new = match (&a.from_message, &a.message_id) {
+        (Some(mailbox), Some(id)) => {
+            let table = paths::request_phrases(dir)?;
+            let mail = crate::inbox::find(mailbox, id, &table, settings)
+                .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+            if mail.received.is_none() && a.received.is_none() {
+                crate::errln!(
+                    "warning: the message has no readable Date: the case is received today ({today}); give --received DAY if it came earlier"
+                );
+            }
+            let mut new = mail.intake(today);
+            if new.rights.is_empty() && a.rights.is_empty() {
+                return Err(fail(
+                    exit::USAGE,
+                    "the message names no right the phrase table knows: say which with --right",
+                ));
+            }
+            if !a.emails.is_empty() {
+                new.subject.emails.extend(a.emails.iter().cloned());
+            }
+            new
+        }
+        _ => NewCase {
+            rights: Vec::new(),
+            channel: crate::domain::Channel::Email,
+            received: today,
+            requester: Requester::subject(),
+            child: false,
+            subject: Subject {
+                name: String::new(),
+                emails: a.emails.clone(),
+                phones: Vec::new(),
+            },
+            records: vec![],
+            message_id: None,
         },
-        child: a.child,
-        subject: Subject {
-            name: a.name.clone(),
-            emails: a.emails.clone(),
-            phones: a.phones.clone(),
-        },
-        records: vec![],
+    };
+    if !a.rights.is_empty() {
+        new.rights = a.rights.clone();
     }
+    if let Some(c) = a.channel {
+        new.channel = c;
+    }
+    if let Some(r) = a.received {
+        new.received = r;
+    }
+    if let Some(n) = &a.name {
+        new.subject.name = n.clone();
+    }
+    new.subject.phones.extend(a.phones.iter().cloned());
+    new.requester = Requester {
+        relation: a.requester,
+        name: a.requester_name.clone(),
+        authority: a.authority.clone(),
+        authority_kind: a.authority_kind,
+    };
+    new.child = a.child;
+    Ok(new)
 }
 
 pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
@@ -242,6 +291,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Inbox { mailbox, json } => {
+            let desk = backend(&dir)?;
+            let table = paths::request_phrases(&dir)?;
+            let found = crate::service::mailbox::read(&*desk, mailbox, &table, desk.settings())?;
+            inbox::run(&found, *json)
+        }
         Command::Due {
             within,
             login,
@@ -252,7 +307,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
         }),
         // With `rightsdesk serve` running, cases go through it (the store is
         // its alone); otherwise the store is opened directly. One code path.
-        Command::Case(c) => run_case(&backend(&dir)?, c),
+        Command::Case(c) => run_case(&backend(&dir)?, c, &dir),
         Command::Serve { socket } => {
             // The service opens the store itself whatever the socket says,
             // and says what its chain shows (a rollback) in its own log.
@@ -815,7 +870,11 @@ pub(crate) fn as_step(cmd: &CaseCommand) -> Result<Option<CommandStep<'_>>, Fail
 /// A case command as one step: (case id, step, the day it counts from, --json).
 pub(crate) type CommandStep<'a> = (&'a str, Step, Option<chrono::NaiveDate>, bool);
 
-fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result<(), Failure> {
+fn run_case(
+    desk: &crate::remote::backend::Backend,
+    cmd: &CaseCommand,
+    dir: &std::path::Path,
+) -> Result<(), Failure> {
     let show = |case: crate::domain::Case, json: bool| {
         let v = desk.view(case);
         if json {
@@ -850,7 +909,7 @@ fn run_case(desk: &crate::remote::backend::Backend, cmd: &CaseCommand) -> Result
     }
     match cmd {
         CaseCommand::Open(a) => {
-            let new = new_case_from(a, desk.today());
+            let new = new_case_from(a, desk.today(), desk.settings(), dir)?;
             let case = desk.open_case(new)?;
             if a.json {
                 print_json(&json::case_json(&desk.view(case)));
@@ -1030,6 +1089,7 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
                 phones: vec![],
             },
             records: vec![],
+            message_id: None,
         })?;
         let ack = |id, version| {
             let mut o = out.lock();

@@ -419,6 +419,10 @@ pub struct Case {
     /// an erasure then has no backups to mark (no gap for them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_backup_sets: bool,
+    /// The Message-ID of the e-mail the request came in, when it was opened
+    /// from the inbox: the store refuses a second case of the same message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
     /// Bumped on every change; lets a later shared service detect conflicting edits.
     pub version: u64,
 }

@@ -174,6 +174,10 @@ pub struct NewCase {
     pub subject: Subject,
     /// Source records (`source:key`) found in the lookup and attached at intake.
     pub records: Vec<String>,
+    /// The Message-ID of the e-mail the request came in (intake from the
+    /// inbox): a message becomes one case, never two.
+    #[serde(default)]
+    pub message_id: Option<String>,
 }
 
 /// A field of a new case that does not pass.
@@ -331,6 +335,7 @@ impl NewCase {
             }],
             records: self.records,
             no_backup_sets: false,
+            message_id: self.message_id,
             version: 1,
         }
     }
@@ -1192,6 +1197,7 @@ mod tests {
                 phones: vec!["+49 30 1234567".into()],
             },
             records: vec![],
+            message_id: None,
         }
     }
 

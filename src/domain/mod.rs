@@ -19,6 +19,7 @@ pub mod plan;
 pub mod pseudonym;
 pub mod record;
 pub mod register;
+pub mod request_words;
 pub mod response;
 pub mod right;
 pub mod settings;

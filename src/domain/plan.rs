@@ -235,6 +235,7 @@ mod tests {
             history: vec![],
             records: vec![],
             no_backup_sets: false,
+            message_id: None,
             version: 1,
         }
     }

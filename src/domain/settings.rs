@@ -28,6 +28,34 @@ pub struct Settings {
     /// packages say it).
     #[serde(default = "default_dpo")]
     pub dpo_contact: String,
+    /// The organisation's time zone (IANA, e.g. "Europe/Dublin"): the day
+    /// a request is received in, whatever the server's zone or the sender's.
+    /// Empty: the calendar's (Ireland's or England's), else the machine's.
+    #[serde(default)]
+    pub time_zone: String,
+}
+
+impl Settings {
+    /// The organisation's zone, when it can be named (see `time_zone`).
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        let name = match (self.time_zone.trim(), self.calendar.as_str()) {
+            ("", "ireland") => "Europe/Dublin",
+            ("", "england-and-wales") => "Europe/London",
+            ("", _) => return None,
+            (z, _) => z,
+        };
+        name.parse().ok()
+    }
+
+    /// The organisation's day at an instant: the day a message sent then
+    /// was received (a message sent 23:30 on 31 March in New York is
+    /// received on 1 April in Dublin).
+    pub fn day_at(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        match self.zone() {
+            Some(z) => at.with_timezone(&z).date_naive(),
+            None => at.with_timezone(&chrono::Local).date_naive(),
+        }
+    }
 }
 
 fn default_dpo() -> String {
@@ -44,6 +72,7 @@ impl Default for Settings {
             admins: Vec::new(),
             supervisory_authority: String::new(),
             dpo_contact: default_dpo(),
+            time_zone: String::new(),
         }
     }
 }
@@ -78,7 +107,10 @@ impl Settings {
              # jurisdiction's (the Data Protection Commission, or the ICO for england-and-wales).\n\
              supervisory_authority = \"\"\n\
              # dpo_contact: how the subject reaches your Data Protection Officer.\n\
-             dpo_contact = \"{}\"\n",
+             dpo_contact = \"{}\"\n\
+             # time_zone: the organisation's (IANA name, e.g. Europe/Dublin): the day a request\n\
+             # is received in; empty: the calendar's, else this machine's.\n\
+             time_zone = \"\"\n",
             d.organisation,
             builtin_names().join(", "),
             d.calendar,
@@ -103,6 +135,7 @@ impl Settings {
                 "admins" => format!("[{}]", admins.join(", ")),
                 "supervisory_authority" => q(&self.supervisory_authority),
                 "dpo_contact" => q(&self.dpo_contact),
+                "time_zone" => q(&self.time_zone),
                 _ => {
                     out.push_str(line);
                     out.push('\n');
@@ -155,6 +188,15 @@ impl Settings {
                     "'{}' is not a calendar name: one of {}, or your own holidays/NAME.toml (lowercase letters, digits, '-')",
                     s.calendar,
                     builtin_names().join(", ")
+                ),
+            ));
+        }
+        if !s.time_zone.trim().is_empty() && s.time_zone.trim().parse::<chrono_tz::Tz>().is_err() {
+            return Err(err(
+                "time_zone",
+                format!(
+                    "'{}' is not a time zone: an IANA name such as Europe/Dublin, Europe/Berlin",
+                    s.time_zone
                 ),
             ));
         }

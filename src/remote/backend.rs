@@ -18,7 +18,7 @@ use crate::domain::source::Catalogue;
 use crate::domain::{Case, CaseId};
 use crate::service::ops::{Call, ErrorKind, Operations, Transport};
 use crate::service::{CaseView, Desk, DeskError, Now};
-use chrono::{Local, NaiveDate};
+use chrono::NaiveDate;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -210,7 +210,7 @@ impl Backend {
     pub fn today(&self) -> NaiveDate {
         match &self.held {
             Held::Store(d) => d.today(),
-            Held::Service(l) => l.now.resolve().with_timezone(&Local).date_naive(),
+            Held::Service(l) => l.settings.day_at(l.now.resolve()),
         }
     }
 

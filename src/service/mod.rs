@@ -7,6 +7,7 @@ pub mod demo;
 pub mod files_at_hand;
 pub mod index;
 mod index_files;
+pub mod mailbox;
 pub mod ops;
 mod ops_desk;
 pub use ops_desk::{offline, once_released};
@@ -109,7 +110,8 @@ impl DeskError {
             | DeskError::Invalid(_)
             | DeskError::SetUp(_)
             | DeskError::UnknownSource { .. }
-            | DeskError::NoSuchRecord { .. } => ErrorKind::Refused,
+            | DeskError::NoSuchRecord { .. }
+            | DeskError::Store(StoreError::MessageTaken { .. }) => ErrorKind::Refused,
             DeskError::Store(StoreError::Conflict { .. }) => ErrorKind::Conflict,
             DeskError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
             DeskError::Remote { kind, .. } => *kind,
@@ -775,9 +777,10 @@ impl Desk {
         self.now.resolve()
     }
 
-    /// Today in the desk's local time zone: the day a request "is received".
+    /// Today in the organisation's time zone (settings: `time_zone`): the
+    /// day a request "is received", whatever the server's zone.
     pub fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&Local).date_naive()
+        self.settings.day_at(self.now())
     }
 
     pub fn actor(&self) -> &str {

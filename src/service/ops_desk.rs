@@ -67,6 +67,13 @@ impl Operations for Desk {
         ))
     }
 
+    fn cases_of_messages(
+        &self,
+        message_ids: Vec<String>,
+    ) -> Result<std::collections::BTreeMap<String, String>, DeskError> {
+        Ok(self.store.cases_of_messages(&message_ids)?)
+    }
+
     fn load_case(&self, id: CaseId) -> Result<Case, DeskError> {
         Ok(self.store.case(id)?)
     }

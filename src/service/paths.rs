@@ -51,6 +51,24 @@ pub fn load_catalogue(data_dir: &Path) -> Result<crate::domain::Catalogue, super
     })
 }
 
+/// The organisation's own request phrases, added to the shipped ones.
+pub const PHRASES_FILE: &str = "request-phrases.toml";
+
+/// The phrase table the inbox reads messages by: the shipped one, with the
+/// organisation's own (`request-phrases.toml` in the data directory,
+/// validated with file and line) added.
+pub fn request_phrases(
+    data_dir: &Path,
+) -> Result<crate::domain::request_words::PhraseTable, super::DeskError> {
+    let path = data_dir.join(PHRASES_FILE);
+    let own = read_own_if_there(&path)?;
+    let label = path.display().to_string();
+    crate::domain::request_words::PhraseTable::shipped_and(
+        own.as_deref().map(|t| (label.as_str(), t)),
+    )
+    .map_err(|e| super::DeskError::SetUp(e.to_string()))
+}
+
 pub const STORE_DIR: &str = "store";
 
 /// `--data-dir`, else `RIGHTSDESK_DATA_DIR` (clap reads both), else the platform

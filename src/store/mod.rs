@@ -60,6 +60,9 @@ pub enum StoreError {
     },
     #[error("no case {0}")]
     NotFound(CaseId),
+    /// One message, one case: the inbox never opens a request twice.
+    #[error("this message is already case {case}: a message is opened as one case only")]
+    MessageTaken { case: String },
     #[error("case {id} was changed by someone else (version {found}, expected {expected}); reload it and try again")]
     Conflict {
         id: CaseId,
@@ -324,8 +327,15 @@ impl RecordReader {
 
 /// Errors raised inside a transaction closure.
 enum TxAbort {
-    Conflict { expected: u64, found: u64 },
+    Conflict {
+        expected: u64,
+        found: u64,
+    },
     Decode(String),
+    /// The message a new case is opened from is another case's already.
+    Taken {
+        case: String,
+    },
 }
 
 impl Store {
@@ -598,6 +608,16 @@ impl Store {
                 };
                 let id = CaseId::new(year, n);
                 let case = make(id);
+                // A message opened as a case is noted under its Message-ID,
+                // in `meta` (so backups carry it): never a second case of it.
+                if let Some(message) = &case.message_id {
+                    let key = message_key(message);
+                    if let Some(taken) = meta.get(&key)? {
+                        let case = String::from_utf8_lossy(&taken).into_owned();
+                        return Err(abort(TxAbort::Taken { case }));
+                    }
+                    meta.insert(key, id.to_string().as_bytes())?;
+                }
                 meta.insert(counter_key.as_bytes(), (n + 1).to_string().as_bytes())?;
                 let entry = self.write_case_and_entry(
                     Trees {
@@ -807,6 +827,7 @@ impl Store {
                 },
                 None => self.sled_err("conflict while opening a case"),
             },
+            TransactionError::Abort(TxAbort::Taken { case }) => StoreError::MessageTaken { case },
             TransactionError::Abort(TxAbort::Decode(d)) => StoreError::Corrupt {
                 path: self.path.clone(),
                 detail: d,
@@ -1101,6 +1122,30 @@ impl Store {
         t.cases.insert(&case.id.to_key(), bytes)?;
         deadlines::write(t.deadlines, self.deadline_calendar.as_deref(), case)?;
         Ok(entry)
+    }
+}
+
+fn message_key(message_id: &str) -> Vec<u8> {
+    [b"message/".as_slice(), message_id.as_bytes()].concat()
+}
+
+impl Store {
+    /// The cases these messages were opened as (those that were).
+    pub fn cases_of_messages(
+        &self,
+        message_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for m in message_ids {
+            if let Some(v) = self
+                .meta
+                .get(message_key(m))
+                .map_err(|e| self.sled_err(e))?
+            {
+                out.insert(m.clone(), String::from_utf8_lossy(&v).into_owned());
+            }
+        }
+        Ok(out)
     }
 }
 

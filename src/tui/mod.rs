@@ -47,7 +47,7 @@ pub fn load_keymap(data_dir: &std::path::Path) -> anyhow::Result<KeyMap> {
 }
 
 /// Runs the desk until the officer quits or the terminal hangs up.
-pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
+pub fn run(desk: Backend, demo: bool, inbox: Option<std::path::PathBuf>) -> anyhow::Result<Exit> {
     let data_dir = desk.data_dir().to_path_buf();
     let keymap = load_keymap(&data_dir)?;
     let prefs = if demo {
@@ -57,6 +57,7 @@ pub fn run(desk: Backend, demo: bool) -> anyhow::Result<Exit> {
     };
     let mut app = App::new(desk, keymap, view::theme::Theme::from_env(), &prefs)?;
     app.demo = demo;
+    app.inbox_path = inbox;
     // The demo is where a newcomer learns the desk: a tip per screen.
     app.tour = demo;
 

@@ -57,6 +57,27 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
             title: "Closure log".into(),
             result: export_closures(&desk, &path, format, with_subjects),
         }),
+        Effect::ReadInbox(path) => Box::new(move || {
+            Msg::Inbox(
+                crate::service::paths::request_phrases(desk.data_dir())
+                    .and_then(|table| {
+                        crate::service::mailbox::read(&*desk, &path, &table, desk.settings())
+                    })
+                    .map(Box::new)
+                    .map_err(|e| e.to_string()),
+            )
+        }),
+        Effect::ReadMail(at) => Box::new(move || {
+            Msg::Mail(
+                crate::service::paths::request_phrases(desk.data_dir())
+                    .map_err(|e| e.to_string())
+                    .and_then(|table| {
+                        crate::inbox::message_at(&at, &table, desk.settings())
+                            .map_err(|e| e.to_string())
+                    })
+                    .map(Box::new),
+            )
+        }),
         Effect::VerifyAudit => Box::new(move || {
             use crate::service::ops::AuditCheck;
             Msg::AuditVerified(match desk.verify_audit(None) {

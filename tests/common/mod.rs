@@ -120,5 +120,6 @@ pub fn new_case(
             phones: vec![],
         },
         records: vec![],
+        message_id: None,
     }
 }

@@ -211,6 +211,7 @@ impl App {
         form.get_mut("name").text = name;
         form.get_mut("emails").text = emails.join(", ");
         form.get_mut("phones").text = phones.join(", ");
+        self.intake_message = None;
         self.intake_records = view
             .records
             .iter()

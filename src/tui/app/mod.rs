@@ -4,6 +4,7 @@
 
 mod forms;
 mod lookup_events;
+pub mod mailbox;
 mod popup_keys;
 mod records;
 mod rights;
@@ -134,6 +135,16 @@ pub enum Popup {
     },
     /// The audit chain, filtered; `v` verifies it.
     Audit(Box<AuditView>),
+    /// The privacy mailbox: requests not yet cases, replies under their case.
+    Inbox {
+        inbox: Box<crate::service::mailbox::Inbox>,
+        selected: usize,
+    },
+    /// One message, shown inert; `n` opens intake from it.
+    Mail {
+        mail: Box<crate::inbox::Mail>,
+        scroll: u16,
+    },
     /// Split a wrongly linked record off its subject.
     ConfirmSplit {
         source: String,
@@ -198,6 +209,10 @@ pub enum Effect {
         path: std::path::PathBuf,
         format: Option<crate::import::Format>,
     },
+    /// Read the privacy mailbox on a worker; the answer is `Msg::Inbox`.
+    ReadInbox(std::path::PathBuf),
+    /// Read one message again on a worker; the answer is `Msg::Mail`.
+    ReadMail(crate::inbox::Locator),
     /// Prove the audit chain on a worker; the answer is `Msg::AuditVerified`.
     VerifyAudit,
     /// Take a slow step (closing an erasure scans the index) on a worker;
@@ -274,6 +289,8 @@ pub enum Msg {
     },
     /// (entries, cases) of a verified chain, or why it is broken.
     AuditVerified(Result<(u64, u64), String>),
+    Inbox(Result<Box<crate::service::mailbox::Inbox>, String>),
+    Mail(Result<Box<crate::inbox::Mail>, String>),
     /// A step taken on a worker: the case as saved, or why it was refused.
     Stepped {
         case: CaseId,
@@ -393,6 +410,12 @@ pub struct App {
     /// Cases changed since the index's flags were computed.
     /// Records to attach to the case the intake form will open.
     pub intake_records: Vec<String>,
+    /// The message the intake form was filled from (kept on the case).
+    pub intake_message: Option<String>,
+    /// The privacy mailbox (`--inbox`, `RIGHTSDESK_INBOX`).
+    pub inbox_path: Option<std::path::PathBuf>,
+    /// `n` in the mailbox: the message being read opens intake.
+    intake_after_read: bool,
     /// An import is running on a worker.
     pub importing: bool,
     /// Effects produced deep inside key handling, returned by `update`.
@@ -450,6 +473,9 @@ impl App {
             },
             lookup_gen: 0,
             intake_records: Vec::new(),
+            intake_message: None,
+            inbox_path: None,
+            intake_after_read: false,
             importing: false,
             pending_effects: Vec::new(),
             pending_export: None,
@@ -622,6 +648,14 @@ impl App {
             }
             Msg::AuditVerified(result) => {
                 self.on_audit_verified(result);
+                vec![]
+            }
+            Msg::Inbox(result) => {
+                self.on_inbox(result);
+                vec![]
+            }
+            Msg::Mail(result) => {
+                self.on_mail(result);
                 vec![]
             }
             Msg::Changed(change) => {
@@ -838,10 +872,14 @@ impl App {
                 self.screen = Screen::Queue;
                 self.case = None;
             }
-            NewCase => self.popups.push(Popup::Form {
-                form: intake_form(self.desk.today()),
-                purpose: Purpose::Intake,
-            }),
+            NewCase => {
+                // A plain intake: no message of an earlier one rides along.
+                self.intake_message = None;
+                self.popups.push(Popup::Form {
+                    form: intake_form(self.desk.today()),
+                    purpose: Purpose::Intake,
+                });
+            }
             CycleStateFilter => {
                 let mut states: Vec<Option<State>> = vec![None];
                 states.extend(State::ALL.iter().copied().map(Some));
@@ -957,6 +995,7 @@ impl App {
                 });
             }
             Records => self.open_records(),
+            Mailbox => self.open_inbox(),
             AuditLog => self.open_audit(),
             ExportClosures => self.popups.push(Popup::Form {
                 form: self.closures_form(),

@@ -93,6 +93,8 @@ impl App {
                 scroll,
             } => self.records_key(ev, all, months, scroll),
             Popup::Audit(v) => self.audit_key(ev, v),
+            Popup::Inbox { inbox, selected } => self.inbox_key(ev, inbox, selected),
+            Popup::Mail { mail, scroll } => self.mail_key(ev, mail, scroll),
             Popup::Letter {
                 case,
                 letter,

@@ -1,6 +1,7 @@
 //! Views only draw: `Widget for &App`, no state changes, no store access.
 
 pub mod case;
+pub mod mailbox;
 pub mod mask;
 pub mod popup;
 pub mod queue;

@@ -46,6 +46,8 @@ fn frame<'a>(app: &App, title: &str) -> Block<'a> {
 pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
     match popup {
         Popup::Help { scroll, search } => help(app, *scroll, search.as_deref(), area, buf),
+        Popup::Inbox { inbox, selected } => super::mailbox::inbox(app, inbox, *selected, area, buf),
+        Popup::Mail { mail, scroll } => super::mailbox::mail(app, mail, *scroll, area, buf),
         Popup::Letter {
             letter: kind,
             report,

@@ -1,0 +1,94 @@
+//! `rightsdesk inbox`: the requests in a mailbox that are not cases yet, the
+//! replies about cases, and what was passed over.
+
+use super::{print_json, Failure};
+use crate::domain::text::inert;
+use crate::inbox::Party;
+use crate::service::mailbox::Inbox;
+
+fn who(p: &Party) -> String {
+    match (p.name.is_empty(), p.address.is_empty()) {
+        (false, false) => format!("{} <{}>", inert(&p.name), inert(&p.address)),
+        (true, false) => format!("<{}>", inert(&p.address)),
+        _ => inert(&p.name).into_owned(),
+    }
+}
+
+fn day(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.to_string())
+        .unwrap_or_else(|| "no date   ".into())
+}
+
+pub fn human(inbox: &Inbox) -> String {
+    let waiting = inbox.waiting().count();
+    let opened = inbox.requests.len() - waiting;
+    let replies: usize = inbox.threads.iter().map(|t| t.replies.len()).sum();
+    let counted = crate::domain::text::counted;
+    let mut out = format!(
+        "{} waiting, {} opened as cases; {} about {}; {} other; {} read\n",
+        counted(waiting, "request", "requests"),
+        opened,
+        counted(replies, "reply", "replies"),
+        counted(inbox.threads.len(), "case", "cases"),
+        inbox.other,
+        counted(inbox.messages, "message", "messages"),
+    );
+    for r in &inbox.requests {
+        let rights: Vec<&str> = r.rights.iter().map(|r| r.as_str()).collect();
+        out.push_str(&format!(
+            "\n{}  {}  {}{}\n  subject: {}\n  asks: {} (words: {})\n  id: {}\n",
+            day(r.received),
+            who(&r.person),
+            if r.person != r.from {
+                format!(" (sent by {})", who(&r.from))
+            } else {
+                String::new()
+            },
+            match &r.case {
+                Some(c) => format!("  — opened as {c}"),
+                None => String::new(),
+            },
+            inert(&r.subject),
+            rights.join(", "),
+            inert(&r.why.join(", ")),
+            inert(&r.message_id),
+        ));
+    }
+    for t in &inbox.threads {
+        out.push_str(&format!(
+            "\n{}{}\n",
+            t.case,
+            if t.known {
+                ""
+            } else {
+                " (not a case of this desk)"
+            }
+        ));
+        for r in &t.replies {
+            out.push_str(&format!(
+                "  {}  {}  {}\n",
+                day(r.received),
+                who(&r.from),
+                inert(&r.subject)
+            ));
+        }
+    }
+    for s in &inbox.skipped {
+        out.push_str(&format!(
+            "\nnot read: {} (message {}): {}\n",
+            inert(&s.at.file.display().to_string()),
+            s.at.index + 1,
+            inert(&s.why)
+        ));
+    }
+    out
+}
+
+pub fn run(inbox: &Inbox, json: bool) -> Result<(), Failure> {
+    if json {
+        print_json(inbox);
+    } else {
+        out!("{}", human(inbox));
+    }
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! The inbox of requests: mailboxes of every shape, requests in many
+//! languages, form notifications, replies and business mail; intake from a
+//! message, once.
+
+mod common;
+
+use common::cli::{json, ok, private_dir, run as rightsdesk};
+use rightsdesk::domain::request_words::{PhraseTable, Reading};
+use rightsdesk::domain::{Right, Settings};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inbox")
+}
+
+#[derive(serde::Deserialize)]
+struct Label {
+    kind: String,
+    #[serde(default)]
+    rights: Vec<Right>,
+    #[serde(default)]
+    case: Option<String>,
+}
+
+fn labels(set: &str) -> BTreeMap<String, Label> {
+    let text = std::fs::read_to_string(fixtures().join(set).join("labels.toml")).unwrap();
+    toml::from_str(&text).unwrap()
+}
+
+/// Every message of a mailbox, by file name (an mbox's by its place).
+fn readings(path: &Path) -> BTreeMap<String, rightsdesk::inbox::Mail> {
+    let table = PhraseTable::shipped_and(None).unwrap();
+    let mut out = BTreeMap::new();
+    let skipped = rightsdesk::inbox::read(path, &table, &Settings::default(), &mut |m| {
+        let name =
+            m.at.file
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+        let key = if m.at.index > 0 || name.ends_with(".mbox") {
+            format!("{name}#{}", m.at.index)
+        } else {
+            name
+        };
+        out.insert(key, m);
+    })
+    .unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    out
+}
+
+fn kind(r: &Reading) -> &'static str {
+    match r {
+        Reading::Request { .. } => "request",
+        Reading::Reply { .. } => "reply",
+        Reading::Other { .. } => "other",
+    }
+}
+
+struct Figures {
+    precision: f64,
+    recall: f64,
+    rights_precision: f64,
+    rights_recall: f64,
+    replies: (usize, usize),
+    wrong: Vec<String>,
+}
+
+/// Precision and recall of request detection on a labelled set, and of the
+/// rights named on the requests found.
+fn figures(set: &str) -> Figures {
+    let labels = labels(set);
+    let read = readings(&fixtures().join(set).join("eml"));
+    assert_eq!(read.len(), labels.len(), "every labelled message is read");
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    let (mut rtp, mut rfp, mut rfn) = (0usize, 0usize, 0usize);
+    let mut replies = (0, 0);
+    let mut wrong = Vec::new();
+    for (file, label) in &labels {
+        let m = &read[file];
+        let got = kind(&m.reading);
+        match (label.kind.as_str(), got) {
+            ("request", "request") => tp += 1,
+            ("request", _) => fn_ += 1,
+            (_, "request") => fp += 1,
+            _ => {}
+        }
+        if label.kind == "reply" {
+            replies.1 += 1;
+            if let Reading::Reply { case } = &m.reading {
+                if Some(case.to_string()) == label.case {
+                    replies.0 += 1;
+                }
+            }
+        }
+        if label.kind != got {
+            wrong.push(format!("{file}: {} read as {got}", label.kind));
+        }
+        if let (Reading::Request { rights, .. }, "request") = (&m.reading, label.kind.as_str()) {
+            let want: BTreeSet<_> = label.rights.iter().collect();
+            let have: BTreeSet<_> = rights.iter().collect();
+            rtp += want.intersection(&have).count();
+            rfp += have.difference(&want).count();
+            rfn += want.difference(&have).count();
+            if want != have {
+                wrong.push(format!("{file}: rights {want:?} read as {have:?}"));
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| a as f64 / (a + b).max(1) as f64;
+    Figures {
+        precision: ratio(tp, fp),
+        recall: ratio(tp, fn_),
+        rights_precision: ratio(rtp, rfp),
+        rights_recall: ratio(rtp, rfn),
+        replies,
+        wrong,
+    }
+}
+
+#[test]
+fn precision_and_recall_of_request_detection() {
+    for (set, floor) in [("corpus", 0.95), ("heldout", 0.8)] {
+        let f = figures(set);
+        eprintln!(
+            "{set}: requests precision {:.2} recall {:.2}; rights precision {:.2} recall {:.2}; replies {}/{}",
+            f.precision, f.recall, f.rights_precision, f.rights_recall, f.replies.0, f.replies.1
+        );
+        for w in &f.wrong {
+            eprintln!("  {w}");
+        }
+        assert!(f.precision >= floor && f.recall >= floor, "{set}");
+        assert_eq!(
+            f.replies.0, f.replies.1,
+            "{set}: every reply is under its case"
+        );
+    }
+}
+
+#[test]
+fn an_mbox_and_a_maildir_read_as_the_messages_they_hold() {
+    let corpus = fixtures().join("corpus");
+    let eml = readings(&corpus.join("eml"));
+    #[derive(serde::Deserialize)]
+    struct Containers {
+        mbox: BTreeMap<String, String>,
+        maildir: BTreeMap<String, String>,
+    }
+    let c: Containers =
+        toml::from_str(&std::fs::read_to_string(corpus.join("containers.toml")).unwrap()).unwrap();
+    let mbox = readings(&corpus.join("takeout.mbox"));
+    assert_eq!(mbox.len(), c.mbox.len());
+    for (index, file) in &c.mbox {
+        let m = &mbox[&format!("takeout.mbox#{index}")];
+        assert_eq!(m.reading, eml[file].reading, "{file}");
+        assert_eq!(m.message_id, eml[file].message_id);
+        assert_eq!(m.subject, eml[file].subject);
+    }
+    let maildir = readings(&corpus.join("Maildir"));
+    assert_eq!(maildir.len(), c.maildir.len());
+    for (name, file) in &c.maildir {
+        let base = Path::new(name)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let m = &maildir[&base];
+        assert_eq!(m.reading, eml[file].reading, "{file}");
+        assert_eq!(m.from, eml[file].from);
+    }
+}
+
+#[test]
+fn a_form_notification_is_from_the_person_in_reply_to() {
+    let read = readings(&fixtures().join("corpus/eml/form-erasure-1.eml"));
+    let m = read.values().next().unwrap();
+    assert_eq!(m.from.address, "wordpress@infotrode.example");
+    assert_eq!(m.person().address, "jan.nowak@example.pl");
+    assert_eq!(m.person().name, "Jan Nowak");
+    let new = m.intake(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    assert_eq!(new.subject.emails, ["jan.nowak@example.pl"]);
+    assert_eq!(new.rights, [Right::Erasure]);
+}
+
+fn late_night() -> PathBuf {
+    fixtures().join("corpus/eml/en-access-late-night.eml")
+}
+
+fn open_from(dir: &Path, mailbox: &Path, id: &str) -> std::process::Output {
+    rightsdesk(
+        dir,
+        &[
+            "case",
+            "open",
+            "--from-message",
+            mailbox.to_str().unwrap(),
+            "--message-id",
+            id,
+            "--json",
+        ],
+    )
+}
+
+#[test]
+fn a_case_opened_from_a_message_is_received_on_the_organisations_day_and_only_once() {
+    // Sent 23:30 on 31 March 2026 in UTC−5: 04:30 UTC on 1 April, 05:30 in
+    // Dublin (summer time began on 29 March).
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    let out = open_from(&dir, &late_night(), "<late-night-1@example.ie>");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let case: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(case["received"], "2026-04-01");
+    assert_eq!(case["channel"], "email");
+    assert_eq!(case["rights"], serde_json::json!(["access"]));
+    assert_eq!(case["subject"]["name"], "Aoife Byrne");
+    assert_eq!(
+        case["subject"]["emails"],
+        serde_json::json!(["aoife.byrne@example.ie"])
+    );
+
+    // The same message again, from another mailbox holding it: refused.
+    let again = open_from(
+        &dir,
+        &fixtures().join("corpus/takeout.mbox"),
+        "late-night-1@example.ie",
+    );
+    assert_eq!(again.status.code(), Some(3));
+    let why = String::from_utf8_lossy(&again.stderr);
+    assert!(why.contains("already case"), "{why}");
+
+    // The inbox marks it as opened.
+    let inbox = json(&dir, &["inbox", late_night().to_str().unwrap(), "--json"]);
+    assert_eq!(inbox["requests"][0]["case"], case["id"]);
+
+    // In London it is the same day; in the sender's own zone (Bogotá,
+    // UTC−5 all year), the 31st.
+    for (zone, day) in [
+        ("Europe/London", "2026-04-01"),
+        ("America/Bogota", "2026-03-31"),
+    ] {
+        let tmp = private_dir();
+        let dir = tmp.path().join("data");
+        ok(&dir, &["case", "list"]);
+        let settings = dir.join("settings.toml");
+        let text = std::fs::read_to_string(&settings).unwrap();
+        std::fs::write(
+            &settings,
+            text.replace("time_zone = \"\"", &format!("time_zone = \"{zone}\"")),
+        )
+        .unwrap();
+        let out = open_from(&dir, &late_night(), "late-night-1@example.ie");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let case: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(case["received"], day, "{zone}");
+    }
+}
+
+#[test]
+fn the_inbox_lists_requests_and_puts_replies_under_their_case() {
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    let id = common::cli::open_case(&dir, "Ann Example");
+    let mailbox = tmp.path().join("mail");
+    std::fs::create_dir(&mailbox).unwrap();
+    std::fs::write(
+        mailbox.join("reply.eml"),
+        format!(
+            "Message-ID: <r1@example.com>\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: Ann <ann@example.com>\nSubject: Re: Your request {id}\n\nHere is my ID. Please also delete my data.\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        mailbox.join("ask.eml"),
+        "Message-ID: <a1@example.com>\nDate: Tue, 1 Dec 2026 10:00:00 +0000\nFrom: Bo <bo@example.com>\nSubject: Hello\n\nPlease stop sending me marketing emails.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mailbox.join("invoice.eml"),
+        "Message-ID: <i1@example.com>\nDate: Tue, 1 Dec 2026 11:00:00 +0000\nFrom: Billing <billing@supplier.example>\nSubject: Invoice 4471\n\nPlease find attached our invoice. Request for access to the portal: see link.\n",
+    )
+    .unwrap();
+    // A FIFO planted among the messages is passed over, never waited on.
+    let fifo = mailbox.join("planted.eml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+
+    let inbox = json(&dir, &["inbox", mailbox.to_str().unwrap(), "--json"]);
+    assert_eq!(inbox["messages"], 3);
+    assert_eq!(inbox["other"], 1);
+    let requests = inbox["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "{inbox}");
+    assert_eq!(requests[0]["rights"], serde_json::json!(["objection"]));
+    assert_eq!(requests[0]["person"]["address"], "bo@example.com");
+    assert_eq!(inbox["threads"][0]["case"], id.as_str());
+    assert_eq!(inbox["threads"][0]["known"], true);
+    assert_eq!(
+        inbox["threads"][0]["replies"][0]["message_id"],
+        "r1@example.com"
+    );
+
+    let text = ok(&dir, &["inbox", mailbox.to_str().unwrap()]);
+    assert!(
+        text.starts_with("1 request waiting, 0 opened as cases; 1 reply about 1 case;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_hostile_message_reaches_the_terminal_inert() {
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    let eml = tmp.path().join("hostile.eml");
+    std::fs::write(
+        &eml,
+        "Message-ID: <h1@example.com>\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: =?UTF-8?Q?Eve_=1B]52;c;AAAA=07?= <eve@example.com>\nSubject: =?UTF-8?Q?Delete_my_data_=1B[2J?=\n\nPlease delete my data under GDPR.\n",
+    )
+    .unwrap();
+    let text = ok(&dir, &["inbox", eml.to_str().unwrap()]);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("erasure"), "{text}");
+}
+
+#[test]
+fn the_desk_opens_a_case_from_the_mailbox_once() {
+    use ratatui::crossterm::event::KeyCode;
+    use rightsdesk::tui::app::Popup;
+    let tmp = private_dir();
+    let mut app = common::app(&tmp.path().join("data"), false);
+
+    // No mailbox named: the desk says how to name one.
+    common::key(&mut app, KeyCode::Char('m'));
+    assert!(
+        matches!(app.popups.last(), Some(Popup::Message { body, .. }) if body.contains("--inbox"))
+    );
+    common::key(&mut app, KeyCode::Esc);
+
+    app.inbox_path = Some(fixtures().join("corpus/takeout.mbox"));
+    common::key(&mut app, KeyCode::Char('m'));
+    let first = match app.popups.last() {
+        Some(Popup::Inbox { inbox, selected: 0 }) => inbox.requests[0].clone(),
+        other => panic!("no mailbox shown: {other:?}"),
+    };
+    assert_eq!(first.message_id, "late-night-1@example.ie", "newest first");
+
+    // Enter reads it, inert; n from there opens intake filled from it.
+    common::key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.popups.last(), Some(Popup::Mail { mail, .. }) if mail.body.contains("personal data"))
+    );
+    common::key(&mut app, KeyCode::Char('n'));
+    match app.popups.last() {
+        Some(Popup::Form { form, .. }) => {
+            assert_eq!(form.get("name").text, "Aoife Byrne");
+            assert_eq!(form.get("emails").text, "aoife.byrne@example.ie");
+            assert_eq!(form.get("received").text, "2026-04-01");
+            assert_eq!(form.get("rights").ticked(), ["access"]);
+            assert_eq!(form.get("channel").value(), "email");
+        }
+        other => panic!("no intake form: {other:?}"),
+    }
+    common::ctrl(&mut app, 's');
+    let case = app.desk.queue().unwrap().into_iter().next().unwrap().case;
+    assert_eq!(case.message_id.as_deref(), Some("late-night-1@example.ie"));
+    assert_eq!(case.received.to_string(), "2026-04-01");
+
+    // Back in the mailbox, the message says its case, and n will not take it again.
+    app.popups.clear();
+    common::key(&mut app, KeyCode::Char('q'));
+    common::key(&mut app, KeyCode::Char('m'));
+    match app.popups.last() {
+        Some(Popup::Inbox { inbox, .. }) => {
+            assert_eq!(
+                inbox.requests[0].case.as_deref(),
+                Some(case.id.to_string().as_str())
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    common::key(&mut app, KeyCode::Char('n'));
+    assert!(matches!(app.popups.last(), Some(Popup::Inbox { .. })));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|(s, _)| s.contains("already")),
+        "{:?}",
+        app.status
+    );
+
+    // A plain intake afterwards carries no message.
+    app.popups.clear();
+    common::key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.intake_message, None);
+}
