@@ -342,6 +342,35 @@ impl NewCase {
 }
 
 impl Case {
+    /// Whether the case's state lets it close with `outcome` (granting needs
+    /// verified identity and work under way; refusing for identity needs it
+    /// unverified; a refusal as unfounded or excessive, or a withdrawal,
+    /// closes from any open state).
+    pub fn state_allows(&self, outcome: Outcome) -> bool {
+        match outcome {
+            Outcome::Fulfilled | Outcome::PartlyFulfilled | Outcome::RefusedCompellingGrounds => {
+                matches!(self.state, State::InProgress | State::ReadyToRespond)
+            }
+            Outcome::RefusedIdentity => {
+                matches!(self.state, State::Received | State::AwaitingIdentity)
+            }
+            Outcome::RefusedUnfounded | Outcome::RefusedExcessive | Outcome::Withdrawn => true,
+        }
+    }
+
+    /// The outcome a close form starts on: fulfilled where the state allows
+    /// it, else refused for identity (an unverified case), else withdrawn.
+    pub fn likely_outcome(&self) -> Outcome {
+        [
+            Outcome::Fulfilled,
+            Outcome::RefusedIdentity,
+            Outcome::Withdrawn,
+        ]
+        .into_iter()
+        .find(|o| self.state_allows(*o))
+        .unwrap_or(Outcome::Withdrawn)
+    }
+
     /// Applies one step if the rules allow it, recording it in the history.
     ///
     /// On refusal the case is left exactly as it was.
@@ -1007,23 +1036,12 @@ impl Case {
                 {
                     return Err(refuse("processing goes on in a source for compelling grounds, so the objection was not upheld in full: close as partly-fulfilled or refused-compelling-grounds".into()));
                 }
-                let allowed = match outcome {
-                    Outcome::Fulfilled | Outcome::PartlyFulfilled => {
-                        matches!(self.state, State::InProgress | State::ReadyToRespond)
+                if outcome == Outcome::RefusedCompellingGrounds {
+                    if let Some(why) = self.compelling_grounds_missing() {
+                        return Err(refuse(why));
                     }
-                    Outcome::RefusedIdentity => {
-                        matches!(self.state, State::Received | State::AwaitingIdentity)
-                    }
-                    Outcome::RefusedCompellingGrounds => {
-                        if let Some(why) = self.compelling_grounds_missing() {
-                            return Err(refuse(why));
-                        }
-                        matches!(self.state, State::InProgress | State::ReadyToRespond)
-                    }
-                    Outcome::RefusedUnfounded | Outcome::RefusedExcessive | Outcome::Withdrawn => {
-                        true
-                    }
-                };
+                }
+                let allowed = self.state_allows(outcome);
                 if allowed && outcome == Outcome::RefusedIdentity {
                     if let Some(why) = self.identity_refusal_early(cx.on) {
                         return Err(refuse(why));
@@ -2056,5 +2074,21 @@ mod tests {
         let marketing: Vec<_> = c.tasks.iter().filter(|t| t.source == "marketing").collect();
         assert_eq!(marketing.len(), 3, "completed, not added: {marketing:?}");
         assert!(marketing.iter().all(|t| t.status == TaskStatus::Done));
+    }
+}
+
+#[cfg(test)]
+mod likely_outcome_tests {
+    use crate::domain::testkit::{opened, step_on, verify};
+    use crate::domain::{Channel, Outcome, Right};
+
+    #[test]
+    fn a_close_starts_on_an_outcome_the_state_allows() {
+        let mut c = opened(1, &[Right::Access], Channel::Email, "2026-11-02");
+        assert_eq!(c.likely_outcome(), Outcome::RefusedIdentity, "unverified");
+        assert!(!c.state_allows(Outcome::Fulfilled));
+        step_on(&mut c, verify(), "2026-11-03").unwrap();
+        assert_eq!(c.likely_outcome(), Outcome::Fulfilled);
+        assert!(!c.state_allows(Outcome::RefusedIdentity));
     }
 }

@@ -833,7 +833,15 @@ pub(super) fn close_form(v: &crate::service::CaseView, today: NaiveDate) -> Form
         .unwrap_or(0);
     let gaps = crate::domain::closure::open_gaps(case);
     let mut fields = vec![
-        Field::choice("outcome", "Outcome", &outcomes, 0),
+        Field::choice(
+            "outcome",
+            "Outcome",
+            &outcomes,
+            Outcome::ALL
+                .iter()
+                .position(|o| *o == case.likely_outcome())
+                .unwrap_or(0),
+        ),
         Field::text(
             "responded",
             "Responded",

@@ -28,6 +28,15 @@ fn who(p: &Party) -> String {
     }
 }
 
+/// A name, or the address when there is none: one column in the list.
+fn short(p: &Party) -> String {
+    if p.name.is_empty() {
+        inert(&p.address).into_owned()
+    } else {
+        inert(&p.name).into_owned()
+    }
+}
+
 fn day(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "no date   ".into())
@@ -40,7 +49,7 @@ pub fn inbox(app: &App, inbox: &Inbox, selected: usize, area: Rect, buf: &mut Bu
     let counted = crate::domain::text::counted;
     let mut lines = vec![Line::from(vec![
         Span::raw(format!(
-            "{} waiting · {} ",
+            "{} waiting · {} · ",
             counted(inbox.waiting().count(), "request", "requests"),
             counted(
                 inbox.threads.iter().map(|t| t.replies.len()).sum(),
@@ -72,27 +81,26 @@ pub fn inbox(app: &App, inbox: &Inbox, selected: usize, area: Rect, buf: &mut Bu
             Row::Request(k) => {
                 let q = &inbox.requests[k];
                 let rights: Vec<&str> = q.rights.iter().map(|r| r.as_str()).collect();
+                // Opened already: its case in place of the rights, so it
+                // shows at any width.
+                let what = q.case.clone().unwrap_or_else(|| rights.join(","));
                 format!(
-                    "{}  {:<22} {}  {}{}",
+                    "{}  {:<13} {:<22} {}",
                     day(q.received),
-                    clip(&rights.join(","), 22),
-                    who(&q.person),
+                    clip(&what, 13),
+                    clip(&short(&q.person), 22),
                     inert(&q.subject),
-                    q.case
-                        .as_ref()
-                        .map(|c| format!("  — {c}"))
-                        .unwrap_or_default()
                 )
             }
             Row::Reply { thread, reply } => {
                 let th = &inbox.threads[thread];
                 let m = &th.replies[reply];
                 format!(
-                    "{}  ↳ {}{}  {}  {}",
+                    "{}  ↳ {}{} {:<22} {}",
                     day(m.received),
                     th.case,
                     if th.known { "" } else { " (not here)" },
-                    who(&m.from),
+                    clip(&short(&m.from), 22),
                     inert(&m.subject)
                 )
             }

@@ -171,6 +171,18 @@ fn hint_bar(app: &App, area: Rect, buf: &mut Buffer) {
             ("enter".into(), "run".into()),
             ("esc".into(), "close".into()),
         ],
+        Some(Popup::Inbox { .. }) => vec![
+            ("j/k".into(), "move".into()),
+            ("enter".into(), "read".into()),
+            ("n".into(), "new case".into()),
+            ("r".into(), "read again".into()),
+            ("q/esc".into(), "close".into()),
+        ],
+        Some(Popup::Mail { .. }) => vec![
+            ("j/k".into(), "scroll".into()),
+            ("n".into(), "new case".into()),
+            ("q/esc".into(), "close".into()),
+        ],
         Some(_) => vec![("q/esc/enter".into(), "close".into())],
         None if app.scope() == Scope::Case => case_hints(app),
         None => app

@@ -138,6 +138,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     );
 }
 
+/// A day in six characters: "18 Oct" this year, "Oct'25" another year (a
+/// request from last December is not this December's).
+fn short_day(d: chrono::NaiveDate, today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    if d.year() == today.year() {
+        d.format("%d %b").to_string()
+    } else {
+        d.format("%b'%y").to_string()
+    }
+}
+
 fn row<'a>(app: &App, v: &'a CaseView, width: Width) -> Row<'a> {
     let c = &v.case;
     let u = v.urgency();
@@ -170,9 +181,9 @@ fn row<'a>(app: &App, v: &'a CaseView, width: Width) -> Row<'a> {
                     .join(" "),
             ),
             Cell::from(state_label(c.state)),
-            Cell::from(c.received.format("%d %b").to_string()),
+            Cell::from(short_day(c.received, v.clock.as_of)),
             Cell::from(
-                due.map(|d| format!("{}{ext}", d.format("%d %b")))
+                due.map(|d| format!("{}{ext}", short_day(d, v.clock.as_of)))
                     .unwrap_or_else(|| "—".into()),
             ),
             urgency,
@@ -195,5 +206,20 @@ fn row<'a>(app: &App, v: &'a CaseView, width: Width) -> Row<'a> {
             ),
             urgency,
         ]),
+    }
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::short_day;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_day_of_another_year_says_its_year() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(short_day(d(2026, 1, 3), today), "03 Jan");
+        assert_eq!(short_day(d(2025, 12, 18), today), "Dec'25");
+        assert_eq!(short_day(d(2027, 2, 1), today).len(), 6);
     }
 }
