@@ -18,6 +18,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let u = v.urgency();
     let label = |s: &str| Span::styled(format!("{s:<10} "), t.muted());
     let mut lines: Vec<Line> = Vec::new();
+    // On a short screen what comes next leads: below the request, subject
+    // and clock it would be under the fold.
+    let short = area.height < 16;
+    if short {
+        lines.push(next_step(app, label("Next")));
+    }
 
     let mut request = format!(
         "{} · by {} · requester: {}",
@@ -80,7 +86,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(u.to_string(), urgency_style(app, u)),
         Span::raw(format!(" — {}", v.clock.explain())),
     ]));
-    lines.push(next_step(app, label("Next")));
+    if !short {
+        lines.push(next_step(app, label("Next")));
+    }
     let identity = match (c.verified(), c.verifications.last()) {
         (Some(x), _) => Line::from(vec![
             label("Identity"),

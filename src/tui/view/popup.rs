@@ -63,7 +63,19 @@ pub fn render(app: &App, popup: &Popup, area: Rect, buf: &mut Buffer) {
                 .collect();
             lines.push(Line::from(""));
             lines.push(yes_no(app));
-            box_text(app, title, lines, area, buf);
+            // On a short screen the answer line stays in view (the title
+            // still says what is asked): a question is never cut from its
+            // yes and no.
+            let last = lines.len() - 1;
+            sized_box_showing(
+                app,
+                title,
+                lines,
+                Some(last),
+                area.width.saturating_sub(4).min(64),
+                area,
+                buf,
+            );
         }
         Popup::Lookup {
             query,
