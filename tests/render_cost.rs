@@ -50,3 +50,40 @@ fn one_j_keypress_writes_only_the_changed_rows() {
     // Two rows of 80 cells with their style changes, and nothing else.
     assert!(after_j < 2 * 80 * 4, "a j keypress wrote {after_j} bytes");
 }
+
+#[test]
+fn scrolling_down_the_queue_costs_about_as_little_as_moving_within_a_page() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = app(t.path(), true);
+    let wire = Wire::default();
+    let mut term = Terminal::with_options(
+        CrosstermBackend::new(wire.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+    wire.0.lock().unwrap().clear();
+    // Down the whole demo queue (34 open cases, 19 rows shown): past the
+    // page's end every keypress would shift every row by one.
+    let presses = 33;
+    let mut per_key = Vec::new();
+    for _ in 0..presses {
+        key(&mut app, KeyCode::Char('j'));
+        term.draw(|f| f.render_widget(&app, f.area())).unwrap();
+        per_key.push(std::mem::take(&mut *wire.0.lock().unwrap()).len());
+    }
+    let total: usize = per_key.iter().sum();
+    let big = per_key.iter().filter(|b| **b > 1000).count();
+    eprintln!("bytes per j: {per_key:?}; mean {}", total / presses);
+    assert!(
+        big <= 2,
+        "the page moved {big} times in {presses} keypresses: {per_key:?}"
+    );
+    assert!(
+        total / presses < 600,
+        "mean {} bytes a keypress",
+        total / presses
+    );
+}

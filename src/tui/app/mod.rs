@@ -433,6 +433,9 @@ pub struct App {
     pub case_scroll_max: std::cell::Cell<u16>,
     /// The same for the help popup.
     pub popup_scroll_max: std::cell::Cell<u16>,
+    /// The queue's first row shown, as last drawn (the view keeps it so a
+    /// page moves in half-page jumps: `view::queue::page_top`).
+    pub queue_top: std::cell::Cell<usize>,
     /// Versions a step in progress is based on, recorded when another
     /// officer's change arrived while a form or confirmation was open.
     editing_base: std::collections::HashMap<CaseId, u64>,
@@ -483,6 +486,7 @@ impl App {
             guide: Default::default(),
             case_scroll_max: std::cell::Cell::new(u16::MAX),
             popup_scroll_max: std::cell::Cell::new(u16::MAX),
+            queue_top: std::cell::Cell::new(0),
             editing_base: Default::default(),
             import_folder: None,
             import_sources: prefs.import_sources.clone(),
