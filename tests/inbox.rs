@@ -405,3 +405,41 @@ fn the_desk_opens_a_case_from_the_mailbox_once() {
     common::key(&mut app, KeyCode::Char('n'));
     assert_eq!(app.intake_message, None);
 }
+
+#[test]
+fn the_organisations_own_phrases_add_to_the_shipped_and_a_mistake_is_named() {
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    ok(&dir, &["case", "list"]);
+    let mail = tmp.path().join("m.eml");
+    std::fs::write(
+        &mail,
+        "Message-ID: <k1@example.com>\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: Kai <kai@example.com>\nSubject: Hei\n\nJeg vil gjerne ha innsyn, takk. Kunde nr 44.\nPlease scrub my profile.\n",
+    )
+    .unwrap();
+    let rights = |dir: &Path| {
+        json(dir, &["inbox", mail.to_str().unwrap(), "--json"])["requests"][0]["rights"].clone()
+    };
+    assert_eq!(rights(&dir), serde_json::json!(["access"]));
+    // "scrub my profile": the organisation's own wording, added.
+    std::fs::write(
+        dir.join("request-phrases.toml"),
+        "[en]\nerasure = [\"scrub my profile\"]\n",
+    )
+    .unwrap();
+    assert_eq!(rights(&dir), serde_json::json!(["access", "erasure"]));
+    // A mistake stops the inbox, named by file and line (exit 1, as a bad
+    // settings or catalogue file).
+    std::fs::write(
+        dir.join("request-phrases.toml"),
+        "[en]\nerasure = [\"scrub my profile\"]\nforget = [\"x y z\"]\n",
+    )
+    .unwrap();
+    let out = rightsdesk(&dir, &["inbox", mail.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        why.contains("request-phrases.toml line 3: [en] forget: not a right"),
+        "{why}"
+    );
+}

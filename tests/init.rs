@@ -293,3 +293,25 @@ fn init_killed_between_its_two_files_finishes_when_run_again() {
         "# ours\n"
     );
 }
+
+#[test]
+fn staff_check_the_catalogue_the_team_service_works_by() {
+    let o = org(&[]);
+    succeeded(&init(&o));
+    let socket = o.t.path().join("s.sock");
+    let _service = common::cli::serve(&o.d, &socket, |_| {});
+    // A staff member's own data directory has no catalogue of its own.
+    let mine = o.t.path().join("mine");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rightsdesk"))
+        .args(["sources", "check"])
+        .env("RIGHTSDESK_DATA_DIR", &mine)
+        .env("RIGHTSDESK_SOCKET", &socket)
+        .output()
+        .unwrap();
+    succeeded(&out);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.starts_with("2 sources") && listed.contains("shop"),
+        "{listed}"
+    );
+}

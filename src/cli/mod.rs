@@ -483,8 +483,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                     crate::domain::Catalogue::parse(&f.display().to_string(), &text)
                         .map_err(|e| fail(exit::REFUSED, e.to_string()))?
                 }
-                None => crate::service::paths::load_catalogue(&dir)
-                    .map_err(|e| fail(exit::REFUSED, e.to_string()))?,
+                // Staff on a team server check the catalogue the service
+                // works by, not one of their own data directory.
+                None => match crate::remote::door(&dir) {
+                    Ok(crate::remote::Door::Service(_)) => backend(&dir)?.catalogue().clone(),
+                    _ => crate::service::paths::load_catalogue(&dir)
+                        .map_err(|e| fail(exit::REFUSED, e.to_string()))?,
+                },
             };
             if *json {
                 print_json(&c);

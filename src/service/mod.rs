@@ -54,6 +54,9 @@ pub enum DeskError {
     Catalogue(#[from] CatalogueError),
     #[error(transparent)]
     Calendar(#[from] crate::domain::calendar::CalendarError),
+    /// The organisation's request phrases (`request-phrases.toml`) are wrong.
+    #[error("request phrases {0}")]
+    Phrases(#[from] crate::domain::request_words::PhraseError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     #[error("{}: {source}", .path.display())]

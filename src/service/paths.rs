@@ -63,10 +63,9 @@ pub fn request_phrases(
     let path = data_dir.join(PHRASES_FILE);
     let own = read_own_if_there(&path)?;
     let label = path.display().to_string();
-    crate::domain::request_words::PhraseTable::shipped_and(
+    Ok(crate::domain::request_words::PhraseTable::shipped_and(
         own.as_deref().map(|t| (label.as_str(), t)),
-    )
-    .map_err(|e| super::DeskError::SetUp(e.to_string()))
+    )?)
 }
 
 pub const STORE_DIR: &str = "store";
