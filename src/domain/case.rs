@@ -578,6 +578,8 @@ impl Case {
         self.requester.name = None;
         self.requester.authority = None;
         self.records.clear();
+        // The store keeps only its digest, to refuse the message again.
+        self.message_id = None;
         self.notes.clear();
         for v in &mut self.verifications {
             v.note.clear();

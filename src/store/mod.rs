@@ -608,8 +608,9 @@ impl Store {
                 };
                 let id = CaseId::new(year, n);
                 let case = make(id);
-                // A message opened as a case is noted under its Message-ID,
-                // in `meta` (so backups carry it): never a second case of it.
+                // A message opened as a case is noted by its Message-ID's
+                // digest, in `meta` (so backups carry it): never a second
+                // case of it.
                 if let Some(message) = &case.message_id {
                     let key = message_key(message);
                     if let Some(taken) = meta.get(&key)? {
@@ -1125,8 +1126,15 @@ impl Store {
     }
 }
 
+/// Where a message opened as a case is noted: its Message-ID's SHA-256, so
+/// `meta` holds nothing of a sender's address (some mailers put it in the
+/// id), and a case reduced to its stub leaves none behind.
 fn message_key(message_id: &str) -> Vec<u8> {
-    [b"message/".as_slice(), message_id.as_bytes()].concat()
+    [
+        b"message/".as_slice(),
+        sha256_hex(message_id.as_bytes()).as_bytes(),
+    ]
+    .concat()
 }
 
 impl Store {
