@@ -55,7 +55,7 @@ fn store(n: usize) -> (tempfile::TempDir, Desk) {
                     phones: vec![],
                 },
                 records: vec![],
-                message_id: None,
+                message: None,
             })
             .unwrap();
         if i % 2 == 0 {

@@ -28,7 +28,7 @@ fn new_case(name: &str) -> NewCase {
             phones: vec![],
         },
         records: vec![],
-        message_id: None,
+        message: None,
     }
 }
 

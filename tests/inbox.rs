@@ -374,7 +374,10 @@ fn the_desk_opens_a_case_from_the_mailbox_once() {
     }
     common::ctrl(&mut app, 's');
     let case = app.desk.queue().unwrap().into_iter().next().unwrap().case;
-    assert_eq!(case.message_id.as_deref(), Some("late-night-1@example.ie"));
+    assert_eq!(
+        case.message.as_ref().map(|m| m.id.as_str()),
+        Some("late-night-1@example.ie")
+    );
     assert_eq!(case.received.to_string(), "2026-04-01");
 
     // Back in the mailbox, the message says its case, and n will not take it again.
@@ -442,4 +445,143 @@ fn the_organisations_own_phrases_add_to_the_shipped_and_a_mistake_is_named() {
         why.contains("request-phrases.toml line 3: [en] forget: not a right"),
         "{why}"
     );
+}
+
+fn mbox_of(messages: &[&str]) -> String {
+    messages
+        .iter()
+        .map(|m| format!("From x@example.com Tue Dec  1 09:00:00 2026\n{m}\n"))
+        .collect()
+}
+
+#[test]
+fn a_reused_message_id_is_another_message_and_never_hides_a_request() {
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    let first = "Message-ID: <dup@example.com>\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: Alice <alice@example.com>\nSubject: Access\n\nPlease send me a copy of my personal data.\n";
+    let forged = "Message-ID: <dup@example.com>\nDate: Tue, 1 Dec 2026 10:00:00 +0000\nFrom: Bob <bob@example.com>\nSubject: Erasure\n\nPlease delete my data.\n";
+    let mbox = tmp.path().join("two.mbox");
+    std::fs::write(&mbox, mbox_of(&[first, forged])).unwrap();
+    let alone = tmp.path().join("alice.eml");
+    std::fs::write(&alone, first).unwrap();
+    // Named by id alone, the two are refused, both named.
+    let out = open_from(&dir, &mbox, "dup@example.com");
+    assert_eq!(out.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        why.contains("2 different messages") && why.contains("bob@example.com"),
+        "{why}"
+    );
+    // Alice's, saved on its own, opens; Bob's still waits.
+    let out = open_from(&dir, &alone, "dup@example.com");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inbox = json(&dir, &["inbox", mbox.to_str().unwrap(), "--json"]);
+    let waiting: Vec<&str> = inbox["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["case"].is_null())
+        .map(|r| r["person"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(waiting, ["bob@example.com"]);
+}
+
+#[test]
+fn a_message_without_an_id_is_the_same_message_whatever_its_labels() {
+    let body = "Date: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: Cy <cy@example.com>\nSubject: Hi\n\nPlease delete my data.\n";
+    let tmp = private_dir();
+    let a = tmp.path().join("a.mbox");
+    let b = tmp.path().join("b.mbox");
+    std::fs::write(
+        &a,
+        mbox_of(&[&format!("X-Gmail-Labels: Inbox,Unread\n{body}")]),
+    )
+    .unwrap();
+    std::fs::write(
+        &b,
+        mbox_of(&[&format!("X-Gmail-Labels: Inbox,Opened\n{body}")]),
+    )
+    .unwrap();
+    let one = |p: &Path| readings(p).into_values().next().unwrap();
+    let (ma, mb) = (one(&a), one(&b));
+    assert!(ma.message_id.starts_with("sha256:"));
+    assert_eq!((ma.message_id, ma.digest), (mb.message_id, mb.digest));
+}
+
+#[test]
+fn a_message_read_again_is_the_same_message_even_after_the_mailbox_changed() {
+    let tmp = private_dir();
+    let mbox = tmp.path().join("m.mbox");
+    let msg = |n: u32, who: &str| {
+        format!("Message-ID: <m{n}@example.com>\nDate: Tue, 1 Dec 2026 09:0{n}:00 +0000\nFrom: {who} <{who}@example.com>\nSubject: Request {n}\n\nPlease delete my data.\n")
+    };
+    std::fs::write(
+        &mbox,
+        mbox_of(&[&msg(1, "ann"), &msg(2, "bo"), &msg(3, "cy")]),
+    )
+    .unwrap();
+    let read = readings(&mbox);
+    let bo = read
+        .values()
+        .find(|m| m.from.address == "bo@example.com")
+        .unwrap()
+        .clone();
+    // A mail client compacts the mbox: the first message goes.
+    std::fs::write(&mbox, mbox_of(&[&msg(2, "bo"), &msg(3, "cy")])).unwrap();
+    let table = PhraseTable::shipped_and(None).unwrap();
+    let again =
+        rightsdesk::inbox::message_at(&bo.at, &bo.digest, &table, &Settings::default()).unwrap();
+    assert_eq!(
+        again.from.address, "bo@example.com",
+        "never the message now in its place"
+    );
+    std::fs::write(&mbox, mbox_of(&[&msg(3, "cy")])).unwrap();
+    let gone = rightsdesk::inbox::message_at(&bo.at, &bo.digest, &table, &Settings::default());
+    assert!(gone.unwrap_err().to_string().contains("read it again"));
+}
+
+#[test]
+fn the_day_it_arrived_counts_and_a_reply_is_not_a_new_case() {
+    let tmp = private_dir();
+    let dir = tmp.path().join("data");
+    // Written (it says) in 1970; the organisation's server got it on 3 Nov.
+    let eml = tmp.path().join("old.eml");
+    std::fs::write(
+        &eml,
+        "Received: from mx.example.net by mail.infotrode.example; Tue, 3 Nov 2026 10:00:00 +0000\nMessage-ID: <old@example.com>\nDate: Mon, 2 Nov 1970 09:00:00 +0000\nFrom: Dee <dee@example.com>\nReply-To: someone-else@example.org\nSubject: SAR\n\nThis is a subject access request for my personal data.\n",
+    )
+    .unwrap();
+    let out = open_from(&dir, &eml, "old@example.com");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let case: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(case["received"], "2026-11-03");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("arrived on 3 Nov 2026"));
+    // A person's own Reply-To is where they want answers, not who they are.
+    assert_eq!(
+        case["subject"]["emails"],
+        serde_json::json!(["dee@example.com"])
+    );
+
+    let reply = fixtures().join("corpus/eml/en-reply-1.eml");
+    let out = rightsdesk(
+        &dir,
+        &[
+            "case",
+            "open",
+            "--from-message",
+            reply.to_str().unwrap(),
+            "--message-id",
+            &readings(&reply).into_values().next().unwrap().message_id,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a reply about DSR-"));
 }

@@ -50,8 +50,8 @@ pub enum Command {
     /// Deadlines: open cases overdue or due within DAYS, most urgent first
     /// (exit 6 when any is overdue).
     Due {
-        /// How many days ahead to list; overdue cases are always listed.
-        #[arg(long, default_value_t = 7, value_name = "DAYS")]
+        /// How many days ahead to list (up to 3660); overdue cases are always listed.
+        #[arg(long, default_value_t = 7, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3660))]
         within: u32,
         /// One line for a login banner ("rightsdesk: 2 OVERDUE, 3 due this
         /// week — run rightsdesk"), nothing when nothing is due or no store is here.
@@ -59,7 +59,7 @@ pub enum Command {
         login: bool,
         /// Writes every open case's due date to an iCalendar file for the
         /// team's calendar (titles name the case and its rights, never the person).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "json")]
         ics: Option<PathBuf>,
         /// Print JSON instead of text
         #[arg(long)]

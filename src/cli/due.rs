@@ -32,7 +32,7 @@ pub fn human(list: &DueList) -> String {
     ));
     for d in &list.cases {
         out.push_str(&format!(
-            "{}  {:<13} due {}  {:<22} {}{}\n",
+            "{}  {:<13} due {}  {:<23} {}{}\n",
             d.id,
             d.words,
             d.due,
@@ -115,7 +115,8 @@ pub fn ics(list: &DueList, stamp: DateTime<Utc>) -> String {
             ),
             format!(
                 "DESCRIPTION:{}",
-                ics_text(&format!("{} ({}). {}", d.words, d.state.as_str(), d.clock))
+                // No "3d left": a calendar keeps the text for days.
+                ics_text(&format!("{}: {}", d.state.as_str(), d.clock))
             ),
             "TRANSP:TRANSPARENT".to_string(),
             "END:VEVENT".to_string(),

@@ -25,9 +25,10 @@ pub fn human(inbox: &Inbox) -> String {
     let replies: usize = inbox.threads.iter().map(|t| t.replies.len()).sum();
     let counted = crate::domain::text::counted;
     let mut out = format!(
-        "{} waiting, {} opened as cases; {} about {}; {} other; {} read\n",
+        "{} waiting, {} opened as {}; {} about {}; {} other; {} read\n",
         counted(waiting, "request", "requests"),
         opened,
+        if opened == 1 { "a case" } else { "cases" },
         counted(replies, "reply", "replies"),
         counted(inbox.threads.len(), "case", "cases"),
         inbox.other,

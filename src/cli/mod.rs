@@ -140,13 +140,34 @@ pub(crate) fn new_case_from(
                     "warning: the message has no readable Date: the case is received today ({today}); give --received DAY if it came earlier"
                 );
             }
-            let mut new = mail.intake(today);
-            if new.rights.is_empty() && a.rights.is_empty() {
-                return Err(fail(
-                    exit::USAGE,
-                    "the message names no right the phrase table knows: say which with --right",
-                ));
+            if let (Some(note), None) = (&mail.date_note, a.received) {
+                crate::errln!("warning: {}", crate::domain::text::inert(note));
             }
+            // What the message is decides whether it may become a case:
+            // staff who say which rights take the decision themselves.
+            use crate::domain::request_words::Reading;
+            match (&mail.reading, a.rights.is_empty()) {
+                (Reading::Reply { case }, true) => {
+                    return Err(fail(
+                        exit::REFUSED,
+                        format!("this message is a reply about {case}, not a new request: read it with that case (if it asks for more, say which rights with --right)"),
+                    ))
+                }
+                (Reading::Other { why }, true) => {
+                    return Err(fail(
+                        exit::REFUSED,
+                        format!("this message does not read as a request ({why}): if it is one, say which rights with --right"),
+                    ))
+                }
+                (Reading::Reply { case }, false) => crate::errln!(
+                    "warning: this message is a reply about {case}; opened as a new case because --right says so"
+                ),
+                (Reading::Other { why }, false) => crate::errln!(
+                    "warning: this message does not read as a request ({why}); opened because --right says so"
+                ),
+                _ => {}
+            }
+            let mut new = mail.intake(today);
             if !a.emails.is_empty() {
                 new.subject.emails.extend(a.emails.iter().cloned());
             }
@@ -164,7 +185,7 @@ pub(crate) fn new_case_from(
                 phones: Vec::new(),
             },
             records: vec![],
-            message_id: None,
+            message: None,
         },
     };
     if !a.rights.is_empty() {
@@ -372,6 +393,19 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Lookup {
+            query,
+            stdin,
+            limit,
+            timings,
+            json,
+        } if *limit > crate::service::MAX_LOOKUP || *limit == 0 => Err(fail(
+            exit::USAGE,
+            format!(
+                "--limit {limit}: from 1 to {} (the lookup ranks that many people at most)",
+                crate::service::MAX_LOOKUP
+            ),
+        )),
         Command::Lookup {
             query,
             stdin,
@@ -1094,7 +1128,7 @@ fn churn(desk: &Desk, seed: u64) -> Result<(), Failure> {
                 phones: vec![],
             },
             records: vec![],
-            message_id: None,
+            message: None,
         })?;
         let ack = |id, version| {
             let mut o = out.lock();

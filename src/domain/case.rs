@@ -419,12 +419,23 @@ pub struct Case {
     /// an erasure then has no backups to mark (no gap for them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_backup_sets: bool,
-    /// The Message-ID of the e-mail the request came in, when it was opened
-    /// from the inbox: the store refuses a second case of the same message.
+    /// The e-mail the request came in, when it was opened from the inbox:
+    /// the store refuses a second case of the same message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
+    pub message: Option<MessageRef>,
     /// Bumped on every change; lets a later shared service detect conflicting edits.
     pub version: u64,
+}
+
+/// The e-mail a case was opened from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRef {
+    /// Its Message-ID (what `rightsdesk inbox` lists).
+    pub id: String,
+    /// A digest of its id, sender, date and subject: what makes it this
+    /// message, so a second message reusing the id (forged, or a client's
+    /// bug) is not taken for it.
+    pub digest: String,
 }
 
 impl Case {
@@ -579,7 +590,7 @@ impl Case {
         self.requester.authority = None;
         self.records.clear();
         // The store keeps only its digest, to refuse the message again.
-        self.message_id = None;
+        self.message = None;
         self.notes.clear();
         for v in &mut self.verifications {
             v.note.clear();

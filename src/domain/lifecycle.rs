@@ -174,10 +174,10 @@ pub struct NewCase {
     pub subject: Subject,
     /// Source records (`source:key`) found in the lookup and attached at intake.
     pub records: Vec<String>,
-    /// The Message-ID of the e-mail the request came in (intake from the
-    /// inbox): a message becomes one case, never two.
+    /// The e-mail the request came in (intake from the inbox): a message
+    /// becomes one case, never two.
     #[serde(default)]
-    pub message_id: Option<String>,
+    pub message: Option<super::case::MessageRef>,
 }
 
 /// A field of a new case that does not pass.
@@ -335,7 +335,7 @@ impl NewCase {
             }],
             records: self.records,
             no_backup_sets: false,
-            message_id: self.message_id,
+            message: self.message,
             version: 1,
         }
     }
@@ -933,6 +933,9 @@ impl Case {
                 }
                 self.subject.emails = hashes.iter().map(|h| format!("hash:{h}")).collect();
                 self.subject.phones.clear();
+                // Its Message-ID may hold the address; the store's digest
+                // still refuses the message again.
+                self.message = None;
                 self.records = self
                     .records
                     .iter()
@@ -1215,7 +1218,7 @@ mod tests {
                 phones: vec!["+49 30 1234567".into()],
             },
             records: vec![],
-            message_id: None,
+            message: None,
         }
     }
 

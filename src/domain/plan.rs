@@ -235,7 +235,7 @@ mod tests {
             history: vec![],
             records: vec![],
             no_backup_sets: false,
-            message_id: None,
+            message: None,
             version: 1,
         }
     }

@@ -33,11 +33,28 @@ struct Language {
     context: Vec<String>,
 }
 
-/// The phrase table: language code → its phrases.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one phrase of the automaton stands for.
+#[derive(Debug, Clone)]
+struct Pattern {
+    lang: usize,
+    /// `None`: a context word.
+    right: Option<Right>,
+    phrase: String,
+    /// A phrase with a digit ("art. 15") counts only beside a context word.
+    needs_context: bool,
+}
+
+/// The phrase table: language code → its phrases, and one automaton over
+/// all of them, so a message is read in one pass whatever the table's size.
+#[derive(Debug, Clone, Default)]
 pub struct PhraseTable {
     languages: BTreeMap<String, Language>,
+    matcher: Option<std::sync::Arc<(aho_corasick::AhoCorasick, Vec<Pattern>)>>,
 }
+
+/// The text of a message read for phrases: its first part, where a request
+/// says what it is (a long thread or a pasted document is not read to its end).
+pub const READ_CHARS: usize = 16 << 10;
 
 /// A mistake in a phrase table, named by file, line and field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +64,17 @@ pub struct PhraseError {
     pub line: Option<usize>,
     pub why: String,
 }
+
+const RIGHT_NAMES: [&str; 8] = [
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "portability",
+    "objection",
+    "objection-legitimate-interests",
+    "withdraw-consent",
+];
 
 fn right_named(name: &str) -> Option<Right> {
     match name {
@@ -66,16 +94,46 @@ impl PhraseTable {
     pub fn parse(label: &str, text: &str) -> Result<PhraseTable, PhraseError> {
         let mut table = PhraseTable::default();
         table.extend(label, text)?;
+        table.build();
         Ok(table)
+    }
+
+    fn build(&mut self) {
+        let mut patterns = Vec::new();
+        for (lang, (_, l)) in self.languages.iter().enumerate() {
+            for (right, phrases) in &l.rights {
+                for p in phrases {
+                    patterns.push(Pattern {
+                        lang,
+                        right: Some(*right),
+                        phrase: p.clone(),
+                        needs_context: p.chars().any(|c| c.is_ascii_digit()),
+                    });
+                }
+            }
+            for c in &l.context {
+                patterns.push(Pattern {
+                    lang,
+                    right: None,
+                    phrase: c.clone(),
+                    needs_context: false,
+                });
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::new(patterns.iter().map(|p| p.phrase.as_str()))
+            .expect("phrases of at most a few thousand short strings build");
+        self.matcher = Some(std::sync::Arc::new((ac, patterns)));
     }
 
     /// The shipped table, then the organisation's own on top (its phrases
     /// are added to the shipped ones, its languages beside them).
     pub fn shipped_and(own: Option<(&str, &str)>) -> Result<PhraseTable, PhraseError> {
-        let mut table = PhraseTable::parse("data/request-phrases.toml", SHIPPED)?;
+        let mut table = PhraseTable::default();
+        table.extend("data/request-phrases.toml", SHIPPED)?;
         if let Some((label, text)) = own {
             table.extend(label, text)?;
         }
+        table.build();
         Ok(table)
     }
 
@@ -97,6 +155,16 @@ impl PhraseTable {
                 .map(|i| i + 1)
         };
         for (lang, fields) in doc {
+            let code_ok =
+                (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
+            if !code_ok {
+                return Err(err(
+                    line_of(&format!("[{lang}]")),
+                    format!(
+                        "[{lang}]: a language is named by its ISO 639 code, e.g. [de], [pl], [sv]"
+                    ),
+                ));
+            }
             let fields = fields.as_table().ok_or_else(|| {
                 err(
                     line_of(&lang),
@@ -106,6 +174,18 @@ impl PhraseTable {
             let entry = self.languages.entry(lang.clone()).or_default();
             for (field, value) in fields {
                 let at = || line_of(&format!("{field} ")).or_else(|| line_of(field));
+                let right = match field.as_str() {
+                    "context" => None,
+                    f => Some(right_named(f).ok_or_else(|| {
+                        err(
+                            at(),
+                            format!(
+                                "[{lang}] {field}: not a right ({}) nor context",
+                                RIGHT_NAMES.join(", ")
+                            ),
+                        )
+                    })?),
+                };
                 let phrases: Vec<String> = value
                     .as_array()
                     .ok_or_else(|| err(at(), format!("[{lang}] {field}: must be a list of phrases")))?
@@ -124,18 +204,10 @@ impl PhraseTable {
                             })
                     })
                     .collect::<Result<_, _>>()?;
-                if field == "context" {
+                let Some(right) = right else {
                     entry.context.extend(phrases);
                     continue;
-                }
-                let right = right_named(field).ok_or_else(|| {
-                    err(
-                        at(),
-                        format!(
-                            "[{lang}] {field}: not a right (access, rectification, erasure, restriction, portability, objection, withdraw-consent) nor context"
-                        ),
-                    )
-                })?;
+                };
                 match entry.rights.iter_mut().find(|(r, _)| *r == right) {
                     Some((_, list)) => list.extend(phrases),
                     None => entry.rights.push((right, phrases)),
@@ -207,30 +279,13 @@ pub fn case_refs(text: &str) -> Vec<CaseId> {
     out
 }
 
-/// Whether `phrase` starts a word in `text` (a stem may run on: "auskunftsersuch"
-/// is found in "auskunftsersuchen").
-fn holds(text: &str, phrase: &str) -> bool {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(phrase) {
-        let at = from + i;
-        let starts_word = text[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        if starts_word {
-            return true;
-        }
-        from = at + phrase.len().max(1);
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-    }
-    false
-}
-
 /// The text to match: subject and body, quoted lines left out, folded.
 pub fn matchable(subject: &str, body: &str) -> String {
-    let unquoted: Vec<&str> = body
+    let mut cut = body.len().min(READ_CHARS);
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let unquoted: Vec<&str> = body[..cut]
         .lines()
         .filter(|l| !l.trim_start().starts_with('>'))
         .collect();
@@ -262,29 +317,55 @@ impl PhraseTable {
         let mut rights: Vec<Right> = Vec::new();
         let mut why: Vec<String> = Vec::new();
         let mut languages: Vec<String> = Vec::new();
-        for (code, lang) in &self.languages {
-            let context: Vec<&String> = lang.context.iter().filter(|c| holds(&text, c)).collect();
-            let mut hit = false;
-            for (right, phrases) in &lang.rights {
-                for p in phrases {
-                    let needs_context = p.chars().any(|c| c.is_ascii_digit());
-                    if holds(&text, p) && (!needs_context || !context.is_empty()) {
-                        if !rights.contains(right) {
-                            rights.push(*right);
-                        }
-                        if !why.contains(p) {
-                            why.push(p.clone());
-                        }
-                        hit = true;
-                    }
-                }
+        let Some(m) = &self.matcher else {
+            return Reading::Other {
+                why: "no phrase table".into(),
+            };
+        };
+        let (ac, patterns) = (&m.0, &m.1);
+        // Every phrase found at the start of a word, once each.
+        let mut found: Vec<usize> = ac
+            .find_overlapping_iter(text.as_str())
+            .filter(|hit| {
+                text[..hit.start()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+            })
+            .map(|hit| hit.pattern().as_usize())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        let codes: Vec<&String> = self.languages.keys().collect();
+        let with_context: Vec<usize> = found
+            .iter()
+            .filter(|&&i| patterns[i].right.is_none())
+            .map(|&i| patterns[i].lang)
+            .collect();
+        let mut hit_langs: Vec<usize> = Vec::new();
+        for &i in &found {
+            let p = &patterns[i];
+            let Some(right) = p.right else { continue };
+            if p.needs_context && !with_context.contains(&p.lang) {
+                continue;
             }
-            if hit {
-                languages.push(code.clone());
-                for c in context {
-                    if !why.contains(c) {
-                        why.push(c.clone());
-                    }
+            if !rights.contains(&right) {
+                rights.push(right);
+            }
+            if !why.contains(&p.phrase) {
+                why.push(p.phrase.clone());
+            }
+            if !hit_langs.contains(&p.lang) {
+                hit_langs.push(p.lang);
+            }
+        }
+        hit_langs.sort_unstable();
+        for &l in &hit_langs {
+            languages.push(codes[l].clone());
+            for &i in &found {
+                let p = &patterns[i];
+                if p.lang == l && p.right.is_none() && !why.contains(&p.phrase) {
+                    why.push(p.phrase.clone());
                 }
             }
         }
@@ -388,6 +469,16 @@ mod tests {
         );
         let e = PhraseTable::parse("own.toml", "[de]\naccess = [\"ab\"]\n").unwrap_err();
         assert!(e.to_string().contains("at least 3 letters"), "{e}");
+        // A misspelt right is named as one, whatever its phrases.
+        let e = PhraseTable::parse("own.toml", "[de]\nerasur = [\"x\"]\n").unwrap_err();
+        assert!(e.to_string().contains("erasur: not a right"), "{e}");
+        assert!(
+            e.to_string().contains("objection-legitimate-interests"),
+            "{e}"
+        );
+        let e = PhraseTable::parse("own.toml", "[German]\naccess = [\"auskunft bitte\"]\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("ISO 639"), "{e}");
         let e = PhraseTable::parse("own.toml", "[de\n").unwrap_err();
         assert_eq!(e.line, Some(1));
     }

@@ -30,7 +30,7 @@ pub fn opened(n: u32, rights: &[Right], channel: Channel, received: &str) -> Cas
             phones: vec![],
         },
         records: vec![],
-        message_id: None,
+        message: None,
     };
     let at = Utc.from_utc_datetime(&d(received).and_hms_opt(9, 0, 0).unwrap());
     new.validate(d(received))

@@ -38,14 +38,29 @@ pub struct Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     /// The Message-ID without its angle brackets; for a message without one,
-    /// `sha256:` and the first 32 hex digits of its bytes' digest.
+    /// `sha256:` and 32 hex digits of its sender, date, subject and text.
     pub message_id: String,
+    /// What makes it this message (id, sender, date, subject): a second
+    /// message reusing the id is another message.
+    pub digest: String,
+    /// The Date header: when the sender's machine says it was written.
     pub date: Option<DateTime<FixedOffset>>,
-    /// The day the organisation received it, in its time zone (the Date
-    /// header's instant; none without a readable Date).
+    /// When it reached the mailbox, where the mailbox says: the topmost
+    /// Received header (the organisation's own server), the mbox's `From `
+    /// line, a Maildir file's delivery time.
+    pub arrived: Option<DateTime<chrono::Utc>>,
+    /// The day the organisation received it, in its time zone: the day it
+    /// arrived, else its Date's (none with neither).
     pub received: Option<NaiveDate>,
+    /// Said when the Date and the arrival are days apart (a clock wrong, or
+    /// a date made up): the day it arrived counts.
+    pub date_note: Option<String>,
     pub from: Party,
     pub reply_to: Option<Party>,
+    /// Who the request is from: Reply-To for a website form's notification
+    /// (sent by a form, a no-reply address or the organisation's own
+    /// domain), else From.
+    pub person: Party,
     pub subject: String,
     /// The decoded text (empty for a message that is neither request nor
     /// reply: it is not kept).
@@ -55,18 +70,36 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// Who the request is from: Reply-To when it names another address (a
-    /// website form's notification is sent by the form), else From.
     pub fn person(&self) -> &Party {
-        match &self.reply_to {
-            Some(r)
-                if !r.address.is_empty() && !r.address.eq_ignore_ascii_case(&self.from.address) =>
-            {
-                r
-            }
-            _ => &self.from,
-        }
+        &self.person
     }
+}
+
+/// Whether an address is a machine's that sends for someone else: a
+/// website form, a no-reply sender, or the organisation's own domain (its
+/// forms notify from it). Only then is Reply-To the person: anyone else's
+/// Reply-To is only where they want answers, not who they are.
+fn sends_for_others(address: &str, own_domain: Option<&str>) -> bool {
+    let address = address.to_ascii_lowercase();
+    let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
+    const MACHINES: [&str; 12] = [
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "wordpress",
+        "forms",
+        "form",
+        "notifications",
+        "notification",
+        "webmaster",
+        "website",
+        "mailer",
+    ];
+    MACHINES.contains(&local)
+        || local.contains("noreply")
+        || local.contains("no-reply")
+        || own_domain.is_some_and(|d| !d.is_empty() && domain == d)
 }
 
 impl Mail {
@@ -101,7 +134,10 @@ impl Mail {
                 phones: Vec::new(),
             },
             records: Vec::new(),
-            message_id: Some(self.message_id.clone()),
+            message: Some(crate::domain::case::MessageRef {
+                id: self.message_id.clone(),
+                digest: self.digest.clone(),
+            }),
         }
     }
 }
@@ -163,7 +199,11 @@ pub fn shape_of(path: &Path) -> Result<Shape, InboxError> {
 
 /// The regular files of a folder, by name; anything else (a link, a FIFO,
 /// a folder) is passed over, so a planted FIFO cannot hold the desk up.
-fn files_in(dir: &Path, want: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, InboxError> {
+fn files_in(
+    dir: &Path,
+    want: impl Fn(&Path) -> bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<PathBuf>, InboxError> {
     let mut out = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|source| InboxError::Io {
         path: dir.to_path_buf(),
@@ -171,28 +211,47 @@ fn files_in(dir: &Path, want: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, In
     })?;
     for e in entries.flatten() {
         let p = e.path();
-        if e.file_type().is_ok_and(|t| t.is_file()) && want(&p) {
-            out.push(p);
+        if !want(&p) {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_file() => out.push(p),
+            Ok(t) if t.is_dir() => {}
+            _ => skipped.push(Skipped {
+                at: Locator { file: p, index: 0 },
+                why: "not a plain file (a link, FIFO or device is never read)".into(),
+            }),
         }
     }
     out.sort();
     Ok(out)
 }
 
-/// Reads a mailbox, handing each inbound message to `each` as it is read;
-/// returns what could not be read.
-pub fn read(
+/// A Maildir file's delivery time: its name starts with the seconds.
+fn delivered(p: &Path) -> Option<DateTime<chrono::Utc>> {
+    let name = p.file_name()?.to_str()?;
+    let secs: i64 = name.split('.').next()?.parse().ok()?;
+    plausible(secs)
+}
+
+/// A time a mailbox gives, when it is one (1990 to 2100).
+fn plausible(secs: i64) -> Option<DateTime<chrono::Utc>> {
+    (631_152_000..4_102_444_800)
+        .contains(&secs)
+        .then(|| DateTime::from_timestamp(secs, 0))
+        .flatten()
+}
+
+/// What takes each raw message: its bytes, where it is, when it arrived.
+type RawSink<'a> = dyn FnMut(&[u8], Locator, Option<DateTime<chrono::Utc>>) + 'a;
+
+/// Every message of a mailbox as raw bytes, with where it is and when the
+/// mailbox says it arrived; `skipped` gets what is not a plain file.
+fn each_raw(
     path: &Path,
-    table: &PhraseTable,
-    settings: &Settings,
-    each: &mut dyn FnMut(Mail),
-) -> Result<Vec<Skipped>, InboxError> {
-    let mut skipped = Vec::new();
-    let mut one = |bytes: &[u8], at: Locator| match parse(bytes, &at, table, settings) {
-        Ok(Some(m)) => each(m),
-        Ok(None) => {}
-        Err(why) => skipped.push(Skipped { at, why }),
-    };
+    skipped: &mut Vec<Skipped>,
+    each: &mut RawSink<'_>,
+) -> Result<(), InboxError> {
     let read_file = |p: &Path| {
         std::fs::read(p).map_err(|source| InboxError::Io {
             path: p.to_path_buf(),
@@ -211,83 +270,119 @@ pub fn read(
                     path: path.to_path_buf(),
                     source,
                 })?;
-                one(
-                    m.contents(),
-                    Locator {
-                        file: path.to_path_buf(),
-                        index,
-                    },
-                );
+                let at = Locator {
+                    file: path.to_path_buf(),
+                    index,
+                };
+                each(m.contents(), at, plausible(m.internal_date() as i64));
             }
         }
         Shape::Maildir => {
             for sub in ["new", "cur"] {
-                for p in files_in(&path.join(sub), |_| true)? {
-                    one(&read_file(&p)?, Locator { file: p, index: 0 });
+                for p in files_in(&path.join(sub), |_| true, skipped)? {
+                    let when = delivered(&p);
+                    each(&read_file(&p)?, Locator { file: p, index: 0 }, when);
                 }
             }
         }
         Shape::EmlFolder => {
             let eml = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"));
-            let files = files_in(path, eml)?;
-            if files.is_empty() {
+            let files = files_in(path, eml, skipped)?;
+            if files.is_empty() && skipped.is_empty() {
                 return Err(InboxError::NotAMailbox {
                     path: path.to_path_buf(),
                     why: "no .eml files here, and not a Maildir (no cur/ and new/)".into(),
                 });
             }
             for p in files {
-                one(&read_file(&p)?, Locator { file: p, index: 0 });
+                each(&read_file(&p)?, Locator { file: p, index: 0 }, None);
             }
         }
-        Shape::Eml => one(
+        Shape::Eml => each(
             &read_file(path)?,
             Locator {
                 file: path.to_path_buf(),
                 index: 0,
             },
+            None,
         ),
     }
+    Ok(())
+}
+
+/// Reads a mailbox, handing each inbound message to `each` as it is read
+/// (the text of all but requests and replies dropped at once); returns what
+/// could not be read.
+pub fn read(
+    path: &Path,
+    table: &PhraseTable,
+    settings: &Settings,
+    each: &mut dyn FnMut(Mail),
+) -> Result<Vec<Skipped>, InboxError> {
+    let mut skipped = Vec::new();
+    let mut bad = Vec::new();
+    each_raw(path, &mut skipped, &mut |bytes, at, when| match read_one(
+        bytes, &at, when, table, settings,
+    ) {
+        Ok((_, true)) => {}
+        Ok((mut m, false)) => {
+            if matches!(m.reading, Reading::Other { .. }) {
+                m.body = String::new();
+            }
+            each(m)
+        }
+        Err(why) => bad.push(Skipped { at, why }),
+    })?;
+    skipped.extend(bad);
     Ok(skipped)
 }
 
-/// The message at `at` (read again, for showing it or opening a case).
+/// The message at `at`, read again (to show it, or to open a case), if it
+/// is still the message with `digest`. A mailbox can change under the desk
+/// (a client compacts an mbox, a Maildir file moves): then the same message
+/// is looked for by its digest, and never another taken in its place.
 pub fn message_at(
     at: &Locator,
+    digest: &str,
     table: &PhraseTable,
     settings: &Settings,
 ) -> Result<Mail, InboxError> {
-    let mut found = None;
-    let path = &at.file;
-    if shape_of(path)? == Shape::Mbox {
-        let f = std::fs::File::open(path).map_err(|source| InboxError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let m = mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(f))
-            .nth(at.index)
-            .transpose()
-            .map_err(|source| InboxError::Io {
-                path: path.clone(),
-                source,
-            })?;
-        if let Some(m) = m {
-            found = parse_kept(m.contents(), at, table, settings).ok();
-        }
+    let mut here = None;
+    let mut moved = None;
+    let mut skipped = Vec::new();
+    let source = if at.file.exists() {
+        at.file.clone()
     } else {
-        let bytes = std::fs::read(path).map_err(|source| InboxError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        found = parse_kept(&bytes, at, table, settings).ok();
-    }
-    found.ok_or_else(|| InboxError::NotAMailbox {
-        path: path.clone(),
-        why: format!("no readable message at {}", at.index + 1),
+        at.file
+            .parent()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| at.file.clone())
+    };
+    each_raw(&source, &mut skipped, &mut |bytes, loc, when| {
+        if here.is_some() {
+            return;
+        }
+        let Ok((m, _)) = read_one(bytes, &loc, when, table, settings) else {
+            return;
+        };
+        if m.digest == digest {
+            if loc == *at {
+                here = Some(m);
+            } else if moved.is_none() {
+                moved = Some(m);
+            }
+        }
+    })?;
+    here.or(moved).ok_or_else(|| InboxError::NotAMailbox {
+        path: at.file.clone(),
+        why: "the mailbox changed since it was read and no longer holds this message: read it again (r)".into(),
     })
 }
 
-/// The message with this Message-ID in a mailbox.
+/// The message with this Message-ID in a mailbox. Two different messages
+/// with one id (a forged id, or a client's bug) are refused by name: the
+/// officer saves the one meant as its own `.eml` and opens that.
 pub fn find(
     path: &Path,
     message_id: &str,
@@ -298,18 +393,41 @@ pub fn find(
         .trim()
         .trim_start_matches('<')
         .trim_end_matches('>');
-    let mut hit = None;
-    read(path, table, settings, &mut |m| {
-        if hit.is_none() && m.message_id == want {
-            hit = Some(m.at);
+    let mut hits: Vec<Mail> = Vec::new();
+    let mut sent = false;
+    let mut skipped = Vec::new();
+    each_raw(path, &mut skipped, &mut |bytes, at, when| {
+        if let Ok((m, by_owner)) = read_one(bytes, &at, when, table, settings) {
+            if m.message_id == want {
+                if by_owner {
+                    sent = true;
+                } else if !hits.iter().any(|h| h.digest == m.digest) {
+                    hits.push(m);
+                }
+            }
         }
     })?;
-    match hit {
-        Some(at) => message_at(&at, table, settings),
-        None => Err(InboxError::NotAMailbox {
-            path: path.to_path_buf(),
-            why: format!("no message with Message-ID <{want}>"),
-        }),
+    let why = |why: String| InboxError::NotAMailbox {
+        path: path.to_path_buf(),
+        why,
+    };
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        0 if sent => Err(why(format!(
+            "<{want}> is a message the mailbox's owner sent (Takeout's \"Sent\" label), not a request that came in"
+        ))),
+        0 => Err(why(format!("no message with Message-ID <{want}>"))),
+        n => Err(why(format!(
+            "{n} different messages carry Message-ID <{want}> ({}): a forged or reused id; save the one meant as its own .eml file and open it from that",
+            hits.iter()
+                .map(|m| format!(
+                    "from {} on {}",
+                    crate::domain::text::inert(&m.from.address),
+                    m.date.map(|d| d.to_rfc2822()).unwrap_or_else(|| "no date".into())
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
     }
 }
 
@@ -356,41 +474,16 @@ fn sender_of(m: &mail_parser::Message, from: &Party) -> Sender {
     }
 }
 
-/// Parses one message; `None` for one the mailbox's owner sent (Takeout's
-/// "Sent" label): only inbound mail is a request.
-fn parse(
-    bytes: &[u8],
-    at: &Locator,
-    table: &PhraseTable,
-    settings: &Settings,
-) -> Result<Option<Mail>, String> {
-    let (mut mail, sent) = read_one(bytes, at, table, settings)?;
-    if sent {
-        return Ok(None);
-    }
-    if matches!(mail.reading, Reading::Other { .. }) {
-        mail.body = String::new();
-    }
-    Ok(Some(mail))
-}
-
-fn parse_kept(
-    bytes: &[u8],
-    at: &Locator,
-    table: &PhraseTable,
-    settings: &Settings,
-) -> Result<Mail, String> {
-    read_one(bytes, at, table, settings).map(|(m, _)| m)
-}
-
 /// One message, and whether the mailbox's owner sent it (Takeout's "Sent"
-/// label).
+/// label): only inbound mail is a request.
 fn read_one(
     bytes: &[u8],
     at: &Locator,
+    arrived_hint: Option<DateTime<chrono::Utc>>,
     table: &PhraseTable,
     settings: &Settings,
 ) -> Result<(Mail, bool), String> {
+    use sha2::Digest;
     let m = mail_parser::MessageParser::default()
         .parse(bytes)
         .ok_or("not a message: no headers")?;
@@ -412,13 +505,64 @@ fn read_one(
     let date = m
         .date()
         .and_then(|d| DateTime::parse_from_rfc3339(&d.to_rfc3339()).ok());
+    // The organisation's own server stamps the topmost Received line.
+    let arrived = m
+        .received()
+        .and_then(|r| r.date.as_ref())
+        .and_then(|d| plausible(d.to_timestamp()))
+        .or(arrived_hint);
+    let stamp = date.map(|d| d.to_rfc3339()).unwrap_or_default();
     let message_id = match m.message_id() {
         Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+        // No id: one made of what the message says, not of its bytes (a
+        // mail client's flags and labels change those).
         _ => {
-            use sha2::Digest;
-            let digest = sha2::Sha256::digest(bytes);
-            format!("sha256:{}", &hex::encode(digest)[..32])
+            let mut h = sha2::Sha256::new();
+            for part in [&from.address, &stamp, &subject, &body] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            format!("sha256:{}", &hex::encode(h.finalize())[..32])
         }
+    };
+    let digest = {
+        let mut h = sha2::Sha256::new();
+        for part in [
+            &message_id,
+            &from.address.to_ascii_lowercase(),
+            &stamp,
+            &subject,
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    };
+    let day = |t: DateTime<chrono::Utc>| settings.day_at(t);
+    let received = arrived
+        .map(day)
+        .or(date.map(|d| day(d.with_timezone(&chrono::Utc))));
+    let date_note = match (date, arrived) {
+        (Some(d), Some(a)) if (d.with_timezone(&chrono::Utc) - a).num_hours().abs() > 36 => {
+            Some(format!(
+                "its Date says {}, but it arrived on {}: the day it arrived counts",
+                d.format("%-d %b %Y"),
+                day(a).format("%-d %b %Y")
+            ))
+        }
+        _ => None,
+    };
+    let own_domain = settings
+        .dpo_contact
+        .split_once('@')
+        .map(|(_, d)| d.trim().to_ascii_lowercase());
+    let person = match &reply_to {
+        Some(r)
+            if !r.address.is_empty() && sends_for_others(&from.address, own_domain.as_deref()) =>
+        {
+            r.clone()
+        }
+        _ => from.clone(),
     };
     let sender = sender_of(&m, &from);
     let reading = table.read(&sender, &subject, &body);
@@ -430,10 +574,14 @@ fn read_one(
         .any(|l| l.trim() == "sent");
     let mail = Mail {
         message_id,
-        received: date.map(|d| settings.day_at(d.with_timezone(&chrono::Utc))),
+        digest,
         date,
+        arrived,
+        received,
+        date_note,
         from,
         reply_to,
+        person,
         subject,
         body,
         reading,

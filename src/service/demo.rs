@@ -111,7 +111,7 @@ pub fn seed(desk: &mut Desk, today: NaiveDate) -> Result<usize, DemoError> {
                     phones: c.phones.clone(),
                 },
                 records: vec![],
-                message_id: None,
+                message: None,
             })
             .map_err(|e| fail(e.to_string()))?;
         for (j, s) in c.step.iter().enumerate() {

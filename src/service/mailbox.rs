@@ -17,6 +17,8 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub message_id: String,
+    /// What makes it this message (`inbox::Mail::digest`).
+    pub digest: String,
     /// The organisation's day it was received (none without a readable Date).
     pub received: Option<NaiveDate>,
     pub from: Party,
@@ -36,6 +38,7 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     pub message_id: String,
+    pub digest: String,
     pub received: Option<NaiveDate>,
     pub from: Party,
     pub subject: String,
@@ -81,7 +84,7 @@ pub fn read(
     let mut replies: Vec<(CaseId, Reply)> = Vec::new();
     let skipped = crate::inbox::read(path, table, settings, &mut |m: Mail| {
         inbox.messages += 1;
-        let person = m.person().clone();
+        let person = m.person.clone();
         match m.reading {
             Reading::Request {
                 rights,
@@ -89,6 +92,7 @@ pub fn read(
                 languages,
             } => inbox.requests.push(Request {
                 message_id: m.message_id,
+                digest: m.digest,
                 received: m.received,
                 from: m.from,
                 person,
@@ -103,6 +107,7 @@ pub fn read(
                 case,
                 Reply {
                     message_id: m.message_id,
+                    digest: m.digest,
                     received: m.received,
                     from: m.from,
                     subject: m.subject,
@@ -114,14 +119,10 @@ pub fn read(
     })
     .map_err(|e| DeskError::SetUp(e.to_string()))?;
     inbox.skipped = skipped;
-    let ids: Vec<String> = inbox
-        .requests
-        .iter()
-        .map(|r| r.message_id.clone())
-        .collect();
+    let ids: Vec<String> = inbox.requests.iter().map(|r| r.digest.clone()).collect();
     let taken = ops.cases_of_messages(ids)?;
     for r in &mut inbox.requests {
-        r.case = taken.get(&r.message_id).cloned();
+        r.case = taken.get(&r.digest).cloned();
     }
     inbox
         .requests

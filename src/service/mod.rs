@@ -702,6 +702,10 @@ impl CaseView {
 
 pub use crate::domain::deadline::{Urgency, DUE_SOON_DAYS};
 
+/// The most people one lookup ranks and returns (the shell's `--limit`
+/// is refused above it rather than cut without a word).
+pub const MAX_LOOKUP: usize = 200;
+
 impl CaseView {
     /// The queue's urgency: the domain's rule, on this case's clock.
     pub fn urgency(&self) -> Urgency {

@@ -166,9 +166,9 @@ operations! {
     /// login line), counted without reading every entry.
     Read fn due_counts(within: u32) -> crate::domain::deadline::DueCounts;
     Case fn open_case(new: NewCase) -> Case;
-    /// The cases these messages were opened as (Message-ID → case id), for
-    /// the inbox to mark them.
-    Read fn cases_of_messages(message_ids: Vec<String>) -> BTreeMap<String, String>;
+    /// The cases these messages were opened as (message digest → case id),
+    /// for the inbox to mark them.
+    Read fn cases_of_messages(digests: Vec<String>) -> BTreeMap<String, String>;
     /// One step, dated `on` (default today), taken only if the case is still
     /// at `expected` (the version the officer saw).
     Case fn take_step(id: CaseId, step: Step, on: Option<NaiveDate>, expected: Option<u64>) -> Case;

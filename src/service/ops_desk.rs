@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// Most subjects one lookup returns.
-const MAX_LOOKUP: usize = 200;
+use super::MAX_LOOKUP;
 
 impl Operations for Desk {
     fn settings(&self) -> Result<Settings, DeskError> {
@@ -43,7 +43,7 @@ impl Operations for Desk {
 
     fn due(&self, within: Option<u32>) -> Result<crate::domain::deadline::DueList, DeskError> {
         let today = self.today();
-        let until = within.map(|w| today + chrono::Days::new(w.into()));
+        let until = within.map(|w| later(today, w));
         let entries = self.store.deadline_entries(until)?;
         Ok(crate::domain::deadline::DueList::of(
             &entries,
@@ -55,7 +55,7 @@ impl Operations for Desk {
 
     fn due_counts(&self, within: u32) -> Result<crate::domain::deadline::DueCounts, DeskError> {
         let today = self.today();
-        let until = today + chrono::Days::new(within.into());
+        let until = later(today, within);
         let (overdue, due_within, held) = self.store.deadline_counts(today, until)?;
         Ok(crate::domain::deadline::DueCounts::of(
             overdue,
@@ -69,9 +69,9 @@ impl Operations for Desk {
 
     fn cases_of_messages(
         &self,
-        message_ids: Vec<String>,
+        digests: Vec<String>,
     ) -> Result<std::collections::BTreeMap<String, String>, DeskError> {
-        Ok(self.store.cases_of_messages(&message_ids)?)
+        Ok(self.store.cases_of_messages(&digests)?)
     }
 
     fn load_case(&self, id: CaseId) -> Result<Case, DeskError> {
@@ -355,4 +355,12 @@ pub fn once_released<T>(mut f: impl FnMut() -> Result<T, DeskError>) -> Result<T
             other => return other,
         }
     }
+}
+
+/// `days` after `today`, or the last day there is: a client may ask for any
+/// number, and a service never panics on one.
+fn later(today: NaiveDate, days: u32) -> NaiveDate {
+    today
+        .checked_add_days(chrono::Days::new(days.into()))
+        .unwrap_or(NaiveDate::MAX)
 }

@@ -212,7 +212,7 @@ pub fn open_cases(
                 phones: vec![],
             },
             records: vec![],
-            message_id: None,
+            message: None,
         })?;
         if ago > 60 {
             let step = Step::Close(Closing::new(

@@ -611,8 +611,8 @@ impl Store {
                 // A message opened as a case is noted by its Message-ID's
                 // digest, in `meta` (so backups carry it): never a second
                 // case of it.
-                if let Some(message) = &case.message_id {
-                    let key = message_key(message);
+                if let Some(message) = &case.message {
+                    let key = message_key(&message.digest);
                     if let Some(taken) = meta.get(&key)? {
                         let case = String::from_utf8_lossy(&taken).into_owned();
                         return Err(abort(TxAbort::Taken { case }));
@@ -1126,25 +1126,21 @@ impl Store {
     }
 }
 
-/// Where a message opened as a case is noted: its Message-ID's SHA-256, so
-/// `meta` holds nothing of a sender's address (some mailers put it in the
-/// id), and a case reduced to its stub leaves none behind.
-fn message_key(message_id: &str) -> Vec<u8> {
-    [
-        b"message/".as_slice(),
-        sha256_hex(message_id.as_bytes()).as_bytes(),
-    ]
-    .concat()
+/// Where a message opened as a case is noted: by its digest (of id,
+/// sender, date and subject), so `meta` holds nothing of a sender's address
+/// and a case reduced to its stub leaves none behind.
+fn message_key(digest: &str) -> Vec<u8> {
+    [b"message/".as_slice(), digest.as_bytes()].concat()
 }
 
 impl Store {
     /// The cases these messages were opened as (those that were).
     pub fn cases_of_messages(
         &self,
-        message_ids: &[String],
+        digests: &[String],
     ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
         let mut out = std::collections::BTreeMap::new();
-        for m in message_ids {
+        for m in digests {
             if let Some(v) = self
                 .meta
                 .get(message_key(m))

@@ -67,12 +67,12 @@ pub fn job(app: &mut App, effect: Effect) -> Result<Job, Effect> {
                     .map_err(|e| e.to_string()),
             )
         }),
-        Effect::ReadMail(at) => Box::new(move || {
+        Effect::ReadMail { at, digest } => Box::new(move || {
             Msg::Mail(
                 crate::service::paths::request_phrases(desk.data_dir())
                     .map_err(|e| e.to_string())
                     .and_then(|table| {
-                        crate::inbox::message_at(&at, &table, desk.settings())
+                        crate::inbox::message_at(&at, &digest, &table, desk.settings())
                             .map_err(|e| e.to_string())
                     })
                     .map(Box::new),

@@ -120,6 +120,6 @@ pub fn new_case(
             phones: vec![],
         },
         records: vec![],
-        message_id: None,
+        message: None,
     }
 }

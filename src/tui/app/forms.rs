@@ -525,7 +525,7 @@ impl App {
         let today = self.desk.today();
         let mut new = intake_from_form(&form, today);
         new.records = std::mem::take(&mut self.intake_records);
-        new.message_id = self.intake_message.clone();
+        new.message = self.intake_message.clone();
         match self.desk.open_case(new) {
             Ok(case) => {
                 self.intake_message = None;
@@ -623,7 +623,7 @@ fn intake_from_form(form: &Form, today: NaiveDate) -> NewCase {
             phones: form.get("phones").list(),
         },
         records: vec![],
-        message_id: None,
+        message: None,
     }
 }
 

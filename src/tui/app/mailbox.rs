@@ -30,8 +30,10 @@ pub fn rows(inbox: &Inbox) -> Vec<Row> {
 impl App {
     pub(super) fn open_inbox(&mut self) {
         match self.inbox_path.clone() {
+            Some(_) if self.reading_inbox => self.say("still reading the mailbox…"),
             Some(path) => {
                 self.say("reading the mailbox…");
+                self.reading_inbox = true;
                 self.pending_effects.push(Effect::ReadInbox(path));
             }
             None => self.popups.push(Popup::Message {
@@ -43,6 +45,7 @@ impl App {
     }
 
     pub(super) fn on_inbox(&mut self, result: Result<Box<Inbox>, String>) {
+        self.reading_inbox = false;
         match result {
             Ok(inbox) => {
                 let waiting = inbox.waiting().count();
@@ -90,16 +93,22 @@ impl App {
             KeyCode::Char('k') | KeyCode::Up => selected = selected.saturating_sub(1),
             KeyCode::Char('g') | KeyCode::Home => selected = 0,
             KeyCode::Char('G') | KeyCode::End => selected = n.saturating_sub(1),
-            KeyCode::Char('r') => {
-                if let Some(path) = self.inbox_path.clone() {
+            KeyCode::Char('r') => match self.inbox_path.clone() {
+                Some(_) if self.reading_inbox => self.say("still reading the mailbox…"),
+                Some(path) => {
                     self.say("reading the mailbox again…");
+                    self.reading_inbox = true;
                     self.pending_effects.push(Effect::ReadInbox(path));
                 }
-            }
+                None => {}
+            },
             KeyCode::Enter => match row {
                 Some(Row::Request(i)) => {
-                    self.pending_effects
-                        .push(Effect::ReadMail(inbox.requests[i].at.clone()));
+                    let r = &inbox.requests[i];
+                    self.pending_effects.push(Effect::ReadMail {
+                        at: r.at.clone(),
+                        digest: r.digest.clone(),
+                    });
                 }
                 Some(Row::Reply { thread, reply }) => {
                     let t = &inbox.threads[thread];
@@ -110,8 +119,11 @@ impl App {
                         self.open_case_screen(id);
                         return;
                     }
-                    self.pending_effects
-                        .push(Effect::ReadMail(t.replies[reply].at.clone()));
+                    let r = &t.replies[reply];
+                    self.pending_effects.push(Effect::ReadMail {
+                        at: r.at.clone(),
+                        digest: r.digest.clone(),
+                    });
                 }
                 None => {}
             },
@@ -121,7 +133,10 @@ impl App {
                     if let Some(case) = &r.case {
                         self.say(&format!("this message is {case} already"));
                     } else {
-                        self.pending_effects.push(Effect::ReadMail(r.at.clone()));
+                        self.pending_effects.push(Effect::ReadMail {
+                            at: r.at.clone(),
+                            digest: r.digest.clone(),
+                        });
                         self.intake_after_read = true;
                     }
                 }
@@ -183,8 +198,10 @@ impl App {
         form.get_mut("emails").text = new.subject.emails.join(", ");
         if mail.received.is_none() {
             form.error = Some("the message has no readable Date: check the day received".into());
+        } else if let Some(note) = &mail.date_note {
+            form.error = Some(note.clone());
         }
-        self.intake_message = new.message_id;
+        self.intake_message = new.message;
         self.intake_records.clear();
         self.popups.clear();
         self.popups.push(Popup::Form {

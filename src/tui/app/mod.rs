@@ -211,8 +211,12 @@ pub enum Effect {
     },
     /// Read the privacy mailbox on a worker; the answer is `Msg::Inbox`.
     ReadInbox(std::path::PathBuf),
-    /// Read one message again on a worker; the answer is `Msg::Mail`.
-    ReadMail(crate::inbox::Locator),
+    /// Read one message again on a worker, if it is still the one with
+    /// `digest`; the answer is `Msg::Mail`.
+    ReadMail {
+        at: crate::inbox::Locator,
+        digest: String,
+    },
     /// Prove the audit chain on a worker; the answer is `Msg::AuditVerified`.
     VerifyAudit,
     /// Take a slow step (closing an erasure scans the index) on a worker;
@@ -411,11 +415,13 @@ pub struct App {
     /// Records to attach to the case the intake form will open.
     pub intake_records: Vec<String>,
     /// The message the intake form was filled from (kept on the case).
-    pub intake_message: Option<String>,
+    pub intake_message: Option<crate::domain::case::MessageRef>,
     /// The privacy mailbox (`--inbox`, `RIGHTSDESK_INBOX`).
     pub inbox_path: Option<std::path::PathBuf>,
     /// `n` in the mailbox: the message being read opens intake.
     intake_after_read: bool,
+    /// A worker is reading the mailbox: `m` and `r` wait for it.
+    reading_inbox: bool,
     /// An import is running on a worker.
     pub importing: bool,
     /// Effects produced deep inside key handling, returned by `update`.
@@ -479,6 +485,7 @@ impl App {
             intake_message: None,
             inbox_path: None,
             intake_after_read: false,
+            reading_inbox: false,
             importing: false,
             pending_effects: Vec::new(),
             pending_export: None,

@@ -56,7 +56,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     if q.rows.is_empty() {
         let msg = if q.views.is_empty() {
-            "No cases yet. Press n to open one from a request (intake), or ? for all keys."
+            "No cases yet. Press n to open one from a request (intake), m for the requests in the mailbox, or ? for all keys."
         } else {
             "No cases match the filters. Press 0 to clear them, or c to show closed cases."
         };
