@@ -315,3 +315,51 @@ fn staff_check_the_catalogue_the_team_service_works_by() {
         "{listed}"
     );
 }
+
+#[test]
+fn letters_end_with_the_organisations_own_sign_off_and_footer() {
+    let o = org(&[]);
+    succeeded(&init(&o));
+    let settings = o.d.join("settings.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let signed = text
+        .replace(
+            "letter_sign_off = \"\"",
+            "letter_sign_off = \"Met vriendelijke groet,\\nHet privacyteam\"",
+        )
+        .replace(
+            "letter_footer = \"\"",
+            "letter_footer = \"Acme Fietsen B.V., KvK 12345678, Utrecht\"",
+        );
+    assert_ne!(signed, text, "init writes both settings: {text}");
+    std::fs::write(&settings, &signed).unwrap();
+    let letter = id_request_letter(&o.d);
+    let lines: Vec<&str> = letter
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        lines[lines.len() - 3..],
+        [
+            "Met vriendelijke groet,",
+            "Het privacyteam",
+            "Acme Fietsen B.V., KvK 12345678, Utrecht"
+        ],
+        "{letter}"
+    );
+    assert!(
+        letter.contains("supervisory authority"),
+        "the law's sentences stay: {letter}"
+    );
+
+    // A control character in them is refused, naming the field.
+    std::fs::write(
+        &settings,
+        signed.replace("Het privacyteam", "Het \\u001b[2J team"),
+    )
+    .unwrap();
+    let out = run(&o.d, &["case", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("letter_sign_off"));
+}

@@ -191,6 +191,31 @@ pub fn dated(mut report: Report, day: NaiveDate) -> Report {
     report
 }
 
+/// The organisation's own words at the end of every letter (settings
+/// `letter_sign_off`, `letter_footer`), one line of the letter per line.
+/// The sentences that state the law stay the desk's: a wrong edit there
+/// would tell the subject something untrue.
+pub fn signed(mut report: Report, settings: &Settings) -> Report {
+    for (heading, text) in [
+        ("", settings.letter_sign_off.as_str()),
+        ("", settings.letter_footer.as_str()),
+    ] {
+        let lines: Vec<String> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        if !lines.is_empty() {
+            report.sections.push(Section {
+                heading: heading.into(),
+                lines,
+            });
+        }
+    }
+    report
+}
+
 /// Free text set inside a sentence: without the full stop or question
 /// mark it may end with, so the sentence does not end twice ("?.").
 pub(super) fn clause(text: &str) -> &str {

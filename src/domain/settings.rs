@@ -33,6 +33,14 @@ pub struct Settings {
     /// Empty: the calendar's (Ireland's or England's), else the machine's.
     #[serde(default)]
     pub time_zone: String,
+    /// The organisation's sign-off at the end of every letter, lines
+    /// separated by `\n` (e.g. "Yours sincerely,\nThe Privacy Team").
+    #[serde(default)]
+    pub letter_sign_off: String,
+    /// A last paragraph for every letter: the organisation's address,
+    /// registration, a reference.
+    #[serde(default)]
+    pub letter_footer: String,
 }
 
 impl Settings {
@@ -73,6 +81,8 @@ impl Default for Settings {
             supervisory_authority: String::new(),
             dpo_contact: default_dpo(),
             time_zone: String::new(),
+            letter_sign_off: String::new(),
+            letter_footer: String::new(),
         }
     }
 }
@@ -110,7 +120,11 @@ impl Settings {
              dpo_contact = \"{}\"\n\
              # time_zone: the organisation's (IANA name, e.g. Europe/Dublin): the day a request\n\
              # is received in; empty: the calendar's, else this machine's.\n\
-             time_zone = \"\"\n",
+             time_zone = \"\"\n\
+             # letter_sign_off, letter_footer: your words at the end of every letter (\\n between\n\
+             # lines), e.g. \"Yours sincerely,\\nThe Privacy Team\"; the sentences that state the law stay.\n\
+             letter_sign_off = \"\"\n\
+             letter_footer = \"\"\n",
             d.organisation,
             builtin_names().join(", "),
             d.calendar,
@@ -136,6 +150,8 @@ impl Settings {
                 "supervisory_authority" => q(&self.supervisory_authority),
                 "dpo_contact" => q(&self.dpo_contact),
                 "time_zone" => q(&self.time_zone),
+                "letter_sign_off" => q(&self.letter_sign_off),
+                "letter_footer" => q(&self.letter_footer),
                 _ => {
                     out.push_str(line);
                     out.push('\n');
@@ -199,6 +215,26 @@ impl Settings {
                     s.time_zone
                 ),
             ));
+        }
+        for (field, text) in [
+            ("letter_sign_off", &s.letter_sign_off),
+            ("letter_footer", &s.letter_footer),
+        ] {
+            if text
+                .chars()
+                .any(|c| c != '\n' && crate::domain::text::is_unsafe(c))
+            {
+                return Err(err(
+                    field,
+                    "holds a control character: only line breaks (\\n) belong in it".into(),
+                ));
+            }
+            if text.lines().count() > 8 || text.chars().count() > 600 {
+                return Err(err(
+                    field,
+                    "at most 8 lines and 600 characters: a sign-off or footer, not a letter".into(),
+                ));
+            }
         }
         if !(1..=50).contains(&s.retention_years) {
             return Err(err(

@@ -406,6 +406,7 @@ impl Desk {
         if letter != Letter::Response {
             return notice_letter(&case, letter, &self.settings, &self.calendar)
                 .map(|r| crate::domain::notice::dated(r, day))
+                .map(|r| crate::domain::notice::signed(r, &self.settings))
                 .map_err(|why| {
                     DeskError::Refused(crate::domain::Refusal {
                         case: id,
@@ -418,15 +419,18 @@ impl Desk {
             crate::domain::Action::Extended { reason } => Some(reason.clone()),
             _ => None,
         });
-        Ok(crate::domain::notice::dated(
-            crate::domain::response::closing_letter(
-                &case,
-                &self.catalogue,
-                &self.store.marks()?,
-                &self.settings,
-                extended.as_deref(),
+        Ok(crate::domain::notice::signed(
+            crate::domain::notice::dated(
+                crate::domain::response::closing_letter(
+                    &case,
+                    &self.catalogue,
+                    &self.store.marks()?,
+                    &self.settings,
+                    extended.as_deref(),
+                ),
+                day,
             ),
-            day,
+            &self.settings,
         ))
     }
 }
