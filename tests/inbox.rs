@@ -466,7 +466,7 @@ fn a_reused_message_id_is_another_message_and_never_hides_a_request() {
     std::fs::write(&alone, first).unwrap();
     // Named by id alone, the two are refused, both named.
     let out = open_from(&dir, &mbox, "dup@example.com");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "refused, as a rule refuses");
     let why = String::from_utf8_lossy(&out.stderr);
     assert!(
         why.contains("2 different messages") && why.contains("bob@example.com"),
@@ -584,4 +584,45 @@ fn the_day_it_arrived_counts_and_a_reply_is_not_a_new_case() {
     );
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is a reply about DSR-"));
+}
+
+#[test]
+fn a_sender_cannot_choose_the_received_day_with_a_received_line_of_their_own() {
+    // The organisation's server writes the top Received line; a sender may
+    // write any number below it, and a Date, with any day.
+    let forged = "Received: from mx.google.com by mail.infotrode.example; Wed, 1 Apr 2026 04:30:00 +0000\nReceived: from evil.example by evil.example; Tue, 5 Mar 2024 10:00:00 +0000\nMessage-ID: <forged@example.com>\nDate: Tue, 5 Mar 2024 10:00:00 +0000\nFrom: Mo <mo@example.com>\nSubject: SAR\n\nThis is a subject access request for my personal data.\n";
+    let tmp = private_dir();
+    let eml = tmp.path().join("f.eml");
+    std::fs::write(&eml, forged).unwrap();
+    let m = readings(&eml).into_values().next().unwrap();
+    assert_eq!(m.received.unwrap().to_string(), "2026-04-01");
+    // In an mbox, the mailbox's own record of arrival counts first.
+    let mbox = tmp.path().join("f.mbox");
+    std::fs::write(
+        &mbox,
+        format!("From mo@example.com Thu Apr  2 08:00:00 2026\n{forged}\n"),
+    )
+    .unwrap();
+    let m = readings(&mbox).into_values().next().unwrap();
+    assert_eq!(m.received.unwrap().to_string(), "2026-04-02");
+    assert!(m.date_note.is_some(), "a Date two years off is said");
+}
+
+#[test]
+fn a_reply_to_is_the_person_only_for_a_machine_sender() {
+    let tmp = private_dir();
+    let mail = |from: &str| {
+        format!("Message-ID: <{from}>\nDate: Tue, 1 Dec 2026 09:00:00 +0000\nFrom: {from}\nReply-To: Eve <eve@evil.example>\nSubject: Hi\n\nPlease delete my data.\n")
+    };
+    for (from, person) in [
+        ("alice@gmail.com", "alice@gmail.com"),
+        ("dpo@infotrode.example", "dpo@infotrode.example"),
+        ("noreply@hubspot.com", "eve@evil.example"),
+        ("wordpress@infotrode.example", "eve@evil.example"),
+    ] {
+        let eml = tmp.path().join(format!("{from}.eml"));
+        std::fs::write(&eml, mail(from)).unwrap();
+        let m = readings(&eml).into_values().next().unwrap();
+        assert_eq!(m.person().address, person, "from {from}");
+    }
 }

@@ -133,8 +133,13 @@ pub(crate) fn new_case_from(
     let mut new = match (&a.from_message, &a.message_id) {
         (Some(mailbox), Some(id)) => {
             let table = paths::request_phrases(dir)?;
-            let mail = crate::inbox::find(mailbox, id, &table, settings)
-                .map_err(|e| fail(exit::FAILED, e.to_string()))?;
+            let mail = crate::inbox::find(mailbox, id, &table, settings).map_err(|e| {
+                let code = match e {
+                    crate::inbox::InboxError::Ambiguous { .. } => exit::REFUSED,
+                    _ => exit::FAILED,
+                };
+                fail(code, e.to_string())
+            })?;
             if mail.received.is_none() && a.received.is_none() {
                 crate::errln!(
                     "warning: the message has no readable Date: the case is received today ({today}); give --received DAY if it came earlier"

@@ -76,12 +76,13 @@ impl Mail {
 }
 
 /// Whether an address is a machine's that sends for someone else: a
-/// website form, a no-reply sender, or the organisation's own domain (its
-/// forms notify from it). Only then is Reply-To the person: anyone else's
-/// Reply-To is only where they want answers, not who they are.
-fn sends_for_others(address: &str, own_domain: Option<&str>) -> bool {
+/// website form or a no-reply sender. Only then is Reply-To the person:
+/// anyone else's Reply-To is only where they want answers, not who they
+/// are. (A domain is no sign: a DPO on gmail.com would make every gmail
+/// sender a form.)
+fn sends_for_others(address: &str) -> bool {
     let address = address.to_ascii_lowercase();
-    let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
+    let (local, _) = address.split_once('@').unwrap_or((&address, ""));
     const MACHINES: [&str; 12] = [
         "noreply",
         "no-reply",
@@ -96,10 +97,7 @@ fn sends_for_others(address: &str, own_domain: Option<&str>) -> bool {
         "website",
         "mailer",
     ];
-    MACHINES.contains(&local)
-        || local.contains("noreply")
-        || local.contains("no-reply")
-        || own_domain.is_some_and(|d| !d.is_empty() && domain == d)
+    MACHINES.contains(&local) || local.contains("noreply") || local.contains("no-reply")
 }
 
 impl Mail {
@@ -158,6 +156,10 @@ pub enum InboxError {
     },
     #[error("{}: {why}", .path.display())]
     NotAMailbox { path: PathBuf, why: String },
+    /// The message cannot be told (one id on two messages): refused, as a
+    /// rule refuses.
+    #[error("{}: {why}", .path.display())]
+    Ambiguous { path: PathBuf, why: String },
 }
 
 /// What kind of mailbox a path is.
@@ -417,7 +419,9 @@ pub fn find(
             "<{want}> is a message the mailbox's owner sent (Takeout's \"Sent\" label), not a request that came in"
         ))),
         0 => Err(why(format!("no message with Message-ID <{want}>"))),
-        n => Err(why(format!(
+        n => Err(InboxError::Ambiguous {
+            path: path.to_path_buf(),
+            why: format!(
             "{n} different messages carry Message-ID <{want}> ({}): a forged or reused id; save the one meant as its own .eml file and open it from that",
             hits.iter()
                 .map(|m| format!(
@@ -427,7 +431,8 @@ pub fn find(
                 ))
                 .collect::<Vec<_>>()
                 .join("; ")
-        ))),
+            ),
+        }),
     }
 }
 
@@ -505,12 +510,16 @@ fn read_one(
     let date = m
         .date()
         .and_then(|d| DateTime::parse_from_rfc3339(&d.to_rfc3339()).ok());
-    // The organisation's own server stamps the topmost Received line.
-    let arrived = m
-        .received()
-        .and_then(|r| r.date.as_ref())
-        .and_then(|d| plausible(d.to_timestamp()))
-        .or(arrived_hint);
+    // When it arrived: first what the mailbox itself recorded (the mbox's
+    // `From ` line, a Maildir file's delivery time), then the topmost
+    // Received line (the last server's, on top; every line below it the
+    // sender may have written), then nothing.
+    let arrived = arrived_hint.or_else(|| {
+        m.received_all()
+            .next()
+            .and_then(|r| r.date.as_ref())
+            .and_then(|d| plausible(d.to_timestamp()))
+    });
     let stamp = date.map(|d| d.to_rfc3339()).unwrap_or_default();
     let message_id = match m.message_id() {
         Some(id) if !id.trim().is_empty() => id.trim().to_string(),
@@ -552,16 +561,8 @@ fn read_one(
         }
         _ => None,
     };
-    let own_domain = settings
-        .dpo_contact
-        .split_once('@')
-        .map(|(_, d)| d.trim().to_ascii_lowercase());
     let person = match &reply_to {
-        Some(r)
-            if !r.address.is_empty() && sends_for_others(&from.address, own_domain.as_deref()) =>
-        {
-            r.clone()
-        }
+        Some(r) if !r.address.is_empty() && sends_for_others(&from.address) => r.clone(),
         _ => from.clone(),
     };
     let sender = sender_of(&m, &from);
