@@ -241,8 +241,9 @@ fn fixture() -> Fixture {
     let base = t.path().join("base");
     let csv = t.path().join("records.csv");
     let extra_csv = t.path().join("extra.csv");
+    // The corpus is the officer's file: written outside the data directory.
     cli(
-        t.path(),
+        &t.path().join("generator"),
         &[
             "demo",
             "generate",
@@ -252,8 +253,9 @@ fn fixture() -> Fixture {
             csv.to_str().unwrap(),
         ],
     );
+    // The corpus is the officer's file: written outside the data directory.
     cli(
-        t.path(),
+        &t.path().join("generator"),
         &[
             "demo",
             "generate",

@@ -469,3 +469,43 @@ fn another_users_file_in_an_open_folder_is_not_replaced() {
     );
     assert_eq!(std::fs::metadata(&theirs).unwrap().uid(), 65534);
 }
+
+#[test]
+fn the_demo_corpus_is_written_as_every_output_is() {
+    let t = common::cli::private_dir();
+    let dir = t.path().join("data");
+    // A symlink planted where the corpus goes: refused, its target kept.
+    let theirs = t.path().join("theirs.csv");
+    std::fs::write(&theirs, "keep").unwrap();
+    let planted = t.path().join("corpus.csv");
+    std::os::unix::fs::symlink(&theirs, &planted).unwrap();
+    let out = common::cli::run(
+        &dir,
+        &[
+            "demo",
+            "generate",
+            "--records",
+            "10",
+            "--out",
+            planted.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "keep");
+    // A plain path: written whole, 0600.
+    let fresh = t.path().join("fresh.csv");
+    common::cli::ok(
+        &dir,
+        &[
+            "demo",
+            "generate",
+            "--records",
+            "10",
+            "--out",
+            fresh.to_str().unwrap(),
+        ],
+    );
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(std::fs::read_to_string(&fresh).unwrap().lines().count(), 11);
+}

@@ -625,12 +625,16 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Demo(args::DemoCommand::Generate { records, out, seed }) => {
-            let f = std::fs::File::create(out)
-                .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
-            let mut w = std::io::BufWriter::new(f);
-            crate::service::synth::write_hubspot(&mut w, *records, *seed)
-                .map_err(|e| fail(exit::FAILED, format!("{}: {e}", out.display())))?;
-            std::io::Write::flush(&mut w).map_err(|e| fail(exit::FAILED, e.to_string()))?;
+            // Written as every output is: 0600 from birth, exclusively,
+            // renamed over the target; never through a planted symlink.
+            let io = |e: std::io::Error| fail(exit::FAILED, format!("{}: {e}", out.display()));
+            crate::store::files::prepare_officer_output(out).map_err(io)?;
+            crate::store::files::write_whole(out, |w| {
+                let mut w = std::io::BufWriter::new(w);
+                crate::service::synth::write_hubspot(&mut w, *records, *seed)?;
+                std::io::Write::flush(&mut w)
+            })
+            .map_err(io)?;
             outln!("wrote {records} HubSpot contact rows to {}", out.display());
             Ok(())
         }
