@@ -626,3 +626,28 @@ fn a_reply_to_is_the_person_only_for_a_machine_sender() {
         assert_eq!(m.person().address, person, "from {from}");
     }
 }
+
+#[test]
+fn the_desk_takes_no_reply_as_a_new_request() {
+    use ratatui::crossterm::event::KeyCode;
+    use rightsdesk::tui::app::Popup;
+    let tmp = private_dir();
+    let mut app = common::app(&tmp.path().join("data"), false);
+    app.inbox_path = Some(fixtures().join("corpus/takeout.mbox"));
+    common::key(&mut app, KeyCode::Char('m'));
+    // The replies come after the requests; the last row is one, about a
+    // case this desk does not hold: Enter reads it.
+    common::key(&mut app, KeyCode::Char('G'));
+    common::key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.popups.last(), Some(Popup::Mail { mail, .. }) if mail.subject.contains("DSR-"))
+    );
+    common::key(&mut app, KeyCode::Char('n'));
+    match app.popups.last() {
+        Some(Popup::Message { body, .. }) => {
+            assert!(body.contains("is a reply about DSR-"), "{body}")
+        }
+        other => panic!("an intake opened from a reply: {other:?}"),
+    }
+    assert_eq!(app.intake_message, None);
+}

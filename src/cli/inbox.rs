@@ -3,21 +3,7 @@
 
 use super::{print_json, Failure};
 use crate::domain::text::inert;
-use crate::inbox::Party;
 use crate::service::mailbox::Inbox;
-
-fn who(p: &Party) -> String {
-    match (p.name.is_empty(), p.address.is_empty()) {
-        (false, false) => format!("{} <{}>", inert(&p.name), inert(&p.address)),
-        (true, false) => format!("<{}>", inert(&p.address)),
-        _ => inert(&p.name).into_owned(),
-    }
-}
-
-fn day(d: Option<chrono::NaiveDate>) -> String {
-    d.map(|d| d.to_string())
-        .unwrap_or_else(|| "no date   ".into())
-}
 
 pub fn human(inbox: &Inbox) -> String {
     let waiting = inbox.waiting().count();
@@ -38,10 +24,10 @@ pub fn human(inbox: &Inbox) -> String {
         let rights: Vec<&str> = r.rights.iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
             "\n{}  {}  {}{}\n  subject: {}\n  asks: {} (words: {})\n  id: {}\n",
-            day(r.received),
-            who(&r.person),
+            crate::inbox::day_shown(r.received),
+            r.person.shown(),
             if r.person != r.from {
-                format!(" (sent by {})", who(&r.from))
+                format!(" (sent by {})", r.from.shown())
             } else {
                 String::new()
             },
@@ -68,8 +54,8 @@ pub fn human(inbox: &Inbox) -> String {
         for r in &t.replies {
             out.push_str(&format!(
                 "  {}  {}  {}\n",
-                day(r.received),
-                who(&r.from),
+                crate::inbox::day_shown(r.received),
+                r.from.shown(),
                 inert(&r.subject)
             ));
         }

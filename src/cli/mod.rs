@@ -150,27 +150,17 @@ pub(crate) fn new_case_from(
             }
             // What the message is decides whether it may become a case:
             // staff who say which rights take the decision themselves.
-            use crate::domain::request_words::Reading;
-            match (&mail.reading, a.rights.is_empty()) {
-                (Reading::Reply { case }, true) => {
+            match (mail.not_a_request(), a.rights.is_empty()) {
+                (Some(why), true) => {
                     return Err(fail(
                         exit::REFUSED,
-                        format!("this message is a reply about {case}, not a new request: read it with that case (if it asks for more, say which rights with --right)"),
+                        format!("{why}; if it asks for something, say which rights with --right"),
                     ))
                 }
-                (Reading::Other { why }, true) => {
-                    return Err(fail(
-                        exit::REFUSED,
-                        format!("this message does not read as a request ({why}): if it is one, say which rights with --right"),
-                    ))
+                (Some(why), false) => {
+                    crate::errln!("warning: {why}; opened because --right says so")
                 }
-                (Reading::Reply { case }, false) => crate::errln!(
-                    "warning: this message is a reply about {case}; opened as a new case because --right says so"
-                ),
-                (Reading::Other { why }, false) => crate::errln!(
-                    "warning: this message does not read as a request ({why}); opened because --right says so"
-                ),
-                _ => {}
+                (None, _) => {}
             }
             let mut new = mail.intake(today);
             if !a.emails.is_empty() {
@@ -398,19 +388,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Lookup {
-            query,
-            stdin,
-            limit,
-            timings,
-            json,
-        } if *limit > crate::service::MAX_LOOKUP || *limit == 0 => Err(fail(
-            exit::USAGE,
-            format!(
-                "--limit {limit}: from 1 to {} (the lookup ranks that many people at most)",
-                crate::service::MAX_LOOKUP
-            ),
-        )),
+        Command::Lookup { limit, .. } if !(1..=crate::service::MAX_LOOKUP).contains(limit) => {
+            Err(fail(
+                exit::USAGE,
+                format!(
+                    "--limit {limit}: from 1 to {} (the lookup ranks that many people at most)",
+                    crate::service::MAX_LOOKUP
+                ),
+            ))
+        }
         Command::Lookup {
             query,
             stdin,

@@ -216,10 +216,6 @@ impl PhraseTable {
         }
         Ok(())
     }
-
-    pub fn languages(&self) -> impl Iterator<Item = &str> {
-        self.languages.keys().map(String::as_str)
-    }
 }
 
 /// Headers that say a machine sent the message.

@@ -34,6 +34,35 @@ pub struct Party {
     pub address: String,
 }
 
+impl Party {
+    /// "Name <address>" (or the one there is), inert: the sender's words
+    /// never reach a terminal as codes.
+    pub fn shown(&self) -> String {
+        use crate::domain::text::inert;
+        match (self.name.is_empty(), self.address.is_empty()) {
+            (false, false) => format!("{} <{}>", inert(&self.name), inert(&self.address)),
+            (true, _) => format!("<{}>", inert(&self.address)),
+            (false, true) => inert(&self.name).into_owned(),
+        }
+    }
+
+    /// The name, or the address when there is none, inert: one column.
+    pub fn short(&self) -> String {
+        let s = if self.name.is_empty() {
+            &self.address
+        } else {
+            &self.name
+        };
+        crate::domain::text::inert(s).into_owned()
+    }
+}
+
+/// The day a message was received as a list shows it.
+pub fn day_shown(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string())
+        .unwrap_or_else(|| "no date   ".into())
+}
+
 /// One inbound message, as the desk reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
@@ -72,6 +101,21 @@ pub struct Mail {
 impl Mail {
     pub fn person(&self) -> &Party {
         &self.person
+    }
+
+    /// Why this message is not taken as a new request without staff saying
+    /// which rights it asks for: a reply about a case (it belongs there),
+    /// or a message that does not read as a request. `None` for a request.
+    pub fn not_a_request(&self) -> Option<String> {
+        match &self.reading {
+            Reading::Request { .. } => None,
+            Reading::Reply { case } => Some(format!(
+                "this message is a reply about {case}, not a new request: read it with that case"
+            )),
+            Reading::Other { why } => {
+                Some(format!("this message does not read as a request ({why})"))
+            }
+        }
     }
 }
 
@@ -352,14 +396,18 @@ pub fn message_at(
     let mut here = None;
     let mut moved = None;
     let mut skipped = Vec::new();
-    let source = if at.file.exists() {
-        at.file.clone()
-    } else {
-        at.file
-            .parent()
-            .and_then(|p| p.parent())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| at.file.clone())
+    // A Maildir message moves between `new/` and `cur/` as it is read (and
+    // its name gains flags): then the Maildir is searched. Any other file
+    // is read where it is, or is gone.
+    let maildir = at
+        .file
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "new" || n == "cur"))
+        .and_then(Path::parent)
+        .filter(|m| shape_of(m).is_ok_and(|s| s == Shape::Maildir));
+    let source = match maildir {
+        Some(m) if !at.file.exists() => m.to_path_buf(),
+        _ => at.file.clone(),
     };
     each_raw(&source, &mut skipped, &mut |bytes, loc, when| {
         if here.is_some() {

@@ -174,8 +174,21 @@ impl App {
         self.popups.push(Popup::Mail { mail, scroll });
     }
 
-    /// The intake form filled from a message, for staff to confirm.
+    /// The intake form filled from a message, for staff to confirm. A reply
+    /// or a message that does not read as a request opens none (the shell's
+    /// rule too): staff open a plain intake (`n` on the queue) if it asks
+    /// for something.
     pub(super) fn intake_from_mail(&mut self, mail: &crate::inbox::Mail) {
+        if let Some(why) = mail.not_a_request() {
+            self.popups.push(Popup::Message {
+                title: "Not a new request".into(),
+                body: format!(
+                    "{why}. If it asks for something, open a plain intake: n on the queue."
+                ),
+                error: false,
+            });
+            return;
+        }
         let today = self.desk.today();
         let new = mail.intake(today);
         let mut form = intake_form(today);

@@ -1,8 +1,9 @@
 //! The privacy mailbox and one message, as the desk draws them. Every word
 //! of a message is the sender's: drawn inert, never as terminal codes.
 
+use super::records::big;
 use crate::domain::text::{clip, inert};
-use crate::inbox::{Mail, Party};
+use crate::inbox::Mail;
 use crate::service::mailbox::Inbox;
 use crate::tui::app::mailbox::{rows, Row};
 use crate::tui::app::App;
@@ -10,37 +11,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
-
-fn big(area: Rect) -> Rect {
-    Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    }
-}
-
-fn who(p: &Party) -> String {
-    if p.name.is_empty() {
-        inert(&p.address).into_owned()
-    } else {
-        format!("{} <{}>", inert(&p.name), inert(&p.address))
-    }
-}
-
-/// A name, or the address when there is none: one column in the list.
-fn short(p: &Party) -> String {
-    if p.name.is_empty() {
-        inert(&p.address).into_owned()
-    } else {
-        inert(&p.name).into_owned()
-    }
-}
-
-fn day(d: Option<chrono::NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "no date   ".into())
-}
 
 pub fn inbox(app: &App, inbox: &Inbox, selected: usize, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
@@ -86,9 +56,9 @@ pub fn inbox(app: &App, inbox: &Inbox, selected: usize, area: Rect, buf: &mut Bu
                 let what = q.case.clone().unwrap_or_else(|| rights.join(","));
                 format!(
                     "{}  {:<13} {:<22} {}",
-                    day(q.received),
+                    crate::inbox::day_shown(q.received),
                     clip(&what, 13),
-                    clip(&short(&q.person), 22),
+                    clip(&q.person.short(), 22),
                     inert(&q.subject),
                 )
             }
@@ -97,10 +67,10 @@ pub fn inbox(app: &App, inbox: &Inbox, selected: usize, area: Rect, buf: &mut Bu
                 let m = &th.replies[reply];
                 format!(
                     "{}  ↳ {}{} {:<22} {}",
-                    day(m.received),
+                    crate::inbox::day_shown(m.received),
                     th.case,
                     if th.known { "" } else { " (not here)" },
-                    clip(&short(&m.from), 22),
+                    clip(&m.from.short(), 22),
                     inert(&m.subject)
                 )
             }
@@ -126,12 +96,12 @@ pub fn mail(app: &App, mail: &Mail, scroll: u16, area: Rect, buf: &mut Buffer) {
     let r = big(area);
     let mut lines = vec![Line::from(vec![
         Span::styled("From:    ", t.header()),
-        Span::raw(who(&mail.from)),
+        Span::raw(mail.from.shown()),
     ])];
     if mail.person() != &mail.from {
         lines.push(Line::from(vec![
             Span::styled("For:     ", t.header()),
-            Span::raw(who(mail.person())),
+            Span::raw(mail.person().shown()),
         ]));
     }
     lines.push(Line::from(vec![

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 use std::collections::BTreeMap;
 
-fn big(area: Rect) -> Rect {
+/// A popup over the whole screen but its edge.
+pub(super) fn big(area: Rect) -> Rect {
     Rect {
         x: area.x + 1,
         y: area.y + 1,
