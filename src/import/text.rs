@@ -119,11 +119,11 @@ pub fn not_utf8(rest: &[u8]) -> &'static str {
 /// else decoded as it streams (a UTF-16 byte-order mark, or the charset
 /// asked for). Bytes a charset cannot read become U+FFFD, which the rows
 /// refuse with their line.
-pub fn reader<R: std::io::Read + 'static>(
+pub fn reader<R: std::io::Read + Send + 'static>(
     raw: R,
     head: &[u8],
     asked: Option<Charset>,
-) -> Box<dyn std::io::Read> {
+) -> Box<dyn std::io::Read + Send> {
     let utf16_bom = matches!(head, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]);
     let asked = asked.map(|c| c.0).filter(|e| *e != encoding_rs::UTF_8);
     if !utf16_bom && asked.is_none() {

@@ -25,7 +25,22 @@ pub fn import_file(
     }
     progress("reading", 0);
     let (summary, rows) = read_rows(source, path, how)?;
-    let report = write_batches(ops, source, summary, batched(rows), progress)?;
+    // The file is parsed on a thread of its own while the rows parsed so
+    // far are staged: two cores each do half the work. A bounded channel
+    // keeps memory to a few batches; when the staging stops (a refusal),
+    // the channel closes and the parsing ends with it.
+    let report = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for batch in batched(rows) {
+                let refused = batch.is_err();
+                if tx.send(batch).is_err() || refused {
+                    break;
+                }
+            }
+        });
+        write_batches(ops, source, summary, rx, progress)
+    })?;
     progress("written", report.rows);
     Ok(report)
 }
@@ -64,7 +79,8 @@ fn read_head(
     Ok((head, sniffed))
 }
 
-type RowStream = Box<dyn Iterator<Item = Result<crate::domain::record::SourceRecord, DeskError>>>;
+type RowStream =
+    Box<dyn Iterator<Item = Result<crate::domain::record::SourceRecord, DeskError>> + Send>;
 
 /// Opens an export to be read as it goes: what it is (from its first
 /// bytes, by the import's own rules) and its rows, one at a time, so a

@@ -1060,7 +1060,11 @@ impl Desk {
         for r in &mut records {
             r.source = source.to_string();
         }
-        Ok(self.store.import_stage(id, &records)?)
+        let (today, pseudo) = (self.today(), &self.pseudo);
+        let suppress_of = |r: &crate::domain::record::SourceRecord| {
+            crate::domain::register::suppression_of_row(pseudo, r, today)
+        };
+        Ok(self.store.import_stage(id, &records, &suppress_of)?)
     }
 
     /// Makes a staged import visible, whole, with its audit entry (the

@@ -195,6 +195,11 @@ fn examine_store(store: &Path, out: &mut Vec<Finding>) {
         if name == "db" {
             has_db = true;
         }
+        if name.starts_with("import-") && name.ends_with(".rows") {
+            out.push(recoverable(format!(
+                "store/{name}: the rows of an import cut short (a kill or a full disk); the next start finishes it if it was committed, else removes it"
+            )));
+        }
         if name.starts_with("snap.") && name.ends_with(".generating") {
             out.push(recoverable(format!(
                 "store/{name}: a snapshot sled never finished (a kill or a full disk); the next start removes it"

@@ -97,7 +97,10 @@ fn plainly_a_store(dir: &Path) -> io::Result<bool> {
         if n == "blobs" {
             m.is_dir()
         } else {
-            m.is_file() && (STORE_NAMES.contains(&n.as_str()) || n.starts_with("snap."))
+            m.is_file()
+                && (STORE_NAMES.contains(&n.as_str())
+                    || n.starts_with("snap.")
+                    || (n.starts_with("import-") && n.ends_with(".rows")))
         }
     }))
 }

@@ -9,6 +9,7 @@ mod deadlines;
 pub mod doctor;
 pub mod files;
 pub mod layout;
+mod record_codec;
 mod staging;
 
 pub use files::{ensure_private_dir, tighten_files};
@@ -175,6 +176,10 @@ pub struct Store {
     /// last saw. When it does not (an older store copied back), the seen head
     /// is kept as it is: new changes must not write the evidence over.
     continues_seen: bool,
+    /// Headers of the records' columns, by id (`record_codec`).
+    columns: record_codec::ColumnCache,
+    /// Imports this process is staging (`staging.rs`).
+    staging: staging::StagingMap,
 }
 
 /// What a case change writes beside the case, in the same transaction.
@@ -207,26 +212,24 @@ pub struct ImportCounts {
 pub struct RecordReader {
     records: sled::Tree,
     splits: sled::Tree,
+    meta: sled::Tree,
+    columns: record_codec::ColumnCache,
 }
 
 impl RecordReader {
     /// Every stored record; a record that cannot be read is skipped and counted.
     pub fn load(&self) -> (Vec<crate::domain::record::SourceRecord>, usize) {
-        let raw: Vec<sled::IVec> = self
-            .records
-            .iter()
-            .values()
-            .filter_map(Result::ok)
-            .collect();
+        let raw: Vec<(sled::IVec, sled::IVec)> =
+            self.records.iter().filter_map(Result::ok).collect();
         let unreadable = self.records.len().saturating_sub(raw.len());
         // Decoding is most of the read: two halves on two threads, order kept.
-        let decode = |vals: &[sled::IVec]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
+        let decode = |vals: &[(sled::IVec, sled::IVec)]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
             let mut out = Vec::with_capacity(vals.len());
             let mut bad = 0;
-            for v in vals {
-                match serde_json::from_slice(v) {
-                    Ok(r) => out.push(r),
-                    Err(_) => bad += 1,
+            for (k, v) in vals {
+                match self.record_from(k, v) {
+                    Some(r) => out.push(r),
+                    None => bad += 1,
                 }
             }
             (out, bad)
@@ -245,9 +248,8 @@ impl RecordReader {
     pub fn each(&self) -> impl Iterator<Item = crate::domain::record::SourceRecord> + '_ {
         self.records
             .iter()
-            .values()
             .filter_map(Result::ok)
-            .filter_map(|v| serde_json::from_slice(&v).ok())
+            .filter_map(|(k, v)| self.record_from(&k, &v))
     }
 
     /// Store keys of records staff split off from their linked subject.
@@ -267,7 +269,17 @@ impl RecordReader {
     /// One record by store key, if it is there and readable.
     pub fn get(&self, store_key: &[u8]) -> Option<crate::domain::record::SourceRecord> {
         let v = self.records.get(store_key).ok()??;
-        serde_json::from_slice(&v).ok()
+        self.record_from(store_key, &v)
+    }
+
+    /// A record from its store key and stored bytes (any encoding the
+    /// desk ever wrote); `None` if they are not one.
+    pub(crate) fn record_from(
+        &self,
+        key: &[u8],
+        value: &[u8],
+    ) -> Option<crate::domain::record::SourceRecord> {
+        record_codec::decode(key, value, &|id| self.columns.get(&self.meta, id))
     }
 
     /// Records holding any of `email_keys` / `phone_keys` (normalised), by a
@@ -301,7 +313,7 @@ impl RecordReader {
             if !needles.iter().any(|n| contains(&lower, n)) {
                 continue;
             }
-            let Ok(r) = serde_json::from_slice::<crate::domain::record::SourceRecord>(&v) else {
+            let Some(r) = self.record_from(&k, &v) else {
                 continue;
             };
             let hit = r
@@ -385,6 +397,8 @@ impl Store {
             _close: close,
             chain_key,
             continues_seen: true,
+            columns: Default::default(),
+            staging: Default::default(),
         };
         store.record_len();
         store.check_schema()?;
@@ -399,6 +413,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A record from its store key and stored bytes; `None` if not one.
+    fn record_from(&self, key: &[u8], value: &[u8]) -> Option<crate::domain::record::SourceRecord> {
+        record_codec::decode(key, value, &|id| self.columns.get(&self.meta, id))
     }
 
     /// Gives the store its chain key when its data directory has none yet:
@@ -900,6 +919,8 @@ impl Store {
     pub fn record_reader(&self) -> RecordReader {
         RecordReader {
             records: self.records.clone(),
+            meta: self.meta.clone(),
+            columns: self.columns.clone(),
             splits: self.splits.clone(),
         }
     }

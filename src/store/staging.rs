@@ -2,34 +2,79 @@
 //! neither the parser nor the store holds a whole export in memory, and an
 //! import still lands whole or not at all.
 //!
-//! 1. `import_begin` opens a staging tree of its own (`import-staging/ID`);
-//! 2. `import_stage` writes each batch there (nothing reads it);
-//! 3. `import_commit` counts what the rows will do, then writes the commit
-//!    marker and the import's audit entry in one transaction — from then on
-//!    the import has happened — and applies the staged rows to the records
-//!    in bounded batches, then removes the marker and the staging tree.
+//! 1. `import_begin` creates the import's rows file beside the store
+//!    (`store/import-ID.rows`: 0600, created exclusively, never through a
+//!    link); nothing reads it;
+//! 2. `import_stage` appends each batch there, each row as the store will
+//!    keep it (`record_codec`);
+//! 3. `import_commit` makes the file durable, counts what the rows will do,
+//!    then writes the commit marker (with the file's length and CRC-32) and
+//!    the import's audit entry in one transaction — from then on the import
+//!    has happened — and applies the rows to the records in bounded
+//!    batches, then removes the marker and the file.
 //!
-//! A kill before the marker leaves a staging tree the next start drops; a
+//! A kill before the marker leaves a rows file the next start removes; a
 //! kill after it leaves the marker, and the next start finishes applying.
 //! Applying is idempotent: a row already applied is written again as is.
+//!
+//! The rows are staged in a plain file, not a sled tree: sled kept a staged
+//! import's bytes in its own file until a rebuild (a 1M-row import left the
+//! store twice its size), and writing every row into sled twice halved the
+//! import's rate. A store from an older desk may still hold a staging tree
+//! (`import-staging/ID`); the next start finishes or drops it the same way.
 
+use super::record_codec;
 use super::{append_entry, AuditNote, ImportCounts, Store, StoreError};
 use crate::domain::audit::AuditEntry;
 use crate::domain::record::SourceRecord;
 use crate::domain::register::Suppression;
 use chrono::NaiveDate;
 use sled::Transactional;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::path::PathBuf;
 
-const STAGING_PREFIX: &str = "import-staging/";
+/// sled trees an older desk staged imports in.
+const LEGACY_STAGING_PREFIX: &str = "import-staging/";
 const MARKER_PREFIX: &str = "import-commit/";
+const ROWS_PREFIX: &str = "import-";
+const ROWS_SUFFIX: &str = ".rows";
 /// Rows applied per sled batch: bounds the memory of the apply step.
 const APPLY_BATCH: usize = 10_000;
 
-/// What the commit marker holds: enough to finish applying after a kill.
+/// What the commit marker holds: enough to finish applying after a kill,
+/// and to know the rows file is the one committed, whole.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Marker {
     exported_on: Option<NaiveDate>,
+    /// The rows file's length and CRC-32 (none for an older desk's tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crc: Option<u32>,
 }
+
+/// An import being staged by this process: its rows file, open.
+pub(super) struct Staging {
+    file: BufWriter<File>,
+    bytes: u64,
+    crc: crc32fast::Hasher,
+    /// The last header of columns seen and its id: an export has one.
+    last_columns: Option<(Vec<String>, u64)>,
+    /// The records' stamp when the import began, and whether every row
+    /// staged so far is new to the store: then, if the stamp has not moved
+    /// by the commit, every row is new and the commit need not read the
+    /// rows again to count them.
+    stamp: [u8; 16],
+    rows: u64,
+    all_new: bool,
+    /// Suppression hashes of the rows staged (unsubscribed rows only).
+    hashes: std::collections::HashSet<String>,
+}
+
+/// Imports this process is staging, by id (shared by every clone).
+pub(super) type StagingMap =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Staging>>>;
 
 /// Store keys of the records an import added or changed.
 pub type ChangedKeys = Vec<Vec<u8>>;
@@ -52,10 +97,7 @@ fn fate(held: Option<&[u8]>, when: Option<NaiveDate>) -> Fate {
     let Some(held) = held else {
         return Fate::New;
     };
-    let held_when = serde_json::from_slice::<SourceRecord>(held)
-        .ok()
-        .and_then(|r| r.last_activity);
-    match (when, held_when) {
+    match (when, record_codec::last_activity(held)) {
         (Some(new), Some(old)) if new < old => Fate::Older,
         (None, Some(_)) => Fate::Undated,
         _ => Fate::Updated,
@@ -66,65 +108,239 @@ fn valid_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-impl Store {
-    fn staging(&self, id: &str) -> Result<sled::Tree, StoreError> {
-        if !valid_id(id) {
-            return Err(StoreError::Import(format!(
-                "'{id}' is no import in progress"
-            )));
+/// One staged row: key and value, each after its length (u32 LE).
+fn write_frame(out: &mut impl Write, key: &[u8], value: &[u8]) -> std::io::Result<()> {
+    for part in [key, value] {
+        out.write_all(&(part.len() as u32).to_le_bytes())?;
+        out.write_all(part)?;
+    }
+    Ok(())
+}
+
+/// The next staged row, or `None` at the end of the file.
+fn read_frame(input: &mut impl Read) -> std::io::Result<Option<Row>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let key = read_part(input, len)?;
+    input.read_exact(&mut len)?;
+    let value = read_part(input, len)?;
+    Ok(Some((key, value)))
+}
+
+/// `len` bytes (u32 LE), never allocated ahead of reading them.
+fn read_part(input: &mut impl Read, len: [u8; 4]) -> std::io::Result<Vec<u8>> {
+    let len = u32::from_le_bytes(len);
+    let mut v = Vec::new();
+    input.take(u64::from(len)).read_to_end(&mut v)?;
+    if v.len() != len as usize {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(v)
+}
+
+/// A staged row: its store key and its value.
+type Row = (Vec<u8>, Vec<u8>);
+
+/// Where a committed import's rows come from.
+enum Rows {
+    File(BufReader<File>),
+    /// An older desk's staging tree.
+    Tree(Box<sled::Iter>),
+}
+
+impl Rows {
+    fn next(&mut self, store: &Store) -> Result<Option<Row>, StoreError> {
+        match self {
+            Rows::File(f) => read_frame(f)
+                .map_err(|e| StoreError::Import(format!("the staged rows cannot be read: {e}"))),
+            Rows::Tree(t) => match t.next() {
+                None => Ok(None),
+                Some(Ok((k, v))) => Ok(Some((k.to_vec(), v.to_vec()))),
+                Some(Err(e)) => Err(store.sled_err(e)),
+            },
         }
-        self.db
-            .open_tree(format!("{STAGING_PREFIX}{id}"))
-            .map_err(|e| self.sled_err(e))
+    }
+}
+
+impl Store {
+    fn rows_path(&self, id: &str) -> PathBuf {
+        self.path.join(format!("{ROWS_PREFIX}{id}{ROWS_SUFFIX}"))
     }
 
-    fn staged_ids(&self) -> Vec<String> {
-        self.db
-            .tree_names()
-            .into_iter()
-            .filter_map(|n| {
-                std::str::from_utf8(&n)
-                    .ok()?
-                    .strip_prefix(STAGING_PREFIX)
-                    .map(str::to_string)
+    /// The ids of rows files beside the store (plain files only).
+    fn staged_files(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.path) else {
+            return Vec::new();
+        };
+        dir.filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let id = name.strip_prefix(ROWS_PREFIX)?.strip_suffix(ROWS_SUFFIX)?;
+                valid_id(id).then(|| id.to_string())
             })
             .collect()
     }
 
-    /// Starts an import: its id, and an empty staging tree of its own.
+    /// An older desk's staging trees.
+    fn legacy_staged(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .filter_map(|n| {
+                let id = std::str::from_utf8(&n)
+                    .ok()?
+                    .strip_prefix(LEGACY_STAGING_PREFIX)?;
+                valid_id(id).then(|| id.to_string())
+            })
+            .collect()
+    }
+
+    fn not_in_progress(id: &str) -> StoreError {
+        StoreError::Import(format!("'{id}' is no import in progress"))
+    }
+
+    /// A write to a rows file that failed: a full disk said as such.
+    fn rows_err(&self, id: &str, e: std::io::Error) -> StoreError {
+        if e.raw_os_error() == Some(libc::ENOSPC) {
+            return super::disk_full(&self.path);
+        }
+        StoreError::Io {
+            path: self.rows_path(id),
+            source: e,
+        }
+    }
+
+    /// Starts an import: its id, and an empty rows file of its own.
     pub fn import_begin(&self) -> Result<String, StoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let mut r = [0u8; 16];
         getrandom::fill(&mut r).map_err(|e| StoreError::Import(e.to_string()))?;
         let id = hex::encode(r);
-        self.staging(&id)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.rows_path(&id))
+            .map_err(|e| self.rows_err(&id, e))?;
+        let staging = Staging {
+            file: BufWriter::with_capacity(1 << 20, file),
+            bytes: 0,
+            crc: crc32fast::Hasher::new(),
+            last_columns: None,
+            stamp: self.records_stamp()?,
+            rows: 0,
+            all_new: true,
+            hashes: Default::default(),
+        };
+        self.staging
+            .lock()
+            .expect("staging lock")
+            .insert(id.clone(), staging);
         Ok(id)
     }
 
-    /// Writes one batch of an import's rows where nothing reads them yet.
-    pub fn import_stage(&self, id: &str, records: &[SourceRecord]) -> Result<(), StoreError> {
-        if !self.staged_ids().iter().any(|s| s == id) {
-            return Err(StoreError::Import(format!(
-                "'{id}' is no import in progress"
-            )));
+    /// The id of `r`'s header of columns, kept in `meta` the first time
+    /// it is seen (before any row that needs it is committed).
+    fn intern_columns(
+        &self,
+        r: &SourceRecord,
+        last: &mut Option<(Vec<String>, u64)>,
+    ) -> Result<u64, StoreError> {
+        if r.raw.is_empty() {
+            return Ok(0);
         }
-        let tree = self.staging(id)?;
-        let mut batch = sled::Batch::default();
-        let mut bytes = 0;
+        if let Some((headers, id)) = last {
+            if headers.len() == r.raw.len() && headers.iter().zip(&r.raw).all(|(a, (b, _))| a == b)
+            {
+                return Ok(*id);
+            }
+        }
+        let headers: Vec<String> = r.raw.iter().map(|(h, _)| h.clone()).collect();
+        let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let json = serde_json::to_vec(&headers).expect("headers serialise");
+        // Another header may hold the id its hash gives: the next free one.
+        let mut id = record_codec::columns_id(&refs);
+        loop {
+            if self
+                .columns
+                .get(&self.meta, id)
+                .is_some_and(|held| *held == headers)
+            {
+                break;
+            }
+            let key = record_codec::columns_key(id);
+            let taken = self
+                .meta
+                .compare_and_swap(&key, None as Option<&[u8]>, Some(json.as_slice()))
+                .map_err(|e| self.sled_err(e))?;
+            match taken {
+                Ok(()) => {
+                    self.columns.remember(id, headers.clone());
+                    break;
+                }
+                Err(_) => id += 1,
+            }
+        }
+        *last = Some((headers, id));
+        Ok(id)
+    }
+
+    /// Writes one batch of an import's rows where nothing reads them yet;
+    /// `suppress_of` gives an unsubscribed row's suppression entries.
+    pub fn import_stage(
+        &self,
+        id: &str,
+        records: &[SourceRecord],
+        suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
+    ) -> Result<(), StoreError> {
+        let mut map = self.staging.lock().expect("staging lock");
+        let staging = map.get_mut(id).ok_or_else(|| Self::not_in_progress(id))?;
+        let mut frames = Vec::new();
         for r in records {
-            let k = r.store_key();
-            let v = serde_json::to_vec(r).expect("record serialises");
-            bytes += k.len() + v.len();
-            batch.insert(k, v);
+            let columns = self.intern_columns(r, &mut staging.last_columns)?;
+            let key = r.store_key();
+            if staging.all_new
+                && self
+                    .records
+                    .contains_key(&key)
+                    .map_err(|e| self.sled_err(e))?
+            {
+                staging.all_new = false;
+            }
+            staging
+                .hashes
+                .extend(suppress_of(r).into_iter().map(|s| s.hash));
+            write_frame(&mut frames, &key, &record_codec::encode(r, columns))
+                .expect("writes to memory");
         }
-        self.room_for(bytes)?;
-        tree.apply_batch(batch).map_err(|e| self.sled_err(e))
+        staging.rows += records.len() as u64;
+        self.room_for(frames.len())?;
+        staging
+            .file
+            .write_all(&frames)
+            .map_err(|e| self.rows_err(id, e))?;
+        staging.crc.update(&frames);
+        staging.bytes += frames.len() as u64;
+        Ok(())
     }
 
     /// Drops an import not committed (its parse failed, or its caller left).
     pub fn import_abandon(&self, id: &str) -> Result<(), StoreError> {
-        if valid_id(id) && self.staged_ids().iter().any(|s| s == id) {
+        if !valid_id(id) {
+            return Ok(());
+        }
+        self.staging.lock().expect("staging lock").remove(id);
+        super::files::remove_own_plain(&self.rows_path(id)).map_err(|e| self.rows_err(id, e))?;
+        if self.legacy_staged().iter().any(|s| s == id) {
             self.db
-                .drop_tree(format!("{STAGING_PREFIX}{id}"))
+                .drop_tree(format!("{LEGACY_STAGING_PREFIX}{id}"))
                 .map_err(|e| self.sled_err(e))?;
             self.flush()?;
         }
@@ -144,23 +360,54 @@ impl Store {
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
         keep: usize,
     ) -> Result<(ImportCounts, AuditEntry, Option<ChangedKeys>), StoreError> {
-        if !self.staged_ids().iter().any(|s| s == id) {
-            return Err(StoreError::Import(format!(
-                "'{id}' is no import in progress"
-            )));
-        }
-        let tree = self.staging(id)?;
-        tree.flush().map_err(|e| self.sled_err(e))?;
-        if tree.is_empty() {
+        let staging = self
+            .staging
+            .lock()
+            .expect("staging lock")
+            .remove(id)
+            .ok_or_else(|| Self::not_in_progress(id))?;
+        let (bytes, crc) = (staging.bytes, staging.crc.clone().finalize());
+        let counted = (staging.all_new && self.records_stamp()? == staging.stamp)
+            .then(|| (staging.rows, staging.hashes.clone()));
+        let file = staging
+            .file
+            .into_inner()
+            .map_err(|e| self.rows_err(id, e.into_error()))
+            .and_then(|f| f.sync_all().map(|()| f).map_err(|e| self.rows_err(id, e)));
+        let mut file = match file {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = self.import_abandon(id);
+                return Err(e);
+            }
+        };
+        if bytes == 0 {
             self.import_abandon(id)?;
             return Err(StoreError::Import("the import holds no rows".into()));
         }
         let mut counts = ImportCounts::default();
         // Only unsubscribed rows' hashes: small beside the import.
         let mut new_hashes = std::collections::HashSet::new();
-        for kv in tree.iter() {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            let record: SourceRecord = serde_json::from_slice(&v).map_err(|e| self.sled_err(e))?;
+        file.rewind().map_err(|e| self.rows_err(id, e))?;
+        let mut rows = Rows::File(BufReader::with_capacity(1 << 20, file));
+        if let Some((n, hashes)) = &counted {
+            // Counted as they were staged, and nothing has changed since.
+            counts.new = *n;
+            for h in hashes {
+                if !self
+                    .suppression
+                    .contains_key(h.as_bytes())
+                    .map_err(|e| self.sled_err(e))?
+                {
+                    new_hashes.insert(h.clone());
+                }
+            }
+        }
+        while let Some((k, v)) = match &counted {
+            Some(_) => None,
+            None => rows.next(self)?,
+        } {
+            let record = self.decode_record(&k, &v)?;
             let when = record.last_activity.or(exported_on);
             let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
             match fate(held.as_deref(), when) {
@@ -180,7 +427,12 @@ impl Store {
             }
         }
         counts.suppressed = new_hashes.len() as u64;
-        let marker = serde_json::to_vec(&Marker { exported_on }).expect("serialises");
+        let marker = serde_json::to_vec(&Marker {
+            exported_on,
+            bytes: Some(bytes),
+            crc: Some(crc),
+        })
+        .expect("serialises");
         let entry = (&self.audit, &self.meta)
             .transaction(|(audit, meta)| {
                 meta.insert(format!("{MARKER_PREFIX}{id}").as_bytes(), marker.as_slice())?;
@@ -195,44 +447,42 @@ impl Store {
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         self.log_line(&entry);
-        let changed = self.import_apply(id, exported_on, suppress_of, keep)?;
+        let Rows::File(mut file) = rows else {
+            unreachable!("a file was read")
+        };
+        file.rewind().map_err(|e| self.rows_err(id, e))?;
+        let changed = self.import_apply(id, Rows::File(file), exported_on, suppress_of, keep)?;
         Ok((counts, entry, changed))
     }
 
+    /// The record at `key` in the store's encoding, or why it is not one.
+    fn decode_record(&self, key: &[u8], value: &[u8]) -> Result<SourceRecord, StoreError> {
+        self.record_from(key, value)
+            .ok_or_else(|| StoreError::Import("a staged row does not read back".into()))
+    }
+
     /// Applies a committed import's staged rows in bounded batches, then
-    /// removes its marker and staging tree.
+    /// removes its marker and its rows.
     fn import_apply(
         &self,
         id: &str,
+        mut rows: Rows,
         exported_on: Option<NaiveDate>,
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
         keep: usize,
     ) -> Result<Option<ChangedKeys>, StoreError> {
-        let tree = self.staging(id)?;
         // The records change from here: an index written from them now is
         // of a state that never lasts (stamped again when the rows are in).
         self.stamp_records()?;
         let mut changed: Option<ChangedKeys> = Some(Vec::new());
-        let mut batch = sled::Batch::default();
+        let mut batch: Vec<Row> = Vec::new();
         let mut sup = sled::Batch::default();
         let mut n = 0;
         let mut bytes = 0;
-        for kv in tree.iter() {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            let record: SourceRecord = serde_json::from_slice(&v).map_err(|e| self.sled_err(e))?;
+        while let Some((k, v)) = rows.next(self)? {
+            let record = self.decode_record(&k, &v)?;
             let when = record.last_activity.or(exported_on);
             let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
-            if matches!(fate(held.as_deref(), when), Fate::New | Fate::Updated) {
-                if let Some(c) = &mut changed {
-                    if c.len() < keep {
-                        c.push(k.to_vec());
-                    } else {
-                        changed = None;
-                    }
-                }
-                bytes += k.len() + v.len();
-                batch.insert(k, v);
-            }
             for s in suppress_of(&record) {
                 if !self
                     .suppression
@@ -245,12 +495,21 @@ impl Store {
                     );
                 }
             }
+            if matches!(fate(held.as_deref(), when), Fate::New | Fate::Updated) {
+                if let Some(c) = &mut changed {
+                    if c.len() < keep {
+                        c.push(k.clone());
+                    } else {
+                        changed = None;
+                    }
+                }
+                bytes += k.len() + v.len();
+                batch.push((k, v));
+            }
             n += 1;
             if n % APPLY_BATCH == 0 {
                 self.room_for(bytes)?;
-                self.records
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(|e| self.sled_err(e))?;
+                self.put_records(std::mem::take(&mut batch))?;
                 self.suppression
                     .apply_batch(std::mem::take(&mut sup))
                     .map_err(|e| self.sled_err(e))?;
@@ -258,9 +517,7 @@ impl Store {
             }
         }
         self.room_for(bytes)?;
-        self.records
-            .apply_batch(batch)
-            .map_err(|e| self.sled_err(e))?;
+        self.put_records(batch)?;
         self.suppression
             .apply_batch(sup)
             .map_err(|e| self.sled_err(e))?;
@@ -271,11 +528,56 @@ impl Store {
             .remove(format!("{MARKER_PREFIX}{id}").as_bytes())
             .map_err(|e| self.sled_err(e))?;
         self.flush()?;
-        self.db
-            .drop_tree(format!("{STAGING_PREFIX}{id}"))
-            .map_err(|e| self.sled_err(e))?;
-        self.flush()?;
+        // A kill here leaves rows without a marker: the next start removes
+        // them, as it does an import never committed.
+        self.import_abandon(id)?;
         Ok(changed)
+    }
+
+    /// Writes rows into the records on two threads (sled's insert copies
+    /// its leaf: the cores share that work). Not atomic, and need not be:
+    /// the commit marker makes the import whole, applying again is harmless.
+    fn put_records(&self, rows: Vec<Row>) -> Result<(), StoreError> {
+        let (a, b) = rows.split_at(rows.len() / 2);
+        let put = |part: &[Row]| -> Result<(), sled::Error> {
+            for (k, v) in part {
+                self.records.insert(k.as_slice(), v.as_slice())?;
+            }
+            Ok(())
+        };
+        let (ra, rb) = std::thread::scope(|scope| {
+            let h = scope.spawn(|| put(b));
+            (put(a), h.join().expect("record writer"))
+        });
+        ra.and(rb).map_err(|e| self.sled_err(e))
+    }
+
+    /// A committed import's rows file, checked against its marker.
+    fn committed_rows(&self, id: &str, m: &Marker) -> Result<Rows, StoreError> {
+        let path = self.rows_path(id);
+        let damaged = |why: &str| {
+            StoreError::Import(format!(
+                "import {id} was committed, but its rows ({}) {why}; nothing was changed",
+                path.display()
+            ))
+        };
+        let mut f = super::files::open_own_plain(&path).map_err(|_| damaged("cannot be read"))?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut len = 0u64;
+        loop {
+            let n = f.read(&mut buf).map_err(|e| self.rows_err(id, e))?;
+            if n == 0 {
+                break;
+            }
+            crc.update(&buf[..n]);
+            len += n as u64;
+        }
+        if Some(len) != m.bytes || Some(crc.finalize()) != m.crc {
+            return Err(damaged("are not the rows committed (damaged)"));
+        }
+        f.rewind().map_err(|e| self.rows_err(id, e))?;
+        Ok(Rows::File(BufReader::with_capacity(1 << 20, f)))
     }
 
     /// At every start: an import committed before a kill is finished, one
@@ -285,15 +587,51 @@ impl Store {
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
     ) -> Result<(usize, usize), StoreError> {
         let (mut finished, mut dropped) = (0, 0);
-        for id in self.staged_ids() {
-            let marker = self
+        let marker = |id: &str| -> Result<Option<Marker>, StoreError> {
+            let m = self
                 .meta
                 .get(format!("{MARKER_PREFIX}{id}").as_bytes())
                 .map_err(|e| self.sled_err(e))?;
-            match marker {
+            m.map(|m| serde_json::from_slice(&m).map_err(|e| self.sled_err(e)))
+                .transpose()
+        };
+        let busy: Vec<String> = self
+            .staging
+            .lock()
+            .expect("staging lock")
+            .keys()
+            .cloned()
+            .collect();
+        for id in self.staged_files() {
+            if busy.contains(&id) {
+                continue;
+            }
+            match marker(&id)? {
                 Some(m) => {
-                    let m: Marker = serde_json::from_slice(&m).map_err(|e| self.sled_err(e))?;
-                    self.import_apply(&id, m.exported_on, suppress_of, 0)?;
+                    let rows = self.committed_rows(&id, &m)?;
+                    self.import_apply(&id, rows, m.exported_on, suppress_of, 0)?;
+                    finished += 1;
+                }
+                None => {
+                    self.import_abandon(&id)?;
+                    dropped += 1;
+                }
+            }
+        }
+        for id in self.legacy_staged() {
+            match marker(&id)? {
+                Some(m) => {
+                    let tree = self
+                        .db
+                        .open_tree(format!("{LEGACY_STAGING_PREFIX}{id}"))
+                        .map_err(|e| self.sled_err(e))?;
+                    self.import_apply(
+                        &id,
+                        Rows::Tree(Box::new(tree.iter())),
+                        m.exported_on,
+                        suppress_of,
+                        0,
+                    )?;
                     finished += 1;
                 }
                 None => {
@@ -307,7 +645,7 @@ impl Store {
 
     /// Imports begun and not yet committed or dropped (what a kill left).
     pub fn imports_in_progress(&self) -> usize {
-        self.staged_ids().len()
+        self.staged_files().len() + self.legacy_staged().len()
     }
 }
 
@@ -341,6 +679,25 @@ mod tests {
         }
     }
 
+    /// What `import_commit` does up to its marker, and no further (a kill).
+    fn marker_only(s: &Store, id: &str) {
+        let staging = s.staging.lock().unwrap().remove(id).unwrap();
+        let (bytes, crc) = (staging.bytes, staging.crc.finalize());
+        staging.file.into_inner().unwrap().sync_all().unwrap();
+        let m = Marker {
+            exported_on: None,
+            bytes: Some(bytes),
+            crc: Some(crc),
+        };
+        s.meta
+            .insert(
+                format!("{MARKER_PREFIX}{id}").as_bytes(),
+                serde_json::to_vec(&m).unwrap(),
+            )
+            .unwrap();
+        s.flush().unwrap();
+    }
+
     #[test]
     fn staged_rows_are_invisible_until_the_commit_and_a_start_drops_or_finishes() {
         let t = tempfile::tempdir().unwrap();
@@ -350,27 +707,43 @@ mod tests {
             let s = Store::open(&dir).unwrap();
             // Killed before its commit: staged, never visible.
             let a = s.import_begin().unwrap();
-            s.import_stage(&a, &[record("1", "a@example.es")]).unwrap();
+            s.import_stage(&a, &[record("1", "a@example.es")], &none)
+                .unwrap();
             assert_eq!(s.records.len(), 0);
             // Killed after its marker: the commit was decided.
             let b = s.import_begin().unwrap();
             s.import_stage(
                 &b,
                 &[record("2", "b@example.es"), record("3", "c@example.es")],
+                &none,
             )
             .unwrap();
+            marker_only(&s, &b);
+            // An older desk's staging tree, committed, its row as JSON.
+            let d = "0123456789abcdef0123456789abcdef";
+            let old = record("5", "e@example.es");
+            s.db.open_tree(format!("{LEGACY_STAGING_PREFIX}{d}"))
+                .unwrap()
+                .insert(old.store_key(), serde_json::to_vec(&old).unwrap())
+                .unwrap();
+            let m = serde_json::json!({ "exported_on": null });
             s.meta
                 .insert(
-                    format!("{MARKER_PREFIX}{b}").as_bytes(),
-                    serde_json::to_vec(&Marker { exported_on: None }).unwrap(),
+                    format!("{MARKER_PREFIX}{d}"),
+                    serde_json::to_vec(&m).unwrap(),
                 )
                 .unwrap();
             s.flush().unwrap();
-            assert_eq!(s.imports_in_progress(), 2);
+            assert_eq!(s.imports_in_progress(), 3);
+            // Never a record of either, nor sled's tree of a row, yet.
+            assert_eq!(s.records.len(), 0);
         }
         let s = Store::open(&dir).unwrap();
-        assert_eq!(s.recover_imports(&none).unwrap(), (1, 1));
+        assert_eq!(s.recover_imports(&none).unwrap(), (2, 1));
         assert_eq!(s.imports_in_progress(), 0);
+        let five = record("5", "e@example.es");
+        let held = s.records.get(five.store_key()).unwrap().unwrap();
+        assert_eq!(s.record_from(&five.store_key(), &held), Some(five));
         let keys: Vec<Vec<u8>> = s
             .records
             .iter()
@@ -379,22 +752,51 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            [record("2", "").store_key(), record("3", "").store_key()]
+            [
+                record("2", "").store_key(),
+                record("3", "").store_key(),
+                record("5", "").store_key()
+            ]
         );
         // A whole commit, counted by the store.
         let c = s.import_begin().unwrap();
         s.import_stage(
             &c,
             &[record("3", "c@example.es"), record("4", "d@example.es")],
+            &none,
         )
         .unwrap();
         let (counts, entry, _) = s.import_commit(&c, &note(), None, &none, 0).unwrap();
         assert_eq!((counts.new, counts.updated), (1, 1));
         assert_eq!(entry.detail["new"], 1);
-        assert_eq!(s.records.len(), 3);
+        assert_eq!(s.records.len(), 4);
         assert_eq!(s.imports_in_progress(), 0);
+        // Rows counted new as they were staged are counted again at the
+        // commit when the records changed in between (another import).
+        let e = s.import_begin().unwrap();
+        s.import_stage(&e, &[record("6", "f@example.es")], &none)
+            .unwrap();
+        let f = s.import_begin().unwrap();
+        s.import_stage(
+            &f,
+            &[record("6", "f@example.es"), record("7", "g@example.es")],
+            &none,
+        )
+        .unwrap();
+        let (counts, ..) = s.import_commit(&f, &note(), None, &none, 0).unwrap();
+        assert_eq!((counts.new, counts.updated), (2, 0));
+        let (counts, ..) = s.import_commit(&e, &note(), None, &none, 0).unwrap();
+        assert_eq!((counts.new, counts.updated), (0, 1));
+        assert_eq!(s.records.len(), 6);
+        // Nothing of the staging is left beside the store.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(ROWS_SUFFIX))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
         // An id that is not an import in progress is refused.
-        assert!(s.import_stage("../cases", &[]).is_err());
+        assert!(s.import_stage("../cases", &[], &none).is_err());
         assert!(s.import_commit(&c, &note(), None, &none, 0).is_err());
     }
 
@@ -403,6 +805,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("store");
         let size = dir.join(super::super::SIZE_FILE);
+        let none = |_: &SourceRecord| Vec::new();
         drop(Store::open(&dir).unwrap());
         assert!(size.exists(), "a clean close notes the size");
         // sled lets go of its lock file a moment after the close (its
@@ -418,7 +821,8 @@ mod tests {
         };
         assert!(!size.exists(), "an open store has none to go stale");
         let id = s.import_begin().unwrap();
-        s.import_stage(&id, &[record("1", "a@example.es")]).unwrap();
+        s.import_stage(&id, &[record("1", "a@example.es")], &none)
+            .unwrap();
         // A kill: no clean close, so no size for the next open to hold
         // sled's recovery (which may shorten the file) against.
         std::mem::forget(s);
