@@ -363,3 +363,57 @@ fn letters_end_with_the_organisations_own_sign_off_and_footer() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("letter_sign_off"));
 }
+
+#[test]
+fn letters_speak_in_the_organisations_own_sentences_and_keep_their_facts() {
+    let o = org(&[]);
+    succeeded(&init(&o));
+    // The shipped sentences are the file to start from.
+    let shipped = ok(&o.d, &["letters", "show"]);
+    assert!(shipped.contains("[id_request]"), "{shipped}");
+    let own = o.d.join("letters.toml");
+    std::fs::write(
+        &own,
+        "[id_request]\n\
+         title = \"{org}: bevestig uw identiteit (verzoek {case})\"\n\
+         why_heading = \"Waarom wij dit vragen\"\n\
+         time = \"Als wij {by} niets van u horen, kunnen wij het verzoek sluiten.\"\n\
+         by_days = \"binnen {days} dagen na de datum van deze brief\"\n",
+    )
+    .unwrap();
+    assert!(ok(&o.d, &["letters", "check"]).contains("every sentence reads"));
+    let letter = id_request_letter(&o.d);
+    assert!(
+        letter.contains("bevestig uw identiteit (verzoek DSR-"),
+        "{letter}"
+    );
+    assert!(letter.contains("Waarom wij dit vragen"), "{letter}");
+    // The facts are filled in the organisation's sentence…
+    let days = letter
+        .lines()
+        .find(|l| l.contains("Als wij"))
+        .unwrap_or_else(|| panic!("{letter}"));
+    assert!(days.contains("binnen 30 dagen na de datum"), "{days}");
+    // …and a sentence it left alone keeps the shipped wording.
+    assert!(
+        letter.contains("we look at it and keep no copy"),
+        "{letter}"
+    );
+
+    // A sentence that drops a fact is refused at every start, by line.
+    std::fs::write(
+        &own,
+        "[id_request]\n\n\
+         time = \"Als wij niets van u horen, kunnen wij het verzoek sluiten.\"\n",
+    )
+    .unwrap();
+    let out = run(&o.d, &["case", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("letters.toml line 3: id_request.time: {by} is missing"),
+        "{err}"
+    );
+    let out = run(&o.d, &["letters", "check"]);
+    assert_eq!(out.status.code(), Some(3));
+}

@@ -167,6 +167,10 @@ pub enum Command {
     /// The catalogue of sources (the data map): check an edited one.
     #[command(subcommand)]
     Sources(SourcesCommand),
+    /// The sentences of the letters to the subject: print them to start
+    /// your own letters.toml, check an edited one.
+    #[command(subcommand)]
+    Letters(LettersCommand),
     /// Says what state the data directory is in (interrupted operations,
     /// modes, the chain key, free space), from its files alone: it opens no
     /// store and changes nothing.
@@ -219,6 +223,16 @@ pub enum SourcesCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LettersCommand {
+    /// Prints the shipped sentences: the file to copy to letters.toml in
+    /// the data directory and edit.
+    Show,
+    /// Checks a letters file (default: the data directory's letters.toml);
+    /// a mistake is named by file, line and sentence (exit 3).
+    Check { file: Option<PathBuf> },
 }
 
 #[derive(Debug, Subcommand)]
@@ -758,6 +772,8 @@ mod tests {
             "demo cases",         // opens synthetic cases for measuring
             "demo generate",      // writes a CSV
             "init",               // writes settings.toml and sources.toml
+            "letters show",       // prints the TOML file itself
+            "letters check",      // a verdict on a file, its mistake on stderr
             "help",
         ];
         fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, bool)>) {

@@ -26,7 +26,7 @@ use crate::domain::{CaseId, NewCase, Requester, Step, Subject};
 use crate::remote::ErrorKind;
 use crate::service::{paths, Desk, DeskError};
 use crate::store::StoreError;
-use args::{AuditCommand, CaseCommand, Cli, Command, SourcesCommand};
+use args::{AuditCommand, CaseCommand, Cli, Command, LettersCommand, SourcesCommand};
 use std::path::PathBuf;
 
 /// Exit codes, so scripts can tell failures apart.
@@ -497,6 +497,31 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
                 "{} is set up for {}: settings.toml and sources.toml written.\nNext: edit sources.toml (one [[source]] per place personal data lives), then `rightsdesk sources check`.",
                 dir.display(),
                 crate::domain::text::inert(&s.organisation)
+            );
+            Ok(())
+        }
+        Command::Letters(LettersCommand::Show) => {
+            outln!("{}", crate::domain::letter_text::SHIPPED.trim_end());
+            Ok(())
+        }
+        Command::Letters(LettersCommand::Check { file }) => {
+            let path = file
+                .clone()
+                .unwrap_or_else(|| dir.join(crate::service::paths::LETTERS_FILE));
+            let text = crate::store::files::open_own_plain(&path)
+                .and_then(|mut f| {
+                    let mut t = String::new();
+                    std::io::Read::read_to_string(&mut f, &mut t).map(|_| t)
+                })
+                .map_err(|e| fail(exit::USAGE, format!("{}: {e}", path.display())))?;
+            crate::domain::letter_text::LetterTexts::shipped_and(
+                &path.display().to_string(),
+                &text,
+            )
+            .map_err(|e| fail(exit::REFUSED, format!("letters {e}")))?;
+            outln!(
+                "{}: every sentence reads, with the facts it must state",
+                crate::domain::text::inert(&path.display().to_string())
             );
             Ok(())
         }

@@ -12,6 +12,7 @@ pub mod fold;
 pub mod guide;
 pub mod identifier;
 pub mod ids;
+pub mod letter_text;
 pub mod lifecycle;
 mod named;
 pub mod notice;

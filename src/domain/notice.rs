@@ -228,37 +228,47 @@ fn day(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-fn opening(case: &Case) -> Section {
+fn opening(case: &Case, settings: &Settings) -> Section {
+    let t = &settings.letters;
     let rights = case
         .rights
         .iter()
         .map(|r| format!("{} under {}", r.words(), r.article()))
         .collect::<Vec<_>>()
         .join(", ");
-    let (dear, whose) = super::response::addressee(case);
+    let (dear, whose) = super::response::addressee(case, t);
     Section {
-        heading: "Your request".into(),
-        lines: vec![format!(
-            "Dear {dear}, we received {whose} {} on {}: {rights}.",
-            case.id,
-            day(case.received)
+        heading: t.text("opening.heading"),
+        lines: vec![t.fill(
+            "opening.text",
+            &[
+                ("dear", &dear),
+                ("whose", &whose),
+                ("case", &case.id.to_string()),
+                ("received", &day(case.received)),
+                ("rights", &rights),
+            ],
         )],
     }
 }
 
-fn your_rights(settings: &Settings) -> Section {
+pub(super) fn your_rights(settings: &Settings) -> Section {
+    let t = &settings.letters;
     Section {
-        heading: "Your rights".into(),
-        lines: vec![format!(
-            "If you are not satisfied you may complain to the supervisory authority ({}) or seek a judicial remedy. Our Data Protection Officer can be reached at {}.",
-            authority(settings),
-            contact(settings)
+        heading: t.text("your_rights.heading"),
+        lines: vec![t.fill(
+            "your_rights.text",
+            &[
+                ("authority", authority(settings)),
+                ("dpo", contact(settings)),
+            ],
         )],
     }
 }
 
 /// A notice on the way (`Letter::Response` is `response::closing_letter`).
-/// Err says why the case has no such notice to send.
+/// Err says why the case has no such notice to send. Its sentences are the
+/// organisation's (`settings.letters`).
 pub fn notice_letter(
     case: &Case,
     letter: Letter,
@@ -269,119 +279,111 @@ pub fn notice_letter(
         return Err(why);
     }
     let occasion = letter.occasion(case).ok_or("no occasion")?;
-    let org = &settings.organisation;
-    let mut sections = vec![opening(case)];
+    let t = &settings.letters;
+    let org = settings.organisation.as_str();
+    let id = &case.id.to_string();
+    let mut sections = vec![opening(case, settings)];
     let title = match letter {
         Letter::Response => return Err("the response is the closing letter".into()),
         Letter::IdRequest => {
             // Whose details: the subject's, also when a parent or agent asks.
-            let whose = match case.requester.on_behalf() {
-                None => "you".to_string(),
-                Some(_) => case.subject.name.clone(),
-            };
+            let whose = case.subject.name.as_str();
             // Only the ways open with what the case holds of the person.
+            let for_another = case.requester.on_behalf().is_some();
+            let whose_own = |key: &str, own: &str| match for_another {
+                // "the address we already hold for you" / "… for Ana García"
+                false => t.fill(key, &[("whose", own)]),
+                true => t.fill(key, &[("whose", whose)]),
+            };
             let mut accepted = Vec::new();
             if !case.subject.emails.is_empty() {
-                accepted.push(format!(
-                    "a reply to this letter from the e-mail address we already hold for {whose};"
-                ));
+                accepted.push(whose_own("id_request.accept_email", "you"));
             }
-            accepted.push("answers to a few details we already hold about you;".into());
+            accepted.push(t.text("id_request.accept_details"));
             if !case.subject.phones.is_empty() {
-                accepted.push(format!(
-                    "a call back on the phone number we already hold for {whose};"
-                ));
+                accepted.push(whose_own("id_request.accept_phone", "you"));
             }
-            accepted
-                .push("an identity document shown to us: we look at it and keep no copy.".into());
-            if case.requester.relation != Relation::Subject {
-                accepted.push(
-                    match case.requester.relation {
-                        Relation::Parent => "As you ask for your child, also proof of your parental responsibility (or a court order).".into(),
-                        _ => "As you act for someone else, also proof of your authority to do so (their signed authorisation, a power of attorney or a court order).".into(),
-                    },
-                );
+            accepted.push(t.text("id_request.accept_document"));
+            match case.requester.relation {
+                Relation::Subject => {}
+                Relation::Parent => accepted.push(t.text("id_request.accept_parent")),
+                _ => accepted.push(t.text("id_request.accept_agent")),
             }
             sections.push(Section {
-                heading: "Why we ask".into(),
-                lines: vec![match case.requester.on_behalf() {
-                    None => "Before we act on your request we must be sure that you are the person the data is about, so that we never give your data to someone else or change it at their word (Art. 12(6) GDPR). We ask only for what we need.".to_string(),
-                    Some(_) => format!("Before we act on the request we must be sure that {whose} is the person the data is about and that you may act for them, so that we never give anyone's data to someone else (Art. 12(6) GDPR). We ask only for what we need."),
+                heading: t.text("id_request.why_heading"),
+                lines: vec![match for_another {
+                    false => t.text("id_request.why"),
+                    true => t.fill("id_request.why_for_another", &[("whose", whose)]),
                 }],
             });
             sections.push(Section {
-                heading: "What we accept".into(),
+                heading: t.text("id_request.accepted_heading"),
                 lines: accepted,
             });
             // The time allowed runs from the day the letter went out.
             let by = match case.notice_sent(Letter::IdRequest) {
-                Some((sent, _)) => format!("by {}", day(sent.on + Days::new(ID_REPLY_DAYS))),
-                None => format!("within {ID_REPLY_DAYS} days of the date of this letter"),
+                Some((sent, _)) => t.fill(
+                    "id_request.by_date",
+                    &[("date", &day(sent.on + Days::new(ID_REPLY_DAYS)))],
+                ),
+                None => t.fill(
+                    "id_request.by_days",
+                    &[("days", &ID_REPLY_DAYS.to_string())],
+                ),
             };
             sections.push(Section {
-                heading: "The time to answer".into(),
-                lines: vec![format!(
-                    "The month we have to answer your request starts on the day your proof reaches us; until then it does not run. If we have not heard from you {by}, we may close the request; you can make it again at any time."
-                )],
+                heading: t.text("id_request.time_heading"),
+                lines: vec![t.fill("id_request.time", &[("by", &by)])],
             });
-            format!("{org}: please confirm your identity (request {})", case.id)
+            t.fill("id_request.title", &[("org", org), ("case", id)])
         }
         Letter::Clarification => {
             let Action::Paused { reason } = &occasion.action else {
                 return Err("no occasion".into());
             };
             sections.push(Section {
-                heading: "What we need to know".into(),
+                heading: t.text("clarification.heading"),
                 lines: vec![
-                    format!(
-                        "To answer your request we need you to tell us more: {}.",
-                        clause(reason)
-                    ),
-                    "Please reply to this letter; you need not send anything else.".into(),
+                    t.fill("clarification.need", &[("question", clause(reason))]),
+                    t.text("clarification.reply"),
                 ],
             });
             sections.push(Section {
-                heading: "The time to answer".into(),
-                lines: vec![format!(
-                    "The time we have to answer is paused from {} until your reply reaches us, and then runs on.",
-                    day(occasion.on)
-                )],
+                heading: t.text("clarification.time_heading"),
+                lines: vec![t.fill("clarification.time", &[("paused", &day(occasion.on))])],
             });
-            format!("{org}: a question about your request {}", case.id)
+            t.fill("clarification.title", &[("org", org), ("case", id)])
         }
         Letter::Extension => {
             let Action::Extended { reason } = &occasion.action else {
                 return Err("no occasion".into());
             };
             let clock = case.clock(cal, occasion.on);
-            let mut lines = vec![format!(
-                "We need more time to answer your request, because {}. The law allows two further months where a request is complex or we receive many (Art. 12(3) GDPR).",
-                clause(reason)
-            )];
+            let mut lines = vec![t.fill("extension.why", &[("reason", clause(reason))])];
             if let Some(by) = clock.extended_due {
-                lines.push(format!("We will answer by {}.", day(by)));
+                lines.push(t.fill("extension.answer_by", &[("due", &day(by))]));
             }
             sections.push(Section {
-                heading: "Why we need more time".into(),
+                heading: t.text("extension.heading"),
                 lines,
             });
-            format!("{org}: more time to answer your request {}", case.id)
+            t.fill("extension.title", &[("org", org), ("case", id)])
         }
         Letter::FeeRequest => {
             let Action::FeeRequested { amount, reason } = &occasion.action else {
                 return Err("no occasion".into());
             };
             sections.push(Section {
-                heading: "A fee before we act".into(),
+                heading: t.text("fee_request.heading"),
                 lines: vec![
-                    format!(
-                        "We will act on your request once a reasonable fee of {amount} is paid, because {} (Art. 12(5)(a) GDPR allows a fee for a request that is manifestly unfounded or excessive).",
-                        clause(reason)
+                    t.fill(
+                        "fee_request.fee",
+                        &[("amount", amount.as_str()), ("reason", clause(reason))],
                     ),
-                    "The time we have to answer starts again on the day your payment reaches us; until then it does not run.".into(),
+                    t.text("fee_request.time"),
                 ],
             });
-            format!("{org}: a fee for your request {}", case.id)
+            t.fill("fee_request.title", &[("org", org), ("case", id)])
         }
     };
     sections.push(your_rights(settings));

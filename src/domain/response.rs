@@ -251,7 +251,7 @@ pub fn access_report(
                 None => format!("To: {}", case.subject.name),
                 Some((who, relation)) => format!(
                     "To: {who}, {} of {}, whose data this is",
-                    relation_words(relation),
+                    settings.letters.text(relation_key(relation)),
                     case.subject.name
                 ),
             },
@@ -416,24 +416,26 @@ pub fn access_report(
 
 /// Who a letter greets, and how it names the request: the subject's own
 /// ("your request"), or the one a parent or agent made for them.
-pub(super) fn addressee(case: &Case) -> (String, String) {
+pub(super) fn addressee(case: &Case, t: &super::letter_text::LetterTexts) -> (String, String) {
     match case.requester.on_behalf() {
-        None => (case.subject.name.clone(), "your request".into()),
+        None => (case.subject.name.clone(), t.text("opening.whose_own")),
         Some((who, relation)) => (
             who.to_string(),
-            format!(
-                "the request you made as {} of {},",
-                relation_words(relation),
-                case.subject.name
+            t.fill(
+                "opening.whose_for_another",
+                &[
+                    ("relation", &t.text(relation_key(relation))),
+                    ("subject", case.subject.name.as_str()),
+                ],
             ),
         ),
     }
 }
 
-fn relation_words(r: super::case::Relation) -> &'static str {
+fn relation_key(r: super::case::Relation) -> &'static str {
     match r {
-        super::case::Relation::Parent => "parent",
-        _ => "authorised agent",
+        super::case::Relation::Parent => "opening.relation_parent",
+        _ => "opening.relation_agent",
     }
 }
 
@@ -466,39 +468,52 @@ pub fn closing_letter(
     settings: &Settings,
     extended_reason: Option<&str>,
 ) -> Report {
-    let org = &settings.organisation;
+    let t = &settings.letters;
+    let org = settings.organisation.as_str();
+    let id = &case.id.to_string();
+    let long = |d: NaiveDate| d.format("%-d %B %Y").to_string();
     let mut sections = Vec::new();
     let closure = case.closure.as_ref();
-    let (dear, whose) = addressee(case);
-    let mut intro = vec![format!(
-        "Dear {dear}, this letter answers {whose} {} received on {}.",
-        case.id,
-        case.received.format("%-d %B %Y")
+    let (dear, whose) = addressee(case, t);
+    let mut intro = vec![t.fill(
+        "response.text",
+        &[
+            ("dear", &dear),
+            ("whose", &whose),
+            ("case", id),
+            ("received", &long(case.received)),
+        ],
     )];
     if let Some(r) = extended_reason {
-        intro.push(format!(
-            "We extended the time to answer by two months because: {r}."
-        ));
+        intro.push(t.fill("response.extended", &[("reason", r)]));
     }
     sections.push(Section {
-        heading: "Your request".into(),
+        heading: t.text("response.heading"),
         lines: intro,
     });
     match closure.map(|c| c.outcome) {
         Some(Outcome::RefusedUnfounded | Outcome::RefusedExcessive) => {
             let c = closure.expect("matched");
-            let kind = if c.outcome == Outcome::RefusedUnfounded {
-                "manifestly unfounded"
+            let kind = t.text(if c.outcome == Outcome::RefusedUnfounded {
+                "response.kind_unfounded"
             } else {
-                "manifestly excessive"
-            };
+                "response.kind_excessive"
+            });
             sections.push(Section {
-                heading: "Our decision".into(),
-                lines: vec![
-                    format!("We will not act on your request because it is {kind} (Art. 12(5)): {}.", super::notice::clause(&c.reason)),
-                ]
+                heading: t.text("response.decision_heading"),
+                lines: vec![t.fill(
+                    "response.refused",
+                    &[
+                        ("kind", &kind),
+                        ("reason", super::notice::clause(&c.reason)),
+                    ],
+                )]
                 .into_iter()
-                .chain(c.fee.as_ref().map(|f| format!("If you wish us to act on it all the same, we charge a reasonable fee of {f} (Art. 12(5)(a)).")))
+                .chain(
+                    c.fee
+                        .as_ref()
+                        .map(|f| t.fill("response.refused_fee", &[("fee", f)])),
+                )
                 .collect(),
             });
         }
@@ -506,16 +521,22 @@ pub fn closing_letter(
             // Said as it happened: asked when, and whether proof never came
             // or did not match (cases closed before this was recorded: neither).
             let what = match case.identity_refusal_facts() {
-                Some((asked, true)) => format!("On {} we asked you for proof of identity; what we received did not confirm that you are the person the data is about.", asked.format("%-d %B %Y")),
-                Some((asked, false)) => format!("On {} we asked you for proof of identity and did not receive it within the {} days we allowed.", asked.format("%-d %B %Y"), super::notice::ID_REPLY_DAYS),
-                None => "We could not verify your identity.".into(),
+                Some((asked, true)) => t.fill(
+                    "response.identity_not_confirmed",
+                    &[("asked", &long(asked))],
+                ),
+                Some((asked, false)) => t.fill(
+                    "response.identity_not_received",
+                    &[
+                        ("asked", &long(asked)),
+                        ("days", &super::notice::ID_REPLY_DAYS.to_string()),
+                    ],
+                ),
+                None => t.text("response.identity_unverified"),
             };
             sections.push(Section {
-                heading: "Our decision".into(),
-                lines: vec![
-                    what,
-                    "So we cannot act on your request (Art. 12(6) GDPR). You may make it again at any time with proof of identity.".into(),
-                ],
+                heading: t.text("response.decision_heading"),
+                lines: vec![what, t.text("response.identity_refused")],
             })
         }
         outcome => {
@@ -525,67 +546,81 @@ pub fn closing_letter(
                 .map(|r| format!("{} under {}", r.words(), r.article()))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let rights = rights.as_str();
             // The decision first, in words: every letter states it.
             let decision = match outcome {
-                Some(Outcome::Fulfilled) => format!("We have done what you asked: {rights}."),
-                Some(Outcome::PartlyFulfilled) => format!(
-                    "We have done part of what you asked ({rights}): {}.",
-                    super::notice::clause(closure.map(|c| c.reason.as_str()).unwrap_or_default())
+                Some(Outcome::Fulfilled) => t.fill("response.fulfilled", &[("rights", rights)]),
+                Some(Outcome::PartlyFulfilled) => t.fill(
+                    "response.partly_fulfilled",
+                    &[
+                        ("rights", rights),
+                        (
+                            "reason",
+                            super::notice::clause(
+                                closure.map(|c| c.reason.as_str()).unwrap_or_default(),
+                            ),
+                        ),
+                    ],
                 ),
-                Some(Outcome::RefusedCompellingGrounds) => "We considered your objection to our processing of your data on our legitimate interests (Art. 21(1) GDPR). Where we have compelling legitimate grounds that override your interests, rights and freedoms we go on with that processing; each such source and its grounds are stated below.".to_string(),
-                Some(Outcome::Withdrawn) => format!(
-                    "You withdrew your request, so we stopped work on it on {}.",
-                    closure.map_or(case.received, |c| c.closed_at.date_naive()).format("%-d %B %Y")
+                Some(Outcome::RefusedCompellingGrounds) => t.text("response.compelling_grounds"),
+                Some(Outcome::Withdrawn) => t.fill(
+                    "response.withdrawn",
+                    &[(
+                        "stopped",
+                        &long(closure.map_or(case.received, |c| c.closed_at.date_naive())),
+                    )],
                 ),
-                _ if case.state == super::case::State::ReadyToRespond => format!("We have finished the work on your request ({rights}): this letter says what we did."),
-                _ => format!("We have not yet finished your request ({rights}); this letter says where it stands."),
+                _ if case.state == super::case::State::ReadyToRespond => {
+                    t.fill("response.finished", &[("rights", rights)])
+                }
+                _ => t.fill("response.not_finished", &[("rights", rights)]),
             };
             sections.push(Section {
-                heading: "Our decision".into(),
+                heading: t.text("response.decision_heading"),
                 lines: vec![decision],
             });
             let withdrawn = outcome == Some(Outcome::Withdrawn);
             let mut lines = Vec::new();
-            for t in &case.tasks {
-                if t.status == TaskStatus::Dropped {
+            for task in &case.tasks {
+                if task.status == TaskStatus::Dropped {
                     continue;
                 }
                 let name = catalogue
-                    .get(&t.source)
+                    .get(&task.source)
                     .map(|s| s.name.as_str())
-                    .unwrap_or(&t.source);
-                let weighing = t.action == super::task_action::ACTION_WEIGH;
-                let what = match t.status {
+                    .unwrap_or(&task.source);
+                let weighing = task.action == super::task_action::ACTION_WEIGH;
+                let key = match task.status {
                     // Art. 21(1): the weighing's result, in words.
-                    TaskStatus::Done if weighing => format!("{name}: we stopped processing your data on our legitimate interests"),
-                    TaskStatus::Exempt if weighing => format!("{name}: we go on processing your data, because of compelling legitimate grounds that override your interests (Art. 21(1)): {}", t.note),
-                    TaskStatus::Done => format!("{}: done ({})", name, t.action),
-                    TaskStatus::NotFound => format!("{name}: we found no data about you"),
-                    TaskStatus::Exempt => format!("{name}: kept, because {}", t.note),
+                    TaskStatus::Done if weighing => "response.task_stopped",
+                    TaskStatus::Exempt if weighing => "response.task_grounds",
+                    TaskStatus::Done => "response.task_done",
+                    TaskStatus::NotFound => "response.task_not_found",
+                    TaskStatus::Exempt => "response.task_kept",
                     // Work a withdrawal stopped is not "in progress".
-                    TaskStatus::Pending if withdrawn => format!(
-                        "{name}: not done, as you withdrew the request ({})",
-                        t.action
-                    ),
+                    TaskStatus::Pending if withdrawn => "response.task_withdrawn",
                     // A closed case has nothing "in progress".
-                    TaskStatus::Pending if closure.is_some() => {
-                        format!("{name}: not done ({})", t.action)
-                    }
-                    TaskStatus::Pending => format!("{name}: still in progress ({})", t.action),
+                    TaskStatus::Pending if closure.is_some() => "response.task_not_done",
+                    TaskStatus::Pending => "response.task_in_progress",
                     TaskStatus::Dropped => unreachable!(),
                 };
-                lines.push(what);
-            }
-            if lines.is_empty() {
-                lines.push("No work in any of our systems was recorded for this request.".into());
-            }
-            if let Some(f) = closure.and_then(|c| c.fee.as_ref()) {
-                lines.push(format!(
-                    "We charged a reasonable fee of {f} because the request was manifestly excessive (Art. 12(5)(a))."
+                lines.push(t.fill(
+                    key,
+                    &[
+                        ("source", name),
+                        ("action", task.action.as_str()),
+                        ("note", task.note.as_str()),
+                    ],
                 ));
             }
+            if lines.is_empty() {
+                lines.push(t.text("response.no_work"));
+            }
+            if let Some(f) = closure.and_then(|c| c.fee.as_ref()) {
+                lines.push(t.fill("response.fee_charged", &[("fee", f)]));
+            }
             sections.push(Section {
-                heading: "What we did".into(),
+                heading: t.text("response.done_heading"),
                 lines,
             });
         }
@@ -594,17 +629,22 @@ pub fn closing_letter(
     let mut told = Vec::new();
     for (_, field, old, new, _) in case.rectifications() {
         told.push(if old.trim().is_empty() {
-            format!("We corrected your {field}: it is now \"{new}\".")
+            t.fill("response.corrected_new", &[("field", field), ("new", new)])
         } else {
-            format!("We corrected your {field} from \"{old}\" to \"{new}\".")
+            t.fill(
+                "response.corrected",
+                &[("field", field), ("old", old), ("new", new)],
+            )
         });
     }
     if let Some((e, told_on, _, reason)) = case.lift() {
-        told.push(format!(
-            "We lifted the restriction on {}, as we told you on {}: {}.",
-            e.on.format("%-d %B %Y"),
-            told_on.format("%-d %B %Y"),
-            super::notice::clause(reason)
+        told.push(t.fill(
+            "response.lifted",
+            &[
+                ("lifted", &long(e.on)),
+                ("told", &long(told_on)),
+                ("reason", super::notice::clause(reason)),
+            ],
         ));
     }
     // Art. 19, second sentence: the person may learn which recipients were told.
@@ -620,16 +660,16 @@ pub fn closing_letter(
         .collect();
     if !told.is_empty() {
         sections.push(Section {
-            heading: "What we corrected or lifted".into(),
+            heading: t.text("response.corrected_heading"),
             lines: told,
         });
     }
     if !recipients.is_empty() {
         sections.push(Section {
-            heading: "Those we shared your data with".into(),
-            lines: vec![format!(
-                "We told them of what we did (Art. 19): {}. Ask us and we will tell you who they are.",
-                recipients.join(", ")
+            heading: t.text("response.recipients_heading"),
+            lines: vec![t.fill(
+                "response.recipients",
+                &[("recipients", &recipients.join(", "))],
             )],
         });
     }
@@ -640,29 +680,22 @@ pub fn closing_letter(
         let mine: Vec<&BackupMark> = marks.iter().filter(|m| m.case == case.id).collect();
         if !mine.is_empty() {
             let latest = mine.iter().filter_map(|m| m.expires).max();
-            let when = match latest {
-                Some(d) => format!("by {}", d.format("%-d %B %Y")),
-                None => "when they are overwritten".into(),
+            let expire = match latest {
+                Some(d) => t.fill("response.expire_by", &[("date", &long(d))]),
+                None => t.text("response.expire_overwritten"),
             };
             sections.push(Section {
-                heading: "Backups".into(),
-                lines: vec![format!(
-                    "Copies of your data may remain in {} backup set(s) that cannot be edited. They are kept beyond use and expire {when}. If a backup is ever restored, your data will be erased again.",
-                    mine.len()
+                heading: t.text("response.backups_heading"),
+                lines: vec![t.fill(
+                    "response.backups",
+                    &[("sets", &mine.len().to_string()), ("expire", &expire)],
                 )],
             });
         }
     }
-    sections.push(Section {
-        heading: "Your rights".into(),
-        lines: vec![format!(
-            "If you are not satisfied you may complain to the supervisory authority ({}) or seek a judicial remedy. Our Data Protection Officer can be reached at {}.",
-            authority(settings),
-            contact(settings)
-        )],
-    });
+    sections.push(super::notice::your_rights(settings));
     Report {
-        title: format!("{org}: response to request {}", case.id),
+        title: t.fill("response.title", &[("org", org), ("case", id)]),
         sections,
     }
 }

@@ -41,6 +41,10 @@ pub struct Settings {
     /// registration, a reference.
     #[serde(default)]
     pub letter_footer: String,
+    /// The sentences of the letters: the shipped ones, with the
+    /// organisation's own `letters.toml` over them (read by the service).
+    #[serde(skip)]
+    pub letters: super::letter_text::LetterTexts,
 }
 
 impl Settings {
@@ -83,6 +87,7 @@ impl Default for Settings {
             time_zone: String::new(),
             letter_sign_off: String::new(),
             letter_footer: String::new(),
+            letters: Default::default(),
         }
     }
 }

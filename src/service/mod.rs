@@ -57,6 +57,9 @@ pub enum DeskError {
     /// The organisation's request phrases (`request-phrases.toml`) are wrong.
     #[error("request phrases {0}")]
     Phrases(#[from] crate::domain::request_words::PhraseError),
+    /// The organisation's letter sentences (`letters.toml`) are wrong.
+    #[error("letters {0}")]
+    Letters(#[from] crate::domain::letter_text::LetterTextError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     #[error("{}: {source}", .path.display())]
@@ -734,7 +737,8 @@ impl Desk {
                 data_dir.display()
             )));
         }
-        let settings = paths::load_or_create_settings(data_dir)?;
+        let mut settings = paths::load_or_create_settings(data_dir)?;
+        settings.letters = paths::load_letters(data_dir)?;
         // An unknown name is the settings' mistake: said so, with the file.
         let calendar = paths::load_calendar(data_dir, &settings.calendar).map_err(|e| match e {
             DeskError::Calendar(c @ crate::domain::calendar::CalendarError::Unknown(_)) => {

@@ -68,6 +68,25 @@ pub fn request_phrases(
     )?)
 }
 
+/// The organisation's own wording of its letters.
+pub const LETTERS_FILE: &str = "letters.toml";
+
+/// The sentences of the letters: the shipped ones, with the organisation's
+/// own (`letters.toml` in the data directory, validated with file and line)
+/// over them.
+pub fn load_letters(
+    data_dir: &Path,
+) -> Result<crate::domain::letter_text::LetterTexts, super::DeskError> {
+    let path = data_dir.join(LETTERS_FILE);
+    Ok(match read_own_if_there(&path)? {
+        None => crate::domain::letter_text::LetterTexts::shipped(),
+        Some(text) => crate::domain::letter_text::LetterTexts::shipped_and(
+            &path.display().to_string(),
+            &text,
+        )?,
+    })
+}
+
 pub const STORE_DIR: &str = "store";
 
 /// `--data-dir`, else `RIGHTSDESK_DATA_DIR` (clap reads both), else the platform

@@ -73,6 +73,9 @@ const DATA_NAMES: &[&str] = &[
     "keys.toml",
     "desk-state.toml",
     "restore.unfinished",
+    "sources.toml",
+    "request-phrases.toml",
+    "letters.toml",
 ];
 /// Store directories in a data directory (the store, and those a rebuild or
 /// restore builds beside it).
