@@ -416,4 +416,8 @@ fn letters_speak_in_the_organisations_own_sentences_and_keep_their_facts() {
     );
     let out = run(&o.d, &["letters", "check"]);
     assert_eq!(out.status.code(), Some(3));
+    // The doctor names it too, as the problem that stops every start.
+    let out = run(&o.d, &["doctor"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("id_request.time: {by} is missing"), "{said}");
 }

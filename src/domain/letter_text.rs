@@ -13,6 +13,9 @@ use std::sync::{Arc, OnceLock};
 /// The shipped file, as `rightsdesk letters show` prints it.
 pub const SHIPPED: &str = include_str!("../../data/letters.toml");
 
+/// The largest letters file read (the shipped one is under 10 KiB).
+const MAX_OWN_BYTES: usize = 256 << 10;
+
 /// Every sentence by `section.key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LetterTexts(Arc<BTreeMap<String, String>>);
@@ -84,6 +87,19 @@ impl LetterTexts {
             field: field.to_string(),
             why,
         };
+        // A letters file is a few kilobytes; a huge one is a mistake, and
+        // every start would read it.
+        if text.len() > MAX_OWN_BYTES {
+            return Err(err(
+                None,
+                "letters",
+                format!(
+                    "is {} KiB; a letters file is at most {} KiB",
+                    text.len() / 1024,
+                    MAX_OWN_BYTES / 1024
+                ),
+            ));
+        }
         let sections: Sections = toml::from_str(text).map_err(|e| {
             err(
                 e.span().map(|s| line_at(text, s.start)),

@@ -290,18 +290,18 @@ pub fn notice_letter(
             let whose = case.subject.name.as_str();
             // Only the ways open with what the case holds of the person.
             let for_another = case.requester.on_behalf().is_some();
-            let whose_own = |key: &str, own: &str| match for_another {
-                // "the address we already hold for you" / "… for Ana García"
-                false => t.fill(key, &[("whose", own)]),
-                true => t.fill(key, &[("whose", whose)]),
+            // "the address we already hold for you" / "… for Ana García"
+            let whose_own = |key: &str| match for_another {
+                false => t.text(key),
+                true => t.fill(&format!("{key}_for_another"), &[("whose", whose)]),
             };
             let mut accepted = Vec::new();
             if !case.subject.emails.is_empty() {
-                accepted.push(whose_own("id_request.accept_email", "you"));
+                accepted.push(whose_own("id_request.accept_email"));
             }
             accepted.push(t.text("id_request.accept_details"));
             if !case.subject.phones.is_empty() {
-                accepted.push(whose_own("id_request.accept_phone", "you"));
+                accepted.push(whose_own("id_request.accept_phone"));
             }
             accepted.push(t.text("id_request.accept_document"));
             match case.requester.relation {

@@ -56,6 +56,15 @@ pub fn setup(data_dir: &Path, today: NaiveDate) -> Vec<Finding> {
         ))),
         Err(e) => out.push(problem(e.to_string())),
     }
+    // Every start stops at a letters file that does not read: say so here.
+    if std::fs::symlink_metadata(data_dir.join(super::paths::LETTERS_FILE)).is_ok() {
+        match super::paths::load_letters(data_dir) {
+            Ok(_) => out.push(ok(
+                "the organisation's letters.toml reads: every sentence keeps its facts",
+            )),
+            Err(e) => out.push(problem(e.to_string())),
+        }
+    }
     let socket = crate::remote::socket_path(data_dir);
     match std::fs::symlink_metadata(&socket) {
         Err(_) => out.push(ok(format!(

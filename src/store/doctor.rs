@@ -195,9 +195,14 @@ fn examine_store(store: &Path, out: &mut Vec<Finding>) {
         if name == "db" {
             has_db = true;
         }
-        if name.starts_with("import-") && name.ends_with(".rows") {
+        let plain = std::fs::symlink_metadata(e.path()).is_ok_and(|m| m.is_file());
+        if name.starts_with("import-") && name.ends_with(".rows") && plain {
             out.push(recoverable(format!(
                 "store/{name}: the rows of an import cut short (a kill or a full disk); the next start finishes it if it was committed, else removes it"
+            )));
+        } else if name.starts_with("import-") && name.ends_with(".rows") {
+            out.push(problem(format!(
+                "store/{name} is not a plain file: not the desk's, which never reads or removes it; move it away"
             )));
         }
         if name.starts_with("snap.") && name.ends_with(".generating") {

@@ -84,6 +84,10 @@ pub enum StoreError {
     /// An import in batches asked for something its state does not allow.
     #[error("import: {0}")]
     Import(String),
+    /// An import committed (its audit entry written) whose rows could not
+    /// all be applied yet: the next start applies them.
+    #[error("import: the import was committed and its audit entry written, but applying its rows stopped ({why}); nothing is lost: the next start of the desk finishes it once the cause is gone")]
+    ImportUnfinished { why: String },
     /// sled writes a snapshot as it opens a store, so even a read needs room.
     #[error("the disk holding the store {} is full ({} KiB free): the store cannot be opened, even to read, until some space is freed; nothing was changed and nothing is lost", .path.display(), .free / 1024)]
     NoRoomToOpen { path: PathBuf, free: u64 },

@@ -70,6 +70,17 @@ pub(super) struct Staging {
     all_new: bool,
     /// Suppression hashes of the rows staged (unsubscribed rows only).
     hashes: std::collections::HashSet<String>,
+    /// A 64-bit hash of each key staged, and whether one came twice: the
+    /// same record twice in one export, whose last row must win (about
+    /// 16 MB per million rows).
+    keys: std::collections::HashSet<u64>,
+    repeats: bool,
+}
+
+/// A key's 64-bit hash (SipHash with fixed keys: the same in every run).
+fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
 }
 
 /// Imports this process is staging, by id (shared by every clone).
@@ -238,6 +249,8 @@ impl Store {
             rows: 0,
             all_new: true,
             hashes: Default::default(),
+            keys: Default::default(),
+            repeats: false,
         };
         self.staging
             .lock()
@@ -317,6 +330,9 @@ impl Store {
             staging
                 .hashes
                 .extend(suppress_of(r).into_iter().map(|s| s.hash));
+            if !staging.keys.insert(key_hash(&key)) {
+                staging.repeats = true;
+            }
             write_frame(&mut frames, &key, &record_codec::encode(r, columns))
                 .expect("writes to memory");
         }
@@ -331,11 +347,24 @@ impl Store {
         Ok(())
     }
 
+    /// Whether import `id` was committed (its marker is there).
+    fn committed(&self, id: &str) -> Result<bool, StoreError> {
+        self.meta
+            .contains_key(format!("{MARKER_PREFIX}{id}").as_bytes())
+            .map_err(|e| self.sled_err(e))
+    }
+
     /// Drops an import not committed (its parse failed, or its caller left).
+    /// A committed one is never dropped: its rows stay for the next start.
     pub fn import_abandon(&self, id: &str) -> Result<(), StoreError> {
-        if !valid_id(id) {
+        if !valid_id(id) || self.committed(id)? {
             return Ok(());
         }
+        self.drop_staged(id)
+    }
+
+    /// Removes import `id`'s rows file or staging tree.
+    fn drop_staged(&self, id: &str) -> Result<(), StoreError> {
         self.staging.lock().expect("staging lock").remove(id);
         super::files::remove_own_plain(&self.rows_path(id)).map_err(|e| self.rows_err(id, e))?;
         if self.legacy_staged().iter().any(|s| s == id) {
@@ -367,7 +396,8 @@ impl Store {
             .remove(id)
             .ok_or_else(|| Self::not_in_progress(id))?;
         let (bytes, crc) = (staging.bytes, staging.crc.clone().finalize());
-        let counted = (staging.all_new && self.records_stamp()? == staging.stamp)
+        let repeats = staging.repeats;
+        let counted = (staging.all_new && !repeats && self.records_stamp()? == staging.stamp)
             .then(|| (staging.rows, staging.hashes.clone()));
         let file = staging
             .file
@@ -385,11 +415,30 @@ impl Store {
             self.import_abandon(id)?;
             return Err(StoreError::Import("the import holds no rows".into()));
         }
+        // Room for the rows in the store before anything is committed: a
+        // commit the disk cannot take is refused while nothing has changed.
+        if let Err(e) = self.room_for(bytes as usize) {
+            self.import_abandon(id)?;
+            return Err(e);
+        }
+        file.rewind().map_err(|e| self.rows_err(id, e))?;
+        let mut rows = Rows::File(BufReader::with_capacity(1 << 20, file));
+        if repeats {
+            // One record twice in the export: its rows go through a tree
+            // keyed by record, where the last row wins (as the export
+            // means), and are counted and applied from there. The tree is
+            // what a start finishes or drops from here on.
+            rows = match self.dedupe(id, rows) {
+                Ok(tree) => Rows::Tree(Box::new(tree.iter())),
+                Err(e) => {
+                    let _ = self.import_abandon(id);
+                    return Err(e);
+                }
+            };
+        }
         let mut counts = ImportCounts::default();
         // Only unsubscribed rows' hashes: small beside the import.
         let mut new_hashes = std::collections::HashSet::new();
-        file.rewind().map_err(|e| self.rows_err(id, e))?;
-        let mut rows = Rows::File(BufReader::with_capacity(1 << 20, file));
         if let Some((n, hashes)) = &counted {
             // Counted as they were staged, and nothing has changed since.
             counts.new = *n;
@@ -429,8 +478,8 @@ impl Store {
         counts.suppressed = new_hashes.len() as u64;
         let marker = serde_json::to_vec(&Marker {
             exported_on,
-            bytes: Some(bytes),
-            crc: Some(crc),
+            bytes: (!repeats).then_some(bytes),
+            crc: (!repeats).then_some(crc),
         })
         .expect("serialises");
         let entry = (&self.audit, &self.meta)
@@ -447,12 +496,55 @@ impl Store {
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         self.log_line(&entry);
-        let Rows::File(mut file) = rows else {
-            unreachable!("a file was read")
+        let rows = match rows {
+            Rows::File(mut file) => {
+                file.rewind().map_err(|e| self.rows_err(id, e))?;
+                Rows::File(file)
+            }
+            Rows::Tree(_) => Rows::Tree(Box::new(self.legacy_tree(id)?.iter())),
         };
-        file.rewind().map_err(|e| self.rows_err(id, e))?;
-        let changed = self.import_apply(id, Rows::File(file), exported_on, suppress_of, keep)?;
+        // From here the import has happened: whatever stops the apply, its
+        // rows and marker stay, and the next start finishes it.
+        let changed = self
+            .import_apply(id, rows, exported_on, suppress_of, keep)
+            .map_err(|e| StoreError::ImportUnfinished {
+                why: match e {
+                    StoreError::DiskFull { free, .. } => {
+                        format!(
+                            "the disk holding the store is full: {} KiB free",
+                            free / 1024
+                        )
+                    }
+                    other => other.to_string(),
+                },
+            })?;
         Ok((counts, entry, changed))
+    }
+
+    fn legacy_tree(&self, id: &str) -> Result<sled::Tree, StoreError> {
+        self.db
+            .open_tree(format!("{LEGACY_STAGING_PREFIX}{id}"))
+            .map_err(|e| self.sled_err(e))
+    }
+
+    /// Copies a rows file into a staging tree keyed by record (the last
+    /// row of a record wins), then removes the file.
+    fn dedupe(&self, id: &str, mut rows: Rows) -> Result<sled::Tree, StoreError> {
+        let tree = self.legacy_tree(id)?;
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        while let Some((k, v)) = rows.next(self)? {
+            batch.insert(k, v);
+            n += 1;
+            if n % APPLY_BATCH == 0 {
+                tree.apply_batch(std::mem::take(&mut batch))
+                    .map_err(|e| self.sled_err(e))?;
+            }
+        }
+        tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
+        self.flush()?;
+        super::files::remove_own_plain(&self.rows_path(id)).map_err(|e| self.rows_err(id, e))?;
+        Ok(tree)
     }
 
     /// The record at `key` in the store's encoding, or why it is not one.
@@ -530,7 +622,7 @@ impl Store {
         self.flush()?;
         // A kill here leaves rows without a marker: the next start removes
         // them, as it does an import never committed.
-        self.import_abandon(id)?;
+        self.drop_staged(id)?;
         Ok(changed)
     }
 
@@ -557,7 +649,7 @@ impl Store {
         let path = self.rows_path(id);
         let damaged = |why: &str| {
             StoreError::Import(format!(
-                "import {id} was committed, but its rows ({}) {why}; nothing was changed",
+                "import {id} was committed, but its rows ({}) {why}",
                 path.display()
             ))
         };
@@ -607,24 +699,35 @@ impl Store {
                 continue;
             }
             match marker(&id)? {
-                Some(m) => {
-                    let rows = self.committed_rows(&id, &m)?;
-                    self.import_apply(&id, rows, m.exported_on, suppress_of, 0)?;
-                    finished += 1;
+                // Rows counted in a tree (an export with a record twice):
+                // the file is a leftover; the tree below is the import.
+                Some(m) if m.bytes.is_none() => {
+                    super::files::remove_own_plain(&self.rows_path(&id))
+                        .map_err(|e| self.rows_err(&id, e))?;
                 }
+                Some(m) => match self.committed_rows(&id, &m) {
+                    Ok(rows) => {
+                        self.import_apply(&id, rows, m.exported_on, suppress_of, 0)?;
+                        finished += 1;
+                    }
+                    Err(e) => {
+                        self.give_up(&id, &e.to_string())?;
+                        dropped += 1;
+                    }
+                },
                 None => {
-                    self.import_abandon(&id)?;
+                    self.drop_staged(&id)?;
                     dropped += 1;
                 }
             }
         }
         for id in self.legacy_staged() {
+            if busy.contains(&id) {
+                continue;
+            }
             match marker(&id)? {
                 Some(m) => {
-                    let tree = self
-                        .db
-                        .open_tree(format!("{LEGACY_STAGING_PREFIX}{id}"))
-                        .map_err(|e| self.sled_err(e))?;
+                    let tree = self.legacy_tree(&id)?;
                     self.import_apply(
                         &id,
                         Rows::Tree(Box::new(tree.iter())),
@@ -635,12 +738,60 @@ impl Store {
                     finished += 1;
                 }
                 None => {
-                    self.import_abandon(&id)?;
+                    self.drop_staged(&id)?;
                     dropped += 1;
                 }
             }
         }
+        // A marker whose rows are gone (removed, or a link or a folder put in
+        // their place) cannot be finished either.
+        let left: Vec<String> = self
+            .meta
+            .scan_prefix(MARKER_PREFIX.as_bytes())
+            .keys()
+            .filter_map(Result::ok)
+            .filter_map(|k| {
+                let id = std::str::from_utf8(&k).ok()?.strip_prefix(MARKER_PREFIX)?;
+                Some(id.to_string())
+            })
+            .filter(|id| !busy.contains(id))
+            .collect();
+        for id in left {
+            self.give_up(&id, "its rows are gone, or are not a plain file")?;
+            dropped += 1;
+        }
         Ok((finished, dropped))
+    }
+
+    /// A committed import whose rows cannot be read back whole: the store
+    /// opens (a kill or a damaged disk must not lock staff out of their
+    /// backups), and the audit chain says the import did not finish, beside
+    /// the entry that said it was made. Some of its rows may be in; the
+    /// same export imported again brings the rest (rows already in are
+    /// updated, never doubled).
+    fn give_up(&self, id: &str, why: &str) -> Result<(), StoreError> {
+        let note = AuditNote {
+            at: chrono::Utc::now(),
+            actor: "rightsdesk".into(),
+            kind: "import-unfinished".into(),
+            detail: serde_json::json!({
+                "import": id,
+                "why": why,
+                "remedy": "import the same export again",
+            }),
+        };
+        let entry = (&self.audit, &self.meta)
+            .transaction(|(audit, meta)| {
+                meta.remove(format!("{MARKER_PREFIX}{id}").as_bytes())?;
+                append_entry(self.chain_key.as_deref(), audit, meta, &note, None, None)
+            })
+            .map_err(|e| self.tx_error(e, None))?;
+        self.flush()?;
+        self.log_line(&entry);
+        if valid_id(id) {
+            self.drop_staged(id)?;
+        }
+        Ok(())
     }
 
     /// Imports begun and not yet committed or dropped (what a kill left).
@@ -676,6 +827,21 @@ mod tests {
             actor: "test".into(),
             kind: "imported".into(),
             detail: serde_json::json!({}),
+        }
+    }
+
+    /// Opens the store in `dir` again once its last handle is gone: sled
+    /// lets go of its lock a moment after the close (its flusher thread
+    /// ends on its own), so this waits for that, within a bound.
+    fn open_again(dir: &std::path::Path) -> Store {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Store::open(dir) {
+                Err(StoreError::Busy { .. }) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => break other.unwrap(),
+            }
         }
     }
 
@@ -738,7 +904,7 @@ mod tests {
             // Never a record of either, nor sled's tree of a row, yet.
             assert_eq!(s.records.len(), 0);
         }
-        let s = Store::open(&dir).unwrap();
+        let s = open_again(&dir);
         assert_eq!(s.recover_imports(&none).unwrap(), (2, 1));
         assert_eq!(s.imports_in_progress(), 0);
         let five = record("5", "e@example.es");
@@ -801,6 +967,65 @@ mod tests {
     }
 
     #[test]
+    fn a_record_twice_in_one_export_is_counted_once_and_its_last_row_wins() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::open(&t.path().join("store")).unwrap();
+        let none = |_: &SourceRecord| Vec::new();
+        let mut rows: Vec<SourceRecord> = (0..25_000)
+            .map(|i| record(&i.to_string(), &format!("p{i}@example.es")))
+            .collect();
+        rows[24_000] = record("7", "last@example.es");
+        rows[12_345] = record("7", "middle@example.es");
+        let id = s.import_begin().unwrap();
+        for batch in rows.chunks(2_000) {
+            s.import_stage(&id, batch, &none).unwrap();
+        }
+        let (counts, ..) = s.import_commit(&id, &note(), None, &none, 0).unwrap();
+        // Rows 12,345 and 24,000 were records 12345 and 24000: they went.
+        assert_eq!((counts.new, counts.updated), (24_998, 0));
+        assert_eq!(s.records.len(), 24_998);
+        let seven = record("7", "");
+        let held = s.records.get(seven.store_key()).unwrap().unwrap();
+        let back = s.record_from(&seven.store_key(), &held).unwrap();
+        assert_eq!(back.emails, ["last@example.es"]);
+        assert_eq!(s.imports_in_progress(), 0);
+    }
+
+    #[test]
+    fn a_committed_import_whose_rows_were_damaged_lets_the_store_open_and_says_so() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("store");
+        let none = |_: &SourceRecord| Vec::new();
+        {
+            let s = Store::open(&dir).unwrap();
+            let id = s.import_begin().unwrap();
+            s.import_stage(&id, &[record("1", "a@example.es")], &none)
+                .unwrap();
+            marker_only(&s, &id);
+            // The disk loses the file's last byte before the next start.
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(s.rows_path(&id))
+                .unwrap();
+            let len = f.metadata().unwrap().len();
+            f.set_len(len - 1).unwrap();
+            // A committed import is never abandoned by its caller.
+            s.import_abandon(&id).unwrap();
+            assert!(s.rows_path(&id).exists());
+        }
+        let s = open_again(&dir);
+        assert_eq!(s.recover_imports(&none).unwrap(), (0, 1));
+        assert_eq!(s.imports_in_progress(), 0);
+        assert_eq!(s.records.len(), 0);
+        let last = s.head().unwrap();
+        let entry = s.entry_at(last.seq).unwrap();
+        assert_eq!(entry.kind, "import-unfinished");
+        assert!(entry.detail["why"].as_str().unwrap().contains("damaged"));
+        // Nothing is left to finish at the next start.
+        assert_eq!(s.recover_imports(&none).unwrap(), (0, 0));
+    }
+
+    #[test]
     fn a_kill_leaves_no_size_for_sleds_own_recovery_to_be_mistaken_for_truncation() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("store");
@@ -808,17 +1033,7 @@ mod tests {
         let none = |_: &SourceRecord| Vec::new();
         drop(Store::open(&dir).unwrap());
         assert!(size.exists(), "a clean close notes the size");
-        // sled lets go of its lock file a moment after the close (its
-        // flusher thread ends on its own): wait for it, within a bound.
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let s = loop {
-            match Store::open(&dir) {
-                Err(super::super::StoreError::Busy { .. }) if std::time::Instant::now() < until => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                other => break other.unwrap(),
-            }
-        };
+        let s = open_again(&dir);
         assert!(!size.exists(), "an open store has none to go stale");
         let id = s.import_begin().unwrap();
         s.import_stage(&id, &[record("1", "a@example.es")], &none)
