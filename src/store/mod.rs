@@ -553,8 +553,16 @@ impl Store {
     }
 
     /// Refuses a change of about `bytes` when the disk could fill under it.
+    /// Room for an import's staged rows (`bytes` of them) in sled's file.
+    fn room_for_rows(&self, bytes: u64) -> Result<(), StoreError> {
+        self.room_needed(SPARE_BYTES + 3 * bytes)
+    }
+
     fn room_for(&self, bytes: usize) -> Result<(), StoreError> {
-        let need = SPARE_BYTES + 4 * bytes as u64;
+        self.room_needed(SPARE_BYTES + 4 * bytes as u64)
+    }
+
+    fn room_needed(&self, need: u64) -> Result<(), StoreError> {
         match files::free_bytes(&self.path) {
             Ok(free) if free < need => Err(StoreError::DiskFull {
                 path: self.path.clone(),
