@@ -508,17 +508,19 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), Failure> {
             let path = file
                 .clone()
                 .unwrap_or_else(|| dir.join(crate::service::paths::LETTERS_FILE));
-            let text = crate::store::files::open_own_plain(&path)
-                .and_then(|mut f| {
-                    let mut t = String::new();
-                    std::io::Read::read_to_string(&mut f, &mut t).map(|_| t)
-                })
-                .map_err(|e| fail(exit::USAGE, format!("{}: {e}", path.display())))?;
-            crate::domain::letter_text::LetterTexts::shipped_and(
-                &path.display().to_string(),
-                &text,
-            )
-            .map_err(|e| fail(exit::REFUSED, format!("letters {e}")))?;
+            match crate::service::paths::letters_from(&path) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return Err(fail(
+                        exit::USAGE,
+                        format!("{}: no such file", path.display()),
+                    ))
+                }
+                Err(e @ crate::service::DeskError::Letters(_)) => {
+                    return Err(fail(exit::REFUSED, e.to_string()))
+                }
+                Err(e) => return Err(fail(exit::USAGE, e.to_string())),
+            }
             outln!(
                 "{}: every sentence reads, with the facts it must state",
                 crate::domain::text::inert(&path.display().to_string())

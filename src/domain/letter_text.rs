@@ -222,6 +222,81 @@ mod tests {
         );
     }
 
+    /// The letters name their sentences by key and give each its facts by
+    /// name; a key or fact that does not match the shipped file would stop
+    /// a letter only when that branch runs. This reads the letters' code:
+    /// each sentence named is shipped, every placeholder it has is given
+    /// after it, and every shipped sentence is used.
+    #[test]
+    fn every_sentence_the_letters_name_is_shipped_and_given_its_facts() {
+        let shipped = LetterTexts::shipped();
+        let code = [include_str!("notice.rs"), include_str!("response.rs")].concat();
+        let sections: BTreeSet<&str> = shipped
+            .0
+            .keys()
+            .filter_map(|k| k.split('.').next())
+            .collect();
+        // Every quoted "section.key" of a shipped section, where it stands.
+        let mut named: Vec<(usize, &str)> = Vec::new();
+        let mut at = 0;
+        while let Some(open) = code[at..].find('"').map(|i| at + i) {
+            let Some(close) = code[open + 1..].find('"').map(|i| open + 1 + i) else {
+                break;
+            };
+            let lit = &code[open + 1..close];
+            if let Some((section, key)) = lit.split_once('.') {
+                let word = |w: &str| {
+                    !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                };
+                if sections.contains(section) && word(key) {
+                    named.push((open, lit));
+                }
+            }
+            at = close + 1;
+        }
+        assert!(named.len() > 50, "the scan found the keys: {named:?}");
+        let mut used = BTreeSet::new();
+        for (i, (pos, key)) in named.iter().enumerate() {
+            let text = shipped
+                .0
+                .get(*key)
+                .unwrap_or_else(|| panic!("{key} is named in the letters but not shipped"));
+            used.insert(key.to_string());
+            // A sentence said for someone else is named by its stem.
+            let another = format!("{key}_for_another");
+            if let Some(t) = shipped.0.get(&another) {
+                used.insert(another.clone());
+                assert!(
+                    placeholders(t).unwrap().iter().all(|p| *p == "whose"),
+                    "{another} may only have {{whose}}"
+                );
+            }
+            // Up to the next sentence named in a call: a key chosen by a
+            // `match` is given its facts where the call takes it.
+            let in_call = |p: usize| {
+                let before = code[..p].trim_end();
+                before.ends_with("fill(") || before.ends_with("text(")
+            };
+            let end = named[i + 1..]
+                .iter()
+                .find(|(p, _)| in_call(*p))
+                .map_or(code.len(), |(p, _)| *p);
+            // rustfmt may put a fact's name on a line of its own.
+            let given: String = code[*pos..end]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            for p in placeholders(text).unwrap() {
+                assert!(
+                    given.contains(&format!("(\"{p}\",")),
+                    "{key} has {{{p}}}, which its letter does not give: {given}"
+                );
+            }
+        }
+        let unused: Vec<&String> = shipped.0.keys().filter(|k| !used.contains(*k)).collect();
+        assert!(unused.is_empty(), "shipped but never used: {unused:?}");
+    }
+
     #[test]
     fn a_bad_letters_file_is_named_by_file_line_and_sentence() {
         let bad = |text: &str| LetterTexts::shipped_and("letters.toml", text).unwrap_err();

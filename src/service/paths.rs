@@ -77,14 +77,21 @@ pub const LETTERS_FILE: &str = "letters.toml";
 pub fn load_letters(
     data_dir: &Path,
 ) -> Result<crate::domain::letter_text::LetterTexts, super::DeskError> {
-    let path = data_dir.join(LETTERS_FILE);
-    Ok(match read_own_if_there(&path)? {
-        None => crate::domain::letter_text::LetterTexts::shipped(),
-        Some(text) => crate::domain::letter_text::LetterTexts::shipped_and(
-            &path.display().to_string(),
-            &text,
-        )?,
-    })
+    Ok(letters_from(&data_dir.join(LETTERS_FILE))?
+        .unwrap_or_else(crate::domain::letter_text::LetterTexts::shipped))
+}
+
+/// The letters file at `path` over the shipped sentences; `None` if there
+/// is none (`letters check` reads any file by the same rule).
+pub fn letters_from(
+    path: &Path,
+) -> Result<Option<crate::domain::letter_text::LetterTexts>, super::DeskError> {
+    read_own_if_there(path)?
+        .map(|text| {
+            crate::domain::letter_text::LetterTexts::shipped_and(&path.display().to_string(), &text)
+                .map_err(super::DeskError::from)
+        })
+        .transpose()
 }
 
 pub const STORE_DIR: &str = "store";
