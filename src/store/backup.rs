@@ -2,13 +2,20 @@
 //! every tree as JSON lines, with a header and a trailer that holds the count
 //! and SHA-256 of the lines before it.
 
-use super::{Store, StoreError, SCHEMA_VERSION};
+use super::{Store, StoreError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, Write};
 
 pub const FORMAT: &str = "rightsdesk-backup";
 pub const VERSION: u32 = 1;
+/// The shape of the rows a backup holds. The store keeps its records in
+/// blocks (store schema 2), but a backup still holds one row per record in
+/// `records`, as every desk since schema 1 reads it: blocks are how one
+/// store keeps them, not what a backup carries.
+const BACKUP_SCHEMA: u32 = 1;
+/// The tree a backup names for the source records.
+const RECORDS: &str = "records";
 const TREES: &[&str] = &[
     "meta",
     "cases",
@@ -62,12 +69,20 @@ impl Store {
         };
         line(
             out,
-            json!({ "format": FORMAT, "version": VERSION, "schema": SCHEMA_VERSION, "created": created }),
+            json!({ "format": FORMAT, "version": VERSION, "schema": BACKUP_SCHEMA, "created": created }),
             &mut hasher,
         )?;
         for name in TREES {
             let tree = self.db.open_tree(name).map_err(std::io::Error::other)?;
-            for kv in tree.iter() {
+            let rows: Box<dyn Iterator<Item = sled::Result<super::record_blocks::Row>>> =
+                match *name {
+                    RECORDS => Box::new(self.records.iter()),
+                    _ => Box::new(
+                        tree.iter()
+                            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec()))),
+                    ),
+                };
+            for kv in rows {
                 let (k, v) = kv.map_err(std::io::Error::other)?;
                 // Values are kept byte for byte (the audit chain binds each case
                 // document's exact bytes): as text when UTF-8, else as hex.
@@ -124,7 +139,24 @@ impl Store {
             let tree = self.db.open_tree(name).map_err(|e| self.sled_err(e))?;
             trees.push((tree, sled::Batch::default(), 0));
         }
+        // Records go into blocks (in the backup's order, which is the
+        // key order they were written in: each block is written once).
+        let mut records: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let put = |rows: Vec<(Vec<u8>, Vec<u8>)>| {
+            let rows = rows.into_iter().map(|r| (r, ())).collect();
+            self.records
+                .put(rows, &|_, _: &()| true)
+                .map(|_| ())
+                .map_err(|e| BackupError::Store(self.sled_err(e)))
+        };
         let written = each_row(file, &mut input, &mut |tree, k, v| {
+            if tree == RECORDS {
+                records.push((k, v));
+                if records.len() == RESTORE_BATCH {
+                    put(std::mem::take(&mut records))?;
+                }
+                return Ok(());
+            }
             let at = TREES.iter().position(|t| *t == tree).expect("checked");
             let (t, batch, n) = &mut trees[at];
             batch.insert(k, v);
@@ -144,6 +176,7 @@ impl Store {
         for (t, batch, _) in trees {
             t.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         }
+        put(records)?;
         // The cases came in around the deadlines tree: the next desk
         // rebuilds it.
         self.forget_deadlines()?;
@@ -189,9 +222,9 @@ fn each_row<R: BufRead>(
                     "line 1: not a rightsdesk backup of a version this desk reads".into(),
                 ));
             }
-            if v["schema"] != SCHEMA_VERSION {
+            if v["schema"] != BACKUP_SCHEMA {
                 return Err(bad(format!(
-                    "line 1: store schema {} (this desk reads {SCHEMA_VERSION})",
+                    "line 1: store schema {} (this desk reads {BACKUP_SCHEMA})",
                     v["schema"]
                 )));
             }

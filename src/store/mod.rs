@@ -9,6 +9,7 @@ mod deadlines;
 pub mod doctor;
 pub mod files;
 pub mod layout;
+mod record_blocks;
 mod record_codec;
 mod staging;
 
@@ -22,8 +23,13 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 use std::path::{Path, PathBuf};
 
-/// Bumped whenever the stored shape changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever the stored shape changes incompatibly. 2: source
+/// records in blocks (`record_blocks`), which a desk reading 1 would not
+/// see. A store at 1 is taken as it is (its records are read where they
+/// are) and marked 2, so an older desk refuses it rather than miss them.
+pub const SCHEMA_VERSION: u32 = 2;
+/// Schemas this desk opens and brings to `SCHEMA_VERSION` as they are.
+const SCHEMA_OPENED: &[&str] = &["1", "2"];
 
 const TREE_CASES: &str = "cases";
 const TREE_AUDIT: &str = "audit";
@@ -160,7 +166,8 @@ pub struct Store {
     cases: sled::Tree,
     audit: sled::Tree,
     meta: sled::Tree,
-    records: sled::Tree,
+    /// Source records, in blocks (`record_blocks`).
+    records: record_blocks::Records,
     splits: sled::Tree,
     suppression: sled::Tree,
     marks: sled::Tree,
@@ -214,7 +221,7 @@ pub struct ImportCounts {
 /// A read-only handle on the source records, for a worker thread.
 #[derive(Clone)]
 pub struct RecordReader {
-    records: sled::Tree,
+    records: record_blocks::Records,
     splits: sled::Tree,
     meta: sled::Tree,
     columns: record_codec::ColumnCache,
@@ -223,28 +230,42 @@ pub struct RecordReader {
 impl RecordReader {
     /// Every stored record; a record that cannot be read is skipped and counted.
     pub fn load(&self) -> (Vec<crate::domain::record::SourceRecord>, usize) {
-        let raw: Vec<(sled::IVec, sled::IVec)> =
-            self.records.iter().filter_map(Result::ok).collect();
-        let unreadable = self.records.len().saturating_sub(raw.len());
-        // Decoding is most of the read: two halves on two threads, order kept.
-        let decode = |vals: &[(sled::IVec, sled::IVec)]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
-            let mut out = Vec::with_capacity(vals.len());
+        // The blocks as stored (compressed: a quarter of the records'
+        // bytes); decompressing and decoding are most of the read: two
+        // halves on two threads, order kept.
+        let blocks = self.records.raw_blocks();
+        let decode = |blocks: &[sled::IVec]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
+            let mut out = Vec::with_capacity(blocks.iter().map(|b| record_blocks::count(b)).sum());
             let mut bad = 0;
-            for (k, v) in vals {
-                match self.record_from(k, v) {
-                    Some(r) => out.push(r),
-                    None => bad += 1,
+            for block in blocks {
+                let Some(rows) = record_blocks::decode(block) else {
+                    bad += record_blocks::count(block).max(1);
+                    continue;
+                };
+                for (k, v) in rows {
+                    match self.record_from(&k, &v) {
+                        Some(r) => out.push(r),
+                        None => bad += 1,
+                    }
                 }
             }
             (out, bad)
         };
-        let (front, back) = raw.split_at(raw.len() / 2);
+        let (front, back) = blocks.split_at(blocks.len() / 2);
         let ((mut a, bad_a), (b, bad_b)) = std::thread::scope(|scope| {
             let h = scope.spawn(|| decode(back));
             (decode(front), h.join().expect("record decoding thread"))
         });
         a.extend(b);
-        (a, unreadable + bad_a + bad_b)
+        // An older store's records one per entry.
+        let mut bad_legacy = 0;
+        for kv in self.records.legacy_tree().iter() {
+            match kv.ok().and_then(|(k, v)| self.record_from(&k, &v)) {
+                Some(r) => a.push(r),
+                None => bad_legacy += 1,
+            }
+        }
+        (a, bad_a + bad_b + bad_legacy)
     }
 
     /// Every record readable, one at a time (memory does not grow with
@@ -389,7 +410,10 @@ impl Store {
             cases: tree(TREE_CASES)?,
             audit: tree(TREE_AUDIT)?,
             meta: tree(TREE_META)?,
-            records: tree(TREE_RECORDS)?,
+            records: record_blocks::Records::new(
+                tree(record_blocks::TREE_BLOCKS)?,
+                tree(TREE_RECORDS)?,
+            ),
             splits: tree(TREE_SPLITS)?,
             suppression: tree(TREE_SUPPRESSION)?,
             marks: tree(TREE_MARKS)?,
@@ -527,12 +551,18 @@ impl Store {
         match self.meta.get(KEY_SCHEMA).map_err(|e| self.sled_err(e))? {
             Some(v) => {
                 let found = String::from_utf8_lossy(&v).to_string();
-                if found != SCHEMA_VERSION.to_string() {
+                if !SCHEMA_OPENED.contains(&found.as_str()) {
                     return Err(StoreError::Schema {
                         path: self.path.clone(),
                         found,
                         expected: SCHEMA_VERSION,
                     });
+                }
+                if found != SCHEMA_VERSION.to_string() {
+                    self.meta
+                        .insert(KEY_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())
+                        .map_err(|e| self.sled_err(e))?;
+                    self.flush()?;
                 }
             }
             None => {
@@ -719,17 +749,24 @@ impl Store {
             .map(|(k, v)| k.len() + v.len())
             .sum();
         self.room_for(case_size(case) + beside_bytes)?;
+        // The blocks the removed records are in, without them; no other
+        // writer changes a block until this transaction is written.
+        let removal = self
+            .records
+            .removal(&beside.remove_records)
+            .map_err(|e| self.sled_err(e))?;
         let entry = (
             &self.cases,
             &self.audit,
             &self.meta,
-            &self.records,
+            self.records.blocks_tree(),
+            self.records.legacy_tree(),
             &self.suppression,
             &self.marks,
             &self.deadlines,
         )
             .transaction(
-                |(cases, audit, meta, records, suppression, mark_tree, deadlines)| {
+                |(cases, audit, meta, blocks, records, suppression, mark_tree, deadlines)| {
                     check_version(cases, case)?;
                     for (k, v) in &sup {
                         // The first reason a person was suppressed is kept.
@@ -740,7 +777,18 @@ impl Store {
                     for (k, v) in &marks {
                         mark_tree.insert(k.as_slice(), v.as_slice())?;
                     }
-                    for k in &beside.remove_records {
+                    for (at, was, now) in &removal.blocks {
+                        if blocks.get(at)?.as_ref() != Some(was) {
+                            return Err(ConflictableTransactionError::Abort(TxAbort::Decode(
+                                "the records changed while they were removed".into(),
+                            )));
+                        }
+                        match now {
+                            Some(v) => blocks.insert(at, v.as_slice())?,
+                            None => blocks.remove(at)?,
+                        };
+                    }
+                    for k in &removal.legacy {
                         records.remove(k.as_slice())?;
                     }
                     if !beside.remove_records.is_empty() {
@@ -756,6 +804,7 @@ impl Store {
                 },
             )
             .map_err(|e| self.tx_error(e, Some(case.id)))?;
+        drop(removal);
         self.flush()?;
         self.log_line(&entry);
         Ok(entry)

@@ -5,13 +5,16 @@
 //! 1. `import_begin` creates the import's rows file beside the store
 //!    (`store/import-ID.rows`: 0600, created exclusively, never through a
 //!    link); nothing reads it;
-//! 2. `import_stage` appends each batch there, each row as the store will
-//!    keep it (`record_codec`);
+//! 2. `import_stage` gathers rows as the store will keep them
+//!    (`record_codec`) and appends them there in sorted runs of about
+//!    32 MiB;
 //! 3. `import_commit` makes the file durable, counts what the rows will do,
 //!    then writes the commit marker (with the file's length and CRC-32) and
 //!    the import's audit entry in one transaction — from then on the import
 //!    has happened — and applies the rows to the records in bounded
-//!    batches, then removes the marker and the file.
+//!    batches, then removes the marker and the file. The runs are merged
+//!    as they are read, so the rows reach the records in key order and
+//!    each block of records (`record_blocks`) is rewritten about once.
 //!
 //! A kill before the marker leaves a rows file the next start removes; a
 //! kill after it leaves the marker, and the next start finishes applying.
@@ -23,6 +26,7 @@
 //! import's rate. A store from an older desk may still hold a staging tree
 //! (`import-staging/ID`); the next start finishes or drops it the same way.
 
+use super::record_blocks::{HeldCursor, Row};
 use super::record_codec;
 use super::{append_entry, AuditNote, ImportCounts, Store, StoreError};
 use crate::domain::audit::AuditEntry;
@@ -41,6 +45,9 @@ const ROWS_PREFIX: &str = "import-";
 const ROWS_SUFFIX: &str = ".rows";
 /// Rows applied per sled batch: bounds the memory of the apply step.
 const APPLY_BATCH: usize = 10_000;
+/// Rows gathered and sorted before they are written as one run: bounds
+/// the memory of staging (a 10M-row export makes about 50 runs).
+const RUN_BYTES: usize = 32 << 20;
 
 /// What the commit marker holds: enough to finish applying after a kill,
 /// and to know the rows file is the one committed, whole.
@@ -52,12 +59,21 @@ struct Marker {
     bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     crc: Option<u32>,
+    /// Where each sorted run of the rows file ends (none: one unsorted
+    /// run, as an older desk wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    runs: Option<Vec<u64>>,
 }
 
 /// An import being staged by this process: its rows file, open.
 pub(super) struct Staging {
     file: BufWriter<File>,
     bytes: u64,
+    /// Rows gathered for the next run, and their bytes.
+    run: Vec<Row>,
+    run_bytes: usize,
+    /// Where each run written so far ends in the file.
+    runs: Vec<u64>,
     crc: crc32fast::Hasher,
     /// The last header of columns seen and its id: an export has one.
     last_columns: Option<(Vec<String>, u64)>,
@@ -153,21 +169,80 @@ fn read_part(input: &mut impl Read, len: [u8; 4]) -> std::io::Result<Vec<u8>> {
     Ok(v)
 }
 
-/// A staged row: its store key and its value.
-type Row = (Vec<u8>, Vec<u8>);
+/// A row's date as the import counts it (its own, else the export's).
+#[derive(Default)]
+struct When(Option<NaiveDate>);
+
+/// A staged row with its date.
+type Dated = (Row, When);
 
 /// Where a committed import's rows come from.
 enum Rows {
     File(BufReader<File>),
+    /// The file's sorted runs, merged: the rows in key order.
+    Runs(Box<Merge>),
     /// An older desk's staging tree.
     Tree(Box<sled::Iter>),
+}
+
+fn unreadable(e: std::io::Error) -> StoreError {
+    StoreError::Import(format!("the staged rows cannot be read: {e}"))
+}
+
+/// A rows file's sorted runs read as one stream in key order (of a key in
+/// two runs, the later run's row comes last, and the last row wins).
+struct Merge {
+    runs: Vec<BufReader<std::io::Take<File>>>,
+    heads: std::collections::BinaryHeap<std::cmp::Reverse<(Vec<u8>, usize)>>,
+    values: Vec<Option<Vec<u8>>>,
+}
+
+impl Merge {
+    fn open(path: &std::path::Path, ends: &[u64]) -> std::io::Result<Merge> {
+        let mut m = Merge {
+            runs: Vec::with_capacity(ends.len()),
+            heads: Default::default(),
+            values: vec![None; ends.len()],
+        };
+        let mut start = 0;
+        for &end in ends {
+            let mut f = super::files::open_own_plain(path)?;
+            f.seek(std::io::SeekFrom::Start(start))?;
+            m.runs.push(BufReader::with_capacity(
+                64 << 10,
+                f.take(end.saturating_sub(start)),
+            ));
+            start = end;
+        }
+        for i in 0..m.runs.len() {
+            m.refill(i)?;
+        }
+        Ok(m)
+    }
+
+    fn refill(&mut self, run: usize) -> std::io::Result<()> {
+        if let Some((k, v)) = read_frame(&mut self.runs[run])? {
+            self.values[run] = Some(v);
+            self.heads.push(std::cmp::Reverse((k, run)));
+        }
+        Ok(())
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Row>> {
+        let Some(std::cmp::Reverse((k, run))) = self.heads.pop() else {
+            return Ok(None);
+        };
+        let v = self.values[run].take().expect("a head has its value");
+        self.refill(run)?;
+        Ok(Some((k, v)))
+    }
 }
 
 impl Rows {
     fn next(&mut self, store: &Store) -> Result<Option<Row>, StoreError> {
         match self {
-            Rows::File(f) => read_frame(f)
-                .map_err(|e| StoreError::Import(format!("the staged rows cannot be read: {e}"))),
+            Rows::File(f) => read_frame(f).map_err(unreadable),
+            Rows::Runs(m) => m.next().map_err(unreadable),
             Rows::Tree(t) => match t.next() {
                 None => Ok(None),
                 Some(Ok((k, v))) => Ok(Some((k.to_vec(), v.to_vec()))),
@@ -243,6 +318,9 @@ impl Store {
         let staging = Staging {
             file: BufWriter::with_capacity(1 << 20, file),
             bytes: 0,
+            run: Vec::new(),
+            run_bytes: 0,
+            runs: Vec::new(),
             crc: crc32fast::Hasher::new(),
             last_columns: None,
             stamp: self.records_stamp()?,
@@ -315,28 +393,47 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut map = self.staging.lock().expect("staging lock");
         let staging = map.get_mut(id).ok_or_else(|| Self::not_in_progress(id))?;
-        let mut frames = Vec::new();
         for r in records {
             let columns = self.intern_columns(r, &mut staging.last_columns)?;
             let key = r.store_key();
-            if staging.all_new
-                && self
-                    .records
-                    .contains_key(&key)
-                    .map_err(|e| self.sled_err(e))?
-            {
-                staging.all_new = false;
-            }
             staging
                 .hashes
                 .extend(suppress_of(r).into_iter().map(|s| s.hash));
             if !staging.keys.insert(key_hash(&key)) {
                 staging.repeats = true;
             }
-            write_frame(&mut frames, &key, &record_codec::encode(r, columns))
-                .expect("writes to memory");
+            let value = record_codec::encode(r, columns);
+            staging.run_bytes += 8 + key.len() + value.len();
+            staging.run.push((key, value));
         }
         staging.rows += records.len() as u64;
+        if staging.run_bytes >= RUN_BYTES {
+            self.write_run(id, staging)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows gathered as one run, in key order; notes whether any
+    /// is a record held already (one pass over the blocks they fall in).
+    fn write_run(&self, id: &str, staging: &mut Staging) -> Result<(), StoreError> {
+        if staging.run.is_empty() {
+            return Ok(());
+        }
+        let mut run = std::mem::take(&mut staging.run);
+        staging.run_bytes = 0;
+        // Stable: of a key twice, the later row stays later.
+        run.sort_by(|a, b| a.0.cmp(&b.0));
+        if staging.all_new {
+            let keys: Vec<&[u8]> = run.iter().map(|(k, _)| k.as_slice()).collect();
+            if self.records.any_held(&keys).map_err(|e| self.sled_err(e))? {
+                staging.all_new = false;
+            }
+        }
+        let mut frames = Vec::with_capacity(run.iter().map(|(k, v)| 8 + k.len() + v.len()).sum());
+        for (k, v) in &run {
+            write_frame(&mut frames, k, v).expect("writes to memory");
+        }
+        drop(run);
         self.room_for(frames.len())?;
         staging
             .file
@@ -344,7 +441,20 @@ impl Store {
             .map_err(|e| self.rows_err(id, e))?;
         staging.crc.update(&frames);
         staging.bytes += frames.len() as u64;
+        staging.runs.push(staging.bytes);
         Ok(())
+    }
+
+    /// A committed import's rows, from the start: its runs merged (all of
+    /// the file as one run when it names none).
+    fn staged_rows(&self, id: &str, runs: Option<&[u64]>) -> Result<Rows, StoreError> {
+        let path = self.rows_path(id);
+        let one = [std::fs::symlink_metadata(&path)
+            .map_err(|e| self.rows_err(id, e))?
+            .len()];
+        Merge::open(&path, runs.unwrap_or(&one))
+            .map(|m| Rows::Runs(Box::new(m)))
+            .map_err(|e| self.rows_err(id, e))
     }
 
     /// Whether import `id` was committed (its marker is there).
@@ -389,12 +499,18 @@ impl Store {
         suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
         keep: usize,
     ) -> Result<(ImportCounts, AuditEntry, Option<ChangedKeys>), StoreError> {
-        let staging = self
+        let mut staging = self
             .staging
             .lock()
             .expect("staging lock")
             .remove(id)
             .ok_or_else(|| Self::not_in_progress(id))?;
+        if let Err(e) = self.write_run(id, &mut staging) {
+            drop(staging);
+            self.import_abandon(id)?;
+            return Err(e);
+        }
+        let runs = std::mem::take(&mut staging.runs);
         let (bytes, crc) = (staging.bytes, staging.crc.clone().finalize());
         let repeats = staging.repeats;
         let counted_at_staging =
@@ -428,21 +544,26 @@ impl Store {
             self.import_abandon(id)?;
             return Err(e);
         }
-        file.rewind().map_err(|e| self.rows_err(id, e))?;
-        let mut rows = Rows::File(BufReader::with_capacity(1 << 20, file));
-        if repeats {
+        let rows = if repeats {
             // One record twice in the export: its rows go through a tree
             // keyed by record, where the last row wins (as the export
-            // means), and are counted and applied from there. The tree is
-            // what a start finishes or drops from here on.
-            rows = match self.dedupe(id, rows) {
-                Ok(tree) => Rows::Tree(Box::new(tree.iter())),
-                Err(e) => {
-                    let _ = self.import_abandon(id);
-                    return Err(e);
-                }
-            };
-        }
+            // means: the file keeps a key's rows in their order), and are
+            // counted and applied from there. The tree is what a start
+            // finishes or drops from here on.
+            file.rewind().map_err(|e| self.rows_err(id, e))?;
+            self.dedupe(id, Rows::File(BufReader::with_capacity(1 << 20, file)))
+                .map(|tree| Rows::Tree(Box::new(tree.iter())))
+        } else {
+            drop(file);
+            self.staged_rows(id, Some(&runs))
+        };
+        let mut rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = self.import_abandon(id);
+                return Err(e);
+            }
+        };
         let mut counts = ImportCounts::default();
         // Only unsubscribed rows' hashes: small beside the import.
         let mut new_hashes = std::collections::HashSet::new();
@@ -458,6 +579,8 @@ impl Store {
                 new_hashes.insert(h);
             }
         }
+        // The rows come in key order: each block of records held is read once.
+        let mut cursor = HeldCursor::new(&self.records);
         while let Some((k, v)) = if counted_at_staging {
             None
         } else {
@@ -465,7 +588,7 @@ impl Store {
         } {
             let record = self.decode_record(&k, &v)?;
             let when = record.last_activity.or(exported_on);
-            let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
+            let held = cursor.held(&k).map_err(|e| self.sled_err(e))?;
             match fate(held.as_deref(), when) {
                 Fate::New => counts.new += 1,
                 Fate::Updated => counts.updated += 1,
@@ -487,6 +610,7 @@ impl Store {
             exported_on,
             bytes: (!repeats).then_some(bytes),
             crc: (!repeats).then_some(crc),
+            runs: (!repeats).then(|| runs.clone()),
         })
         .expect("serialises");
         let entry = (&self.audit, &self.meta)
@@ -503,17 +627,14 @@ impl Store {
             .map_err(|e| self.tx_error(e, None))?;
         self.flush()?;
         self.log_line(&entry);
-        let rows = match rows {
-            Rows::File(mut file) => {
-                file.rewind().map_err(|e| self.rows_err(id, e))?;
-                Rows::File(file)
-            }
-            Rows::Tree(_) => Rows::Tree(Box::new(self.legacy_tree(id)?.iter())),
-        };
         // From here the import has happened: whatever stops the apply, its
         // rows and marker stay, and the next start finishes it.
-        let changed = self
-            .import_apply(id, rows, exported_on, suppress_of, keep)
+        let rows = match rows {
+            Rows::Tree(_) => self.legacy_tree(id).map(|t| Rows::Tree(Box::new(t.iter()))),
+            _ => self.staged_rows(id, Some(&runs)),
+        };
+        let changed = rows
+            .and_then(|rows| self.import_apply(id, rows, exported_on, suppress_of, keep))
             .map_err(|e| StoreError::ImportUnfinished {
                 why: match e {
                     StoreError::DiskFull { free, .. } => {
@@ -573,53 +694,18 @@ impl Store {
         // The records change from here: an index written from them now is
         // of a state that never lasts (stamped again when the rows are in).
         self.stamp_records()?;
-        let mut changed: Option<ChangedKeys> = Some(Vec::new());
-        let mut batch: Vec<Row> = Vec::new();
-        let mut sup = sled::Batch::default();
-        let mut n = 0;
-        let mut bytes = 0;
-        while let Some((k, v)) = rows.next(self)? {
-            let record = self.decode_record(&k, &v)?;
-            let when = record.last_activity.or(exported_on);
-            let held = self.records.get(&k).map_err(|e| self.sled_err(e))?;
-            for s in suppress_of(&record) {
-                if !self
-                    .suppression
-                    .contains_key(s.hash.as_bytes())
-                    .map_err(|e| self.sled_err(e))?
-                {
-                    sup.insert(
-                        s.hash.as_bytes(),
-                        serde_json::to_vec(&s).expect("serialises"),
-                    );
-                }
-            }
-            if matches!(fate(held.as_deref(), when), Fate::New | Fate::Updated) {
-                if let Some(c) = &mut changed {
-                    if c.len() < keep {
-                        c.push(k.clone());
-                    } else {
-                        changed = None;
-                    }
-                }
-                bytes += k.len() + v.len();
-                batch.push((k, v));
-            }
-            n += 1;
-            if n % APPLY_BATCH == 0 {
-                self.room_for(bytes)?;
-                self.put_records(std::mem::take(&mut batch))?;
-                self.suppression
-                    .apply_batch(std::mem::take(&mut sup))
-                    .map_err(|e| self.sled_err(e))?;
-                bytes = 0;
-            }
-        }
-        self.room_for(bytes)?;
-        self.put_records(batch)?;
-        self.suppression
-            .apply_batch(sup)
-            .map_err(|e| self.sled_err(e))?;
+        // Two cores: this thread reads and decodes the rows (each row's
+        // date, its suppression entries), another writes them into blocks.
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<(Vec<Dated>, sled::Batch)>(2);
+        let changed = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || self.write_batches(batches, keep));
+            let read = self.read_batches(&mut rows, exported_on, suppress_of, &to_writer);
+            drop(to_writer);
+            let written = writer.join().expect("the import's writer thread");
+            // The writer's error first: a reader stopped by it says less.
+            let changed = written?;
+            read.map(|()| changed)
+        })?;
         self.stamp_records()?;
         // The rows are there before the marker goes.
         self.flush()?;
@@ -633,22 +719,76 @@ impl Store {
         Ok(changed)
     }
 
-    /// Writes rows into the records on two threads (sled's insert copies
-    /// its leaf: the cores share that work). Not atomic, and need not be:
-    /// the commit marker makes the import whole, applying again is harmless.
-    fn put_records(&self, rows: Vec<Row>) -> Result<(), StoreError> {
-        let (a, b) = rows.split_at(rows.len() / 2);
-        let put = |part: &[Row]| -> Result<(), sled::Error> {
-            for (k, v) in part {
-                self.records.insert(k.as_slice(), v.as_slice())?;
+    /// Reads a committed import's rows in batches, each row with its date
+    /// and each batch with the suppression entries it brings, for
+    /// `write_batches`. Stops early when the writer has stopped.
+    fn read_batches(
+        &self,
+        rows: &mut Rows,
+        exported_on: Option<NaiveDate>,
+        suppress_of: &dyn Fn(&SourceRecord) -> Vec<Suppression>,
+        to_writer: &std::sync::mpsc::SyncSender<(Vec<Dated>, sled::Batch)>,
+    ) -> Result<(), StoreError> {
+        let mut batch: Vec<Dated> = Vec::with_capacity(APPLY_BATCH);
+        let mut sup = sled::Batch::default();
+        while let Some((k, v)) = rows.next(self)? {
+            let record = self.decode_record(&k, &v)?;
+            for s in suppress_of(&record) {
+                if !self
+                    .suppression
+                    .contains_key(s.hash.as_bytes())
+                    .map_err(|e| self.sled_err(e))?
+                {
+                    sup.insert(
+                        s.hash.as_bytes(),
+                        serde_json::to_vec(&s).expect("serialises"),
+                    );
+                }
             }
-            Ok(())
+            batch.push(((k, v), When(record.last_activity.or(exported_on))));
+            if batch.len() == APPLY_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(APPLY_BATCH));
+                if to_writer.send((full, std::mem::take(&mut sup))).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        let _ = to_writer.send((batch, sup));
+        Ok(())
+    }
+
+    /// Writes the batches `read_batches` sends into the records' blocks,
+    /// each row where it replaces what is held (`fate`), and their
+    /// suppression entries; returns the keys written if at most `keep`.
+    /// Not atomic across batches, and need not be: the commit marker makes
+    /// the import whole, and applying again is harmless (a row already in
+    /// is written as is).
+    fn write_batches(
+        &self,
+        batches: std::sync::mpsc::Receiver<(Vec<Dated>, sled::Batch)>,
+        keep: usize,
+    ) -> Result<Option<ChangedKeys>, StoreError> {
+        // A row replaces the record held unless it is older, or undated
+        // beside a dated one.
+        let take = |held: Option<&[u8]>, when: &When| {
+            matches!(fate(held, when.0), Fate::New | Fate::Updated)
         };
-        let (ra, rb) = std::thread::scope(|scope| {
-            let h = scope.spawn(|| put(b));
-            (put(a), h.join().expect("record writer"))
-        });
-        ra.and(rb).map_err(|e| self.sled_err(e))
+        let mut changed: Option<ChangedKeys> = Some(Vec::new());
+        for (rows, sup) in batches {
+            self.room_for(rows.iter().map(|((k, v), _)| k.len() + v.len()).sum())?;
+            let written = self
+                .records
+                .put(rows, &take)
+                .map_err(|e| self.sled_err(e))?;
+            changed = changed.filter(|c| c.len() + written.len() <= keep);
+            if let Some(c) = &mut changed {
+                c.extend(written);
+            }
+            self.suppression
+                .apply_batch(sup)
+                .map_err(|e| self.sled_err(e))?;
+        }
+        Ok(changed)
     }
 
     /// A committed import's rows file, checked against its marker.
@@ -675,8 +815,8 @@ impl Store {
         if Some(len) != m.bytes || Some(crc.finalize()) != m.crc {
             return Err(damaged("are not the rows committed (damaged)"));
         }
-        f.rewind().map_err(|e| self.rows_err(id, e))?;
-        Ok(Rows::File(BufReader::with_capacity(1 << 20, f)))
+        drop(f);
+        self.staged_rows(id, m.runs.as_deref())
     }
 
     /// At every start: an import committed before a kill is finished, one
@@ -854,13 +994,15 @@ mod tests {
 
     /// What `import_commit` does up to its marker, and no further (a kill).
     fn marker_only(s: &Store, id: &str) {
-        let staging = s.staging.lock().unwrap().remove(id).unwrap();
+        let mut staging = s.staging.lock().unwrap().remove(id).unwrap();
+        s.write_run(id, &mut staging).unwrap();
         let (bytes, crc) = (staging.bytes, staging.crc.finalize());
         staging.file.into_inner().unwrap().sync_all().unwrap();
         let m = Marker {
             exported_on: None,
             bytes: Some(bytes),
             crc: Some(crc),
+            runs: Some(staging.runs),
         };
         s.meta
             .insert(
@@ -915,14 +1057,9 @@ mod tests {
         assert_eq!(s.recover_imports(&none).unwrap(), (2, 1));
         assert_eq!(s.imports_in_progress(), 0);
         let five = record("5", "e@example.es");
-        let held = s.records.get(five.store_key()).unwrap().unwrap();
+        let held = s.records.get(&five.store_key()).unwrap().unwrap();
         assert_eq!(s.record_from(&five.store_key(), &held), Some(five));
-        let keys: Vec<Vec<u8>> = s
-            .records
-            .iter()
-            .keys()
-            .map(|k| k.unwrap().to_vec())
-            .collect();
+        let keys: Vec<Vec<u8>> = s.records.iter().map(|kv| kv.unwrap().0).collect();
         assert_eq!(
             keys,
             [
@@ -992,7 +1129,7 @@ mod tests {
         assert_eq!((counts.new, counts.updated), (24_998, 0));
         assert_eq!(s.records.len(), 24_998);
         let seven = record("7", "");
-        let held = s.records.get(seven.store_key()).unwrap().unwrap();
+        let held = s.records.get(&seven.store_key()).unwrap().unwrap();
         let back = s.record_from(&seven.store_key(), &held).unwrap();
         assert_eq!(back.emails, ["last@example.es"]);
         assert_eq!(s.imports_in_progress(), 0);
