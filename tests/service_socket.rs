@@ -583,6 +583,23 @@ fn an_import_whose_client_vanishes_part_way_leaves_nothing() {
     let c = svc.client();
     let entries = c.audit_tail(None, 10).unwrap();
     assert!(entries.iter().all(|e| e.kind != "imported"));
+    // The service drops the rows the vanished client staged when its
+    // connection ends, without a restart (waited for within a bound: the
+    // connection's thread notices the close on its own).
+    let staged = || {
+        std::fs::read_dir(svc.dir.path().join("store"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().ends_with(".rows"))
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while staged() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the vanished client's rows file is still there"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // The store itself, once the service has let go of it: no row, no entry.
     drop(c);
     svc.stop();

@@ -465,6 +465,10 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
         }
     }
     let peer = super::team::Peer::of(slot.uid, actor);
+    let mut imports = OwnImports {
+        shared,
+        ids: Vec::new(),
+    };
     loop {
         let request = match read_request(&mut stream, &shared.reading) {
             Ok(bytes) => match serde_json::from_slice::<Request>(&bytes) {
@@ -520,11 +524,59 @@ fn connection(mut stream: UnixStream, shared: &Shared, slot: Slot) {
                 return; // this connection now only receives pushes
             }
             Request::Hello { .. } => error(ErrorKind::Protocol, "already said hello"),
-            Request::Call { call } => answer(shared, &peer, call),
+            Request::Call { call } => imports.follow(call, |call| answer(shared, &peer, call)),
         };
         // A client that went away mid-request: the change is already durable.
         if write_frame(&mut stream, &response).is_err() {
             return;
+        }
+    }
+}
+
+/// Imports a connection began and has neither committed nor dropped: when
+/// it ends (its desk killed mid-import, the network gone) they are dropped
+/// at once, not left in the store's folder until the service restarts.
+struct OwnImports<'a> {
+    shared: &'a Shared,
+    ids: Vec<String>,
+}
+
+impl OwnImports<'_> {
+    /// Answers `call`, keeping note of the imports it begins or ends.
+    fn follow(&mut self, call: Call, answer: impl FnOnce(Call) -> Response) -> Response {
+        let ends = match &call {
+            Call::import_commit { id, .. } | Call::import_abandon { id } => Some(id.clone()),
+            _ => None,
+        };
+        let begins = matches!(call, Call::import_begin { .. });
+        let response = answer(call);
+        match (&response, ends) {
+            (Response::Answer { value }, None) if begins => {
+                if let Some(id) = value.as_str() {
+                    self.ids.push(id.to_string());
+                }
+            }
+            // Committed, failed or dropped: the store has dealt with it
+            // (a committed import is never dropped).
+            (_, Some(id)) => self.ids.retain(|i| *i != id),
+            _ => {}
+        }
+        response
+    }
+}
+
+impl Drop for OwnImports<'_> {
+    fn drop(&mut self) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let _one_at_a_time = self.shared.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let held = self.shared.held.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(desk) = held.as_ref() {
+            for id in &self.ids {
+                // An import committed meanwhile is never dropped by this.
+                let _ = desk.import_abandon(id);
+            }
         }
     }
 }
