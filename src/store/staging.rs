@@ -46,8 +46,9 @@ const ROWS_SUFFIX: &str = ".rows";
 /// Rows applied per sled batch: bounds the memory of the apply step.
 const APPLY_BATCH: usize = 10_000;
 /// Rows gathered and sorted before they are written as one run: bounds
-/// the memory of staging (a 10M-row export makes about 50 runs).
-const RUN_BYTES: usize = 32 << 20;
+/// the memory of staging (a 10M-row export makes about 50 runs). Small in
+/// unit tests, so they merge many runs.
+const RUN_BYTES: usize = if cfg!(test) { 4 << 10 } else { 32 << 20 };
 
 /// What the commit marker holds: enough to finish applying after a kill,
 /// and to know the rows file is the one committed, whole.
@@ -86,11 +87,10 @@ pub(super) struct Staging {
     all_new: bool,
     /// Suppression hashes of the rows staged (unsubscribed rows only).
     hashes: std::collections::HashSet<String>,
-    /// A 64-bit hash of each key staged, and whether one came twice: the
-    /// same record twice in one export, whose last row must win (a 1M-row
-    /// import's peak grew by 14 MB with it).
-    keys: std::collections::HashSet<u64>,
-    repeats: bool,
+    /// A 64-bit hash of each key staged (8 bytes a row), sorted at the
+    /// commit to see whether the export holds a record twice: then the
+    /// rows cannot be counted as they were staged.
+    keys: Vec<u64>,
 }
 
 /// A key's 64-bit hash (SipHash with fixed keys: the same in every run).
@@ -178,8 +178,8 @@ type Dated = (Row, When);
 
 /// Where a committed import's rows come from.
 enum Rows {
-    File(BufReader<File>),
-    /// The file's sorted runs, merged: the rows in key order.
+    /// The file's sorted runs, merged: the rows in key order, each key
+    /// once (its last row).
     Runs(Box<Merge>),
     /// An older desk's staging tree.
     Tree(Box<sled::Iter>),
@@ -189,8 +189,10 @@ fn unreadable(e: std::io::Error) -> StoreError {
     StoreError::Import(format!("the staged rows cannot be read: {e}"))
 }
 
-/// A rows file's sorted runs read as one stream in key order (of a key in
-/// two runs, the later run's row comes last, and the last row wins).
+/// A rows file's sorted runs read as one stream in key order, each key
+/// once: the export's last row of it. (Runs are written in the export's
+/// order and sorted stably, and of one key in two runs the earlier run's
+/// row comes first, so the last row seen is the export's last.)
 struct Merge {
     runs: Vec<BufReader<std::io::Take<File>>>,
     heads: std::collections::BinaryHeap<std::cmp::Reverse<(Vec<u8>, usize)>>,
@@ -232,8 +234,16 @@ impl Merge {
         let Some(std::cmp::Reverse((k, run))) = self.heads.pop() else {
             return Ok(None);
         };
-        let v = self.values[run].take().expect("a head has its value");
+        let mut v = self.values[run].take().expect("a head has its value");
         self.refill(run)?;
+        while let Some(std::cmp::Reverse((next, _))) = self.heads.peek() {
+            if *next != k {
+                break;
+            }
+            let std::cmp::Reverse((_, again)) = self.heads.pop().expect("peeked");
+            v = self.values[again].take().expect("a head has its value");
+            self.refill(again)?;
+        }
         Ok(Some((k, v)))
     }
 }
@@ -241,7 +251,6 @@ impl Merge {
 impl Rows {
     fn next(&mut self, store: &Store) -> Result<Option<Row>, StoreError> {
         match self {
-            Rows::File(f) => read_frame(f).map_err(unreadable),
             Rows::Runs(m) => m.next().map_err(unreadable),
             Rows::Tree(t) => match t.next() {
                 None => Ok(None),
@@ -328,7 +337,6 @@ impl Store {
             all_new: true,
             hashes: Default::default(),
             keys: Default::default(),
-            repeats: false,
         };
         self.staging
             .lock()
@@ -399,9 +407,7 @@ impl Store {
             staging
                 .hashes
                 .extend(suppress_of(r).into_iter().map(|s| s.hash));
-            if !staging.keys.insert(key_hash(&key)) {
-                staging.repeats = true;
-            }
+            staging.keys.push(key_hash(&key));
             let value = record_codec::encode(r, columns);
             staging.run_bytes += 8 + key.len() + value.len();
             staging.run.push((key, value));
@@ -512,7 +518,12 @@ impl Store {
         }
         let runs = std::mem::take(&mut staging.runs);
         let (bytes, crc) = (staging.bytes, staging.crc.clone().finalize());
-        let repeats = staging.repeats;
+        // One record twice in the export (or two keys of one hash: then
+        // the rows are only counted the slower way).
+        let mut keys = std::mem::take(&mut staging.keys);
+        keys.sort_unstable();
+        let repeats = keys.windows(2).any(|w| w[0] == w[1]);
+        drop(keys);
         let counted_at_staging =
             staging.all_new && !repeats && self.records_stamp()? == staging.stamp;
         let (staged_new, staged_hashes) = match counted_at_staging {
@@ -524,7 +535,7 @@ impl Store {
             .into_inner()
             .map_err(|e| self.rows_err(id, e.into_error()))
             .and_then(|f| f.sync_all().map(|()| f).map_err(|e| self.rows_err(id, e)));
-        let mut file = match file {
+        let file = match file {
             Ok(f) => f,
             Err(e) => {
                 let _ = self.import_abandon(id);
@@ -544,20 +555,8 @@ impl Store {
             self.import_abandon(id)?;
             return Err(e);
         }
-        let rows = if repeats {
-            // One record twice in the export: its rows go through a tree
-            // keyed by record, where the last row wins (as the export
-            // means: the file keeps a key's rows in their order), and are
-            // counted and applied from there. The tree is what a start
-            // finishes or drops from here on.
-            file.rewind().map_err(|e| self.rows_err(id, e))?;
-            self.dedupe(id, Rows::File(BufReader::with_capacity(1 << 20, file)))
-                .map(|tree| Rows::Tree(Box::new(tree.iter())))
-        } else {
-            drop(file);
-            self.staged_rows(id, Some(&runs))
-        };
-        let mut rows = match rows {
+        drop(file);
+        let mut rows = match self.staged_rows(id, Some(&runs)) {
             Ok(rows) => rows,
             Err(e) => {
                 let _ = self.import_abandon(id);
@@ -608,9 +607,9 @@ impl Store {
         counts.suppressed = new_hashes.len() as u64;
         let marker = serde_json::to_vec(&Marker {
             exported_on,
-            bytes: (!repeats).then_some(bytes),
-            crc: (!repeats).then_some(crc),
-            runs: (!repeats).then(|| runs.clone()),
+            bytes: Some(bytes),
+            crc: Some(crc),
+            runs: Some(runs.clone()),
         })
         .expect("serialises");
         let entry = (&self.audit, &self.meta)
@@ -629,11 +628,9 @@ impl Store {
         self.log_line(&entry);
         // From here the import has happened: whatever stops the apply, its
         // rows and marker stay, and the next start finishes it.
-        let rows = match rows {
-            Rows::Tree(_) => self.legacy_tree(id).map(|t| Rows::Tree(Box::new(t.iter()))),
-            _ => self.staged_rows(id, Some(&runs)),
-        };
-        let changed = rows
+        drop(rows);
+        let changed = self
+            .staged_rows(id, Some(&runs))
             .and_then(|rows| self.import_apply(id, rows, exported_on, suppress_of, keep))
             .map_err(|e| StoreError::ImportUnfinished {
                 why: match e {
@@ -653,26 +650,6 @@ impl Store {
         self.db
             .open_tree(format!("{LEGACY_STAGING_PREFIX}{id}"))
             .map_err(|e| self.sled_err(e))
-    }
-
-    /// Copies a rows file into a staging tree keyed by record (the last
-    /// row of a record wins), then removes the file.
-    fn dedupe(&self, id: &str, mut rows: Rows) -> Result<sled::Tree, StoreError> {
-        let tree = self.legacy_tree(id)?;
-        let mut batch = sled::Batch::default();
-        let mut n = 0;
-        while let Some((k, v)) = rows.next(self)? {
-            batch.insert(k, v);
-            n += 1;
-            if n % APPLY_BATCH == 0 {
-                tree.apply_batch(std::mem::take(&mut batch))
-                    .map_err(|e| self.sled_err(e))?;
-            }
-        }
-        tree.apply_batch(batch).map_err(|e| self.sled_err(e))?;
-        self.flush()?;
-        super::files::remove_own_plain(&self.rows_path(id)).map_err(|e| self.rows_err(id, e))?;
-        Ok(tree)
     }
 
     /// The record at `key` in the store's encoding, or why it is not one.
@@ -846,8 +823,9 @@ impl Store {
                 continue;
             }
             match marker(&id)? {
-                // Rows counted in a tree (an export with a record twice):
-                // the file is a leftover; the tree below is the import.
+                // An earlier desk counted an export with a record twice in
+                // a tree: the file is a leftover; the tree below is the
+                // import.
                 Some(m) if m.bytes.is_none() => {
                     super::files::remove_own_plain(&self.rows_path(&id))
                         .map_err(|e| self.rows_err(&id, e))?;
@@ -1118,20 +1096,27 @@ mod tests {
         let mut rows: Vec<SourceRecord> = (0..25_000)
             .map(|i| record(&i.to_string(), &format!("p{i}@example.es")))
             .collect();
+        // Record 7 three times, in three batches (so in three sorted runs);
+        // record 9 three times in one batch (one run).
         rows[24_000] = record("7", "last@example.es");
         rows[12_345] = record("7", "middle@example.es");
+        rows[100] = record("9", "second@example.es");
+        rows[101] = record("9", "third@example.es");
         let id = s.import_begin().unwrap();
         for batch in rows.chunks(2_000) {
             s.import_stage(&id, batch, &none).unwrap();
         }
         let (counts, ..) = s.import_commit(&id, &note(), None, &none, 0).unwrap();
-        // Rows 12,345 and 24,000 were records 12345 and 24000: they went.
-        assert_eq!((counts.new, counts.updated), (24_998, 0));
-        assert_eq!(s.records.len(), 24_998);
-        let seven = record("7", "");
-        let held = s.records.get(&seven.store_key()).unwrap().unwrap();
-        let back = s.record_from(&seven.store_key(), &held).unwrap();
-        assert_eq!(back.emails, ["last@example.es"]);
+        // Rows 100, 101, 12,345 and 24,000 were records of their own: they
+        // went.
+        assert_eq!((counts.new, counts.updated), (24_996, 0));
+        assert_eq!(s.records.len(), 24_996);
+        for (key, last) in [("7", "last@example.es"), ("9", "third@example.es")] {
+            let k = record(key, "").store_key();
+            let held = s.records.get(&k).unwrap().unwrap();
+            let back = s.record_from(&k, &held).unwrap();
+            assert_eq!(back.emails, [last]);
+        }
         assert_eq!(s.imports_in_progress(), 0);
     }
 
