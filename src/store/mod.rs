@@ -585,7 +585,7 @@ impl Store {
     /// Refuses a change of about `bytes` when the disk could fill under it.
     /// Room for an import's staged rows (`bytes` of them) in sled's file.
     fn room_for_rows(&self, bytes: u64) -> Result<(), StoreError> {
-        self.room_needed(SPARE_BYTES + 3 * bytes)
+        self.room_needed(SPARE_BYTES + bytes)
     }
 
     fn room_for(&self, bytes: usize) -> Result<(), StoreError> {
