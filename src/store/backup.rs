@@ -83,7 +83,14 @@ impl Store {
                     ),
                 };
             for kv in rows {
-                let (k, v) = kv.map_err(std::io::Error::other)?;
+                let (k, mut v) = kv.map_err(std::io::Error::other)?;
+                // The store is at schema 2 (records in blocks); the backup
+                // holds the rows every desk since 1 reads, and says so here
+                // as in its header, so an older desk restores it and can
+                // open what it restored.
+                if *name == "meta" && k.as_slice() == super::KEY_SCHEMA {
+                    v = BACKUP_SCHEMA.to_string().into_bytes();
+                }
                 // Values are kept byte for byte (the audit chain binds each case
                 // document's exact bytes): as text when UTF-8, else as hex.
                 let value = match std::str::from_utf8(&v) {
@@ -177,6 +184,14 @@ impl Store {
             t.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         }
         put(records)?;
+        // The rows came as schema 1; the records are now in blocks, which
+        // only a desk of this schema reads.
+        self.meta
+            .insert(
+                super::KEY_SCHEMA,
+                super::SCHEMA_VERSION.to_string().as_bytes(),
+            )
+            .map_err(|e| self.sled_err(e))?;
         // The cases came in around the deadlines tree: the next desk
         // rebuilds it.
         self.forget_deadlines()?;
