@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod files;
 pub mod layout;
 mod record_blocks;
+pub use record_blocks::laid_bare;
 mod record_codec;
 mod staging;
 

@@ -27,8 +27,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub(super) const TREE_BLOCKS: &str = "record-blocks";
 /// The first byte of a block (its format).
 const BLOCK_TAG: u8 = 0xB1;
-/// Tag, record count (u32 LE), uncompressed length (u32 LE).
-const HEAD: usize = 9;
+/// Tag, record count, uncompressed length, compressed length (u32 LE
+/// each): a block can be found and read in any bytes (`laid_bare`).
+const HEAD: usize = 13;
 /// A block's records' bytes before compression: LZ4 on 32 KiB of one
 /// export's rows keeps about 40% of them, ~9 KiB a block, well under what
 /// sled keeps apart in a file of its own.
@@ -61,23 +62,48 @@ fn encode(rows: &[Row]) -> Vec<u8> {
     out.push(BLOCK_TAG);
     out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
     out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
     out.extend_from_slice(&packed);
     out
 }
 
-/// (records, uncompressed bytes) a block says it holds.
-fn header(block: &[u8]) -> Option<(usize, usize)> {
+/// (records, uncompressed bytes, compressed bytes) a block says it holds.
+fn header(block: &[u8]) -> Option<(usize, usize, usize)> {
     if block.len() < HEAD || block[0] != BLOCK_TAG {
         return None;
     }
-    let n = u32::from_le_bytes(block[1..5].try_into().ok()?) as usize;
-    let raw = u32::from_le_bytes(block[5..9].try_into().ok()?) as usize;
-    (raw <= MAX_RAW).then_some((n, raw))
+    let word = |at: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(block[at..at + 4].try_into().ok()?) as usize)
+    };
+    let (n, raw, packed) = (word(1)?, word(5)?, word(9)?);
+    (n > 0 && n <= raw / 8 && raw <= MAX_RAW && packed <= block.len() - HEAD)
+        .then_some((n, raw, packed))
+}
+
+/// The records' bytes of the block `from` begins with (more bytes may
+/// follow it), decompressed.
+fn inflate(from: &[u8]) -> Option<(usize, Vec<u8>)> {
+    let (count, raw_len, packed) = header(from)?;
+    let raw = lz4_flex::block::decompress(&from[HEAD..HEAD + packed], raw_len).ok()?;
+    (raw.len() == raw_len).then_some((count, raw))
+}
+
+/// `bytes` (a file's), followed by the records of every block found in
+/// them, decompressed: what a search for a person's bytes on disk must
+/// read, as LZ4 may keep an address only as references to earlier bytes.
+pub fn laid_bare(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == BLOCK_TAG) {
+        if let Some((_, raw)) = inflate(&bytes[at..]) {
+            out.extend_from_slice(&raw);
+        }
+    }
+    out
 }
 
 /// How many records a block says it holds (0 when it is damaged).
 pub(super) fn count(block: &[u8]) -> usize {
-    header(block).map_or(0, |(n, _)| n)
+    header(block).map_or(0, |(n, ..)| n)
 }
 
 fn part<'a>(raw: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
@@ -89,12 +115,11 @@ fn part<'a>(raw: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
 
 /// A block's records in key order, or `None` if it is not one.
 pub(super) fn decode(block: &[u8]) -> Option<Vec<Row>> {
-    let (count, raw_len) = header(block)?;
-    let raw = lz4_flex::block::decompress(&block[HEAD..], raw_len).ok()?;
-    if raw.len() != raw_len {
+    let (count, raw) = inflate(block)?;
+    if header(block)?.2 != block.len() - HEAD {
         return None;
     }
-    let mut rows = Vec::with_capacity(count.min(raw_len / 8));
+    let mut rows = Vec::with_capacity(count);
     let mut at = 0;
     while at < raw.len() {
         let k = part(&raw, &mut at)?;
@@ -575,12 +600,38 @@ mod tests {
     }
 
     #[test]
+    fn a_search_of_the_bytes_on_disk_finds_every_address_once_blocks_are_laid_bare() {
+        let names = ["david.brennan", "olivia.overgaard", "maria.garcia"];
+        let emails: Vec<String> = (0..150)
+            .map(|n| format!("{}{n}@example{}.com", names[n % 3], n % 7))
+            .collect();
+        let rows: Vec<Row> = emails
+            .iter()
+            .enumerate()
+            .map(|(n, e)| (key(n as u32), e.as_bytes().to_vec()))
+            .collect();
+        // As sled keeps it: the block among other bytes.
+        let mut file = b"sled page header".to_vec();
+        file.extend(encode(&rows));
+        file.extend(b"more pages");
+        let holds = |hay: &[u8], e: &String| hay.windows(e.len()).any(|w| w == e.as_bytes());
+        let plain = emails.iter().filter(|e| holds(&file, e)).count();
+        assert!(
+            plain < emails.len() / 2,
+            "LZ4 hides most addresses from a plain search ({plain} found)"
+        );
+        let bare = laid_bare(&file);
+        assert!(emails.iter().all(|e| holds(&bare, e)));
+        assert!(!holds(&bare, &"erased.person@example.com".to_string()));
+    }
+
+    #[test]
     fn a_damaged_block_is_an_error_not_a_record() {
         let (_d, r) = records();
         r.put(rows(vec![(key(1), value(1, 0))]), &always).unwrap();
         let (bk, mut b) = r.blocks.iter().next().unwrap().unwrap();
         let mut bytes = b.to_vec();
-        bytes[5] ^= 0x40; // the length it claims
+        bytes[6] ^= 0x40; // the length it claims
         b = bytes.into();
         r.blocks.insert(bk, b).unwrap();
         assert!(r.get(&key(1)).is_err());

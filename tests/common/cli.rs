@@ -38,7 +38,9 @@ pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 /// Every file under `dir` holding `needle` (ASCII letters in any case):
-/// what is left on disk after erasure, purge or rebuild.
+/// what is left on disk after erasure, purge or rebuild. Record blocks in
+/// a file are searched decompressed too: LZ4 may keep an address only as
+/// references to earlier bytes, which a plain search never sees.
 pub fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -47,8 +49,7 @@ pub fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap_or_default()
+            } else if rightsdesk::store::laid_bare(&std::fs::read(&p).unwrap_or_default())
                 .windows(needle.len())
                 .any(|w| w.eq_ignore_ascii_case(needle))
             {
