@@ -457,7 +457,7 @@ impl Store {
             return Ok(());
         }
         let run = std::mem::take(&mut staging.run);
-        let mut at = std::mem::take(&mut staging.run_at);
+        let at = std::mem::take(&mut staging.run_at);
         // Frames written by `import_stage`: a length, then that many bytes.
         let part = |from: usize| -> (usize, usize) {
             let len = u32::from_le_bytes(run[from..from + 4].try_into().expect("4 bytes"));
@@ -471,25 +471,29 @@ impl Store {
             let (_, key_end) = part(a as usize);
             &run[a as usize..part(key_end).1]
         };
+        let mut order: Vec<(&[u8], u32)> = at.iter().map(|&a| (key(a), a)).collect();
         // Stable: of a key twice, the later row stays later.
-        at.sort_by(|&a, &b| key(a).cmp(key(b)));
+        order.sort_by(|a, b| a.0.cmp(b.0));
         if staging.all_new {
-            let keys: Vec<&[u8]> = at.iter().map(|&a| key(a)).collect();
+            let keys: Vec<&[u8]> = order.iter().map(|(k, _)| *k).collect();
             if self.records.any_held(&keys).map_err(|e| self.sled_err(e))? {
                 staging.all_new = false;
             }
         }
         // The rows file is a plain file: its own bytes and the spare.
         self.room_needed(super::SPARE_BYTES + run.len() as u64)?;
-        for &a in &at {
-            let f = frame(a);
-            staging
-                .file
-                .write_all(f)
-                .map_err(|e| self.rows_err(id, e))?;
-            staging.crc.update(f);
-            staging.bytes += f.len() as u64;
+        // In order, then written and summed at once (a write and a CRC
+        // update per row took a fifth longer to stage).
+        let mut sorted = Vec::with_capacity(run.len());
+        for &(_, a) in &order {
+            sorted.extend_from_slice(frame(a));
         }
+        staging
+            .file
+            .write_all(&sorted)
+            .map_err(|e| self.rows_err(id, e))?;
+        staging.crc.update(&sorted);
+        staging.bytes += sorted.len() as u64;
         staging.runs.push(staging.bytes);
         Ok(())
     }
