@@ -80,7 +80,7 @@ fn backup_and_restore_round_trip() {
     // A backup is logged once its file is written, so the restored store's
     // backup holds exactly the lines of the one it came from.
     assert_eq!(second, first);
-    // The store keeps records in blocks (schema 2); a backup holds one row
+    // The store keeps records in blocks (schema 3); a backup holds one row
     // per record and says schema 1 throughout, header and meta alike, so a
     // desk from before blocks restores it and opens what it restored.
     let rows = |tree: &str| {
@@ -100,13 +100,13 @@ fn backup_and_restore_round_trip() {
         .expect("the schema row");
     assert!(schema_row.contains("{\"text\":\"1\"}"), "{schema_row}");
     assert!(text.lines().next().unwrap().contains("\"schema\":1"));
-    // The restored store itself is schema 2: a desk from before blocks
+    // The restored store itself is schema 3: a desk from before blocks
     // refuses it rather than miss its records.
     let db = sled::Config::new().path(b.join("store")).open().unwrap();
     let meta = db.open_tree("meta").unwrap();
     assert_eq!(
         meta.get("schema_version").unwrap().as_deref(),
-        Some(&b"2"[..])
+        Some(&b"3"[..])
     );
     drop((meta, db));
     // Case ids continue where the original left off.

@@ -347,3 +347,31 @@ fn a_delta_shows_what_a_fresh_index_shows_in_the_same_order() {
     assert_eq!(through_delta, fresh);
     assert_eq!(fresh[0].len(), 2, "a limit cuts the ties");
 }
+
+#[test]
+fn records_that_cannot_be_read_stop_the_index_instead_of_a_silent_no_match() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let hubspot = fixture("hubspot-contacts.csv");
+    common::cli::ok(d, &["import", "web-forms", hubspot.to_str().unwrap()]);
+    // A block of records damaged on disk (or written by a desk whose
+    // blocks this one cannot read).
+    {
+        let db = sled::Config::new().path(d.join("store")).open().unwrap();
+        let blocks = db.open_tree("record-blocks").unwrap();
+        let (at, block) = blocks.iter().next().unwrap().unwrap();
+        let mut bytes = block.to_vec();
+        bytes[0] ^= 0xFF;
+        blocks.insert(at, bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let out = common::cli::run(d, &["lookup", "mueller"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("cannot be read"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("no match"),
+        "never a 'no match' from an index that lacks records"
+    );
+    assert!(!index_file(d).exists(), "no index file put in place");
+}

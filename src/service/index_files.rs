@@ -37,16 +37,29 @@ impl Desk {
             path: path.clone(),
             source,
         };
+        // An index without records the store holds would answer "no match"
+        // for people it has: a record that cannot be read stops the index
+        // (its file is never put in place), and the officer is told why.
+        let unreadable = std::sync::atomic::AtomicUsize::new(0);
         write_whole(&path, |w| {
             crate::lookup::Index::write_file(
                 w,
                 &scratch,
-                reader.each(),
+                reader.each(&unreadable),
                 &splits,
                 cc,
                 stamp,
                 [0; 16],
-            )
+            )?;
+            match unreadable.load(std::sync::atomic::Ordering::Relaxed) {
+                0 => Ok(()),
+                n => Err(std::io::Error::other(format!(
+                    "{n} of the store's source records (or blocks of them) cannot be read \
+                     (damaged, or written by a newer desk): a lookup without them would \
+                     miss people. `rightsdesk doctor` and `audit verify` look further; \
+                     restore the store from a backup"
+                ))),
+            }
         })
         .map_err(io)?;
         // A delta of the old file is of nothing now.

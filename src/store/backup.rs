@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 pub const FORMAT: &str = "rightsdesk-backup";
 pub const VERSION: u32 = 1;
 /// The shape of the rows a backup holds. The store keeps its records in
-/// blocks (store schema 2), but a backup still holds one row per record in
+/// blocks (store schema 2 and later), but a backup still holds one row per record in
 /// `records`, as every desk since schema 1 reads it: blocks are how one
 /// store keeps them, not what a backup carries.
 const BACKUP_SCHEMA: u32 = 1;
@@ -84,7 +84,7 @@ impl Store {
                 };
             for kv in rows {
                 let (k, mut v) = kv.map_err(std::io::Error::other)?;
-                // The store is at schema 2 (records in blocks); the backup
+                // The store keeps records in blocks (schema 2 on); the backup
                 // holds the rows every desk since 1 reads, and says so here
                 // as in its header, so an older desk restores it and can
                 // open what it restored.

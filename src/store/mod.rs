@@ -26,11 +26,14 @@ use std::path::{Path, PathBuf};
 
 /// Bumped whenever the stored shape changes incompatibly. 2: source
 /// records in blocks (`record_blocks`), which a desk reading 1 would not
-/// see. A store at 1 is taken as it is (its records are read where they
-/// are) and marked 2, so an older desk refuses it rather than miss them.
-pub const SCHEMA_VERSION: u32 = 2;
+/// see; 3: blocks whose header gives their compressed length, which a
+/// build reading 2 took for damaged (it never left the repository, but a
+/// desk that cannot read the blocks must refuse the store, not index it
+/// as empty). A store at 1 or 2 is taken as it is (its records are read
+/// where and as they are) and marked 3.
+pub const SCHEMA_VERSION: u32 = 3;
 /// Schemas this desk opens and brings to `SCHEMA_VERSION` as they are.
-const SCHEMA_OPENED: &[&str] = &["1", "2"];
+const SCHEMA_OPENED: &[&str] = &["1", "2", "3"];
 
 const TREE_CASES: &str = "cases";
 const TREE_AUDIT: &str = "audit";
@@ -270,12 +273,19 @@ impl RecordReader {
     }
 
     /// Every record readable, one at a time (memory does not grow with
-    /// the store).
-    pub fn each(&self) -> impl Iterator<Item = crate::domain::record::SourceRecord> + '_ {
-        self.records
-            .iter()
-            .filter_map(Result::ok)
-            .filter_map(|(k, v)| self.record_from(&k, &v))
+    /// the store); `unreadable` counts what could not be read (a record,
+    /// or a damaged block of them), for the caller to refuse to go on.
+    pub fn each<'a>(
+        &'a self,
+        unreadable: &'a std::sync::atomic::AtomicUsize,
+    ) -> impl Iterator<Item = crate::domain::record::SourceRecord> + 'a {
+        self.records.iter().filter_map(move |kv| {
+            let record = kv.ok().and_then(|(k, v)| self.record_from(&k, &v));
+            if record.is_none() {
+                unreadable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            record
+        })
     }
 
     /// Store keys of records staff split off from their linked subject.

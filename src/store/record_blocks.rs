@@ -25,11 +25,15 @@ use sled::IVec;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(super) const TREE_BLOCKS: &str = "record-blocks";
-/// The first byte of a block (its format).
-const BLOCK_TAG: u8 = 0xB1;
+/// The first byte of a block (its format): 0xB2 with the header below.
+/// (0xB1 was a header without the compressed length, written by a build
+/// of this desk that never left its repository: still read.)
+const BLOCK_TAG: u8 = 0xB2;
+const FIRST_TAG: u8 = 0xB1;
 /// Tag, record count, uncompressed length, compressed length (u32 LE
 /// each): a block can be found and read in any bytes (`laid_bare`).
 const HEAD: usize = 13;
+const FIRST_HEAD: usize = 9;
 /// A block's records' bytes before compression: LZ4 on 32 KiB of one
 /// export's rows keeps about 40% of them, ~9 KiB a block, well under what
 /// sled keeps apart in a file of its own.
@@ -67,25 +71,32 @@ fn encode(rows: &[Row]) -> Vec<u8> {
     out
 }
 
-/// (records, uncompressed bytes, compressed bytes) a block says it holds.
-fn header(block: &[u8]) -> Option<(usize, usize, usize)> {
-    if block.len() < HEAD || block[0] != BLOCK_TAG {
-        return None;
-    }
+/// (records, uncompressed bytes, where the compressed bytes begin, how
+/// many there are) a block says it holds.
+fn header(block: &[u8]) -> Option<(usize, usize, usize, usize)> {
     let word = |at: usize| -> Option<usize> {
-        Some(u32::from_le_bytes(block[at..at + 4].try_into().ok()?) as usize)
+        Some(u32::from_le_bytes(block.get(at..at + 4)?.try_into().ok()?) as usize)
     };
-    let (n, raw, packed) = (word(1)?, word(5)?, word(9)?);
-    (n > 0 && n <= raw / 8 && raw <= MAX_RAW && packed <= block.len() - HEAD)
-        .then_some((n, raw, packed))
+    let (n, raw, head, packed) = match *block.first()? {
+        BLOCK_TAG => (word(1)?, word(5)?, HEAD, word(9)?),
+        FIRST_TAG => (
+            word(1)?,
+            word(5)?,
+            FIRST_HEAD,
+            block.len().checked_sub(FIRST_HEAD)?,
+        ),
+        _ => return None,
+    };
+    (n > 0 && n <= raw / 8 && raw <= MAX_RAW && head + packed <= block.len())
+        .then_some((n, raw, head, packed))
 }
 
 /// The records' bytes of the block `from` begins with (more bytes may
-/// follow it), decompressed.
-fn inflate(from: &[u8]) -> Option<(usize, Vec<u8>)> {
-    let (count, raw_len, packed) = header(from)?;
-    let raw = lz4_flex::block::decompress(&from[HEAD..HEAD + packed], raw_len).ok()?;
-    (raw.len() == raw_len).then_some((count, raw))
+/// follow it), decompressed, and the block's length.
+fn inflate(from: &[u8]) -> Option<(usize, Vec<u8>, usize)> {
+    let (count, raw_len, head, packed) = header(from)?;
+    let raw = lz4_flex::block::decompress(&from[head..head + packed], raw_len).ok()?;
+    (raw.len() == raw_len).then_some((count, raw, head + packed))
 }
 
 /// `bytes` (a file's), followed by the records of every block found in
@@ -94,7 +105,7 @@ fn inflate(from: &[u8]) -> Option<(usize, Vec<u8>)> {
 pub fn laid_bare(bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == BLOCK_TAG) {
-        if let Some((_, raw)) = inflate(&bytes[at..]) {
+        if let Some((_, raw, _)) = inflate(&bytes[at..]) {
             out.extend_from_slice(&raw);
         }
     }
@@ -115,8 +126,8 @@ fn part<'a>(raw: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
 
 /// A block's records in key order, or `None` if it is not one.
 pub(super) fn decode(block: &[u8]) -> Option<Vec<Row>> {
-    let (count, raw) = inflate(block)?;
-    if header(block)?.2 != block.len() - HEAD {
+    let (count, raw, len) = inflate(block)?;
+    if len != block.len() {
         return None;
     }
     let mut rows = Vec::with_capacity(count);
@@ -623,6 +634,18 @@ mod tests {
         let bare = laid_bare(&file);
         assert!(emails.iter().all(|e| holds(&bare, e)));
         assert!(!holds(&bare, &"erased.person@example.com".to_string()));
+    }
+
+    #[test]
+    fn a_block_in_the_first_header_still_reads() {
+        let rows = vec![(key(1), value(1, 0)), (key(2), value(2, 0))];
+        let now = encode(&rows);
+        let mut first = vec![FIRST_TAG];
+        first.extend_from_slice(&now[1..9]);
+        first.extend_from_slice(&now[HEAD..]);
+        assert_eq!(decode(&first), Some(rows.clone()));
+        assert_eq!(count(&first), 2);
+        assert_eq!(decode(&now), Some(rows));
     }
 
     #[test]
