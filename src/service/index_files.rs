@@ -55,9 +55,8 @@ impl Desk {
                 0 => Ok(()),
                 n => Err(std::io::Error::other(format!(
                     "{n} of the store's source records (or blocks of them) cannot be read \
-                     (damaged, or written by a newer desk): a lookup without them would \
-                     miss people. `rightsdesk doctor` and `audit verify` look further; \
-                     restore the store from a backup"
+                     (damaged): a lookup without them would miss people. Restore the \
+                     store from a backup (`rightsdesk restore`)"
                 ))),
             }
         })

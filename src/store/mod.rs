@@ -232,44 +232,13 @@ pub struct RecordReader {
 }
 
 impl RecordReader {
-    /// Every stored record; a record that cannot be read is skipped and counted.
+    /// Every stored record; a record that cannot be read is skipped and
+    /// counted (a damaged block once). For tests and tools: the desk reads
+    /// records one at a time (`each`).
     pub fn load(&self) -> (Vec<crate::domain::record::SourceRecord>, usize) {
-        // The blocks as stored (compressed: a quarter of the records'
-        // bytes); decompressing and decoding are most of the read: two
-        // halves on two threads, order kept.
-        let blocks = self.records.raw_blocks();
-        let decode = |blocks: &[sled::IVec]| -> (Vec<crate::domain::record::SourceRecord>, usize) {
-            let mut out = Vec::with_capacity(blocks.iter().map(|b| record_blocks::count(b)).sum());
-            let mut bad = 0;
-            for block in blocks {
-                let Some(rows) = record_blocks::decode(block) else {
-                    bad += record_blocks::count(block).max(1);
-                    continue;
-                };
-                for (k, v) in rows {
-                    match self.record_from(&k, &v) {
-                        Some(r) => out.push(r),
-                        None => bad += 1,
-                    }
-                }
-            }
-            (out, bad)
-        };
-        let (front, back) = blocks.split_at(blocks.len() / 2);
-        let ((mut a, bad_a), (b, bad_b)) = std::thread::scope(|scope| {
-            let h = scope.spawn(|| decode(back));
-            (decode(front), h.join().expect("record decoding thread"))
-        });
-        a.extend(b);
-        // An older store's records one per entry.
-        let mut bad_legacy = 0;
-        for kv in self.records.legacy_tree().iter() {
-            match kv.ok().and_then(|(k, v)| self.record_from(&k, &v)) {
-                Some(r) => a.push(r),
-                None => bad_legacy += 1,
-            }
-        }
-        (a, bad_a + bad_b + bad_legacy)
+        let unreadable = std::sync::atomic::AtomicUsize::new(0);
+        let records = self.each(&unreadable).collect();
+        (records, unreadable.into_inner())
     }
 
     /// Every record readable, one at a time (memory does not grow with

@@ -113,7 +113,7 @@ pub fn laid_bare(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// How many records a block says it holds (0 when it is damaged).
-pub(super) fn count(block: &[u8]) -> usize {
+fn count(block: &[u8]) -> usize {
     header(block).map_or(0, |(n, ..)| n)
 }
 
@@ -125,7 +125,7 @@ fn part<'a>(raw: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
 }
 
 /// A block's records in key order, or `None` if it is not one.
-pub(super) fn decode(block: &[u8]) -> Option<Vec<Row>> {
+fn decode(block: &[u8]) -> Option<Vec<Row>> {
     let (count, raw, len) = inflate(block)?;
     if len != block.len() {
         return None;
@@ -236,11 +236,6 @@ impl Records {
                     .iter()
                     .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec()))),
             )
-    }
-
-    /// The compressed blocks, for decoding on several threads.
-    pub(super) fn raw_blocks(&self) -> Vec<IVec> {
-        self.blocks.iter().values().filter_map(Result::ok).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -537,7 +532,7 @@ mod tests {
         }
         reads_as(&r, &model);
         let blocks = r.blocks.len();
-        let stored: usize = r.raw_blocks().iter().map(|b| b.len()).sum();
+        let stored: usize = r.blocks.iter().values().map(|b| b.unwrap().len()).sum();
         let raw: usize = model.iter().map(|(k, v)| k.len() + v.len()).sum();
         assert!(
             (400..1_000).contains(&blocks),
